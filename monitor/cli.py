@@ -1,0 +1,239 @@
+"""The `provmon` command.
+
+Exit status: 0 success (for `check`: a copy was found), 1 `check` found no copy, 2 bad input
+(config, source, database), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shutil
+import sys
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from monitor.config import CONFIG_ENV, Config, ConfigError, load_config, to_url
+from monitor.scan import SourceError, find_copies, make_fetcher, read_source, track_text
+from monitor.scheduler import Service
+from monitor.store import Store, StoreError
+
+log = logging.getLogger("monitor")
+
+EXIT_OK, EXIT_NO_COPY, EXIT_USAGE = 0, 1, 2
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper()),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("httpx", "httpcore", "apscheduler"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+
+
+def _sources(args: Sequence[str]) -> list[str]:
+    return [to_url(a, Path.cwd()) for a in args]
+
+
+def side_by_side(left: str, right: str, width: int) -> str:
+    col = max(20, (width - 3) // 2)
+    a = textwrap.wrap(left, col) or [""]
+    b = textwrap.wrap(right, col) or [""]
+    n = max(len(a), len(b))
+    a += [""] * (n - len(a))
+    b += [""] * (n - len(b))
+    return "\n".join(f"{x:<{col}} | {y}" for x, y in zip(a, b, strict=True))
+
+
+def cmd_init(cfg: Config, args: argparse.Namespace) -> int:
+    with Store(cfg.database_path) as store:
+        print(f"database ready: {cfg.database_path} (schema {store.schema_version()}, "
+              f"{store.article_count()} tracked articles)")
+    return EXIT_OK
+
+
+def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
+    status = EXIT_OK
+    with Store(cfg.database_path) as store, make_fetcher(cfg) as fetcher:
+        for url in _sources(args.sources):
+            try:
+                page = read_source(fetcher, url)
+            except SourceError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                status = EXIT_USAGE
+                continue
+            article_id, created = track_text(store, url, args.title or page.title, page.text)
+            state = "tracked" if created else "already tracked"
+            print(f"{state} #{article_id}: {page.title or url} ({len(page.text)} chars) {url}")
+    return status
+
+
+def _found_dict(url: str, found: list[Any]) -> dict[str, Any]:
+    return {
+        "url": url,
+        "copies": [
+            {"article": {"id": f.article.id, "title": f.article.title, "url": f.article.url},
+             **f.match.to_dict(f.article.text, found_text)}
+            for f, found_text in found
+        ],
+    }
+
+
+def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
+    any_copy = failed = False
+    width = min(shutil.get_terminal_size((120, 24)).columns, 160)
+    with Store(cfg.database_path) as store, make_fetcher(cfg) as fetcher:
+        for url in _sources(args.sources):
+            try:
+                page = read_source(fetcher, url)
+            except SourceError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                failed = True
+                continue
+            found = find_copies(store, page.text, cfg.match, exclude_url=url)
+            any_copy = any_copy or bool(found)
+            if args.json:
+                print(json.dumps(_found_dict(url, [(f, page.text) for f in found]), ensure_ascii=False))
+                continue
+            if not found:
+                print(f"{url}: no copy of a tracked article")
+                continue
+            for f in found:
+                m = f.match
+                print(f"{url}: COPY ({m.kind}) of #{f.article.id} \"{f.article.title}\" {f.article.url}")
+                print(f"  covers {m.coverage:.0%} of the article; {m.page_share:.0%} of the page comes from it; "
+                      f"longest verbatim run {m.longest_run} words; {len(m.passages)} passages")
+                print()
+                print(side_by_side("TRACKED ARTICLE", "THIS PAGE", width))
+                print("-" * width)
+                for p in m.passages:
+                    print(side_by_side(f.article.text[p.article_start:p.article_end],
+                                       page.text[p.page_start:p.page_end], width))
+                    print(side_by_side(f"[{p.article_start}:{p.article_end}]",
+                                       f"[{p.page_start}:{p.page_end}] score {p.score:.2f}"
+                                       f"{' verbatim' if p.verbatim else ''}", width))
+                    print()
+    if failed:
+        return EXIT_USAGE
+    return EXIT_OK if any_copy else EXIT_NO_COPY
+
+
+def cmd_alerts(cfg: Config, args: argparse.Namespace) -> int:
+    with Store(cfg.database_path) as store:
+        rows = store.alerts(limit=args.limit)
+    if args.json:
+        for row in rows:
+            print(json.dumps(row, ensure_ascii=False))
+        return EXIT_OK
+    if not rows:
+        print("no alerts")
+        return EXIT_OK
+    for r in rows:
+        print(f"#{r['id']:<4} {r['created_at']}  {r['status']:<8} {r['kind']:<11} {r['coverage']:>4.0%}  "
+              f"{r['site']}  {r['copy_url']}\n      copies: {r['article_title']} <{r['article_url']}>")
+    return EXIT_OK
+
+
+def cmd_extract(cfg: Config | None, args: argparse.Namespace) -> int:
+    from monitor.fetch import Fetcher
+
+    agent = cfg.monitor.user_agent if cfg else "ProvenanceMonitor"
+    with Fetcher(agent) as fetcher:
+        for url in _sources(args.sources):
+            try:
+                page = read_source(fetcher, url)
+            except SourceError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return EXIT_USAGE
+            if args.json:
+                print(json.dumps({"url": url, **page.to_dict()}, ensure_ascii=False))
+            else:
+                print(f"# {page.title}\n\n{page.text}\n")
+    return EXIT_OK
+
+
+def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
+    service = Service(cfg)
+    if not args.once:
+        service.run_forever()
+        return EXIT_OK
+    reports = service.run_once()
+    with Store(cfg.database_path) as store:
+        for rep in reports:
+            print(f"site {rep.site}: {rep.pages} pages scanned, {rep.copies} copies, "
+                  f"{len(rep.new_alerts)} new alerts, {len(rep.errors)} errors")
+            for err in rep.errors:
+                print(f"  error: {err}")
+            for alert_id in rep.new_alerts:
+                a = store.alert(alert_id)
+                print(f"  ALERT #{a['id']}: {a['kind']} copy ({a['coverage']:.0%} of the article) "
+                      f"of \"{a['article_title']}\" at {a['copy_url']}")
+        print(f"alert log: {cfg.database_path} ({len(store.alerts())} alerts in all)")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="provmon",
+        description="Provenance Monitor: find republished and spun copies of your articles.",
+        epilog=f"Exit status: 0 ok (check: copy found), 1 check found no copy, 2 bad input. "
+               f"Config: --config, else ${CONFIG_ENV}, else ./config.toml.",
+    )
+    parser.add_argument("--config", help="config file (default: $PROVMON_CONFIG or ./config.toml)")
+    parser.add_argument("--log-level", choices=["debug", "info", "warning", "error"],
+                        help="override monitor.log_level")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("init", help="create the database")
+    p = sub.add_parser("track", help="track originals (URLs or files)")
+    p.add_argument("sources", nargs="+")
+    p.add_argument("--title", help="title to record (default: the page's own)")
+    p = sub.add_parser("check", help="does a page copy a tracked article?")
+    p.add_argument("sources", nargs="+")
+    p.add_argument("--json", action="store_true", help="one JSON object per input")
+    p = sub.add_parser("alerts", help="list the alert log, newest first")
+    p.add_argument("--json", action="store_true", help="one JSON object per alert")
+    p.add_argument("--limit", type=int, default=None)
+    p = sub.add_parser("extract", help="print what the monitor sees of a page")
+    p.add_argument("sources", nargs="+")
+    p.add_argument("--json", action="store_true", help="text and metadata as JSON, one object per input")
+    p = sub.add_parser("run", help="run the monitor service (or one pass with --once)")
+    p.add_argument("--once", action="store_true", help="track, scan every site once, notify, and exit")
+    return parser
+
+
+COMMANDS = {"init": cmd_init, "track": cmd_track, "check": cmd_check, "alerts": cmd_alerts, "run": cmd_run}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        cfg = load_config(args.config)
+    except ConfigError as exc:
+        if args.command == "extract" and args.config is None:
+            cfg = None  # extract needs no config
+        else:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    setup_logging(args.log_level or (cfg.monitor.log_level if cfg else "warning"))
+    try:
+        if args.command == "extract":
+            return cmd_extract(cfg, args)
+        assert cfg is not None
+        return COMMANDS[args.command](cfg, args)
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `provmon alerts | head`
+        sys.stderr.close()
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,317 @@
+"""Load and validate config.toml once, into frozen dataclasses.
+
+Every problem is reported as a ConfigError that names the file and the dotted key, so that
+`provmon` can stop with exit status 2 before doing any work.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+import types
+import typing
+from dataclasses import MISSING, dataclass, field, fields
+from pathlib import Path
+from typing import Any, TypeVar
+
+DEFAULT_CONFIG = "config.toml"
+CONFIG_ENV = "PROVMON_CONFIG"
+T = TypeVar("T")
+
+
+class ConfigError(Exception):
+    """A config file that cannot be used; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class MonitorSettings:
+    database: str = "data/provmon.db"
+    user_agent: str = "ProvenanceMonitor/0.1 (+https://github.com/provenance-monitor)"
+    log_level: str = "info"
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    timeout: float = 20.0
+    max_bytes: int = 5_000_000
+    max_redirects: int = 5
+
+
+@dataclass(frozen=True)
+class MatchSettings:
+    """The copy rule; see README "How detection works"."""
+
+    min_coverage: float = 0.2
+    min_passages: int = 3
+    sentence_similarity: float = 0.5
+    verbatim_similarity: float = 0.9
+    verbatim_coverage: float = 0.8
+    quote_weight: float = 0.25
+    candidate_min_shared: int = 3
+    max_candidates: int = 20
+
+
+@dataclass(frozen=True)
+class TrackSource:
+    source: str
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Site:
+    name: str
+    start_urls: tuple[str, ...]
+    interval: str = "1h"
+    max_depth: int = 2
+    max_pages: int = 200
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    allow_private: bool = False
+
+    @property
+    def interval_seconds(self) -> float:
+        return parse_interval(self.interval)
+
+
+@dataclass(frozen=True)
+class Channel:
+    """One notification channel; `type` picks the notifier registered under that name."""
+
+    type: str
+    name: str = ""
+    # webhook
+    url: str = ""
+    secret_env: str = ""
+    timeout: float = 10.0
+    # email
+    host: str = ""
+    port: int = 25
+    starttls: bool = False
+    ssl: bool = False
+    username: str = ""
+    password_env: str = ""
+    sender: str = ""
+    recipients: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return self.name or self.type
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    monitor: MonitorSettings = field(default_factory=MonitorSettings)
+    fetch: FetchSettings = field(default_factory=FetchSettings)
+    match: MatchSettings = field(default_factory=MatchSettings)
+    track: tuple[TrackSource, ...] = ()
+    sites: tuple[Site, ...] = ()
+    notify: tuple[Channel, ...] = ()
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+    @property
+    def database_path(self) -> Path:
+        return resolve_path(self.base_dir, self.monitor.database)
+
+    def resolve_source(self, source: str) -> str:
+        """A URL as given, or a path relative to the config file turned into a file:// URL."""
+        return to_url(source, self.base_dir)
+
+
+_INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
+_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+NOTIFIER_TYPES = ("email", "webhook")
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def parse_interval(text: str) -> float:
+    m = _INTERVAL.match(text)
+    if not m:
+        raise ValueError(f"{text!r} is not an interval like '90s', '30m', '6h' or '1d'")
+    seconds = float(m.group(1)) * _UNIT[m.group(2)]
+    if seconds <= 0:
+        raise ValueError(f"{text!r} must be longer than zero")
+    return seconds
+
+
+def resolve_path(base: Path, value: str) -> Path:
+    p = Path(os.path.expanduser(value))
+    return p if p.is_absolute() else (base / p)
+
+
+def to_url(source: str, base: Path) -> str:
+    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", source):
+        return source
+    return resolve_path(base, source).resolve().as_uri()
+
+
+def default_config_path() -> Path:
+    return Path(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> Config:
+    cfg_path = Path(path) if path is not None else default_config_path()
+    try:
+        raw = cfg_path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{cfg_path}: config file not found (use --config PATH or ${CONFIG_ENV})") from None
+    except OSError as exc:
+        raise ConfigError(f"{cfg_path}: cannot read config file: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{cfg_path}: not valid TOML: {exc}") from None
+    return parse_config(data, cfg_path.resolve())
+
+
+def parse_config(data: dict[str, Any], path: Path) -> Config:
+    where = str(path)
+    allowed = {"monitor", "fetch", "match", "track", "sites", "notify"}
+    _reject_unknown(data, allowed, "", where)
+    cfg = Config(
+        path=path,
+        monitor=_build(MonitorSettings, data.get("monitor", {}), "monitor", where),
+        fetch=_build(FetchSettings, data.get("fetch", {}), "fetch", where),
+        match=_build(MatchSettings, data.get("match", {}), "match", where),
+        track=tuple(
+            _build(TrackSource, item, f"track[{i}]", where)
+            for i, item in enumerate(_array_of_tables(data, "track", where))
+        ),
+        sites=tuple(
+            _build(Site, item, f"sites[{i}]", where)
+            for i, item in enumerate(_array_of_tables(data, "sites", where))
+        ),
+        notify=tuple(
+            _build(Channel, item, f"notify[{i}]", where)
+            for i, item in enumerate(_array_of_tables(data, "notify", where))
+        ),
+    )
+    _check_semantics(cfg, where)
+    return cfg
+
+
+def _array_of_tables(data: dict[str, Any], key: str, where: str) -> list[dict[str, Any]]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise ConfigError(f"{where}: [[{key}]] must be an array of tables")
+    return value
+
+
+def _reject_unknown(table: dict[str, Any], allowed: set[str], prefix: str, where: str) -> None:
+    for key in table:
+        if key not in allowed:
+            raise ConfigError(f"{where}: unknown key '{prefix}{key}' (allowed: {', '.join(sorted(allowed))})")
+
+
+def _build(cls: type[T], table: Any, key: str, where: str) -> T:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: '{key}' must be a table")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    _reject_unknown(table, names, f"{key}.", where)
+    kwargs: dict[str, Any] = {}
+    for f in fields(cls):  # type: ignore[arg-type]
+        dotted = f"{key}.{f.name}"
+        if f.name not in table:
+            if f.default is MISSING and f.default_factory is MISSING:
+                raise ConfigError(f"{where}: missing required key '{dotted}'")
+            continue
+        kwargs[f.name] = _coerce(table[f.name], hints[f.name], dotted, where)
+    return cls(**kwargs)
+
+
+def _coerce(value: Any, hint: Any, dotted: str, where: str) -> Any:
+    origin = typing.get_origin(hint)
+    if origin is tuple:
+        (item_type, _) = typing.get_args(hint)
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}: '{dotted}' must be a list, got {type(value).__name__}")
+        return tuple(_coerce(v, item_type, f"{dotted}[{i}]", where) for i, v in enumerate(value))
+    if isinstance(hint, types.UnionType):
+        raise TypeError(hint)  # not used by the schema
+    ok = {
+        str: isinstance(value, str),
+        bool: isinstance(value, bool),
+        int: isinstance(value, int) and not isinstance(value, bool),
+        float: isinstance(value, int | float) and not isinstance(value, bool),
+    }[hint]
+    if not ok:
+        raise ConfigError(
+            f"{where}: '{dotted}' must be {hint.__name__}, got {type(value).__name__} {value!r}"
+        )
+    return float(value) if hint is float else value
+
+
+def _check_semantics(cfg: Config, where: str) -> None:
+    def bad(key: str, why: str) -> ConfigError:
+        return ConfigError(f"{where}: '{key}' {why}")
+
+    if cfg.monitor.log_level not in LOG_LEVELS:
+        raise bad("monitor.log_level", f"must be one of {', '.join(LOG_LEVELS)}")
+    if cfg.fetch.timeout <= 0:
+        raise bad("fetch.timeout", "must be greater than 0")
+    if cfg.fetch.max_bytes < 1024:
+        raise bad("fetch.max_bytes", "must be at least 1024")
+    if cfg.fetch.max_redirects < 0:
+        raise bad("fetch.max_redirects", "must not be negative")
+    m = cfg.match
+    for name in ("min_coverage", "sentence_similarity", "verbatim_similarity", "verbatim_coverage",
+                 "quote_weight"):
+        if not 0.0 <= getattr(m, name) <= 1.0:
+            raise bad(f"match.{name}", "must be between 0 and 1")
+    if m.min_passages < 1:
+        raise bad("match.min_passages", "must be at least 1")
+    if m.candidate_min_shared < 1 or m.max_candidates < 1:
+        raise bad("match.candidate_min_shared", "and match.max_candidates must be at least 1")
+    names: set[str] = set()
+    for i, site in enumerate(cfg.sites):
+        if not site.name.strip():
+            raise bad(f"sites[{i}].name", "must not be empty")
+        if site.name in names:
+            raise bad(f"sites[{i}].name", f"repeats the site name {site.name!r}")
+        names.add(site.name)
+        if not site.start_urls:
+            raise bad(f"sites[{i}].start_urls", "must list at least one URL or path")
+        try:
+            parse_interval(site.interval)
+        except ValueError as exc:
+            raise bad(f"sites[{i}].interval", str(exc)) from None
+        if site.max_depth < 0:
+            raise bad(f"sites[{i}].max_depth", "must not be negative")
+        if site.max_pages < 1:
+            raise bad(f"sites[{i}].max_pages", "must be at least 1")
+        for j, pattern in enumerate(site.include + site.exclude):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise bad(f"sites[{i}].include/exclude[{j}]", f"is not a regular expression: {exc}") from None
+    labels: set[str] = set()
+    for i, ch in enumerate(cfg.notify):
+        key = f"notify[{i}]"
+        if ch.label in labels:
+            raise bad(f"{key}.name", f"repeats the channel name {ch.label!r}; give each channel its own name")
+        labels.add(ch.label)
+        if ch.type not in NOTIFIER_TYPES:
+            raise bad(f"{key}.type", f"must be one of {', '.join(NOTIFIER_TYPES)}, got {ch.type!r}")
+        if ch.type == "webhook" and not re.match(r"^https?://", ch.url):
+            raise bad(f"{key}.url", "must be an http:// or https:// URL for a webhook")
+        if ch.type == "email":
+            if not ch.host:
+                raise bad(f"{key}.host", "is required for email")
+            if not ch.sender:
+                raise bad(f"{key}.sender", "is required for email")
+            if not ch.recipients:
+                raise bad(f"{key}.recipients", "must list at least one address")
+            if ch.starttls and ch.ssl:
+                raise bad(f"{key}.ssl", "and starttls cannot both be true")
+            if ch.username and not ch.password_env:
+                raise bad(f"{key}.password_env", "must name the environment variable holding the password")
+        if not 0 < ch.port < 65536:
+            raise bad(f"{key}.port", "must be a TCP port (1-65535)")
+    for i, t in enumerate(cfg.track):
+        if not t.source.strip():
+            raise bad(f"track[{i}].source", "must not be empty")

@@ -1,0 +1,323 @@
+"""The SQLite store: tracked articles and their fingerprint index, fetched pages, matches,
+alerts and the notification outbox. One file, WAL mode, written through sqlite-utils.
+
+An alert and its pending notifications are written in one transaction, so a crash can never
+leave an alert that nobody will be told about, nor a notification for an alert that is not there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from monitor.fetch import now_iso
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS articles (
+    id INTEGER PRIMARY KEY,
+    url TEXT NOT NULL,
+    title TEXT NOT NULL DEFAULT '',
+    text TEXT NOT NULL,
+    sha256 TEXT NOT NULL UNIQUE,
+    added_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS fingerprints (
+    hash INTEGER NOT NULL,
+    article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    PRIMARY KEY (hash, article_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pages (
+    url TEXT PRIMARY KEY,
+    site TEXT NOT NULL,
+    final_url TEXT,
+    status INTEGER,
+    content_sha256 TEXT,
+    fetched_at TEXT NOT NULL,
+    error TEXT
+);
+CREATE TABLE IF NOT EXISTS matches (
+    id INTEGER PRIMARY KEY,
+    article_id INTEGER NOT NULL REFERENCES articles(id),
+    page_url TEXT NOT NULL,
+    site TEXT NOT NULL,
+    content_sha256 TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    coverage REAL NOT NULL,
+    page_share REAL NOT NULL,
+    longest_run INTEGER NOT NULL,
+    score REAL NOT NULL,
+    passages TEXT NOT NULL,
+    found_at TEXT NOT NULL,
+    UNIQUE (article_id, page_url, content_sha256)
+);
+CREATE TABLE IF NOT EXISTS alerts (
+    id INTEGER PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    article_id INTEGER NOT NULL REFERENCES articles(id),
+    article_title TEXT NOT NULL,
+    article_url TEXT NOT NULL,
+    copy_url TEXT NOT NULL,
+    site TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    coverage REAL NOT NULL,
+    page_share REAL NOT NULL,
+    status TEXT NOT NULL DEFAULT 'new',
+    match_id INTEGER REFERENCES matches(id),
+    UNIQUE (article_id, copy_url)
+);
+CREATE TABLE IF NOT EXISTS notifications (
+    id INTEGER PRIMARY KEY,
+    alert_id INTEGER NOT NULL REFERENCES alerts(id),
+    channel TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    idempotency_key TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    sent_at TEXT
+);
+CREATE INDEX IF NOT EXISTS alerts_created ON alerts(created_at);
+CREATE INDEX IF NOT EXISTS notifications_pending ON notifications(status) WHERE status != 'sent';
+"""
+
+
+class StoreError(Exception):
+    """The database cannot be used (newer schema, not a provmon database, unwritable path)."""
+
+
+@dataclass(frozen=True)
+class Article:
+    id: int
+    url: str
+    title: str
+    text: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Notification:
+    id: int
+    alert_id: int
+    channel: str
+    attempts: int
+    idempotency_key: str
+
+
+class Store:
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"{self.path}: cannot open database: {exc}") from None
+        self.db = sqlite_utils.Database(conn)
+        try:
+            self.db.execute("PRAGMA busy_timeout = 30000")
+            self.db.execute("PRAGMA foreign_keys = ON")
+            self.db.enable_wal()
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise StoreError(f"{self.path}: not a usable SQLite database: {exc}") from None
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # -- schema -------------------------------------------------------------------------------
+    def schema_version(self) -> int:
+        if not self.db["meta"].exists():
+            return 0
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        return int(row[0]) if row else 0
+
+    def _migrate(self) -> None:
+        version = self.schema_version()
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: database schema version {version} is newer than this provmon "
+                f"understands ({SCHEMA_VERSION}); upgrade provmon"
+            )
+        if version == SCHEMA_VERSION:
+            return
+        with self.transaction():
+            for stmt in SCHEMA.split(";"):
+                if stmt.strip():
+                    self.db.execute(stmt)
+            self.db.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
+            )
+
+    # -- tracked articles ---------------------------------------------------------------------
+    def add_article(self, url: str, title: str, text: str, fingerprints: Iterable[int]) -> tuple[int, bool]:
+        """Track an article; returns (id, created). The same text is tracked once."""
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        with self.transaction():
+            row = self.db.execute("SELECT id FROM articles WHERE sha256 = ?", [digest]).fetchone()
+            if row:
+                return int(row[0]), False
+            cur = self.db.execute(
+                "INSERT INTO articles (url, title, text, sha256, added_at) VALUES (?, ?, ?, ?, ?)",
+                [url, title, text, digest, now_iso()],
+            )
+            article_id = int(cur.lastrowid or 0)
+            self.db.conn.executemany(
+                "INSERT OR IGNORE INTO fingerprints (hash, article_id) VALUES (?, ?)",
+                ((h, article_id) for h in fingerprints),
+            )
+        return article_id, True
+
+    def article(self, article_id: int) -> Article:
+        row = self.db.execute(
+            "SELECT id, url, title, text, sha256 FROM articles WHERE id = ?", [article_id]
+        ).fetchone()
+        if row is None:
+            raise KeyError(article_id)
+        return Article(*row)
+
+    def article_count(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM articles").fetchone()[0])
+
+    def candidates(self, hashes: Iterable[int], min_shared: int, limit: int) -> list[tuple[int, int]]:
+        """Articles sharing at least `min_shared` fingerprints with a page, most shared first."""
+        hs = list(hashes)
+        if not hs:
+            return []
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS query_hashes (hash INTEGER PRIMARY KEY)")
+        self.db.execute("DELETE FROM query_hashes")
+        self.db.conn.executemany("INSERT OR IGNORE INTO query_hashes VALUES (?)", ((h,) for h in hs))
+        rows = self.db.execute(
+            "SELECT f.article_id, count(*) AS n FROM query_hashes q JOIN fingerprints f ON f.hash = q.hash "
+            "GROUP BY f.article_id HAVING n >= ? ORDER BY n DESC LIMIT ?",
+            [min_shared, limit],
+        ).fetchall()
+        return [(int(a), int(n)) for a, n in rows]
+
+    # -- pages ----------------------------------------------------------------------------------
+    def record_page(self, url: str, site: str, final_url: str, status: int | None,
+                    content_sha256: str | None, error: str | None = None) -> None:
+        self.db["pages"].upsert(
+            {"url": url, "site": site, "final_url": final_url, "status": status,
+             "content_sha256": content_sha256, "fetched_at": now_iso(), "error": error},
+            pk="url",
+        )
+
+    def page_hash(self, url: str) -> str | None:
+        row = self.db.execute("SELECT content_sha256 FROM pages WHERE url = ?", [url]).fetchone()
+        return row[0] if row else None
+
+    # -- matches, alerts and the outbox -----------------------------------------------------------
+    def record_alert(self, *, article: Article, site: str, page_url: str, content_sha256: str,
+                     match: dict[str, Any], channels: Iterable[str]) -> tuple[int, bool]:
+        """Store a match, its alert and one pending notification per channel, atomically.
+
+        Returns (alert id, created). A copy URL already alerted for this article gets the new match
+        recorded but no second alert and no new notifications.
+        """
+        now = now_iso()
+        with self.transaction():
+            self.db.execute(
+                "INSERT OR IGNORE INTO matches (article_id, page_url, site, content_sha256, kind, coverage, "
+                "page_share, longest_run, score, passages, found_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                [article.id, page_url, site, content_sha256, match["kind"], match["coverage"],
+                 match["page_share"], match["longest_run"], match["score"],
+                 json.dumps(match["passages"]), now],
+            )
+            match_id = self.db.execute(
+                "SELECT id FROM matches WHERE article_id = ? AND page_url = ? AND content_sha256 = ?",
+                [article.id, page_url, content_sha256],
+            ).fetchone()[0]
+            existing = self.db.execute(
+                "SELECT id FROM alerts WHERE article_id = ? AND copy_url = ?", [article.id, page_url]
+            ).fetchone()
+            if existing:
+                return int(existing[0]), False
+            cur = self.db.execute(
+                "INSERT INTO alerts (created_at, article_id, article_title, article_url, copy_url, site, "
+                "kind, coverage, page_share, status, match_id) VALUES (?,?,?,?,?,?,?,?,?,'new',?)",
+                [now, article.id, article.title, article.url, page_url, site, match["kind"],
+                 match["coverage"], match["page_share"], match_id],
+            )
+            alert_id = int(cur.lastrowid or 0)
+            for channel in channels:
+                self.db.execute(
+                    "INSERT INTO notifications (alert_id, channel, idempotency_key, created_at) "
+                    "VALUES (?, ?, ?, ?)",
+                    [alert_id, channel, f"provmon-alert-{alert_id}-{channel}", now],
+                )
+        return alert_id, True
+
+    def alerts(self, limit: int | None = None, since_id: int = 0) -> list[dict[str, Any]]:
+        sql = ("SELECT id, created_at, article_id, article_title, article_url, copy_url, site, kind, coverage, "
+               "page_share, status, match_id FROM alerts WHERE id > ? ORDER BY created_at DESC, id DESC")
+        params: list[Any] = [since_id]
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return list(self.db.query(sql, params))
+
+    def alert(self, alert_id: int) -> dict[str, Any]:
+        row = next(self.db.query("SELECT * FROM alerts WHERE id = ?", [alert_id]), None)
+        if row is None:
+            raise KeyError(alert_id)
+        m = next(self.db.query("SELECT * FROM matches WHERE id = ?", [row["match_id"]]), None)
+        row["passages"] = json.loads(m["passages"]) if m else []
+        row["longest_run"] = m["longest_run"] if m else 0
+        return row
+
+    def pending_notifications(self, channels: Iterable[str]) -> list[Notification]:
+        names = list(channels)
+        if not names:
+            return []
+        marks = ",".join("?" * len(names))
+        rows = self.db.execute(
+            f"SELECT id, alert_id, channel, attempts, idempotency_key FROM notifications "
+            f"WHERE status != 'sent' AND channel IN ({marks}) ORDER BY id",
+            names,
+        ).fetchall()
+        return [Notification(*r) for r in rows]
+
+    def mark_sent(self, notification_id: int, alert_id: int) -> None:
+        with self.transaction():
+            self.db.execute(
+                "UPDATE notifications SET status = 'sent', attempts = attempts + 1, sent_at = ?, "
+                "last_error = NULL WHERE id = ?",
+                [now_iso(), notification_id],
+            )
+            self.db.execute("UPDATE alerts SET status = 'notified' WHERE id = ? AND status = 'new'", [alert_id])
+
+    def mark_failed(self, notification_id: int, error: str) -> None:
+        self.db.execute(
+            "UPDATE notifications SET status = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ?",
+            [error[:1000], notification_id],
+        )
+
+    def notifications(self) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT * FROM notifications ORDER BY id"))

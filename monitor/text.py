@@ -1,0 +1,165 @@
+"""Text normalisation shared by fingerprinting and matching.
+
+Everything here keeps character offsets into the original text, so that evidence passages
+point at the exact characters of the article and of the page.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+WORD = re.compile(r"\w+", re.UNICODE)
+# A sentence ends at . ! ? (optionally followed by closing quotes/brackets) before whitespace,
+# or at a paragraph break.
+SENT_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)|\n\s*\n|\n(?=\s*[A-Z“\"])")
+ABBREV = frozenset(
+    "mr mrs ms dr prof sr jr st mt gen gov sen rep lt col sgt capt cmdr adm maj pres "
+    "jan feb mar apr jun jul aug sep sept oct nov dec no vs etc inc ltd co corp dept est fig "
+    "u.s u.k u.n e.g i.e a.m p.m".split()
+)
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each few for from further had
+    has have having he her here hers herself him himself his how i if in into is it its itself just
+    me more most my myself no nor not now of off on once only or other our ours ourselves out over own
+    same she should so some such than that the their theirs them themselves then there these they this
+    those through to too under until up very was we were what when where which while who whom why will
+    with would you your yours yourself yourselves also said says say told tell mr mrs ms""".split()
+)
+_TRANSLATE = str.maketrans({
+    "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-",
+    "\u00a0": " ", "\u2026": ".",
+})
+
+
+def normalize(text: str) -> str:
+    """Unicode-fold text without changing its length (NFKC may change length, so only per char)."""
+    return text.translate(_TRANSLATE).lower()
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """A deliberately light suffix stripper: enough to meet 'killing'/'killed', cheap, no deps."""
+    w = word
+    if len(w) <= 3 or w.isdigit():
+        return w
+    for suffix, keep in (("ational", "ate"), ("ization", "ize"), ("iness", "y"), ("ies", "y"),
+                         ("ingly", ""), ("edly", ""), ("ing", ""), ("ed", ""), ("ly", ""),
+                         ("es", ""), ("s", "")):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+            w = w[: len(w) - len(suffix)] + keep
+            break
+    if len(w) > 3 and w[-1] == w[-2] and w[-1] not in "lsz":
+        w = w[:-1]
+    if w.endswith("e") and len(w) > 4:
+        w = w[:-1]
+    return w
+
+
+def fold(word: str) -> str:
+    return unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode() or word
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    word: str  # lower-cased, accents folded
+    stem: str
+    start: int
+    end: int
+    quoted: bool
+
+    @property
+    def content(self) -> bool:
+        return self.word not in STOPWORDS
+
+
+def quoted_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans inside quotation marks, paragraph by paragraph.
+
+    Curly quotes say which way they face; a straight quote opens after a space or at the start.
+    News style leaves a quote open at the end of a paragraph that the next one continues, and
+    a closing quote with no opener in its paragraph closes a quote begun in an earlier one.
+    """
+    spans: list[tuple[int, int]] = []
+    for para in re.finditer(r"[^\n]+", text):
+        start = None
+        for m in re.finditer(r'["“”«»]', para.group()):
+            ch = m.group()
+            pos = para.start() + m.start()
+            prev = text[pos - 1] if pos > para.start() else " "
+            opener = ch in "“«" or (ch == '"' and (prev.isspace() or prev in "([—–-"))
+            if opener:
+                if start is None:
+                    start = pos
+            else:
+                spans.append((para.start() if start is None else start, pos + 1))
+                start = None
+        if start is not None:
+            spans.append((start, para.end()))
+    return spans
+
+
+def tokens(text: str) -> list[Token]:
+    norm = normalize(text)
+    spans = quoted_spans(text)
+    out: list[Token] = []
+    si = 0
+    for m in WORD.finditer(norm):
+        while si < len(spans) and spans[si][1] <= m.start():
+            si += 1
+        inside = si < len(spans) and spans[si][0] <= m.start()
+        w = fold(m.group())
+        out.append(Token(w, stem(w), m.start(), m.end(), inside))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    start: int
+    end: int
+    tokens: tuple[Token, ...]
+
+    @property
+    def content(self) -> frozenset[str]:
+        return frozenset(t.stem for t in self.tokens if t.content)
+
+
+def _is_abbrev(text: str, dot: int) -> bool:
+    m = re.search(r"([\w.]+)\.$", text[max(0, dot - 12): dot + 1])
+    if not m:
+        return False
+    word = m.group(1).lower()
+    return word in ABBREV or len(word) == 1 or bool(re.fullmatch(r"(?:\w\.)+\w", word))
+
+
+def sentences(text: str, toks: list[Token] | None = None) -> list[Sentence]:
+    """Split text into sentences with character offsets, each with its tokens."""
+    toks = tokens(text) if toks is None else toks
+    bounds: list[int] = []
+    for m in SENT_END.finditer(text):
+        if text[m.start()] == "." and _is_abbrev(text, m.start()):
+            continue
+        bounds.append(m.end())
+    bounds.append(len(text))
+    out: list[Sentence] = []
+    start = 0
+    ti = 0
+    for end in bounds:
+        if end <= start:
+            continue
+        group: list[Token] = []
+        while ti < len(toks) and toks[ti].start < end:
+            group.append(toks[ti])
+            ti += 1
+        if group:
+            s = group[0].start
+            e = max(group[-1].end, min(end, len(text)))
+            # Keep trailing punctuation/quotes in the span but not whitespace.
+            while e > s and text[e - 1].isspace():
+                e -= 1
+            out.append(Sentence(s, e, tuple(group)))
+        start = end
+    return out
