@@ -360,5 +360,5 @@ def text_of(body: bytes, content_type: str, url: str) -> Extracted:
     if ctype.startswith("text/plain") or (not ctype and url.lower().endswith(".txt")):
         text = decode_html(body, content_type)
         first = next((line.strip() for line in text.splitlines() if line.strip()), "")
-        return Extracted(title=first[:200], text=text)
+        return Extracted(title=first if len(first) <= 120 else first[:119] + "…", text=text)
     return extract(body, url=url, content_type=content_type)

@@ -88,6 +88,12 @@ CREATE TABLE IF NOT EXISTS notifications (
     sent_at TEXT
 );
 CREATE INDEX IF NOT EXISTS alerts_created ON alerts(created_at);
+CREATE VIEW IF NOT EXISTS alert_log AS
+    SELECT a.id, a.created_at, a.status, a.kind, round(a.coverage * 100) AS coverage_pct, a.site, a.copy_url,
+           a.article_title, a.article_url,
+           (SELECT group_concat(n.channel || ':' || n.status, ', ') FROM notifications n WHERE n.alert_id = a.id)
+               AS notifications
+    FROM alerts a ORDER BY a.created_at DESC, a.id DESC;
 CREATE INDEX IF NOT EXISTS notifications_pending ON notifications(status) WHERE status != 'sent';
 """
 

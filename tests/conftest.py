@@ -1,0 +1,174 @@
+"""Shared fixtures: real loopback HTTP servers, a real SMTP server, real SQLite files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+SEEDS = SHARED / "seeds"
+DEMO = REPO / "data" / "demo"
+
+
+def seed_text(prefix: str) -> str:
+    files = sorted(SEEDS.glob(f"{prefix}_*.txt")) if SEEDS.is_dir() else []
+    if not files:
+        pytest.skip(f"seed {prefix} not found under {SEEDS}")
+    return files[0].read_text(encoding="utf-8")
+
+
+@dataclass
+class Served:
+    server: ThreadingHTTPServer
+    thread: threading.Thread
+
+    @property
+    def base(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(5)
+
+
+def serve(handler: type[BaseHTTPRequestHandler]) -> Served:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return Served(server, thread)
+
+
+@pytest.fixture
+def http_dir() -> Iterator[Callable[[Path], Served]]:
+    """Serve a directory over real HTTP on 127.0.0.1."""
+    started: list[Served] = []
+
+    def start(directory: Path) -> Served:
+        class Handler(SimpleHTTPRequestHandler):
+            def __init__(self, *a: Any, **kw: Any) -> None:
+                super().__init__(*a, directory=str(directory), **kw)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        s = serve(Handler)
+        started.append(s)
+        return s
+
+    yield start
+    for s in started:
+        s.stop()
+
+
+@dataclass
+class Webhook:
+    served: Served
+    received: list[dict[str, Any]] = field(default_factory=list)
+    status: list[int] = field(default_factory=lambda: [200])
+
+    @property
+    def url(self) -> str:
+        return f"{self.served.base}/hook"
+
+
+@pytest.fixture
+def webhook() -> Iterator[Webhook]:
+    """A webhook receiver that records every POST (headers and body) and answers `status[0]`."""
+    hook = Webhook(served=None)  # type: ignore[arg-type]
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("content-length", 0)))
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            hook.received.append({"path": self.path, "headers": headers, "body": body, "status": hook.status[0]})
+            self.send_response(hook.status[0])
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    hook.served = serve(Handler)
+    yield hook
+    hook.served.stop()
+
+
+@dataclass
+class Mailbox:
+    host: str
+    port: int
+    messages: list[Any] = field(default_factory=list)
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[Mailbox]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it receives."""
+    import socket
+    from email import message_from_bytes, policy
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as s:  # aiosmtpd probes its own port on start, so it cannot use port 0
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    box = Mailbox("127.0.0.1", port)
+
+    class Handler:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            box.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+            return "250 OK"
+
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    yield box
+    controller.stop()
+
+
+def write_config(path: Path, body: str, database: Path | None = None) -> Path:
+    db = database or path.parent / "provmon.db"
+    text = f'[monitor]\ndatabase = "{db}"\nlog_level = "info"\n\n' + body
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def demo_config(tmp_path: Path, extra: str = "") -> Path:
+    """The shipped config.toml, pointed at the repo's demo data and a database in tmp_path."""
+    text = (REPO / "config.toml").read_text(encoding="utf-8")
+    text = text.replace('database = "data/provmon.db"', f'database = "{tmp_path / "provmon.db"}"')
+    text = text.replace('"data/demo/', f'"{DEMO}/')
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(text + "\n" + extra, encoding="utf-8")
+    return cfg
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def json_lines(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.out.splitlines() if line.strip()]
+
+
+def provmon(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 120) -> Result:
+    """Run the real command line in a subprocess (`python -m monitor`)."""
+    full_env = {**os.environ, **(env or {})}
+    full_env.pop("PROVMON_CONFIG", None) if env is None or "PROVMON_CONFIG" not in env else None
+    p = subprocess.run([sys.executable, "-m", "monitor", *args], capture_output=True, text=True,
+                       env=full_env, cwd=cwd or REPO, timeout=timeout)
+    return Result(p.returncode, p.stdout, p.stderr)

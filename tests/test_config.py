@@ -1,0 +1,92 @@
+from pathlib import Path
+
+import pytest
+
+from monitor.config import ConfigError, load_config, parse_interval
+from tests.conftest import REPO, provmon, write_config
+
+
+def test_shipped_config_loads_and_documents_every_key() -> None:
+    cfg = load_config(REPO / "config.toml")
+    assert cfg.sites and cfg.track
+    text = (REPO / "config.toml").read_text()
+    for section in ("monitor", "fetch", "match"):
+        for key in getattr(cfg, section).__dataclass_fields__:
+            assert f"{key} =" in text, f"config.toml does not show [{section}] {key}"
+    for key in cfg.sites[0].__dataclass_fields__:
+        assert f"{key} =" in text, f"config.toml does not show [[sites]] {key}"
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("[fetch]\ntimeout_s = 3\n", "unknown key 'fetch.timeout_s'"),
+        ("[fetch]\ntimeout = \"soon\"\n", "'fetch.timeout' must be float"),
+        ("[[sites]]\nname = \"a\"\n", "missing required key 'sites[0].start_urls'"),
+        ("[[sites]]\nname = \"a\"\nstart_urls = [\"http://x\"]\ninterval = \"often\"\n", "'sites[0].interval'"),
+        ("[[sites]]\nname = \"a\"\nstart_urls = \"http://x\"\n", "'sites[0].start_urls' must be a list"),
+        ("[match]\nmin_coverage = 2\n", "'match.min_coverage' must be between 0 and 1"),
+        ("[[notify]]\ntype = \"pager\"\n", "'notify[0].type' must be one of"),
+        ("[[notify]]\ntype = \"webhook\"\nurl = \"ftp://x\"\n", "'notify[0].url'"),
+        ("[[notify]]\ntype = \"email\"\nhost = \"h\"\nsender = \"a@b\"\n", "'notify[0].recipients'"),
+        ("[bogus]\n", "unknown key 'bogus'"),
+        ("[fetch\n", "not valid TOML"),
+    ],
+)
+def test_bad_config_names_key_and_file(tmp_path: Path, body: str, expected: str) -> None:
+    cfg = write_config(tmp_path / "bad.toml", body)
+    with pytest.raises(ConfigError) as err:
+        load_config(cfg)
+    assert expected in str(err.value)
+    assert str(cfg.resolve()) in str(err.value) or str(cfg) in str(err.value)
+
+
+def test_cli_exits_2_with_key_and_file(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path / "bad.toml", "[fetch]\nmax_byte = 1\n")
+    r = provmon("--config", str(cfg), "alerts")
+    assert r.code == 2
+    assert "fetch.max_byte" in r.err and "bad.toml" in r.err
+
+
+def test_missing_config_file_is_a_clear_error(tmp_path: Path) -> None:
+    r = provmon("--config", str(tmp_path / "nope.toml"), "init")
+    assert r.code == 2
+    assert "nope.toml" in r.err and "not found" in r.err
+
+
+def test_config_from_environment(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path / "env.toml", "")
+    r = provmon("init", env={"PROVMON_CONFIG": str(cfg)}, cwd=tmp_path)
+    assert r.code == 0, r.err
+    assert (tmp_path / "provmon.db").exists()
+
+
+def test_relative_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    cfg_path = tmp_path / "sub" / "c.toml"
+    cfg_path.write_text('[monitor]\ndatabase = "state/x.db"\n[[track]]\nsource = "a.html"\n')
+    cfg = load_config(cfg_path)
+    assert cfg.database_path == (tmp_path / "sub" / "state" / "x.db").resolve()
+    assert cfg.resolve_source("a.html") == (tmp_path / "sub" / "a.html").resolve().as_uri()
+    assert cfg.resolve_source("https://example.org/a") == "https://example.org/a"
+
+
+def test_duplicate_names_are_refused(tmp_path: Path) -> None:
+    site = '[[sites]]\nname = "a"\nstart_urls = ["http://x"]\n'
+    with pytest.raises(ConfigError, match="repeats the site name"):
+        load_config(write_config(tmp_path / "c.toml", site + site))
+    hook = '[[notify]]\ntype = "webhook"\nurl = "http://127.0.0.1/h"\n'
+    with pytest.raises(ConfigError, match="repeats the channel name"):
+        load_config(write_config(tmp_path / "d.toml", hook + hook))
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("90s", 90), ("30m", 1800), ("6h", 21600), ("1d", 86400),
+                                                ("0.5h", 1800)])
+def test_parse_interval(text: str, seconds: float) -> None:
+    assert parse_interval(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "5", "5 minutes", "-1m", "0s"])
+def test_parse_interval_rejects(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_interval(text)

@@ -1,0 +1,143 @@
+"""The fetcher and crawler against real loopback servers that misbehave."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from monitor.config import Site
+from monitor.crawl import crawl
+from monitor.fetch import Fetcher, FetchError
+from tests.conftest import Served, serve
+
+ARTICLE = "<html><body><article>" + "<p>A paragraph of ordinary article text that goes on for a while.</p>" * 5
+
+
+class Misbehaving(BaseHTTPRequestHandler):
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def _send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        for k, v in (headers or {"content-type": "text/html; charset=utf-8"}).items():
+            self.send_header(k, v)
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        with contextlib.suppress(OSError):  # the client gave up first (timeout tests)
+            self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        path = self.path
+        if path == "/ok":
+            links = '<a href="/missing">x</a><a href="/boom">y</a>'
+            self._send(200, (ARTICLE + links + "</article></body></html>").encode())
+        elif path == "/missing":
+            self._send(404, b"gone")
+        elif path == "/boom":
+            self._send(500, b"error")
+        elif path == "/huge-declared":
+            self.send_response(200)
+            self.send_header("content-type", "text/html")
+            self.send_header("content-length", str(50_000_000))
+            self.end_headers()
+        elif path == "/endless":
+            self.send_response(200)
+            self.send_header("content-type", "text/html")
+            self.end_headers()
+            try:
+                for _ in range(10_000):
+                    self.wfile.write(b"<p>" + b"x" * 1000 + b"</p>")
+            except OSError:
+                pass
+        elif path == "/slow":
+            time.sleep(3)
+            self._send(200, b"late")
+        elif path.startswith("/loop"):
+            self._send(302, b"", {"location": "/loop" + str(len(path))})
+        elif path == "/empty":
+            self._send(200, b"")
+        elif path == "/cp1252":
+            self._send(200, ARTICLE.replace("ordinary", "café “quoted”").encode("cp1252") + b"</article>",
+                       {"content-type": "text/html"})
+        elif path == "/image":
+            self._send(200, b"\x89PNG....", {"content-type": "image/png"})
+        else:
+            self._send(404, b"")
+
+
+@pytest.fixture
+def bad_server() -> Iterator[Served]:
+    s = serve(Misbehaving)
+    yield s
+    s.stop()
+
+
+def fetcher(**kw: Any) -> Fetcher:
+    return Fetcher("provmon-test", timeout=kw.pop("timeout", 1.0), max_bytes=kw.pop("max_bytes", 100_000), **kw)
+
+
+def test_ok_page(bad_server: Served) -> None:
+    with fetcher() as f:
+        r = f.fetch(bad_server.base + "/ok", allow_private=True)
+    assert r.ok and r.status == 200 and len(r.sha256) == 64
+
+
+def test_declared_size_over_cap(bad_server: Served) -> None:
+    with fetcher() as f, pytest.raises(FetchError, match=r"exceeds fetch\.max_bytes") as e:
+        f.fetch(bad_server.base + "/huge-declared", allow_private=True)
+    assert "/huge-declared" in str(e.value)
+
+
+def test_endless_stream_is_cut_at_cap(bad_server: Served) -> None:
+    with fetcher() as f, pytest.raises(FetchError, match=r"exceeds fetch\.max_bytes"):
+        f.fetch(bad_server.base + "/endless", allow_private=True)
+
+
+def test_slow_server_times_out(bad_server: Served) -> None:
+    with fetcher(timeout=0.5) as f, pytest.raises(FetchError, match="timed out"):
+        f.fetch(bad_server.base + "/slow", allow_private=True)
+
+
+def test_redirect_loop_is_bounded(bad_server: Served) -> None:
+    with fetcher(max_redirects=3) as f, pytest.raises(FetchError, match="more than 3 redirects"):
+        f.fetch(bad_server.base + "/loop", allow_private=True)
+
+
+def test_private_address_refused_by_default(bad_server: Served) -> None:
+    with fetcher() as f, pytest.raises(FetchError, match="private, loopback or link-local"):
+        f.fetch(bad_server.base + "/ok")
+
+
+def test_unsupported_scheme() -> None:
+    with fetcher() as f, pytest.raises(FetchError, match="unsupported URL scheme 'ftp'"):
+        f.fetch("ftp://127.0.0.1/x", allow_private=True)
+
+
+def test_crawl_reports_errors_and_keeps_going(bad_server: Served) -> None:
+    site = Site(name="bad", start_urls=(bad_server.base + "/ok",), allow_private=True)
+    with fetcher() as f:
+        items = {i.url.rsplit("/", 1)[1]: i for i in crawl(f, site, [bad_server.base + "/ok",
+                                                                      bad_server.base + "/cp1252",
+                                                                      bad_server.base + "/empty",
+                                                                      bad_server.base + "/image",
+                                                                      bad_server.base + "/endless"])}
+    assert items["ok"].page is not None and "ordinary article text" in items["ok"].page.text
+    assert items["missing"].error == "HTTP 404"
+    assert items["boom"].error == "HTTP 500"
+    assert "café “quoted”" in items["cp1252"].page.text  # no charset given: sniffed as cp1252
+    assert items["empty"].page is not None and items["empty"].page.text == ""
+    assert items["image"].page is None and "content type image/png" in items["image"].error
+    assert "exceeds" in items["endless"].error
+
+
+def test_file_urls(tmp_path: Path) -> None:
+    (tmp_path / "a.html").write_text("<p>hello</p>")
+    with fetcher() as f:
+        assert f.fetch((tmp_path / "a.html").as_uri()).body == b"<p>hello</p>"
+        assert f.fetch((tmp_path / "nope.html").as_uri()).status == 404

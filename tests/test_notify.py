@@ -1,0 +1,119 @@
+"""Email and webhook notifications against a real SMTP server and a real webhook receiver."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import sqlite3
+from pathlib import Path
+
+from tests.conftest import Mailbox, Webhook, demo_config, provmon
+
+SECRET = "s3cret-for-tests"
+
+
+def channels(hook: Webhook, box: Mailbox) -> str:
+    return f"""
+[[notify]]
+type = "webhook"
+url = "{hook.url}"
+secret_env = "PROVMON_TEST_HOOK_SECRET"
+
+[[notify]]
+type = "email"
+host = "{box.host}"
+port = {box.port}
+sender = "provmon@localhost"
+recipients = ["editor@localhost", "legal@localhost"]
+"""
+
+
+ENV = {"PROVMON_TEST_HOOK_SECRET": SECRET}
+
+
+def outbox(db: Path) -> list[tuple[str, str, int, str | None]]:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute("SELECT channel, status, attempts, last_error FROM notifications ORDER BY id").fetchall()
+    finally:
+        conn.close()
+
+
+def test_each_new_alert_is_mailed_and_posted_once(tmp_path: Path, webhook: Webhook, smtp_server: Mailbox) -> None:
+    cfg = demo_config(tmp_path, channels(webhook, smtp_server))
+    r = provmon("--config", str(cfg), "run", "--once", env=ENV)
+    assert r.code == 0, r.err
+    assert len(webhook.received) == 2
+    assert len(smtp_server.messages) == 2
+    # A second pass finds the same copies: no new alert, nothing sent again.
+    provmon("--config", str(cfg), "run", "--once", env=ENV)
+    assert len(webhook.received) == 2
+    assert len(smtp_server.messages) == 2
+    assert all(status == "sent" and attempts == 1 for _, status, attempts, _ in outbox(tmp_path / "provmon.db"))
+
+    kinds = set()
+    for req in webhook.received:
+        body = req["body"]
+        payload = json.loads(body)
+        assert payload["version"] == 1 and payload["event"] == "copy_detected"
+        alert = payload["alert"]
+        kinds.add(alert["kind"])
+        assert alert["article"]["title"].startswith("Sea wall gives way")
+        assert alert["passages"] and "page_text" in alert["passages"][0]
+        sig = req["headers"]["x-provmon-signature"]
+        ts, v1 = (part.split("=", 1)[1] for part in sig.split(","))
+        expected = hmac.new(SECRET.encode(), f"{ts}.".encode() + body, hashlib.sha256).hexdigest()
+        assert hmac.compare_digest(v1, expected)
+        assert req["headers"]["idempotency-key"] == f"provmon-alert-{alert['id']}-webhook"
+    assert kinds == {"verbatim", "paraphrased"}
+
+    msg = smtp_server.messages[0]
+    assert msg["To"] == "editor@localhost, legal@localhost"
+    assert "[provmon]" in msg["Subject"] and "copy on demo-scraper" in msg["Subject"]
+    text = msg.get_body(("plain",)).get_content()
+    assert "Coverage:" in text and "Copy:" in text
+    assert msg.get_body(("html",)) is not None
+
+
+def test_failed_webhook_is_recorded_and_retried(tmp_path: Path, webhook: Webhook, smtp_server: Mailbox) -> None:
+    webhook.status[0] = 503
+    cfg = demo_config(tmp_path, channels(webhook, smtp_server))
+    assert provmon("--config", str(cfg), "run", "--once", env=ENV).code == 0
+    rows = outbox(tmp_path / "provmon.db")
+    hooks = [row for row in rows if row[0] == "webhook"]
+    assert all(status == "failed" and "HTTP 503" in (err or "") for _, status, _, err in hooks)
+    assert len(smtp_server.messages) == 2  # email is unaffected by the webhook outage
+    webhook.status[0] = 200
+    assert provmon("--config", str(cfg), "run", "--once", env=ENV).code == 0
+    ok = [r for r in webhook.received if r["status"] == 200]
+    assert len(ok) == 2
+    # The retry repeats the same idempotency key as the failed attempt.
+    keys_failed = {r["headers"]["idempotency-key"] for r in webhook.received if r["status"] == 503}
+    assert {r["headers"]["idempotency-key"] for r in ok} == keys_failed
+    assert all(status == "sent" for _, status, _, _ in outbox(tmp_path / "provmon.db"))
+    assert len(smtp_server.messages) == 2
+
+
+def test_smtp_down_then_up(tmp_path: Path, webhook: Webhook) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port with nothing listening
+        s.bind(("127.0.0.1", 0))
+        dead_port = s.getsockname()[1]
+    box = Mailbox("127.0.0.1", dead_port)
+    cfg = demo_config(tmp_path, channels(webhook, box))
+    assert provmon("--config", str(cfg), "run", "--once", env=ENV).code == 0
+    mails = [row for row in outbox(tmp_path / "provmon.db") if row[0] == "email"]
+    assert len(mails) == 2
+    assert all(status == "failed" and f"127.0.0.1:{dead_port}" in err for _, status, _, err in mails)
+
+
+def test_missing_secret_is_a_named_failure(tmp_path: Path, webhook: Webhook, smtp_server: Mailbox) -> None:
+    cfg = demo_config(tmp_path, channels(webhook, smtp_server))
+    assert provmon("--config", str(cfg), "run", "--once").code == 0  # PROVMON_TEST_HOOK_SECRET unset
+    assert webhook.received == []
+    hooks = [row for row in outbox(tmp_path / "provmon.db") if row[0] == "webhook"]
+    assert len(hooks) == 2
+    assert all(status == "failed" and "PROVMON_TEST_HOOK_SECRET" in (err or "") for _, status, _, err in hooks)
+    assert len(smtp_server.messages) == 2

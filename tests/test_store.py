@@ -1,0 +1,77 @@
+"""The SQLite store: schema version, one alert per copy, the outbox written with the alert."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from monitor.store import SCHEMA_VERSION, Store, StoreError
+from tests.conftest import provmon, write_config
+
+MATCH = {"kind": "verbatim", "coverage": 1.0, "page_share": 0.9, "longest_run": 50, "score": 1.0,
+         "passages": [{"article_start": 0, "article_end": 10, "page_start": 5, "page_end": 15, "score": 1.0,
+                       "verbatim": True}]}
+
+
+def test_alert_and_outbox_are_written_together_once(tmp_path: Path) -> None:
+    with Store(tmp_path / "s.db") as store:
+        aid, created = store.add_article("https://pub.example/a", "A title", "some text", [1, 2, 3])
+        assert created
+        article = store.article(aid)
+        first = store.record_alert(article=article, site="s", page_url="https://copy.example/x",
+                                   content_sha256="h1", match=MATCH, channels=["email", "hook"])
+        assert first[1] is True
+        # The page changed (new hash) but it is the same copy URL: new match row, no second alert.
+        again = store.record_alert(article=article, site="s", page_url="https://copy.example/x",
+                                   content_sha256="h2", match=MATCH, channels=["email", "hook"])
+        assert again == (first[0], False)
+        notes = store.notifications()
+        assert [(n["channel"], n["status"]) for n in notes] == [("email", "pending"), ("hook", "pending")]
+        assert store.db.execute("SELECT count(*) FROM matches").fetchone()[0] == 2
+        alert = store.alert(first[0])
+        assert alert["passages"][0]["page_start"] == 5
+        store.mark_sent(notes[0]["id"], first[0])
+        assert [n.channel for n in store.pending_notifications(["email", "hook"])] == ["hook"]
+        assert store.alert(first[0])["status"] == "notified"
+
+
+def test_same_text_tracked_once_and_candidates(tmp_path: Path) -> None:
+    with Store(tmp_path / "s.db") as store:
+        a, _ = store.add_article("u1", "t", "text one", [10, 11, 12, 13])
+        b, created = store.add_article("u2", "t", "text one", [10, 11, 12, 13])
+        assert (b, created) == (a, False)
+        c, _ = store.add_article("u3", "t", "text two", [12, 13, 14])
+        assert store.candidates([10, 11, 12, 13, 99], min_shared=2, limit=5) == [(a, 4), (c, 2)]
+        assert store.candidates([14], min_shared=2, limit=5) == []
+        assert store.candidates([], min_shared=1, limit=5) == []
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    Store(db).close()
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION + 1)])
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="newer than this provmon understands"):
+        Store(db)
+    cfg = write_config(tmp_path / "c.toml", "", database=db)
+    r = provmon("--config", str(cfg), "alerts")
+    assert r.code == 2 and "schema version" in r.err and str(db) in r.err
+
+
+def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
+    db = tmp_path / "junk.db"
+    db.write_bytes(b"this is not sqlite" * 100)
+    cfg = write_config(tmp_path / "c.toml", "", database=db)
+    r = provmon("--config", str(cfg), "init")
+    assert r.code == 2 and "junk.db" in r.err and "not a usable SQLite database" in r.err
+
+
+def test_init_creates_database(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path / "c.toml", "", database=tmp_path / "state" / "p.db")
+    r = provmon("--config", str(cfg), "init")
+    assert r.code == 0, r.err
+    assert "database ready" in r.out and (tmp_path / "state" / "p.db").exists()
