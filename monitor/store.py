@@ -20,9 +20,7 @@ import sqlite_utils
 
 from monitor.fetch import now_iso
 
-SCHEMA_VERSION = 1
-
-SCHEMA = """
+SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS articles (
     id INTEGER PRIMARY KEY,
@@ -96,6 +94,15 @@ CREATE VIEW IF NOT EXISTS alert_log AS
     FROM alerts a ORDER BY a.created_at DESC, a.id DESC;
 CREATE INDEX IF NOT EXISTS notifications_pending ON notifications(status) WHERE status != 'sent';
 """
+
+# MIGRATIONS[i] upgrades schema version i to i + 1. Append new ones; never edit a released one.
+MIGRATIONS: tuple[str, ...] = (SCHEMA_V1,)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration script on the semicolons that end statements (views contain none inside)."""
+    return [stmt for stmt in (part.strip() for part in script.split(";\n")) if stmt]
 
 
 class StoreError(Exception):
@@ -173,13 +180,29 @@ class Store:
             )
         if version == SCHEMA_VERSION:
             return
-        with self.transaction():
-            for stmt in SCHEMA.split(";"):
-                if stmt.strip():
-                    self.db.execute(stmt)
-            self.db.execute(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
-            )
+        if version > 0:
+            self.backup(self.path.with_name(f"{self.path.name}.v{version}.bak"))
+        try:
+            with self.transaction():
+                version = self.schema_version()  # another process may have migrated meanwhile
+                for v in range(version, SCHEMA_VERSION):
+                    for stmt in _statements(MIGRATIONS[v]):
+                        self.db.execute(stmt)
+                self.db.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
+                )
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: migration to schema {SCHEMA_VERSION} failed and was rolled back, "
+                             f"the database is unchanged: {exc}") from None
+
+    def backup(self, dest: Path) -> Path:
+        """A consistent copy of the database (SQLite's online backup), e.g. before a migration."""
+        target = sqlite3.connect(dest)
+        try:
+            self.db.conn.backup(target)
+        finally:
+            target.close()
+        return dest
 
     # -- tracked articles ---------------------------------------------------------------------
     def add_article(self, url: str, title: str, text: str, fingerprints: Iterable[int]) -> tuple[int, bool]:

@@ -75,3 +75,33 @@ def test_init_creates_database(tmp_path: Path) -> None:
     r = provmon("--config", str(cfg), "init")
     assert r.code == 0, r.err
     assert "database ready" in r.out and (tmp_path / "state" / "p.db").exists()
+
+
+def test_migration_takes_a_backup_and_runs_in_a_transaction(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import monitor.store as store_mod
+
+    db = tmp_path / "m.db"
+    with Store(db) as store:
+        store.add_article("u", "t", "kept text", [1])
+    v1 = store_mod.SCHEMA_VERSION
+    # A migration that fails half-way leaves the database as it was.
+    broken = "ALTER TABLE pages ADD COLUMN etag TEXT;\nTHIS IS NOT SQL;\n"
+    monkeypatch.setattr(store_mod, "MIGRATIONS", (*store_mod.MIGRATIONS, broken))
+    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", v1 + 1)
+    with pytest.raises(StoreError, match="failed and was rolled back"):
+        Store(db)
+    conn = sqlite3.connect(db)
+    assert "etag" not in [c[1] for c in conn.execute("PRAGMA table_info(pages)")]
+    assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == str(v1)
+    conn.close()
+    # A good one upgrades, after copying the old file aside.
+    good = "ALTER TABLE pages ADD COLUMN etag TEXT;\n"
+    monkeypatch.setattr(store_mod, "MIGRATIONS", (*store_mod.MIGRATIONS[:-1], good))
+    with Store(db) as store:
+        assert store.schema_version() == v1 + 1
+        assert store.article(1).text == "kept text"
+    backup = tmp_path / f"m.db.v{v1}.bak"
+    assert backup.exists()
+    old = sqlite3.connect(backup)
+    assert old.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == str(v1)
+    old.close()
