@@ -1,7 +1,7 @@
 """The `provmon` command.
 
-Exit status: 0 success (for `check`: a copy was found), 1 `check` found no copy, 2 bad input
-(config, source, database), 130 interrupted.
+Exit status: 0 success (for `check`: a copy was found), 1 `check` found no copy or `status` found the
+service stalled, 2 bad input (config, source, database), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -13,10 +13,12 @@ import shutil
 import sys
 import textwrap
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from monitor.config import CONFIG_ENV, Config, ConfigError, load_config, to_url
+from monitor.config import CONFIG_ENV, Config, ConfigError, load_config, parse_interval, to_url
+from monitor.logs import setup_logging
 from monitor.scan import SourceError, find_copies, make_fetcher, read_source, track_text
 from monitor.scheduler import Service
 from monitor.store import Store, StoreError
@@ -24,16 +26,6 @@ from monitor.store import Store, StoreError
 log = logging.getLogger("monitor")
 
 EXIT_OK, EXIT_NO_COPY, EXIT_USAGE = 0, 1, 2
-
-
-def setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level.upper()),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    for noisy in ("httpx", "httpcore", "apscheduler"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
 def _sources(args: Sequence[str]) -> list[str]:
@@ -177,16 +169,61 @@ def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def health(cfg: Config, store: Store, now: datetime) -> tuple[list[str], list[dict[str, Any]]]:
+    """Why the service looks stalled (empty when healthy), and the per-site state."""
+    problems: list[str] = []
+    beat = store.last_beat()
+    limit = 3 * parse_interval(cfg.monitor.heartbeat)
+    if beat is None:
+        problems.append("the service has never run (no heartbeat)")
+    else:
+        age = (now - datetime.fromisoformat(beat[0])).total_seconds()
+        if age > limit:
+            problems.append(f"last heartbeat {age:.0f}s ago (pid {beat[1]}), more than {limit:.0f}s")
+    states = {row["site"]: row for row in store.site_states()}
+    rows = []
+    for site in cfg.sites:
+        row = {"site": site.name, **{k: v for k, v in states.get(site.name, {}).items() if k != "site"}}
+        rows.append(row)
+        if row.get("next_run"):
+            late = (now - datetime.fromisoformat(row["next_run"])).total_seconds()
+            if late > max(3600.0, 2 * site.interval_seconds):
+                problems.append(f"site {site.name} is overdue by {late:.0f}s")
+    return problems, rows
+
+
+def cmd_status(cfg: Config, args: argparse.Namespace) -> int:
+    with Store(cfg.database_path) as store:
+        problems, rows = health(cfg, store, datetime.now(UTC))
+        beat = store.last_beat()
+    if args.json:
+        print(json.dumps({"healthy": not problems, "problems": problems,
+                          "heartbeat": beat[0] if beat else None, "sites": rows}, ensure_ascii=False))
+    else:
+        print(f"service: {'ok' if not problems else 'STALLED'}; last heartbeat {beat[0] if beat else 'never'}")
+        for p in problems:
+            print(f"  problem: {p}")
+        print(f"{'site':<20} {'last run':<26} {'result':<7} {'next run':<26} {'fails':>5} {'pages':>6} {'alerts':>6}")
+        for r in rows:
+            print(f"{r['site']:<20} {r.get('last_end') or '-':<26} {r.get('last_result') or '-':<7} "
+                  f"{r.get('next_run') or '-':<26} {r.get('consecutive_failures', 0):>5} "
+                  f"{r.get('pages_seen', 0):>6} {r.get('alerts_raised', 0):>6}")
+            if r.get("last_error"):
+                print(f"    last error: {r['last_error']}")
+    return EXIT_OK if not problems else EXIT_NO_COPY
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="provmon",
         description="Provenance Monitor: find republished and spun copies of your articles.",
-        epilog=f"Exit status: 0 ok (check: copy found), 1 check found no copy, 2 bad input. "
+        epilog=f"Exit status: 0 ok (check: copy found), 1 check found no copy / status stalled, 2 bad input. "
                f"Config: --config, else ${CONFIG_ENV}, else ./config.toml.",
     )
     parser.add_argument("--config", help="config file (default: $PROVMON_CONFIG or ./config.toml)")
     parser.add_argument("--log-level", choices=["debug", "info", "warning", "error"],
                         help="override monitor.log_level")
+    parser.add_argument("--log-format", choices=["text", "json"], help="override monitor.log_format")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("init", help="create the database")
     p = sub.add_parser("track", help="track originals (URLs or files)")
@@ -201,12 +238,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("extract", help="print what the monitor sees of a page")
     p.add_argument("sources", nargs="+")
     p.add_argument("--json", action="store_true", help="text and metadata as JSON, one object per input")
+    p = sub.add_parser("status", help="per-site state and service health; exit 1 when it looks stalled")
+    p.add_argument("--json", action="store_true")
     p = sub.add_parser("run", help="run the monitor service (or one pass with --once)")
     p.add_argument("--once", action="store_true", help="track, scan every site once, notify, and exit")
     return parser
 
 
-COMMANDS = {"init": cmd_init, "track": cmd_track, "check": cmd_check, "alerts": cmd_alerts, "run": cmd_run}
+COMMANDS = {"init": cmd_init, "track": cmd_track, "check": cmd_check, "alerts": cmd_alerts, "run": cmd_run,
+            "status": cmd_status}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -219,7 +259,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_USAGE
-    setup_logging(args.log_level or (cfg.monitor.log_level if cfg else "warning"))
+    setup_logging(args.log_level or (cfg.monitor.log_level if cfg else "warning"),
+                  args.log_format or (cfg.monitor.log_format if cfg else "text"))
     try:
         if args.command == "extract":
             return cmd_extract(cfg, args)

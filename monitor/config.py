@@ -12,6 +12,7 @@ import tomllib
 import types
 import typing
 from dataclasses import MISSING, dataclass, field, fields
+from datetime import time
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,6 +30,10 @@ class MonitorSettings:
     database: str = "data/provmon.db"
     user_agent: str = "ProvenanceMonitor/0.1 (+https://github.com/provenance-monitor)"
     log_level: str = "info"
+    log_format: str = "text"
+    max_concurrent_sites: int = 4
+    heartbeat: str = "30s"
+    retention_days: int = 90
 
 
 @dataclass(frozen=True)
@@ -68,10 +73,24 @@ class Site:
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     allow_private: bool = False
+    # Scheduling: `cron` (crontab syntax) overrides `interval`.
+    cron: str = ""
+    jitter: str = "0s"
+    active_hours: str = ""
+    timezone: str = "UTC"
 
     @property
     def interval_seconds(self) -> float:
         return parse_interval(self.interval)
+
+    @property
+    def jitter_seconds(self) -> float:
+        return parse_interval(self.jitter, allow_zero=True)
+
+    @property
+    def window(self) -> tuple[time, time] | None:
+        """Active hours as (start, end) in `timezone`, or None for all day."""
+        return parse_hours(self.active_hours) if self.active_hours else None
 
 
 @dataclass(frozen=True)
@@ -126,16 +145,30 @@ _INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 NOTIFIER_TYPES = ("email", "webhook")
 LOG_LEVELS = ("debug", "info", "warning", "error")
+LOG_FORMATS = ("text", "json")
 
 
-def parse_interval(text: str) -> float:
+def parse_interval(text: str, allow_zero: bool = False) -> float:
     m = _INTERVAL.match(text)
     if not m:
         raise ValueError(f"{text!r} is not an interval like '90s', '30m', '6h' or '1d'")
     seconds = float(m.group(1)) * _UNIT[m.group(2)]
-    if seconds <= 0:
+    if seconds <= 0 and not allow_zero:
         raise ValueError(f"{text!r} must be longer than zero")
     return seconds
+
+
+_HOURS = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+
+
+def parse_hours(text: str) -> tuple[time, time]:
+    m = _HOURS.match(text)
+    if not m:
+        raise ValueError(f"{text!r} is not a time window like '07:00-22:00'")
+    h1, m1, h2, m2 = (int(g) for g in m.groups())
+    if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2 == 24 and m2):
+        raise ValueError(f"{text!r} has an impossible time")
+    return time(h1, m1), (time(23, 59, 59) if h2 == 24 else time(h2, m2))
 
 
 def resolve_path(base: Path, value: str) -> Path:
@@ -252,6 +285,16 @@ def _check_semantics(cfg: Config, where: str) -> None:
 
     if cfg.monitor.log_level not in LOG_LEVELS:
         raise bad("monitor.log_level", f"must be one of {', '.join(LOG_LEVELS)}")
+    if cfg.monitor.log_format not in LOG_FORMATS:
+        raise bad("monitor.log_format", f"must be one of {', '.join(LOG_FORMATS)}")
+    if cfg.monitor.max_concurrent_sites < 1:
+        raise bad("monitor.max_concurrent_sites", "must be at least 1")
+    if cfg.monitor.retention_days < 1:
+        raise bad("monitor.retention_days", "must be at least 1")
+    try:
+        parse_interval(cfg.monitor.heartbeat)
+    except ValueError as exc:
+        raise bad("monitor.heartbeat", str(exc)) from None
     if cfg.fetch.timeout <= 0:
         raise bad("fetch.timeout", "must be greater than 0")
     if cfg.fetch.max_bytes < 1024:
@@ -280,6 +323,7 @@ def _check_semantics(cfg: Config, where: str) -> None:
             parse_interval(site.interval)
         except ValueError as exc:
             raise bad(f"sites[{i}].interval", str(exc)) from None
+        _check_schedule(site, f"sites[{i}]", bad)
         if site.max_depth < 0:
             raise bad(f"sites[{i}].max_depth", "must not be negative")
         if site.max_pages < 1:
@@ -315,3 +359,28 @@ def _check_semantics(cfg: Config, where: str) -> None:
     for i, t in enumerate(cfg.track):
         if not t.source.strip():
             raise bad(f"track[{i}].source", "must not be empty")
+
+
+def _check_schedule(site: Site, key: str, bad: Any) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        zone = ZoneInfo(site.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise bad(f"{key}.timezone", f"is not a known time zone: {site.timezone!r}") from None
+    if site.cron:
+        try:
+            CronTrigger.from_crontab(site.cron, timezone=zone)
+        except ValueError as exc:
+            raise bad(f"{key}.cron", f"is not a crontab expression: {exc}") from None
+    try:
+        parse_interval(site.jitter, allow_zero=True)
+    except ValueError as exc:
+        raise bad(f"{key}.jitter", str(exc)) from None
+    if site.active_hours:
+        try:
+            parse_hours(site.active_hours)
+        except ValueError as exc:
+            raise bad(f"{key}.active_hours", str(exc)) from None

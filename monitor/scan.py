@@ -7,6 +7,7 @@ scheduler call these functions; nothing below this module imports it.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 
 from monitor.alerts import raise_alert, summary
@@ -38,6 +39,7 @@ class SiteReport:
     errors: list[str] = field(default_factory=list)
     new_alerts: list[int] = field(default_factory=list)
     copies: int = 0
+    abandoned: bool = False  # stopped early (shutdown); the run does not count as done
 
 
 def make_fetcher(cfg: Config) -> Fetcher:
@@ -95,10 +97,15 @@ def track_configured(store: Store, fetcher: Fetcher, cfg: Config) -> int:
     return new
 
 
-def scan_site(store: Store, fetcher: Fetcher, cfg: Config, site: Site) -> SiteReport:
+def scan_site(store: Store, fetcher: Fetcher, cfg: Config, site: Site,
+              stop: threading.Event | None = None) -> SiteReport:
     report = SiteReport(site.name)
     channels = [c.label for c in cfg.notify]
     for item in crawl(fetcher, site, [cfg.resolve_source(u) for u in site.start_urls]):
+        if stop is not None and stop.is_set():
+            report.abandoned = True
+            log.info("site %s: run abandoned at shutdown after %d pages", site.name, report.pages)
+            break
         if item.result is None or item.page is None:
             store.record_page(item.url, site.name, item.result.final_url if item.result else item.url,
                               item.result.status if item.result else None, None, item.error)

@@ -95,8 +95,24 @@ CREATE VIEW IF NOT EXISTS alert_log AS
 CREATE INDEX IF NOT EXISTS notifications_pending ON notifications(status) WHERE status != 'sent';
 """
 
+# Version 2: the scheduler's per-site state, so a restart resumes the plan and `provmon status` can tell.
+SCHEMA_V2 = """
+CREATE TABLE IF NOT EXISTS site_state (
+    site TEXT PRIMARY KEY,
+    next_run TEXT,
+    last_start TEXT,
+    last_end TEXT,
+    last_result TEXT,
+    last_error TEXT,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    runs INTEGER NOT NULL DEFAULT 0,
+    pages_seen INTEGER NOT NULL DEFAULT 0,
+    alerts_raised INTEGER NOT NULL DEFAULT 0
+);
+"""
+
 # MIGRATIONS[i] upgrades schema version i to i + 1. Append new ones; never edit a released one.
-MIGRATIONS: tuple[str, ...] = (SCHEMA_V1,)
+MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -182,6 +198,9 @@ class Store:
             return
         if version > 0:
             self.backup(self.path.with_name(f"{self.path.name}.v{version}.bak"))
+        else:
+            # Only settable before the first table exists; lets prune() hand pages back to the OS.
+            self.db.execute("PRAGMA auto_vacuum = INCREMENTAL")
         try:
             with self.transaction():
                 version = self.schema_version()  # another process may have migrated meanwhile
@@ -350,3 +369,53 @@ class Store:
 
     def notifications(self) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT * FROM notifications ORDER BY id"))
+
+    # -- scheduler state, heartbeat, retention ------------------------------------------------------
+    def next_runs(self) -> dict[str, str]:
+        return {r[0]: r[1] for r in self.db.execute("SELECT site, next_run FROM site_state WHERE next_run IS NOT NULL")}
+
+    def set_next_run(self, site: str, when: str | None) -> None:
+        self.db.execute(
+            "INSERT INTO site_state (site, next_run) VALUES (?, ?) "
+            "ON CONFLICT(site) DO UPDATE SET next_run = excluded.next_run",
+            [site, when],
+        )
+
+    def run_started(self, site: str) -> None:
+        self.db.execute(
+            "INSERT INTO site_state (site, last_start) VALUES (?, ?) "
+            "ON CONFLICT(site) DO UPDATE SET last_start = excluded.last_start",
+            [site, now_iso()],
+        )
+
+    def run_finished(self, site: str, *, ok: bool, error: str | None, pages: int, new_alerts: int) -> None:
+        self.db.execute(
+            "UPDATE site_state SET last_end = ?, last_result = ?, last_error = ?, runs = runs + 1, pages_seen = ?, "
+            "alerts_raised = alerts_raised + ?, "
+            "consecutive_failures = CASE WHEN ? THEN 0 ELSE consecutive_failures + 1 END WHERE site = ?",
+            [now_iso(), "ok" if ok else "failed", error, pages, new_alerts, ok, site],
+        )
+
+    def site_states(self) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT * FROM site_state ORDER BY site"))
+
+    def beat(self, pid: int) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('heartbeat', ?)", [f"{now_iso()} {pid}"])
+
+    def last_beat(self) -> tuple[str, int] | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'heartbeat'").fetchone()
+        if not row:
+            return None
+        when, pid = row[0].split()
+        return when, int(pid)
+
+    def prune(self, older_than: str) -> dict[str, int]:
+        """Drop fetched-page records and matches older than `older_than` (ISO time); evidence behind an
+        alert is kept. Returns what was removed, then gives free pages back to the file system."""
+        with self.transaction():
+            matches = self.db.execute(
+                "DELETE FROM matches WHERE found_at < ? AND id NOT IN "
+                "(SELECT match_id FROM alerts WHERE match_id IS NOT NULL)", [older_than]).rowcount
+            pages = self.db.execute("DELETE FROM pages WHERE fetched_at < ?", [older_than]).rowcount
+        self.db.execute("PRAGMA incremental_vacuum")
+        return {"matches": matches, "pages": pages}
