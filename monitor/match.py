@@ -3,11 +3,12 @@
 How detection works (the copy rule; thresholds in [match], see docs/detection.md):
 
 1. Both texts are cut into sentences. A page sentence and an article sentence *align strongly*
-   when their content words (stop words dropped, lightly stemmed) overlap in order with a Dice
-   score of at least `sentence_similarity` and share at least three content words (a short
-   sentence aligns only when copied word for word). They *align weakly* at `WEAK_SIMILARITY`.
+   when their sets of content words (stop words dropped, lightly stemmed) have a Dice score of at
+   least `sentence_similarity` and share at least three content words (a short sentence aligns
+   only when copied word for word). They *align weakly* at `WEAK_SIMILARITY`. A pair is kept only
+   when it is nearly (`BEST_RATIO`) the best for both its sentences: alignment is one to one.
 2. Aligned pairs that follow each other in both texts, with at most `GAP` unaligned sentences
-   between them on either side, are linked into *passages*. A passage must contain a strong pair;
+   between them on either side, are linked into *passages* (connected components). A passage must contain a strong pair;
    weak pairs only extend passages (hysteresis, so a spun sentence next to copied ones counts, but
    weak overlaps alone never start one). Passages may come in any order, so moved paragraphs
    still count; inside a passage the text is reproduced in the article's order.
@@ -25,7 +26,9 @@ How detection works (the copy rule; thresholds in [match], see docs/detection.md
    the article, else `partial`; otherwise it is `paraphrased`.
 
 `align()` exposes steps 1-2 alone (every passage, before the copy rule): it is what the PAN
-passage-alignment benchmark scores, with wider gaps (`PAN_ALIGN`).
+passage-alignment benchmark scores, with `PAN_ALIGN`: wider gaps, local reordering allowed
+(PAN's random obfuscation shuffles sentences), far article jumps between strong pairs (a summary
+skips source sentences), passages under 150 characters dropped.
 """
 
 from __future__ import annotations
@@ -43,6 +46,9 @@ GAP = 2
 MIN_RUN = 2
 LONG_SENTENCE_WORDS = 40
 MIN_PAGE_SHARE = 0.5
+# A pair survives only if it is nearly the best for both of its sentences (one-to-one alignment,
+# tolerant of a sentence split in two): repeated or formulaic sentences do not smear passages.
+BEST_RATIO = 0.8
 
 
 @dataclass(frozen=True)
@@ -50,12 +56,14 @@ class AlignParams:
     """How aligned sentence pairs are linked into passages."""
 
     weak_similarity: float = WEAK_SIMILARITY
-    gap: int = GAP  # unaligned sentences allowed between two pairs of one passage, on either side
+    gap: int = GAP  # unaligned page sentences allowed between two pairs of one passage
+    article_gap: int = GAP  # unaligned article sentences allowed (wider lets a summary span its source)
     min_chars: int = 0  # drop passages shorter than this on either side
+    ordered: bool = True  # link pairs only when they follow each other in both texts
 
 
 # The PAN text-alignment setting: the same engine, gaps wide enough to bridge summaries.
-PAN_ALIGN = AlignParams(gap=4, min_chars=150)
+PAN_ALIGN = AlignParams(gap=4, article_gap=20, min_chars=150, ordered=False)
 
 
 @dataclass(frozen=True)
@@ -138,23 +146,6 @@ def _trigrams(s: Sentence) -> set[tuple[str, ...]]:
     return {tuple(w[k: k + 3]) for k in range(len(w) - 2)}
 
 
-def _content_seq(s: Sentence) -> list[str]:
-    return [t.stem for t in s.tokens if t.content]
-
-
-def _ordered_dice(a: list[str], b: list[str]) -> float:
-    """Dice coefficient over the longest common subsequence of content words: in-order overlap."""
-    if not a or not b:
-        return 0.0
-    prev = [0] * (len(b) + 1)
-    for x in a:
-        cur = [0]
-        for j, y in enumerate(b):
-            cur.append(prev[j] + 1 if x == y else max(prev[j + 1], cur[j]))
-        prev = cur
-    return 2 * prev[-1] / (len(a) + len(b))
-
-
 def _quoted_share(s: Sentence) -> float:
     content = [t for t in s.tokens if t.content]
     return sum(t.quoted for t in content) / len(content) if content else 0.0
@@ -163,7 +154,6 @@ def _quoted_share(s: Sentence) -> float:
 def _pairs(article: Prepared, page: Prepared, cfg: MatchSettings, weak: float) -> list[_Pair]:
     a_sets = [s.content for s in article.sentences]
     p_sets = [s.content for s in page.sentences]
-    a_seqs = [_content_seq(s) for s in article.sentences]
     a_tri: dict[int, set[tuple[str, ...]]] = {}
     by_word: dict[str, list[int]] = {}
     for i, ws in enumerate(a_sets):
@@ -176,17 +166,13 @@ def _pairs(article: Prepared, page: Prepared, cfg: MatchSettings, weak: float) -
         for w in pw:
             for i in by_word.get(w, ()):
                 shared[i] = shared.get(i, 0) + 1
-        p_seq: list[str] | None = None
         p_tri: set[tuple[str, ...]] | None = None
         for i, n in shared.items():
-            if n < 2 or 2 * n / (len(a_sets[i]) + len(pw)) < floor:
+            sim = 2 * n / (len(a_sets[i]) + len(pw))
+            if n < 2 or sim < floor:
                 continue
-            if p_seq is None:
-                p_seq = _content_seq(page.sentences[j])
+            if p_tri is None:
                 p_tri = _trigrams(page.sentences[j])
-            sim = _ordered_dice(a_seqs[i], p_seq)
-            if sim < floor:
-                continue
             at = a_tri.get(i)
             if at is None:
                 at = a_tri[i] = _trigrams(article.sentences[i])
@@ -195,10 +181,15 @@ def _pairs(article: Prepared, page: Prepared, cfg: MatchSettings, weak: float) -
             strong = sim >= cfg.sentence_similarity and (n >= 3 or exact >= cfg.verbatim_similarity)
             if strong or (sim >= weak and n >= 3):
                 pairs.append(_Pair(i, j, sim, exact, strong))
-    return pairs
+    best_i: dict[int, float] = {}
+    best_j: dict[int, float] = {}
+    for p in pairs:
+        best_i[p.i] = max(best_i.get(p.i, 0.0), p.sim)
+        best_j[p.j] = max(best_j.get(p.j, 0.0), p.sim)
+    return [p for p in pairs if p.sim >= BEST_RATIO * max(best_i[p.i], best_j[p.j])]
 
 
-def _groups(pairs: list[_Pair], gap: int) -> list[_Group]:
+def _groups(pairs: list[_Pair], params: AlignParams) -> list[_Group]:
     """Link pairs that follow each other in both texts (within `gap` skipped sentences) into passages."""
     pairs = sorted(pairs, key=lambda p: (p.i, p.j))
     parent = list(range(len(pairs)))
@@ -209,15 +200,18 @@ def _groups(pairs: list[_Pair], gap: int) -> list[_Group]:
             x = parent[x]
         return x
 
-    # Pairs sorted by article sentence: only those within gap+1 article sentences can link.
+    gap, ordered = params.gap, params.ordered
+    # Pairs sorted by article sentence: only those within article_gap+1 article sentences can link.
     lo = 0
     for k, p in enumerate(pairs):
-        while pairs[lo].i < p.i - gap - 1:
+        while pairs[lo].i < p.i - params.article_gap - 1:
             lo += 1
         for q in range(lo, k):
             o = pairs[q]
             di, dj = p.i - o.i, p.j - o.j
-            if 0 <= dj <= gap + 1 and (di > 0 or dj > 0):
+            # Far jumps in the article (a summary skipping sentences) only between strong pairs.
+            near = di <= gap + 1 or (p.strong and o.strong)
+            if near and (dj >= 0 if ordered else -gap - 1 <= dj) and dj <= gap + 1 and (di > 0 or dj != 0):
                 ra, rb = find(q), find(k)
                 if ra != rb:
                     parent[ra] = rb
@@ -243,7 +237,7 @@ def _passage(group: _Group, article: Prepared, page: Prepared, cfg: MatchSetting
 def _aligned(article: Prepared, page: Prepared, cfg: MatchSettings, params: AlignParams) -> list[_Group]:
     if not article.sentences or not page.sentences:
         return []
-    return _groups(_pairs(article, page, cfg, params.weak_similarity), params.gap)
+    return _groups(_pairs(article, page, cfg, params.weak_similarity), params)
 
 
 def align(article: Prepared, page: Prepared, cfg: MatchSettings, params: AlignParams = PAN_ALIGN) -> list[Passage]:
