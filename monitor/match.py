@@ -260,10 +260,18 @@ def _longest_run(article: Prepared, page: Prepared, passages: list[Passage]) -> 
     return best
 
 
+def _quoted_stems(s: Sentence) -> frozenset[str]:
+    return frozenset(t.stem for t in s.tokens if t.content and t.quoted)
+
+
 def _narrative(p: _Pair, article: Prepared, page: Prepared) -> bool:
-    """A strong pair neither side of which is mostly quotation."""
-    return (p.strong and _quoted_share(article.sentences[p.i]) < 0.5
-            and _quoted_share(page.sentences[p.j]) < 0.5)
+    """A strong pair whose shared words are mostly not quotation (in either text)."""
+    if not p.strong:
+        return False
+    a, b = article.sentences[p.i], page.sentences[p.j]
+    shared = a.content & b.content
+    quoted = shared & (_quoted_stems(a) | _quoted_stems(b))
+    return 2 * len(quoted) < len(shared)
 
 
 def _is_evidence(group: _Group, article: Prepared, page: Prepared) -> bool:
