@@ -1,18 +1,34 @@
 """Decide whether a page copies an article, how, and with which passages as evidence.
 
-The copy rule (configurable in [match], documented in README "How detection works"):
-1. Both texts are cut into sentences. A page sentence and an article sentence are *aligned* when
-   their content words (stop words dropped, lightly stemmed) overlap with a Dice score of at
-   least `sentence_similarity` and share at least three content words.
-2. The evidence is the best *ordered* chain of aligned pairs (both texts read forward), found by
-   dynamic programming. Moved paragraphs outside the chain do not count.
-3. The page is a copy when the chain has at least `min_passages` pairs and covers at least
-   `min_coverage` of the article's characters. Sentences that are mostly quotation count only
-   `quote_weight` towards that coverage: independent reports of one event share quotes, names and
-   numbers, but not the narrative around them in the same order.
-4. Kind: pairs whose word 3-grams are at least `verbatim_similarity` shared are verbatim. When most
-   of the chain is verbatim the copy is `verbatim` if it covers `verbatim_coverage` of the article,
-   else `partial`; otherwise it is `paraphrased`.
+How detection works (the copy rule; thresholds in [match], see docs/detection.md):
+
+1. Both texts are cut into sentences. A page sentence and an article sentence *align strongly*
+   when their sets of content words (stop words dropped, lightly stemmed) have a Dice score of at
+   least `sentence_similarity` and share at least three content words (a short sentence aligns
+   only when copied word for word). They *align weakly* at `WEAK_SIMILARITY`. A pair is kept only
+   when it is nearly (`BEST_RATIO`) the best for both its sentences: alignment is one to one.
+2. Aligned pairs that follow each other in both texts, with at most `GAP` unaligned sentences
+   between them on either side, are linked into *passages* (connected components). A passage must contain a strong pair;
+   weak pairs only extend passages (hysteresis, so a spun sentence next to copied ones counts, but
+   weak overlaps alone never start one). Passages may come in any order, so moved paragraphs
+   still count; inside a passage the text is reproduced in the article's order.
+3. A passage is *evidence* when it reproduces at least `MIN_RUN` article sentences, or one
+   sentence of at least `LONG_SENTENCE_WORDS` words: isolated similar sentences (a shared fact,
+   a name and a number) are what independent reports of one event have in common; runs of
+   consecutive sentences in the same order are what copies have.
+4. The page is a copy when the evidence holds at least `min_passages` narrative (not mostly
+   quoted) article sentences and covers at least `min_coverage` of the article, or at least
+   `MIN_PAGE_SHARE` of the page (an excerpt of a long article embedded in a short page).
+   Sentences that are mostly quotation count only `quote_weight` towards both shares:
+   independent reports of one event share quotes, not the narrative around them.
+5. Kind: pairs whose word 3-grams are at least `verbatim_similarity` shared are verbatim. When
+   most of the evidence is verbatim the copy is `verbatim` if it covers `verbatim_coverage` of
+   the article, else `partial`; otherwise it is `paraphrased`.
+
+`align()` exposes steps 1-2 alone (every passage, before the copy rule): it is what the PAN
+passage-alignment benchmark scores, with `PAN_ALIGN`: wider gaps, local reordering allowed
+(PAN's random obfuscation shuffles sentences), far article jumps between strong pairs (a summary
+skips source sentences), passages under 150 characters dropped.
 """
 
 from __future__ import annotations
@@ -23,6 +39,31 @@ from typing import Any
 
 from monitor.config import MatchSettings
 from monitor.text import Sentence, Token, sentences, tokens
+
+# Defaults of the copy rule that are not (yet) MatchSettings fields.
+WEAK_SIMILARITY = 0.3
+GAP = 2
+MIN_RUN = 2
+LONG_SENTENCE_WORDS = 40
+MIN_PAGE_SHARE = 0.5
+# A pair survives only if it is nearly the best for both of its sentences (one-to-one alignment,
+# tolerant of a sentence split in two): repeated or formulaic sentences do not smear passages.
+BEST_RATIO = 0.8
+
+
+@dataclass(frozen=True)
+class AlignParams:
+    """How aligned sentence pairs are linked into passages."""
+
+    weak_similarity: float = WEAK_SIMILARITY
+    gap: int = GAP  # unaligned page sentences allowed between two pairs of one passage
+    article_gap: int = GAP  # unaligned article sentences allowed (wider lets a summary span its source)
+    min_chars: int = 0  # drop passages shorter than this on either side
+    ordered: bool = True  # link pairs only when they follow each other in both texts
+
+
+# The PAN text-alignment setting: the same engine, gaps wide enough to bridge summaries.
+PAN_ALIGN = AlignParams(gap=4, article_gap=20, min_chars=150, ordered=False)
 
 
 @dataclass(frozen=True)
@@ -68,7 +109,8 @@ class Prepared:
     @classmethod
     def of(cls, text: str) -> Prepared:
         toks = tokens(text)
-        return cls(text, tuple(toks), tuple(sentences(text, toks)))
+        sents = tuple(sentences(text, toks))
+        return cls(text, tuple(toks), sents)
 
     @property
     def chars(self) -> int:
@@ -81,6 +123,20 @@ class _Pair:
     j: int  # page sentence
     sim: float
     exact: float
+    strong: bool
+
+
+@dataclass
+class _Group:
+    pairs: list[_Pair]
+
+    @property
+    def article_sents(self) -> set[int]:
+        return {p.i for p in self.pairs}
+
+    @property
+    def page_sents(self) -> set[int]:
+        return {p.j for p in self.pairs}
 
 
 def _trigrams(s: Sentence) -> set[tuple[str, ...]]:
@@ -90,108 +146,108 @@ def _trigrams(s: Sentence) -> set[tuple[str, ...]]:
     return {tuple(w[k: k + 3]) for k in range(len(w) - 2)}
 
 
-def _content_seq(s: Sentence) -> list[str]:
-    return [t.stem for t in s.tokens if t.content]
-
-
-def _ordered_dice(a: list[str], b: list[str]) -> float:
-    """Dice coefficient over the longest common subsequence of content words: in-order overlap."""
-    if not a or not b:
-        return 0.0
-    prev = [0] * (len(b) + 1)
-    for x in a:
-        cur = [0]
-        for j, y in enumerate(b):
-            cur.append(prev[j] + 1 if x == y else max(prev[j + 1], cur[j]))
-        prev = cur
-    return 2 * prev[-1] / (len(a) + len(b))
-
-
 def _quoted_share(s: Sentence) -> float:
     content = [t for t in s.tokens if t.content]
     return sum(t.quoted for t in content) / len(content) if content else 0.0
 
 
-def _pairs(article: Prepared, page: Prepared, cfg: MatchSettings) -> list[_Pair]:
+def _pairs(article: Prepared, page: Prepared, cfg: MatchSettings, weak: float) -> list[_Pair]:
     a_sets = [s.content for s in article.sentences]
     p_sets = [s.content for s in page.sentences]
-    a_seqs = [_content_seq(s) for s in article.sentences]
-    p_seqs = [_content_seq(s) for s in page.sentences]
+    a_tri: dict[int, set[tuple[str, ...]]] = {}
     by_word: dict[str, list[int]] = {}
     for i, ws in enumerate(a_sets):
         for w in ws:
             by_word.setdefault(w, []).append(i)
+    floor = min(weak, cfg.sentence_similarity)
     pairs: list[_Pair] = []
     for j, pw in enumerate(p_sets):
         shared: dict[int, int] = {}
         for w in pw:
             for i in by_word.get(w, ()):
                 shared[i] = shared.get(i, 0) + 1
+        p_tri: set[tuple[str, ...]] | None = None
         for i, n in shared.items():
-            if n < 2 or 2 * n / (len(a_sets[i]) + len(pw)) < cfg.sentence_similarity:
+            sim = 2 * n / (len(a_sets[i]) + len(pw))
+            if n < 2 or sim < floor:
                 continue
-            sim = _ordered_dice(a_seqs[i], p_seqs[j])
-            if sim < cfg.sentence_similarity:
-                continue
-            at = _trigrams(article.sentences[i])
-            exact = len(at & _trigrams(page.sentences[j])) / len(at) if at else 0.0
-            # Short sentences ("Both will take time.") align only when copied word for word.
-            if n >= 3 or exact >= cfg.verbatim_similarity:
-                pairs.append(_Pair(i, j, sim, exact))
-    return pairs
+            if p_tri is None:
+                p_tri = _trigrams(page.sentences[j])
+            at = a_tri.get(i)
+            if at is None:
+                at = a_tri[i] = _trigrams(article.sentences[i])
+            exact = len(at & p_tri) / len(at) if at else 0.0
+            # Short sentences ("Both will take time.") align strongly only when copied word for word.
+            strong = sim >= cfg.sentence_similarity and (n >= 3 or exact >= cfg.verbatim_similarity)
+            if strong or (sim >= weak and n >= 3):
+                pairs.append(_Pair(i, j, sim, exact, strong))
+    best_i: dict[int, float] = {}
+    best_j: dict[int, float] = {}
+    for p in pairs:
+        best_i[p.i] = max(best_i.get(p.i, 0.0), p.sim)
+        best_j[p.j] = max(best_j.get(p.j, 0.0), p.sim)
+    return [p for p in pairs if p.sim >= BEST_RATIO * max(best_i[p.i], best_j[p.j])]
 
 
-def _chain(pairs: list[_Pair], weight: list[float]) -> list[_Pair]:
-    """Heaviest chain of pairs increasing in both texts (one sentence may pair with a split half)."""
-    if not pairs:
-        return []
-    pairs = sorted(pairs, key=lambda p: (p.j, p.i))
-    best = [0.0] * len(pairs)
-    prev = [-1] * len(pairs)
+def _groups(pairs: list[_Pair], params: AlignParams) -> list[_Group]:
+    """Link pairs that follow each other in both texts (within `gap` skipped sentences) into passages."""
+    pairs = sorted(pairs, key=lambda p: (p.i, p.j))
+    parent = list(range(len(pairs)))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    gap, ordered = params.gap, params.ordered
+    # Pairs sorted by article sentence: only those within article_gap+1 article sentences can link.
+    lo = 0
     for k, p in enumerate(pairs):
-        gain = weight[p.i] * p.sim
-        best[k] = gain
-        for q in range(k):
+        while pairs[lo].i < p.i - params.article_gap - 1:
+            lo += 1
+        for q in range(lo, k):
             o = pairs[q]
-            forward = (o.i < p.i and o.j <= p.j) or (o.i <= p.i and o.j < p.j)
-            if forward:
-                g = best[q] + (gain if o.i != p.i else 0.0)
-                if g > best[k]:
-                    best[k], prev[k] = g, q
-    k = max(range(len(pairs)), key=best.__getitem__)
-    chain: list[_Pair] = []
-    while k >= 0:
-        chain.append(pairs[k])
-        k = prev[k]
-    return chain[::-1]
+            di, dj = p.i - o.i, p.j - o.j
+            # Far jumps in the article (a summary skipping sentences) only between strong pairs.
+            near = di <= gap + 1 or (p.strong and o.strong)
+            if near and (dj >= 0 if ordered else -gap - 1 <= dj) and dj <= gap + 1 and (di > 0 or dj != 0):
+                ra, rb = find(q), find(k)
+                if ra != rb:
+                    parent[ra] = rb
+    comps: dict[int, list[_Pair]] = {}
+    for k, p in enumerate(pairs):
+        comps.setdefault(find(k), []).append(p)
+    return [_Group(ps) for ps in comps.values() if any(p.strong for p in ps)]
 
 
-def _passages(chain: list[_Pair], article: Prepared, page: Prepared) -> list[Passage]:
-    out: list[Passage] = []
-    group: list[_Pair] = []
+def _passage(group: _Group, article: Prepared, page: Prepared, cfg: MatchSettings) -> Passage:
+    a, p = article.sentences, page.sentences
+    ps = group.pairs
+    return Passage(
+        article_start=min(a[g.i].start for g in ps),
+        article_end=max(a[g.i].end for g in ps),
+        page_start=min(p[g.j].start for g in ps),
+        page_end=max(p[g.j].end for g in ps),
+        score=round(sum(g.sim for g in ps) / len(ps), 3),
+        verbatim=all(g.exact >= cfg.verbatim_similarity for g in ps),
+    )
 
-    def close() -> None:
-        if not group:
-            return
-        a = article.sentences
-        p = page.sentences
-        out.append(Passage(
-            article_start=min(a[g.i].start for g in group),
-            article_end=max(a[g.i].end for g in group),
-            page_start=min(p[g.j].start for g in group),
-            page_end=max(p[g.j].end for g in group),
-            score=round(sum(g.sim for g in group) / len(group), 3),
-            verbatim=all(g.exact >= 0.9 for g in group),
-        ))
-        group.clear()
 
-    for pair in chain:
-        if group and (pair.i - group[-1].i > 1 or pair.j - group[-1].j > 1
-                      or (pair.exact >= 0.9) != (group[-1].exact >= 0.9)):
-            close()
-        group.append(pair)
-    close()
-    return out
+def _aligned(article: Prepared, page: Prepared, cfg: MatchSettings, params: AlignParams) -> list[_Group]:
+    if not article.sentences or not page.sentences:
+        return []
+    return _groups(_pairs(article, page, cfg, params.weak_similarity), params)
+
+
+def align(article: Prepared, page: Prepared, cfg: MatchSettings, params: AlignParams = PAN_ALIGN) -> list[Passage]:
+    """Every aligned passage between the two texts, before the copy rule decides anything."""
+    out = []
+    for g in _aligned(article, page, cfg, params):
+        ps = _passage(g, article, page, cfg)
+        if min(ps.article_end - ps.article_start, ps.page_end - ps.page_start) >= params.min_chars:
+            out.append(ps)
+    return sorted(out, key=lambda x: (x.page_start, x.article_start))
 
 
 def _longest_run(article: Prepared, page: Prepared, passages: list[Passage]) -> int:
@@ -204,36 +260,66 @@ def _longest_run(article: Prepared, page: Prepared, passages: list[Passage]) -> 
     return best
 
 
+def _quoted_stems(s: Sentence) -> frozenset[str]:
+    return frozenset(t.stem for t in s.tokens if t.content and t.quoted)
+
+
+def _narrative(p: _Pair, article: Prepared, page: Prepared) -> bool:
+    """A strong pair whose shared words are mostly not quotation (in either text)."""
+    if not p.strong:
+        return False
+    a, b = article.sentences[p.i], page.sentences[p.j]
+    shared = a.content & b.content
+    quoted = shared & (_quoted_stems(a) | _quoted_stems(b))
+    return 2 * len(quoted) < len(shared)
+
+
+def _is_evidence(group: _Group, article: Prepared, page: Prepared) -> bool:
+    narrative = [p for p in group.pairs if _narrative(p, article, page)]
+    if len({p.i for p in narrative}) >= MIN_RUN:
+        return True
+    return any(len(article.sentences[p.i].tokens) >= LONG_SENTENCE_WORDS for p in narrative)
+
+
 def compare(article: Prepared, page: Prepared, cfg: MatchSettings) -> Match | None:
     """The match between one article and one page, or None when the page is not a copy."""
-    if not article.sentences or not page.sentences:
+    groups = [g for g in _aligned(article, page, cfg, AlignParams()) if _is_evidence(g, article, page)]
+    if not groups:
         return None
-    a_len = [s.end - s.start for s in article.sentences]
-    quoted = [_quoted_share(s) for s in article.sentences]
-    weight = [n * (1 - (1 - cfg.quote_weight) * q) for n, q in zip(a_len, quoted, strict=True)]
-    chain = _chain(_pairs(article, page, cfg), weight)
-    a_idx = sorted({p.i for p in chain})
-    narrative = [i for i in a_idx if quoted[i] < 0.5]
+    a_idx = sorted(set().union(*(g.article_sents for g in groups)))
+    p_idx = sorted(set().union(*(g.page_sents for g in groups)))
+    narrative = {p.i for g in groups for p in g.pairs if _narrative(p, article, page)}
     if len(narrative) < cfg.min_passages:
         return None
-    weighted_cov = sum(weight[i] for i in a_idx) / (sum(weight) or 1)
-    if weighted_cov < cfg.min_coverage:
+
+    def length(s: Sentence) -> int:
+        return s.end - s.start
+
+    def weight(s: Sentence) -> float:
+        return length(s) * (1 - (1 - cfg.quote_weight) * _quoted_share(s))
+
+    a_weight = sum(weight(s) for s in article.sentences) or 1.0
+    p_weight = sum(weight(s) for s in page.sentences) or 1.0
+    weighted_cov = sum(weight(article.sentences[i]) for i in a_idx) / a_weight
+    weighted_share = sum(weight(page.sentences[j]) for j in p_idx) / p_weight
+    if weighted_cov < cfg.min_coverage and weighted_share < MIN_PAGE_SHARE:
         return None
-    coverage = sum(a_len[i] for i in a_idx) / article.chars
-    page_idx = sorted({p.j for p in chain})
-    page_share = sum(page.sentences[j].end - page.sentences[j].start for j in page_idx) / page.chars
-    verbatim_chars = sum(a_len[i] for i in {p.i for p in chain if p.exact >= cfg.verbatim_similarity})
-    verbatim_share = verbatim_chars / (sum(a_len[i] for i in a_idx) or 1)
+    pairs = [p for g in groups for p in g.pairs]
+    a_len = {i: length(article.sentences[i]) for i in a_idx}
+    coverage = sum(a_len.values()) / article.chars
+    page_share = sum(length(page.sentences[j]) for j in p_idx) / page.chars
+    verbatim_chars = sum(a_len[i] for i in {p.i for p in pairs if p.exact >= cfg.verbatim_similarity})
+    verbatim_share = verbatim_chars / (sum(a_len.values()) or 1)
     if verbatim_share >= 0.5:
         kind = "verbatim" if coverage >= cfg.verbatim_coverage else "partial"
     else:
         kind = "paraphrased"
-    passages = _passages(chain, article, page)
+    passages = sorted((_passage(g, article, page, cfg) for g in groups), key=lambda x: x.page_start)
     return Match(
         kind=kind,
         coverage=round(min(coverage, 1.0), 3),
         page_share=round(min(page_share, 1.0), 3),
         longest_run=_longest_run(article, page, passages),
-        score=round(sum(p.sim for p in chain) / len(chain), 3),
+        score=round(sum(p.sim for p in pairs) / len(pairs), 3),
         passages=tuple(passages),
     )

@@ -1,0 +1,233 @@
+# ruff: noqa: E501  (long lines are paragraphs of test text)
+"""Behaviour of the copy rule on texts written for these tests, and on the seeds when present."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+import pytest
+
+from monitor.config import MatchSettings
+from monitor.fingerprint import article_fingerprints, page_fingerprints
+from monitor.match import PAN_ALIGN, Prepared, align, compare
+
+CFG = MatchSettings()
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+
+PARAGRAPHS = [
+    "HARBORTON — A fire swept through the old grain terminal on the Harborton waterfront on Tuesday night, "
+    "destroying two warehouses and forcing the evacuation of about 300 residents from nearby apartment blocks. "
+    "Nobody was killed, but four firefighters were treated for smoke inhalation.",
+    "The blaze was first reported shortly after 9 p.m. by a ferry captain who saw flames rising from the roof of "
+    "the eastern warehouse. Within an hour the fire had jumped a narrow service road and reached the second "
+    "building, where sacks of fertiliser were stored.",
+    "Fire Chief Dana Okafor said crews from six neighbouring towns were called in to help contain the flames. "
+    "Strong winds off the bay made the work slower and more dangerous than usual, she added.",
+    "“We were fighting the wind as much as the fire,” Chief Okafor told reporters at a briefing on Wednesday "
+    "morning.",
+    "The terminal, built in 1911, had been empty for most of the last decade while the city argued over plans "
+    "to turn it into a market hall. Preservation groups had warned repeatedly that the wooden structures were "
+    "a fire risk and asked the council to install sprinklers.",
+    "Mayor Luis Carvalho said an independent inquiry would examine why the sprinkler work, approved by the "
+    "council in 2019, had never been carried out. He promised that its findings would be published in full.",
+    "Residents who were evacuated spent the night in a school gymnasium on Bellamy Street, where volunteers "
+    "from the Red Cross handed out blankets and hot meals. Most were allowed to return home by Wednesday "
+    "afternoon after air quality tests came back clear.",
+    "Investigators have not yet determined the cause of the fire. Police said there was no immediate evidence "
+    "of arson but that they had not ruled anything out and were reviewing footage from harbour cameras.",
+    "Local business owners said the loss of the terminal was a blow to a neighbourhood that had been counting "
+    "on the market hall project to bring visitors back to the waterfront after years of decline.",
+    "The council is expected to hold an emergency session on Friday to discuss the site's future and the cost "
+    "of clearing the debris, which engineers estimate at more than two million dollars.",
+]
+ARTICLE = "\n\n".join(PARAGRAPHS)
+
+# A spun copy: synonyms swapped, clauses rephrased, one paragraph dropped, headline changed.
+SPUN = """Massive Blaze Wrecks Historic Harborton Terminal
+
+HARBORTON – A fire tore through the old grain terminal on the Harborton harbourfront on Tuesday evening, wrecking two warehouses and forcing the evacuation of roughly 300 residents from adjacent apartment blocks. No one died, but four firefighters were treated for smoke inhalation.
+
+The fire was first spotted shortly after 9 p.m. by a ferry skipper who noticed flames rising from the roof of the eastern warehouse. Within an hour the blaze had crossed a narrow service road and reached the second building, where bags of fertiliser were kept.
+
+Fire Chief Dana Okafor said teams from six nearby towns were summoned to help contain the flames. Powerful winds off the bay made the job slower and more hazardous than normal, she added.
+
+The terminal, constructed in 1911, had been vacant for most of the past decade while the city quarrelled over plans to convert it into a market hall. Heritage groups had cautioned repeatedly that the wooden structures were a fire hazard and urged the council to fit sprinklers.
+
+Mayor Luis Carvalho said an independent inquiry would investigate why the sprinkler work, approved by the council in 2019, had never been done. He pledged that its conclusions would be released in full.
+
+Investigators have not yet established the cause of the blaze. Police said there was no immediate sign of arson but that they had not excluded anything and were examining footage from harbour cameras.
+
+The council is due to hold an emergency meeting on Friday to discuss the site's future and the cost of removing the debris, which engineers put at more than two million dollars.
+
+Leave a Reply
+Your email address will not be published."""
+
+# Another outlet's own report of the same fire: same names, numbers and one shared quote.
+INDEPENDENT = """Flames destroy derelict Harborton grain terminal
+
+Two derelict warehouses at Harborton's grain terminal burned to the ground late Tuesday as firefighters from six towns battled gusting winds for most of the night.
+
+About 300 people living in flats near the waterfront were moved to a school on Bellamy Street as a precaution. Four firefighters needed treatment for smoke inhalation, according to the fire department.
+
+"We were fighting the wind as much as the fire," Fire Chief Dana Okafor said on Wednesday.
+
+The 1911 terminal has stood unused for years. A plan to turn it into a market hall stalled amid disputes between the council and developers, and campaigners have long complained that nothing was done to protect the timber buildings.
+
+Mayor Luis Carvalho faced questions on Wednesday about sprinklers that the council approved in 2019 but never installed. He said an inquiry would look into the delay.
+
+Shop owners on nearby Quay Lane said they feared the waterfront would now struggle to attract visitors. "It was our best hope," said Mirela Santos, who runs a bakery two streets away.
+
+Police are reviewing camera footage but say they have no evidence the fire was started deliberately. Clearing the site could cost more than two million dollars, engineers say, and councillors will meet on Friday."""
+
+UNRELATED = """The city library will extend its opening hours from next month, staying open until 9 p.m. on weekdays.
+Librarians said demand for study space had grown sharply since the university closed its own reading rooms
+for renovation. A new children's corner with picture books in twelve languages will open in the spring, and
+the library is looking for volunteers to run weekend storytelling sessions. Membership remains free for all
+residents, and visitors can now borrow e-readers for up to three weeks at a time."""
+
+FILLER = " ".join(
+    f"Paragraph {k} of the host page talks about gardening, seasonal vegetables and the weather this spring, "
+    f"with tips on watering tomatoes number {k} and keeping slugs away from lettuce bed {k}."
+    for k in range(12)
+)
+
+
+def run(article: str, page: str, cfg: MatchSettings = CFG):
+    return compare(Prepared.of(article), Prepared.of(page), cfg)
+
+
+def check_offsets(m, article: str, page: str) -> None:
+    """Every passage points at real text: both slices share most of their words."""
+    for p in m.passages:
+        assert 0 <= p.article_start < p.article_end <= len(article)
+        assert 0 <= p.page_start < p.page_end <= len(page)
+        a = set(re.findall(r"\w+", article[p.article_start:p.article_end].lower()))
+        b = set(re.findall(r"\w+", page[p.page_start:p.page_end].lower()))
+        assert len(a & b) >= 0.3 * min(len(a), len(b))
+        assert 0 < p.score <= 1
+
+
+def test_verbatim_copy_with_boilerplate_and_new_headline():
+    page = ("Latest news | Subscribe | Login\n\nHuge fire on the waterfront\n\n" + ARTICLE
+            + "\n\nOrignially published elsewhere. error: Content is protected !!\n\nShare on Facebook")
+    m = run(ARTICLE, page)
+    assert m is not None and m.kind == "verbatim"
+    assert m.coverage > 0.95 and m.page_share > 0.8
+    assert m.longest_run > 300
+    check_offsets(m, ARTICLE, page)
+
+
+def test_unicode_punctuation_changes_stay_verbatim_and_offsets_index_the_original():
+    page = (ARTICLE.replace("“", '"').replace("”", '"').replace("—", "--").replace("'", "’")
+            .replace(" ", "\u00a0", 40))
+    m = run(ARTICLE, page)
+    assert m is not None and m.kind == "verbatim"
+    check_offsets(m, ARTICLE, page)
+    d = m.to_dict(ARTICLE, page)
+    for p in d["passages"]:
+        assert p["page_text"] == page[p["page_start"]:p["page_end"]]
+        assert p["article_text"] == ARTICLE[p["article_start"]:p["article_end"]]
+
+
+def test_excerpt_of_a_third_embedded_in_other_text_is_partial():
+    excerpt = "\n\n".join(PARAGRAPHS[4:7])
+    page = FILLER + "\n\n" + excerpt + "\n\n" + FILLER
+    m = run(ARTICLE, page)
+    assert m is not None and m.kind == "partial"
+    assert 0.2 < m.coverage < 0.45
+    assert m.page_share < 0.5
+    [p] = m.passages
+    assert page[p.page_start:p.page_end] == excerpt
+    assert ARTICLE[p.article_start:p.article_end] == excerpt
+
+
+def test_spun_copy_is_paraphrased():
+    m = run(ARTICLE, SPUN)
+    assert m is not None and m.kind == "paraphrased"
+    assert m.coverage > 0.5
+    assert m.longest_run < 40
+    check_offsets(m, ARTICLE, SPUN)
+
+
+def test_reordered_paragraphs_are_still_a_copy():
+    order = [5, 6, 0, 1, 2, 9, 8, 3, 4, 7]
+    page = "\n\n".join(PARAGRAPHS[k] for k in order)
+    m = run(ARTICLE, page)
+    # Every moved run of two or more sentences counts; a lone moved sentence (here the one-line
+    # quote paragraph and one other) does not, as isolated similar sentences are not evidence.
+    assert m is not None and m.kind in ("verbatim", "partial") and m.coverage > 0.75
+    assert len(m.passages) >= 3
+
+
+def test_dropped_paragraphs_keep_a_copy_partial():
+    page = "\n\n".join(PARAGRAPHS[k] for k in (0, 1, 2, 5, 7))
+    m = run(ARTICLE, page)
+    assert m is not None and m.kind == "partial"
+    assert 0.4 < m.coverage < 0.7 and m.page_share > 0.95
+
+
+def test_independent_report_of_the_same_event_is_not_a_copy():
+    assert run(ARTICLE, INDEPENDENT) is None
+    assert run(INDEPENDENT, ARTICLE) is None
+
+
+def test_independent_report_with_a_loose_rule_would_fire():
+    """The rule is what keeps it out: dropping the run and coverage requirements lets shared facts through."""
+    loose = dataclasses.replace(CFG, sentence_similarity=0.2, min_coverage=0.0, min_passages=1)
+    assert run(ARTICLE, INDEPENDENT, loose) is not None
+
+
+def test_unrelated_and_empty_texts_are_not_copies():
+    assert run(ARTICLE, UNRELATED) is None
+    assert run(ARTICLE, FILLER) is None
+    assert run(ARTICLE, "") is None
+    assert run("", ARTICLE) is None
+
+
+def test_one_shared_quote_is_not_a_copy():
+    page = FILLER + "\n\n" + PARAGRAPHS[3] + "\n\n" + FILLER
+    assert run(ARTICLE, page) is None
+
+
+def test_min_coverage_is_configurable():
+    page = FILLER + "\n\n" + "\n\n".join(PARAGRAPHS[4:7]) + "\n\n" + FILLER
+    assert run(ARTICLE, page, dataclasses.replace(CFG, min_coverage=0.5)) is None
+
+
+def test_copies_share_candidate_fingerprints():
+    a = article_fingerprints(list(Prepared.of(ARTICLE).tokens))
+    assert len(a & page_fingerprints(list(Prepared.of(SPUN).tokens))) >= CFG.candidate_min_shared
+    excerpt = FILLER + "\n\n" + "\n\n".join(PARAGRAPHS[4:7])
+    assert len(a & page_fingerprints(list(Prepared.of(excerpt).tokens))) >= CFG.candidate_min_shared
+
+
+def test_align_reports_passages_without_deciding():
+    page = FILLER + "\n\n" + PARAGRAPHS[5] + " " + PARAGRAPHS[6] + "\n\n" + FILLER
+    passages = align(Prepared.of(ARTICLE), Prepared.of(page), CFG, PAN_ALIGN)
+    assert len(passages) == 1
+    p = passages[0]
+    assert page[p.page_start:p.page_end] == PARAGRAPHS[5] + " " + PARAGRAPHS[6]
+
+
+def _seeds() -> tuple[str, str]:
+    files = sorted(SEEDS.glob("00[01]_*.txt"))
+    if len(files) < 2:
+        pytest.skip("../shared/seeds is absent")
+    return files[0].read_text(encoding="utf-8"), files[1].read_text(encoding="utf-8")
+
+
+def test_seed_spun_copy_is_paraphrased():
+    tracked, spun = _seeds()
+    m = run(tracked, spun)
+    assert m is not None and m.kind == "paraphrased"
+    assert m.coverage > 0.5
+
+
+def test_seed_verbatim_against_itself_with_furniture():
+    tracked, _ = _seeds()
+    page = "Home | World | Politics\n\n" + tracked + "\n\nLeave A Reply\n\nYour email address will not be published."
+    m = run(tracked, page)
+    assert m is not None and m.kind == "verbatim"
+    assert m.coverage > 0.95
