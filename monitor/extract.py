@@ -1,69 +1,105 @@
 """Turn a page's HTML into its article text, title and provenance metadata.
 
-How the main text is found (selectolax, one parse, one walk):
-1. Page furniture is removed by tag (nav, header, footer, aside, forms with fields, figcaption...)
-   and by class/id words (comment, share, related, sidebar, cookie, subscribe...).
-2. The remaining body is cut into text blocks (paragraphs, headings, list items, bare text
-   between <br>s), each remembering the elements it sits in.
-3. The article container is the deepest element that holds most of the page's "good" text
-   (long blocks with few links). Blocks outside it are dropped.
-4. Inside it, blocks made mostly of links and known furniture lines ("Leave A Reply",
-   "error: Content is protected !!", "[ad_1]") are dropped, and credit lines ("Originally
-   published in ...", "Source link", "via ...") are reported as credits, not as text.
+How the main text is found (selectolax/lexbor, one parse, one walk; see docs/extraction.md):
+1. Elements that never hold readable text (script, style, svg, form controls...) are dropped in C.
+2. One walk over the body cuts it into text blocks (paragraphs, headings, list items, cells, bare
+   text between <br>s). Each block remembers its ancestor elements and how much of it is link text.
+   Elements whose tag, ARIA role or class/id words say "furniture" (nav, sidebar, share, comments,
+   cookie, subscribe...) are marked, but a mark is overruled when the element holds most of the
+   page's prose: a theme's "content-sidebar-wrap" is the page, not a sidebar.
+3. The article container is the deepest element holding most of the page's unmarked prose (long
+   blocks with few links). Blocks outside it, or inside marked furniture, are dropped.
+4. Inside it, link lists, known furniture lines ("Leave A Reply", "error: Content is protected !!",
+   "[ad_1]", image credits), bylines and a trailing site-name line are dropped; credit lines
+   ("Originally published in ...", "Source link", "via ...") inside or just after the container
+   are reported as credits, not as text; blocks whose hash the site's template learner knows
+   (monitor.templates) are dropped.
+5. If that finds little and the page's JSON-LD carries an articleBody, that is used instead.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import urldefrag, urljoin
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-REMOVE_TAGS = (
-    "script", "style", "noscript", "template", "svg", "iframe", "object", "embed", "canvas",
-    "nav", "header", "footer", "aside", "figcaption", "button", "select", "textarea", "input",
-    "label", "dialog", "menu",
-)
+from monitor.templates import block_hash
+
+# Pages above this many characters are cut before parsing: the article is near the top, and
+# lexbor's time grows with size. Callers may raise it.
+MAX_CHARS = 1_500_000
+
+DROP_TAGS = [
+    "script", "style", "noscript", "template", "svg", "math", "iframe", "object", "embed", "canvas",
+    "button", "select", "textarea", "input", "option", "datalist", "dialog", "video", "audio", "map",
+]
 BLOCK_TAGS = frozenset({
     "p", "div", "section", "article", "main", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul",
-    "ol", "dl", "dt", "dd", "blockquote", "pre", "table", "thead", "tbody", "tr", "td", "th",
-    "figure", "hr", "br", "address", "center", "details", "summary", "form", "fieldset", "body",
+    "ol", "dl", "dt", "dd", "blockquote", "pre", "table", "thead", "tbody", "tfoot", "tr", "td", "th",
+    "figure", "figcaption", "hr", "br", "address", "center", "details", "summary", "form", "fieldset",
+    "body", "header", "footer", "nav", "aside", "caption", "legend", "menu", "hgroup", "picture",
 })
 HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
-# Words in class or id that mark page furniture. Matched as whole words inside the attribute.
+# Tags that are furniture wherever they are (overruled only when they hold most of the prose).
+FURNITURE_TAGS = frozenset({"nav", "aside", "footer", "header", "form", "figcaption", "menu", "label", "address"})
+FURNITURE_ROLES = frozenset({
+    "navigation", "banner", "contentinfo", "complementary", "search", "dialog", "alertdialog", "menu",
+    "menubar", "toolbar", "tablist", "form",
+})
+# Words in class or id that mark page furniture, matched as whole words (- and _ separate words).
 FURNITURE_ATTR = re.compile(
-    r"(?:^|[\s_-])(?:comments?|comment-?(?:form|respond|list)|respond|reply|share|sharing|sharedaddy|"
-    r"social|related|sidebar|widget|cookie|consent|gdpr|subscribe|subscription|newsletter|signup|"
-    r"advert|advertisement|ads?|ad-?slot|promo|sponsor(?:ed)?|breadcrumbs?|menu|navbar|nav|"
-    r"footer|masthead|popup|modal|outbrain|taboola|jp-relatedposts|wp-caption-text|caption|"
-    r"credits?|byline|author-bio|tags|tag-?list|post-?meta|entry-?meta|pagination|pager|skip-link)"
-    r"(?:$|[\s_-])",
+    r"(?:^|[\s_-])(?:comments?|commentlist|comment-?(?:form|respond|list|area)|respond|replies|disqus|"
+    r"share|shares|sharing|sharedaddy|sharethis|addthis|social|socials|related|recommended|recirc|"
+    r"sidebar|widget|widgets|cookies?|consent|gdpr|subscribe|subscription|newsletter|signup|paywall|"
+    r"advert|advertisement|ads?|adslot|ad-?slot|ad-?unit|dfp|promo|promos|sponsor|sponsored|breadcrumbs?|"
+    r"menu|navbar|nav|navigation|footer|masthead|topbar|toolbar|popup|modal|overlay|outbrain|taboola|"
+    r"jp-relatedposts|wp-caption-text|caption|captions|credits?|byline|bylines|author-?bio|authorbox|"
+    r"author-?info|about-?author|tags|tag-?list|tagcloud|post-?meta|entry-?meta|article-?meta|meta-?data|"
+    r"pagination|pager|skip-link|screen-reader-text|sr-only|visually-?hidden|hidden|hide|print-?only|"
+    r"most-?popular|popular|trending|read-?more|more-?stories|next-?post|prev-?post|post-?nav(?:igation)?|"
+    r"timestamp|dateline|date|published|rating|subnav|login|signin|banner|alert|toc|"
+    r"print|email|whatsapp|facebook|twitter|linkedin|pinterest|reddit)(?:$|[\s_-])",
     re.I,
 )
-KEEP_TAGS = frozenset({"html", "body", "main", "article"})
+# Furniture marks that prose never overrules: a long comment thread is still comments.
+HARD_FURNITURE_ATTR = re.compile(r"comment|disqus|respond|replies", re.I)
 FURNITURE_LINE = re.compile(
-    r"^(?:leave a (?:reply|comment)|post a comment|add a comment|\d+ comments?|comments?|"
-    r"your email address will not be published.*|required fields are marked.*|"
-    r"error: content is protected.*|\[ad_\d+\]|advertisement|sponsored( content)?|"
-    r"share( this( article| story| post)?)?:?|share on \w+|tweet|email|print|"
-    r"follow us.*|subscribe.*|sign up for .*newsletter.*|"
-    r"related( posts| articles| stories)?:?|read more:?|you may also like:?|more from .*|"
-    r"all rights reserved.*|(?:©|\(c\)|copyright) .*|click here to .*|"
-    r"(?:image|photo|picture)(?: credit)?:.*|credit\s*(?:…|\.\.\.|:).*|tags?:.*|filed under:?.*|"
-    r"posted in:?.*|previous (?:post|article)|next (?:post|article))$",
+    r"^(?:leave a (?:reply|comment)|post a comment|add a comment|add comment|\d+ comments?|comments?|"
+    r"your email address will not be published.*|required fields are marked.*|cancel reply|"
+    r"error: content is protected.*|\[ad_\d+\]|advertisements?|sponsored( content)?|ad|"
+    r"share( this| the)?( article| story| post| page)?:?|share on \w+|tweet|e-?mail|print|whatsapp|"
+    r"follow us.*|subscribe.*|sign up for .*|get our .*newsletter.*|"
+    r"related( posts| articles| stories| content| coverage)?:?|read more:?|read next:?|"
+    r"you (?:may|might) also like:?|more from .*|recommended( for you)?:?|trending( now)?:?|"
+    r"all rights reserved.*|.{0,80}\ball rights reserved.*|(?:©|\(c\)|copyright) .*|click here to .*|"
+    r"(?:image|photo|picture|video|graphic)(?: credit| source)?\s*:.*|credits?\s*(?:…|\.\.\.|:).*|"
+    r"tags?:.*|filed under:?.*|posted in:?.*|categories:?.*|topics?:.*|"
+    r"previous (?:post|article|story)|next (?:post|article|story)|back to top|skip to (?:main )?content|"
+    r"(?:this|the) (?:article|story) (?:is|was) (?:updated|corrected).{0,40}|loading\.*|"
+    r"(?:we|this (?:site|website)) uses? cookies.*|accept( all)?( cookies)?|"
+    r"(?:updated|published|posted|last updated):?\s.{0,60})$",
     re.I,
 )
+BYLINE = re.compile(r"^(?:by|written by|words by|reporting by|photos? by|von|par|por)\s+\S.{0,80}$", re.I)
 CREDIT_LINE = re.compile(
-    r"^(?:(?:originally|orignially|originaly|first) (?:published|posted|appeared)\b.*|"
-    r"(?:this|the) (?:article|story|post) (?:was |first |originally )+(?:published|appeared)\b.*|"
-    r"source(?: link)?\b.*|via\b.*|courtesy(?: of)?\b.*|reprinted\b.*|republished\b.*)$",
+    r"^(?:(?:originally|orignially|originaly|orginally|first) (?:published|posted|appeared)\b.*|"
+    r"(?:this|the) (?:article|story|post|piece) (?:was |first |originally |previously )+(?:published|appeared)\b.*|"
+    r"(?:this|the) (?:article|story|post) (?:is )?(?:republished|reprinted|reproduced) .*|"
+    r"source(?: link)?\s*(?::.*)?|source: .*|via\b.*|h/t\b.*|hat tip\b.*|courtesy(?: of)?\b.*|"
+    r"reprinted\b.*|republished\b.*|(?:read|see) (?:the )?original (?:article|story|post)\b.*)$",
     re.I,
 )
+SENTENCE_END = re.compile(r"[.!?…\"”’»)\]:]$")
 META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.I)
-WS = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
+XML_ENCODING = re.compile(rb"""^<\?xml[^>]+encoding\s*=\s*["']([a-zA-Z0-9_.:-]+)""")
+WS = re.compile(r"\s+")
+PRE_WS = re.compile(r"[ \t\r\f\v\u00a0]+")
 
 
 @dataclass(frozen=True)
@@ -80,6 +116,9 @@ class Extracted:
     credits: tuple[str, ...] = ()
     credit_links: tuple[str, ...] = ()
     links: tuple[str, ...] = field(default=(), repr=False)
+    # How the text was found: "dom", "json-ld" or "" (nothing); and whether the input was cut.
+    method: str = ""
+    truncated: bool = False
 
     @property
     def paragraphs(self) -> list[str]:
@@ -98,27 +137,36 @@ class _Block:
     text: str
     tag: str
     link_chars: int
-    ancestors: tuple[int, ...]
+    chain: tuple[int, ...]  # mem_ids of the ancestor elements, outermost first
     links: list[str]
 
 
 def decode_html(body: bytes, content_type: str = "") -> str:
-    """Decode page bytes: HTTP charset, then <meta charset>, then UTF-8, then cp1252."""
+    """Decode page bytes: BOM, HTTP charset, <meta charset>/XML declaration, then UTF-8, then cp1252."""
     candidates: list[str] = []
-    m = re.search(r"charset\s*=\s*[\"']?([\w.:-]+)", content_type or "", re.I)
+    for bom, enc in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if body.startswith(bom):
+            candidates.append(enc)
+    m = HEADER_CHARSET.search(content_type or "")
     if m:
         candidates.append(m.group(1))
-    if body.startswith(b"\xef\xbb\xbf"):
-        candidates.insert(0, "utf-8-sig")
-    m2 = META_CHARSET.search(body[:4096])
-    if m2:
-        candidates.append(m2.group(1).decode("ascii", "ignore"))
+    head = body[:8192]
+    for pattern in (META_CHARSET, XML_ENCODING):
+        m2 = pattern.search(head)
+        if m2:
+            candidates.append(m2.group(1).decode("ascii", "ignore"))
+    # A page that declares Latin-1 is in practice cp1252 (the WHATWG rule), which also decodes 0x80-0x9f.
+    candidates = ["cp1252" if c.lower() in {"iso-8859-1", "latin1", "latin-1", "us-ascii", "ascii"} else c
+                  for c in candidates]
     candidates += ["utf-8", "cp1252"]
     for enc in candidates:
         try:
-            return body.decode(enc)
-        except (LookupError, UnicodeDecodeError):
+            text = body.decode(enc)
+        except (LookupError, UnicodeDecodeError, ValueError):
             continue
+        if enc.lower().replace("_", "-").startswith("utf-16") and "<" not in text[:2000]:
+            continue  # a wrong UTF-16 guess yields text with no markup at all
+        return text
     return body.decode("utf-8", "replace")
 
 
@@ -140,8 +188,8 @@ def _json_ld(tree: LexborHTMLParser) -> dict[str, Any]:
     """The first JSON-LD object that looks like an article, or {}."""
     for node in tree.css('script[type="application/ld+json"]'):
         try:
-            data = json.loads(node.text() or "")
-        except ValueError:
+            data = json.loads(node.text() or "", strict=False)
+        except (ValueError, RecursionError):
             continue
         stack = [data]
         while stack:
@@ -153,10 +201,15 @@ def _json_ld(tree: LexborHTMLParser) -> dict[str, Any]:
                     stack.append(item["@graph"])
                 kind = item.get("@type", "")
                 kinds = kind if isinstance(kind, list) else [kind]
-                if any(isinstance(k, str) and k.endswith(("Article", "BlogPosting", "Report"))
+                if any(isinstance(k, str) and k.endswith(("Article", "BlogPosting", "Report", "Posting"))
                        for k in kinds):
                     return item
     return {}
+
+
+def _ld_str(ld: dict[str, Any], key: str) -> str:
+    value = ld.get(key)
+    return value.strip() if isinstance(value, str) else ""
 
 
 def _ld_author(ld: dict[str, Any]) -> str:
@@ -168,112 +221,160 @@ def _ld_author(ld: dict[str, Any]) -> str:
     return author.strip() if isinstance(author, str) else ""
 
 
-def _is_furniture(node: LexborNode) -> bool:
-    if node.tag in KEEP_TAGS:
-        return False
+def _furniture_mark(node: LexborNode, tag: str) -> int:
+    """0: not furniture; 1: furniture that a prose-heavy element may overrule; 2: always furniture."""
     attrs = node.attributes
+    if tag in FURNITURE_TAGS:
+        mark = 1
+    else:
+        mark = 0
+    if not attrs:
+        return mark
     role = (attrs.get("role") or "").lower()
-    if role in {"navigation", "banner", "contentinfo", "complementary", "search", "dialog"}:
-        return True
+    if role in FURNITURE_ROLES:
+        mark = 1
     if (attrs.get("aria-hidden") or "").lower() == "true" or "hidden" in attrs:
-        return True
-    style = (attrs.get("style") or "").replace(" ", "").lower()
-    if "display:none" in style or "visibility:hidden" in style:
-        return True
+        mark = 1
+    style = attrs.get("style")
+    if style:
+        style = style.replace(" ", "").lower()
+        if "display:none" in style or "visibility:hidden" in style:
+            mark = 1
     marker = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
-    return bool(marker.strip()) and FURNITURE_ATTR.search(marker) is not None
+    if len(marker) > 1 and FURNITURE_ATTR.search(marker) is not None:
+        mark = 2 if HARD_FURNITURE_ATTR.search(marker) else max(mark, 1)
+    return mark
 
 
-def _strip_furniture(body: LexborNode) -> None:
-    for tag in REMOVE_TAGS:
-        for node in body.css(tag):
-            node.decompose()
-    # A form with fields (comment form, search, newsletter) is furniture; a page-wide ASP.NET form
-    # that wraps the whole article is not, so only forms that hold little text go.
-    total = len(body.text(separator=" ", strip=True)) or 1
-    for form in body.css("form"):
-        if len(form.text(separator=" ", strip=True)) < 0.5 * total:
-            form.decompose()
-    for node in body.css("[class], [id], [role], [style], [aria-hidden], [hidden]"):
-        if _is_furniture(node):
-            node.decompose()
+@dataclass
+class _Walk:
+    """The body cut into blocks, with each element's tag, depth and furniture mark."""
+
+    blocks: list[_Block]
+    tags: dict[int, str]
+    marks: dict[int, int]
 
 
-def _blocks(root: LexborNode) -> list[_Block]:
+def _walk(body: LexborNode) -> _Walk:
     blocks: list[_Block] = []
+    tags: dict[int, str] = {}
+    marks: dict[int, int] = {}
+    chains: dict[int, tuple[int, ...]] = {}
+    link_of: dict[int, str | None] = {}  # element -> href of the <a> it sits in ("" = inside a link w/o href)
+    block_of: dict[int, int] = {}  # element -> mem_id of its nearest block ancestor (or itself)
+    body_id = body.mem_id
+    chains[body_id] = (body_id,)
+    tags[body_id] = "body"
+    block_of[body_id] = body_id
+    link_of[body_id] = None
+
     buf: list[str] = []
     link_chars = 0
     links: list[str] = []
-    stack: list[int] = []
-    tag_stack: list[str] = []
+    cur_block = body_id
+    in_pre = False
 
     def flush() -> None:
         nonlocal link_chars
-        text = clean_ws("".join(buf))
-        if text:
-            tag = next((t for t in reversed(tag_stack) if t in BLOCK_TAGS), "div")
-            blocks.append(_Block(text, tag, link_chars, tuple(stack), list(links)))
-        buf.clear()
+        if buf:
+            raw = "".join(buf)
+            text = "\n".join(PRE_WS.sub(" ", ln).rstrip() for ln in raw.strip("\n").split("\n")) if in_pre \
+                else clean_ws(raw)
+            if text:
+                blocks.append(_Block(text, tags[cur_block], link_chars, chains[cur_block], list(links)))
+            buf.clear()
         links.clear()
         link_chars = 0
 
-    def walk(node: LexborNode, in_link: bool) -> None:
-        nonlocal link_chars
-        for child in node.iter(include_text=True):
-            tag = child.tag
-            if tag == "-text":
-                t = child.text_content or ""
-                buf.append(t)
-                if in_link:
-                    link_chars += len(t.strip())
+    for node in body.traverse(include_text=True):
+        tag = node.tag
+        if tag == "-text":
+            parent = node.parent
+            if parent is None:
                 continue
-            if tag in ("-comment", None):
+            pid = parent.mem_id
+            blk = block_of.get(pid)
+            if blk is None:
                 continue
-            is_block = tag in BLOCK_TAGS
-            if is_block:
+            if blk != cur_block:
                 flush()
-            stack.append(child.mem_id)
-            tag_stack.append(tag)
-            if tag == "a":
-                href = child.attributes.get("href")
-                if href:
-                    links.append(href)
-            walk(child, in_link or tag == "a")
-            if is_block:
-                flush()
-            stack.pop()
-            tag_stack.pop()
-
-    stack.append(root.mem_id)
-    tag_stack.append(root.tag or "body")
-    walk(root, False)
+                cur_block = blk
+                in_pre = "pre" in (tags[i] for i in chains[blk][-4:])
+            t = node.text_content or ""
+            buf.append(t)
+            if link_of[pid] is not None:
+                link_chars += len(t.strip())
+            continue
+        if tag is None or tag.startswith("-"):
+            continue
+        nid = node.mem_id
+        parent = node.parent
+        if parent is None:
+            continue
+        pid = parent.mem_id
+        pchain = chains.get(pid)
+        if pchain is None:
+            continue
+        chains[nid] = (*pchain, nid)
+        tags[nid] = tag
+        mark = _furniture_mark(node, tag)
+        if mark:
+            marks[nid] = mark
+        href = link_of[pid]
+        if tag == "a":
+            href = node.attributes.get("href") or ""
+            if href:
+                links.append(href)
+        link_of[nid] = href
+        if tag in BLOCK_TAGS:
+            block_of[nid] = nid
+            flush()
+            cur_block = nid
+        else:
+            block_of[nid] = block_of[pid]
     flush()
-    return blocks
+    return _Walk(blocks, tags, marks)
 
 
-def _container(blocks: list[_Block], share: float = 0.6) -> int | None:
-    """The deepest element holding at least `share` of the page's good text."""
+def _is_prose(b: _Block) -> bool:
+    n = len(b.text)
+    return n >= 25 and b.link_chars <= 0.3 * n and b.tag not in HEADINGS and " " in b.text
+
+
+def _choose(walk: _Walk, share: float = 0.6) -> tuple[int | None, set[int]]:
+    """The article container and the set of elements that are furniture."""
+    raw: dict[int, int] = {}
+    total = 0
+    for b in walk.blocks:
+        if _is_prose(b):
+            n = len(b.text)
+            total += n
+            for anc in b.chain:
+                raw[anc] = raw.get(anc, 0) + n
+    # Marked elements that hold most of the prose are the page, not furniture.
+    furniture = {nid for nid, mark in walk.marks.items() if mark == 2 or raw.get(nid, 0) < 0.5 * total}
     weight: dict[int, int] = {}
     depth: dict[int, int] = {}
-    total = 0
-    for b in blocks:
-        n = len(b.text)
-        if n < 40 or b.link_chars > 0.3 * n or b.tag in HEADINGS:
-            continue
-        total += n
-        for d, anc in enumerate(b.ancestors):
-            weight[anc] = weight.get(anc, 0) + n
-            depth[anc] = d
-    if not total:
-        return None
-    best = [a for a, w in weight.items() if w >= share * total]
-    return max(best, key=lambda a: depth[a]) if best else None
+    kept = 0
+    for b in walk.blocks:
+        if _is_prose(b) and furniture.isdisjoint(b.chain):
+            n = len(b.text)
+            # Longer paragraphs are much stronger evidence of the article than short teasers.
+            n = n * 2 if n > 150 else n
+            kept += n
+            for d, anc in enumerate(b.chain):
+                weight[anc] = weight.get(anc, 0) + n
+                depth[anc] = d
+    if not kept:
+        return None, furniture
+    best = [anc for anc, w in weight.items() if w >= share * kept]
+    return max(best, key=depth.__getitem__), furniture
 
 
 def _title(tree: LexborHTMLParser, ld: dict[str, Any]) -> str:
     for value in (
         _meta(tree, 'meta[property="og:title"]', 'meta[name="twitter:title"]'),
-        ld.get("headline") if isinstance(ld.get("headline"), str) else "",
+        _ld_str(ld, "headline"),
     ):
         if value:
             return clean_ws(value)
@@ -284,23 +385,45 @@ def _title(tree: LexborHTMLParser, ld: dict[str, Any]) -> str:
     return clean_ws(t.text()) if t is not None else ""
 
 
-def extract(html: str | bytes, url: str = "", content_type: str = "") -> Extracted:
-    """Extract article text and metadata. Never raises on bad markup; empty text if none found."""
+def _same_heading(text: str, title: str) -> bool:
+    a, b = text.lower().strip(" .:"), title.lower()
+    return bool(a) and (a == b or (len(a) > 15 and (b.startswith(a) or a in b)))
+
+
+def extract(
+    html: str | bytes,
+    url: str = "",
+    content_type: str = "",
+    *,
+    template_hashes: Collection[str] = (),
+    max_chars: int = MAX_CHARS,
+) -> Extracted:
+    """Extract article text and metadata. Never raises on bad markup; empty text if none found.
+
+    `template_hashes` are monitor.templates.block_hash values of blocks the site repeats on many
+    pages (its template); such blocks are dropped. Input longer than `max_chars` is cut first.
+    """
     if isinstance(html, bytes):
-        html = decode_html(html, content_type)
+        html = decode_html(html[: max_chars * 4], content_type)
+    truncated = len(html) > max_chars
+    if truncated:
+        html = html[:max_chars]
     html = html.replace("\x00", "")
     tree = LexborHTMLParser(html)
     ld = _json_ld(tree)
     root = tree.root
-    lang = (root.attributes.get("lang") or "").strip() if root is not None else ""
+    lang = (root.attributes.get("lang") or "").strip() if root is not None and root.tag == "html" else ""
+    lang = lang or _meta(tree, 'meta[http-equiv="content-language" i]', 'meta[property="og:locale"]')
     canonical = _meta(tree, 'link[rel="canonical"]', attr="href")
     og_url = _meta(tree, 'meta[property="og:url"]')
-    author = _meta(tree, 'meta[name="author"]', 'meta[property="article:author"]') or _ld_author(ld)
-    published = _meta(
-        tree, 'meta[property="article:published_time"]', 'meta[name="date"]', 'meta[itemprop="datePublished"]'
-    ) or (ld.get("datePublished") if isinstance(ld.get("datePublished"), str) else "")
-    if not published:
-        published = _meta(tree, "time[datetime]", attr="datetime")
+    author = (_meta(tree, 'meta[name="author"]', 'meta[property="article:author"]', 'meta[name="byl"]')
+              or _ld_author(ld))
+    if author.startswith(("http://", "https://")):
+        author = _ld_author(ld) or ""
+    published = (_meta(tree, 'meta[property="article:published_time"]', 'meta[name="date"]',
+                       'meta[itemprop="datePublished"]', 'meta[name="pubdate"]', 'meta[name="publish-date"]')
+                 or _ld_str(ld, "datePublished")
+                 or _meta(tree, "time[datetime]", attr="datetime"))
     title = _title(tree, ld)
 
     body = tree.body
@@ -308,38 +431,20 @@ def extract(html: str | bytes, url: str = "", content_type: str = "") -> Extract
     paragraphs: list[str] = []
     credits: list[str] = []
     credit_links: list[str] = []
+    templates = frozenset(template_hashes)
     if body is not None:
         for a in body.css("a[href]"):
             href = (a.attributes.get("href") or "").strip()
             if href and not href.startswith(("javascript:", "mailto:", "#")):
                 all_links.append(urldefrag(urljoin(url, href))[0] if url else href)
-        _strip_furniture(body)
-        blocks = _blocks(body)
-        box = _container(blocks)
-        inside = [i for i, b in enumerate(blocks) if box is None or box in b.ancestors]
-        # Credit lines often sit just after the article container.
-        tail = range(inside[-1] + 1, min(inside[-1] + 4, len(blocks))) if inside else range(0)
-        for i in [*inside, *tail]:
-            b = blocks[i]
-            text = b.text
-            if CREDIT_LINE.match(text) and len(text) < 300:
-                credits.append(text)
-                credit_links += [urljoin(url, h) if url else h for h in b.links]
-                continue
-            if i not in inside:
-                continue
-            if len(text) < 200 and FURNITURE_LINE.match(text):
-                continue
-            if b.link_chars > 0.5 * len(text):
-                continue
-            if b.tag in HEADINGS and text == title:
-                continue
-            paragraphs.append(text)
-        # A scraper's site name or signature often trails the article: short lines, no sentence.
-        while paragraphs and len(paragraphs[-1]) < 50 and not re.search(r"[.!?\"”’)]$", paragraphs[-1]):
-            paragraphs.pop()
-    if not paragraphs and isinstance(ld.get("articleBody"), str):
-        paragraphs = [clean_ws(p) for p in re.split(r"\n\s*\n|\r?\n", ld["articleBody"]) if p.strip()]
+        tree.strip_tags(DROP_TAGS)
+        walk = _walk(body)
+        paragraphs, credits, credit_links = _select(walk, title, url, templates)
+    method = "dom" if paragraphs else ""
+    ld_body = _ld_str(ld, "articleBody")
+    if ld_body and len(ld_body) > 2 * sum(len(p) for p in paragraphs) + 200:
+        paragraphs = [clean_ws(p) for p in re.split(r"\n\s*\n|\r?\n", ld_body) if p.strip()]
+        method = "json-ld"
     return Extracted(
         title=title,
         text="\n\n".join(paragraphs),
@@ -348,10 +453,54 @@ def extract(html: str | bytes, url: str = "", content_type: str = "") -> Extract
         author=clean_ws(author),
         published=published,
         language=lang,
-        credits=tuple(credits),
+        credits=tuple(dict.fromkeys(credits)),
         credit_links=tuple(dict.fromkeys(credit_links)),
         links=tuple(dict.fromkeys(all_links)),
+        method=method,
+        truncated=truncated,
     )
+
+
+def _select(walk: _Walk, title: str, url: str, templates: frozenset[str]) -> tuple[list[str], list[str], list[str]]:
+    box, furniture = _choose(walk)
+    blocks = walk.blocks
+    if box is None:
+        return [], [], []
+    inside = [i for i, b in enumerate(blocks) if box in b.chain]
+    paragraphs: list[str] = []
+    credits: list[str] = []
+    credit_links: list[str] = []
+    if not inside:
+        return [], [], []
+    # Credit lines often sit just after the article container.
+    tail = range(inside[-1] + 1, min(inside[-1] + 4, len(blocks)))
+    seen_prose = False
+    for i in [*inside, *tail]:
+        b = blocks[i]
+        text = b.text
+        if len(text) < 250 and CREDIT_LINE.match(text):
+            credits.append(text)
+            credit_links.extend(urljoin(url, h) if url else h for h in b.links)
+            continue
+        if i > inside[-1] or not furniture.isdisjoint(b.chain):
+            continue
+        n = len(text)
+        if n < 200 and FURNITURE_LINE.match(text):
+            continue
+        if b.link_chars > 0.5 * n:
+            continue
+        if b.tag in HEADINGS and _same_heading(text, title):
+            continue
+        if not seen_prose and n < 100 and (BYLINE.match(text) or not _is_prose(b)) and b.tag not in HEADINGS:
+            continue  # bylines, datelines and kickers above the first paragraph
+        if templates and block_hash(text) in templates:
+            continue
+        seen_prose = seen_prose or _is_prose(b)
+        paragraphs.append(text)
+    # A scraper's site name or signature often trails the article: short lines, no sentence.
+    while paragraphs and len(paragraphs[-1]) < 60 and not SENTENCE_END.search(paragraphs[-1]):
+        paragraphs.pop()
+    return paragraphs, credits, credit_links
 
 
 def text_of(body: bytes, content_type: str, url: str) -> Extracted:
