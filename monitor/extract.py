@@ -367,8 +367,15 @@ def _is_prose(b: _Block) -> bool:
     return n >= 25 and b.link_chars <= 0.3 * n and b.tag not in HEADINGS and " " in b.text
 
 
-def _choose(walk: _Walk, share: float = 0.6) -> tuple[int | None, set[int]]:
-    """The article container and the set of elements that are furniture."""
+def _choose(walk: _Walk, share: float = 0.6, junk_weight: float = 3.0) -> tuple[int | None, set[int]]:
+    """The article container and the set of elements that are furniture.
+
+    First the deepest element holding `share` of the page's prose (long blocks, few links, not
+    furniture). Then, since articles are often cut into sibling chunks by ads or widgets, its
+    ancestors are tried: each scores its prose minus `junk_weight` times its non-prose (link
+    lists, furniture, short lines), and the best-scoring one wins. Climbing pays off only when the
+    prose a parent adds clearly outweighs the junk it brings.
+    """
     raw: dict[int, int] = {}
     total = 0
     for b in walk.blocks:
@@ -380,21 +387,27 @@ def _choose(walk: _Walk, share: float = 0.6) -> tuple[int | None, set[int]]:
     # Marked elements that hold most of the prose are the page, not furniture.
     furniture = {nid for nid, mark in walk.marks.items() if mark == 2 or raw.get(nid, 0) < 0.5 * total}
     weight: dict[int, int] = {}
+    score: dict[int, float] = {}
     depth: dict[int, int] = {}
     kept = 0
     for b in walk.blocks:
+        n = len(b.text)
         if _is_prose(b) and furniture.isdisjoint(b.chain):
-            n = len(b.text)
-            # Longer paragraphs are much stronger evidence of the article than short teasers.
-            n = n * 2 if n > 150 else n
+            n = n * 2 if n > 150 else n  # long paragraphs are stronger evidence than short teasers
             kept += n
             for d, anc in enumerate(b.chain):
                 weight[anc] = weight.get(anc, 0) + n
+                score[anc] = score.get(anc, 0.0) + n
                 depth[anc] = d
+        else:
+            for anc in b.chain:
+                score[anc] = score.get(anc, 0.0) - junk_weight * n
     if not kept:
         return None, furniture
-    best = [anc for anc, w in weight.items() if w >= share * kept]
-    return max(best, key=depth.__getitem__), furniture
+    box = max((anc for anc, w in weight.items() if w >= share * kept), key=depth.__getitem__)
+    path = next(b.chain for b in walk.blocks if box in b.chain)
+    path = path[: path.index(box) + 1]
+    return max(path, key=lambda a: (score[a], depth[a])), furniture
 
 
 def _origin(url: str) -> str:
