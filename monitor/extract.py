@@ -45,6 +45,9 @@ BLOCK_TAGS = frozenset({
     "figure", "figcaption", "hr", "br", "address", "center", "details", "summary", "form", "fieldset",
     "body", "header", "footer", "nav", "aside", "caption", "legend", "menu", "hgroup", "picture",
 })
+PRUNE_SELECTOR = (
+    "nav, aside, menu, [role=navigation], [role=complementary], [role=search], [role=menu], [role=menubar]"
+)
 HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 # Tags that are furniture wherever they are (overruled only when they hold most of the prose).
 FURNITURE_TAGS = frozenset({"nav", "aside", "footer", "header", "form", "figcaption", "menu", "label", "address"})
@@ -70,7 +73,7 @@ banner alert toc print email whatsapp facebook twitter linkedin pinterest reddit
 # Furniture marks that prose never overrules: a long comment thread is still comments.
 HARD_FURNITURE_WORDS = frozenset("comment comments commentlist commentform commentrespond commentarea respond "
                                  "replies disqus".split())
-_ATTR_SPLIT = re.compile(r"[^a-z0-9]+")
+_ATTR_SEPARATORS = str.maketrans(dict.fromkeys("-_:./#[]()0123456789", " "))
 FURNITURE_LINE = re.compile(
     r"^(?:leave a (?:reply|comment)|post a comment|add a comment|add comment|\d+ comments?|comments?|"
     r"your email address will not be published.*|required fields are marked.*|cancel reply|"
@@ -226,8 +229,9 @@ def _ld_author(ld: dict[str, Any]) -> str:
 
 def _word_mark(marker: str) -> int:
     """Furniture mark of a class or id value: 0 none, 1 soft, 2 hard."""
-    words = _ATTR_SPLIT.split(marker.lower())
-    words += [a + b for a, b in pairwise(words)]
+    words = marker.lower().translate(_ATTR_SEPARATORS).split()
+    if len(words) > 1:
+        words += [a + b for a, b in pairwise(words)]
     hits = FURNITURE_WORDS.intersection(words)
     if not hits:
         return 0
@@ -249,53 +253,80 @@ def _state_mark(attrs: dict[str, str | None]) -> int:
     return 0
 
 
+def _prune(body: LexborNode, share: float = 0.3) -> None:
+    """Remove, in C, navigation and complementary elements that hold little of the page's text.
+
+    The walk would mark and drop them anyway; removing them first saves walking their many
+    small nodes. An element holding `share` of the text or more is left for the walk to judge.
+    """
+    cands = body.css(PRUNE_SELECTOR)
+    if not cands:
+        return
+    total = len(body.text())
+    # Decomposing frees a node's subtree, so nesting is worked out before anything is removed.
+    ids = {n.mem_id for n in cands}
+    outer = []
+    for node in cands:
+        parent = node.parent
+        while parent is not None and parent.mem_id not in ids:
+            parent = parent.parent
+        if parent is None:
+            outer.append(node)
+    for node in outer:
+        if len(node.text()) < share * total:
+            node.decompose()
+
+
 @dataclass
 class _Walk:
-    """The body cut into blocks, with each element's tag, depth and furniture mark."""
+    """The body cut into blocks, with the furniture mark of each marked element."""
 
     blocks: list[_Block]
-    tags: dict[int, str]
     marks: dict[int, int]
     hrefs: list[str]  # every link's href, in page order
 
 
 def _walk(body: LexborNode) -> _Walk:
+    """Cut the body into blocks in one pass over lexbor's node iterator.
+
+    Per element we keep (chain, block, href): its ancestor chain, the nearest block element
+    (whose text it belongs to) and the href of the link it sits in (None outside links). Inline
+    elements share their parent's chain unless marked, which keeps this loop cheap.
+    """
     blocks: list[_Block] = []
-    tags: dict[int, str] = {}
     marks: dict[int, int] = {}
-    chains: dict[int, tuple[int, ...]] = {}
     memo: dict[str, int] = {}
     hrefs: list[str] = []
-    link_of: dict[int, str | None] = {}  # element -> href of the <a> it sits in ("" = inside a link w/o href)
-    block_of: dict[int, int] = {}  # element -> mem_id of its nearest block ancestor (or itself)
     body_id = body.mem_id
-    chains[body_id] = (body_id,)
-    tags[body_id] = "body"
-    block_of[body_id] = body_id
-    link_of[body_id] = None
+    body_chain = (body_id,)
+    info: dict[int, tuple[tuple[int, ...], int, str | None]] = {body_id: (body_chain, body_id, None)}
+    block_tag: dict[int, str] = {body_id: "body"}
+    pre_blocks: set[int] = set()  # block elements inside a <pre>
 
     buf: list[str] = []
     link_chars = 0
     links: list[str] = []
     cur_block = body_id
+    cur_chain = body_chain
     in_pre = False
 
     def flush() -> None:
         nonlocal link_chars
-        if buf:
-            raw = "".join(buf)
-            text = "\n".join(PRE_WS.sub(" ", ln).rstrip() for ln in raw.strip("\n").split("\n")) if in_pre \
-                else clean_ws(raw)
-            if text:
-                blocks.append(_Block(text, tags[cur_block], link_chars, chains[cur_block], list(links)))
-            buf.clear()
+        raw = "".join(buf)
+        if in_pre:
+            text = "\n".join(PRE_WS.sub(" ", ln).rstrip() for ln in raw.strip("\n").split("\n"))
+        else:
+            text = " ".join(raw.split())
+        if text:
+            blocks.append(_Block(text, block_tag[cur_block], link_chars, cur_chain, list(links)))
+        buf.clear()
         links.clear()
         link_chars = 0
 
     for node in body.traverse(include_text=True):
         tag = node.tag
         if tag == "-text":
-            t = node.text_content or ""
+            t = node.text_content
             if not t or t.isspace():
                 if buf:  # whitespace between inline elements still separates words
                     buf.append(" ")
@@ -303,63 +334,75 @@ def _walk(body: LexborNode) -> _Walk:
             parent = node.parent
             if parent is None:
                 continue
-            pid = parent.mem_id
-            blk = block_of.get(pid)
-            if blk is None:
+            pinfo = info.get(parent.mem_id)
+            if pinfo is None:
                 continue
+            chain, blk, href = pinfo
             if blk != cur_block:
-                flush()
+                if buf:
+                    flush()
                 cur_block = blk
-                in_pre = "pre" in (tags[i] for i in chains[blk][-4:])
+                cur_chain = info[blk][0]
+                in_pre = blk in pre_blocks
             buf.append(t)
-            if link_of[pid] is not None:
+            if href is not None:
                 link_chars += len(t.strip())
             continue
-        if tag is None or tag.startswith("-"):
+        if tag is None or tag[0] == "-":
             continue
-        nid = node.mem_id
         parent = node.parent
         if parent is None:
             continue
-        pid = parent.mem_id
-        pchain = chains.get(pid)
-        if pchain is None:
+        pinfo = info.get(parent.mem_id)
+        if pinfo is None:
             continue
-        chains[nid] = (*pchain, nid)
-        tags[nid] = tag
+        chain, blk, href = pinfo
+        nid = node.mem_id
         mark = 1 if tag in FURNITURE_TAGS else 0
         attrs = node.attributes
         if attrs:
             # Pages repeat the same few class strings: judge each value once.
-            for key in ("class", "id"):
-                value = attrs.get(key)
-                if value:
-                    m = memo.get(value)
-                    if m is None:
-                        m = memo[value] = _word_mark(value)
-                    mark = max(mark, m)
+            value = attrs.get("class")
+            if value:
+                m = memo.get(value)
+                if m is None:
+                    m = memo[value] = _word_mark(value)
+                mark = m if m > mark else mark
+            value = attrs.get("id")
+            if value:
+                m = memo.get(value)
+                if m is None:
+                    m = memo[value] = _word_mark(value)
+                mark = m if m > mark else mark
             if not mark and ("role" in attrs or "style" in attrs or "hidden" in attrs or "aria-hidden" in attrs):
                 mark = _state_mark(attrs)
+            if tag == "a":
+                href = attrs.get("href") or ""
+                if href:
+                    links.append(href)
+                    hrefs.append(href)
+        elif tag == "a":
+            href = ""
         if mark:
             marks[nid] = mark
-        href = link_of[pid]
-        if tag == "a":
-            href = attrs.get("href") or ""
-            if href:
-                links.append(href)
-                hrefs.append(href)
-        link_of[nid] = href
         if tag in BLOCK_TAGS:
-            block_of[nid] = nid
+            chain = (*chain, nid)
+            info[nid] = (chain, nid, href)
+            block_tag[nid] = tag
             if buf:
                 flush()
             else:
                 links.clear()
             cur_block = nid
+            cur_chain = chain
+            in_pre = tag == "pre" or blk in pre_blocks
+            if in_pre:
+                pre_blocks.add(nid)
         else:
-            block_of[nid] = block_of[pid]
-    flush()
-    return _Walk(blocks, tags, marks, hrefs)
+            info[nid] = ((*chain, nid) if mark else chain, blk, href)
+    if buf:
+        flush()
+    return _Walk(blocks, marks, hrefs)
 
 
 def _is_prose(b: _Block) -> bool:
@@ -376,14 +419,16 @@ def _choose(walk: _Walk, share: float = 0.6, junk_weight: float = 3.0) -> tuple[
     lists, furniture, short lines), and the best-scoring one wins. Climbing pays off only when the
     prose a parent adds clearly outweighs the junk it brings.
     """
-    raw: dict[int, int] = {}
+    raw: dict[int, int] = {}  # prose held by each marked element
     total = 0
+    marks = walk.marks
     for b in walk.blocks:
         if _is_prose(b):
             n = len(b.text)
             total += n
             for anc in b.chain:
-                raw[anc] = raw.get(anc, 0) + n
+                if anc in marks:
+                    raw[anc] = raw.get(anc, 0) + n
     # Marked elements that hold most of the prose are the page, not furniture.
     furniture = {nid for nid, mark in walk.marks.items() if mark == 2 or raw.get(nid, 0) < 0.5 * total}
     weight: dict[int, int] = {}
@@ -491,6 +536,7 @@ def extract(
     templates = frozenset(template_hashes)
     if body is not None:
         tree.strip_tags(DROP_TAGS)
+        _prune(body)
         walk = _walk(body)
         origin = _origin(url)
         for href in dict.fromkeys(walk.hrefs):
