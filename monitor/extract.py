@@ -50,7 +50,9 @@ PRUNE_SELECTOR = (
 )
 HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 # Tags that are furniture wherever they are (overruled only when they hold most of the prose).
-FURNITURE_TAGS = frozenset({"nav", "aside", "footer", "header", "form", "figcaption", "menu", "label", "address"})
+FURNITURE_TAGS = frozenset({
+    "nav", "aside", "footer", "header", "form", "figure", "figcaption", "menu", "label", "address", "picture",
+})
 FURNITURE_ROLES = frozenset({
     "navigation", "banner", "contentinfo", "complementary", "search", "dialog", "alertdialog", "menu",
     "menubar", "toolbar", "tablist", "form",
