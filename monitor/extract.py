@@ -93,6 +93,16 @@ FURNITURE_LINE = re.compile(
     r"(?:updated|published|posted|last updated):?\s.{0,60})$",
     re.I,
 )
+# Newsletter and subscription pitches, wherever they sit in a short block.
+PITCH = re.compile(
+    r"(?=.*\b(?:subscribe|sign up|signup|join)\b)(?=.*\b(?:newsletters?|inbox|e-?mails?|briefing)\b)", re.I
+)
+DATELINE = re.compile(
+    r"^(?:(?:updated|published|posted)(?: on)?:?\s*)?(?:\w+,? )?(?:\d{1,2} )?"
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2},? \d{4}\b.{0,40}$"
+    r"|^\d{4}-\d\d-\d\d\b.{0,30}$",
+    re.I,
+)
 BYLINE = re.compile(r"^(?:by|written by|words by|reporting by|photos? by|von|par|por)\s+\S.{0,80}$", re.I)
 CREDIT_LINE = re.compile(
     r"^(?:(?:originally|orignially|originaly|orginally|first) (?:published|posted|appeared)\b.*|"
@@ -591,14 +601,14 @@ def _select(walk: _Walk, title: str, url: str, templates: frozenset[str]) -> tup
         if i > inside[-1] or not furniture.isdisjoint(b.chain):
             continue
         n = len(text)
-        if n < 200 and FURNITURE_LINE.match(text):
+        if n < 200 and (FURNITURE_LINE.match(text) or PITCH.match(text)):
             continue
         if b.link_chars > 0.5 * n:
             continue
         if b.tag in HEADINGS and _same_heading(text, title):
             continue
-        if not seen_prose and n < 100 and (BYLINE.match(text) or not _is_prose(b)) and b.tag not in HEADINGS:
-            continue  # bylines, datelines and kickers above the first paragraph
+        if not seen_prose and n < 100 and (BYLINE.match(text) or DATELINE.match(text)):
+            continue  # bylines and datelines above the first paragraph
         if templates and block_hash(text) in templates:
             continue
         seen_prose = seen_prose or _is_prose(b)
