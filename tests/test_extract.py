@@ -144,7 +144,7 @@ def test_br_separated_text_and_pre() -> None:
 def test_template_hashes_drop_site_blocks() -> None:
     from monitor.templates import block_hash
 
-    pitch = "Like this story? Join 40,000 readers who get our morning briefing."
+    pitch = "Thanks for reading Valley Voice, the paper of the valley since 1998."
     body = "".join(f"<p>{p}</p>" for p in _paras(4)) + f"<p>{pitch}</p>"
     page = f"<html><body><article>{body}</article></body></html>"
     assert pitch in extract(page).text
