@@ -1,20 +1,16 @@
 """Turn a page's HTML into its article text, title and provenance metadata.
 
-How the main text is found (selectolax/lexbor, one parse, one walk; see docs/extraction.md):
-1. Elements that never hold readable text (script, style, svg, form controls...) are dropped in C.
-2. One walk over the body cuts it into text blocks (paragraphs, headings, list items, cells, bare
-   text between <br>s). Each block remembers its ancestor elements and how much of it is link text.
-   Elements whose tag, ARIA role or class/id words say "furniture" (nav, sidebar, share, comments,
-   cookie, subscribe...) are marked, but a mark is overruled when the element holds most of the
-   page's prose: a theme's "content-sidebar-wrap" is the page, not a sidebar.
-3. The article container is the deepest element holding most of the page's unmarked prose (long
-   blocks with few links). Blocks outside it, or inside marked furniture, are dropped.
-4. Inside it, link lists, known furniture lines ("Leave A Reply", "error: Content is protected !!",
-   "[ad_1]", image credits), bylines and a trailing site-name line are dropped; credit lines
-   ("Originally published in ...", "Source link", "via ...") inside or just after the container
-   are reported as credits, not as text; blocks whose hash the site's template learner knows
-   (monitor.templates) are dropped.
-5. If that finds little and the page's JSON-LD carries an articleBody, that is used instead.
+How the main text is found (selectolax/lexbor, one parse, one walk; details in docs/extraction.md):
+1. Elements that never hold readable text are dropped in C, and small nav/aside subtrees pruned.
+2. One walk cuts the body into text blocks (paragraphs, headings, list items, cells, bare text
+   between <br>s), each with its ancestor chain and link-text share. Elements whose tag, role or
+   class/id words say "furniture" are marked; a mark is overruled when the element holds most of
+   the page's prose (a theme's "content-sidebar-wrap" is the page, not a sidebar).
+3. The container starts as the deepest element holding 60% of the unmarked prose, then climbs to
+   the ancestor with the best prose-minus-junk score (joins articles split into chunks).
+4. Inside it, furniture, link lists, known furniture lines, bylines, template blocks and a trailing
+   site-name line are dropped; credit lines inside or just after it become credits.
+5. If the DOM gives little and JSON-LD carries a longer articleBody, that is used.
 """
 
 from __future__ import annotations
@@ -116,7 +112,6 @@ SENTENCE_END = re.compile(r"[.!?…\"”’»)\]:]$")
 META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.I)
 HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
 XML_ENCODING = re.compile(rb"""^<\?xml[^>]+encoding\s*=\s*["']([a-zA-Z0-9_.:-]+)""")
-WS = re.compile(r"\s+")
 PRE_WS = re.compile(r"[ \t\r\f\v\u00a0]+")
 
 
