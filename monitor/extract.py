@@ -260,15 +260,17 @@ def _state_mark(attrs: dict[str, str | None]) -> int:
     return 0
 
 
-def _prune(body: LexborNode, share: float = 0.3) -> None:
+def _prune(body: LexborNode, share: float = 0.3) -> list[str]:
     """Remove, in C, navigation and complementary elements that hold little of the page's text.
 
     The walk would mark and drop them anyway; removing them first saves walking their many
     small nodes. An element holding `share` of the text or more is left for the walk to judge.
+    Returns the hrefs of the removed links: the crawler still wants them in Extracted.links.
     """
+    hrefs: list[str] = []
     cands = body.css(PRUNE_SELECTOR)
     if not cands:
-        return
+        return hrefs
     total = len(body.text())
     # Decomposing frees a node's subtree, so nesting is worked out before anything is removed.
     ids = {n.mem_id for n in cands}
@@ -281,7 +283,9 @@ def _prune(body: LexborNode, share: float = 0.3) -> None:
             outer.append(node)
     for node in outer:
         if len(node.text()) < share * total:
+            hrefs.extend(a.attributes.get("href") or "" for a in node.css("a[href]"))
             node.decompose()
+    return hrefs
 
 
 @dataclass
@@ -543,10 +547,10 @@ def extract(
     templates = frozenset(template_hashes)
     if body is not None:
         tree.strip_tags(DROP_TAGS)
-        _prune(body)
+        pruned = _prune(body)
         walk = _walk(body)
         origin = _origin(url)
-        for href in dict.fromkeys(walk.hrefs):
+        for href in dict.fromkeys(pruned + walk.hrefs):
             href = href.strip()
             if href and not href.startswith(("javascript:", "mailto:", "tel:", "#", "data:")):
                 all_links.append(_absolute(url, href, origin))

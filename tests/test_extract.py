@@ -191,3 +191,12 @@ def test_text_of_plain_text_is_verbatim() -> None:
     out = text_of(b"Headline\n\nBody line.", "text/plain; charset=utf-8", "https://x.example/a.txt")
     assert out.title == "Headline"
     assert out.text == "Headline\n\nBody line."
+
+
+def test_links_include_navigation() -> None:
+    """The crawler follows Extracted.links, so pruned navigation still contributes its links."""
+    body = "".join(f"<p>{p}</p>" for p in _paras(3))
+    page = (f"<html><body><nav><a href='/world'>World</a></nav><article>{body}<a href='b#x'>b</a></article>"
+            "</body></html>")
+    out = extract(page, url="https://site.example/news/a")
+    assert set(out.links) == {"https://site.example/world", "https://site.example/news/b"}
