@@ -1,69 +1,118 @@
 """Turn a page's HTML into its article text, title and provenance metadata.
 
-How the main text is found (selectolax, one parse, one walk):
-1. Page furniture is removed by tag (nav, header, footer, aside, forms with fields, figcaption...)
-   and by class/id words (comment, share, related, sidebar, cookie, subscribe...).
-2. The remaining body is cut into text blocks (paragraphs, headings, list items, bare text
-   between <br>s), each remembering the elements it sits in.
-3. The article container is the deepest element that holds most of the page's "good" text
-   (long blocks with few links). Blocks outside it are dropped.
-4. Inside it, blocks made mostly of links and known furniture lines ("Leave A Reply",
-   "error: Content is protected !!", "[ad_1]") are dropped, and credit lines ("Originally
-   published in ...", "Source link", "via ...") are reported as credits, not as text.
+How the main text is found (selectolax/lexbor, one parse, one walk; details in docs/extraction.md):
+1. Elements that never hold readable text are dropped in C, and small nav/aside subtrees pruned.
+2. One walk cuts the body into text blocks (paragraphs, headings, list items, cells, bare text
+   between <br>s), each with its ancestor chain and link-text share. Elements whose tag, role or
+   class/id words say "furniture" are marked; a mark is overruled when the element holds most of
+   the page's prose (a theme's "content-sidebar-wrap" is the page, not a sidebar).
+3. The container starts as the deepest element holding 60% of the unmarked prose, then climbs to
+   the ancestor with the best prose-minus-junk score (joins articles split into chunks).
+4. Inside it, furniture, link lists, known furniture lines, bylines, template blocks and a trailing
+   site-name line are dropped; credit lines inside or just after it become credits.
+5. If the DOM gives little and JSON-LD carries a longer articleBody, that is used.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
+from itertools import pairwise
 from typing import Any
-from urllib.parse import urldefrag, urljoin
+from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-REMOVE_TAGS = (
-    "script", "style", "noscript", "template", "svg", "iframe", "object", "embed", "canvas",
-    "nav", "header", "footer", "aside", "figcaption", "button", "select", "textarea", "input",
-    "label", "dialog", "menu",
-)
+from monitor.templates import block_hash
+
+# Pages above this many characters are cut before parsing: the article is near the top, and
+# lexbor's time grows with size. Callers may raise it.
+MAX_CHARS = 1_500_000
+
+DROP_TAGS = [
+    "script", "style", "noscript", "template", "svg", "math", "iframe", "object", "embed", "canvas",
+    "button", "select", "textarea", "input", "option", "datalist", "dialog", "video", "audio", "map",
+]
 BLOCK_TAGS = frozenset({
     "p", "div", "section", "article", "main", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul",
-    "ol", "dl", "dt", "dd", "blockquote", "pre", "table", "thead", "tbody", "tr", "td", "th",
-    "figure", "hr", "br", "address", "center", "details", "summary", "form", "fieldset", "body",
+    "ol", "dl", "dt", "dd", "blockquote", "pre", "table", "thead", "tbody", "tfoot", "tr", "td", "th",
+    "figure", "figcaption", "hr", "br", "address", "center", "details", "summary", "form", "fieldset",
+    "body", "header", "footer", "nav", "aside", "caption", "legend", "menu", "hgroup", "picture",
 })
+PRUNE_SELECTOR = (
+    "nav, aside, menu, [role=navigation], [role=complementary], [role=search], [role=menu], [role=menubar]"
+)
 HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
-# Words in class or id that mark page furniture. Matched as whole words inside the attribute.
-FURNITURE_ATTR = re.compile(
-    r"(?:^|[\s_-])(?:comments?|comment-?(?:form|respond|list)|respond|reply|share|sharing|sharedaddy|"
-    r"social|related|sidebar|widget|cookie|consent|gdpr|subscribe|subscription|newsletter|signup|"
-    r"advert|advertisement|ads?|ad-?slot|promo|sponsor(?:ed)?|breadcrumbs?|menu|navbar|nav|"
-    r"footer|masthead|popup|modal|outbrain|taboola|jp-relatedposts|wp-caption-text|caption|"
-    r"credits?|byline|author-bio|tags|tag-?list|post-?meta|entry-?meta|pagination|pager|skip-link)"
-    r"(?:$|[\s_-])",
-    re.I,
-)
-KEEP_TAGS = frozenset({"html", "body", "main", "article"})
+# Tags that are furniture wherever they are (overruled only when they hold most of the prose).
+FURNITURE_TAGS = frozenset({
+    "nav", "aside", "footer", "header", "form", "figure", "figcaption", "menu", "label", "address", "picture",
+})
+FURNITURE_ROLES = frozenset({
+    "navigation", "banner", "contentinfo", "complementary", "search", "dialog", "alertdialog", "menu",
+    "menubar", "toolbar", "tablist", "form",
+})
+# Words in class or id that mark page furniture. Class strings are split into words at anything
+# that is not a letter or digit; a word, or two neighbours run together ("post-meta" -> "postmeta"),
+# is looked up here. A set lookup, since one big regex costs ~15 us per class string.
+FURNITURE_WORDS = frozenset("""
+comment comments commentlist commentform commentrespond commentlist commentarea respond replies disqus
+share shares sharing sharedaddy sharethis addthis sharebar social socials related relatedposts recommended
+recirc sidebar widget widgets cookie cookies consent gdpr subscribe subscription newsletter signup paywall
+advert advertisement ad ads adslot adunit dfp promo promos sponsor sponsored breadcrumb breadcrumbs
+menu navbar nav navigation footer masthead topbar toolbar popup modal overlay outbrain taboola
+caption captions wpcaptiontext credit credits byline bylines authorbio authorbox authorinfo aboutauthor
+tags taglist tagcloud postmeta entrymeta articlemeta metadata pagination pager skiplink
+screenreadertext sronly visuallyhidden hidden hide printonly mostpopular popular trending readmore
+morestories nextpost prevpost postnav postnavigation timestamp dateline rating subnav login signin
+banner alert toc print email whatsapp facebook twitter linkedin pinterest reddit
+""".split())
+# Furniture marks that prose never overrules: a long comment thread is still comments.
+HARD_FURNITURE_WORDS = frozenset("comment comments commentlist commentform commentrespond commentarea respond "
+                                 "replies disqus".split())
+_ATTR_SEPARATORS = str.maketrans(dict.fromkeys("-_:./#[]()0123456789", " "))
 FURNITURE_LINE = re.compile(
-    r"^(?:leave a (?:reply|comment)|post a comment|add a comment|\d+ comments?|comments?|"
-    r"your email address will not be published.*|required fields are marked.*|"
-    r"error: content is protected.*|\[ad_\d+\]|advertisement|sponsored( content)?|"
-    r"share( this( article| story| post)?)?:?|share on \w+|tweet|email|print|"
-    r"follow us.*|subscribe.*|sign up for .*newsletter.*|"
-    r"related( posts| articles| stories)?:?|read more:?|you may also like:?|more from .*|"
-    r"all rights reserved.*|(?:©|\(c\)|copyright) .*|click here to .*|"
-    r"(?:image|photo|picture)(?: credit)?:.*|credit\s*(?:…|\.\.\.|:).*|tags?:.*|filed under:?.*|"
-    r"posted in:?.*|previous (?:post|article)|next (?:post|article))$",
+    r"^(?:leave a (?:reply|comment)|post a comment|add a comment|add comment|\d+ comments?|comments?|"
+    r"your email address will not be published.*|required fields are marked.*|cancel reply|"
+    r"error: content is protected.*|\[ad_\d+\]|advertisements?|sponsored( content)?|ad|"
+    r"share( this| the)?( article| story| post| page)?:?|share on \w+|tweet|e-?mail|print|whatsapp|"
+    r"follow us.*|subscribe.*|sign up for .*|get our .*newsletter.*|"
+    r"related( posts| articles| stories| content| coverage)?:?|read more:?|read next:?|"
+    r"you (?:may|might) also like:?|more from .*|recommended( for you)?:?|trending( now)?:?|"
+    r"all rights reserved.*|.{0,80}\ball rights reserved.*|(?:©|\(c\)|copyright) .*|click here to .*|"
+    r"(?:image|photo|picture|video|graphic)(?: credit| source)?\s*:.*|credits?\s*(?:…|\.\.\.|:).*|"
+    r"tags?:.*|filed under:?.*|posted in:?.*|categories:?.*|topics?:.*|"
+    r"previous (?:post|article|story)|next (?:post|article|story)|back to top|skip to (?:main )?content|"
+    r"(?:this|the) (?:article|story) (?:is|was) (?:updated|corrected).{0,40}|loading\.*|"
+    r"(?:we|this (?:site|website)) uses? cookies.*|accept( all)?( cookies)?|"
+    r"(?:updated|published|posted|last updated):?\s.{0,60})$",
     re.I,
 )
+# Newsletter and subscription pitches, wherever they sit in a short block.
+PITCH = re.compile(
+    r"(?=.*\b(?:subscribe|sign up|signup|join)\b)(?=.*\b(?:newsletters?|inbox|e-?mails?|briefing)\b)", re.I
+)
+DATELINE = re.compile(
+    r"^(?:(?:updated|published|posted)(?: on)?:?\s*)?(?:\w+,? )?(?:\d{1,2} )?"
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2},? \d{4}\b.{0,40}$"
+    r"|^\d{4}-\d\d-\d\d\b.{0,30}$",
+    re.I,
+)
+BYLINE = re.compile(r"^(?:by|written by|words by|reporting by|photos? by|von|par|por)\s+\S.{0,80}$", re.I)
 CREDIT_LINE = re.compile(
-    r"^(?:(?:originally|orignially|originaly|first) (?:published|posted|appeared)\b.*|"
-    r"(?:this|the) (?:article|story|post) (?:was |first |originally )+(?:published|appeared)\b.*|"
-    r"source(?: link)?\b.*|via\b.*|courtesy(?: of)?\b.*|reprinted\b.*|republished\b.*)$",
+    r"^(?:(?:originally|orignially|originaly|orginally|first) (?:published|posted|appeared)\b.*|"
+    r"(?:this|the) (?:article|story|post|piece) (?:was |first |originally |previously )+(?:published|appeared)\b.*|"
+    r"(?:this|the) (?:article|story|post) (?:is )?(?:republished|reprinted|reproduced) .*|"
+    r"source(?: link)?\s*(?::.*)?|source: .*|via\b.*|h/t\b.*|hat tip\b.*|courtesy(?: of)?\b.*|"
+    r"reprinted\b.*|republished\b.*|(?:read|see) (?:the )?original (?:article|story|post)\b.*)$",
     re.I,
 )
+SENTENCE_END = re.compile(r"[.!?…\"”’»)\]:]$")
 META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.I)
-WS = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
+XML_ENCODING = re.compile(rb"""^<\?xml[^>]+encoding\s*=\s*["']([a-zA-Z0-9_.:-]+)""")
+PRE_WS = re.compile(r"[ \t\r\f\v\u00a0]+")
 
 
 @dataclass(frozen=True)
@@ -80,6 +129,9 @@ class Extracted:
     credits: tuple[str, ...] = ()
     credit_links: tuple[str, ...] = ()
     links: tuple[str, ...] = field(default=(), repr=False)
+    # How the text was found: "dom", "json-ld" or "" (nothing); and whether the input was cut.
+    method: str = ""
+    truncated: bool = False
 
     @property
     def paragraphs(self) -> list[str]:
@@ -93,37 +145,46 @@ class Extracted:
         return d
 
 
-@dataclass
+@dataclass(slots=True)
 class _Block:
     text: str
     tag: str
     link_chars: int
-    ancestors: tuple[int, ...]
+    chain: tuple[int, ...]  # mem_ids of the ancestor elements, outermost first
     links: list[str]
 
 
 def decode_html(body: bytes, content_type: str = "") -> str:
-    """Decode page bytes: HTTP charset, then <meta charset>, then UTF-8, then cp1252."""
+    """Decode page bytes: BOM, HTTP charset, <meta charset>/XML declaration, then UTF-8, then cp1252."""
     candidates: list[str] = []
-    m = re.search(r"charset\s*=\s*[\"']?([\w.:-]+)", content_type or "", re.I)
+    for bom, enc in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if body.startswith(bom):
+            candidates.append(enc)
+    m = HEADER_CHARSET.search(content_type or "")
     if m:
         candidates.append(m.group(1))
-    if body.startswith(b"\xef\xbb\xbf"):
-        candidates.insert(0, "utf-8-sig")
-    m2 = META_CHARSET.search(body[:4096])
-    if m2:
-        candidates.append(m2.group(1).decode("ascii", "ignore"))
+    head = body[:8192]
+    for pattern in (META_CHARSET, XML_ENCODING):
+        m2 = pattern.search(head)
+        if m2:
+            candidates.append(m2.group(1).decode("ascii", "ignore"))
+    # A page that declares Latin-1 is in practice cp1252 (the WHATWG rule), which also decodes 0x80-0x9f.
+    candidates = ["cp1252" if c.lower() in {"iso-8859-1", "latin1", "latin-1", "us-ascii", "ascii"} else c
+                  for c in candidates]
     candidates += ["utf-8", "cp1252"]
     for enc in candidates:
         try:
-            return body.decode(enc)
-        except (LookupError, UnicodeDecodeError):
+            text = body.decode(enc)
+        except (LookupError, UnicodeDecodeError, ValueError):
             continue
+        if enc.lower().replace("_", "-").startswith("utf-16") and "<" not in text[:2000]:
+            continue  # a wrong UTF-16 guess yields text with no markup at all
+        return text
     return body.decode("utf-8", "replace")
 
 
 def clean_ws(text: str) -> str:
-    return WS.sub(" ", text).strip()
+    return " ".join(text.split())
 
 
 def _meta(tree: LexborHTMLParser, *selectors: str, attr: str = "content") -> str:
@@ -140,8 +201,8 @@ def _json_ld(tree: LexborHTMLParser) -> dict[str, Any]:
     """The first JSON-LD object that looks like an article, or {}."""
     for node in tree.css('script[type="application/ld+json"]'):
         try:
-            data = json.loads(node.text() or "")
-        except ValueError:
+            data = json.loads(node.text() or "", strict=False)
+        except (ValueError, RecursionError):
             continue
         stack = [data]
         while stack:
@@ -153,10 +214,15 @@ def _json_ld(tree: LexborHTMLParser) -> dict[str, Any]:
                     stack.append(item["@graph"])
                 kind = item.get("@type", "")
                 kinds = kind if isinstance(kind, list) else [kind]
-                if any(isinstance(k, str) and k.endswith(("Article", "BlogPosting", "Report"))
+                if any(isinstance(k, str) and k.endswith(("Article", "BlogPosting", "Report", "Posting"))
                        for k in kinds):
                     return item
     return {}
+
+
+def _ld_str(ld: dict[str, Any], key: str) -> str:
+    value = ld.get(key)
+    return value.strip() if isinstance(value, str) else ""
 
 
 def _ld_author(ld: dict[str, Any]) -> str:
@@ -168,112 +234,260 @@ def _ld_author(ld: dict[str, Any]) -> str:
     return author.strip() if isinstance(author, str) else ""
 
 
-def _is_furniture(node: LexborNode) -> bool:
-    if node.tag in KEEP_TAGS:
-        return False
-    attrs = node.attributes
-    role = (attrs.get("role") or "").lower()
-    if role in {"navigation", "banner", "contentinfo", "complementary", "search", "dialog"}:
-        return True
-    if (attrs.get("aria-hidden") or "").lower() == "true" or "hidden" in attrs:
-        return True
-    style = (attrs.get("style") or "").replace(" ", "").lower()
-    if "display:none" in style or "visibility:hidden" in style:
-        return True
-    marker = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
-    return bool(marker.strip()) and FURNITURE_ATTR.search(marker) is not None
+def _word_mark(marker: str) -> int:
+    """Furniture mark of a class or id value: 0 none, 1 soft, 2 hard."""
+    words = marker.lower().translate(_ATTR_SEPARATORS).split()
+    if len(words) > 1:
+        words += [a + b for a, b in pairwise(words)]
+    hits = FURNITURE_WORDS.intersection(words)
+    if not hits:
+        return 0
+    return 1 if HARD_FURNITURE_WORDS.isdisjoint(hits) else 2
 
 
-def _strip_furniture(body: LexborNode) -> None:
-    for tag in REMOVE_TAGS:
-        for node in body.css(tag):
+def _state_mark(attrs: dict[str, str | None]) -> int:
+    """1 when role, hidden flags or inline style say the element is not article content."""
+    role = attrs.get("role")
+    if role and role.lower() in FURNITURE_ROLES:
+        return 1
+    if "hidden" in attrs or (attrs.get("aria-hidden") or "").lower() == "true":
+        return 1
+    style = attrs.get("style")
+    if style:
+        style = style.replace(" ", "").lower()
+        if "display:none" in style or "visibility:hidden" in style:
+            return 1
+    return 0
+
+
+def _prune(body: LexborNode, share: float = 0.3) -> list[str]:
+    """Remove, in C, navigation and complementary elements that hold little of the page's text.
+
+    The walk would mark and drop them anyway; removing them first saves walking their many
+    small nodes. An element holding `share` of the text or more is left for the walk to judge.
+    Returns the hrefs of the removed links: the crawler still wants them in Extracted.links.
+    """
+    hrefs: list[str] = []
+    cands = body.css(PRUNE_SELECTOR)
+    if not cands:
+        return hrefs
+    total = len(body.text())
+    # Decomposing frees a node's subtree, so nesting is worked out before anything is removed.
+    ids = {n.mem_id for n in cands}
+    outer = []
+    for node in cands:
+        parent = node.parent
+        while parent is not None and parent.mem_id not in ids:
+            parent = parent.parent
+        if parent is None:
+            outer.append(node)
+    for node in outer:
+        if len(node.text()) < share * total:
+            hrefs.extend(a.attributes.get("href") or "" for a in node.css("a[href]"))
             node.decompose()
-    # A form with fields (comment form, search, newsletter) is furniture; a page-wide ASP.NET form
-    # that wraps the whole article is not, so only forms that hold little text go.
-    total = len(body.text(separator=" ", strip=True)) or 1
-    for form in body.css("form"):
-        if len(form.text(separator=" ", strip=True)) < 0.5 * total:
-            form.decompose()
-    for node in body.css("[class], [id], [role], [style], [aria-hidden], [hidden]"):
-        if _is_furniture(node):
-            node.decompose()
+    return hrefs
 
 
-def _blocks(root: LexborNode) -> list[_Block]:
+@dataclass
+class _Walk:
+    """The body cut into blocks, with the furniture mark of each marked element."""
+
+    blocks: list[_Block]
+    marks: dict[int, int]
+    hrefs: list[str]  # every link's href, in page order
+
+
+def _walk(body: LexborNode) -> _Walk:
+    """Cut the body into blocks in one pass over lexbor's node iterator.
+
+    Per element we keep (chain, block, href): its ancestor chain, the nearest block element
+    (whose text it belongs to) and the href of the link it sits in (None outside links). Inline
+    elements share their parent's chain unless marked, which keeps this loop cheap.
+    """
     blocks: list[_Block] = []
+    marks: dict[int, int] = {}
+    memo: dict[str, int] = {}
+    hrefs: list[str] = []
+    body_id = body.mem_id
+    body_chain = (body_id,)
+    info: dict[int, tuple[tuple[int, ...], int, str | None]] = {body_id: (body_chain, body_id, None)}
+    block_tag: dict[int, str] = {body_id: "body"}
+    pre_blocks: set[int] = set()  # block elements inside a <pre>
+
     buf: list[str] = []
     link_chars = 0
     links: list[str] = []
-    stack: list[int] = []
-    tag_stack: list[str] = []
+    cur_block = body_id
+    cur_chain = body_chain
+    in_pre = False
 
     def flush() -> None:
         nonlocal link_chars
-        text = clean_ws("".join(buf))
+        raw = "".join(buf)
+        if in_pre:
+            text = "\n".join(PRE_WS.sub(" ", ln).rstrip() for ln in raw.strip("\n").split("\n"))
+        else:
+            text = " ".join(raw.split())
         if text:
-            tag = next((t for t in reversed(tag_stack) if t in BLOCK_TAGS), "div")
-            blocks.append(_Block(text, tag, link_chars, tuple(stack), list(links)))
+            blocks.append(_Block(text, block_tag[cur_block], link_chars, cur_chain, list(links)))
         buf.clear()
         links.clear()
         link_chars = 0
 
-    def walk(node: LexborNode, in_link: bool) -> None:
-        nonlocal link_chars
-        for child in node.iter(include_text=True):
-            tag = child.tag
-            if tag == "-text":
-                t = child.text_content or ""
-                buf.append(t)
-                if in_link:
-                    link_chars += len(t.strip())
+    for node in body.traverse(include_text=True):
+        tag = node.tag
+        if tag == "-text":
+            t = node.text_content
+            if not t or t.isspace():
+                if buf:  # whitespace between inline elements still separates words
+                    buf.append(" ")
                 continue
-            if tag in ("-comment", None):
+            parent = node.parent
+            if parent is None:
                 continue
-            is_block = tag in BLOCK_TAGS
-            if is_block:
-                flush()
-            stack.append(child.mem_id)
-            tag_stack.append(tag)
+            pinfo = info.get(parent.mem_id)
+            if pinfo is None:
+                continue
+            chain, blk, href = pinfo
+            if blk != cur_block:
+                if buf:
+                    flush()
+                cur_block = blk
+                cur_chain = info[blk][0]
+                in_pre = blk in pre_blocks
+            buf.append(t)
+            if href is not None:
+                link_chars += len(t.strip())
+            continue
+        if tag is None or tag[0] == "-":
+            continue
+        parent = node.parent
+        if parent is None:
+            continue
+        pinfo = info.get(parent.mem_id)
+        if pinfo is None:
+            continue
+        chain, blk, href = pinfo
+        nid = node.mem_id
+        mark = 1 if tag in FURNITURE_TAGS else 0
+        attrs = node.attributes
+        if attrs:
+            # Pages repeat the same few class strings: judge each value once.
+            value = attrs.get("class")
+            if value:
+                m = memo.get(value)
+                if m is None:
+                    m = memo[value] = _word_mark(value)
+                mark = m if m > mark else mark
+            value = attrs.get("id")
+            if value:
+                m = memo.get(value)
+                if m is None:
+                    m = memo[value] = _word_mark(value)
+                mark = m if m > mark else mark
+            if not mark and ("role" in attrs or "style" in attrs or "hidden" in attrs or "aria-hidden" in attrs):
+                mark = _state_mark(attrs)
             if tag == "a":
-                href = child.attributes.get("href")
+                href = attrs.get("href") or ""
                 if href:
                     links.append(href)
-            walk(child, in_link or tag == "a")
-            if is_block:
+                    hrefs.append(href)
+        elif tag == "a":
+            href = ""
+        if mark:
+            marks[nid] = mark
+        if tag in BLOCK_TAGS:
+            chain = (*chain, nid)
+            info[nid] = (chain, nid, href)
+            block_tag[nid] = tag
+            if buf:
                 flush()
-            stack.pop()
-            tag_stack.pop()
+            else:
+                links.clear()
+            cur_block = nid
+            cur_chain = chain
+            in_pre = tag == "pre" or blk in pre_blocks
+            if in_pre:
+                pre_blocks.add(nid)
+        else:
+            info[nid] = ((*chain, nid) if mark else chain, blk, href)
+    if buf:
+        flush()
+    return _Walk(blocks, marks, hrefs)
 
-    stack.append(root.mem_id)
-    tag_stack.append(root.tag or "body")
-    walk(root, False)
-    flush()
-    return blocks
+
+def _is_prose(b: _Block) -> bool:
+    n = len(b.text)
+    return n >= 25 and b.link_chars <= 0.3 * n and b.tag not in HEADINGS and " " in b.text
 
 
-def _container(blocks: list[_Block], share: float = 0.6) -> int | None:
-    """The deepest element holding at least `share` of the page's good text."""
-    weight: dict[int, int] = {}
-    depth: dict[int, int] = {}
+def _choose(walk: _Walk, share: float = 0.6, junk_weight: float = 3.0) -> tuple[int | None, set[int]]:
+    """The article container and the set of elements that are furniture.
+
+    First the deepest element holding `share` of the page's prose (long blocks, few links, not
+    furniture). Then, since articles are often cut into sibling chunks by ads or widgets, its
+    ancestors are tried: each scores its prose minus `junk_weight` times its non-prose (link
+    lists, furniture, short lines), and the best-scoring one wins. Climbing pays off only when the
+    prose a parent adds clearly outweighs the junk it brings.
+    """
+    raw: dict[int, int] = {}  # prose held by each marked element
     total = 0
-    for b in blocks:
+    marks = walk.marks
+    for b in walk.blocks:
+        if _is_prose(b):
+            n = len(b.text)
+            total += n
+            for anc in b.chain:
+                if anc in marks:
+                    raw[anc] = raw.get(anc, 0) + n
+    # Marked elements that hold most of the prose are the page, not furniture.
+    furniture = {nid for nid, mark in walk.marks.items() if mark == 2 or raw.get(nid, 0) < 0.5 * total}
+    weight: dict[int, int] = {}
+    score: dict[int, float] = {}
+    depth: dict[int, int] = {}
+    kept = 0
+    for b in walk.blocks:
         n = len(b.text)
-        if n < 40 or b.link_chars > 0.3 * n or b.tag in HEADINGS:
-            continue
-        total += n
-        for d, anc in enumerate(b.ancestors):
-            weight[anc] = weight.get(anc, 0) + n
-            depth[anc] = d
-    if not total:
-        return None
-    best = [a for a, w in weight.items() if w >= share * total]
-    return max(best, key=lambda a: depth[a]) if best else None
+        if _is_prose(b) and furniture.isdisjoint(b.chain):
+            n = n * 2 if n > 150 else n  # long paragraphs are stronger evidence than short teasers
+            kept += n
+            for d, anc in enumerate(b.chain):
+                weight[anc] = weight.get(anc, 0) + n
+                score[anc] = score.get(anc, 0.0) + n
+                depth[anc] = d
+        else:
+            for anc in b.chain:
+                score[anc] = score.get(anc, 0.0) - junk_weight * n
+    if not kept:
+        return None, furniture
+    box = max((anc for anc, w in weight.items() if w >= share * kept), key=depth.__getitem__)
+    path = next(b.chain for b in walk.blocks if box in b.chain)
+    path = path[: path.index(box) + 1]
+    return max(path, key=lambda a: (score[a], depth[a])), furniture
+
+
+def _origin(url: str) -> str:
+    """scheme://host of an http(s) URL, or ""."""
+    m = re.match(r"https?://[^/?#]+", url)
+    return m.group(0) if m else ""
+
+
+def _absolute(base: str, href: str, origin: str = "") -> str:
+    """href made absolute against base, fragment dropped. urljoin is slow, so the common
+    absolute and root-relative forms are handled directly."""
+    if href.startswith(("http://", "https://")) or not base:
+        pass
+    elif origin and href.startswith("/") and not href.startswith("//") and "/." not in href:
+        href = origin + href
+    else:
+        href = urljoin(base, href)
+    return href.split("#", 1)[0] if "#" in href else href
 
 
 def _title(tree: LexborHTMLParser, ld: dict[str, Any]) -> str:
     for value in (
         _meta(tree, 'meta[property="og:title"]', 'meta[name="twitter:title"]'),
-        ld.get("headline") if isinstance(ld.get("headline"), str) else "",
+        _ld_str(ld, "headline"),
     ):
         if value:
             return clean_ws(value)
@@ -284,23 +498,45 @@ def _title(tree: LexborHTMLParser, ld: dict[str, Any]) -> str:
     return clean_ws(t.text()) if t is not None else ""
 
 
-def extract(html: str | bytes, url: str = "", content_type: str = "") -> Extracted:
-    """Extract article text and metadata. Never raises on bad markup; empty text if none found."""
+def _same_heading(text: str, title: str) -> bool:
+    a, b = text.lower().strip(" .:"), title.lower()
+    return bool(a) and (a == b or (len(a) > 15 and (b.startswith(a) or a in b)))
+
+
+def extract(
+    html: str | bytes,
+    url: str = "",
+    content_type: str = "",
+    *,
+    template_hashes: Collection[str] = (),
+    max_chars: int = MAX_CHARS,
+) -> Extracted:
+    """Extract article text and metadata. Never raises on bad markup; empty text if none found.
+
+    `template_hashes` are monitor.templates.block_hash values of blocks the site repeats on many
+    pages (its template); such blocks are dropped. Input longer than `max_chars` is cut first.
+    """
     if isinstance(html, bytes):
-        html = decode_html(html, content_type)
+        html = decode_html(html[: max_chars * 4], content_type)
+    truncated = len(html) > max_chars
+    if truncated:
+        html = html[:max_chars]
     html = html.replace("\x00", "")
     tree = LexborHTMLParser(html)
     ld = _json_ld(tree)
     root = tree.root
-    lang = (root.attributes.get("lang") or "").strip() if root is not None else ""
+    lang = (root.attributes.get("lang") or "").strip() if root is not None and root.tag == "html" else ""
+    lang = lang or _meta(tree, 'meta[http-equiv="content-language" i]', 'meta[property="og:locale"]')
     canonical = _meta(tree, 'link[rel="canonical"]', attr="href")
     og_url = _meta(tree, 'meta[property="og:url"]')
-    author = _meta(tree, 'meta[name="author"]', 'meta[property="article:author"]') or _ld_author(ld)
-    published = _meta(
-        tree, 'meta[property="article:published_time"]', 'meta[name="date"]', 'meta[itemprop="datePublished"]'
-    ) or (ld.get("datePublished") if isinstance(ld.get("datePublished"), str) else "")
-    if not published:
-        published = _meta(tree, "time[datetime]", attr="datetime")
+    author = (_meta(tree, 'meta[name="author"]', 'meta[property="article:author"]', 'meta[name="byl"]')
+              or _ld_author(ld))
+    if author.startswith(("http://", "https://")):
+        author = _ld_author(ld) or ""
+    published = (_meta(tree, 'meta[property="article:published_time"]', 'meta[name="date"]',
+                       'meta[itemprop="datePublished"]', 'meta[name="pubdate"]', 'meta[name="publish-date"]')
+                 or _ld_str(ld, "datePublished")
+                 or _meta(tree, "time[datetime]", attr="datetime"))
     title = _title(tree, ld)
 
     body = tree.body
@@ -308,38 +544,22 @@ def extract(html: str | bytes, url: str = "", content_type: str = "") -> Extract
     paragraphs: list[str] = []
     credits: list[str] = []
     credit_links: list[str] = []
+    templates = frozenset(template_hashes)
     if body is not None:
-        for a in body.css("a[href]"):
-            href = (a.attributes.get("href") or "").strip()
-            if href and not href.startswith(("javascript:", "mailto:", "#")):
-                all_links.append(urldefrag(urljoin(url, href))[0] if url else href)
-        _strip_furniture(body)
-        blocks = _blocks(body)
-        box = _container(blocks)
-        inside = [i for i, b in enumerate(blocks) if box is None or box in b.ancestors]
-        # Credit lines often sit just after the article container.
-        tail = range(inside[-1] + 1, min(inside[-1] + 4, len(blocks))) if inside else range(0)
-        for i in [*inside, *tail]:
-            b = blocks[i]
-            text = b.text
-            if CREDIT_LINE.match(text) and len(text) < 300:
-                credits.append(text)
-                credit_links += [urljoin(url, h) if url else h for h in b.links]
-                continue
-            if i not in inside:
-                continue
-            if len(text) < 200 and FURNITURE_LINE.match(text):
-                continue
-            if b.link_chars > 0.5 * len(text):
-                continue
-            if b.tag in HEADINGS and text == title:
-                continue
-            paragraphs.append(text)
-        # A scraper's site name or signature often trails the article: short lines, no sentence.
-        while paragraphs and len(paragraphs[-1]) < 50 and not re.search(r"[.!?\"”’)]$", paragraphs[-1]):
-            paragraphs.pop()
-    if not paragraphs and isinstance(ld.get("articleBody"), str):
-        paragraphs = [clean_ws(p) for p in re.split(r"\n\s*\n|\r?\n", ld["articleBody"]) if p.strip()]
+        tree.strip_tags(DROP_TAGS)
+        pruned = _prune(body)
+        walk = _walk(body)
+        origin = _origin(url)
+        for href in dict.fromkeys(pruned + walk.hrefs):
+            href = href.strip()
+            if href and not href.startswith(("javascript:", "mailto:", "tel:", "#", "data:")):
+                all_links.append(_absolute(url, href, origin))
+        paragraphs, credits, credit_links = _select(walk, title, url, templates)
+    method = "dom" if paragraphs else ""
+    ld_body = _ld_str(ld, "articleBody")
+    if ld_body and len(ld_body) > 2 * sum(len(p) for p in paragraphs) + 200:
+        paragraphs = [clean_ws(p) for p in re.split(r"\n\s*\n|\r?\n", ld_body) if p.strip()]
+        method = "json-ld"
     return Extracted(
         title=title,
         text="\n\n".join(paragraphs),
@@ -348,10 +568,54 @@ def extract(html: str | bytes, url: str = "", content_type: str = "") -> Extract
         author=clean_ws(author),
         published=published,
         language=lang,
-        credits=tuple(credits),
+        credits=tuple(dict.fromkeys(credits)),
         credit_links=tuple(dict.fromkeys(credit_links)),
         links=tuple(dict.fromkeys(all_links)),
+        method=method,
+        truncated=truncated,
     )
+
+
+def _select(walk: _Walk, title: str, url: str, templates: frozenset[str]) -> tuple[list[str], list[str], list[str]]:
+    box, furniture = _choose(walk)
+    blocks = walk.blocks
+    if box is None:
+        return [], [], []
+    inside = [i for i, b in enumerate(blocks) if box in b.chain]
+    paragraphs: list[str] = []
+    credits: list[str] = []
+    credit_links: list[str] = []
+    if not inside:
+        return [], [], []
+    # Credit lines often sit just after the article container.
+    tail = range(inside[-1] + 1, min(inside[-1] + 4, len(blocks)))
+    seen_prose = False
+    for i in [*inside, *tail]:
+        b = blocks[i]
+        text = b.text
+        if len(text) < 250 and CREDIT_LINE.match(text):
+            credits.append(text)
+            credit_links.extend(_absolute(url, h) for h in b.links)
+            continue
+        if i > inside[-1] or not furniture.isdisjoint(b.chain):
+            continue
+        n = len(text)
+        if n < 200 and (FURNITURE_LINE.match(text) or PITCH.match(text)):
+            continue
+        if b.link_chars > 0.5 * n:
+            continue
+        if b.tag in HEADINGS and _same_heading(text, title):
+            continue
+        if not seen_prose and n < 100 and (BYLINE.match(text) or DATELINE.match(text)):
+            continue  # bylines and datelines above the first paragraph
+        if templates and block_hash(text) in templates:
+            continue
+        seen_prose = seen_prose or _is_prose(b)
+        paragraphs.append(text)
+    # A scraper's site name or signature often trails the article: short lines, no sentence.
+    while paragraphs and len(paragraphs[-1]) < 60 and not SENTENCE_END.search(paragraphs[-1]):
+        paragraphs.pop()
+    return paragraphs, credits, credit_links
 
 
 def text_of(body: bytes, content_type: str, url: str) -> Extracted:

@@ -1,0 +1,101 @@
+"""Learn a site's template: text blocks that recur across many of its pages.
+
+A scraper site pastes the same footer, newsletter pitch or signature under every article it
+copies. Such a block is boilerplate of that site even when it sits inside the article container
+and looks like prose. `TemplateLearner` is fed each page's text blocks per site, counts on how
+many distinct pages each normalised block occurs, and reports the blocks seen on enough pages.
+It is pure (no I/O); `to_dict`/`from_dict` give JSON-safe state for the store to persist.
+`monitor.extract.extract(..., template_hashes=learner.template_hashes(site))` drops them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+_NON_WORD = re.compile(r"[\W_]+")
+_DIGITS = re.compile(r"\d+")
+
+
+def normalise_block(text: str) -> str:
+    """Case, punctuation, spacing and numbers (years, counts) do not make a block different."""
+    return _NON_WORD.sub(" ", _DIGITS.sub("0", text.lower())).strip()
+
+
+def block_hash(text: str) -> str:
+    """A short stable hash of a block's normalised text ("" for blocks with no words)."""
+    norm = normalise_block(text)
+    if not norm:
+        return ""
+    return hashlib.blake2b(norm.encode("utf-8"), digest_size=8).hexdigest()
+
+
+@dataclass
+class SiteCounts:
+    pages: int = 0
+    blocks: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class TemplateLearner:
+    """Counts, per site, on how many pages each block hash occurs.
+
+    A block is template when it was seen on at least `min_pages` pages and on at least
+    `min_share` of the site's pages. Pages must be fed once each (the caller knows which URLs
+    it has already fed); a block repeated within one page counts once.
+    `max_blocks` bounds memory per site: when exceeded, blocks seen on one page only are
+    forgotten first (a template block recurs, so it survives pruning).
+    """
+
+    min_pages: int = 3
+    min_share: float = 0.5
+    max_blocks: int = 20_000
+    sites: dict[str, SiteCounts] = field(default_factory=dict)
+
+    def observe(self, site: str, blocks: Iterable[str]) -> None:
+        counts = self.sites.setdefault(site, SiteCounts())
+        counts.pages += 1
+        for h in {block_hash(b) for b in blocks} - {""}:
+            counts.blocks[h] = counts.blocks.get(h, 0) + 1
+        if len(counts.blocks) > self.max_blocks:
+            counts.blocks = {h: n for h, n in counts.blocks.items() if n > 1}
+
+    def _threshold(self, counts: SiteCounts) -> float:
+        return max(self.min_pages, self.min_share * counts.pages)
+
+    def template_hashes(self, site: str) -> frozenset[str]:
+        counts = self.sites.get(site)
+        if counts is None:
+            return frozenset()
+        need = self._threshold(counts)
+        return frozenset(h for h, n in counts.blocks.items() if n >= need)
+
+    def is_template(self, site: str, text: str) -> bool:
+        counts = self.sites.get(site)
+        h = block_hash(text)
+        return counts is not None and bool(h) and counts.blocks.get(h, 0) >= self._threshold(counts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": 1,
+            "min_pages": self.min_pages,
+            "min_share": self.min_share,
+            "max_blocks": self.max_blocks,
+            "sites": {s: {"pages": c.pages, "blocks": dict(c.blocks)} for s, c in self.sites.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TemplateLearner:
+        sites = {
+            str(s): SiteCounts(int(c.get("pages", 0)), {str(h): int(n) for h, n in c.get("blocks", {}).items()})
+            for s, c in data.get("sites", {}).items()
+        }
+        return cls(
+            min_pages=int(data.get("min_pages", 3)),
+            min_share=float(data.get("min_share", 0.5)),
+            max_blocks=int(data.get("max_blocks", 20_000)),
+            sites=sites,
+        )
