@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from monitor.alerts import raise_alert, summary
 from monitor.config import Config, MatchSettings, Site
@@ -18,6 +19,7 @@ from monitor.fetch import Fetcher, FetchError
 from monitor.fingerprint import article_fingerprints, page_fingerprints
 from monitor.match import Match, Prepared, compare
 from monitor.store import Article, Store
+from monitor.templates import TemplateLearner, drop_template_blocks
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,14 @@ def read_source(fetcher: Fetcher, url: str, allow_private: bool = True) -> Extra
 
 
 def track_text(store: Store, url: str, title: str, text: str) -> tuple[int, bool]:
+    """Track an original. Its site's template (blocks repeated across the originals of that site, once
+    three or more are tracked) is dropped first, so it cannot make unrelated pages look alike."""
+    key = track_key(url)
+    learner = load_learner(store, key)
+    if not store.is_tracked_url(url):  # each original counts once towards its site's template
+        learner.observe(key, text.split("\n\n"))
+        store.save_template_state(key, learner.to_dict())
+    text = drop_template_blocks(text, learner.template_hashes(key))
     prepared = Prepared.of(text)
     return store.add_article(url, title, text, article_fingerprints(list(prepared.tokens)))
 
@@ -97,10 +107,33 @@ def track_configured(store: Store, fetcher: Fetcher, cfg: Config) -> int:
     return new
 
 
+def load_learner(store: Store, key: str) -> TemplateLearner:
+    state = store.template_state(key)
+    return TemplateLearner.from_dict(state) if state else TemplateLearner()
+
+
+def track_key(url: str) -> str:
+    """Template learning groups tracked originals by their site (host; folder for files)."""
+    parts = urlsplit(url)
+    return "track:" + (parts.netloc or parts.path.rsplit("/", 1)[0])
+
+
 def scan_site(store: Store, fetcher: Fetcher, cfg: Config, site: Site,
               stop: threading.Event | None = None) -> SiteReport:
     report = SiteReport(site.name)
     channels = [c.label for c in cfg.notify]
+    learner = load_learner(store, site.name)
+    try:
+        _scan_pages(store, fetcher, cfg, site, stop, report, channels, learner)
+    finally:
+        store.save_template_state(site.name, learner.to_dict())
+    log.info("site %s: %d pages, %d copies, %d new alerts, %d errors", site.name, report.pages,
+             report.copies, len(report.new_alerts), len(report.errors))
+    return report
+
+
+def _scan_pages(store: Store, fetcher: Fetcher, cfg: Config, site: Site, stop: threading.Event | None,
+                report: SiteReport, channels: list[str], learner: TemplateLearner) -> None:
     for item in crawl(fetcher, site, [cfg.resolve_source(u) for u in site.start_urls]):
         if stop is not None and stop.is_set():
             report.abandoned = True
@@ -114,21 +147,22 @@ def scan_site(store: Store, fetcher: Fetcher, cfg: Config, site: Site,
             continue
         report.pages += 1
         result, page = item.result, item.page
+        seen_before = store.page_hash(item.url) == result.sha256
         store.record_page(item.url, site.name, result.final_url, result.status, result.sha256)
-        if not page.text:
+        if not seen_before:  # each version of a page counts once towards the site's template
+            learner.observe(site.name, page.paragraphs)
+        text = drop_template_blocks(page.text, learner.template_hashes(site.name))
+        if not text:
             continue
         own = page.canonical_url or page.og_url
-        for f in find_copies(store, page.text, cfg.match, exclude_url=result.final_url):
+        for f in find_copies(store, text, cfg.match, exclude_url=result.final_url):
             if own and own == f.article.url:
                 continue  # the original itself, served under another address
             report.copies += 1
-            raised = raise_alert(store, article=f.article, match=f.match, page_text=page.text,
+            raised = raise_alert(store, article=f.article, match=f.match, page_text=text,
                                  site=site.name, page_url=result.final_url,
                                  content_sha256=result.sha256, channels=channels)
             if raised.created:
                 report.new_alerts.append(raised.alert_id)
                 log.info("ALERT #%d site %s: %s", raised.alert_id, site.name,
                          summary(store.alert(raised.alert_id)))
-    log.info("site %s: %d pages, %d copies, %d new alerts, %d errors", site.name, report.pages,
-             report.copies, len(report.new_alerts), len(report.errors))
-    return report

@@ -111,8 +111,17 @@ CREATE TABLE IF NOT EXISTS site_state (
 );
 """
 
+# Version 3: learned site templates (monitor.templates.TemplateLearner state, one JSON object per site).
+SCHEMA_V3 = """
+CREATE TABLE IF NOT EXISTS templates (
+    site TEXT PRIMARY KEY,
+    state TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+"""
+
 # MIGRATIONS[i] upgrades schema version i to i + 1. Append new ones; never edit a released one.
-MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2)
+MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2, SCHEMA_V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -241,6 +250,9 @@ class Store:
                 ((h, article_id) for h in fingerprints),
             )
         return article_id, True
+
+    def is_tracked_url(self, url: str) -> bool:
+        return self.db.execute("SELECT 1 FROM articles WHERE url = ? LIMIT 1", [url]).fetchone() is not None
 
     def article(self, article_id: int) -> Article:
         row = self.db.execute(
@@ -419,3 +431,14 @@ class Store:
             pages = self.db.execute("DELETE FROM pages WHERE fetched_at < ?", [older_than]).rowcount
         self.db.execute("PRAGMA incremental_vacuum")
         return {"matches": matches, "pages": pages}
+
+    # -- site templates ------------------------------------------------------------------------------
+    def template_state(self, site: str) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT state FROM templates WHERE site = ?", [site]).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def save_template_state(self, site: str, state: dict[str, Any]) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO templates (site, state, updated_at) VALUES (?, ?, ?)",
+            [site, json.dumps(state, separators=(",", ":")), now_iso()],
+        )

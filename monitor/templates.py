@@ -99,3 +99,10 @@ class TemplateLearner:
             max_blocks=int(data.get("max_blocks", 20_000)),
             sites=sites,
         )
+
+
+def drop_template_blocks(text: str, hashes: frozenset[str]) -> str:
+    """The text without its paragraphs that are template blocks (paragraphs are separated by blank lines)."""
+    if not hashes:
+        return text
+    return "\n\n".join(p for p in text.split("\n\n") if p and block_hash(p) not in hashes)
