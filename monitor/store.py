@@ -164,6 +164,7 @@ class Store:
         try:
             self.db.execute("PRAGMA busy_timeout = 30000")
             self.db.execute("PRAGMA foreign_keys = ON")
+            self.db.execute("PRAGMA journal_size_limit = 67108864")  # WAL shrinks back after a burst
             self.db.enable_wal()
             self._migrate()
         except sqlite3.DatabaseError as exc:
