@@ -5,20 +5,20 @@ How detection works (the copy rule; thresholds in [match], see docs/detection.md
 1. Both texts are cut into sentences. A page sentence and an article sentence *align strongly*
    when their sets of content words (stop words dropped, lightly stemmed) have a Dice score of at
    least `sentence_similarity` and share at least three content words (a short sentence aligns
-   only when copied word for word). They *align weakly* at `WEAK_SIMILARITY`. A pair is kept only
-   when it is nearly (`BEST_RATIO`) the best for both its sentences: alignment is one to one.
-2. Aligned pairs that follow each other in both texts, with at most `GAP` unaligned sentences
+   only when copied word for word). They *align weakly* at `weak_similarity`. A pair is kept only
+   when it is nearly (`best_ratio`) the best for both its sentences: alignment is one to one.
+2. Aligned pairs that follow each other in both texts, with at most `gap` unaligned sentences
    between them on either side, are linked into *passages* (connected components). A passage must contain a strong pair;
    weak pairs only extend passages (hysteresis, so a spun sentence next to copied ones counts, but
    weak overlaps alone never start one). Passages may come in any order, so moved paragraphs
    still count; inside a passage the text is reproduced in the article's order.
-3. A passage is *evidence* when it reproduces at least `MIN_RUN` article sentences, or one
-   sentence of at least `LONG_SENTENCE_WORDS` words: isolated similar sentences (a shared fact,
+3. A passage is *evidence* when it reproduces at least `min_run` article sentences, or one
+   sentence of at least `long_sentence_words` words: isolated similar sentences (a shared fact,
    a name and a number) are what independent reports of one event have in common; runs of
    consecutive sentences in the same order are what copies have.
 4. The page is a copy when the evidence holds at least `min_passages` narrative (not mostly
    quoted) article sentences and covers at least `min_coverage` of the article, or at least
-   `MIN_PAGE_SHARE` of the page (an excerpt of a long article embedded in a short page).
+   `min_page_share` of the page (an excerpt of a long article embedded in a short page).
    Sentences that are mostly quotation count only `quote_weight` towards both shares:
    independent reports of one event share quotes, not the narrative around them.
 5. Kind: pairs whose word 3-grams are at least `verbatim_similarity` shared are verbatim. When
@@ -40,26 +40,20 @@ from typing import Any
 from monitor.config import MatchSettings
 from monitor.text import Sentence, Token, sentences, tokens
 
-# Defaults of the copy rule that are not (yet) MatchSettings fields.
-WEAK_SIMILARITY = 0.3
-GAP = 2
-MIN_RUN = 2
-LONG_SENTENCE_WORDS = 40
-MIN_PAGE_SHARE = 0.5
-# A pair survives only if it is nearly the best for both of its sentences (one-to-one alignment,
-# tolerant of a sentence split in two): repeated or formulaic sentences do not smear passages.
-BEST_RATIO = 0.8
-
 
 @dataclass(frozen=True)
 class AlignParams:
-    """How aligned sentence pairs are linked into passages."""
+    """How aligned sentence pairs are linked into passages (sentence similarity comes from MatchSettings)."""
 
-    weak_similarity: float = WEAK_SIMILARITY
-    gap: int = GAP  # unaligned page sentences allowed between two pairs of one passage
-    article_gap: int = GAP  # unaligned article sentences allowed (wider lets a summary span its source)
+    gap: int = 2  # unaligned page sentences allowed between two pairs of one passage
+    article_gap: int = 2  # unaligned article sentences allowed (wider lets a summary span its source)
     min_chars: int = 0  # drop passages shorter than this on either side
     ordered: bool = True  # link pairs only when they follow each other in both texts
+
+    @classmethod
+    def of(cls, cfg: MatchSettings) -> AlignParams:
+        """The copy rule's linking: `gap` on both sides, in order."""
+        return cls(gap=cfg.gap, article_gap=cfg.gap)
 
 
 # The PAN text-alignment setting: the same engine, gaps wide enough to bridge summaries.
@@ -151,7 +145,7 @@ def _quoted_share(s: Sentence) -> float:
     return sum(t.quoted for t in content) / len(content) if content else 0.0
 
 
-def _pairs(article: Prepared, page: Prepared, cfg: MatchSettings, weak: float) -> list[_Pair]:
+def _pairs(article: Prepared, page: Prepared, cfg: MatchSettings) -> list[_Pair]:
     a_sets = [s.content for s in article.sentences]
     p_sets = [s.content for s in page.sentences]
     a_tri: dict[int, set[tuple[str, ...]]] = {}
@@ -159,6 +153,7 @@ def _pairs(article: Prepared, page: Prepared, cfg: MatchSettings, weak: float) -
     for i, ws in enumerate(a_sets):
         for w in ws:
             by_word.setdefault(w, []).append(i)
+    weak = cfg.weak_similarity
     floor = min(weak, cfg.sentence_similarity)
     pairs: list[_Pair] = []
     for j, pw in enumerate(p_sets):
@@ -186,7 +181,7 @@ def _pairs(article: Prepared, page: Prepared, cfg: MatchSettings, weak: float) -
     for p in pairs:
         best_i[p.i] = max(best_i.get(p.i, 0.0), p.sim)
         best_j[p.j] = max(best_j.get(p.j, 0.0), p.sim)
-    return [p for p in pairs if p.sim >= BEST_RATIO * max(best_i[p.i], best_j[p.j])]
+    return [p for p in pairs if p.sim >= cfg.best_ratio * max(best_i[p.i], best_j[p.j])]
 
 
 def _groups(pairs: list[_Pair], params: AlignParams) -> list[_Group]:
@@ -237,7 +232,7 @@ def _passage(group: _Group, article: Prepared, page: Prepared, cfg: MatchSetting
 def _aligned(article: Prepared, page: Prepared, cfg: MatchSettings, params: AlignParams) -> list[_Group]:
     if not article.sentences or not page.sentences:
         return []
-    return _groups(_pairs(article, page, cfg, params.weak_similarity), params)
+    return _groups(_pairs(article, page, cfg), params)
 
 
 def align(article: Prepared, page: Prepared, cfg: MatchSettings, params: AlignParams = PAN_ALIGN) -> list[Passage]:
@@ -274,16 +269,16 @@ def _narrative(p: _Pair, article: Prepared, page: Prepared) -> bool:
     return 2 * len(quoted) < len(shared)
 
 
-def _is_evidence(group: _Group, article: Prepared, page: Prepared) -> bool:
+def _is_evidence(group: _Group, article: Prepared, page: Prepared, cfg: MatchSettings) -> bool:
     narrative = [p for p in group.pairs if _narrative(p, article, page)]
-    if len({p.i for p in narrative}) >= MIN_RUN:
+    if len({p.i for p in narrative}) >= cfg.min_run:
         return True
-    return any(len(article.sentences[p.i].tokens) >= LONG_SENTENCE_WORDS for p in narrative)
+    return any(len(article.sentences[p.i].tokens) >= cfg.long_sentence_words for p in narrative)
 
 
 def compare(article: Prepared, page: Prepared, cfg: MatchSettings) -> Match | None:
     """The match between one article and one page, or None when the page is not a copy."""
-    groups = [g for g in _aligned(article, page, cfg, AlignParams()) if _is_evidence(g, article, page)]
+    groups = [g for g in _aligned(article, page, cfg, AlignParams.of(cfg)) if _is_evidence(g, article, page, cfg)]
     if not groups:
         return None
     a_idx = sorted(set().union(*(g.article_sents for g in groups)))
@@ -302,7 +297,7 @@ def compare(article: Prepared, page: Prepared, cfg: MatchSettings) -> Match | No
     p_weight = sum(weight(s) for s in page.sentences) or 1.0
     weighted_cov = sum(weight(article.sentences[i]) for i in a_idx) / a_weight
     weighted_share = sum(weight(page.sentences[j]) for j in p_idx) / p_weight
-    if weighted_cov < cfg.min_coverage and weighted_share < MIN_PAGE_SHARE:
+    if weighted_cov < cfg.min_coverage and weighted_share < cfg.min_page_share:
         return None
     pairs = [p for g in groups for p in g.pairs]
     a_len = {i: length(article.sentences[i]) for i in a_idx}
