@@ -256,7 +256,7 @@ def _longest_run(article: Prepared, page: Prepared, passages: list[Passage]) -> 
 
 
 def _quoted_stems(s: Sentence) -> frozenset[str]:
-    return frozenset(t.stem for t in s.tokens if t.content and t.quoted)
+    return frozenset(t.key for t in s.tokens if t.content and t.quoted)
 
 
 def _narrative(p: _Pair, article: Prepared, page: Prepared) -> bool:
