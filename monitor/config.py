@@ -62,6 +62,7 @@ class MatchSettings:
     min_run: int = 2
     long_sentence_words: int = 40
     min_page_share: float = 0.5
+    merge_sentences: bool = True
 
 
 @dataclass(frozen=True)

@@ -145,37 +145,78 @@ def _quoted_share(s: Sentence) -> float:
     return sum(t.quoted for t in content) / len(content) if content else 0.0
 
 
+def _merged(found: dict[tuple[int, int], _Pair], a_sets: list[frozenset[str]], p_sets: list[frozenset[str]],
+            a_tri: Any, p_tri: Any, cfg: MatchSettings) -> None:
+    """A sentence split in two (or two merged into one): two aligned neighbours against one sentence.
+
+    When sentences k and k+1 of one text are each mostly made of the words of sentence s of the other
+    (containment >= `sentence_similarity`) and together align strongly with it, both pairs become strong
+    with the similarity of the merged pair, so neither is dropped as second best.
+    """
+    for i, j in sorted(found):
+        for (i2, j2), merged_a in (((i + 1, j), True), ((i, j + 1), False)):
+            if (i2, j2) not in found:
+                continue
+            halves = (a_sets[i], a_sets[i2]) if merged_a else (p_sets[j], p_sets[j2])
+            whole = p_sets[j] if merged_a else a_sets[i]
+            if any(len(h & whole) < cfg.sentence_similarity * len(h) for h in halves):
+                continue
+            both = halves[0] | halves[1]
+            n = len(both & whole)
+            sim = 2 * n / (len(both) + len(whole))
+            parts = (found[i, j], found[i2, j2])
+            if n < 3 or sim < cfg.sentence_similarity or all(p.strong and p.sim >= sim for p in parts):
+                continue
+            for p in parts:
+                at = a_tri(p.i)
+                tri = p_tri(p.j) if merged_a else p_tri(j) | p_tri(j2)
+                exact = len(at & tri) / len(at) if at else 0.0
+                found[p.i, p.j] = _Pair(p.i, p.j, max(sim, p.sim), max(exact, p.exact), True)
+
+
 def _pairs(article: Prepared, page: Prepared, cfg: MatchSettings) -> list[_Pair]:
     a_sets = [s.content for s in article.sentences]
     p_sets = [s.content for s in page.sentences]
-    a_tri: dict[int, set[tuple[str, ...]]] = {}
+    a_tris: dict[int, set[tuple[str, ...]]] = {}
     by_word: dict[str, list[int]] = {}
     for i, ws in enumerate(a_sets):
         for w in ws:
             by_word.setdefault(w, []).append(i)
     weak = cfg.weak_similarity
     floor = min(weak, cfg.sentence_similarity)
-    pairs: list[_Pair] = []
+    p_tris: dict[int, set[tuple[str, ...]]] = {}
+
+    def a_tri(i: int) -> set[tuple[str, ...]]:
+        if i not in a_tris:
+            a_tris[i] = _trigrams(article.sentences[i])
+        return a_tris[i]
+
+    def p_tri(j: int) -> set[tuple[str, ...]]:
+        if j not in p_tris:
+            p_tris[j] = _trigrams(page.sentences[j])
+        return p_tris[j]
+
+    found: dict[tuple[int, int], _Pair] = {}
     for j, pw in enumerate(p_sets):
         shared: dict[int, int] = {}
         for w in pw:
             for i in by_word.get(w, ()):
                 shared[i] = shared.get(i, 0) + 1
-        p_tri: set[tuple[str, ...]] | None = None
         for i, n in shared.items():
-            sim = 2 * n / (len(a_sets[i]) + len(pw))
-            if n < 2 or sim < floor:
+            if n < 2:
                 continue
-            if p_tri is None:
-                p_tri = _trigrams(page.sentences[j])
-            at = a_tri.get(i)
-            if at is None:
-                at = a_tri[i] = _trigrams(article.sentences[i])
-            exact = len(at & p_tri) / len(at) if at else 0.0
+            sim = 2 * n / (len(a_sets[i]) + len(pw))
+            if sim < floor:
+                continue
+            at = a_tri(i)
+            exact = len(at & p_tri(j)) / len(at) if at else 0.0
             # Short sentences ("Both will take time.") align strongly only when copied word for word.
             strong = sim >= cfg.sentence_similarity and (n >= 3 or exact >= cfg.verbatim_similarity)
             if strong or (sim >= weak and n >= 3):
-                pairs.append(_Pair(i, j, sim, exact, strong))
+                found[i, j] = _Pair(i, j, sim, exact, strong)
+    if cfg.merge_sentences:
+        _merged(found, a_sets, p_sets, a_tri, p_tri, cfg)
+    pairs = list(found.values())
     best_i: dict[int, float] = {}
     best_j: dict[int, float] = {}
     for p in pairs:

@@ -27,3 +27,20 @@ def test_different_words_keep_different_keys() -> None:
     assert key("install") == key("installed") != key("instant")
     assert key("killing") == key("killed") != key("killer")
     assert key("four") != key("for")
+
+
+def test_a_sentence_split_in_two_aligns_as_a_whole() -> None:
+    import dataclasses
+
+    from monitor.config import MatchSettings
+    from monitor.match import Prepared, _pairs
+
+    article = Prepared.of("The old grain terminal on the waterfront burned on Tuesday night, destroying two "
+                          "warehouses and forcing hundreds of residents from nearby apartment blocks.")
+    page = Prepared.of("The old grain terminal on the waterfront burned on Tuesday night. The fire destroyed "
+                       "two warehouses and forced hundreds of residents from nearby apartment blocks.")
+    cfg = MatchSettings()
+    pairs = _pairs(article, page, cfg)
+    assert {(p.i, p.j) for p in pairs} == {(0, 0), (0, 1)} and all(p.strong for p in pairs)
+    unmerged = _pairs(article, page, dataclasses.replace(cfg, merge_sentences=False))
+    assert len([p for p in unmerged if p.strong]) < 2
