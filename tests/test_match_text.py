@@ -42,5 +42,6 @@ def test_a_sentence_split_in_two_aligns_as_a_whole() -> None:
     cfg = MatchSettings()
     pairs = _pairs(article, page, cfg)
     assert {(p.i, p.j) for p in pairs} == {(0, 0), (0, 1)} and all(p.strong for p in pairs)
+    assert all(p.sim > 0.9 for p in pairs)  # each half alone: about 0.6-0.7
     unmerged = _pairs(article, page, dataclasses.replace(cfg, merge_sentences=False))
-    assert len([p for p in unmerged if p.strong]) < 2
+    assert all(p.sim < 0.75 for p in unmerged)
