@@ -7,6 +7,9 @@ How detection works (the copy rule; thresholds in [match], see docs/detection.md
    least `sentence_similarity` and share at least three content words (a short sentence aligns
    only when copied word for word). They *align weakly* at `weak_similarity`. A pair is kept only
    when it is nearly (`best_ratio`) the best for both its sentences: alignment is one to one.
+   A sentence split in two (or two merged into one) aligns as a whole when each half comes mostly
+   from the other sentence (`merge_sentences`). Words are compared by `monitor.text.key`: spelling
+   variants folded (harbour/harbor), lightly stemmed.
 2. Aligned pairs that follow each other in both texts, with at most `gap` unaligned sentences
    between them on either side, are linked into *passages* (connected components). A passage must contain a strong pair;
    weak pairs only extend passages (hysteresis, so a spun sentence next to copied ones counts, but
