@@ -55,6 +55,14 @@ class MatchSettings:
     quote_weight: float = 0.25
     candidate_min_shared: int = 3
     max_candidates: int = 20
+    # Finer knobs of the copy rule (docs/detection.md).
+    weak_similarity: float = 0.3
+    best_ratio: float = 0.8
+    gap: int = 2
+    min_run: int = 2
+    long_sentence_words: int = 40
+    min_page_share: float = 0.5
+    merge_sentences: bool = True
 
 
 @dataclass(frozen=True)
@@ -303,11 +311,16 @@ def _check_semantics(cfg: Config, where: str) -> None:
         raise bad("fetch.max_redirects", "must not be negative")
     m = cfg.match
     for name in ("min_coverage", "sentence_similarity", "verbatim_similarity", "verbatim_coverage",
-                 "quote_weight"):
+                 "quote_weight", "weak_similarity", "best_ratio", "min_page_share"):
         if not 0.0 <= getattr(m, name) <= 1.0:
             raise bad(f"match.{name}", "must be between 0 and 1")
-    if m.min_passages < 1:
-        raise bad("match.min_passages", "must be at least 1")
+    if m.weak_similarity > m.sentence_similarity:
+        raise bad("match.weak_similarity", "must not be greater than match.sentence_similarity")
+    for name in ("min_passages", "min_run", "long_sentence_words"):
+        if getattr(m, name) < 1:
+            raise bad(f"match.{name}", "must be at least 1")
+    if m.gap < 0:
+        raise bad("match.gap", "must not be negative")
     if m.candidate_min_shared < 1 or m.max_candidates < 1:
         raise bad("match.candidate_min_shared", "and match.max_candidates must be at least 1")
     names: set[str] = set()

@@ -5,20 +5,23 @@ How detection works (the copy rule; thresholds in [match], see docs/detection.md
 1. Both texts are cut into sentences. A page sentence and an article sentence *align strongly*
    when their sets of content words (stop words dropped, lightly stemmed) have a Dice score of at
    least `sentence_similarity` and share at least three content words (a short sentence aligns
-   only when copied word for word). They *align weakly* at `WEAK_SIMILARITY`. A pair is kept only
-   when it is nearly (`BEST_RATIO`) the best for both its sentences: alignment is one to one.
-2. Aligned pairs that follow each other in both texts, with at most `GAP` unaligned sentences
+   only when copied word for word). They *align weakly* at `weak_similarity`. A pair is kept only
+   when it is nearly (`best_ratio`) the best for both its sentences: alignment is one to one.
+   A sentence split in two (or two merged into one) aligns as a whole when each half comes mostly
+   from the other sentence (`merge_sentences`). Words are compared by `monitor.text.key`: spelling
+   variants folded (harbour/harbor), lightly stemmed.
+2. Aligned pairs that follow each other in both texts, with at most `gap` unaligned sentences
    between them on either side, are linked into *passages* (connected components). A passage must contain a strong pair;
    weak pairs only extend passages (hysteresis, so a spun sentence next to copied ones counts, but
    weak overlaps alone never start one). Passages may come in any order, so moved paragraphs
    still count; inside a passage the text is reproduced in the article's order.
-3. A passage is *evidence* when it reproduces at least `MIN_RUN` article sentences, or one
-   sentence of at least `LONG_SENTENCE_WORDS` words: isolated similar sentences (a shared fact,
+3. A passage is *evidence* when it reproduces at least `min_run` article sentences, or one
+   sentence of at least `long_sentence_words` words: isolated similar sentences (a shared fact,
    a name and a number) are what independent reports of one event have in common; runs of
    consecutive sentences in the same order are what copies have.
 4. The page is a copy when the evidence holds at least `min_passages` narrative (not mostly
    quoted) article sentences and covers at least `min_coverage` of the article, or at least
-   `MIN_PAGE_SHARE` of the page (an excerpt of a long article embedded in a short page).
+   `min_page_share` of the page (an excerpt of a long article embedded in a short page).
    Sentences that are mostly quotation count only `quote_weight` towards both shares:
    independent reports of one event share quotes, not the narrative around them.
 5. Kind: pairs whose word 3-grams are at least `verbatim_similarity` shared are verbatim. When
@@ -40,26 +43,20 @@ from typing import Any
 from monitor.config import MatchSettings
 from monitor.text import Sentence, Token, sentences, tokens
 
-# Defaults of the copy rule that are not (yet) MatchSettings fields.
-WEAK_SIMILARITY = 0.3
-GAP = 2
-MIN_RUN = 2
-LONG_SENTENCE_WORDS = 40
-MIN_PAGE_SHARE = 0.5
-# A pair survives only if it is nearly the best for both of its sentences (one-to-one alignment,
-# tolerant of a sentence split in two): repeated or formulaic sentences do not smear passages.
-BEST_RATIO = 0.8
-
 
 @dataclass(frozen=True)
 class AlignParams:
-    """How aligned sentence pairs are linked into passages."""
+    """How aligned sentence pairs are linked into passages (sentence similarity comes from MatchSettings)."""
 
-    weak_similarity: float = WEAK_SIMILARITY
-    gap: int = GAP  # unaligned page sentences allowed between two pairs of one passage
-    article_gap: int = GAP  # unaligned article sentences allowed (wider lets a summary span its source)
+    gap: int = 2  # unaligned page sentences allowed between two pairs of one passage
+    article_gap: int = 2  # unaligned article sentences allowed (wider lets a summary span its source)
     min_chars: int = 0  # drop passages shorter than this on either side
     ordered: bool = True  # link pairs only when they follow each other in both texts
+
+    @classmethod
+    def of(cls, cfg: MatchSettings) -> AlignParams:
+        """The copy rule's linking: `gap` on both sides, in order."""
+        return cls(gap=cfg.gap, article_gap=cfg.gap)
 
 
 # The PAN text-alignment setting: the same engine, gaps wide enough to bridge summaries.
@@ -151,42 +148,84 @@ def _quoted_share(s: Sentence) -> float:
     return sum(t.quoted for t in content) / len(content) if content else 0.0
 
 
-def _pairs(article: Prepared, page: Prepared, cfg: MatchSettings, weak: float) -> list[_Pair]:
+def _merged(found: dict[tuple[int, int], _Pair], a_sets: list[frozenset[str]], p_sets: list[frozenset[str]],
+            a_tri: Any, p_tri: Any, cfg: MatchSettings) -> None:
+    """A sentence split in two (or two merged into one): two aligned neighbours against one sentence.
+
+    When sentences k and k+1 of one text are each mostly made of the words of sentence s of the other
+    (containment >= `sentence_similarity`) and together align strongly with it, both pairs become strong
+    with the similarity of the merged pair, so neither is dropped as second best.
+    """
+    for i, j in sorted(found):
+        for (i2, j2), merged_a in (((i + 1, j), True), ((i, j + 1), False)):
+            if (i2, j2) not in found:
+                continue
+            halves = (a_sets[i], a_sets[i2]) if merged_a else (p_sets[j], p_sets[j2])
+            whole = p_sets[j] if merged_a else a_sets[i]
+            if any(len(h & whole) < cfg.sentence_similarity * len(h) for h in halves):
+                continue
+            both = halves[0] | halves[1]
+            n = len(both & whole)
+            sim = 2 * n / (len(both) + len(whole))
+            parts = (found[i, j], found[i2, j2])
+            if n < 3 or sim < cfg.sentence_similarity or all(p.strong and p.sim >= sim for p in parts):
+                continue
+            for p in parts:
+                at = a_tri(p.i)
+                tri = p_tri(p.j) if merged_a else p_tri(j) | p_tri(j2)
+                exact = len(at & tri) / len(at) if at else 0.0
+                found[p.i, p.j] = _Pair(p.i, p.j, max(sim, p.sim), max(exact, p.exact), True)
+
+
+def _pairs(article: Prepared, page: Prepared, cfg: MatchSettings) -> list[_Pair]:
     a_sets = [s.content for s in article.sentences]
     p_sets = [s.content for s in page.sentences]
-    a_tri: dict[int, set[tuple[str, ...]]] = {}
+    a_tris: dict[int, set[tuple[str, ...]]] = {}
     by_word: dict[str, list[int]] = {}
     for i, ws in enumerate(a_sets):
         for w in ws:
             by_word.setdefault(w, []).append(i)
+    weak = cfg.weak_similarity
     floor = min(weak, cfg.sentence_similarity)
-    pairs: list[_Pair] = []
+    p_tris: dict[int, set[tuple[str, ...]]] = {}
+
+    def a_tri(i: int) -> set[tuple[str, ...]]:
+        if i not in a_tris:
+            a_tris[i] = _trigrams(article.sentences[i])
+        return a_tris[i]
+
+    def p_tri(j: int) -> set[tuple[str, ...]]:
+        if j not in p_tris:
+            p_tris[j] = _trigrams(page.sentences[j])
+        return p_tris[j]
+
+    found: dict[tuple[int, int], _Pair] = {}
     for j, pw in enumerate(p_sets):
         shared: dict[int, int] = {}
         for w in pw:
             for i in by_word.get(w, ()):
                 shared[i] = shared.get(i, 0) + 1
-        p_tri: set[tuple[str, ...]] | None = None
         for i, n in shared.items():
-            sim = 2 * n / (len(a_sets[i]) + len(pw))
-            if n < 2 or sim < floor:
+            if n < 2:
                 continue
-            if p_tri is None:
-                p_tri = _trigrams(page.sentences[j])
-            at = a_tri.get(i)
-            if at is None:
-                at = a_tri[i] = _trigrams(article.sentences[i])
-            exact = len(at & p_tri) / len(at) if at else 0.0
+            sim = 2 * n / (len(a_sets[i]) + len(pw))
+            if sim < floor:
+                continue
+            at = a_tri(i)
+            exact = len(at & p_tri(j)) / len(at) if at else 0.0
             # Short sentences ("Both will take time.") align strongly only when copied word for word.
             strong = sim >= cfg.sentence_similarity and (n >= 3 or exact >= cfg.verbatim_similarity)
             if strong or (sim >= weak and n >= 3):
-                pairs.append(_Pair(i, j, sim, exact, strong))
+                found[i, j] = _Pair(i, j, sim, exact, strong)
+    if cfg.merge_sentences:
+        _merged(found, a_sets, p_sets, a_tri, p_tri, cfg)
+    pairs = list(found.values())
     best_i: dict[int, float] = {}
     best_j: dict[int, float] = {}
     for p in pairs:
         best_i[p.i] = max(best_i.get(p.i, 0.0), p.sim)
         best_j[p.j] = max(best_j.get(p.j, 0.0), p.sim)
-    return [p for p in pairs if p.sim >= BEST_RATIO * max(best_i[p.i], best_j[p.j])]
+    return [p for p in pairs if p.sim >= cfg.best_ratio * max(best_i[p.i], best_j[p.j])]
 
 
 def _groups(pairs: list[_Pair], params: AlignParams) -> list[_Group]:
@@ -237,7 +276,7 @@ def _passage(group: _Group, article: Prepared, page: Prepared, cfg: MatchSetting
 def _aligned(article: Prepared, page: Prepared, cfg: MatchSettings, params: AlignParams) -> list[_Group]:
     if not article.sentences or not page.sentences:
         return []
-    return _groups(_pairs(article, page, cfg, params.weak_similarity), params)
+    return _groups(_pairs(article, page, cfg), params)
 
 
 def align(article: Prepared, page: Prepared, cfg: MatchSettings, params: AlignParams = PAN_ALIGN) -> list[Passage]:
@@ -261,7 +300,7 @@ def _longest_run(article: Prepared, page: Prepared, passages: list[Passage]) -> 
 
 
 def _quoted_stems(s: Sentence) -> frozenset[str]:
-    return frozenset(t.stem for t in s.tokens if t.content and t.quoted)
+    return frozenset(t.key for t in s.tokens if t.content and t.quoted)
 
 
 def _narrative(p: _Pair, article: Prepared, page: Prepared) -> bool:
@@ -274,16 +313,16 @@ def _narrative(p: _Pair, article: Prepared, page: Prepared) -> bool:
     return 2 * len(quoted) < len(shared)
 
 
-def _is_evidence(group: _Group, article: Prepared, page: Prepared) -> bool:
+def _is_evidence(group: _Group, article: Prepared, page: Prepared, cfg: MatchSettings) -> bool:
     narrative = [p for p in group.pairs if _narrative(p, article, page)]
-    if len({p.i for p in narrative}) >= MIN_RUN:
+    if len({p.i for p in narrative}) >= cfg.min_run:
         return True
-    return any(len(article.sentences[p.i].tokens) >= LONG_SENTENCE_WORDS for p in narrative)
+    return any(len(article.sentences[p.i].tokens) >= cfg.long_sentence_words for p in narrative)
 
 
 def compare(article: Prepared, page: Prepared, cfg: MatchSettings) -> Match | None:
     """The match between one article and one page, or None when the page is not a copy."""
-    groups = [g for g in _aligned(article, page, cfg, AlignParams()) if _is_evidence(g, article, page)]
+    groups = [g for g in _aligned(article, page, cfg, AlignParams.of(cfg)) if _is_evidence(g, article, page, cfg)]
     if not groups:
         return None
     a_idx = sorted(set().union(*(g.article_sents for g in groups)))
@@ -302,7 +341,7 @@ def compare(article: Prepared, page: Prepared, cfg: MatchSettings) -> Match | No
     p_weight = sum(weight(s) for s in page.sentences) or 1.0
     weighted_cov = sum(weight(article.sentences[i]) for i in a_idx) / a_weight
     weighted_share = sum(weight(page.sentences[j]) for j in p_idx) / p_weight
-    if weighted_cov < cfg.min_coverage and weighted_share < MIN_PAGE_SHARE:
+    if weighted_cov < cfg.min_coverage and weighted_share < cfg.min_page_share:
         return None
     pairs = [p for g in groups for p in g.pairs]
     a_len = {i: length(article.sentences[i]) for i in a_idx}

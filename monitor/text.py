@@ -59,6 +59,50 @@ def stem(word: str) -> str:
     return w
 
 
+# British spellings folded to American ones, so that a respelled copy (harbour/harbor, centre/center,
+# organise/organize, analyse/analyze, catalogue/catalog; travelled/traveled is met in key()) still shares
+# its words. Folding is applied to both texts, so an over-eager rule only hurts if it merges two different
+# words; the rules are restricted to suffixes (and lengths) where that does not happen in practice.
+_SPELLING = (
+    (re.compile(r"^(\w{2,}[^aeiou\W]|\w{2,}i)our(s|ed|ing|ite|ites|able|ably|er|ers|hood|hoods|less|ful)?$"),
+     r"\1or\2"),  # colour, harbour, behaviour; not four/your/hour/tour
+    (re.compile(r"^(\w{2,}[tb])re(s?)$"), r"\1er\2"),  # centre(s), metre, fibre; not genre/acre
+    (re.compile(r"^(\w{2,}[tb])red$"), r"\1ered"),  # centred
+    (re.compile(r"^(\w{3,})is(e|es|ed|ing|ation|ations|er|ers)$"), r"\1iz\2"),  # organise, realisation
+    (re.compile(r"^(\w{2,})ys(e|es|ed|ing|er|ers)$"), r"\1yz\2"),  # analyse, paralysed
+    (re.compile(r"^(\w{3,})logue(s)?$"), r"\1log\2"),  # catalogue, dialogue
+)
+_SPELLING_WORDS = {"programme": "program", "programmes": "programs", "grey": "gray", "tyre": "tire",
+                   "tyres": "tires", "cheque": "check", "cheques": "checks", "aluminium": "aluminum",
+                   "defence": "defense", "offence": "offense", "licence": "license", "practise": "practice",
+                   "plough": "plow", "ageing": "aging", "judgement": "judgment", "enrol": "enroll",
+                   "manoeuvre": "maneuver", "manoeuvres": "maneuvers", "sceptical": "skeptical",
+                   "mould": "mold", "storey": "story", "kerb": "curb", "pyjamas": "pajamas"}
+
+
+@lru_cache(maxsize=65536)
+def spelling(word: str) -> str:
+    """The American spelling of a British-spelled word (or the word itself)."""
+    if word in _SPELLING_WORDS:
+        return _SPELLING_WORDS[word]
+    if len(word) < 5 or word.isdigit():
+        return word
+    for pattern, repl in _SPELLING:
+        new = pattern.sub(repl, word)
+        if new != word:
+            return new
+    return word
+
+
+@lru_cache(maxsize=65536)
+def key(word: str) -> str:
+    """The form two words must share to count as the same word when matching: spelling folded, stemmed."""
+    w = stem(spelling(word))
+    if len(w) >= 6 and w.endswith("ll"):
+        w = w[:-1]  # travell(ed)/travel(ed), modell(ing)/model(ing)
+    return w
+
+
 def fold(word: str) -> str:
     return unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode() or word
 
@@ -66,7 +110,8 @@ def fold(word: str) -> str:
 @dataclass(frozen=True, slots=True)
 class Token:
     word: str  # lower-cased, accents folded
-    stem: str
+    stem: str  # light stem (fingerprints)
+    key: str  # matching form: spelling folded, stemmed (sentence similarity)
     start: int
     end: int
     quoted: bool
@@ -112,7 +157,7 @@ def tokens(text: str) -> list[Token]:
             si += 1
         inside = si < len(spans) and spans[si][0] <= m.start()
         w = fold(m.group())
-        out.append(Token(w, stem(w), m.start(), m.end(), inside))
+        out.append(Token(w, stem(w), key(w), m.start(), m.end(), inside))
     return out
 
 
@@ -124,7 +169,7 @@ class Sentence:
 
     @property
     def content(self) -> frozenset[str]:
-        return frozenset(t.stem for t in self.tokens if t.content)
+        return frozenset(t.key for t in self.tokens if t.content)
 
 
 def _is_abbrev(text: str, dot: int) -> bool:
