@@ -35,10 +35,11 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 class FetchError(Exception):
     """A page that could not be fetched; the message names the URL and the reason."""
 
-    def __init__(self, url: str, reason: str) -> None:
+    def __init__(self, url: str, reason: str, transient: bool = False) -> None:
         super().__init__(f"{url}: {reason}")
         self.url = url
         self.reason = reason
+        self.transient = transient  # worth retrying later (timeouts, connection errors)
 
 
 @dataclass(frozen=True)
@@ -258,18 +259,21 @@ class Fetcher:
                         raise FetchError(url, f"response exceeds fetch.max_bytes ({self.max_bytes})")
                     chunks.append(decoder.feed(chunk))
                     if time.monotonic() > deadline:  # a server trickling bytes never trips the read timeout
-                        raise FetchError(url, f"timed out: whole request took longer than {self.timeout:g}s")
+                        raise FetchError(url, f"timed out: whole request took longer than {self.timeout:g}s",
+                                         transient=True)
                 # the body is decoded here, so callers must not see the encoding header any more
                 rh.pop("content-encoding", None)
                 return resp.status_code, rh, b"".join(chunks), ""
         except httpx.ConnectTimeout:
-            raise FetchError(url, "timed out connecting") from None
+            raise FetchError(url, "timed out connecting", transient=True) from None
         except httpx.TimeoutException:
-            raise FetchError(url, "timed out") from None
+            raise FetchError(url, "timed out", transient=True) from None
         except httpx.ConnectError as exc:
             reason = str(exc)
             if "CERTIFICATE_VERIFY_FAILED" in reason or "certificate" in reason.lower():
                 raise FetchError(url, f"TLS certificate verification failed: {reason}") from None
-            raise FetchError(url, f"ConnectError: {reason}") from None
+            raise FetchError(url, f"ConnectError: {reason}", transient=True) from None
+        except httpx.TransportError as exc:
+            raise FetchError(url, f"{type(exc).__name__}: {exc}", transient=True) from None
         except httpx.HTTPError as exc:
             raise FetchError(url, f"{type(exc).__name__}: {exc}") from None

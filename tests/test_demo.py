@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from monitor.store import SCHEMA_VERSION
 from tests.conftest import demo_config, provmon
 
 VERBATIM = "sea-wall-gives-way.html"
@@ -69,7 +70,7 @@ def test_alert_log_is_readable_with_plain_sqlite(tmp_path: Path) -> None:
     for col in ("created_at", "article_title", "article_url", "copy_url", "site", "kind", "coverage", "status"):
         assert col in cols
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "1"
+    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
     pages = conn.execute("SELECT url, status, content_sha256 FROM pages").fetchall()
     assert len(pages) == 6 and all(p[1] == 200 and len(p[2]) == 64 for p in pages)
     conn.close()
