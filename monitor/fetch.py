@@ -259,8 +259,8 @@ class Fetcher:
                         raise FetchError(url, f"response exceeds fetch.max_bytes ({self.max_bytes})")
                     chunks.append(decoder.feed(chunk))
                     if time.monotonic() > deadline:  # a server trickling bytes never trips the read timeout
-                        raise FetchError(url, f"timed out: whole request took longer than {self.timeout:g}s",
-                                         transient=True)
+                        # not transient: a server that trickles will trickle again
+                        raise FetchError(url, f"timed out: whole request took longer than {self.timeout:g}s")
                 # the body is decoded here, so callers must not see the encoding header any more
                 rh.pop("content-encoding", None)
                 return resp.status_code, rh, b"".join(chunks), ""
