@@ -280,7 +280,9 @@ class Store:
         self.db.execute("DELETE FROM query_hashes")
         self.db.conn.executemany("INSERT OR IGNORE INTO query_hashes VALUES (?)", ((h,) for h in hs))
         rows = self.db.execute(
-            "SELECT f.article_id, count(*) AS n FROM query_hashes q JOIN fingerprints f ON f.hash = q.hash "
+            # CROSS JOIN pins the loop order: probe fingerprints by hash for each page hash. With a plain JOIN
+            # SQLite scanned the whole fingerprints table per page (35 ms at 10k articles, 0.3 ms this way).
+            "SELECT f.article_id, count(*) AS n FROM query_hashes q CROSS JOIN fingerprints f ON f.hash = q.hash "
             "GROUP BY f.article_id HAVING n >= ? ORDER BY n DESC LIMIT ?",
             [min_shared, limit],
         ).fetchall()
