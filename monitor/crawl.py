@@ -34,6 +34,7 @@ SKIP_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg", ".pdf", ".zip
 CHALLENGE_MARKERS = (b"challenge-platform", b"cf-chl-", b"captcha", b"Just a moment...", b"Access denied")
 MAX_SITEMAPS = 50  # sitemap files read per run, index children included
 BLOCKING_STATUSES = {401, 403, 429}
+FLUSH_EVERY = 50
 
 
 @dataclass(frozen=True)
@@ -209,6 +210,17 @@ def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store |
         page = text_of(result.body, result.content_type, result.final_url)
         return Crawled(t.url, t.depth, result, page, unchanged=same, via=t.via)
 
+    # State writes are batched: one transaction per FLUSH_EVERY pages instead of one fsync per page. Losing
+    # a batch in a crash only means those pages are fetched and matched again next run.
+    marks: list[tuple[str, str | None, str | None, str | None, int]] = []
+    touched: list[tuple[str, int]] = []
+
+    def flush() -> None:
+        if store is not None and (marks or touched):
+            store.save_page_states(site.name, marks, touched)
+        marks.clear()
+        touched.clear()
+
     pool = ThreadPoolExecutor(max(1, workers), thread_name_prefix=f"crawl-{site.name}")
     inflight: dict[Future[Crawled], _Task] = {}
     try:
@@ -232,14 +244,14 @@ def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store |
                     stats.blocked += 1
                 if item.unchanged:
                     stats.unchanged += 1
-                    if store is not None:
-                        store.touch_page(t.url, 200 if r is None or r.not_modified else r.status)
+                    touched.append((t.url, 200 if r is None or r.not_modified else r.status))
                 yield item
                 # Resumed: the caller has processed (matched, recorded) the page, so mark it checked.
-                if store is not None and r is not None and (r.ok or r.not_modified) and not r.skipped:
-                    store.save_page_state(t.url, site.name, etag=r.headers.get("etag") or _keep(t, "etag"),
-                                          last_modified=r.headers.get("last-modified") or _keep(t, "last_modified"),
-                                          lastmod=t.lastmod or None, checked_upto=upto)
+                if r is not None and (r.ok or r.not_modified) and not r.skipped:
+                    marks.append((t.url, r.headers.get("etag") or _keep(t, "etag"),
+                                  r.headers.get("last-modified") or _keep(t, "last_modified"), t.lastmod or None, upto))
+                if len(marks) + len(touched) >= FLUSH_EVERY:
+                    flush()
                 if item.page is None or item.depth >= site.max_depth:
                     continue
                 for link in item.page.links:
@@ -253,6 +265,7 @@ def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store |
                         log.debug("site %s: %s: %s", site.name, link, why)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+    flush()  # only pages the caller finished processing are in the batch
     log.info("site %s: %d fetched, %d unchanged, %d errors", site.name, stats.fetched, stats.unchanged,
              len(stats.errors))
     if store is not None:

@@ -313,20 +313,20 @@ class Store:
             out.update((r[0], PageState(*r[1:])) for r in rows)
         return out
 
-    def save_page_state(self, url: str, site: str, *, etag: str | None, last_modified: str | None,
-                        lastmod: str | None, checked_upto: int | None) -> None:
-        """Validators and check mark of a page; keeps the columns record_page writes."""
-        self.db.execute(
-            "INSERT INTO pages (url, site, fetched_at, http_etag, http_last_modified, lastmod, checked_upto) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(url) DO UPDATE SET http_etag = excluded.http_etag, "
-            "http_last_modified = excluded.http_last_modified, lastmod = coalesce(excluded.lastmod, pages.lastmod), "
-            "checked_upto = coalesce(excluded.checked_upto, pages.checked_upto)",
-            [url, site, now_iso(), etag, last_modified, lastmod, checked_upto])
-
-    def touch_page(self, url: str, status: int) -> None:
-        """An unchanged page was seen again (HTTP 304 or the same content)."""
-        self.db.execute("UPDATE pages SET fetched_at = ?, status = ?, error = NULL WHERE url = ?",
-                        [now_iso(), status, url])
+    def save_page_states(self, site: str, states: Iterable[tuple[str, str | None, str | None, str | None, int]],
+                         touched: Iterable[tuple[str, int]] = ()) -> None:
+        """In one transaction: (url, etag, last_modified, lastmod, checked_upto) of pages just processed, and
+        (url, status) of unchanged pages seen again. Keeps the columns record_page writes."""
+        now = now_iso()
+        with self.transaction():
+            self.db.conn.executemany(
+                "INSERT INTO pages (url, site, fetched_at, http_etag, http_last_modified, lastmod, checked_upto) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(url) DO UPDATE SET http_etag = excluded.http_etag, "
+                "http_last_modified = excluded.http_last_modified, "
+                "lastmod = coalesce(excluded.lastmod, pages.lastmod), checked_upto = excluded.checked_upto",
+                ((url, site, now, etag, lm, lastmod, upto) for url, etag, lm, lastmod, upto in states))
+            self.db.conn.executemany("UPDATE pages SET fetched_at = ?, status = ?, error = NULL WHERE url = ?",
+                                     ((now, status, url) for url, status in touched))
 
     def max_article_id(self) -> int:
         return int(self.db.execute("SELECT coalesce(max(id), 0) FROM articles").fetchone()[0])
