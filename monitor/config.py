@@ -41,6 +41,15 @@ class FetchSettings:
     timeout: float = 20.0
     max_bytes: int = 5_000_000
     max_redirects: int = 5
+    # crawling (docs/crawling.md)
+    connect_timeout: float = 10.0
+    read_timeout: float = 15.0
+    workers: int = 8
+    min_delay: float = 1.0
+    max_per_host: int = 2
+    obey_robots: bool = True
+    max_retries: int = 2
+    max_retry_after: float = 300.0
 
 
 @dataclass(frozen=True)
@@ -86,6 +95,9 @@ class Site:
     jitter: str = "0s"
     active_hours: str = ""
     timezone: str = "UTC"
+    sitemaps: tuple[str, ...] = ()
+    feeds: tuple[str, ...] = ()
+    robots_sitemaps: bool = False
 
     @property
     def interval_seconds(self) -> float:
@@ -99,6 +111,17 @@ class Site:
     def window(self) -> tuple[time, time] | None:
         """Active hours as (start, end) in `timezone`, or None for all day."""
         return parse_hours(self.active_hours) if self.active_hours else None
+
+
+@dataclass(frozen=True)
+class Publisher:
+    """The user's own feeds and sitemaps: new entries there are tracked automatically."""
+
+    name: str
+    feeds: tuple[str, ...] = ()
+    sitemaps: tuple[str, ...] = ()
+    allow_private: bool = False
+    max_new: int = 50
 
 
 @dataclass(frozen=True)
@@ -135,6 +158,7 @@ class Config:
     track: tuple[TrackSource, ...] = ()
     sites: tuple[Site, ...] = ()
     notify: tuple[Channel, ...] = ()
+    publishers: tuple[Publisher, ...] = ()
 
     @property
     def base_dir(self) -> Path:
@@ -211,7 +235,7 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
 
 def parse_config(data: dict[str, Any], path: Path) -> Config:
     where = str(path)
-    allowed = {"monitor", "fetch", "match", "track", "sites", "notify"}
+    allowed = {"monitor", "fetch", "match", "track", "sites", "notify", "publishers"}
     _reject_unknown(data, allowed, "", where)
     cfg = Config(
         path=path,
@@ -229,6 +253,10 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         notify=tuple(
             _build(Channel, item, f"notify[{i}]", where)
             for i, item in enumerate(_array_of_tables(data, "notify", where))
+        ),
+        publishers=tuple(
+            _build(Publisher, item, f"publishers[{i}]", where)
+            for i, item in enumerate(_array_of_tables(data, "publishers", where))
         ),
     )
     _check_semantics(cfg, where)
@@ -309,6 +337,7 @@ def _check_semantics(cfg: Config, where: str) -> None:
         raise bad("fetch.max_bytes", "must be at least 1024")
     if cfg.fetch.max_redirects < 0:
         raise bad("fetch.max_redirects", "must not be negative")
+    _check_crawl(cfg, bad)
     m = cfg.match
     for name in ("min_coverage", "sentence_similarity", "verbatim_similarity", "verbatim_coverage",
                  "quote_weight", "weak_similarity", "best_ratio", "min_page_share"):
@@ -397,3 +426,28 @@ def _check_schedule(site: Site, key: str, bad: Any) -> None:
             parse_hours(site.active_hours)
         except ValueError as exc:
             raise bad(f"{key}.active_hours", str(exc)) from None
+
+
+def _check_crawl(cfg: Config, bad: typing.Callable[[str, str], ConfigError]) -> None:
+    f = cfg.fetch
+    if not re.search(r"https?://|@", cfg.monitor.user_agent):
+        raise bad("monitor.user_agent", "must include a contact URL or email address for site owners")
+    for name in ("connect_timeout", "read_timeout", "max_retry_after"):
+        if getattr(f, name) <= 0:
+            raise bad(f"fetch.{name}", "must be greater than 0")
+    if f.min_delay < 0:
+        raise bad("fetch.min_delay", "must not be negative")
+    for name in ("workers", "max_per_host"):
+        if getattr(f, name) < 1:
+            raise bad(f"fetch.{name}", "must be at least 1")
+    if f.max_retries < 0:
+        raise bad("fetch.max_retries", "must not be negative")
+    names: set[str] = set()
+    for i, p in enumerate(cfg.publishers):
+        if not p.name.strip() or p.name in names:
+            raise bad(f"publishers[{i}].name", "must be a unique, non-empty name")
+        names.add(p.name)
+        if not p.feeds and not p.sitemaps:
+            raise bad(f"publishers[{i}].feeds", f"or publishers[{i}].sitemaps must list at least one URL")
+        if p.max_new < 1:
+            raise bad(f"publishers[{i}].max_new", "must be at least 1")

@@ -1,4 +1,14 @@
-"""Discover a site's pages: a bounded breadth-first crawl of same-site links from its start URLs."""
+"""Discover a site's pages and fetch the new or changed ones.
+
+Sources, in order: the start URLs, the site's sitemaps and feeds (and, if asked, the sitemaps its
+robots.txt names), then same-site links found on pages, breadth first, up to `max_depth` hops and
+`max_pages` fetches per run. Fetching and extraction run in a small thread pool under the per-host
+rules of monitor.politeness; the caller consumes results in its own thread, where all store access
+happens (SQLite connections are not shared between threads).
+
+A page is unchanged, and not matched again, when the server answers 304 to our validators or the
+body hashes the same as last time, provided no article was tracked since it was last matched.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +16,25 @@ import logging
 import re
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from monitor.config import Site
+from monitor.config import FetchSettings, Site
+from monitor.discover import DiscoveryError, Entry, parse
 from monitor.extract import Extracted, text_of
-from monitor.fetch import Fetcher, FetchError, FetchResult
+from monitor.fetch import HTML_TYPES, XML_TYPES, Fetcher, FetchError, FetchResult, now_iso
+from monitor.politeness import Politeness, PoliteSettings
+from monitor.store import PageState, Store
 
 log = logging.getLogger(__name__)
 
 SKIP_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg", ".pdf", ".zip", ".mp3", ".mp4", ".css",
                  ".js", ".ico", ".xml", ".json")
+CHALLENGE_MARKERS = (b"challenge-platform", b"cf-chl-", b"captcha", b"Just a moment...", b"Access denied")
+MAX_SITEMAPS = 50  # sitemap files read per run, index children included
+BLOCKING_STATUSES = {401, 403, 429}
+FLUSH_EVERY = 50
 
 
 @dataclass(frozen=True)
@@ -26,6 +44,31 @@ class Crawled:
     result: FetchResult | None
     page: Extracted | None
     error: str = ""
+    unchanged: bool = False  # 304, or the same content as last time with no article tracked since
+    via: str = "link"  # start, link, sitemap, feed
+
+
+@dataclass(frozen=True)
+class _Task:
+    url: str
+    depth: int
+    via: str
+    lastmod: str = ""
+    state: PageState | None = None
+
+
+@dataclass
+class _Stats:
+    fetched: int = 0
+    ok: int = 0
+    unchanged: int = 0
+    blocked: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def polite_settings(fetch: FetchSettings) -> PoliteSettings:
+    return PoliteSettings(min_delay=fetch.min_delay, max_per_host=fetch.max_per_host, obey_robots=fetch.obey_robots,
+                          max_retries=fetch.max_retries, max_retry_after=fetch.max_retry_after)
 
 
 def _scope(url: str) -> tuple[str, str, str]:
@@ -48,33 +91,209 @@ def in_scope(url: str, scopes: list[tuple[str, str, str]], site: Site) -> bool:
     return not any(re.search(rx, url) for rx in site.exclude)
 
 
-def crawl(fetcher: Fetcher, site: Site, start_urls: list[str]) -> Iterator[Crawled]:
-    scopes = [_scope(u) for u in start_urls]
-    queue: deque[tuple[str, int]] = deque((u, 0) for u in start_urls)
-    seen = set(start_urls)
-    fetched = 0
-    while queue and fetched < site.max_pages:
-        url, depth = queue.popleft()
-        fetched += 1
+def challenge_reason(result: FetchResult) -> str:
+    """A block or bot challenge in place of the page ("" if none)."""
+    if result.status not in BLOCKING_STATUSES | {503}:
+        return ""
+    if "cf-mitigated" in result.headers or any(m in result.body[:20_000] for m in CHALLENGE_MARKERS):
+        return f"blocked: challenge page (HTTP {result.status})"
+    return f"blocked: HTTP {result.status}" if result.status in BLOCKING_STATUSES else ""
+
+
+def validators(state: PageState | None) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    if state is not None and state.etag:
+        headers["if-none-match"] = state.etag
+    if state is not None and state.last_modified:
+        headers["if-modified-since"] = state.last_modified
+    return headers
+
+
+def discover(polite: Politeness, site: Site, sitemaps: list[str], feeds: list[str],
+             max_bytes: int = 50_000_000) -> tuple[list[tuple[Entry, str]], list[Crawled]]:
+    """Entries of the site's sitemaps (index children followed) and feeds, with the errors met."""
+    entries: list[tuple[Entry, str]] = []
+    errors: list[Crawled] = []
+    todo = deque([(u, "sitemap") for u in sitemaps] + [(u, "feed") for u in feeds])
+    done: set[str] = set()
+    while todo and len(done) < MAX_SITEMAPS:
+        url, via = todo.popleft()
+        if url in done:
+            continue
+        done.add(url)
         try:
-            result = fetcher.fetch(url, allow_private=site.allow_private)
+            ok, why = polite.allowed(url, site.allow_private)
+            if not ok:
+                raise FetchError(url, why)
+            r = polite.fetch(url, site.allow_private, accept=(*XML_TYPES, "text/html"))
+            if not r.ok:
+                raise FetchError(url, f"HTTP {r.status}")
+            if r.skipped:
+                raise FetchError(url, r.skipped)
+            found = parse(r.body, max_bytes)
+        except (FetchError, DiscoveryError) as exc:
+            reason = exc.reason if isinstance(exc, FetchError) else str(exc)
+            errors.append(Crawled(url, 0, None, None, f"{via} {reason}", via=via))
+            continue
+        todo.extend((s.url, "sitemap") for s in found.sitemaps)
+        entries.extend((e, via) for e in found.pages)
+    # newest first, so the page budget goes to new articles
+    entries.sort(key=lambda ev: ev[0].lastmod, reverse=True)
+    return entries, errors
+
+
+def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store | None = None,
+          user_agent: str = "ProvenanceMonitor", polite: PoliteSettings | None = None, workers: int = 4,
+          sitemaps: list[str] | None = None, feeds: list[str] | None = None) -> Iterator[Crawled]:
+    """Yield each page visited; with a store, only new or changed pages come with unchanged=False,
+    and the site's health (failing / recovered) is updated and logged once per change."""
+    politeness = Politeness(fetcher, user_agent, polite or PoliteSettings())
+    health = store.site_health(site.name) if store else None
+    quiet = health is not None and health.state == "failing"  # already reported: don't repeat each error
+    upto = store.max_article_id() if store else 0
+    stats = _Stats()
+    scopes = [_scope(u) for u in start_urls]
+
+    def note(item: Crawled) -> Crawled:
+        if item.error and not item.error.startswith("skipped"):
+            stats.errors.append(f"{item.url}: {item.error}")
+            log.log(logging.DEBUG if quiet else logging.WARNING, "site %s: %s: %s", site.name, item.url, item.error)
+        return item
+
+    tasks: deque[_Task] = deque()
+    seen: set[str] = set()
+    for u in start_urls:
+        seen.add(u)
+        ok, why = politeness.allowed(u, site.allow_private)
+        if ok:
+            tasks.append(_Task(u, 0, "start"))
+        else:
+            stats.blocked += 1
+            yield note(Crawled(u, 0, None, None, why, via="start"))
+    maps = list(sitemaps or [])
+    if site.robots_sitemaps:
+        maps += [m for u in start_urls for m in politeness.sitemaps(u, site.allow_private)]
+    if maps or feeds:
+        entries, errors = discover(politeness, site, list(dict.fromkeys(maps)), list(feeds or []),
+                                   max_bytes=max(fetcher.max_bytes * 10, 50_000_000))
+        for err in errors:
+            yield note(err)
+        fresh = [(e, via) for e, via in entries if e.url not in seen and in_scope(e.url, scopes, site)]
+        states = store.page_states(e.url for e, _ in fresh) if store else {}
+        for e, via in fresh:
+            seen.add(e.url)
+            st = states.get(e.url)
+            if (st is not None and st.status == 200 and e.lastmod and st.lastmod and e.lastmod <= st.lastmod
+                    and (st.checked_upto or 0) >= upto):
+                stats.unchanged += 1  # lastmod says nothing new: not even a request
+                continue
+            tasks.append(_Task(e.url, site.max_depth, via, e.lastmod))
+
+    def visit(t: _Task) -> Crawled:
+        fresh_check = t.state is not None and (t.state.checked_upto or 0) >= upto
+        # Pages whose links we follow are fetched in full: a 304 would hide their links.
+        headers = validators(t.state) if fresh_check and t.depth >= site.max_depth else {}
+        try:
+            result = politeness.fetch(t.url, site.allow_private, headers=headers, accept=HTML_TYPES)
         except FetchError as exc:
-            log.warning("site %s: %s", site.name, exc)
-            yield Crawled(url, depth, None, None, exc.reason)
-            continue
+            return Crawled(t.url, t.depth, None, None, exc.reason, via=t.via)
+        if result.not_modified:
+            return Crawled(t.url, t.depth, result, None, unchanged=True, via=t.via)
         if not result.ok:
-            log.warning("site %s: %s: HTTP %s", site.name, url, result.status)
-            yield Crawled(url, depth, result, None, f"HTTP {result.status}")
-            continue
-        ctype = result.content_type.lower()
-        if ctype and not ctype.startswith(("text/html", "application/xhtml", "text/plain")):
-            yield Crawled(url, depth, result, None, f"skipped content type {ctype}")
-            continue
+            return Crawled(t.url, t.depth, result, None, challenge_reason(result) or f"HTTP {result.status}",
+                           via=t.via)
+        if result.skipped:
+            return Crawled(t.url, t.depth, result, None, result.skipped, via=t.via)
+        same = fresh_check and t.state is not None and t.state.content_sha256 == result.sha256
+        if same and t.depth >= site.max_depth:
+            return Crawled(t.url, t.depth, result, None, unchanged=True, via=t.via)
         page = text_of(result.body, result.content_type, result.final_url)
-        yield Crawled(url, depth, result, page)
-        if depth >= site.max_depth:
-            continue
-        for link in page.links:
-            if link not in seen and in_scope(link, scopes, site):
-                seen.add(link)
-                queue.append((link, depth + 1))
+        return Crawled(t.url, t.depth, result, page, unchanged=same, via=t.via)
+
+    # State writes are batched: one transaction per FLUSH_EVERY pages instead of one fsync per page. Losing
+    # a batch in a crash only means those pages are fetched and matched again next run.
+    marks: list[tuple[str, str | None, str | None, str | None, int]] = []
+    touched: list[tuple[str, int]] = []
+
+    def flush() -> None:
+        if store is not None and (marks or touched):
+            store.save_page_states(site.name, marks, touched)
+        marks.clear()
+        touched.clear()
+
+    pool = ThreadPoolExecutor(max(1, workers), thread_name_prefix=f"crawl-{site.name}")
+    inflight: dict[Future[Crawled], _Task] = {}
+    try:
+        while tasks or inflight:
+            while tasks and len(inflight) < 2 * workers and stats.fetched < site.max_pages:
+                t = tasks.popleft()
+                if store is not None:
+                    t = _Task(t.url, t.depth, t.via, t.lastmod, store.page_states([t.url]).get(t.url))
+                stats.fetched += 1
+                inflight[pool.submit(visit, t)] = t
+            if not inflight:
+                break
+            done, _ = wait(inflight, return_when=FIRST_COMPLETED)
+            for fut in done:
+                t = inflight.pop(fut)
+                item = note(fut.result())
+                r = item.result
+                if r is not None and (r.ok or r.not_modified):
+                    stats.ok += 1
+                elif item.error.startswith(("blocked", "disallowed")):
+                    stats.blocked += 1
+                if item.unchanged:
+                    stats.unchanged += 1
+                    touched.append((t.url, 200 if r is None or r.not_modified else r.status))
+                yield item
+                # Resumed: the caller has processed (matched, recorded) the page, so mark it checked.
+                if r is not None and (r.ok or r.not_modified) and not r.skipped:
+                    marks.append((t.url, r.headers.get("etag") or _keep(t, "etag"),
+                                  r.headers.get("last-modified") or _keep(t, "last_modified"), t.lastmod or None, upto))
+                if len(marks) + len(touched) >= FLUSH_EVERY:
+                    flush()
+                if item.page is None or item.depth >= site.max_depth:
+                    continue
+                for link in item.page.links:
+                    if link in seen or not in_scope(link, scopes, site):
+                        continue
+                    seen.add(link)
+                    ok, why = politeness.allowed(link, site.allow_private)
+                    if ok:
+                        tasks.append(_Task(link, item.depth + 1, "link"))
+                    else:
+                        log.debug("site %s: %s: %s", site.name, link, why)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    flush()  # only pages the caller finished processing are in the batch
+    log.info("site %s: %d fetched, %d unchanged, %d errors", site.name, stats.fetched, stats.unchanged,
+             len(stats.errors))
+    if store is not None:
+        update_health(store, site.name, stats)
+
+
+def _keep(t: _Task, name: str) -> str | None:
+    return getattr(t.state, name) if t.state is not None else None
+
+
+def update_health(store: Store, site: str, stats: _Stats) -> None:
+    """Report a site once when it starts failing (with the reason) and once when it recovers."""
+    attempts = stats.ok + len(stats.errors)
+    failing = ""
+    if stats.errors and stats.ok == 0:
+        failing = stats.errors[0]
+    elif stats.blocked >= 3 and stats.blocked * 2 >= attempts:
+        failing = f"blocking most requests ({stats.blocked} of {attempts}), e.g. {stats.errors[0]}"
+    prev = store.site_health(site)
+    if failing:
+        if prev is None or prev.state != "failing":
+            log.error("site %s is FAILING: %s (reported once; logged again when it recovers)", site, failing)
+            store.set_site_health(site, "failing", failing, 1, now_iso())
+        else:
+            store.set_site_health(site, "failing", prev.reason, prev.failures + 1, prev.since)
+    elif prev is not None and prev.state == "failing":
+        log.warning("site %s RECOVERED after %d failed runs since %s (was: %s)", site, prev.failures, prev.since,
+                    prev.reason)
+        store.set_site_health(site, "ok", "", 0, now_iso())
+    elif prev is None:
+        store.set_site_health(site, "ok", "", 0, now_iso())

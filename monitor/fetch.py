@@ -1,7 +1,11 @@
 """Download one page: httpx for http(s), a small transport for file:// sources.
 
-Both schemes go through the same client and the same checks (size cap, redirect limit,
-address policy), so a local demo site exercises the code a real site does.
+Both schemes go through the same client and the same checks (size cap, redirect limit, address
+policy), so a local demo site exercises the code a real site does. For http(s) the host is resolved
+once, every address is checked, and the connection goes to the checked address (Host header and TLS
+SNI keep the name), so a DNS answer that changes between check and connect cannot slip a private
+address in. Bodies are read raw and decompressed here, with a cap on the decompressed size, so a
+gzip bomb costs at most `max_bytes` of memory.
 """
 
 from __future__ import annotations
@@ -10,6 +14,10 @@ import hashlib
 import ipaddress
 import mimetypes
 import socket
+import ssl
+import time
+import zlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,15 +26,20 @@ from urllib.parse import unquote, urljoin, urlsplit
 import httpx
 
 REDIRECT_CODES = {301, 302, 303, 307, 308}
+HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
+XML_TYPES = ("application/xml", "text/xml", "application/rss+xml", "application/atom+xml",
+             "application/x-gzip", "application/gzip", "application/octet-stream", "text/plain")
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class FetchError(Exception):
     """A page that could not be fetched; the message names the URL and the reason."""
 
-    def __init__(self, url: str, reason: str) -> None:
+    def __init__(self, url: str, reason: str, transient: bool = False) -> None:
         super().__init__(f"{url}: {reason}")
         self.url = url
         self.reason = reason
+        self.transient = transient  # worth retrying later (timeouts, connection errors)
 
 
 @dataclass(frozen=True)
@@ -37,10 +50,15 @@ class FetchResult:
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
     fetched_at: str = ""
+    skipped: str = ""  # why the body was not read (e.g. a content type not asked for)
 
     @property
     def ok(self) -> bool:
         return 200 <= self.status < 300
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
 
     @property
     def sha256(self) -> str:
@@ -65,13 +83,19 @@ class FileTransport(httpx.BaseTransport):
         try:
             data = path.read_bytes()
         except FileNotFoundError:
-            return httpx.Response(404, text="not found", request=request)
+            return httpx.Response(404, stream=httpx.ByteStream(b"not found"), request=request)
         except OSError as exc:
-            return httpx.Response(403, text=str(exc), request=request)
+            return httpx.Response(403, stream=httpx.ByteStream(str(exc).encode()), request=request)
         ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         if ctype.startswith("text/"):
             ctype += "; charset=utf-8" if path.suffix in {".html", ".htm", ".txt"} else ""
-        return httpx.Response(200, content=data, headers={"content-type": ctype}, request=request)
+        # a stream, not content=, so the body is read raw like any network response
+        return httpx.Response(200, stream=httpx.ByteStream(data), request=request,
+                              headers={"content-type": ctype, "content-length": str(len(data))})
+
+
+def _is_public(addr: str) -> bool:
+    return ipaddress.ip_address(addr.split("%")[0]).is_global
 
 
 def is_public_host(host: str) -> bool:
@@ -80,15 +104,67 @@ def is_public_host(host: str) -> bool:
         infos = socket.getaddrinfo(host, None)
     except socket.gaierror:
         return True  # let the request itself fail with the DNS error
-    for info in infos:
-        addr = ipaddress.ip_address(info[4][0].split("%")[0])
-        if not addr.is_global:
-            return False
-    return True
+    return all(_is_public(info[4][0]) for info in infos)
+
+
+def resolve_checked(url: str, host: str, port: int, allow_private: bool) -> str:
+    """The address to connect to: every address of the host must pass the policy (not just the first)."""
+    try:
+        ipaddress.ip_address(host)
+        addrs = [host]
+    except ValueError:
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except socket.gaierror as exc:
+            raise FetchError(url, f"DNS lookup of {host!r} failed: {exc.strerror}") from None
+        addrs = list(dict.fromkeys(str(info[4][0]) for info in infos))
+    if not allow_private and not all(_is_public(a) for a in addrs):
+        raise FetchError(url, "refused: host is a private, loopback or link-local address "
+                              "(set allow_private = true on the site to allow it)")
+    return addrs[0]
+
+
+class _Decoder:
+    """Content-Encoding decoding with a hard cap on the output, fed the raw body chunk by chunk."""
+
+    def __init__(self, url: str, encoding: str, max_bytes: int) -> None:
+        self.url, self.max_bytes, self.size = url, max_bytes, 0
+        enc = [e.strip() for e in encoding.lower().split(",") if e.strip() and e.strip() != "identity"]
+        if len(enc) > 1 or (enc and enc[0] not in {"gzip", "x-gzip", "deflate"}):
+            raise FetchError(url, f"unsupported content-encoding {encoding!r}")
+        self.kind = enc[0] if enc else ""
+        self._z = zlib.decompressobj(zlib.MAX_WBITS | 32) if self.kind else None  # 32: gzip or zlib header
+        self._raw_deflate_tried = False
+
+    def feed(self, data: bytes) -> bytes:
+        if self._z is None:
+            return self._count(data, len(data))
+        out: list[bytes] = []
+        while data:
+            room = self.max_bytes - self.size + 1
+            try:
+                piece = self._z.decompress(data, room)
+            except zlib.error as exc:
+                if self.kind == "deflate" and not self._raw_deflate_tried and self.size == 0:
+                    self._raw_deflate_tried = True  # some servers send raw deflate without the zlib header
+                    self._z = zlib.decompressobj(-zlib.MAX_WBITS)
+                    continue
+                raise FetchError(self.url, f"corrupt {self.kind} body: {exc}") from None
+            out.append(self._count(piece, len(data)))
+            data = self._z.unconsumed_tail
+        return b"".join(out)
+
+    def _count(self, piece: bytes, raw: int) -> bytes:
+        self.size += len(piece)
+        if self.size > self.max_bytes:
+            what = "decompressed response" if self.kind else "response"
+            hint = " (decompression bomb?)" if self.kind else ""
+            raise FetchError(self.url, f"{what} exceeds fetch.max_bytes ({self.max_bytes}){hint}")
+        return piece
 
 
 class Fetcher:
-    """One httpx client with the monitor's limits; use as a context manager."""
+    """One httpx client with the monitor's limits; use as a context manager. Safe to share between threads."""
 
     def __init__(
         self,
@@ -96,14 +172,23 @@ class Fetcher:
         timeout: float = 20.0,
         max_bytes: int = 5_000_000,
         max_redirects: int = 5,
+        connect_timeout: float | None = None,
+        read_timeout: float | None = None,
+        max_connections: int = 100,
+        verify: bool | ssl.SSLContext = True,
     ) -> None:
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
+        self.timeout = timeout  # the whole request, redirects and body included
         self._client = httpx.Client(
-            headers={"user-agent": user_agent},
-            timeout=httpx.Timeout(timeout),
+            headers={"user-agent": user_agent, "accept-encoding": "gzip, deflate"},
+            timeout=httpx.Timeout(timeout, connect=min(connect_timeout or timeout, timeout),
+                                  read=min(read_timeout or timeout, timeout)),
             follow_redirects=False,
             mounts={"file://": FileTransport()},
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+            verify=verify,
+            trust_env=False,  # an environment proxy would defeat the address check
         )
 
     def __enter__(self) -> Fetcher:
@@ -115,40 +200,80 @@ class Fetcher:
     def close(self) -> None:
         self._client.close()
 
-    def fetch(self, url: str, allow_private: bool = False) -> FetchResult:
+    def fetch(self, url: str, allow_private: bool = False, *, headers: Mapping[str, str] | None = None,
+              accept: Iterable[str] | None = None) -> FetchResult:
+        """GET `url`. `headers` (e.g. If-None-Match) go with the first hop; with `accept`, a body of
+        another content type is not read and the result says so in `skipped`."""
+        deadline = time.monotonic() + self.timeout
+        accepted = tuple(accept) if accept is not None else None
         current = url
         for _ in range(self.max_redirects + 1):
             parts = urlsplit(current)
             if parts.scheme not in {"http", "https", "file"}:
                 raise FetchError(current, f"unsupported URL scheme {parts.scheme!r}")
-            if parts.scheme != "file" and not allow_private and not is_public_host(parts.hostname or ""):
-                raise FetchError(current, "refused: host is a private, loopback or link-local address "
-                                          "(set allow_private = true on the site to allow it)")
-            status, headers, body = self._get(current)
-            if status in REDIRECT_CODES and "location" in headers:
-                current = urljoin(current, headers["location"])
+            status, hdrs, body, skipped = self._get(current, allow_private, headers, accepted, deadline)
+            if status in REDIRECT_CODES and "location" in hdrs:
+                current = urljoin(current, hdrs["location"])
+                headers = None  # validators belong to the first URL only
                 continue
-            return FetchResult(url, current, status, body, headers, now_iso())
+            return FetchResult(url, current, status, body, hdrs, now_iso(), skipped)
         raise FetchError(url, f"more than {self.max_redirects} redirects")
 
-    def _get(self, url: str) -> tuple[int, dict[str, str], bytes]:
-        # httpx drops the scheme of a host-less URL (file:///x), so give it an explicit host.
-        target = "file://localhost/" + url[len("file:///"):] if url.startswith("file:///") else url
+    def _get(self, url: str, allow_private: bool, headers: Mapping[str, str] | None,
+             accept: tuple[str, ...] | None, deadline: float) -> tuple[int, dict[str, str], bytes, str]:
+        parts = urlsplit(url)
+        extra = dict(headers or {})
+        extensions: dict[str, str] = {}
+        if parts.scheme == "file":
+            # httpx drops the scheme of a host-less URL (file:///x), so give it an explicit host.
+            target: httpx.URL | str = "file://localhost/" + url[len("file:///"):] if url.startswith(
+                "file:///") else url
+        else:
+            host = parts.hostname or ""
+            try:
+                port = parts.port or DEFAULT_PORTS[parts.scheme]
+            except ValueError:
+                raise FetchError(url, "invalid port") from None
+            ip = resolve_checked(url, host, port, allow_private)
+            # Connect to the address just checked; the name travels in Host and in TLS SNI.
+            target = httpx.URL(url).copy_with(host=ip)
+            extra["host"] = parts.netloc.rsplit("@", 1)[-1]
+            if parts.scheme == "https":
+                extensions["sni_hostname"] = host
         try:
-            with self._client.stream("GET", target) as resp:
-                declared = resp.headers.get("content-length")
-                if declared and declared.isdigit() and int(declared) > self.max_bytes:
+            with self._client.stream("GET", target, headers=extra, extensions=extensions) as resp:
+                rh = dict(resp.headers)
+                ctype = rh.get("content-type", "").split(";")[0].strip().lower()
+                if accept is not None and resp.status_code == 200 and ctype and ctype not in accept:
+                    return resp.status_code, rh, b"", f"skipped content type {ctype}"
+                declared = rh.get("content-length", "")
+                if declared.isdigit() and int(declared) > self.max_bytes:
                     raise FetchError(url, f"response of {declared} bytes exceeds fetch.max_bytes "
                                           f"({self.max_bytes})")
+                decoder = _Decoder(url, rh.get("content-encoding", ""), self.max_bytes)
                 chunks: list[bytes] = []
-                size = 0
-                for chunk in resp.iter_bytes():
-                    size += len(chunk)
-                    if size > self.max_bytes:
+                raw = 0
+                for chunk in resp.iter_raw():
+                    raw += len(chunk)
+                    if raw > self.max_bytes:
                         raise FetchError(url, f"response exceeds fetch.max_bytes ({self.max_bytes})")
-                    chunks.append(chunk)
-                return resp.status_code, dict(resp.headers), b"".join(chunks)
+                    chunks.append(decoder.feed(chunk))
+                    if time.monotonic() > deadline:  # a server trickling bytes never trips the read timeout
+                        # not transient: a server that trickles will trickle again
+                        raise FetchError(url, f"timed out: whole request took longer than {self.timeout:g}s")
+                # the body is decoded here, so callers must not see the encoding header any more
+                rh.pop("content-encoding", None)
+                return resp.status_code, rh, b"".join(chunks), ""
+        except httpx.ConnectTimeout:
+            raise FetchError(url, "timed out connecting", transient=True) from None
         except httpx.TimeoutException:
-            raise FetchError(url, "timed out") from None
+            raise FetchError(url, "timed out", transient=True) from None
+        except httpx.ConnectError as exc:
+            reason = str(exc)
+            if "CERTIFICATE_VERIFY_FAILED" in reason or "certificate" in reason.lower():
+                raise FetchError(url, f"TLS certificate verification failed: {reason}") from None
+            raise FetchError(url, f"ConnectError: {reason}", transient=True) from None
+        except httpx.TransportError as exc:
+            raise FetchError(url, f"{type(exc).__name__}: {exc}", transient=True) from None
         except httpx.HTTPError as exc:
             raise FetchError(url, f"{type(exc).__name__}: {exc}") from None

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from monitor.alerts import raise_alert, summary
 from monitor.config import Config, MatchSettings, Site
-from monitor.crawl import crawl
+from monitor.crawl import crawl, polite_settings
 from monitor.extract import Extracted, text_of
 from monitor.fetch import Fetcher, FetchError
 from monitor.fingerprint import article_fingerprints, page_fingerprints
@@ -45,7 +45,8 @@ class SiteReport:
 
 
 def make_fetcher(cfg: Config) -> Fetcher:
-    return Fetcher(cfg.monitor.user_agent, cfg.fetch.timeout, cfg.fetch.max_bytes, cfg.fetch.max_redirects)
+    return Fetcher(cfg.monitor.user_agent, cfg.fetch.timeout, cfg.fetch.max_bytes, cfg.fetch.max_redirects,
+                   connect_timeout=cfg.fetch.connect_timeout, read_timeout=cfg.fetch.read_timeout)
 
 
 def read_source(fetcher: Fetcher, url: str, allow_private: bool = True) -> Extracted:
@@ -118,10 +119,17 @@ def track_key(url: str) -> str:
     return "track:" + (parts.netloc or parts.path.rsplit("/", 1)[0])
 
 
+def track_publishers(store: Store, fetcher: Fetcher, cfg: Config) -> int:
+    from monitor.publishers import track_new_entries  # it uses this module's track_text
+
+    return track_new_entries(store, fetcher, cfg)
+
+
 def scan_site(store: Store, fetcher: Fetcher, cfg: Config, site: Site,
               stop: threading.Event | None = None) -> SiteReport:
     report = SiteReport(site.name)
     channels = [c.label for c in cfg.notify]
+    track_publishers(store, fetcher, cfg)  # the user's own feeds first, so new articles are matched below
     learner = load_learner(store, site.name)
     try:
         _scan_pages(store, fetcher, cfg, site, stop, report, channels, learner)
@@ -134,11 +142,17 @@ def scan_site(store: Store, fetcher: Fetcher, cfg: Config, site: Site,
 
 def _scan_pages(store: Store, fetcher: Fetcher, cfg: Config, site: Site, stop: threading.Event | None,
                 report: SiteReport, channels: list[str], learner: TemplateLearner) -> None:
-    for item in crawl(fetcher, site, [cfg.resolve_source(u) for u in site.start_urls]):
+    for item in crawl(fetcher, site, [cfg.resolve_source(u) for u in site.start_urls], store=store,
+                      user_agent=cfg.monitor.user_agent, polite=polite_settings(cfg.fetch), workers=cfg.fetch.workers,
+                      sitemaps=[cfg.resolve_source(u) for u in site.sitemaps],
+                      feeds=[cfg.resolve_source(u) for u in site.feeds]):
         if stop is not None and stop.is_set():
             report.abandoned = True
             log.info("site %s: run abandoned at shutdown after %d pages", site.name, report.pages)
             break
+        if item.unchanged:  # not modified since it was last matched; crawl has recorded the visit
+            report.pages += 1
+            continue
         if item.result is None or item.page is None:
             store.record_page(item.url, site.name, item.result.final_url if item.result else item.url,
                               item.result.status if item.result else None, None, item.error)

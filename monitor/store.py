@@ -120,8 +120,26 @@ CREATE TABLE IF NOT EXISTS templates (
 );
 """
 
+# Version 4, crawl state: validators for conditional GET, the sitemap/feed date last acted on, the highest
+# article
+# id a page was matched against (a page is re-matched when articles were tracked since), and per-site health.
+MIGRATION_CRAWL_STATE = """
+ALTER TABLE pages ADD COLUMN http_etag TEXT;
+ALTER TABLE pages ADD COLUMN http_last_modified TEXT;
+ALTER TABLE pages ADD COLUMN lastmod TEXT;
+ALTER TABLE pages ADD COLUMN checked_upto INTEGER;
+CREATE TABLE IF NOT EXISTS site_health (
+    site TEXT PRIMARY KEY,
+    state TEXT NOT NULL,
+    reason TEXT,
+    failures INTEGER NOT NULL DEFAULT 0,
+    since TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+"""
+
 # MIGRATIONS[i] upgrades schema version i to i + 1. Append new ones; never edit a released one.
-MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2, SCHEMA_V3)
+MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, MIGRATION_CRAWL_STATE)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -141,6 +159,26 @@ class Article:
     title: str
     text: str
     sha256: str
+
+
+@dataclass(frozen=True)
+class PageState:
+    """What the last crawl saw of a URL."""
+
+    status: int | None
+    content_sha256: str | None
+    etag: str | None
+    last_modified: str | None
+    lastmod: str | None
+    checked_upto: int | None
+
+
+@dataclass(frozen=True)
+class SiteHealth:
+    state: str  # "ok" or "failing"
+    reason: str
+    failures: int
+    since: str
 
 
 @dataclass(frozen=True)
@@ -275,7 +313,9 @@ class Store:
         self.db.execute("DELETE FROM query_hashes")
         self.db.conn.executemany("INSERT OR IGNORE INTO query_hashes VALUES (?)", ((h,) for h in hs))
         rows = self.db.execute(
-            "SELECT f.article_id, count(*) AS n FROM query_hashes q JOIN fingerprints f ON f.hash = q.hash "
+            # CROSS JOIN pins the loop order: probe fingerprints by hash for each page hash. With a plain JOIN
+            # SQLite scanned the whole fingerprints table per page (35 ms at 10k articles, 0.3 ms this way).
+            "SELECT f.article_id, count(*) AS n FROM query_hashes q CROSS JOIN fingerprints f ON f.hash = q.hash "
             "GROUP BY f.article_id HAVING n >= ? ORDER BY n DESC LIMIT ?",
             [min_shared, limit],
         ).fetchall()
@@ -293,6 +333,46 @@ class Store:
     def page_hash(self, url: str) -> str | None:
         row = self.db.execute("SELECT content_sha256 FROM pages WHERE url = ?", [url]).fetchone()
         return row[0] if row else None
+
+    # -- crawl state ------------------------------------------------------------------------------
+    def page_states(self, urls: Iterable[str]) -> dict[str, PageState]:
+        out: dict[str, PageState] = {}
+        batch = list(urls)
+        for i in range(0, len(batch), 500):
+            part = batch[i:i + 500]
+            rows = self.db.execute(
+                "SELECT url, status, content_sha256, http_etag, http_last_modified, lastmod, checked_upto FROM pages "
+                f"WHERE url IN ({','.join('?' * len(part))})", part).fetchall()
+            out.update((r[0], PageState(*r[1:])) for r in rows)
+        return out
+
+    def save_page_states(self, site: str, states: Iterable[tuple[str, str | None, str | None, str | None, int]],
+                         touched: Iterable[tuple[str, int]] = ()) -> None:
+        """In one transaction: (url, etag, last_modified, lastmod, checked_upto) of pages just processed, and
+        (url, status) of unchanged pages seen again. Keeps the columns record_page writes."""
+        now = now_iso()
+        with self.transaction():
+            self.db.conn.executemany(
+                "INSERT INTO pages (url, site, fetched_at, http_etag, http_last_modified, lastmod, checked_upto) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(url) DO UPDATE SET http_etag = excluded.http_etag, "
+                "http_last_modified = excluded.http_last_modified, "
+                "lastmod = coalesce(excluded.lastmod, pages.lastmod), checked_upto = excluded.checked_upto",
+                ((url, site, now, etag, lm, lastmod, upto) for url, etag, lm, lastmod, upto in states))
+            self.db.conn.executemany("UPDATE pages SET fetched_at = ?, status = ?, error = NULL WHERE url = ?",
+                                     ((now, status, url) for url, status in touched))
+
+    def max_article_id(self) -> int:
+        return int(self.db.execute("SELECT coalesce(max(id), 0) FROM articles").fetchone()[0])
+
+    def site_health(self, site: str) -> SiteHealth | None:
+        row = self.db.execute("SELECT state, reason, failures, since FROM site_health WHERE site = ?",
+                              [site]).fetchone()
+        return SiteHealth(row[0], row[1] or "", int(row[2]), row[3]) if row else None
+
+    def set_site_health(self, site: str, state: str, reason: str, failures: int, since: str) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO site_health (site, state, reason, failures, since, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)", [site, state, reason, failures, since, now_iso()])
 
     # -- matches, alerts and the outbox -----------------------------------------------------------
     def record_alert(self, *, article: Article, site: str, page_url: str, content_sha256: str,

@@ -14,6 +14,7 @@ import pytest
 from monitor.config import Site
 from monitor.crawl import crawl
 from monitor.fetch import Fetcher, FetchError
+from monitor.politeness import PoliteSettings
 from tests.conftest import Served, serve
 
 ARTICLE = "<html><body><article>" + "<p>A paragraph of ordinary article text that goes on for a while.</p>" * 5
@@ -126,7 +127,8 @@ def test_crawl_reports_errors_and_keeps_going(bad_server: Served) -> None:
                                                                       bad_server.base + "/cp1252",
                                                                       bad_server.base + "/empty",
                                                                       bad_server.base + "/image",
-                                                                      bad_server.base + "/endless"])}
+                                                                      bad_server.base + "/endless"],
+                                                          polite=PoliteSettings(min_delay=0))}
     assert items["ok"].page is not None and "ordinary article text" in items["ok"].page.text
     assert items["missing"].error == "HTTP 404"
     assert items["boom"].error == "HTTP 500"

@@ -1,0 +1,58 @@
+"""Track the user's own new articles automatically, from the feeds and sitemaps of [[publishers]].
+
+Each entry URL is read once: after that it is in the pages table under the site name
+"publisher:<name>" and skipped. Entries are taken newest first, at most `max_new` per run.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from monitor.config import Config, Site
+from monitor.crawl import discover, polite_settings
+from monitor.extract import text_of
+from monitor.fetch import HTML_TYPES, Fetcher, FetchError
+from monitor.politeness import Politeness
+from monitor.scan import track_text
+from monitor.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def track_new_entries(store: Store, fetcher: Fetcher, cfg: Config) -> int:
+    """Returns how many articles were newly tracked."""
+    new = 0
+    for pub in cfg.publishers:
+        label = f"publisher:{pub.name}"
+        sitemaps = [cfg.resolve_source(u) for u in pub.sitemaps]
+        feeds = [cfg.resolve_source(u) for u in pub.feeds]
+        site = Site(name=label, start_urls=tuple(sitemaps + feeds), allow_private=pub.allow_private)
+        polite = Politeness(fetcher, cfg.monitor.user_agent, polite_settings(cfg.fetch))
+        entries, errors = discover(polite, site, sitemaps, feeds)
+        for err in errors:
+            log.warning("%s: %s: %s", label, err.url, err.error)
+        urls = list(dict.fromkeys(e.url for e, _ in entries))
+        known = store.page_states(urls)
+        todo = [u for u in urls if u not in known or known[u].status != 200][:pub.max_new]
+        for url in todo:
+            try:
+                ok, why = polite.allowed(url, pub.allow_private)
+                if not ok:
+                    raise FetchError(url, why)
+                r = polite.fetch(url, pub.allow_private, accept=HTML_TYPES)
+            except FetchError as exc:
+                log.warning("%s: %s", label, exc)
+                store.record_page(url, label, url, None, None, exc.reason)
+                continue
+            page = text_of(r.body, r.content_type, r.final_url) if r.ok and not r.skipped else None
+            if page is None or not page.text.strip():
+                reason = r.skipped or (f"HTTP {r.status}" if not r.ok else "no article text found")
+                log.warning("%s: %s: %s", label, url, reason)
+                store.record_page(url, label, r.final_url, r.status if not r.ok else None, None, reason)
+                continue
+            _, created = track_text(store, url, page.title, page.text)
+            store.record_page(url, label, r.final_url, r.status, r.sha256)
+            if created:
+                new += 1
+                log.info("%s: tracking new article %r <%s>", label, page.title, url)
+    return new
