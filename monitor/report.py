@@ -36,7 +36,7 @@ def highlight(text: str, spans: list[Span], side: str, other: str) -> str:
             continue
         out.append(esc(text[pos:span.start]))
         cls = "v" if span.verbatim else "s"
-        out.append(f'<mark id="{side}{span.number}" class="{cls} h{span.number % 2}">'
+        out.append(f'<mark id="{side}{span.number}" class="{cls} h{(span.number - 1) % 2}">'
                    f'<a class="n" href="#{other}{span.number}" title="passage {span.number}: jump to the '
                    f'{"copy" if side == "a" else "article"}">{span.number}</a>{esc(text[span.start:span.end])}</mark>')
         pos = span.end
@@ -141,7 +141,7 @@ def render(alert: dict[str, Any], article_text: str, evidence: list[dict[str, An
         f"<td>{n['attempts']}</td><td>{esc(n['sent_at'] or '')}</td><td>{esc(n['last_error'] or '')}</td></tr>"
         for n in notifications)
     copy_col = (highlight(page_text, p_spans, "p", "a") if page_text else
-                "".join(f"<p><mark id='p{i}' class='s h{i % 2}'><a class=n href='#a{i}'>{i}</a>"
+                "".join(f"<p><mark id='p{i}' class='s h{(i - 1) % 2}'><a class=n href='#a{i}'>{i}</a>"
                         f"{esc(p.get('page_text', ''))}</mark></p>" for i, p in enumerate(passages, 1)))
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
