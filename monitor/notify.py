@@ -195,16 +195,22 @@ def send_apprise(channel: Channel, msg: Outgoing, env: Mapping[str, str]) -> Non
     sender = apprise.Apprise()
     if not sender.add(url):
         raise NotifyError(f"{channel.label}: not a usable Apprise URL ({where}…)")
-    problems: list[str] = []
-
-    def keep(entry: Any, _plugin: Any) -> None:
-        if getattr(entry, "level", 0) >= logging.WARNING:
-            problems.append(str(getattr(entry, "message", entry)))
-
-    ok = sender.notify(body=msg.text, title=msg.subject, body_format=apprise.NotifyFormat.TEXT,
-                       timeout=channel.timeout, log_callback=keep, log_level=logging.WARNING)
-    if not ok:
+    result = sender.notify(body=msg.text, title=msg.subject, body_format=apprise.NotifyFormat.TEXT,
+                           timeout=channel.timeout)
+    if not result:
+        problems = [str(e.message) for e in _apprise_logs(result) if _is_warning(getattr(e, "level", 0))]
         raise NotifyError(f"{channel.label}: Apprise {where}…: " + ("; ".join(problems)[:500] or "not delivered"))
+
+
+def _apprise_logs(result: Any) -> list[Any]:
+    logs = getattr(result, "logs", None)  # AppriseResult (apprise >= 1.9); older versions return a bool
+    return list(logs()) if callable(logs) else []
+
+
+def _is_warning(level: Any) -> bool:
+    if isinstance(level, int):
+        return level >= logging.WARNING
+    return str(getattr(level, "name", level)).upper() in ("WARNING", "ERROR", "CRITICAL")
 
 
 NOTIFIERS: Mapping[str, Sender] = {"email": send_email, "webhook": send_webhook, "apprise": send_apprise}
