@@ -215,3 +215,31 @@ def test_recheck_removes_and_reopens(tmp_path: Path, http_dir: Callable[[Path], 
     events = [e["event"] for e in rows(db, "SELECT event FROM alert_events WHERE alert_id = ? ORDER BY id",
                                           ids[VERBATIM])]
     assert events == ["detected", "removed", "reopened"]
+
+
+def test_migration_upgrades_a_v3_alert_log_in_place(tmp_path: Path) -> None:
+    """An alert raised before lifecycle/evidence existed survives the upgrade and reads in alert_log."""
+    from monitor.store import MIGRATIONS, Store, _statements
+
+    db = tmp_path / "old.db"
+    conn = sqlite3.connect(db)
+    for script in MIGRATIONS[:3]:
+        for stmt in _statements(script):
+            conn.execute(stmt)
+    conn.execute("INSERT INTO meta VALUES ('schema_version', '3')")
+    conn.execute("INSERT INTO articles VALUES (1, 'https://a.example/x', 'T', 'text', 'h', '2026-01-01')")
+    conn.execute("INSERT INTO alerts (id, created_at, article_id, article_title, article_url, copy_url, site, kind, "
+                 "coverage, page_share, status) VALUES (1, '2026-01-02T00:00:00+00:00', 1, 'T', 'https://a.example/x', "
+                 "'https://c.example/y', 's', 'verbatim', 1.0, 0.9, 'notified')")
+    conn.execute("INSERT INTO notifications (alert_id, channel, idempotency_key, created_at, status) "
+                 "VALUES (1, 'email', 'provmon-alert-1-email', '2026-01-02', 'failed')")
+    conn.commit()
+    conn.close()
+    with Store(db) as store:
+        alert = store.alert(1)
+        assert (alert["status"], alert["credit"], alert["updated_at"]) == ("notified", "unknown", alert["created_at"])
+        (note,) = store.pending_notifications(["email"])
+        assert note.event == "copy_detected"
+        log = store.db.execute("SELECT status, notifications FROM alert_log").fetchone()
+        assert log == ("notified", "email:copy_detected:failed")
+    assert (tmp_path / "old.db.v3.bak").exists()
