@@ -243,3 +243,29 @@ def test_migration_upgrades_a_v3_alert_log_in_place(tmp_path: Path) -> None:
         log = store.db.execute("SELECT status, notifications FROM alert_log").fetchone()
         assert log == ("notified", "email:copy_detected:failed")
     assert (tmp_path / "old.db.v3.bak").exists()
+
+
+def test_new_config_keys_are_validated_with_named_errors(tmp_path: Path) -> None:
+    from monitor.config import ConfigError, parse_config
+
+    def err(data: dict[str, object]) -> str:
+        try:
+            parse_config(data, tmp_path / "c.toml")
+        except ConfigError as exc:
+            return str(exc)
+        raise AssertionError("accepted")
+
+    hook = {"type": "webhook", "url": "http://127.0.0.1/"}
+    assert "'notify[0].digest' is for email and apprise" in err({"notify": [{**hook, "digest": "1d"}]})
+    assert "'notify[0].retry_max' must not be shorter" in err({"notify": [{**hook, "retry_base": "1h",
+                                                                           "retry_max": "1m"}]})
+    assert "'notify[0].url' or url_env" in err({"notify": [{"type": "apprise"}]})
+    mail = {"type": "email", "host": "h", "sender": "s", "recipients": ["r"], "username": "u"}
+    assert "'notify[0].password_file' and notify[0].password_env cannot both" in err(
+        {"notify": [{**mail, "password_env": "X", "password_file": "f"}]})
+    assert "'alerts.licensed_domains[0]' must be a lower-case host name" in err(
+        {"alerts": {"licensed_domains": ["https://partner.example/"]}})
+    assert "'alerts.recheck_interval'" in err({"alerts": {"recheck_interval": "daily"}})
+    assert "unknown key 'owner.mail'" in err({"owner": {"mail": "x"}})
+    cfg = parse_config({"notify": [{**mail, "password_file": "secrets/pw"}]}, tmp_path / "c.toml")
+    assert cfg.notify[0].password_file == str(tmp_path / "secrets/pw")  # relative to the config file

@@ -125,8 +125,8 @@ def test_kill_9_between_send_and_record_repeats_with_the_same_key(tmp_path: Path
 
 def test_channel_down_through_kills_then_up_delivers_each_once(tmp_path: Path, receiver: Receiver) -> None:
     receiver.status = 503
-    extra = hook(receiver.url, 'retry_base = "1s"\nretry_max = "2s"') + '\n[alerts]\ndelivery_interval = "1s"\n'
-    cfg = fast_config(tmp_path, extra=extra)
+    cfg = fast_config(tmp_path, extra=hook(receiver.url, 'retry_base = "1s"\nretry_max = "2s"'))
+    cfg.write_text(cfg.read_text().replace('delivery_interval = "30s"', 'delivery_interval = "1s"'))
     db = tmp_path / "provmon.db"
     for i in range(3):  # the service retries against a dead channel and is killed, three times
         svc = Service(cfg, tmp_path / f"d{i}.log")
