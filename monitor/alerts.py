@@ -1,15 +1,33 @@
-"""What an alert says: raising one from a match, and rendering it for people and machines."""
+"""What an alert says: raising one from a match (credit, severity, licensed and ignored copies), and
+rendering it for people and machines. The lifecycle and the severity rule are in docs/alerts.md."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
+from monitor.evidence import Evidence
+from monitor.extract import Extracted
 from monitor.match import Match
 from monitor.store import Article, Store
 
 PAYLOAD_VERSION = 1
+
+# Credit grades, strongest first. `canonical`: the copy's rel=canonical or og:url names the original (search
+# engines then credit the original); `link`: it links to the original; `credit_line`: a credit line names the
+# owner or the original's site; `none`: nothing.
+CREDIT_GRADES = ("canonical", "link", "credit_line", "none")
+EVENT_TITLES = {"copy_detected": "copy found", "copy_removed": "copy gone", "copy_reopened": "copy is back",
+                "test": "test message"}
+
+
+@dataclass(frozen=True)
+class Credit:
+    grade: str
+    detail: str
 
 
 @dataclass(frozen=True)
@@ -18,13 +36,84 @@ class Raised:
     created: bool
 
 
+def _norm(url: str) -> str:
+    """Compare URLs without scheme (http/https), "www.", fragment or trailing slash."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    path = parts.path.rstrip("/") or "/"
+    return f"{host}{path}" + (f"?{parts.query}" if parts.query else "")
+
+
+def host_of(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower().removeprefix("www.")
+
+
+def assess_credit(page: Extracted, article_url: str, credit_names: Sequence[str]) -> Credit:
+    """How the copy credits the original: the strongest of the signals the extractor found."""
+    target = _norm(article_url)
+    for label, value in (("rel=canonical", page.canonical_url), ("og:url", page.og_url)):
+        if value and _norm(value) == target:
+            return Credit("canonical", f"{label} points at the original")
+    for link in (*page.credit_links, *page.links):
+        if _norm(link) == target:
+            return Credit("link", f"links to the original: {link}")
+    names = [n for n in credit_names if n.strip()]
+    site = host_of(article_url)
+    if site:
+        names.append(site)
+    for line in page.credits:
+        for name in names:
+            if name.lower() in line.lower():
+                return Credit("credit_line", f"credit line names {name!r}: {line[:200]}")
+    return Credit("none", "no canonical, link or credit line naming the original")
+
+
+def severity(kind: str, coverage: float, credit: str) -> str:
+    """high, medium or low from kind, coverage and credit (documented in docs/alerts.md):
+
+    points = kind (verbatim 2, paraphrased 2 — spinning is deliberate —, partial 1)
+           + coverage (>= 80% 2, >= 50% 1, else 0)
+           + credit (none 1, credit_line or link 0, canonical -1)
+    high >= 4, medium 2-3, low <= 1.
+    """
+    points = {"verbatim": 2, "paraphrased": 2, "partial": 1}.get(kind, 1)
+    points += 2 if coverage >= 0.8 else 1 if coverage >= 0.5 else 0
+    points += {"none": 1, "canonical": -1}.get(credit, 0)
+    return "high" if points >= 4 else "medium" if points >= 2 else "low"
+
+
+def is_licensed(url: str, licensed_domains: Iterable[str]) -> str:
+    """The allow-listed domain `url` is on (itself or a subdomain), else ""."""
+    host = (urlsplit(url).hostname or "").lower()
+    for domain in licensed_domains:
+        if host == domain or host.endswith("." + domain):
+            return domain
+    return ""
+
+
+def ignore_rule_for(rules: Iterable[dict[str, Any]], site: str, url: str) -> dict[str, Any] | None:
+    """The first ignore rule covering a copy on `site` at `url` (a rule names a site, a URL regex or both)."""
+    for rule in rules:
+        if rule["site"] and rule["site"] != site:
+            continue
+        if rule["url_pattern"] and not re.search(rule["url_pattern"], url):
+            continue
+        if rule["site"] or rule["url_pattern"]:
+            return rule
+    return None
+
+
 def raise_alert(store: Store, *, article: Article, match: Match, page_text: str, site: str,
-                page_url: str, content_sha256: str, channels: Iterable[str]) -> Raised:
-    """Record the match and, the first time this copy URL is seen for this article, an alert with
-    one pending notification per channel (all in one transaction)."""
+                page_url: str, content_sha256: str, channels: Iterable[str], credit: Credit | None = None,
+                evidence: Evidence | None = None) -> Raised:
+    """Record the match and, the first time this copy URL is seen for this article, an alert with its
+    evidence and one pending notification per channel (all in one transaction)."""
+    credit = credit or Credit("unknown", "")
     alert_id, created = store.record_alert(
         article=article, site=site, page_url=page_url, content_sha256=content_sha256,
         match=match.to_dict(article.text, page_text), channels=channels,
+        severity=severity(match.kind, match.coverage, credit.grade), credit=credit.grade,
+        credit_detail=credit.detail, evidence=evidence,
     )
     return Raised(alert_id, created)
 
@@ -34,13 +123,30 @@ def summary(alert: dict[str, Any]) -> str:
             f"({alert['coverage']:.0%} of the article) at {alert['copy_url']}")
 
 
-def email_subject(alert: dict[str, Any]) -> str:
-    return f"[provmon] {alert['kind']} copy on {alert['site']}: {alert['article_title'] or alert['article_url']}"
+def email_subject(alert: dict[str, Any], event: str = "copy_detected") -> str:
+    title = alert["article_title"] or alert["article_url"]
+    if event == "copy_removed":
+        return f"[provmon] copy gone from {alert['site']}: {title}"
+    if event == "copy_reopened":
+        return f"[provmon] copy is back on {alert['site']}: {title}"
+    sev = f"{alert['severity']} " if alert.get("severity") else ""
+    return f"[provmon] {sev}{alert['kind']} copy on {alert['site']}: {title}"
 
 
-def email_text(alert: dict[str, Any]) -> str:
+def _credit_text(alert: dict[str, Any]) -> str:
+    grade = alert.get("credit") or "unknown"
+    detail = alert.get("credit_detail") or ""
+    return f"{grade}" + (f" ({detail})" if detail else "")
+
+
+def email_text(alert: dict[str, Any], event: str = "copy_detected") -> str:
+    head = {
+        "copy_detected": "Provenance Monitor found a copy of a tracked article.",
+        "copy_removed": "A copy Provenance Monitor flagged is gone (the page no longer has it).",
+        "copy_reopened": "A copy Provenance Monitor flagged earlier, then saw removed, is back.",
+    }.get(event, "Provenance Monitor")
     lines = [
-        "Provenance Monitor found a copy of a tracked article.",
+        head,
         "",
         f"Article:   {alert['article_title']}",
         f"           {alert['article_url']}",
@@ -49,31 +155,56 @@ def email_text(alert: dict[str, Any]) -> str:
         f"Kind:      {alert['kind']}",
         f"Coverage:  {alert['coverage']:.0%} of the article",
         f"Page:      {alert['page_share']:.0%} of the page comes from the article",
-        f"Alert:     #{alert['id']} at {alert['created_at']}",
+        f"Credit:    {_credit_text(alert)}",
+        f"Severity:  {alert.get('severity') or 'unknown'}",
+        f"Alert:     #{alert['id']} at {alert['created_at']}, now {alert.get('status', 'new')}",
     ]
+    if alert.get("last_check") and event != "copy_detected":
+        lines.append(f"Checked:   {alert.get('last_checked_at')}: {alert['last_check']}")
     passages = alert.get("passages") or []
-    if passages:
+    if passages and event != "copy_removed":
         lines += ["", f"Matching passages ({len(passages)}; the first five, article then copy):"]
         for p in passages[:5]:
             lines += ["", f"  article: {p.get('article_text', '')[:400]}",
                       f"  copy:    {p.get('page_text', '')[:400]}"]
+    lines += ["", f"Evidence page: provmon report {alert['id']}    Takedown draft: provmon notice {alert['id']}",
+              f"Acknowledge: provmon ack {alert['id']}    Ignore: provmon ignore {alert['id']}"]
     return "\n".join(lines) + "\n"
 
 
-def webhook_payload(alert: dict[str, Any]) -> dict[str, Any]:
-    """The documented, versioned JSON body of a webhook notification (README "Webhook payload")."""
+def digest_subject(alerts: Sequence[tuple[str, dict[str, Any]]]) -> str:
+    sites = sorted({a["site"] for _, a in alerts})
+    return f"[provmon] digest: {len(alerts)} alert updates on {', '.join(sites)}"
+
+
+def digest_text(alerts: Sequence[tuple[str, dict[str, Any]]]) -> str:
+    lines = [f"Provenance Monitor: {len(alerts)} alert updates since the last digest.", ""]
+    for event, a in alerts:
+        lines.append(f"#{a['id']} {EVENT_TITLES.get(event, event)}: {a.get('severity') or '?'} {summary(a)}"
+                     f" [credit: {a.get('credit') or 'unknown'}]")
+    lines += ["", "Details: provmon report ID; the alert log: provmon alerts"]
+    return "\n".join(lines) + "\n"
+
+
+def webhook_payload(alert: dict[str, Any], event: str = "copy_detected") -> dict[str, Any]:
+    """The documented, versioned JSON body of a webhook notification (docs/alerts.md, "Webhook payload").
+    Fields are only ever added within a version; a rename or removal bumps `version`."""
     return {
         "version": PAYLOAD_VERSION,
-        "event": "copy_detected",
+        "event": event,
         "alert": {
             "id": alert["id"],
             "created_at": alert["created_at"],
+            "status": alert.get("status", "new"),
+            "severity": alert.get("severity", ""),
             "site": alert["site"],
             "copy_url": alert["copy_url"],
             "kind": alert["kind"],
             "coverage": alert["coverage"],
             "page_share": alert["page_share"],
             "longest_run": alert.get("longest_run", 0),
+            "credit": {"grade": alert.get("credit") or "unknown", "detail": alert.get("credit_detail") or ""},
+            "last_check": {"at": alert.get("last_checked_at"), "result": alert.get("last_check")},
             "article": {"id": alert["article_id"], "title": alert["article_title"],
                         "url": alert["article_url"]},
             "passages": alert.get("passages", []),

@@ -7,21 +7,26 @@ service stalled, 2 bad input (config, source, database), 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import json
 import logging
+import re
 import shutil
+import signal
 import sys
 import textwrap
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from monitor.alerts import ignore_rule_for
 from monitor.config import CONFIG_ENV, Config, ConfigError, load_config, parse_interval, to_url
 from monitor.logs import setup_logging
-from monitor.scan import SourceError, find_copies, make_fetcher, read_source, track_text
+from monitor.notify import deliver_pending, send_test
+from monitor.scan import SourceError, find_copies, make_fetcher, read_source, recheck_alerts, track_text
 from monitor.scheduler import Service
-from monitor.store import Store, StoreError
+from monitor.store import ALERT_STATES, Store, StoreError
 
 log = logging.getLogger("monitor")
 
@@ -115,9 +120,25 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
     return EXIT_OK if any_copy else EXIT_NO_COPY
 
 
+def when_arg(text: str, now: datetime | None = None) -> str:
+    """--since/--until: an ISO date or time (UTC unless it says otherwise), or an age such as 7d or 12h."""
+    now = now or datetime.now(UTC)
+    try:
+        return (now - timedelta(seconds=parse_interval(text))).isoformat(timespec="seconds")
+    except ValueError:
+        pass
+    try:
+        t = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is neither an ISO date/time nor an age like 7d") from None
+    return (t if t.tzinfo else t.replace(tzinfo=UTC)).astimezone(UTC).isoformat(timespec="seconds")
+
+
 def cmd_alerts(cfg: Config, args: argparse.Namespace) -> int:
     with Store(cfg.database_path) as store:
-        rows = store.alerts(limit=args.limit)
+        rows = store.alerts(limit=args.limit, states=args.state or (), site=args.site or "",
+                            kind=args.kind or "", severity=args.severity or "", since=args.since or "",
+                            until=args.until or "")
     if args.json:
         for row in rows:
             print(json.dumps(row, ensure_ascii=False))
@@ -126,9 +147,136 @@ def cmd_alerts(cfg: Config, args: argparse.Namespace) -> int:
         print("no alerts")
         return EXIT_OK
     for r in rows:
-        print(f"#{r['id']:<4} {r['created_at']}  {r['status']:<8} {r['kind']:<11} {r['coverage']:>4.0%}  "
-              f"{r['site']}  {r['copy_url']}\n      copies: {r['article_title']} <{r['article_url']}>")
+        print(f"#{r['id']:<4} {r['created_at']}  {r['status']:<12} {r['severity'] or '-':<6} {r['kind']:<11} "
+              f"{r['coverage']:>4.0%}  credit:{r['credit']:<11} {r['site']}  {r['copy_url']}\n"
+              f"      copies: {r['article_title']} <{r['article_url']}>")
     return EXIT_OK
+
+
+def _alert_or_error(store: Store, alert_id: int) -> dict[str, Any] | None:
+    try:
+        return store.alert(alert_id)
+    except KeyError:
+        print(f"error: {store.path}: no alert #{alert_id} (provmon alerts lists them)", file=sys.stderr)
+        return None
+
+
+def cmd_ack(cfg: Config, args: argparse.Namespace) -> int:
+    status = EXIT_OK
+    with Store(cfg.database_path) as store:
+        for alert_id in args.ids:
+            alert = _alert_or_error(store, alert_id)
+            if alert is None:
+                status = EXIT_USAGE
+                continue
+            if alert["status"] in ("ignored", "removed"):
+                print(f"error: alert #{alert_id} is {alert['status']}; only open alerts can be acknowledged",
+                      file=sys.stderr)
+                status = EXIT_USAGE
+                continue
+            changed = store.set_state(alert_id, "acknowledged", note=args.note)
+            print(f"alert #{alert_id}: {'acknowledged' if changed else 'already acknowledged'}")
+    return status
+
+
+def cmd_ignore(cfg: Config, args: argparse.Namespace) -> int:
+    if args.pattern:
+        try:
+            re.compile(args.pattern)
+        except re.error as exc:
+            print(f"error: --pattern {args.pattern!r} is not a regular expression: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    with Store(cfg.database_path) as store:
+        alert = _alert_or_error(store, args.id)
+        if alert is None:
+            return EXIT_USAGE
+        store.set_state(args.id, "ignored", note=args.note)
+        print(f"alert #{args.id}: ignored")
+        if args.site or args.pattern:
+            site = alert["site"] if args.site else ""
+            rule_id = store.add_ignore_rule(site=site, url_pattern=args.pattern or "", from_alert=args.id,
+                                            note=args.note or "")
+            rule = {"site": site or None, "url_pattern": args.pattern or None}
+            others = [a["id"] for a in store.alerts(states=("new", "notified", "acknowledged", "removed"))
+                      if ignore_rule_for([rule], a["site"], a["copy_url"])]
+            for other in others:
+                store.set_state(other, "ignored", detail=f"ignore rule #{rule_id}", note=args.note)
+            what = " and ".join(x for x in (f"site {site!r}" if site else "",
+                                            f"URLs matching {args.pattern!r}" if args.pattern else "") if x)
+            print(f"ignore rule #{rule_id}: copies on {what} raise no more alerts"
+                  + (f"; also ignored {len(others)} open alerts: {', '.join(f'#{i}' for i in others)}"
+                     if others else ""))
+    return EXIT_OK
+
+
+def cmd_recheck(cfg: Config, args: argparse.Namespace) -> int:
+    with Store(cfg.database_path) as store, make_fetcher(cfg) as fetcher:
+        rep = recheck_alerts(store, fetcher, cfg, alert_ids=args.ids or None)
+        sent, failed = deliver_pending(store, cfg.notify) if cfg.notify else (0, 0)
+    print(f"rechecked {rep.checked} copies: {len(rep.removed)} gone, {len(rep.reopened)} back, "
+          f"{len(rep.inconclusive)} inconclusive; notifications {sent} sent, {failed} failed")
+    for aid in rep.removed:
+        print(f"  REMOVED #{aid}: the copy is gone")
+    for aid in rep.reopened:
+        print(f"  REOPENED #{aid}: the copy is back")
+    for line in rep.inconclusive:
+        print(f"  inconclusive {line}")
+    return EXIT_OK
+
+
+def cmd_report(cfg: Config, args: argparse.Namespace) -> int:
+    from monitor.evidence import raw_bytes
+    from monitor.report import report_html
+
+    with Store(cfg.database_path) as store:
+        if _alert_or_error(store, args.id) is None:
+            return EXIT_USAGE
+        page = report_html(store, args.id)
+        evidence = store.evidence(args.id)
+    out = Path(args.output or f"alert-{args.id}.html")
+    out.write_text(page, encoding="utf-8")
+    print(f"evidence page for alert #{args.id}: {out}")
+    if args.raw:
+        raw = raw_bytes(evidence[0]) if evidence else None
+        if raw is None:
+            print(f"error: alert #{args.id} has no raw page stored (none captured, or pruned after retention)",
+                  file=sys.stderr)
+            return EXIT_USAGE
+        Path(args.raw).write_bytes(raw)
+        print(f"raw page as fetched ({len(raw)} bytes, SHA-256 {evidence[0]['sha256']}): {args.raw}")
+    return EXIT_OK
+
+
+def cmd_notice(cfg: Config, args: argparse.Namespace) -> int:
+    from monitor.notice import NoticeError, notice_text
+
+    with Store(cfg.database_path) as store:
+        if _alert_or_error(store, args.id) is None:
+            return EXIT_USAGE
+        try:
+            text = notice_text(store, args.id, cfg.owner, str(cfg.path))
+        except NoticeError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"takedown notice draft for alert #{args.id}: {args.output} (review it before sending)")
+    else:
+        print(text, end="")
+    return EXIT_OK
+
+
+def cmd_notify(cfg: Config, args: argparse.Namespace) -> int:
+    if not args.test:
+        print("error: nothing to do: use provmon notify --test", file=sys.stderr)
+        return EXIT_USAGE
+    if not cfg.notify:
+        print(f"error: {cfg.path}: no [[notify]] channels configured", file=sys.stderr)
+        return EXIT_USAGE
+    results = send_test(cfg.notify)
+    for r in results:
+        print(f"{r.channel}: {'ok' if r.ok else 'FAILED'}: {r.detail}")
+    return EXIT_OK if all(r.ok for r in results) else EXIT_NO_COPY
 
 
 def cmd_extract(cfg: Config | None, args: argparse.Namespace) -> int:
@@ -164,7 +312,7 @@ def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
             for alert_id in rep.new_alerts:
                 a = store.alert(alert_id)
                 print(f"  ALERT #{a['id']}: {a['kind']} copy ({a['coverage']:.0%} of the article) "
-                      f"of \"{a['article_title']}\" at {a['copy_url']}")
+                      f"of \"{a['article_title']}\" at {a['copy_url']} [{a['severity']}; credit: {a['credit']}]")
         print(f"alert log: {cfg.database_path} ({len(store.alerts())} alerts in all)")
     return EXIT_OK
 
@@ -235,6 +383,31 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("alerts", help="list the alert log, newest first")
     p.add_argument("--json", action="store_true", help="one JSON object per alert")
     p.add_argument("--limit", type=int, default=None)
+    p.add_argument("--state", action="append", choices=ALERT_STATES, help="only this state (repeatable)")
+    p.add_argument("--site", help="only this site (its [[sites]] name)")
+    p.add_argument("--kind", choices=["verbatim", "partial", "paraphrased"])
+    p.add_argument("--severity", choices=["high", "medium", "low"])
+    p.add_argument("--since", type=when_arg, help="raised at or after: ISO date/time, or an age like 7d")
+    p.add_argument("--until", type=when_arg, help="raised before: ISO date/time, or an age like 1d")
+    p = sub.add_parser("ack", help="acknowledge alerts: seen, being handled")
+    p.add_argument("ids", type=int, nargs="+", metavar="ID")
+    p.add_argument("--note", help="why, for the log")
+    p = sub.add_parser("ignore", help="ignore an alert; optionally every copy on its site or matching a URL regex")
+    p.add_argument("id", type=int, metavar="ID")
+    p.add_argument("--site", action="store_true", help="also ignore this alert's site from now on")
+    p.add_argument("--pattern", metavar="REGEX", help="also ignore copy URLs matching this regex from now on")
+    p.add_argument("--note", help="why, for the log")
+    p = sub.add_parser("recheck", help="fetch flagged copies again now: gone ones are marked removed, returns reopen")
+    p.add_argument("ids", type=int, nargs="*", metavar="ID", help="only these alerts")
+    p = sub.add_parser("report", help="write the self-contained HTML evidence page of an alert")
+    p.add_argument("id", type=int, metavar="ID")
+    p.add_argument("-o", "--output", help="file to write (default: alert-ID.html)")
+    p.add_argument("--raw", metavar="PATH", help="also write the copy's raw page exactly as fetched")
+    p = sub.add_parser("notice", help="draft a DMCA takedown notice for an alert, to review and send yourself")
+    p.add_argument("id", type=int, metavar="ID")
+    p.add_argument("-o", "--output", help="file to write (default: print it)")
+    p = sub.add_parser("notify", help="notification channels: --test sends a test message to each")
+    p.add_argument("--test", action="store_true", help="send a test message to every channel, report each result")
     p = sub.add_parser("extract", help="print what the monitor sees of a page")
     p.add_argument("sources", nargs="+")
     p.add_argument("--json", action="store_true", help="text and metadata as JSON, one object per input")
@@ -246,10 +419,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 COMMANDS = {"init": cmd_init, "track": cmd_track, "check": cmd_check, "alerts": cmd_alerts, "run": cmd_run,
-            "status": cmd_status}
+            "status": cmd_status, "ack": cmd_ack, "ignore": cmd_ignore, "recheck": cmd_recheck,
+            "report": cmd_report, "notice": cmd_notice, "notify": cmd_notify}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # `kill -USR1 <pid>` prints every thread's stack to stderr (the journal): how to see where a hang is.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     args = build_parser().parse_args(argv)
     try:
         cfg = load_config(args.config)

@@ -11,7 +11,7 @@ import re
 import tomllib
 import types
 import typing
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields, replace
 from datetime import time
 from pathlib import Path
 from typing import Any, TypeVar
@@ -125,15 +125,45 @@ class Publisher:
 
 
 @dataclass(frozen=True)
+class AlertSettings:
+    """The alert lifecycle (docs/alerts.md)."""
+
+    # Copies on these domains (or their subdomains) are licensed syndication: logged, never alerted.
+    licensed_domains: tuple[str, ...] = ()
+    # How often flagged copies are fetched again to see whether they are gone (or back).
+    recheck_interval: str = "1d"
+    # How often the service's delivery job looks for due notifications (retries, digests).
+    delivery_interval: str = "30s"
+
+
+@dataclass(frozen=True)
+class OwnerSettings:
+    """Who owns the tracked articles: named in credit checks and in takedown notices."""
+
+    name: str = ""           # the person authorised to act for the owner; signs notices
+    role: str = ""
+    organisation: str = ""   # the copyright owner
+    credit_names: tuple[str, ...] = ()  # names a credit line may use: publication, brand, author
+    address: str = ""
+    email: str = ""
+    phone: str = ""
+
+
+@dataclass(frozen=True)
 class Channel:
     """One notification channel; `type` picks the notifier registered under that name."""
 
     type: str
     name: str = ""
-    # webhook
+    # webhook (url) and apprise (url or url_env: an Apprise URL such as slack://..., ntfy://...)
     url: str = ""
+    url_env: str = ""
     secret_env: str = ""
     timeout: float = 10.0
+    # delivery: retries wait retry_base, doubling up to retry_max; digest = one message per period
+    retry_base: str = "1m"
+    retry_max: str = "6h"
+    digest: str = ""
     # email
     host: str = ""
     port: int = 25
@@ -141,6 +171,8 @@ class Channel:
     ssl: bool = False
     username: str = ""
     password_env: str = ""
+    password_file: str = ""        # a file holding the password (relative to the config file)
+    password_credential: str = ""  # a systemd credential: $CREDENTIALS_DIRECTORY/<name>
     sender: str = ""
     recipients: tuple[str, ...] = ()
 
@@ -159,6 +191,8 @@ class Config:
     sites: tuple[Site, ...] = ()
     notify: tuple[Channel, ...] = ()
     publishers: tuple[Publisher, ...] = ()
+    alerts: AlertSettings = field(default_factory=AlertSettings)
+    owner: OwnerSettings = field(default_factory=OwnerSettings)
 
     @property
     def base_dir(self) -> Path:
@@ -175,7 +209,7 @@ class Config:
 
 _INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-NOTIFIER_TYPES = ("email", "webhook")
+NOTIFIER_TYPES = ("email", "webhook", "apprise")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 LOG_FORMATS = ("text", "json")
 
@@ -235,7 +269,7 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
 
 def parse_config(data: dict[str, Any], path: Path) -> Config:
     where = str(path)
-    allowed = {"monitor", "fetch", "match", "track", "sites", "notify", "publishers"}
+    allowed = {"monitor", "fetch", "match", "track", "sites", "notify", "publishers", "alerts", "owner"}
     _reject_unknown(data, allowed, "", where)
     cfg = Config(
         path=path,
@@ -258,9 +292,14 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
             _build(Publisher, item, f"publishers[{i}]", where)
             for i, item in enumerate(_array_of_tables(data, "publishers", where))
         ),
+        alerts=_build(AlertSettings, data.get("alerts", {}), "alerts", where),
+        owner=_build(OwnerSettings, data.get("owner", {}), "owner", where),
     )
     _check_semantics(cfg, where)
-    return cfg
+    # A password file is relative to the config file, like every other path in it.
+    notify = tuple(replace(ch, password_file=str(resolve_path(path.parent, ch.password_file)))
+                   if ch.password_file else ch for ch in cfg.notify)
+    return replace(cfg, notify=notify)
 
 
 def _array_of_tables(data: dict[str, Any], key: str, where: str) -> list[dict[str, Any]]:
@@ -394,13 +433,19 @@ def _check_semantics(cfg: Config, where: str) -> None:
                 raise bad(f"{key}.recipients", "must list at least one address")
             if ch.starttls and ch.ssl:
                 raise bad(f"{key}.ssl", "and starttls cannot both be true")
-            if ch.username and not ch.password_env:
-                raise bad(f"{key}.password_env", "must name the environment variable holding the password")
+            sources = [k for k in ("password_env", "password_file", "password_credential") if getattr(ch, k)]
+            if ch.username and not sources:
+                raise bad(f"{key}.password_env", "(or password_file, or password_credential) must say where the "
+                                                 "SMTP password is")
+            if len(sources) > 1:
+                raise bad(f"{key}.{sources[1]}", f"and {key}.{sources[0]} cannot both be set; pick one")
+        _check_channel_delivery(ch, key, bad)
         if not 0 < ch.port < 65536:
             raise bad(f"{key}.port", "must be a TCP port (1-65535)")
     for i, t in enumerate(cfg.track):
         if not t.source.strip():
             raise bad(f"track[{i}].source", "must not be empty")
+    _check_alerts(cfg, bad)
 
 
 def _check_schedule(site: Site, key: str, bad: Any) -> None:
@@ -451,3 +496,41 @@ def _check_crawl(cfg: Config, bad: typing.Callable[[str, str], ConfigError]) -> 
             raise bad(f"publishers[{i}].feeds", f"or publishers[{i}].sitemaps must list at least one URL")
         if p.max_new < 1:
             raise bad(f"publishers[{i}].max_new", "must be at least 1")
+
+
+def _check_channel_delivery(ch: Channel, key: str, bad: Any) -> None:
+    if ch.type == "apprise":
+        if bool(ch.url) == bool(ch.url_env):
+            raise bad(f"{key}.url", "or url_env (one of them) is required for an apprise channel")
+        import importlib.util
+
+        if importlib.util.find_spec("apprise") is None:
+            raise bad(f"{key}.type", "'apprise' needs the optional extra: pip install 'provenance-monitor[apprise]'")
+    elif ch.url_env:
+        raise bad(f"{key}.url_env", "is only for apprise channels")
+    for name in ("retry_base", "retry_max"):
+        try:
+            parse_interval(getattr(ch, name))
+        except ValueError as exc:
+            raise bad(f"{key}.{name}", str(exc)) from None
+    if parse_interval(ch.retry_max) < parse_interval(ch.retry_base):
+        raise bad(f"{key}.retry_max", "must not be shorter than retry_base")
+    if ch.digest:
+        if ch.type == "webhook":
+            raise bad(f"{key}.digest", "is for email and apprise channels; webhooks get one request per event")
+        try:
+            parse_interval(ch.digest)
+        except ValueError as exc:
+            raise bad(f"{key}.digest", str(exc)) from None
+
+
+def _check_alerts(cfg: Config, bad: Any) -> None:
+    for name in ("recheck_interval", "delivery_interval"):
+        try:
+            parse_interval(getattr(cfg.alerts, name))
+        except ValueError as exc:
+            raise bad(f"alerts.{name}", str(exc)) from None
+    for i, domain in enumerate(cfg.alerts.licensed_domains):
+        if not re.fullmatch(r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]*[a-z0-9])?", domain):
+            raise bad(f"alerts.licensed_domains[{i}]", f"must be a lower-case host name like 'partner.example', "
+                                                       f"got {domain!r}")

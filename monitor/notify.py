@@ -1,9 +1,12 @@
 """Send alert notifications: notifiers registered under the `type` names config.toml uses.
 
-Delivery reads the outbox (pending rows written with the alert) and records each result. A
-notification is marked sent only after the channel accepted it, so a crash before that means it
-is sent again on the next pass: the one case where a message can go out twice. Webhooks carry an
-`Idempotency-Key` header, the same on every retry, so receivers can drop the repeat.
+Delivery reads the outbox (rows written in the transaction that changed the alert) and records each
+result. A worker first claims a row with a lease, in a write transaction, so two processes (the service
+and a `provmon run --once`) never send the same row at the same time; a claim lapses when the lease ends
+or, at once, when the process holding it is gone. A row is marked sent only after the channel accepted
+it, so a crash between the send and that mark means it is sent again: the one case where a message can
+go out twice, and then it carries the same idempotency key. A failure is recorded with its reason and
+retried after an exponential backoff (retry_base doubling up to retry_max), forever: nothing is dropped.
 """
 
 from __future__ import annotations
@@ -15,17 +18,32 @@ import json
 import logging
 import os
 import smtplib
+import socket
 import ssl
 import time
+import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
-from monitor.alerts import email_subject, email_text, summary, webhook_payload
-from monitor.config import Channel
-from monitor.store import Store
+from monitor.alerts import (
+    EVENT_TITLES,
+    PAYLOAD_VERSION,
+    digest_subject,
+    digest_text,
+    email_subject,
+    email_text,
+    summary,
+    webhook_payload,
+)
+from monitor.config import Channel, parse_interval
+from monitor.store import Notification, Store
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +52,18 @@ class NotifyError(Exception):
     """A channel refused or could not take a message; the text says which and why."""
 
 
-Sender = Callable[[Channel, dict[str, Any], str, Mapping[str, str]], None]
+@dataclass(frozen=True)
+class Outgoing:
+    """One message, ready for any channel: people read subject/text/html, machines read payload."""
+
+    key: str
+    subject: str
+    text: str
+    html: str
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+Sender = Callable[[Channel, Outgoing, Mapping[str, str]], None]
 
 
 def _secret(channel: Channel, var: str, env: Mapping[str, str], what: str) -> str:
@@ -46,36 +75,82 @@ def _secret(channel: Channel, var: str, env: Mapping[str, str], what: str) -> st
     return value
 
 
-def email_html(alert: dict[str, Any]) -> str:
+def smtp_password(channel: Channel, env: Mapping[str, str]) -> str:
+    """The SMTP password from the environment, a file, or a systemd credential (LoadCredential=)."""
+    if channel.password_env:
+        return _secret(channel, channel.password_env, env, "SMTP password")
+    if channel.password_credential:
+        directory = env.get("CREDENTIALS_DIRECTORY")
+        if not directory:
+            raise NotifyError(f"{channel.label}: password_credential {channel.password_credential!r} needs "
+                              f"$CREDENTIALS_DIRECTORY (systemd sets it for LoadCredential=)")
+        path = Path(directory) / channel.password_credential
+    elif channel.password_file:
+        path = Path(channel.password_file)
+    else:
+        return ""
+    try:
+        return path.read_text(encoding="utf-8").rstrip("\r\n")
+    except OSError as exc:
+        raise NotifyError(f"{channel.label}: cannot read the SMTP password from {path}: {exc.strerror}") from None
+
+
+# -- what is sent ------------------------------------------------------------------------------------
+def email_html(alert: dict[str, Any], event: str = "copy_detected") -> str:
     esc = html.escape
     rows = "".join(
         f"<tr><th align=left>{esc(k)}</th><td>{v}</td></tr>"
         for k, v in (
+            ("Event", esc(EVENT_TITLES.get(event, event))),
             ("Article", f"<a href=\"{esc(alert['article_url'])}\">{esc(alert['article_title'])}</a>"),
             ("Copy", f"<a href=\"{esc(alert['copy_url'])}\">{esc(alert['copy_url'])}</a>"),
             ("Site", esc(alert["site"])),
             ("Kind", esc(alert["kind"])),
             ("Coverage", f"{alert['coverage']:.0%} of the article"),
+            ("Credit", esc(f"{alert.get('credit') or 'unknown'} {alert.get('credit_detail') or ''}")),
+            ("Severity", esc(alert.get("severity") or "unknown")),
+            ("Alert", esc(f"#{alert['id']} ({alert.get('status', 'new')})")),
         )
     )
     passages = "".join(
         f"<tr><td>{esc(p.get('article_text', ''))}</td><td>{esc(p.get('page_text', ''))}</td></tr>"
         for p in (alert.get("passages") or [])[:5]
     )
-    return (f"<html><body><p>Provenance Monitor found a copy of a tracked article.</p><table>{rows}</table>"
+    return (f"<html><body><p>{esc(email_text(alert, event).splitlines()[0])}</p><table>{rows}</table>"
             f"<h3>Matching passages</h3><table border=1 cellpadding=4><tr><th>Article</th><th>Copy</th></tr>"
             f"{passages}</table></body></html>")
 
 
-def send_email(channel: Channel, alert: dict[str, Any], key: str, env: Mapping[str, str]) -> None:
-    password = _secret(channel, channel.password_env, env, "SMTP password")
-    msg = EmailMessage()
-    msg["Subject"] = email_subject(alert)
-    msg["From"] = channel.sender
-    msg["To"] = ", ".join(channel.recipients)
-    msg["Message-ID"] = f"<{key}@provmon>"
-    msg.set_content(email_text(alert))
-    msg.add_alternative(email_html(alert), subtype="html")
+def outgoing_for(alert: dict[str, Any], event: str, key: str) -> Outgoing:
+    return Outgoing(key, email_subject(alert, event), email_text(alert, event), email_html(alert, event),
+                    webhook_payload(alert, event))
+
+
+def outgoing_digest(items: list[tuple[str, dict[str, Any]]], key: str) -> Outgoing:
+    text = digest_text(items)
+    body = "<html><body><pre>" + html.escape(text) + "</pre></body></html>"
+    return Outgoing(key, digest_subject(items), text, body,
+                    {"version": PAYLOAD_VERSION, "event": "digest",
+                     "alerts": [webhook_payload(a, ev)["alert"] | {"event": ev} for ev, a in items]})
+
+
+def outgoing_test(key: str) -> Outgoing:
+    text = ("This is a test message from Provenance Monitor (provmon notify --test).\n"
+            "If you can read it, this channel works.\n")
+    return Outgoing(key, "[provmon] test message", text, f"<html><body><p>{html.escape(text)}</p></body></html>",
+                    {"version": PAYLOAD_VERSION, "event": "test", "message": text.strip()})
+
+
+# -- the channels -------------------------------------------------------------------------------------
+def send_email(channel: Channel, msg: Outgoing, env: Mapping[str, str]) -> None:
+    password = smtp_password(channel, env)
+    mail = EmailMessage()
+    mail["Subject"] = msg.subject
+    mail["From"] = channel.sender
+    mail["To"] = ", ".join(channel.recipients)
+    mail["Message-ID"] = f"<{msg.key}@provmon>"
+    mail.set_content(msg.text)
+    mail.add_alternative(msg.html, subtype="html")
     try:
         smtp_cls = smtplib.SMTP_SSL if channel.ssl else smtplib.SMTP
         with smtp_cls(channel.host, channel.port, timeout=channel.timeout) as smtp:
@@ -83,7 +158,7 @@ def send_email(channel: Channel, alert: dict[str, Any], key: str, env: Mapping[s
                 smtp.starttls(context=ssl.create_default_context())
             if channel.username:
                 smtp.login(channel.username, password)
-            smtp.send_message(msg)
+            smtp.send_message(mail)
     except (OSError, smtplib.SMTPException) as exc:
         raise NotifyError(f"{channel.label}: SMTP {channel.host}:{channel.port}: {exc}") from None
 
@@ -93,10 +168,10 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
 
 
-def send_webhook(channel: Channel, alert: dict[str, Any], key: str, env: Mapping[str, str]) -> None:
+def send_webhook(channel: Channel, msg: Outgoing, env: Mapping[str, str]) -> None:
     secret = _secret(channel, channel.secret_env, env, "webhook signing secret")
-    body = json.dumps(webhook_payload(alert), sort_keys=True).encode()
-    headers = {"content-type": "application/json", "idempotency-key": key, "user-agent": "provmon"}
+    body = json.dumps(msg.payload, sort_keys=True).encode()
+    headers = {"content-type": "application/json", "idempotency-key": msg.key, "user-agent": "provmon"}
     if secret:
         ts = int(time.time())
         headers["x-provmon-signature"] = f"t={ts},v1={sign(secret, ts, body)}"
@@ -108,27 +183,158 @@ def send_webhook(channel: Channel, alert: dict[str, Any], key: str, env: Mapping
         raise NotifyError(f"{channel.label}: POST {channel.url}: HTTP {resp.status_code}")
 
 
-NOTIFIERS: Mapping[str, Sender] = {"email": send_email, "webhook": send_webhook}
+def send_apprise(channel: Channel, msg: Outgoing, env: Mapping[str, str]) -> None:
+    """Slack, Discord, Telegram, ntfy, Matrix and the rest, through an Apprise URL (optional extra)."""
+    try:
+        import apprise
+    except ImportError:
+        raise NotifyError(f"{channel.label}: apprise is not installed "
+                          f"(pip install 'provenance-monitor[apprise]')") from None
+    url = channel.url or _secret(channel, channel.url_env, env, "Apprise URL")
+    where = f"{urlsplit(url).scheme}://{urlsplit(url).hostname or ''}"  # the URL itself may hold a token
+    sender = apprise.Apprise()
+    if not sender.add(url):
+        raise NotifyError(f"{channel.label}: not a usable Apprise URL ({where}…)")
+    result = sender.notify(body=msg.text, title=msg.subject, body_format=apprise.NotifyFormat.TEXT,
+                           timeout=channel.timeout)
+    if not result:
+        problems = [str(e.message) for e in _apprise_logs(result) if _is_warning(getattr(e, "level", 0))]
+        raise NotifyError(f"{channel.label}: Apprise {where}…: " + ("; ".join(problems)[:500] or "not delivered"))
 
 
-def deliver_pending(store: Store, channels: tuple[Channel, ...],
-                    env: Mapping[str, str] | None = None) -> tuple[int, int]:
+def _apprise_logs(result: Any) -> list[Any]:
+    logs = getattr(result, "logs", None)  # AppriseResult (apprise >= 1.9); older versions return a bool
+    return list(logs()) if callable(logs) else []
+
+
+def _is_warning(level: Any) -> bool:
+    if isinstance(level, int):
+        return level >= logging.WARNING
+    return str(getattr(level, "name", level)).upper() in ("WARNING", "ERROR", "CRITICAL")
+
+
+NOTIFIERS: Mapping[str, Sender] = {"email": send_email, "webhook": send_webhook, "apprise": send_apprise}
+
+
+# -- delivery -----------------------------------------------------------------------------------------
+def holder_id() -> str:
+    """Who holds a claim: host and pid, so a claim of a dead process can be told apart, plus a token."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def holder_alive(holder: str) -> bool:
+    """Whether the process behind a claim may still be sending. Unknown hosts count as alive."""
+    try:
+        host, pid_text, _ = holder.rsplit(":", 2)
+        pid = int(pid_text)
+    except ValueError:
+        return True
+    if host != socket.gethostname() or pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def backoff(channel: Channel, attempts: int) -> float:
+    """Seconds before the next try after `attempts` failed ones: retry_base doubling, capped at retry_max."""
+    base, cap = parse_interval(channel.retry_base), parse_interval(channel.retry_max)
+    return min(cap, base * 2 ** max(0, attempts - 1))
+
+
+def lease_seconds(channel: Channel) -> float:
+    # Longer than any send can take (SMTP spends a timeout on each of several steps).
+    return max(60.0, 6 * channel.timeout)
+
+
+def _iso(t: datetime) -> str:
+    return t.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def deliver_pending(store: Store, channels: tuple[Channel, ...], env: Mapping[str, str] | None = None,
+                    now: Callable[[], datetime] | None = None) -> tuple[int, int]:
     """One delivery pass over the outbox; returns (sent, failed)."""
     env = os.environ if env is None else env
-    by_label = {c.label: c for c in channels}
+    clock = now or (lambda: datetime.now(UTC))
+    holder = holder_id()
     sent = failed = 0
-    for note in store.pending_notifications(by_label):
-        channel = by_label[note.channel]
-        alert = store.alert(note.alert_id)
-        try:
-            NOTIFIERS[channel.type](channel, alert, note.idempotency_key, env)
-        except NotifyError as exc:
-            failed += 1
-            store.mark_failed(note.id, str(exc))
-            log.warning("notification %s for alert %s failed (attempt %s): %s",
-                        note.channel, note.alert_id, note.attempts + 1, exc)
+    for channel in channels:
+        if channel.digest:
+            s, f = _deliver_digest(store, channel, env, holder, clock)
+            sent, failed = sent + s, failed + f
             continue
-        store.mark_sent(note.id, note.alert_id)
-        sent += 1
-        log.info("notified %s: %s", note.channel, summary(alert))
+        while True:
+            claimed = store.claim_notifications(channel.label, holder, lease_seconds(channel), clock(),
+                                                holder_alive=holder_alive)
+            if not claimed:
+                break
+            note = claimed[0]
+            alert = store.alert(note.alert_id)
+            try:
+                NOTIFIERS[channel.type](channel, outgoing_for(alert, note.event, note.idempotency_key), env)
+            except NotifyError as exc:
+                failed += 1
+                _failed(store, channel, [note], str(exc), holder, clock())
+                continue
+            store.mark_sent(note.id, note.alert_id, holder)
+            sent += 1
+            log.info("notified %s (%s): %s", channel.label, note.event, summary(alert))
     return sent, failed
+
+
+def _failed(store: Store, channel: Channel, notes: list[Notification], error: str, holder: str,
+            at: datetime) -> None:
+    for note in notes:
+        delay = backoff(channel, note.attempts + 1)
+        store.mark_failed(note.id, error, _iso(at + timedelta(seconds=delay)), holder)
+        log.warning("notification %s for alert %s failed (attempt %s, next in %.0fs): %s",
+                    channel.label, note.alert_id, note.attempts + 1, delay, error)
+
+
+def _deliver_digest(store: Store, channel: Channel, env: Mapping[str, str], holder: str,
+                    clock: Callable[[], datetime]) -> tuple[int, int]:
+    """At most one message per `digest` period, holding every due row of the channel."""
+    last = store.last_sent_at(channel.label)
+    if last and (clock() - datetime.fromisoformat(last)).total_seconds() < parse_interval(channel.digest):
+        return 0, 0
+    notes = store.claim_notifications(channel.label, holder, lease_seconds(channel), clock(), limit=10_000,
+                                      holder_alive=holder_alive)
+    if not notes:
+        return 0, 0
+    items = [(n.event, store.alert(n.alert_id)) for n in notes]
+    key = f"provmon-digest-{channel.label}-{notes[0].id}-{notes[-1].id}"
+    try:
+        NOTIFIERS[channel.type](channel, outgoing_digest(items, key), env)
+    except NotifyError as exc:
+        _failed(store, channel, notes, str(exc), holder, clock())
+        return 0, len(notes)
+    for n in notes:
+        store.mark_sent(n.id, n.alert_id, holder)
+    log.info("digest to %s: %d alert updates", channel.label, len(notes))
+    return len(notes), 0
+
+
+@dataclass(frozen=True)
+class TestResult:
+    channel: str
+    ok: bool
+    detail: str
+
+
+def send_test(channels: tuple[Channel, ...], env: Mapping[str, str] | None = None) -> list[TestResult]:
+    """A test message to every channel, straight (not through the outbox); each channel's result."""
+    env = os.environ if env is None else env
+    key = f"provmon-test-{int(time.time())}"
+    results = []
+    for channel in channels:
+        try:
+            NOTIFIERS[channel.type](channel, outgoing_test(f"{key}-{channel.label}"), env)
+        except NotifyError as exc:
+            results.append(TestResult(channel.label, False, str(exc)))
+            continue
+        results.append(TestResult(channel.label, True, "accepted"))
+    return results

@@ -11,9 +11,10 @@ import threading
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from monitor.alerts import raise_alert, summary
+from monitor.alerts import assess_credit, host_of, ignore_rule_for, is_licensed, raise_alert, summary
 from monitor.config import Config, MatchSettings, Site
 from monitor.crawl import crawl, polite_settings
+from monitor.evidence import Evidence
 from monitor.extract import Extracted, text_of
 from monitor.fetch import Fetcher, FetchError
 from monitor.fingerprint import article_fingerprints, page_fingerprints
@@ -41,6 +42,7 @@ class SiteReport:
     errors: list[str] = field(default_factory=list)
     new_alerts: list[int] = field(default_factory=list)
     copies: int = 0
+    licensed: int = 0  # copies on alerts.licensed_domains (or covered by an ignore rule): logged, not alerted
     abandoned: bool = False  # stopped early (shutdown); the run does not count as done
 
 
@@ -170,13 +172,91 @@ def _scan_pages(store: Store, fetcher: Fetcher, cfg: Config, site: Site, stop: t
             continue
         own = page.canonical_url or page.og_url
         for f in find_copies(store, text, cfg.match, exclude_url=result.final_url):
-            if own and own == f.article.url:
-                continue  # the original itself, served under another address
+            if own and own == f.article.url and host_of(result.final_url) == host_of(f.article.url):
+                continue  # the original itself, served under another address of its own site
             report.copies += 1
+            if _not_to_alert(store, cfg, site.name, result.final_url, result.sha256, f, text):
+                report.licensed += 1
+                continue
             raised = raise_alert(store, article=f.article, match=f.match, page_text=text,
                                  site=site.name, page_url=result.final_url,
-                                 content_sha256=result.sha256, channels=channels)
+                                 content_sha256=result.sha256, channels=channels,
+                                 credit=assess_credit(page, f.article.url, cfg.owner.credit_names),
+                                 evidence=Evidence.of(result, text))
             if raised.created:
                 report.new_alerts.append(raised.alert_id)
                 log.info("ALERT #%d site %s: %s", raised.alert_id, site.name,
                          summary(store.alert(raised.alert_id)))
+
+
+# -- alerts: copies that raise none, and re-checking flagged copies ------------------------------------
+def _not_to_alert(store: Store, cfg: Config, site: str, url: str, sha256: str, f: Found, text: str) -> bool:
+    """Licensed syndication (alerts.licensed_domains) and copies an ignore rule covers are logged in
+    `matches` with their disposition, never alerted."""
+    domain = is_licensed(url, cfg.alerts.licensed_domains)
+    rule = None if domain else ignore_rule_for(store.ignore_rules(), site, url)
+    if not domain and rule is None:
+        return False
+    match = f.match.to_dict(f.article.text, text)
+    store.record_licensed(article=f.article, site=site, page_url=url, content_sha256=sha256, match=match,
+                          disposition="licensed" if domain else "ignored")
+    why = f"licensed ({domain} is in alerts.licensed_domains)" if domain else f"ignored (rule #{rule['id']})"
+    log.info("site %s: %s copy of #%d at %s: %s, no alert", site, f.match.kind, f.article.id, url, why)
+    return True
+
+
+@dataclass
+class RecheckReport:
+    checked: int = 0
+    removed: list[int] = field(default_factory=list)
+    reopened: list[int] = field(default_factory=list)
+    inconclusive: list[str] = field(default_factory=list)
+
+
+def recheck_alerts(store: Store, fetcher: Fetcher, cfg: Config, stop: threading.Event | None = None,
+                   alert_ids: list[int] | None = None) -> RecheckReport:
+    """Fetch every flagged copy (open or removed) again. 404/410, or a page that no longer copies the
+    article, makes the alert `removed`; a removed copy that is back is reopened. Both queue a notification.
+    A fetch error or another HTTP status proves nothing, so it changes nothing."""
+    report = RecheckReport()
+    channels = [c.label for c in cfg.notify]
+    sites = {s.name: s for s in cfg.sites}
+    for alert in store.alerts(states=("new", "notified", "acknowledged", "removed")):
+        if stop is not None and stop.is_set():
+            break
+        if alert_ids is not None and alert["id"] not in alert_ids:
+            continue
+        report.checked += 1
+        aid, url = alert["id"], alert["copy_url"]
+        site = sites.get(alert["site"])
+        try:
+            result = fetcher.fetch(url, allow_private=site.allow_private if site else False)
+        except FetchError as exc:
+            store.record_check(aid, f"inconclusive: {exc.reason}")
+            report.inconclusive.append(f"#{aid} {url}: {exc.reason}")
+            continue
+        if result.status in (404, 410):
+            gone, why = True, f"HTTP {result.status}"
+        elif not result.ok:
+            store.record_check(aid, f"inconclusive: HTTP {result.status}")
+            report.inconclusive.append(f"#{aid} {url}: HTTP {result.status}")
+            continue
+        else:
+            article = store.article(alert["article_id"])
+            page = text_of(result.body, result.content_type, result.final_url)
+            text = drop_template_blocks(page.text, load_learner(store, alert["site"]).template_hashes(alert["site"]))
+            m = compare(Prepared.of(article.text), Prepared.of(text), cfg.match) if text else None
+            gone = m is None
+            why = "the page no longer copies the article" if gone else \
+                f"still there: {m.kind}, {m.coverage:.0%} of the article"  # type: ignore[union-attr]
+        store.record_check(aid, why)
+        if gone and alert["status"] != "removed":
+            store.set_state(aid, "removed", detail=why, channels=channels)
+            report.removed.append(aid)
+            log.info("alert #%d: copy gone (%s): %s", aid, why, url)
+        elif not gone and alert["status"] == "removed":
+            store.set_state(aid, "reopened", detail=why, channels=channels, evidence=Evidence.of(result, text,
+                            "reopened"), match=m.to_dict(article.text, text))  # type: ignore[union-attr]
+            report.reopened.append(aid)
+            log.info("alert #%d: copy is back (%s): %s", aid, why, url)
+    return report

@@ -30,7 +30,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor.config import Config, ConfigError, Site, load_config, parse_interval
 from monitor.notify import deliver_pending
-from monitor.scan import SiteReport, make_fetcher, scan_site, track_configured
+from monitor.scan import SiteReport, make_fetcher, recheck_alerts, scan_site, track_configured
 from monitor.sdnotify import sd_notify
 from monitor.store import Store
 
@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT_JOB = "_heartbeat"
 PRUNE_JOB = "_prune"
+RECHECK_JOB = "_recheck"
+DELIVER_JOB = "_deliver"
 STAGGER = timedelta(seconds=2)
 
 
@@ -152,6 +154,18 @@ class Service:
             store.beat(os.getpid())
         sd_notify("WATCHDOG=1")
 
+    def _deliver_job(self) -> None:
+        """Retries after backoff and digests fall due between site scans."""
+        with self.open_store() as store:
+            self.deliver(store)
+
+    def _recheck(self) -> None:
+        with self.open_store() as store, make_fetcher(self.cfg) as fetcher:
+            rep = recheck_alerts(store, fetcher, self.cfg, stop=self._stop)
+            log.info("recheck: %d copies checked, %d gone, %d back, %d inconclusive", rep.checked,
+                     len(rep.removed), len(rep.reopened), len(rep.inconclusive))
+            self.deliver(store)
+
     def _prune(self) -> None:
         cutoff = datetime.now(UTC) - timedelta(days=self.cfg.monitor.retention_days)
         with self.open_store() as store:
@@ -180,6 +194,13 @@ class Service:
         beat = parse_interval(self.cfg.monitor.heartbeat)
         self.scheduler.add_job(self._heartbeat, IntervalTrigger(seconds=beat), id=HEARTBEAT_JOB,
                                next_run_time=now, replace_existing=True)
+        recheck = parse_interval(self.cfg.alerts.recheck_interval)
+        self.scheduler.add_job(self._recheck, IntervalTrigger(seconds=recheck), id=RECHECK_JOB,
+                               next_run_time=now + timedelta(seconds=min(600.0, recheck)), replace_existing=True)
+        if self.cfg.notify:
+            every = parse_interval(self.cfg.alerts.delivery_interval)
+            self.scheduler.add_job(self._deliver_job, IntervalTrigger(seconds=every), id=DELIVER_JOB,
+                                   next_run_time=now + timedelta(seconds=every), replace_existing=True)
         self.scheduler.add_job(self._prune, IntervalTrigger(days=1), id=PRUNE_JOB,
                                next_run_time=now + timedelta(minutes=5), replace_existing=True)
 

@@ -10,14 +10,16 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
+from monitor.evidence import Evidence
 from monitor.fetch import now_iso
 
 SCHEMA_V1 = """
@@ -121,8 +123,7 @@ CREATE TABLE IF NOT EXISTS templates (
 """
 
 # Version 4, crawl state: validators for conditional GET, the sitemap/feed date last acted on, the highest
-# article
-# id a page was matched against (a page is re-matched when articles were tracked since), and per-site health.
+# article id a page was matched against (a page is re-matched when articles were tracked since), and per-site health.
 MIGRATION_CRAWL_STATE = """
 ALTER TABLE pages ADD COLUMN http_etag TEXT;
 ALTER TABLE pages ADD COLUMN http_last_modified TEXT;
@@ -138,8 +139,73 @@ CREATE TABLE IF NOT EXISTS site_health (
 );
 """
 
+# Version 5 (alerts): the alert lifecycle, credit and severity, evidence for every alert, ignore rules,
+# and an outbox with backoff and leases. Self-contained: only adds columns, tables, indexes and views.
+SCHEMA_V5_ALERTS = """
+ALTER TABLE alerts ADD COLUMN severity TEXT NOT NULL DEFAULT '';
+ALTER TABLE alerts ADD COLUMN credit TEXT NOT NULL DEFAULT 'unknown';
+ALTER TABLE alerts ADD COLUMN credit_detail TEXT NOT NULL DEFAULT '';
+ALTER TABLE alerts ADD COLUMN updated_at TEXT;
+ALTER TABLE alerts ADD COLUMN last_checked_at TEXT;
+ALTER TABLE alerts ADD COLUMN last_check TEXT;
+ALTER TABLE alerts ADD COLUMN note TEXT;
+UPDATE alerts SET updated_at = created_at WHERE updated_at IS NULL;
+ALTER TABLE matches ADD COLUMN disposition TEXT NOT NULL DEFAULT 'alert';
+ALTER TABLE notifications ADD COLUMN event TEXT NOT NULL DEFAULT 'copy_detected';
+ALTER TABLE notifications ADD COLUMN event_id INTEGER;
+ALTER TABLE notifications ADD COLUMN next_attempt_at TEXT;
+ALTER TABLE notifications ADD COLUMN claimed_by TEXT;
+ALTER TABLE notifications ADD COLUMN claimed_until TEXT;
+CREATE TABLE IF NOT EXISTS alert_events (
+    id INTEGER PRIMARY KEY,
+    alert_id INTEGER NOT NULL REFERENCES alerts(id),
+    at TEXT NOT NULL,
+    event TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS evidence (
+    id INTEGER PRIMARY KEY,
+    alert_id INTEGER NOT NULL REFERENCES alerts(id),
+    match_id INTEGER REFERENCES matches(id),
+    reason TEXT NOT NULL,
+    fetched_at TEXT NOT NULL,
+    url TEXT NOT NULL,
+    final_url TEXT NOT NULL,
+    http_status INTEGER NOT NULL,
+    headers TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    raw_size INTEGER NOT NULL,
+    raw_zlib BLOB,
+    page_text TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ignore_rules (
+    id INTEGER PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    site TEXT,
+    url_pattern TEXT,
+    from_alert INTEGER REFERENCES alerts(id),
+    note TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS alerts_status ON alerts(status);
+CREATE INDEX IF NOT EXISTS alert_events_alert ON alert_events(alert_id);
+CREATE INDEX IF NOT EXISTS evidence_alert ON evidence(alert_id);
+DROP VIEW IF EXISTS alert_log;
+CREATE VIEW alert_log AS
+    SELECT a.id, a.created_at, a.status, a.severity, a.kind, round(a.coverage * 100) AS coverage_pct,
+           a.credit, a.site, a.copy_url, a.article_title, a.article_url, a.updated_at, a.last_checked_at,
+           a.last_check, a.note,
+           (SELECT count(*) FROM json_each(m.passages)) AS passages,
+           e.fetched_at, e.http_status, e.final_url, e.sha256 AS content_sha256,
+           (SELECT group_concat(n.channel || ':' || n.event || ':' || n.status, ', ') FROM notifications n
+             WHERE n.alert_id = a.id) AS notifications
+    FROM alerts a
+    LEFT JOIN matches m ON m.id = a.match_id
+    LEFT JOIN evidence e ON e.id = (SELECT min(id) FROM evidence WHERE alert_id = a.id)
+    ORDER BY a.created_at DESC, a.id DESC
+"""
+
 # MIGRATIONS[i] upgrades schema version i to i + 1. Append new ones; never edit a released one.
-MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, MIGRATION_CRAWL_STATE)
+MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, MIGRATION_CRAWL_STATE, SCHEMA_V5_ALERTS)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -188,6 +254,15 @@ class Notification:
     channel: str
     attempts: int
     idempotency_key: str
+    event: str = "copy_detected"
+
+
+# Alert lifecycle (docs/alerts.md): new -> notified -> acknowledged | ignored; any open state -> removed when
+# the copy is gone; removed -> new again ("reopened") when it comes back.
+ALERT_STATES = ("new", "notified", "acknowledged", "ignored", "removed")
+OPEN_STATES = ("new", "notified", "acknowledged")
+# Lifecycle changes the user is told about, and the notification event each one sends.
+NOTIFIED_EVENTS = {"removed": "copy_removed", "reopened": "copy_reopened"}
 
 
 class Store:
@@ -376,25 +451,17 @@ class Store:
 
     # -- matches, alerts and the outbox -----------------------------------------------------------
     def record_alert(self, *, article: Article, site: str, page_url: str, content_sha256: str,
-                     match: dict[str, Any], channels: Iterable[str]) -> tuple[int, bool]:
-        """Store a match, its alert and one pending notification per channel, atomically.
+                     match: dict[str, Any], channels: Iterable[str], severity: str = "",
+                     credit: str = "unknown", credit_detail: str = "",
+                     evidence: Evidence | None = None) -> tuple[int, bool]:
+        """Store a match, its alert, its evidence and one pending notification per channel, atomically.
 
         Returns (alert id, created). A copy URL already alerted for this article gets the new match
         recorded but no second alert and no new notifications.
         """
         now = now_iso()
         with self.transaction():
-            self.db.execute(
-                "INSERT OR IGNORE INTO matches (article_id, page_url, site, content_sha256, kind, coverage, "
-                "page_share, longest_run, score, passages, found_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                [article.id, page_url, site, content_sha256, match["kind"], match["coverage"],
-                 match["page_share"], match["longest_run"], match["score"],
-                 json.dumps(match["passages"]), now],
-            )
-            match_id = self.db.execute(
-                "SELECT id FROM matches WHERE article_id = ? AND page_url = ? AND content_sha256 = ?",
-                [article.id, page_url, content_sha256],
-            ).fetchone()[0]
+            match_id = self._insert_match(article.id, page_url, site, content_sha256, match, "alert", now)
             existing = self.db.execute(
                 "SELECT id FROM alerts WHERE article_id = ? AND copy_url = ?", [article.id, page_url]
             ).fetchone()
@@ -402,11 +469,15 @@ class Store:
                 return int(existing[0]), False
             cur = self.db.execute(
                 "INSERT INTO alerts (created_at, article_id, article_title, article_url, copy_url, site, "
-                "kind, coverage, page_share, status, match_id) VALUES (?,?,?,?,?,?,?,?,?,'new',?)",
+                "kind, coverage, page_share, status, match_id, severity, credit, credit_detail, updated_at) "
+                "VALUES (?,?,?,?,?,?,?,?,?,'new',?,?,?,?,?)",
                 [now, article.id, article.title, article.url, page_url, site, match["kind"],
-                 match["coverage"], match["page_share"], match_id],
+                 match["coverage"], match["page_share"], match_id, severity, credit, credit_detail, now],
             )
             alert_id = int(cur.lastrowid or 0)
+            self._event(alert_id, "detected", f"{match['kind']}, {match['coverage']:.0%} of the article", now)
+            if evidence is not None:
+                self._insert_evidence(alert_id, match_id, evidence)
             for channel in channels:
                 self.db.execute(
                     "INSERT INTO notifications (alert_id, channel, idempotency_key, created_at) "
@@ -415,10 +486,60 @@ class Store:
                 )
         return alert_id, True
 
-    def alerts(self, limit: int | None = None, since_id: int = 0) -> list[dict[str, Any]]:
+    def _insert_match(self, article_id: int, page_url: str, site: str, content_sha256: str,
+                      match: dict[str, Any], disposition: str, now: str) -> int:
+        self.db.execute(
+            "INSERT OR IGNORE INTO matches (article_id, page_url, site, content_sha256, kind, coverage, "
+            "page_share, longest_run, score, passages, found_at, disposition) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            [article_id, page_url, site, content_sha256, match["kind"], match["coverage"],
+             match["page_share"], match["longest_run"], match["score"],
+             json.dumps(match["passages"]), now, disposition],
+        )
+        return int(self.db.execute(
+            "SELECT id FROM matches WHERE article_id = ? AND page_url = ? AND content_sha256 = ?",
+            [article_id, page_url, content_sha256],
+        ).fetchone()[0])
+
+    def _insert_evidence(self, alert_id: int, match_id: int | None, evidence: Evidence) -> int:
+        row = {"alert_id": alert_id, "match_id": match_id, **evidence.row()}
+        cols = ", ".join(row)
+        cur = self.db.execute(f"INSERT INTO evidence ({cols}) VALUES ({', '.join('?' * len(row))})",
+                              list(row.values()))
+        return int(cur.lastrowid or 0)
+
+    def _event(self, alert_id: int, event: str, detail: str, now: str) -> int:
+        cur = self.db.execute("INSERT INTO alert_events (alert_id, at, event, detail) VALUES (?, ?, ?, ?)",
+                              [alert_id, now, event, detail])
+        return int(cur.lastrowid or 0)
+
+    def record_licensed(self, *, article: Article, site: str, page_url: str, content_sha256: str,
+                        match: dict[str, Any], disposition: str = "licensed") -> int:
+        """A match that raises no alert (licensed syndication, or an ignore rule): logged in `matches`."""
+        with self.transaction():
+            return self._insert_match(article.id, page_url, site, content_sha256, match, disposition, now_iso())
+
+    def alerts(self, limit: int | None = None, since_id: int = 0, *, states: Iterable[str] = (),
+               site: str = "", kind: str = "", severity: str = "", since: str = "",
+               until: str = "") -> list[dict[str, Any]]:
+        """The alert log, newest first, filtered by state, site, kind, severity and creation time (ISO)."""
+        where, params = ["id > ?"], [since_id]
+        wanted = list(states)
+        if wanted:
+            where.append(f"status IN ({','.join('?' * len(wanted))})")
+            params += wanted
+        for column, value in (("site", site), ("kind", kind), ("severity", severity)):
+            if value:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if since:
+            where.append("created_at >= ?")
+            params.append(since)
+        if until:
+            where.append("created_at < ?")
+            params.append(until)
         sql = ("SELECT id, created_at, article_id, article_title, article_url, copy_url, site, kind, coverage, "
-               "page_share, status, match_id FROM alerts WHERE id > ? ORDER BY created_at DESC, id DESC")
-        params: list[Any] = [since_id]
+               "page_share, status, severity, credit, credit_detail, updated_at, last_checked_at, last_check, "
+               f"note, match_id FROM alerts WHERE {' AND '.join(where)} ORDER BY created_at DESC, id DESC")
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
@@ -433,32 +554,142 @@ class Store:
         row["longest_run"] = m["longest_run"] if m else 0
         return row
 
+    def evidence(self, alert_id: int) -> list[dict[str, Any]]:
+        """Every capture for an alert, oldest (the detection) first."""
+        return list(self.db.query("SELECT * FROM evidence WHERE alert_id = ? ORDER BY id", [alert_id]))
+
+    def alert_events(self, alert_id: int) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT * FROM alert_events WHERE alert_id = ? ORDER BY id", [alert_id]))
+
+    # -- the lifecycle ------------------------------------------------------------------------------
+    def set_state(self, alert_id: int, state: str, *, detail: str = "", note: str | None = None,
+                  channels: Iterable[str] = (), evidence: Evidence | None = None,
+                  match: dict[str, Any] | None = None) -> bool:
+        """Move an alert to `state`, logging the change; returns False when it already was there.
+
+        `removed` and `reopened` (which lands in `new`) queue one notification per channel so the user
+        is told, in the same transaction as the change.
+        """
+        if state not in ALERT_STATES and state != "reopened":
+            raise ValueError(f"unknown alert state {state!r} (known: {', '.join(ALERT_STATES)})")
+        now = now_iso()
+        target = "new" if state == "reopened" else state
+        with self.transaction():
+            row = self.db.execute("SELECT status, copy_url, site, article_id FROM alerts WHERE id = ?",
+                                  [alert_id]).fetchone()
+            if row is None:
+                raise KeyError(alert_id)
+            if row[0] == target:
+                return False
+            self.db.execute("UPDATE alerts SET status = ?, updated_at = ?, note = coalesce(?, note) WHERE id = ?",
+                            [target, now, note, alert_id])
+            event_id = self._event(alert_id, state, detail or f"{row[0]} -> {target}", now)
+            if evidence is not None:
+                match_id = None
+                if match is not None:
+                    match_id = self._insert_match(row[3], row[1], row[2], evidence.sha256, match, "alert", now)
+                self._insert_evidence(alert_id, match_id, evidence)
+            if state in NOTIFIED_EVENTS:
+                event = NOTIFIED_EVENTS[state]
+                for channel in channels:
+                    self.db.execute(
+                        "INSERT INTO notifications (alert_id, channel, idempotency_key, created_at, event, event_id) "
+                        "VALUES (?, ?, ?, ?, ?, ?)",
+                        [alert_id, channel, f"provmon-alert-{alert_id}-{event}-{event_id}-{channel}", now, event,
+                         event_id],
+                    )
+            if target == "ignored":  # nobody needs telling about an alert a person chose to ignore
+                self.db.execute("UPDATE notifications SET status = 'cancelled', claimed_by = NULL "
+                                "WHERE alert_id = ? AND status IN ('pending', 'failed')", [alert_id])
+        return True
+
+    def record_check(self, alert_id: int, result: str) -> None:
+        self.db.execute("UPDATE alerts SET last_checked_at = ?, last_check = ? WHERE id = ?",
+                        [now_iso(), result[:500], alert_id])
+
+    def add_ignore_rule(self, *, site: str = "", url_pattern: str = "", from_alert: int | None = None,
+                        note: str = "") -> int:
+        cur = self.db.execute(
+            "INSERT INTO ignore_rules (created_at, site, url_pattern, from_alert, note) VALUES (?, ?, ?, ?, ?)",
+            [now_iso(), site or None, url_pattern or None, from_alert, note],
+        )
+        return int(cur.lastrowid or 0)
+
+    def ignore_rules(self) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT * FROM ignore_rules ORDER BY id"))
+
+    # -- delivery: claims with a lease, backoff -------------------------------------------------------
     def pending_notifications(self, channels: Iterable[str]) -> list[Notification]:
         names = list(channels)
         if not names:
             return []
         marks = ",".join("?" * len(names))
         rows = self.db.execute(
-            f"SELECT id, alert_id, channel, attempts, idempotency_key FROM notifications "
-            f"WHERE status != 'sent' AND channel IN ({marks}) ORDER BY id",
+            f"SELECT id, alert_id, channel, attempts, idempotency_key, event FROM notifications "
+            f"WHERE status IN ('pending', 'failed') AND channel IN ({marks}) ORDER BY id",
             names,
         ).fetchall()
         return [Notification(*r) for r in rows]
 
-    def mark_sent(self, notification_id: int, alert_id: int) -> None:
-        with self.transaction():
-            self.db.execute(
-                "UPDATE notifications SET status = 'sent', attempts = attempts + 1, sent_at = ?, "
-                "last_error = NULL WHERE id = ?",
-                [now_iso(), notification_id],
-            )
-            self.db.execute("UPDATE alerts SET status = 'notified' WHERE id = ? AND status = 'new'", [alert_id])
+    def claim_notifications(self, channel: str, holder: str, lease_seconds: float, now: datetime,
+                            limit: int = 1, holder_alive: Callable[[str], bool] | None = None) -> list[Notification]:
+        """Take up to `limit` due notifications of a channel for `holder`, for `lease_seconds`.
 
-    def mark_failed(self, notification_id: int, error: str) -> None:
+        Claiming happens in one write transaction, so two processes never hold the same row. A claim
+        lapses when its lease ends, or at once when `holder_alive` says its process is gone (kill -9).
+        """
+        stamp = now.astimezone(UTC).isoformat(timespec="seconds")
+        until = (now + timedelta(seconds=lease_seconds)).astimezone(UTC).isoformat(timespec="seconds")
+        with self.transaction():
+            rows = self.db.execute(
+                "SELECT id, alert_id, channel, attempts, idempotency_key, event, claimed_by, claimed_until "
+                "FROM notifications WHERE channel = ? AND status IN ('pending', 'failed') "
+                "AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY id",
+                [channel, stamp],
+            ).fetchall()
+            taken: list[Notification] = []
+            for r in rows:
+                claimed_by, claimed_until = r[6], r[7]
+                if claimed_by and claimed_until and claimed_until > stamp and \
+                        (holder_alive is None or holder_alive(claimed_by)):
+                    continue
+                self.db.execute("UPDATE notifications SET claimed_by = ?, claimed_until = ? WHERE id = ?",
+                                [holder, until, r[0]])
+                taken.append(Notification(*r[:6]))
+                if len(taken) >= limit:
+                    break
+        return taken
+
+    def mark_sent(self, notification_id: int, alert_id: int, holder: str | None = None) -> bool:
+        """Record a delivery once; with `holder`, only while that holder still has the claim."""
+        with self.transaction():
+            cur = self.db.execute(
+                "UPDATE notifications SET status = 'sent', attempts = attempts + 1, sent_at = ?, "
+                "last_error = NULL, claimed_by = NULL, claimed_until = NULL, next_attempt_at = NULL "
+                "WHERE id = ? AND status != 'sent' AND (? IS NULL OR claimed_by = ?)",
+                [now_iso(), notification_id, holder, holder],
+            )
+            self.db.execute("UPDATE alerts SET status = 'notified', updated_at = ? WHERE id = ? AND status = 'new'",
+                            [now_iso(), alert_id])
+        return cur.rowcount == 1
+
+    def mark_failed(self, notification_id: int, error: str, next_attempt_at: str | None = None,
+                    holder: str | None = None) -> None:
         self.db.execute(
-            "UPDATE notifications SET status = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ?",
-            [error[:1000], notification_id],
+            "UPDATE notifications SET status = 'failed', attempts = attempts + 1, last_error = ?, "
+            "next_attempt_at = ?, claimed_by = NULL, claimed_until = NULL "
+            "WHERE id = ? AND status != 'sent' AND (? IS NULL OR claimed_by = ?)",
+            [error[:1000], next_attempt_at, notification_id, holder, holder],
         )
+
+    def release(self, notification_id: int, holder: str) -> None:
+        """Give a claim back unsent (e.g. a digest that is not due yet)."""
+        self.db.execute("UPDATE notifications SET claimed_by = NULL, claimed_until = NULL "
+                        "WHERE id = ? AND claimed_by = ?", [notification_id, holder])
+
+    def last_sent_at(self, channel: str) -> str | None:
+        row = self.db.execute("SELECT max(sent_at) FROM notifications WHERE channel = ?", [channel]).fetchone()
+        return row[0] if row else None
 
     def notifications(self) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT * FROM notifications ORDER BY id"))
@@ -503,15 +734,22 @@ class Store:
         return when, int(pid)
 
     def prune(self, older_than: str) -> dict[str, int]:
-        """Drop fetched-page records and matches older than `older_than` (ISO time); evidence behind an
-        alert is kept. Returns what was removed, then gives free pages back to the file system."""
+        """Drop fetched-page records and matches older than `older_than` (ISO time). Evidence behind an
+        alert is kept; only alerts closed (ignored or removed) before `older_than` lose their raw HTML,
+        keeping its SHA-256, the fetch details and the text. Returns what was removed, then gives free
+        pages back to the file system."""
         with self.transaction():
             matches = self.db.execute(
                 "DELETE FROM matches WHERE found_at < ? AND id NOT IN "
-                "(SELECT match_id FROM alerts WHERE match_id IS NOT NULL)", [older_than]).rowcount
+                "(SELECT match_id FROM alerts WHERE match_id IS NOT NULL) AND id NOT IN "
+                "(SELECT match_id FROM evidence WHERE match_id IS NOT NULL)", [older_than]).rowcount
             pages = self.db.execute("DELETE FROM pages WHERE fetched_at < ?", [older_than]).rowcount
+            raw = self.db.execute(
+                "UPDATE evidence SET raw_zlib = NULL WHERE raw_zlib IS NOT NULL AND alert_id IN "
+                "(SELECT id FROM alerts WHERE status IN ('ignored', 'removed') AND updated_at < ?)",
+                [older_than]).rowcount
         self.db.execute("PRAGMA incremental_vacuum")
-        return {"matches": matches, "pages": pages}
+        return {"matches": matches, "pages": pages, "raw_evidence": raw}
 
     # -- site templates ------------------------------------------------------------------------------
     def template_state(self, site: str) -> dict[str, Any] | None:

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import sqlite3
+import time
 from pathlib import Path
 
 from tests.conftest import Mailbox, Webhook, demo_config, provmon
@@ -78,13 +79,18 @@ def test_each_new_alert_is_mailed_and_posted_once(tmp_path: Path, webhook: Webho
 
 def test_failed_webhook_is_recorded_and_retried(tmp_path: Path, webhook: Webhook, smtp_server: Mailbox) -> None:
     webhook.status[0] = 503
-    cfg = demo_config(tmp_path, channels(webhook, smtp_server))
+    cfg = demo_config(tmp_path, channels(webhook, smtp_server).replace(
+        'secret_env = "PROVMON_TEST_HOOK_SECRET"', 'secret_env = "PROVMON_TEST_HOOK_SECRET"\nretry_base = "4s"'))
     assert provmon("--config", str(cfg), "run", "--once", env=ENV).code == 0
     rows = outbox(tmp_path / "provmon.db")
     hooks = [row for row in rows if row[0] == "webhook"]
     assert all(status == "failed" and "HTTP 503" in (err or "") for _, status, _, err in hooks)
     assert len(smtp_server.messages) == 2  # email is unaffected by the webhook outage
     webhook.status[0] = 200
+    tried = len(webhook.received)
+    assert provmon("--config", str(cfg), "run", "--once", env=ENV).code == 0
+    assert len(webhook.received) == tried  # backing off: not retried before retry_base has passed
+    time.sleep(4.2)
     assert provmon("--config", str(cfg), "run", "--once", env=ENV).code == 0
     ok = [r for r in webhook.received if r["status"] == 200]
     assert len(ok) == 2

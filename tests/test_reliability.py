@@ -43,8 +43,16 @@ class Service:
     def stop(self, sig: int = signal.SIGTERM) -> int:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
-        code = self.proc.wait(timeout=30)
-        self._fh.close()
+        try:
+            code = self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.send_signal(signal.SIGUSR1)  # faulthandler: every thread's stack into the log
+            time.sleep(1)
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError("did not stop within 30 s; log and stacks:\n" + self.text()) from None
+        finally:
+            self._fh.close()
         return code
 
 

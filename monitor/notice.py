@@ -1,0 +1,115 @@
+"""`provmon notice ID`: a DMCA takedown notice drafted from an alert's evidence and the [owner] details in
+config.toml, for a person to review, sign and send. It carries the six elements 17 U.S.C. 512(c)(3)(A)
+requires; it is a draft, not legal advice, and provmon never sends it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from monitor.config import OwnerSettings
+from monitor.store import Store
+
+
+class NoticeError(Exception):
+    """A notice cannot be drafted; the message names what is missing and where to set it."""
+
+
+def missing_owner_keys(owner: OwnerSettings) -> list[str]:
+    missing = [] if owner.name.strip() else ["owner.name"]
+    if not (owner.email.strip() or owner.address.strip()):
+        missing.append("owner.email (or owner.address)")
+    return missing
+
+
+def _excerpt(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def draft(alert: dict[str, Any], article: dict[str, Any], evidence: dict[str, Any] | None, owner: OwnerSettings,
+          config_path: str, today: datetime | None = None) -> str:
+    missing = missing_owner_keys(owner)
+    if missing:
+        raise NoticeError(f"{config_path}: set {', '.join(missing)} in [owner] to draft a takedown notice "
+                          f"(the notice must carry the contact details and signature of an authorised person)")
+    day = (today or datetime.now(UTC)).strftime("%Y-%m-%d")
+    holder = owner.organisation or owner.name
+    host = urlsplit(alert["copy_url"]).hostname or alert["copy_url"]
+    passages = alert.get("passages") or []
+    examples = []
+    for i, p in enumerate(passages[:3], 1):
+        examples += [f"   ({i}) Original: \"{_excerpt(p.get('article_text', ''))}\"",
+                     f"       Copy:     \"{_excerpt(p.get('page_text', ''))}\""]
+    if evidence:
+        capture = (f"   The page was retrieved on {evidence['fetched_at']} (HTTP {evidence['http_status']}, final URL "
+                   f"{evidence['final_url']}); SHA-256 of the page as served: {evidence['sha256']}.")
+    else:
+        capture = f"   The copy was found on {alert['created_at']}."
+    credit = alert.get("credit") or "unknown"
+    credit_line = ""
+    if credit in ("canonical", "link", "credit_line"):
+        credit_line = (f"   The page credits the original ({alert.get('credit_detail')}); crediting the source does "
+                       f"not license the copying.\n")
+    contact = [owner.name + (f", {owner.role}" if owner.role else ""), owner.organisation, owner.address,
+               f"Email: {owner.email}" if owner.email else "", f"Telephone: {owner.phone}" if owner.phone else ""]
+    contact_text = "\n".join(f"   {line}" for line in contact if line)
+    warnings = []
+    if alert["status"] in ("removed", "ignored"):
+        warnings.append(f"This alert is {alert['status']}: check that the copy is still online before sending.")
+    return f"""\
+=== DRAFT: review every line before sending. Prepared by Provenance Monitor from alert #{alert['id']}. ===
+=== This is not legal advice. Before sending, consider whether the use could be fair use or licensed   ===
+=== (a notice requires a good-faith belief that it is not), and complete the recipient and signature.   ===
+{''.join(f"=== NOTE: {w}{chr(10)}" for w in warnings)}
+To:      Designated copyright agent for {host}
+         [FILL IN: the agent listed in the U.S. Copyright Office DMCA directory
+         (https://www.copyright.gov/dmca-directory/), the site's terms, or its hosting provider's abuse contact]
+From:    {owner.name}{f", {owner.role}" if owner.role else ""}{f", {owner.organisation}" if owner.organisation else ""}
+Date:    {day}
+Subject: Notice of claimed copyright infringement (17 U.S.C. § 512(c)(3))
+
+Dear Designated Agent,
+
+I write on behalf of {holder}, the owner of the copyright in the work identified below, to notify you of
+material on your service that infringes it, and to ask that you remove it or disable access to it expeditiously.
+
+1. The copyrighted work (§ 512(c)(3)(A)(ii))
+   "{alert['article_title'] or article['title']}", published by {holder} at
+   {alert['article_url']}
+
+2. The infringing material and its location (§ 512(c)(3)(A)(iii))
+   {alert['copy_url']}
+   This page reproduces about {alert['coverage']:.0%} of the work's text without authorisation ({alert['kind']} copy,
+   {len(passages)} corresponding passages). For example:
+{chr(10).join(examples) if examples else "   (no passages recorded)"}
+{capture}
+{credit_line}
+3. Contact information (§ 512(c)(3)(A)(iv))
+{contact_text}
+
+4. Good-faith statement (§ 512(c)(3)(A)(v))
+   I have a good faith belief that use of the material in the manner complained of is not authorized by the
+   copyright owner, its agent, or the law.
+
+5. Accuracy and authority (§ 512(c)(3)(A)(vi))
+   The information in this notification is accurate, and under penalty of perjury, I am authorized to act on
+   behalf of the owner of an exclusive right that is allegedly infringed.
+
+6. Signature (§ 512(c)(3)(A)(i))
+   [SIGN: type "/s/ {owner.name}" as an electronic signature, or sign by hand]
+
+   ______________________________
+   {owner.name}{f", {owner.role}" if owner.role else ""}
+   {day}
+"""
+
+
+def notice_text(store: Store, alert_id: int, owner: OwnerSettings, config_path: str) -> str:
+    alert = store.alert(alert_id)
+    article = store.article(alert["article_id"])
+    evidence = store.evidence(alert_id)
+    return draft(alert, {"title": article.title, "url": article.url}, evidence[0] if evidence else None, owner,
+                 config_path)

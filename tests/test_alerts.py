@@ -1,0 +1,271 @@
+"""Alerts a publisher can act on: credit and severity, licensed and ignored copies, the lifecycle (ack,
+ignore, removed and reopened by the recheck), filters; against a real loopback site and real SQLite."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+from monitor.alerts import assess_credit, ignore_rule_for, is_licensed, severity
+from monitor.extract import Extracted
+from tests.conftest import DEMO, Served, Webhook, provmon, write_config
+
+ORIGINAL = "https://herald.example/news/sea-wall"
+VERBATIM = "sea-wall-gives-way.html"
+SPUN = "storm-marren-seawall-collapse.html"
+
+
+def page(**kw: object) -> Extracted:
+    return Extracted(title="t", text="x", **kw)  # type: ignore[arg-type]
+
+
+def test_credit_grades_strongest_signal_first() -> None:
+    assert assess_credit(page(canonical_url="http://www.herald.example/news/sea-wall/"), ORIGINAL, []).grade \
+        == "canonical"
+    assert assess_credit(page(og_url=ORIGINAL), ORIGINAL, []).grade == "canonical"
+    assert assess_credit(page(links=("https://herald.example/news/sea-wall#top",)), ORIGINAL, []).grade == "link"
+    named = page(credits=("Originally published in the Harbour Herald.",))
+    assert assess_credit(named, ORIGINAL, ["Harbour Herald"]).grade == "credit_line"
+    assert assess_credit(named, ORIGINAL, []).grade == "none"  # names nobody we know
+    assert assess_credit(page(credits=("Source: herald.example",)), ORIGINAL, []).grade == "credit_line"
+    # A link elsewhere on the publisher's site is not a link to the original.
+    assert assess_credit(page(links=("https://herald.example/news/other",)), ORIGINAL, []).grade == "none"
+
+
+def test_severity_rule() -> None:
+    assert severity("verbatim", 1.0, "none") == "high"
+    assert severity("verbatim", 1.0, "canonical") == "medium"
+    assert severity("paraphrased", 0.55, "none") == "high"
+    assert severity("paraphrased", 0.55, "link") == "medium"
+    assert severity("partial", 0.3, "credit_line") == "low"
+    assert severity("partial", 0.3, "none") == "medium"
+
+
+def test_licensed_domains_and_ignore_rules() -> None:
+    assert is_licensed("https://news.partner.example/a", ["partner.example"]) == "partner.example"
+    assert is_licensed("https://notpartner.example/a", ["partner.example"]) == ""
+    rules = [{"id": 1, "site": "s1", "url_pattern": None}, {"id": 2, "site": None, "url_pattern": r"/tag/"}]
+    assert ignore_rule_for(rules, "s1", "https://a.example/x")["id"] == 1  # type: ignore[index]
+    assert ignore_rule_for(rules, "s2", "https://a.example/tag/x")["id"] == 2  # type: ignore[index]
+    assert ignore_rule_for(rules, "s2", "https://a.example/x") is None
+
+
+def rows(db: Path, sql: str, *params: object) -> list[sqlite3.Row]:
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+def copier_site(tmp_path: Path, http_dir: Callable[[Path], Served], extra: str = "") -> tuple[Path, Path, Served]:
+    """The demo scraper site served over loopback HTTP from a folder the test can change."""
+    site = tmp_path / "site"
+    shutil.copytree(DEMO / "scraper", site)
+    served = http_dir(site)
+    cfg = write_config(tmp_path / "config.toml", f"""
+[owner]
+credit_names = ["Harbour Herald"]
+
+[[track]]
+source = "{DEMO}/publisher/sea-wall-gives-way.html"
+
+[[sites]]
+name = "copier"
+start_urls = ["{served.base}/index.html"]
+allow_private = true
+{extra}""")
+    return cfg, site, served
+
+
+def by_page(db: Path) -> dict[str, sqlite3.Row]:
+    return {Path(r["copy_url"]).name: r for r in rows(db, "SELECT * FROM alerts")}
+
+
+def test_alert_records_credit_severity_and_evidence(tmp_path: Path, http_dir: Callable[[Path], Served]) -> None:
+    cfg, _, served = copier_site(tmp_path, http_dir)
+    r = provmon("--config", str(cfg), "run", "--once")
+    assert r.code == 0, r.err
+    db = tmp_path / "provmon.db"
+    alerts = by_page(db)
+    assert set(alerts) == {VERBATIM, SPUN}
+    # The verbatim copy says "Orignially published in Harbour Herald."; the spun one credits nobody.
+    assert alerts[VERBATIM]["credit"] == "credit_line" and "Harbour Herald" in alerts[VERBATIM]["credit_detail"]
+    assert alerts[SPUN]["credit"] == "none"
+    assert alerts[VERBATIM]["severity"] == "high" and alerts[SPUN]["severity"] == "high"
+    ev = rows(db, "SELECT * FROM evidence WHERE alert_id = ?", alerts[VERBATIM]["id"])[0]
+    raw = (tmp_path / "site" / VERBATIM).read_bytes()
+    import hashlib
+    import zlib
+
+    assert zlib.decompress(ev["raw_zlib"]) == raw
+    assert ev["sha256"] == hashlib.sha256(raw).hexdigest() and ev["raw_size"] == len(raw)
+    assert ev["http_status"] == 200 and ev["final_url"] == f"{served.base}/{VERBATIM}"
+    assert "text/html" in json.loads(ev["headers"])["content-type"] and ev["fetched_at"]
+    assert "sea wall that has guarded" in ev["page_text"]
+    # The alert_log view reads in one row: state, severity, credit, fetch, delivery.
+    log = rows(db, "SELECT * FROM alert_log WHERE id = ?", alerts[VERBATIM]["id"])[0]
+    assert (log["status"], log["severity"], log["credit"], log["http_status"]) == ("new", "high", "credit_line", 200)
+    assert log["content_sha256"] == ev["sha256"] and log["passages"] >= 1
+
+
+def test_licensed_domain_is_logged_not_alerted(tmp_path: Path, http_dir: Callable[[Path], Served]) -> None:
+    cfg, _, _ = copier_site(tmp_path, http_dir, '\n[alerts]\nlicensed_domains = ["127.0.0.1"]\n')
+    r = provmon("--config", str(cfg), "run", "--once")
+    assert r.code == 0, r.err
+    db = tmp_path / "provmon.db"
+    assert rows(db, "SELECT count(*) FROM alerts")[0][0] == 0
+    assert sorted(r["disposition"] for r in rows(db, "SELECT disposition FROM matches")) == ["licensed"] * 2
+    assert "licensed (127.0.0.1 is in alerts.licensed_domains)" in r.err
+
+
+def test_ack_ignore_and_filters(tmp_path: Path, http_dir: Callable[[Path], Served]) -> None:
+    cfg, site, _ = copier_site(tmp_path, http_dir)
+    assert provmon("--config", str(cfg), "run", "--once").code == 0
+    db = tmp_path / "provmon.db"
+    ids = {name: row["id"] for name, row in by_page(db).items()}
+
+    r = provmon("--config", str(cfg), "ack", str(ids[VERBATIM]), "--note", "legal is on it")
+    assert r.code == 0 and "acknowledged" in r.out
+    listed = provmon("--config", str(cfg), "alerts", "--json", "--state", "acknowledged").json_lines()
+    assert [a["id"] for a in listed] == [ids[VERBATIM]] and listed[0]["note"] == "legal is on it"
+    assert [a["id"] for a in provmon("--config", str(cfg), "alerts", "--json", "--kind", "paraphrased")
+            .json_lines()] == [ids[SPUN]]
+    assert provmon("--config", str(cfg), "alerts", "--json", "--site", "nope").json_lines() == []
+    assert provmon("--config", str(cfg), "alerts", "--json", "--since", "2999-01-01").json_lines() == []
+    assert len(provmon("--config", str(cfg), "alerts", "--json", "--since", "1d").json_lines()) == 2
+    assert len(provmon("--config", str(cfg), "alerts", "--json", "--until", "2999-01-01").json_lines()) == 2
+    bad = provmon("--config", str(cfg), "alerts", "--since", "last tuesday")
+    assert bad.code == 2 and "neither an ISO date" in bad.err
+    missing = provmon("--config", str(cfg), "ack", "999")
+    assert missing.code == 2 and "no alert #999" in missing.err
+
+    # Ignore the spun copy and, from now on, every copy on its site.
+    r = provmon("--config", str(cfg), "ignore", str(ids[SPUN]), "--site")
+    assert r.code == 0, r.err
+    assert "copies on site 'copier' raise no more alerts" in r.out
+    assert f"#{ids[VERBATIM]}" in r.out  # the other open alert on that site is ignored with it
+    assert {row["status"] for row in rows(db, "SELECT status FROM alerts")} == {"ignored"}
+    # A new copy on that site raises nothing; the match is logged as ignored.
+    shutil.copy(site / VERBATIM, site / "again.html")
+    index = (site / "index.html").read_text()
+    (site / "index.html").write_text(index.replace("</body>", '<a href="again.html">again</a></body>'))
+    r = provmon("--config", str(cfg), "run", "--once")
+    assert r.code == 0 and "0 new alerts" in r.out, r.out + r.err
+    assert rows(db, "SELECT disposition FROM matches WHERE page_url LIKE '%again.html'")[0][0] == "ignored"
+    events = [e["event"] for e in rows(db, "SELECT event FROM alert_events WHERE alert_id = ? ORDER BY id",
+                                          ids[VERBATIM])]
+    assert events == ["detected", "acknowledged", "ignored"]
+
+
+def test_recheck_removes_and_reopens(tmp_path: Path, http_dir: Callable[[Path], Served], webhook: Webhook) -> None:
+    hook = f'\n[[notify]]\ntype = "webhook"\nurl = "{webhook.url}"\n'
+    cfg, site, served = copier_site(tmp_path, http_dir, hook)
+    assert provmon("--config", str(cfg), "run", "--once").code == 0
+    db = tmp_path / "provmon.db"
+    ids = {name: row["id"] for name, row in by_page(db).items()}
+    assert len(webhook.received) == 2
+
+    # Nothing changed: nothing happens.
+    r = provmon("--config", str(cfg), "recheck")
+    assert "rechecked 2 copies: 0 gone, 0 back" in r.out, r.out + r.err
+    assert len(webhook.received) == 2
+
+    # The verbatim copy is taken down (404); the spun page is replaced by an unrelated article.
+    saved = (site / VERBATIM).read_bytes()
+    (site / VERBATIM).unlink()
+    shutil.copy(site / "plant-garlic-in-autumn.html", site / SPUN)
+    r = provmon("--config", str(cfg), "recheck")
+    assert "2 gone" in r.out, r.out + r.err
+    alerts = by_page(db)
+    assert alerts[VERBATIM]["status"] == "removed" and alerts[VERBATIM]["last_check"] == "HTTP 404"
+    assert alerts[SPUN]["status"] == "removed" and "no longer copies" in alerts[SPUN]["last_check"]
+    removed = [json.loads(req["body"]) for req in webhook.received[2:]]
+    assert sorted(p["alert"]["id"] for p in removed) == sorted(ids.values())
+    assert {p["event"] for p in removed} == {"copy_removed"}
+    assert all(p["alert"]["status"] == "removed" for p in removed)
+
+    # A site that does not answer proves nothing: no state changes.
+    served.stop()
+    r = provmon("--config", str(cfg), "recheck")
+    assert "2 inconclusive" in r.out
+    assert {row["status"] for row in rows(db, "SELECT status FROM alerts")} == {"removed"}
+
+    # The copy comes back: reopened, told, and fresh evidence captured.
+    served2 = http_dir(site)
+    (site / VERBATIM).write_bytes(saved)
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE alerts SET copy_url = replace(copy_url, ?, ?)", [served.base, served2.base])
+    conn.commit()
+    conn.close()
+    r = provmon("--config", str(cfg), "recheck")
+    assert "1 back" in r.out and f"REOPENED #{ids[VERBATIM]}" in r.out, r.out + r.err
+    assert by_page(db)[VERBATIM]["status"] == "notified"  # reopened as new, then delivered
+    back = json.loads(webhook.received[-1]["body"])
+    assert back["event"] == "copy_reopened" and back["alert"]["id"] == ids[VERBATIM]
+    keys = [req["headers"]["idempotency-key"] for req in webhook.received]
+    assert len(keys) == len(set(keys)) == 5  # every event its own key
+    reasons = [e["reason"] for e in rows(db, "SELECT reason FROM evidence WHERE alert_id = ? ORDER BY id",
+                                         ids[VERBATIM])]
+    assert reasons == ["detected", "reopened"]
+    events = [e["event"] for e in rows(db, "SELECT event FROM alert_events WHERE alert_id = ? ORDER BY id",
+                                          ids[VERBATIM])]
+    assert events == ["detected", "removed", "reopened"]
+
+
+def test_migration_upgrades_a_v3_alert_log_in_place(tmp_path: Path) -> None:
+    """An alert raised before lifecycle/evidence existed survives the upgrade and reads in alert_log."""
+    from monitor.store import MIGRATIONS, Store, _statements
+
+    db = tmp_path / "old.db"
+    conn = sqlite3.connect(db)
+    for script in MIGRATIONS[:3]:
+        for stmt in _statements(script):
+            conn.execute(stmt)
+    conn.execute("INSERT INTO meta VALUES ('schema_version', '3')")
+    conn.execute("INSERT INTO articles VALUES (1, 'https://a.example/x', 'T', 'text', 'h', '2026-01-01')")
+    conn.execute("INSERT INTO alerts (id, created_at, article_id, article_title, article_url, copy_url, site, kind, "
+                 "coverage, page_share, status) VALUES (1, '2026-01-02T00:00:00+00:00', 1, 'T', 'https://a.example/x', "
+                 "'https://c.example/y', 's', 'verbatim', 1.0, 0.9, 'notified')")
+    conn.execute("INSERT INTO notifications (alert_id, channel, idempotency_key, created_at, status) "
+                 "VALUES (1, 'email', 'provmon-alert-1-email', '2026-01-02', 'failed')")
+    conn.commit()
+    conn.close()
+    with Store(db) as store:
+        alert = store.alert(1)
+        assert (alert["status"], alert["credit"], alert["updated_at"]) == ("notified", "unknown", alert["created_at"])
+        (note,) = store.pending_notifications(["email"])
+        assert note.event == "copy_detected"
+        log = store.db.execute("SELECT status, notifications FROM alert_log").fetchone()
+        assert log == ("notified", "email:copy_detected:failed")
+    assert (tmp_path / "old.db.v3.bak").exists()
+
+
+def test_new_config_keys_are_validated_with_named_errors(tmp_path: Path) -> None:
+    from monitor.config import ConfigError, parse_config
+
+    def err(data: dict[str, object]) -> str:
+        try:
+            parse_config(data, tmp_path / "c.toml")
+        except ConfigError as exc:
+            return str(exc)
+        raise AssertionError("accepted")
+
+    hook = {"type": "webhook", "url": "http://127.0.0.1/"}
+    assert "'notify[0].digest' is for email and apprise" in err({"notify": [{**hook, "digest": "1d"}]})
+    assert "'notify[0].retry_max' must not be shorter" in err({"notify": [{**hook, "retry_base": "1h",
+                                                                           "retry_max": "1m"}]})
+    assert "'notify[0].url' or url_env" in err({"notify": [{"type": "apprise"}]})
+    mail = {"type": "email", "host": "h", "sender": "s", "recipients": ["r"], "username": "u"}
+    assert "'notify[0].password_file' and notify[0].password_env cannot both" in err(
+        {"notify": [{**mail, "password_env": "X", "password_file": "f"}]})
+    assert "'alerts.licensed_domains[0]' must be a lower-case host name" in err(
+        {"alerts": {"licensed_domains": ["https://partner.example/"]}})
+    assert "'alerts.recheck_interval'" in err({"alerts": {"recheck_interval": "daily"}})
+    assert "unknown key 'owner.mail'" in err({"owner": {"mail": "x"}})
+    cfg = parse_config({"notify": [{**mail, "password_file": "secrets/pw"}]}, tmp_path / "c.toml")
+    assert cfg.notify[0].password_file == str(tmp_path / "secrets/pw")  # relative to the config file
