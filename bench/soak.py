@@ -158,8 +158,9 @@ def main() -> int:
         f'[[sites]]\nname = "s{i}"\nstart_urls = ["{farm.url(i)}"]\nmax_depth = 1\nallow_private = true\n\n'
         for i in range(args.sites))
     cfg_path = SCRATCH / "config.toml"
+    # Time is compressed, so politeness delays are off (the crawl bench measures them).
     cfg_path.write_text(f'[monitor]\ndatabase = "provmon.db"\nlog_level = "warning"\n'
-                        f"retention_days = {args.retention_days}\n\n{sites}")
+                        f"retention_days = {args.retention_days}\n\n[fetch]\nmin_delay = 0.0\n\n{sites}")
     cfg = load_config(cfg_path)
     db = cfg.database_path
 
