@@ -16,14 +16,14 @@ import logging
 import os
 import signal
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import FrameType
 from zoneinfo import ZoneInfo
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers import SchedulerNotRunningError
-from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -79,7 +79,7 @@ class Service:
         self.cfg = cfg
         self._deliver_lock = threading.Lock()
         self._stop = threading.Event()
-        self.scheduler = BlockingScheduler(
+        self.scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(cfg.monitor.max_concurrent_sites)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
             timezone=UTC,
@@ -219,27 +219,33 @@ class Service:
         return True
 
     def run_forever(self) -> None:
-        self.track()
-        self.schedule()
-
-        def stop(signum: int, _frame: FrameType | None) -> None:
-            if self._stop.is_set():  # a second signal while stopping changes nothing
-                return
-            log.info("received %s, stopping", signal.Signals(signum).name)
+        # The handlers only note the signal; this thread acts on it. Acting inside a handler interrupts
+        # whatever the main thread holds (a thread pool's lock, say), and stopping the scheduler from there
+        # can deadlock. A handler (not a blocked mask) also covers native threads that libraries start.
+        received: list[int] = []
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, lambda signum, _frame: received.append(signum))
+        try:
+            self.track()
+            self.schedule()
+            self.scheduler.start()
+            log.info("provmon running: %d sites, database %s", len(self.cfg.sites), self.cfg.database_path)
+            sd_notify("READY=1")
+            while True:
+                while not received:
+                    time.sleep(0.2)
+                signum = received.pop(0)
+                if signum == signal.SIGHUP:
+                    log.info("received SIGHUP, reloading %s", self.cfg.path)
+                    self.reload(self.cfg.path)
+                    continue
+                log.info("received %s, stopping", signal.Signals(signum).name)
+                break
+        finally:
             sd_notify("STOPPING=1")
             self._stop.set()
             with contextlib.suppress(SchedulerNotRunningError):
                 self.scheduler.shutdown(wait=False)
-
-        def hup(_signum: int, _frame: FrameType | None) -> None:
-            log.info("received SIGHUP, reloading %s", self.cfg.path)
-            self.reload(self.cfg.path)
-
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
-        signal.signal(signal.SIGHUP, hup)
-        log.info("provmon running: %d sites, database %s", len(self.cfg.sites), self.cfg.database_path)
-        sd_notify("READY=1")
-        if not self._stop.is_set():
-            self.scheduler.start()
+        # The handlers stay: a second SIGTERM while running jobs finish changes nothing (systemd escalates
+        # to SIGKILL after TimeoutStopSec).
         log.info("provmon stopped")
