@@ -34,6 +34,7 @@ class MonitorSettings:
     max_concurrent_sites: int = 4
     heartbeat: str = "30s"
     retention_days: int = 90
+    retention_max_pages: int = 100_000
 
 
 @dataclass(frozen=True)
@@ -366,6 +367,8 @@ def _check_semantics(cfg: Config, where: str) -> None:
         raise bad("monitor.max_concurrent_sites", "must be at least 1")
     if cfg.monitor.retention_days < 1:
         raise bad("monitor.retention_days", "must be at least 1")
+    if cfg.monitor.retention_max_pages < 1:
+        raise bad("monitor.retention_max_pages", "must be at least 1")
     try:
         parse_interval(cfg.monitor.heartbeat)
     except ValueError as exc:

@@ -152,10 +152,13 @@ def send_email(channel: Channel, msg: Outgoing, env: Mapping[str, str]) -> None:
     mail.set_content(msg.text)
     mail.add_alternative(msg.html, subtype="html")
     try:
-        smtp_cls = smtplib.SMTP_SSL if channel.ssl else smtplib.SMTP
-        with smtp_cls(channel.host, channel.port, timeout=channel.timeout) as smtp:
+        # Certificates are verified either way (smtplib's own default context for SMTP_SSL would not).
+        tls = ssl.create_default_context()
+        smtp = (smtplib.SMTP_SSL(channel.host, channel.port, timeout=channel.timeout, context=tls) if channel.ssl
+                else smtplib.SMTP(channel.host, channel.port, timeout=channel.timeout))
+        with smtp:
             if channel.starttls:
-                smtp.starttls(context=ssl.create_default_context())
+                smtp.starttls(context=tls)
             if channel.username:
                 smtp.login(channel.username, password)
             smtp.send_message(mail)

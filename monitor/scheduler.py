@@ -169,7 +169,7 @@ class Service:
     def _prune(self) -> None:
         cutoff = datetime.now(UTC) - timedelta(days=self.cfg.monitor.retention_days)
         with self.open_store() as store:
-            removed = store.prune(cutoff.isoformat(timespec="seconds"))
+            removed = store.prune(cutoff.isoformat(timespec="seconds"), self.cfg.monitor.retention_max_pages)
         log.info("retention: removed %d page records and %d matches older than %d days", removed["pages"],
                  removed["matches"], self.cfg.monitor.retention_days)
 

@@ -278,6 +278,9 @@ class Store:
             self.db.execute("PRAGMA busy_timeout = 30000")
             self.db.execute("PRAGMA foreign_keys = ON")
             self.db.execute("PRAGMA journal_size_limit = 67108864")  # WAL shrinks back after a burst
+            # In WAL mode NORMAL survives any process crash (kill -9 included); only a power cut can undo
+            # the last commits, never corrupt. FULL would fsync every commit: the crawl's main cost.
+            self.db.execute("PRAGMA synchronous = NORMAL")
             self.db.enable_wal()
             self._migrate()
         except sqlite3.DatabaseError as exc:
@@ -733,7 +736,7 @@ class Store:
         when, pid = row[0].split()
         return when, int(pid)
 
-    def prune(self, older_than: str) -> dict[str, int]:
+    def prune(self, older_than: str, max_pages_per_site: int | None = None) -> dict[str, int]:
         """Drop fetched-page records and matches older than `older_than` (ISO time). Evidence behind an
         alert is kept; only alerts closed (ignored or removed) before `older_than` lose their raw HTML,
         keeping its SHA-256, the fetch details and the text. Returns what was removed, then gives free
@@ -744,6 +747,11 @@ class Store:
                 "(SELECT match_id FROM alerts WHERE match_id IS NOT NULL) AND id NOT IN "
                 "(SELECT match_id FROM evidence WHERE match_id IS NOT NULL)", [older_than]).rowcount
             pages = self.db.execute("DELETE FROM pages WHERE fetched_at < ?", [older_than]).rowcount
+            if max_pages_per_site is not None:  # by count too: a site that grows fast keeps its newest
+                pages += self.db.execute(
+                    "DELETE FROM pages WHERE url IN (SELECT url FROM (SELECT url, row_number() OVER "
+                    "(PARTITION BY site ORDER BY fetched_at DESC) AS n FROM pages) WHERE n > ?)",
+                    [max_pages_per_site]).rowcount
             raw = self.db.execute(
                 "UPDATE evidence SET raw_zlib = NULL WHERE raw_zlib IS NOT NULL AND alert_id IN "
                 "(SELECT id FROM alerts WHERE status IN ('ignored', 'removed') AND updated_at < ?)",

@@ -105,3 +105,34 @@ def test_migration_takes_a_backup_and_runs_in_a_transaction(tmp_path: Path, monk
     old = sqlite3.connect(backup)
     assert old.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == str(v1)
     old.close()
+
+
+def test_prune_by_age_and_count_keeps_alert_evidence(tmp_path: Path) -> None:
+    import monitor.store as store_mod
+
+    clock = ["2026-01-01T00:00:00+00:00"]
+    real = store_mod.now_iso
+    store_mod.now_iso = lambda: clock[0]
+    try:
+        with Store(tmp_path / "p.db") as store:
+            aid, _ = store.add_article("u", "t", "text", [1])
+            article = store.article(aid)
+            for day in range(1, 6):
+                clock[0] = f"2026-01-0{day}T00:00:00+00:00"
+                for k in range(3):
+                    store.record_page(f"https://s.example/{day}-{k}", "s", f"https://s.example/{day}-{k}", 200, "h")
+            clock[0] = "2026-01-01T00:00:00+00:00"
+            store.record_alert(article=article, site="s", page_url="https://s.example/1-0", content_sha256="h",
+                               match=MATCH, channels=[])
+            store.record_licensed(article=article, site="s", page_url="https://s.example/1-1", content_sha256="h",
+                                  match=MATCH, disposition="licensed")
+            removed = store.prune("2026-01-03T00:00:00+00:00", max_pages_per_site=4)
+            urls = [u for (u,) in store.db.execute("SELECT url FROM pages ORDER BY url")]
+            # Days 1-2 are older than the cutoff; of the 9 left, the 4 newest are kept.
+            days = [u.rsplit("/", 1)[1].split("-")[0] for u in urls]
+            assert len(urls) == 4 and days.count("5") == 3 and days.count("4") == 1
+            assert removed["pages"] == 11
+            assert removed["matches"] == 1  # the licensed match; the alert's match stays
+            assert store.db.execute("SELECT count(*) FROM matches").fetchone()[0] == 1
+    finally:
+        store_mod.now_iso = real
