@@ -143,12 +143,14 @@ class Politeness:
     @contextmanager
     def _slot(self, h: _Host) -> Iterator[None]:
         with h.slots:
-            with h.lock:  # reserve a start time; concurrent callers queue up behind each other
-                start = max(self._clock(), h.next_start)
-                h.next_start = start + h.delay
-            wait = start - self._clock()
-            if wait > 0:
-                self._sleep(wait)
+            # Callers queue on the host's lock and each waits out the delay from the previous caller's
+            # actual start (measured after its wait), not from a start reserved in advance: a caller
+            # that woke late would otherwise let the next one follow it too closely.
+            with h.lock:
+                wait = h.next_start - self._clock()
+                if wait > 0:
+                    self._sleep(wait)
+                h.next_start = self._clock() + h.delay
             yield
 
     def _push_back(self, h: _Host, seconds: float) -> None:
