@@ -172,3 +172,14 @@ def provmon(*args: str, env: dict[str, str] | None = None, cwd: Path | None = No
     p = subprocess.run([sys.executable, "-m", "monitor", *args], capture_output=True, text=True,
                        env=full_env, cwd=cwd or REPO, timeout=timeout)
     return Result(p.returncode, p.stdout, p.stderr)
+
+
+def self_signed_cert(directory: Path, cn: str, san: str) -> tuple[Path, Path]:
+    """A throwaway certificate and key made by the openssl CLI (the test skips without it)."""
+    try:
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                        f"/CN={cn}", "-addext", f"subjectAltName={san}", "-keyout", str(directory / "k.pem"),
+                        "-out", str(directory / "c.pem")], check=True, capture_output=True, timeout=60)
+    except (OSError, subprocess.CalledProcessError) as exc:
+        pytest.skip(f"openssl not usable: {exc}")
+    return directory / "c.pem", directory / "k.pem"

@@ -7,7 +7,6 @@ import gzip
 import logging
 import socket
 import ssl
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -25,7 +24,7 @@ from monitor.discover import DiscoveryError, parse
 from monitor.fetch import Fetcher, FetchError
 from monitor.politeness import HostBlocked, Politeness, PoliteSettings
 from monitor.store import Store
-from tests.conftest import DEMO, Served, demo_config, provmon, serve
+from tests.conftest import DEMO, Served, demo_config, provmon, self_signed_cert, serve
 
 ARTICLE = ("<html><body><article>" + "<p>A paragraph of ordinary article text that goes on for a while.</p>" * 5
            + "</article></body></html>").encode()
@@ -227,14 +226,7 @@ def test_connection_goes_to_the_checked_address(server: Any, monkeypatch: pytest
 
 @pytest.fixture(scope="module")
 def tls_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    d = tmp_path_factory.mktemp("tls")
-    try:
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
-                        "/CN=localhost", "-addext", "subjectAltName=DNS:localhost", "-keyout", str(d / "k.pem"),
-                        "-out", str(d / "c.pem")], check=True, capture_output=True, timeout=60)
-    except (OSError, subprocess.CalledProcessError) as exc:
-        pytest.skip(f"openssl not usable: {exc}")
-    return d / "c.pem", d / "k.pem"
+    return self_signed_cert(tmp_path_factory.mktemp("tls"), "localhost", "DNS:localhost")
 
 
 @pytest.fixture

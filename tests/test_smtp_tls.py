@@ -6,7 +6,6 @@ from __future__ import annotations
 import socket
 import sqlite3
 import ssl
-import subprocess
 from collections.abc import Iterator
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -14,19 +13,12 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import demo_config, provmon
+from tests.conftest import demo_config, provmon, self_signed_cert
 
 
 @pytest.fixture(scope="module")
 def cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    d = tmp_path_factory.mktemp("smtp-tls")
-    try:
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
-                        "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(d / "k.pem"),
-                        "-out", str(d / "c.pem")], check=True, capture_output=True, timeout=60)
-    except (OSError, subprocess.CalledProcessError) as exc:
-        pytest.skip(f"openssl not usable: {exc}")
-    return d / "c.pem", d / "k.pem"
+    return self_signed_cert(tmp_path_factory.mktemp("smtp-tls"), "127.0.0.1", "IP:127.0.0.1")
 
 
 def free_port() -> int:
