@@ -332,6 +332,11 @@ def health(cfg: Config, store: Store, now: datetime) -> tuple[list[str], list[di
     rows = []
     for site in cfg.sites:
         row = {"site": site.name, **{k: v for k, v in states.get(site.name, {}).items() if k != "site"}}
+        health_row = store.site_health(site.name)
+        if health_row is not None:  # failing or blocking sites, as the crawler last judged them
+            row["health"] = health_row.state
+            row["health_reason"] = health_row.reason
+            row["health_since"] = health_row.since
         rows.append(row)
         if row.get("next_run"):
             late = (now - datetime.fromisoformat(row["next_run"])).total_seconds()
@@ -358,6 +363,8 @@ def cmd_status(cfg: Config, args: argparse.Namespace) -> int:
                   f"{r.get('pages_seen', 0):>6} {r.get('alerts_raised', 0):>6}")
             if r.get("last_error"):
                 print(f"    last error: {r['last_error']}")
+            if r.get("health") and r["health"] != "ok":
+                print(f"    site {r['health']} since {r['health_since']}: {r['health_reason']}")
     return EXIT_OK if not problems else EXIT_NO_COPY
 
 
