@@ -1,0 +1,294 @@
+"""The candidate index: which tracked articles could this page copy?
+
+Two segments, both owned by the store:
+
+* the *packed segment*, a read-only file beside the database (``<db>.idx-<generation>``), memory-mapped:
+  all postings sorted by (32-bit hash, article id) as two uint32 arrays, with a directory of offsets
+  keyed by the hash's top bits, so finding a hash's postings is one directory read and a bisect in a
+  bucket of ~8 entries. 8 bytes per posting and nothing else: no B-tree pages, no per-row headers.
+* the *recent segment*, the SQLite table ``fingerprints(hash, article_id)`` (WITHOUT ROWID), where
+  new articles go, so adding one is a handful of small inserts in the store's transaction.
+
+``compact()`` merges the recent segment into a new packed file (written aside, fsynced, renamed), then
+in one short transaction points ``meta.index_segment`` at it and drops the merged rows. It runs by
+itself when the recent segment outgrows a quarter of the packed one (at least RECENT_MIN postings),
+so the work stays proportional to the index size over time. Removed articles leave a tombstone in
+``index_removed`` until the next compaction drops their postings. Readers in other processes notice
+a new segment through ``PRAGMA data_version`` and reopen it; the old file is unlinked (an open mmap
+keeps working).
+
+A lookup counts, for each article, how many of the page's hashes it holds (votes). Hashes held by
+more than ``df_cap`` articles (stop-grams: stock phrases) are skipped; they say nothing about a copy
+and cost the most.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import mmap
+import os
+import sqlite3
+import struct
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterable
+from pathlib import Path
+
+MAGIC = b"PMIDX001"
+HEADER = struct.Struct("<8sIIQQ")  # magic, directory bits, reserved, postings, max article id
+RECENT_MIN = 200_000  # postings in the recent segment before a compaction is considered
+DF_CAP = 1000  # hashes held by more articles than this are stop-grams
+
+
+class Segment:
+    """A packed, memory-mapped, read-only posting file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        with open(path, "rb") as f:
+            self._mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        magic, bits, _, n, max_id = HEADER.unpack_from(self._mm, 0)
+        if magic != MAGIC:
+            raise ValueError(f"{path}: not a provmon index segment")
+        self.bits, self.n, self.max_id = bits, n, max_id
+        self.shift = 32 - bits
+        view = memoryview(self._mm)
+        off = HEADER.size
+        dsize = ((1 << bits) + 1) * 4
+        self.directory = view[off: off + dsize].cast("I")
+        off += dsize
+        self.keys = view[off: off + 4 * n].cast("I")
+        off += 4 * n
+        self.ids = view[off: off + 4 * n].cast("I")
+
+    def postings(self, h: int) -> tuple[int, int]:
+        """The [lo, hi) range of hash `h`'s postings."""
+        b = h >> self.shift
+        lo, hi = self.directory[b], self.directory[b + 1]
+        if lo == hi:
+            return lo, lo
+        keys = self.keys
+        i = bisect_left(keys, h, lo, hi)
+        j = i
+        while j < hi and keys[j] == h:
+            j += 1
+        return i, j
+
+    def close(self) -> None:
+        for v in (self.directory, self.keys, self.ids):
+            v.release()
+        with contextlib.suppress(BufferError):
+            self._mm.close()
+
+    @staticmethod
+    def write(path: Path, keys: array, ids: array, max_id: int) -> None:
+        n = len(keys)
+        bits = max(8, min(26, (n // 8).bit_length()))  # >= 8: _merge slices by the top byte
+        shift = 32 - bits
+        counts = [0] * ((1 << bits) + 1)
+        for k in keys:
+            counts[(k >> shift) + 1] += 1
+        total = 0
+        for i, c in enumerate(counts):
+            total += c
+            counts[i] = total
+        directory = array("I", counts)
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "wb") as f:
+            f.write(HEADER.pack(MAGIC, bits, 0, n, max_id))
+            directory.tofile(f)
+            keys.tofile(f)
+            ids.tofile(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+
+
+class Index:
+    """The candidate index of one store (its SQLite connection and the files beside it)."""
+
+    def __init__(self, conn: sqlite3.Connection, db_path: Path, df_cap: int = DF_CAP) -> None:
+        self.conn = conn
+        self.db_path = db_path
+        self.df_cap = df_cap
+        self.segment: Segment | None = None
+        self._segment_name: str | None = None
+        self._removed: set[int] = set()
+        self._data_version: int | None = None
+
+    # -- state ------------------------------------------------------------------------------------
+    def _meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return row[0] if row else None
+
+    def _refresh(self) -> None:
+        """Pick up a new segment or tombstones written by this or another connection."""
+        dv = self.conn.execute("PRAGMA data_version").fetchone()[0]
+        if dv == self._data_version:
+            return
+        name = self._meta("index_segment")
+        if name != self._segment_name:
+            if self.segment is not None:
+                self.segment.close()
+            self.segment = Segment(self.db_path.with_name(name)) if name else None
+            self._segment_name = name
+        self._removed = {r[0] for r in self.conn.execute("SELECT article_id FROM index_removed")}
+        self._data_version = dv
+
+    def _changed(self) -> None:
+        self._data_version = None  # our own writes do not move data_version
+
+    def close(self) -> None:
+        if self.segment is not None:
+            self.segment.close()
+            self.segment = None
+            self._segment_name = None
+
+    def recent_postings(self) -> int:
+        return int(self._meta("index_recent") or 0)
+
+    def stats(self) -> dict[str, int]:
+        """Sizes: postings and bytes of the packed file; postings of the recent table."""
+        self._refresh()
+        seg = self.segment
+        return {
+            "packed_postings": seg.n if seg else 0,
+            "packed_bytes": seg.path.stat().st_size if seg else 0,
+            "recent_postings": int(self.conn.execute("SELECT count(*) FROM fingerprints").fetchone()[0]),
+            "removed": len(self._removed),
+        }
+
+    # -- writes (inside the caller's transaction) -------------------------------------------------------
+    def add(self, article_id: int, hashes: Iterable[int]) -> None:
+        hs = sorted(set(hashes))
+        self.conn.executemany("INSERT OR IGNORE INTO fingerprints (hash, article_id) VALUES (?, ?)",
+                              ((h, article_id) for h in hs))
+        self.conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + ? WHERE key = 'index_recent'", [len(hs)])
+        # A reused id (SQLite reuses the largest id after it is deleted): the new article must not stay hidden.
+        self.conn.execute("DELETE FROM index_removed WHERE article_id = ?", [article_id])
+        self._changed()
+
+    def remove(self, article_id: int) -> None:
+        self.conn.execute("DELETE FROM fingerprints WHERE article_id = ?", [article_id])
+        self.conn.execute("INSERT OR IGNORE INTO index_removed (article_id) VALUES (?)", [article_id])
+        self._changed()
+
+    def needs_compaction(self) -> bool:
+        self._refresh()
+        packed = self.segment.n if self.segment else 0
+        return self.recent_postings() > max(RECENT_MIN, packed // 4)
+
+    def compact(self) -> None:
+        """Merge the recent segment (and tombstones) into a new packed file. Readers are never blocked,
+        writers only for the final short transaction."""
+        self._refresh()
+        old = self.segment
+        conn = self.conn
+        conn.execute("BEGIN")  # a read snapshot: adds meanwhile stay in the recent table
+        try:
+            row = conn.execute("SELECT max(article_id) FROM fingerprints").fetchone()
+            max_id = max(row[0] or 0, old.max_id if old else 0)
+            removed = {r[0] for r in conn.execute("SELECT article_id FROM index_removed")}
+            recent = conn.execute("SELECT hash, article_id FROM fingerprints WHERE article_id <= ?", [max_id])
+            keys, ids = _merge(old, recent, removed)
+        finally:
+            conn.execute("COMMIT")
+        generation = int(self._meta("index_generation") or 0) + 1
+        name = f"{self.db_path.name}.idx-{generation}"
+        Segment.write(self.db_path.with_name(name), keys, ids, max_id)
+        del keys, ids
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("DELETE FROM fingerprints WHERE article_id <= ?", [max_id])
+            conn.execute("DELETE FROM index_removed WHERE article_id IN (SELECT value FROM json_each(?))",
+                         [json.dumps(sorted(removed))])
+            left = conn.execute("SELECT count(*) FROM fingerprints").fetchone()[0]
+            for key, value in (("index_segment", name), ("index_generation", generation), ("index_recent", left)):
+                conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [key, str(value)])
+        except BaseException:
+            conn.execute("ROLLBACK")
+            self.db_path.with_name(name).unlink(missing_ok=True)
+            raise
+        conn.execute("COMMIT")
+        self._changed()
+        self._refresh()
+        if old is not None:
+            old.path.unlink(missing_ok=True)
+
+    def drop_files(self) -> None:
+        """Remove every packed file of this store except the current one (left over by a crash)."""
+        self._refresh()
+        for p in self.db_path.parent.glob(f"{self.db_path.name}.idx-*"):
+            if p.name != self._segment_name:
+                p.unlink(missing_ok=True)
+
+    # -- lookup -----------------------------------------------------------------------------------------
+    def votes(self, hashes: Iterable[int]) -> dict[int, int]:
+        """For each article holding any of `hashes` (stop-grams skipped), how many it holds."""
+        self._refresh()
+        hs = hashes if isinstance(hashes, (set, frozenset)) else set(hashes)
+        votes: dict[int, int] = {}
+        seg = self.segment
+        if seg is not None:
+            directory, keys, ids, shift, cap = seg.directory, seg.keys, seg.ids, seg.shift, self.df_cap
+            get = votes.get
+            for h in hs:
+                b = h >> shift
+                lo, hi = directory[b], directory[b + 1]
+                if lo == hi:
+                    continue
+                i = bisect_left(keys, h, lo, hi)
+                if i == hi or keys[i] != h:
+                    continue
+                j = i + 1
+                while j < hi and keys[j] == h:
+                    j += 1
+                if j - i == 1:
+                    a = ids[i]
+                    votes[a] = get(a, 0) + 1
+                elif j - i <= cap:
+                    for a in ids[i:j]:
+                        votes[a] = get(a, 0) + 1
+        if self.recent_postings():
+            rows = self.conn.execute(
+                "SELECT article_id, count(*) FROM fingerprints WHERE hash IN (SELECT value FROM json_each(?)) "
+                "GROUP BY article_id", [json.dumps(list(hs))])
+            for a, n in rows:
+                votes[a] = votes.get(a, 0) + n
+        for a in self._removed:
+            votes.pop(a, None)
+        return votes
+
+    def candidates(self, hashes: Iterable[int], min_shared: int, limit: int) -> list[tuple[int, int]]:
+        """Articles sharing at least `min_shared` fingerprints with a page, most shared first."""
+        votes = self.votes(hashes)
+        best = [(n, a) for a, n in votes.items() if n >= min_shared]
+        best.sort(key=lambda t: (-t[0], t[1]))
+        return [(a, n) for n, a in best[:limit]]
+
+
+def _merge(old: Segment | None, recent: Iterable[tuple[int, int]], removed: set[int]) -> tuple[array, array]:
+    """All postings of the old segment and the recent rows, sorted by (hash, id), tombstoned ids dropped.
+
+    Works in 256 slices of the hash space so that only one slice is ever held as Python ints."""
+    by_slice: list[list[int]] = [[] for _ in range(256)]
+    for h, a in recent:
+        if a not in removed:
+            by_slice[h >> 24].append(h << 32 | a)
+    keys, ids = array("I"), array("I")
+    for s in range(256):
+        packed = by_slice[s]
+        by_slice[s] = []
+        if old is not None:
+            lo = old.directory[(s << 24) >> old.shift]
+            hi = old.directory[((s + 1) << 24) >> old.shift]
+            ok, oi = old.keys[lo:hi], old.ids[lo:hi]
+            if removed:
+                packed.extend(k << 32 | a for k, a in zip(ok, oi, strict=True) if a not in removed)
+            else:
+                packed.extend(k << 32 | a for k, a in zip(ok, oi, strict=True))
+        packed.sort()
+        keys.extend(p >> 32 for p in packed)
+        ids.extend(p & 0xFFFFFFFF for p in packed)
+    return keys, ids

@@ -1,0 +1,174 @@
+"""The candidate index: a copy's source is a candidate, unrelated text is not, across the recent (SQLite) and
+packed (file) segments, deletions, re-opening, other connections and the schema-6 re-index."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from monitor import index as index_mod
+from monitor.fingerprint import article_fingerprints_of, page_fingerprints, page_fingerprints_of
+from monitor.store import SCHEMA_VERSION, Store
+from monitor.text import tokens
+
+VOCAB = [f"{a}{b}" for a in ("harb", "quill", "mont", "vess", "torr", "lumin", "gard", "pell", "rask", "ferr",
+                              "ostl", "brev", "cald", "dun", "elv", "fint")
+         for b in ("ane", "ory", "ist", "on", "ade", "ure", "ick", "ell", "ax", "ium", "ber", "ow")]
+STOP = ["the", "of", "and", "to", "in", "was", "that", "with"]
+
+
+def article_text(seed: int, words: int = 450) -> str:
+    rnd = random.Random(seed)
+    out = []
+    for i in range(words):
+        out.append(rnd.choice(STOP) if rnd.random() < 0.4 else rnd.choice(VOCAB))
+        if i % 15 == 14:
+            out[-1] += "."
+    return " ".join(out)
+
+
+def swapped(text: str, share: float, seed: int) -> str:
+    rnd = random.Random(seed)
+    return " ".join(rnd.choice(VOCAB) if rnd.random() < share else w for w in text.split())
+
+
+def excerpt(text: str, share: float) -> str:
+    words = text.split()
+    start = len(words) // 3
+    return " ".join(words[start: start + int(len(words) * share)])
+
+
+def ids_of(store: Store, text: str) -> list[int]:
+    return [a for a, _ in store.candidates(page_fingerprints_of(text), 3, 20)]
+
+
+def track(store: Store, seeds: range) -> dict[int, int]:
+    out = {}
+    for s in seeds:
+        text = article_text(s)
+        out[s], _ = store.add_article(f"https://pub.example/{s}", "t", text, article_fingerprints_of(text))
+    return out
+
+
+def test_fast_text_path_equals_token_path() -> None:
+    text = "The Mayor's “Café” plan: Ærø harbour walls were breached, officials said on Tuesday. " * 3
+    assert page_fingerprints_of(text) == page_fingerprints(tokens(text))
+
+
+@pytest.mark.parametrize("packed", [False, True])
+def test_copies_find_their_source_and_unrelated_text_finds_nothing(tmp_path: Path, packed: bool) -> None:
+    with Store(tmp_path / "s.db") as store:
+        ids = track(store, range(40))
+        if packed:
+            store.index.compact()
+            assert store.index.stats()["recent_postings"] == 0
+            assert store.index.stats()["packed_postings"] > 0
+        for s in (3, 17, 39):
+            text = article_text(s)
+            assert ids_of(store, text)[0] == ids[s]
+            assert ids_of(store, "Site menu and a cookie notice. " + excerpt(text, 0.3))[0] == ids[s]
+            assert ids_of(store, swapped(text, 0.2, s))[0] == ids[s]
+        assert ids_of(store, article_text(1000)) == []
+        assert store.candidates([], 1, 5) == []
+
+
+def test_candidates_are_ranked_and_limited(tmp_path: Path) -> None:
+    with Store(tmp_path / "s.db") as store:
+        a, _ = store.add_article("u1", "t", "one", [10, 11, 12, 13])
+        c, _ = store.add_article("u3", "t", "two", [12, 13, 14])
+        store.index.compact()
+        d, _ = store.add_article("u4", "t", "three", [10, 11, 12, 13, 14])
+        assert store.candidates([10, 11, 12, 13, 14, 99], min_shared=2, limit=5) == [(d, 5), (a, 4), (c, 3)]
+        assert store.candidates([10, 11, 12, 13, 14], min_shared=2, limit=1) == [(d, 5)]
+
+
+def test_deleted_articles_leave_the_index_in_both_segments(tmp_path: Path) -> None:
+    with Store(tmp_path / "s.db") as store:
+        ids = track(store, range(10))
+        store.index.compact()
+        more = track(store, range(10, 14))
+        store.delete_article(ids[2])  # in the packed file: tombstoned
+        store.delete_article(more[11])  # in the recent table: rows gone
+        assert ids_of(store, article_text(2)) == []
+        assert ids_of(store, article_text(11)) == []
+        assert ids_of(store, article_text(5)) == [ids[5]]
+        assert ids_of(store, article_text(12)) == [more[12]]
+        store.index.compact()  # the tombstone's postings are dropped for good
+        assert store.index.stats()["removed"] == 0
+        assert ids_of(store, article_text(2)) == []
+        assert ids_of(store, article_text(12)) == [more[12]]
+        with pytest.raises(KeyError):
+            store.article(ids[2])
+
+
+def test_a_reused_article_id_is_not_hidden_by_its_tombstone(tmp_path: Path) -> None:
+    with Store(tmp_path / "s.db") as store:
+        ids = track(store, range(5))
+        store.index.compact()
+        store.delete_article(ids[4])  # the largest id: SQLite hands it out again
+        new = track(store, range(50, 51))
+        assert new[50] == ids[4]
+        assert ids_of(store, article_text(50))[0] == new[50]
+
+
+def test_index_persists_across_reopen_and_is_seen_by_other_connections(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    with Store(db) as writer, Store(db) as reader:
+        ids = track(writer, range(20))
+        assert ids_of(reader, article_text(7)) == [ids[7]]  # recent segment, other connection
+        writer.index.compact()
+        files = list(tmp_path.glob("s.db.idx-*"))
+        assert len(files) == 1
+        assert ids_of(reader, article_text(7)) == [ids[7]]  # reader switches to the new packed file
+        writer.index.compact()
+        assert [p.name for p in tmp_path.glob("s.db.idx-*")] == ["s.db.idx-2"]  # old file removed
+        assert ids_of(reader, article_text(8)) == [ids[8]]
+        later = track(writer, range(20, 22))
+    with Store(db) as store:
+        assert ids_of(store, article_text(7)) == [ids[7]]
+        assert ids_of(store, article_text(21)) == [later[21]]
+        assert store.article_count() == 22
+
+
+def test_compaction_runs_by_itself_when_the_recent_segment_grows(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(index_mod, "RECENT_MIN", 300)
+    with Store(tmp_path / "s.db") as store:
+        ids = track(store, range(30))
+        stats = store.index.stats()
+        assert stats["packed_postings"] > 0
+        assert stats["recent_postings"] <= max(300, stats["packed_postings"] // 4)
+        assert all(ids_of(store, article_text(s))[0] == ids[s] for s in range(30))
+
+
+def test_stop_grams_are_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with Store(tmp_path / "s.db") as store:
+        common = [1, 2, 3]
+        ids = [store.add_article(f"u{i}", "t", f"text {i}", [*common, 100 + i])[0] for i in range(6)]
+        store.index.compact()
+        store.index.df_cap = 5
+        assert store.candidates(common, min_shared=1, limit=10) == []
+        assert store.candidates([*common, 103], min_shared=1, limit=10) == [(ids[3], 1)]
+        store.index.df_cap = 6
+        assert len(store.candidates(common, min_shared=3, limit=10)) == 6
+
+
+def test_schema_upgrade_reindexes_tracked_articles(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    with Store(db) as store:
+        ids = track(store, range(3))
+    conn = sqlite3.connect(db)  # make it look like a store from before the index (old 63-bit fingerprints)
+    conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION - 1)])
+    conn.execute("DELETE FROM meta WHERE key LIKE 'index_%'")
+    conn.execute("DELETE FROM fingerprints")
+    conn.execute("DROP TABLE index_removed")
+    conn.execute("INSERT INTO fingerprints VALUES (123456789012345, ?)", [ids[0]])
+    conn.commit()
+    conn.close()
+    with Store(db) as store:
+        assert store.schema_version() == SCHEMA_VERSION
+        assert ids_of(store, article_text(1)) == [ids[1]]
+        assert store.db.execute("SELECT count(*) FROM fingerprints WHERE hash > 4294967295").fetchone()[0] == 0
