@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-import types
 import typing
 from dataclasses import MISSING, dataclass, field, fields, replace
 from datetime import time
@@ -340,8 +339,6 @@ def _coerce(value: Any, hint: Any, dotted: str, where: str) -> Any:
         if not isinstance(value, list):
             raise ConfigError(f"{where}: '{dotted}' must be a list, got {type(value).__name__}")
         return tuple(_coerce(v, item_type, f"{dotted}[{i}]", where) for i, v in enumerate(value))
-    if isinstance(hint, types.UnionType):
-        raise TypeError(hint)  # not used by the schema
     ok = {
         str: isinstance(value, str),
         bool: isinstance(value, bool),

@@ -98,15 +98,6 @@ def _is_public(addr: str) -> bool:
     return ipaddress.ip_address(addr.split("%")[0]).is_global
 
 
-def is_public_host(host: str) -> bool:
-    """True when every address the host resolves to is a public one."""
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except socket.gaierror:
-        return True  # let the request itself fail with the DNS error
-    return all(_is_public(info[4][0]) for info in infos)
-
-
 def resolve_checked(url: str, host: str, port: int, allow_private: bool) -> str:
     """The address to connect to: every address of the host must pass the policy (not just the first)."""
     try:

@@ -62,19 +62,6 @@ class Segment:
         off += 4 * n
         self.ids = view[off: off + 4 * n].cast("I")
 
-    def postings(self, h: int) -> tuple[int, int]:
-        """The [lo, hi) range of hash `h`'s postings."""
-        b = h >> self.shift
-        lo, hi = self.directory[b], self.directory[b + 1]
-        if lo == hi:
-            return lo, lo
-        keys = self.keys
-        i = bisect_left(keys, h, lo, hi)
-        j = i
-        while j < hi and keys[j] == h:
-            j += 1
-        return i, j
-
     def close(self) -> None:
         for v in (self.directory, self.keys, self.ids):
             v.release()

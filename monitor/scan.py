@@ -131,14 +131,13 @@ def scan_site(store: Store, fetcher: Fetcher, cfg: Config, site: Site,
               stop: threading.Event | None = None) -> SiteReport:
     report = SiteReport(site.name)
     channels = [c.label for c in cfg.notify]
-    track_publishers(store, fetcher, cfg)  # the user's own feeds first, so new articles are matched below
     learner = load_learner(store, site.name)
     try:
         _scan_pages(store, fetcher, cfg, site, stop, report, channels, learner)
     finally:
         store.save_template_state(site.name, learner.to_dict())
-    log.info("site %s: %d pages, %d copies, %d new alerts, %d errors", site.name, report.pages,
-             report.copies, len(report.new_alerts), len(report.errors))
+    log.info("site %s: %d pages, %d copies, %d new alerts, %d licensed or ignored, %d errors", site.name,
+             report.pages, report.copies, len(report.new_alerts), report.licensed, len(report.errors))
     return report
 
 

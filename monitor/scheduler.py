@@ -30,7 +30,14 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor.config import Config, ConfigError, Site, load_config, parse_interval
 from monitor.notify import deliver_pending
-from monitor.scan import SiteReport, make_fetcher, recheck_alerts, scan_site, track_configured
+from monitor.scan import (
+    SiteReport,
+    make_fetcher,
+    recheck_alerts,
+    scan_site,
+    track_configured,
+    track_publishers,
+)
 from monitor.sdnotify import sd_notify
 from monitor.store import Store
 
@@ -38,6 +45,7 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT_JOB = "_heartbeat"
 PRUNE_JOB = "_prune"
+TRACK_JOB = "_track"
 RECHECK_JOB = "_recheck"
 DELIVER_JOB = "_deliver"
 STAGGER = timedelta(seconds=2)
@@ -90,9 +98,17 @@ class Service:
         return Store(self.cfg.database_path)
 
     def track(self) -> None:
+        """[[track]] sources and new entries of the [[publishers]] feeds; before the first scan, then as a job."""
         with self.open_store() as store, make_fetcher(self.cfg) as fetcher:
             n = track_configured(store, fetcher, self.cfg)
-            log.info("tracking %d articles (%d new from config)", store.article_count(), n)
+            n += track_publishers(store, fetcher, self.cfg)
+            log.info("tracking %d articles (%d new)", store.article_count(), n)
+
+    def _track_job(self) -> None:
+        try:
+            self.track()
+        except Exception:
+            log.exception("tracking the publishers' feeds failed")
 
     def deliver(self, store: Store) -> None:
         if not self.cfg.notify:
@@ -191,6 +207,12 @@ class Service:
                 due_slot += 1
             self.scheduler.add_job(self._site_job, site_trigger(site), args=[site.name], id=site.name,
                                    name=f"scan {site.name}", next_run_time=when, replace_existing=True)
+        if self.cfg.publishers:  # new own articles are tracked as often as the most frequent site is scanned
+            every = min((s.interval_seconds for s in self.cfg.sites), default=3600.0)
+            self.scheduler.add_job(self._track_job, IntervalTrigger(seconds=every), id=TRACK_JOB,
+                                   next_run_time=now + timedelta(seconds=every), replace_existing=True)
+        elif self.scheduler.get_job(TRACK_JOB):
+            self.scheduler.remove_job(TRACK_JOB)
         beat = parse_interval(self.cfg.monitor.heartbeat)
         self.scheduler.add_job(self._heartbeat, IntervalTrigger(seconds=beat), id=HEARTBEAT_JOB,
                                next_run_time=now, replace_existing=True)

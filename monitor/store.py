@@ -274,7 +274,6 @@ class Notification:
 # Alert lifecycle (docs/alerts.md): new -> notified -> acknowledged | ignored; any open state -> removed when
 # the copy is gone; removed -> new again ("reopened") when it comes back.
 ALERT_STATES = ("new", "notified", "acknowledged", "ignored", "removed")
-OPEN_STATES = ("new", "notified", "acknowledged")
 # Lifecycle changes the user is told about, and the notification event each one sends.
 NOTIFIED_EVENTS = {"removed": "copy_removed", "reopened": "copy_reopened"}
 
