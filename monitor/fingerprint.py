@@ -14,6 +14,7 @@ content tokens of monitor.text.tokens, so both paths give the same hashes.
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from monitor.text import STOPWORDS, WORD, Token, fold, normalize, stem
 
@@ -24,25 +25,53 @@ WINDOW = 8
 FINGERPRINT_VERSION = 2  # bump when hashes change: the store re-indexes its articles
 
 _MASK = (1 << 64) - 1
-_WORD_HASH: dict[str, int] = {}
+_K1, _K2, _MIX = 0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0xBF58476D1CE4E5B9
+_CACHE_MAX = 500_000
+_ABSENT: Any = object()
+# Per-process caches of pure functions (like functools.lru_cache, but a bare dict lookup is what makes a page
+# cost a fraction of a millisecond): a stem's hash terms, and a raw word's terms (None for a stop word).
+_STEM_TERMS: dict[str, tuple[int, int, int]] = {}
+_WORD_TERMS: dict[str, tuple[int, int, int] | None] = {}
 
 
-def _word_hash(word: str) -> int:
-    h = _WORD_HASH.get(word)
-    if h is None:
-        h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
-        if len(_WORD_HASH) < 500_000:
-            _WORD_HASH[word] = h
-    return h
+def _terms(word_stem: str) -> tuple[int, int, int]:
+    """The stem's 64-bit hash h and its two multiples used by the 3-gram mix (precomputed once per word)."""
+    t = _STEM_TERMS.get(word_stem)
+    if t is None:
+        h = int.from_bytes(hashlib.blake2b(word_stem.encode(), digest_size=8).digest(), "little")
+        t = ((h * _K1) & _MASK, (h * _K2) & _MASK, h)
+        if len(_STEM_TERMS) < _CACHE_MAX:
+            _STEM_TERMS[word_stem] = t
+    return t
+
+
+def _word_terms(word: str) -> tuple[int, int, int] | None:
+    w = word if word.isascii() else fold(word)
+    t = None if w in STOPWORDS else _terms(stem(w))
+    if len(_WORD_TERMS) < _CACHE_MAX:
+        _WORD_TERMS[word] = t
+    return t
+
+
+def _mix(terms: list[tuple[int, int, int]]) -> list[int]:
+    """32-bit hashes of consecutive 3-grams: h0*K1 + h1*K2 + h2 (mod 2^64), then a splitmix finaliser."""
+    xs = [(a[0] + b[1] + c[2]) & _MASK for a, b, c in zip(terms, terms[1:], terms[2:], strict=False)]
+    return [(((x ^ (x >> 31)) * _MIX) & _MASK) >> 32 for x in xs]
 
 
 def _gram_hashes(words: list[str]) -> list[int]:
-    hs = [_word_hash(w) for w in words]
+    return _mix([_terms(w) for w in words])
+
+
+def _text_terms(text: str) -> list[tuple[int, int, int]]:
+    get = _WORD_TERMS.get
     out = []
-    for i in range(len(hs) - NGRAM + 1):
-        x = (hs[i] * 0x9E3779B97F4A7C15 + hs[i + 1] * 0xC2B2AE3D27D4EB4F + hs[i + 2]) & _MASK
-        x = ((x ^ (x >> 31)) * 0xBF58476D1CE4E5B9) & _MASK
-        out.append(x >> 32)
+    for w in WORD.findall(normalize(text)):
+        t = get(w, _ABSENT)
+        if t is _ABSENT:
+            t = _word_terms(w)
+        if t is not None:
+            out.append(t)
     return out
 
 
@@ -94,8 +123,8 @@ def page_fingerprints(toks: list[Token]) -> set[int]:
 
 
 def article_fingerprints_of(text: str) -> set[int]:
-    return winnow(_gram_hashes(text_content_words(text)))
+    return winnow(_mix(_text_terms(text)))
 
 
 def page_fingerprints_of(text: str) -> set[int]:
-    return set(_gram_hashes(text_content_words(text)))
+    return set(_mix(_text_terms(text)))

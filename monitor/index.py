@@ -31,8 +31,10 @@ import os
 import sqlite3
 import struct
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Iterable
+from itertools import chain
 from pathlib import Path
 
 MAGIC = b"PMIDX001"
@@ -215,11 +217,13 @@ class Index:
         """For each article holding any of `hashes` (stop-grams skipped), how many it holds."""
         self._refresh()
         hs = hashes if isinstance(hashes, (set, frozenset)) else set(hashes)
-        votes: dict[int, int] = {}
+        votes: Counter[int] = Counter()
         seg = self.segment
         if seg is not None:
             directory, keys, ids, shift, cap = seg.directory, seg.keys, seg.ids, seg.shift, self.df_cap
-            get = votes.get
+            # Postings are gathered as slices of the mapped ids and counted by Counter.update in one C loop:
+            # a Python loop over ids costs ~60 ns a posting, and at 1M articles a page meets thousands.
+            hits = []
             for h in hs:
                 b = h >> shift
                 lo, hi = directory[b], directory[b + 1]
@@ -228,15 +232,10 @@ class Index:
                 i = bisect_left(keys, h, lo, hi)
                 if i == hi or keys[i] != h:
                     continue
-                j = i + 1
-                while j < hi and keys[j] == h:
-                    j += 1
-                if j - i == 1:
-                    a = ids[i]
-                    votes[a] = get(a, 0) + 1
-                elif j - i <= cap:
-                    for a in ids[i:j]:
-                        votes[a] = get(a, 0) + 1
+                j = bisect_right(keys, h, i, hi)
+                if j - i <= cap:
+                    hits.append(ids[i:j])
+            votes.update(chain.from_iterable(hits))
         if self.recent_postings():
             rows = self.conn.execute(
                 "SELECT article_id, count(*) FROM fingerprints WHERE hash IN (SELECT value FROM json_each(?)) "

@@ -29,15 +29,19 @@ STOPWORDS = frozenset(
     those through to too under until up very was we were what when where which while who whom why will
     with would you your yours yourself yourselves also said says say told tell mr mrs ms""".split()
 )
-_TRANSLATE = str.maketrans({
-    "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-",
-    "\u00a0": " ", "\u2026": ".",
-})
+# One character for one, so offsets do not move. str.replace per character rather than str.translate with a
+# dict: translate looks every character up in the dict (~0.15 us each, half the cost of fingerprinting a page).
+_REPLACE = (("\u2018", "'"), ("\u2019", "'"), ("\u201c", '"'), ("\u201d", '"'), ("\u2013", "-"), ("\u2014", "-"),
+            ("\u00a0", " "), ("\u2026", "."))
 
 
 def normalize(text: str) -> str:
     """Unicode-fold text without changing its length (NFKC may change length, so only per char)."""
-    return text.translate(_TRANSLATE).lower()
+    if not text.isascii():
+        for a, b in _REPLACE:
+            if a in text:
+                text = text.replace(a, b)
+    return text.lower()
 
 
 @lru_cache(maxsize=65536)

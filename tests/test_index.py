@@ -58,6 +58,31 @@ def test_fast_text_path_equals_token_path() -> None:
     assert page_fingerprints_of(text) == page_fingerprints(tokens(text))
 
 
+def test_typography_does_not_change_fingerprints() -> None:
+    plain = "The mayor's \"new\" plan - a sea wall... was approved on Tuesday, officials said. " * 4
+    fancy = ("The mayor\u2019s \u201cnew\u201d plan \u2014 a sea\u00a0wall\u2026 was approved on Tuesday, "
+             "officials said. ") * 4
+    assert page_fingerprints_of(fancy) == page_fingerprints_of(plain)
+    assert article_fingerprints_of(fancy) == article_fingerprints_of(plain)
+
+
+@pytest.mark.parametrize("packed", [False, True])
+def test_votes_count_every_shared_hash_once(tmp_path: Path, packed: bool) -> None:
+    """Votes equal a brute-force count of shared hashes per article, whichever segment holds them."""
+    rnd = random.Random(5)
+    held = {}
+    with Store(tmp_path / "s.db") as store:
+        for i in range(60):
+            hs = set(rnd.sample(range(1, 400), 40)) | {rnd.getrandbits(32) for _ in range(10)}
+            held[store.add_article(f"u{i}", "t", f"text {i}", hs)[0]] = hs
+        if packed:
+            store.index.compact()
+        for _ in range(20):
+            page = set(rnd.sample(range(1, 400), 60))
+            expected = {a: len(hs & page) for a, hs in held.items() if hs & page}
+            assert dict(store.index.votes(page)) == expected
+
+
 @pytest.mark.parametrize("packed", [False, True])
 def test_copies_find_their_source_and_unrelated_text_finds_nothing(tmp_path: Path, packed: bool) -> None:
     with Store(tmp_path / "s.db") as store:
