@@ -24,17 +24,45 @@ from monitor.alerts import ignore_rule_for
 from monitor.config import CONFIG_ENV, Config, ConfigError, load_config, parse_interval, to_url
 from monitor.logs import setup_logging
 from monitor.notify import deliver_pending, send_test
-from monitor.scan import SourceError, find_copies, make_fetcher, read_source, recheck_alerts, track_text
+from monitor.progress import Progress
+from monitor.scan import Found, NoText, SourceError, find_copies, make_fetcher, read_source, recheck_alerts, track_texts
 from monitor.scheduler import Service
 from monitor.store import ALERT_STATES, Store, StoreError
 
 log = logging.getLogger("monitor")
 
 EXIT_OK, EXIT_NO_COPY, EXIT_USAGE = 0, 1, 2
+TRACK_BATCH = 200  # articles per transaction when tracking many
+
+
+SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+DOCUMENT_SUFFIXES = (".txt", ".text", ".html", ".htm", ".xhtml")
 
 
 def _sources(args: Sequence[str]) -> list[str]:
     return [to_url(a, Path.cwd()) for a in args]
+
+
+def expand_sources(args: Sequence[str]) -> tuple[list[str], list[str]]:
+    """URLs and files as given, directories as the documents under them (.txt and .html, recursively, in
+    name order, hidden ones skipped); returns (urls, errors)."""
+    urls: list[str] = []
+    errors: list[str] = []
+    for a in args:
+        path = Path(a)
+        if not SCHEME.match(a) and path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.suffix.lower() in DOCUMENT_SUFFIXES and p.is_file()
+                           and not any(part.startswith(".") for part in p.relative_to(path).parts))
+            if not files:
+                errors.append(f"{a}: no {', '.join(DOCUMENT_SUFFIXES)} files in this directory")
+            urls.extend(p.resolve().as_uri() for p in files)
+        else:
+            urls.append(to_url(a, Path.cwd()))
+    return urls, errors
+
+
+def _progress(args: argparse.Namespace, total: int, label: str) -> Progress:
+    return Progress(total, label, sys.stderr, enabled=sys.stderr.isatty() and not args.json)
 
 
 def side_by_side(left: str, right: str, width: int) -> str:
@@ -55,19 +83,53 @@ def cmd_init(cfg: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
-    status = EXIT_OK
+    sources, errors = expand_sources(args.sources)
+    if args.title and len(sources) > 1:
+        print(f"error: --title names one article, but {len(sources)} sources were given", file=sys.stderr)
+        return EXIT_USAGE
+    progress = _progress(args, len(sources), "track")
+    counts = {"tracked": 0, "already tracked": 0, "errors": len(errors)}
+
+    def say(line: str, obj: dict[str, Any], err: bool = False) -> None:
+        progress.clear()
+        if args.json:
+            print(json.dumps(obj, ensure_ascii=False), flush=True)
+        if err:
+            print(f"error: {line}", file=sys.stderr)
+        elif not args.json and not progress.enabled:
+            print(line)
+
+    for e in errors:
+        say(e, {"source": e.split(":")[0], "error": e}, err=True)
+    batch: list[tuple[str, str, str]] = []
+
+    def flush() -> None:
+        for (url, title, text), (article_id, created) in zip(batch, track_texts(store, batch), strict=True):
+            state = "tracked" if created else "already tracked"
+            counts[state] += 1
+            say(f"{state} #{article_id}: {title or url} ({len(text)} chars) {url}",
+                {"source": url, "id": article_id, "created": created, "title": title, "chars": len(text)})
+        progress.advance(len(batch))
+        batch.clear()
+
     with Store(cfg.database_path) as store, make_fetcher(cfg) as fetcher:
-        for url in _sources(args.sources):
+        for url in sources:
             try:
                 page = read_source(fetcher, url)
             except SourceError as exc:
-                print(f"error: {exc}", file=sys.stderr)
-                status = EXIT_USAGE
+                counts["errors"] += 1
+                say(str(exc), {"source": url, "error": str(exc)}, err=True)
+                progress.advance()
                 continue
-            article_id, created = track_text(store, url, args.title or page.title, page.text)
-            state = "tracked" if created else "already tracked"
-            print(f"{state} #{article_id}: {page.title or url} ({len(page.text)} chars) {url}")
-    return status
+            batch.append((url, args.title or page.title, page.text))
+            if len(batch) >= TRACK_BATCH:
+                flush()
+        flush()
+    progress.close()
+    if len(sources) > 1 and not args.json:
+        print(f"{counts['tracked']} tracked, {counts['already tracked']} already tracked, {counts['errors']} errors "
+              f"({cfg.database_path})")
+    return EXIT_USAGE if counts["errors"] else EXIT_OK
 
 
 def _found_dict(url: str, found: list[Any]) -> dict[str, Any]:
@@ -81,43 +143,75 @@ def _found_dict(url: str, found: list[Any]) -> dict[str, Any]:
     }
 
 
+def _print_copy(url: str, f: Found, text: str, width: int, detail: bool) -> None:
+    m = f.match
+    print(f"{url}: COPY ({m.kind}) of #{f.article.id} \"{f.article.title}\" {f.article.url}")
+    print(f"  covers {m.coverage:.0%} of the article; {m.page_share:.0%} of the page comes from it; "
+          f"longest verbatim run {m.longest_run} words; {len(m.passages)} passages")
+    if not detail:
+        return
+    print()
+    print(side_by_side("TRACKED ARTICLE", "THIS PAGE", width))
+    print("-" * width)
+    for p in m.passages:
+        print(side_by_side(f.article.text[p.article_start:p.article_end], text[p.page_start:p.page_end], width))
+        print(side_by_side(f"[{p.article_start}:{p.article_end}]",
+                           f"[{p.page_start}:{p.page_end}] score {p.score:.2f}{' verbatim' if p.verbatim else ''}",
+                           width))
+        print()
+
+
 def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
-    any_copy = failed = False
+    sources, errors = expand_sources(args.sources)
     width = min(shutil.get_terminal_size((120, 24)).columns, 160)
+    progress = _progress(args, len(sources), "check")
+    # One page: every passage side by side. Many: a line per copy (and, off a terminal, per page).
+    detail, per_page = len(sources) == 1, not progress.enabled
+    copies = pages = 0
+    failed = bool(errors)
+    for e in errors:
+        print(f"error: {e}", file=sys.stderr)
+        if args.json:
+            print(json.dumps({"url": e.split(":")[0], "error": e}, ensure_ascii=False))
     with Store(cfg.database_path) as store, make_fetcher(cfg) as fetcher:
-        for url in _sources(args.sources):
+        for url in sources:
+            progress.advance()
             try:
                 page = read_source(fetcher, url)
+            except NoText as exc:  # not a copy of anything, not bad input: a directory holds index pages too
+                pages += 1
+                if args.json:
+                    print(json.dumps({"url": url, "copies": [], "note": "no article text"}), flush=True)
+                elif per_page:
+                    progress.clear()
+                    print(f"{exc}: no copy")
+                continue
             except SourceError as exc:
+                progress.clear()
                 print(f"error: {exc}", file=sys.stderr)
+                if args.json:
+                    print(json.dumps({"url": url, "error": str(exc)}, ensure_ascii=False))
                 failed = True
                 continue
             found = find_copies(store, page.text, cfg.match, exclude_url=url)
-            any_copy = any_copy or bool(found)
+            pages += 1
+            copies += bool(found)
             if args.json:
-                print(json.dumps(_found_dict(url, [(f, page.text) for f in found]), ensure_ascii=False))
+                print(json.dumps(_found_dict(url, [(f, page.text) for f in found]), ensure_ascii=False), flush=True)
                 continue
-            if not found:
+            progress.clear()
+            if not found and per_page:
                 print(f"{url}: no copy of a tracked article")
-                continue
             for f in found:
-                m = f.match
-                print(f"{url}: COPY ({m.kind}) of #{f.article.id} \"{f.article.title}\" {f.article.url}")
-                print(f"  covers {m.coverage:.0%} of the article; {m.page_share:.0%} of the page comes from it; "
-                      f"longest verbatim run {m.longest_run} words; {len(m.passages)} passages")
-                print()
-                print(side_by_side("TRACKED ARTICLE", "THIS PAGE", width))
-                print("-" * width)
-                for p in m.passages:
-                    print(side_by_side(f.article.text[p.article_start:p.article_end],
-                                       page.text[p.page_start:p.page_end], width))
-                    print(side_by_side(f"[{p.article_start}:{p.article_end}]",
-                                       f"[{p.page_start}:{p.page_end}] score {p.score:.2f}"
-                                       f"{' verbatim' if p.verbatim else ''}", width))
-                    print()
+                _print_copy(url, f, page.text, width, detail)
+    progress.close()
+    if len(sources) > 1 and not args.json:
+        bad = len(sources) - pages + len(errors)
+        print(f"checked {pages} pages: {copies} copy a tracked article, {pages - copies} do not"
+              f"{f', {bad} could not be read' if bad else ''}")
     if failed:
         return EXIT_USAGE
-    return EXIT_OK if any_copy else EXIT_NO_COPY
+    return EXIT_OK if copies else EXIT_NO_COPY
 
 
 def when_arg(text: str, now: datetime | None = None) -> str:
@@ -381,12 +475,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-format", choices=["text", "json"], help="override monitor.log_format")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("init", help="create the database")
-    p = sub.add_parser("track", help="track originals (URLs or files)")
-    p.add_argument("sources", nargs="+")
-    p.add_argument("--title", help="title to record (default: the page's own)")
-    p = sub.add_parser("check", help="does a page copy a tracked article?")
-    p.add_argument("sources", nargs="+")
-    p.add_argument("--json", action="store_true", help="one JSON object per input")
+    sources_help = ("URLs, files or directories (their .txt and .html files, recursively); .txt is taken as it "
+                    "is, HTML goes through the extractor")
+    p = sub.add_parser("track", help="track originals (URLs, files, directories)")
+    p.add_argument("sources", nargs="+", help=sources_help)
+    p.add_argument("--title", help="title to record for a single source (default: the page's own)")
+    p.add_argument("--json", action="store_true", help="one JSON object per input (JSON Lines)")
+    p = sub.add_parser("check", help="do these pages copy a tracked article?")
+    p.add_argument("sources", nargs="+", help=sources_help)
+    p.add_argument("--json", action="store_true", help="one JSON object per input (JSON Lines), passages with offsets")
     p = sub.add_parser("alerts", help="list the alert log, newest first")
     p.add_argument("--json", action="store_true", help="one JSON object per alert")
     p.add_argument("--limit", type=int, default=None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -17,7 +18,7 @@ from monitor.crawl import crawl, polite_settings
 from monitor.evidence import Evidence
 from monitor.extract import Extracted, text_of
 from monitor.fetch import Fetcher, FetchError
-from monitor.fingerprint import article_fingerprints, page_fingerprints
+from monitor.fingerprint import article_fingerprints_of, page_fingerprints
 from monitor.match import Match, Prepared, compare
 from monitor.store import Article, Store
 from monitor.templates import TemplateLearner, drop_template_blocks
@@ -27,6 +28,10 @@ log = logging.getLogger(__name__)
 
 class SourceError(Exception):
     """A source to track or check could not be read or held no text."""
+
+
+class NoText(SourceError):
+    """The source was read but holds no article text (an index page, an empty file)."""
 
 
 @dataclass(frozen=True)
@@ -61,21 +66,36 @@ def read_source(fetcher: Fetcher, url: str, allow_private: bool = True) -> Extra
         raise SourceError(f"{url}: HTTP {result.status}")
     page = text_of(result.body, result.content_type, result.final_url)
     if not page.text.strip():
-        raise SourceError(f"{url}: no article text found")
+        raise NoText(f"{url}: no article text found")
     return page
 
 
 def track_text(store: Store, url: str, title: str, text: str) -> tuple[int, bool]:
     """Track an original. Its site's template (blocks repeated across the originals of that site, once
     three or more are tracked) is dropped first, so it cannot make unrelated pages look alike."""
-    key = track_key(url)
-    learner = load_learner(store, key)
-    if not store.is_tracked_url(url):  # each original counts once towards its site's template
-        learner.observe(key, text.split("\n\n"))
+    return track_texts(store, [(url, title, text)])[0]
+
+
+def track_texts(store: Store, items: Sequence[tuple[str, str, str]]) -> list[tuple[int, bool]]:
+    """Track many originals (url, title, text) in one transaction, each exactly as track_text would in turn:
+    a publisher's archive is tracked in batches, its site's template state loaded and saved once a batch."""
+    learners: dict[str, TemplateLearner] = {}
+    seen: set[str] = set()
+    rows = []
+    for url, title, text in items:
+        key = track_key(url)
+        learner = learners.get(key)
+        if learner is None:
+            learner = learners[key] = load_learner(store, key)
+        if url not in seen and not store.is_tracked_url(url):  # each original counts once towards its template
+            learner.observe(key, text.split("\n\n"))
+        seen.add(url)
+        if any(learner.is_template(key, p) for p in text.split("\n\n") if p):
+            text = drop_template_blocks(text, learner.template_hashes(key))
+        rows.append((url, title, text, article_fingerprints_of(text)))
+    for key, learner in learners.items():
         store.save_template_state(key, learner.to_dict())
-    text = drop_template_blocks(text, learner.template_hashes(key))
-    prepared = Prepared.of(text)
-    return store.add_article(url, title, text, article_fingerprints(list(prepared.tokens)))
+    return store.add_articles(rows)
 
 
 def find_copies(store: Store, text: str, cfg: MatchSettings, exclude_url: str = "") -> list[Found]:

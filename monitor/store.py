@@ -216,9 +216,16 @@ DELETE FROM meta WHERE key IN ('index_segment', 'index_generation', 'index_finge
 INSERT OR REPLACE INTO meta (key, value) VALUES ('index_recent', '0');
 """
 
+# Version 7: tracking an archive asks "is this URL tracked?" once per article; without an index that is a
+# scan of every article (quadratic over a 100k-article archive).
+SCHEMA_V7_ARTICLE_URL = """
+CREATE INDEX IF NOT EXISTS articles_url ON articles (url);
+"""
+
 # MIGRATIONS[i] upgrades schema version i to i + 1. Append new ones; never edit a released one.
 MIGRATIONS: tuple[str, ...] = (
     SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, MIGRATION_CRAWL_STATE, SCHEMA_V5_ALERTS, SCHEMA_V6_INDEX,
+    SCHEMA_V7_ARTICLE_URL,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -118,3 +118,82 @@ def test_extract_prints_clean_text_and_metadata() -> None:
         assert furniture not in page["text"]
     assert page["text"].startswith("PORT ELLING")
     assert page["text"].rstrip().endswith("worked under floodlights.")
+
+
+def _archive(root: Path) -> tuple[Path, Path]:
+    """Originals in nested folders, and a folder of pages: two copies, one unrelated, furniture to skip."""
+    from tests.test_index import article_text
+
+    originals, pages = root / "originals", root / "pages"
+    for k in range(6):
+        d = originals / f"2026-{k % 2 + 1:02d}"
+        d.mkdir(parents=True, exist_ok=True)
+        (d / f"story-{k}.txt").write_text(article_text(100 + k), encoding="utf-8")
+    (originals / ".drafts").mkdir()
+    (originals / ".drafts" / "draft.txt").write_text(article_text(999), encoding="utf-8")
+    (originals / "logo.png").write_bytes(b"\x89PNG\r\n")
+    pages.mkdir()
+    (pages / "a-copy.html").write_text(f"<html><body><article><p>{article_text(101)}</p></article></body></html>",
+                                       encoding="utf-8")
+    (pages / "b-copy.txt").write_text(article_text(104)[:1500], encoding="utf-8")
+    (pages / "c-other.txt").write_text(article_text(5000), encoding="utf-8")
+    (pages / "d-index.html").write_text("<html><body><nav><a href='/'>Home</a></nav></body></html>",
+                                        encoding="utf-8")
+    return originals, pages
+
+
+def test_track_and_check_whole_directories(cfg: Path, tmp_path: Path) -> None:
+    originals, pages = _archive(tmp_path)
+    r = provmon("--config", str(cfg), "track", "--json", str(originals))
+    assert r.code == 0, r.err
+    tracked = r.json_lines()
+    assert len(tracked) == 6  # the hidden folder and the image are not documents
+    assert all(t["created"] for t in tracked) and all(t["source"].startswith("file://") for t in tracked)
+    assert [Path(t["source"]).name for t in tracked] == [f"story-{k}.txt" for k in (0, 2, 4, 1, 3, 5)]
+    r = provmon("--config", str(cfg), "track", str(originals))
+    assert r.code == 0
+    assert r.out.strip().splitlines()[-1].startswith("0 tracked, 6 already tracked, 0 errors")
+
+    r = provmon("--config", str(cfg), "check", "--json", str(pages))
+    assert r.code == 0, r.err
+    by_name = {Path(line["url"]).name: line for line in r.json_lines()}
+    assert sorted(by_name) == ["a-copy.html", "b-copy.txt", "c-other.txt", "d-index.html"]
+    assert by_name["a-copy.html"]["copies"][0]["article"]["url"].endswith("story-1.txt")
+    assert by_name["a-copy.html"]["copies"][0]["kind"] == "verbatim"
+    assert by_name["b-copy.txt"]["copies"][0]["article"]["url"].endswith("story-4.txt")
+    assert by_name["c-other.txt"]["copies"] == [] and by_name["d-index.html"]["copies"] == []
+    r = provmon("--config", str(cfg), "check", str(pages))
+    assert r.out.strip().splitlines()[-1] == "checked 4 pages: 2 copy a tracked article, 2 do not"
+
+
+def test_track_rejects_a_title_for_many_sources_and_reports_bad_sources(cfg: Path, tmp_path: Path) -> None:
+    originals, _ = _archive(tmp_path)
+    r = provmon("--config", str(cfg), "track", "--title", "One", str(originals))
+    assert r.code == 2 and "--title" in r.err
+    (tmp_path / "empty").mkdir()
+    r = provmon("--config", str(cfg), "track", "--json", str(tmp_path / "empty"), str(tmp_path / "missing.txt"),
+                str(originals / "2026-01" / "story-0.txt"))
+    assert r.code == 2
+    lines = r.json_lines()
+    assert "no .txt" in lines[0]["error"] and "empty" in lines[0]["error"]
+    assert "missing.txt" in lines[1]["error"] and "404" in lines[1]["error"]
+    assert lines[2]["created"] is True
+
+
+def test_progress_bar_only_on_a_terminal(cfg: Path, tmp_path: Path) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    originals, _ = _archive(tmp_path)
+    master, slave = pty.openpty()
+    p = subprocess.run([sys.executable, "-m", "monitor", "--config", str(cfg), "track", str(originals)],
+                       stdout=subprocess.PIPE, stderr=slave, text=True, timeout=120)
+    os.close(slave)
+    err = os.read(master, 65536).decode()
+    os.close(master)
+    assert p.returncode == 0
+    assert "track [" in err and "6/6" in err  # the bar, on the terminal
+    assert p.stdout.startswith("6 tracked, 0 already tracked, 0 errors")  # no line per article under the bar
+    assert "track [" not in provmon("--config", str(cfg), "track", str(originals)).err  # not on a pipe
