@@ -24,7 +24,7 @@ from monitor.alerts import ignore_rule_for
 from monitor.config import CONFIG_ENV, Config, ConfigError, load_config, parse_interval, to_url
 from monitor.logs import setup_logging
 from monitor.notify import deliver_pending, send_test
-from monitor.scan import SourceError, find_copies, make_fetcher, read_source, recheck_alerts, track_text
+from monitor.scan import SourceError, find_copies, make_fetcher, make_verifier, read_source, recheck_alerts, track_text
 from monitor.scheduler import Service
 from monitor.store import ALERT_STATES, Store, StoreError
 
@@ -84,6 +84,7 @@ def _found_dict(url: str, found: list[Any]) -> dict[str, Any]:
 def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
     any_copy = failed = False
     width = min(shutil.get_terminal_size((120, 24)).columns, 160)
+    verifier = make_verifier(cfg)
     with Store(cfg.database_path) as store, make_fetcher(cfg) as fetcher:
         for url in _sources(args.sources):
             try:
@@ -92,7 +93,7 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
                 print(f"error: {exc}", file=sys.stderr)
                 failed = True
                 continue
-            found = find_copies(store, page.text, cfg.match, exclude_url=url)
+            found = find_copies(store, page.text, cfg.match, exclude_url=url, verifier=verifier)
             any_copy = any_copy or bool(found)
             if args.json:
                 print(json.dumps(_found_dict(url, [(f, page.text) for f in found]), ensure_ascii=False))
@@ -211,7 +212,7 @@ def cmd_ignore(cfg: Config, args: argparse.Namespace) -> int:
 
 def cmd_recheck(cfg: Config, args: argparse.Namespace) -> int:
     with Store(cfg.database_path) as store, make_fetcher(cfg) as fetcher:
-        rep = recheck_alerts(store, fetcher, cfg, alert_ids=args.ids or None)
+        rep = recheck_alerts(store, fetcher, cfg, alert_ids=args.ids or None, verifier=make_verifier(cfg))
         sent, failed = deliver_pending(store, cfg.notify) if cfg.notify else (0, 0)
     print(f"rechecked {rep.checked} copies: {len(rep.removed)} gone, {len(rep.reopened)} back, "
           f"{len(rep.inconclusive)} inconclusive; notifications {sent} sent, {failed} failed")
