@@ -25,7 +25,17 @@ from monitor.config import CONFIG_ENV, Config, ConfigError, load_config, parse_i
 from monitor.logs import setup_logging
 from monitor.notify import deliver_pending, send_test
 from monitor.progress import Progress
-from monitor.scan import Found, NoText, SourceError, find_copies, make_fetcher, read_source, recheck_alerts, track_texts
+from monitor.scan import (
+    Found,
+    NoText,
+    SourceError,
+    find_copies,
+    make_fetcher,
+    make_verifier,
+    read_source,
+    recheck_alerts,
+    track_texts,
+)
 from monitor.scheduler import Service
 from monitor.store import ALERT_STATES, Store, StoreError
 
@@ -164,6 +174,7 @@ def _print_copy(url: str, f: Found, text: str, width: int, detail: bool) -> None
 def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
     sources, errors = expand_sources(args.sources)
     width = min(shutil.get_terminal_size((120, 24)).columns, 160)
+    verifier = make_verifier(cfg)
     progress = _progress(args, len(sources), "check")
     # One page: every passage side by side. Many: a line per copy (and, off a terminal, per page).
     detail, per_page = len(sources) == 1, not progress.enabled
@@ -193,7 +204,7 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
                     print(json.dumps({"url": url, "error": str(exc)}, ensure_ascii=False))
                 failed = True
                 continue
-            found = find_copies(store, page.text, cfg.match, exclude_url=url)
+            found = find_copies(store, page.text, cfg.match, exclude_url=url, verifier=verifier)
             pages += 1
             copies += bool(found)
             if args.json:
@@ -305,7 +316,7 @@ def cmd_ignore(cfg: Config, args: argparse.Namespace) -> int:
 
 def cmd_recheck(cfg: Config, args: argparse.Namespace) -> int:
     with Store(cfg.database_path) as store, make_fetcher(cfg) as fetcher:
-        rep = recheck_alerts(store, fetcher, cfg, alert_ids=args.ids or None)
+        rep = recheck_alerts(store, fetcher, cfg, alert_ids=args.ids or None, verifier=make_verifier(cfg))
         sent, failed = deliver_pending(store, cfg.notify) if cfg.notify else (0, 0)
     print(f"rechecked {rep.checked} copies: {len(rep.removed)} gone, {len(rep.reopened)} back, "
           f"{len(rep.inconclusive)} inconclusive; notifications {sent} sent, {failed} failed")

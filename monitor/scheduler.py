@@ -33,6 +33,7 @@ from monitor.notify import deliver_pending
 from monitor.scan import (
     SiteReport,
     make_fetcher,
+    make_verifier,
     recheck_alerts,
     scan_site,
     track_configured,
@@ -85,6 +86,7 @@ def parse_time(text: str) -> datetime:
 class Service:
     def __init__(self, cfg: Config) -> None:
         self.cfg = cfg
+        self.verifier = make_verifier(cfg)  # [semantic]: one model for all site jobs, loaded on first use
         self._deliver_lock = threading.Lock()
         self._stop = threading.Event()
         self.scheduler = BackgroundScheduler(
@@ -122,7 +124,7 @@ class Service:
         with self.open_store() as store, make_fetcher(self.cfg) as fetcher:
             store.run_started(site.name)
             try:
-                report = scan_site(store, fetcher, self.cfg, site, stop=self._stop)
+                report = scan_site(store, fetcher, self.cfg, site, stop=self._stop, verifier=self.verifier)
             except Exception as exc:
                 store.run_finished(site.name, ok=False, error=f"{type(exc).__name__}: {exc}", pages=0,
                                    new_alerts=0)
@@ -177,7 +179,7 @@ class Service:
 
     def _recheck(self) -> None:
         with self.open_store() as store, make_fetcher(self.cfg) as fetcher:
-            rep = recheck_alerts(store, fetcher, self.cfg, stop=self._stop)
+            rep = recheck_alerts(store, fetcher, self.cfg, stop=self._stop, verifier=self.verifier)
             log.info("recheck: %d copies checked, %d gone, %d back, %d inconclusive", rep.checked,
                      len(rep.removed), len(rep.reopened), len(rep.inconclusive))
             self.deliver(store)
@@ -235,6 +237,8 @@ class Service:
         if new.database_path != self.cfg.database_path:
             log.error("reload refused: monitor.database cannot change while running (restart instead)")
             return False
+        if new.semantic != self.cfg.semantic or new.match != self.cfg.match:
+            self.verifier = make_verifier(new)
         self.cfg = new
         self.schedule()
         log.info("config reloaded from %s: %d sites", path, len(new.sites))
