@@ -17,10 +17,10 @@ from monitor.crawl import crawl, polite_settings
 from monitor.evidence import Evidence
 from monitor.extract import Extracted, text_of
 from monitor.fetch import Fetcher, FetchError
-from monitor.fingerprint import article_fingerprints, page_fingerprints
+from monitor.fingerprint import article_fingerprints, page_fingerprints_of
 from monitor.match import Match, Prepared, compare
 from monitor.store import Article, Store
-from monitor.templates import TemplateLearner, drop_template_blocks
+from monitor.templates import TemplateLearner, block_hash, drop_template_blocks
 
 log = logging.getLogger(__name__)
 
@@ -80,11 +80,14 @@ def track_text(store: Store, url: str, title: str, text: str) -> tuple[int, bool
 
 def find_copies(store: Store, text: str, cfg: MatchSettings, exclude_url: str = "") -> list[Found]:
     """Tracked articles that `text` copies, best coverage first."""
+    # Most pages copy nothing: candidates come from hashes taken straight from the text, and the page is
+    # cut into tokens and sentences (most of the cost of a page) only when some article might match.
+    candidates = store.candidates(page_fingerprints_of(text), cfg.candidate_min_shared, cfg.max_candidates)
+    if not candidates:
+        return []
     page = Prepared.of(text)
     found: list[Found] = []
-    for article_id, _shared in store.candidates(
-        page_fingerprints(list(page.tokens)), cfg.candidate_min_shared, cfg.max_candidates
-    ):
+    for article_id, _shared in candidates:
         article = store.article(article_id)
         if exclude_url and article.url == exclude_url:
             continue
@@ -164,9 +167,11 @@ def _scan_pages(store: Store, fetcher: Fetcher, cfg: Config, site: Site, stop: t
         result, page = item.result, item.page
         seen_before = store.page_hash(item.url) == result.sha256
         store.record_page(item.url, site.name, result.final_url, result.status, result.sha256)
+        paragraphs = page.paragraphs
+        hashes = [block_hash(p) for p in paragraphs]
         if not seen_before:  # each version of a page counts once towards the site's template
-            learner.observe(site.name, page.paragraphs)
-        text = drop_template_blocks(page.text, learner.template_hashes(site.name))
+            learner.observe_hashes(site.name, hashes)
+        text = learner.drop(site.name, page.text, paragraphs, hashes)
         if not text:
             continue
         own = page.canonical_url or page.og_url
