@@ -20,6 +20,7 @@ import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -60,8 +61,8 @@ class FetchResult:
     def not_modified(self) -> bool:
         return self.status == 304
 
-    @property
-    def sha256(self) -> str:
+    @cached_property
+    def sha256(self) -> str:  # asked for several times per page (crawl state, store, alerts)
         return hashlib.sha256(self.body).hexdigest()
 
     @property

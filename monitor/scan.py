@@ -157,16 +157,13 @@ def _scan_pages(store: Store, fetcher: Fetcher, cfg: Config, site: Site, stop: t
         if item.unchanged:  # not modified since it was last matched; crawl has recorded the visit
             report.pages += 1
             continue
-        if item.result is None or item.page is None:
-            store.record_page(item.url, site.name, item.result.final_url if item.result else item.url,
-                              item.result.status if item.result else None, None, item.error)
+        if item.result is None or item.page is None:  # crawl records the page with its error
             if item.result is None or not item.result.ok:
                 report.errors.append(f"{item.url}: {item.error}")
             continue
         report.pages += 1
         result, page = item.result, item.page
-        seen_before = store.page_hash(item.url) == result.sha256
-        store.record_page(item.url, site.name, result.final_url, result.status, result.sha256)
+        seen_before = item.previous_sha256 == result.sha256
         paragraphs = page.paragraphs
         hashes = [block_hash(p) for p in paragraphs]
         if not seen_before:  # each version of a page counts once towards the site's template

@@ -360,6 +360,31 @@ def test_conditional_get_and_content_hash(server: Any, tmp_path: Path) -> None:
         assert not third["e"].unchanged and not third["h"].unchanged  # re-matched against the new article
 
 
+
+def test_pages_are_recorded_once_the_caller_is_done_with_them(server: Any, tmp_path: Path) -> None:
+    links = b'<a href="/ok">a</a><a href="/gone">b</a><a href="/img">c</a>'
+    s = server({"/": page(ARTICLE + links), "/ok": page(), "/img": page(b"\x89PNG", "image/png")})
+    st = site(s.base, max_depth=1)
+    with Fetcher("t (+https://x.test)") as f, Store(tmp_path / "db") as store:
+        items = dict((i.url.split("/", 3)[-1], i) for i in crawl(f, st, list(st.start_urls), polite=FAST,
+                                                                  store=store, workers=1))
+        rows = {r[0].split("/", 3)[-1]: r[1:] for r in store.db.execute(
+            "SELECT url, final_url, status, content_sha256, error, checked_upto FROM pages")}
+        assert rows["ok"][1:] == (200, items["ok"].result.sha256, None, 0)
+        assert rows["gone"][1:4] == (404, None, "HTTP 404")
+        assert rows["img"][1:4] == (200, None, "skipped content type image/png")
+        assert items["ok"].previous_sha256 is None
+        # A caller that stops early: what it finished is recorded, the page in hand is not.
+        store.add_article("u", "t", "a newly tracked article", [1])  # so every page is fetched and matched again
+        s.log.paths.clear()
+        for n, item in enumerate(crawl(f, st, list(st.start_urls), polite=FAST, store=store, workers=1)):
+            if n == 1:
+                stopped_at = item.url
+                break
+        assert store.db.execute("SELECT checked_upto FROM pages WHERE url = ?", [st.start_urls[0]]).fetchone() == (1,)
+        assert store.db.execute("SELECT checked_upto FROM pages WHERE url = ?", [stopped_at]).fetchone() == (0,)
+
+
 SITEMAP_INDEX = b"""<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
 <sitemap><loc>BASE/sm1.xml.gz</loc></sitemap></sitemapindex>"""
 URLSET = b"""<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
