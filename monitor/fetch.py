@@ -217,6 +217,9 @@ class Fetcher:
             parts = urlsplit(current)
             if parts.scheme not in {"http", "https", "file"}:
                 raise FetchError(current, f"unsupported URL scheme {parts.scheme!r}")
+            if current != url and parts.scheme == "file" and urlsplit(url).scheme != "file":
+                # a web server must not make us read local files
+                raise FetchError(url, f"refused: redirect to a local file ({current})")
             queued = time.monotonic()
             with pace(current) as answered:
                 deadline += time.monotonic() - queued  # waiting for the host's turn is not the request's time
