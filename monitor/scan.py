@@ -19,6 +19,7 @@ from monitor.extract import Extracted, text_of
 from monitor.fetch import Fetcher, FetchError
 from monitor.fingerprint import article_fingerprints, page_fingerprints_of
 from monitor.match import Match, Prepared, compare
+from monitor.politeness import Politeness
 from monitor.store import Article, Store
 from monitor.templates import TemplateLearner, block_hash, drop_template_blocks
 
@@ -222,6 +223,8 @@ def recheck_alerts(store: Store, fetcher: Fetcher, cfg: Config, stop: threading.
     report = RecheckReport()
     channels = [c.label for c in cfg.notify]
     sites = {s.name: s for s in cfg.sites}
+    # Copies of one site are usually on one host: paced and retried like the crawl.
+    polite = Politeness(fetcher, cfg.monitor.user_agent, polite_settings(cfg.fetch))
     for alert in store.alerts(states=("new", "notified", "acknowledged", "removed")):
         if stop is not None and stop.is_set():
             break
@@ -231,7 +234,7 @@ def recheck_alerts(store: Store, fetcher: Fetcher, cfg: Config, stop: threading.
         aid, url = alert["id"], alert["copy_url"]
         site = sites.get(alert["site"])
         try:
-            result = fetcher.fetch(url, allow_private=site.allow_private if site else False)
+            result = polite.fetch(url, allow_private=site.allow_private if site else False)
         except FetchError as exc:
             store.record_check(aid, f"inconclusive: {exc.reason}")
             report.inconclusive.append(f"#{aid} {url}: {exc.reason}")
