@@ -16,8 +16,9 @@ import logging
 import re
 from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from queue import SimpleQueue
 from urllib.parse import urlsplit
 
 from monitor.config import FetchSettings, Site
@@ -246,48 +247,52 @@ def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store |
 
     pool = ThreadPoolExecutor(max(1, workers), thread_name_prefix=f"crawl-{site.name}")
     inflight: dict[Future[Crawled], _Task] = {}
+    # Finished futures queue up here: waiting on one queue costs the same however many are in flight
+    # (concurrent.futures.wait hooks into every pending future on each call).
+    finished: SimpleQueue[Future[Crawled]] = SimpleQueue()
     try:
         while tasks or inflight:
             while tasks and len(inflight) < 2 * workers and stats.fetched < site.max_pages:
                 t = tasks.popleft()
                 stats.fetched += 1
-                inflight[pool.submit(visit, t)] = t
+                fut = pool.submit(visit, t)
+                inflight[fut] = t
+                fut.add_done_callback(finished.put)
             if not inflight:
                 break
-            done, _ = wait(inflight, return_when=FIRST_COMPLETED)
-            for fut in done:
-                t = inflight.pop(fut)
-                item = note(fut.result())
-                r = item.result
-                if r is not None and (r.ok or r.not_modified):
-                    stats.ok += 1
-                elif item.error.startswith(("blocked", "disallowed")):
-                    stats.blocked += 1
-                if item.unchanged:
-                    stats.unchanged += 1
-                    touched.append((t.url, 200 if r is None or r.not_modified else r.status))
-                yield item
-                # Resumed: the caller has processed (matched, alerted) the page, so record it and mark it checked.
-                processed(item)
-                if r is not None and (r.ok or r.not_modified) and not r.skipped:
-                    marks.append((t.url, r.headers.get("etag") or _keep(t, "etag"),
-                                  r.headers.get("last-modified") or _keep(t, "last_modified"), t.lastmod or None, upto))
-                if len(rows) + len(touched) >= FLUSH_EVERY:
-                    flush()
-                if item.page is None or item.depth >= site.max_depth:
+            fut = finished.get()
+            t = inflight.pop(fut)
+            item = note(fut.result())
+            r = item.result
+            if r is not None and (r.ok or r.not_modified):
+                stats.ok += 1
+            elif item.error.startswith(("blocked", "disallowed")):
+                stats.blocked += 1
+            if item.unchanged:
+                stats.unchanged += 1
+                touched.append((t.url, 200 if r is None or r.not_modified else r.status))
+            yield item
+            # Resumed: the caller has processed (matched, alerted) the page, so record it and mark it checked.
+            processed(item)
+            if r is not None and (r.ok or r.not_modified) and not r.skipped:
+                marks.append((t.url, r.headers.get("etag") or _keep(t, "etag"),
+                              r.headers.get("last-modified") or _keep(t, "last_modified"), t.lastmod or None, upto))
+            if len(rows) + len(touched) >= FLUSH_EVERY:
+                flush()
+            if item.page is None or item.depth >= site.max_depth:
+                continue
+            links: list[str] = []
+            for link in item.page.links:
+                if link in seen or not in_scope(link, scopes, site):
                     continue
-                links: list[str] = []
-                for link in item.page.links:
-                    if link in seen or not in_scope(link, scopes, site):
-                        continue
-                    seen.add(link)
-                    ok, why = politeness.allowed(link, site.allow_private)
-                    if ok:
-                        links.append(link)
-                    else:
-                        log.debug("site %s: %s: %s", site.name, link, why)
-                states = states_of(links)  # one query for the page's new links
-                tasks.extend(_Task(link, item.depth + 1, "link", state=states.get(link)) for link in links)
+                seen.add(link)
+                ok, why = politeness.allowed(link, site.allow_private)
+                if ok:
+                    links.append(link)
+                else:
+                    log.debug("site %s: %s: %s", site.name, link, why)
+            states = states_of(links)  # one query for the page's new links
+            tasks.extend(_Task(link, item.depth + 1, "link", state=states.get(link)) for link in links)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         flush()  # also when the caller stops early: the batch holds only pages it finished
