@@ -240,9 +240,11 @@ def tls_server(tls_cert: tuple[Path, Path], server: Any) -> Server:
     return s
 
 
-def test_self_signed_certificate_is_refused(tls_server: Server) -> None:
+@pytest.mark.parametrize("shared", [False, True], ids=["own context", "shared tls_context()"])
+def test_self_signed_certificate_is_refused(tls_server: Server, shared: bool) -> None:
     port = tls_server.served.server.server_address[1]
-    with Fetcher("t (+https://x.test)", timeout=5) as f, pytest.raises(FetchError) as e:
+    verify = fetch_mod.tls_context() if shared else True  # the service shares one context between its fetchers
+    with Fetcher("t (+https://x.test)", timeout=5, verify=verify) as f, pytest.raises(FetchError) as e:
         f.fetch(f"https://localhost:{port}/", allow_private=True)
     assert "TLS certificate verification failed" in e.value.reason
 
