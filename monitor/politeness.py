@@ -34,7 +34,7 @@ MAX_ROBOTS_BYTES = 500_000  # Google's limit is 500 KiB; anything past it is ign
 
 @dataclass(frozen=True)
 class PoliteSettings:
-    min_delay: float = 1.0          # seconds between request starts to one host
+    min_delay: float = 1.0          # seconds from a host's answer to the next request to it
     max_per_host: int = 2           # requests in flight to one host
     obey_robots: bool = True
     max_crawl_delay: float = 30.0   # a larger robots.txt Crawl-delay is capped to this
