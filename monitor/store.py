@@ -449,10 +449,6 @@ class Store:
                     content_sha256: str | None, error: str | None = None) -> None:
         self.db.execute(PAGE_UPSERT, [url, site, final_url, status, content_sha256, now_iso(), error])
 
-    def page_hash(self, url: str) -> str | None:
-        row = self.db.execute("SELECT content_sha256 FROM pages WHERE url = ?", [url]).fetchone()
-        return row[0] if row else None
-
     # -- crawl state ------------------------------------------------------------------------------
     def page_states(self, urls: Iterable[str]) -> dict[str, PageState]:
         out: dict[str, PageState] = {}
