@@ -7,9 +7,13 @@ Each host has a robots.txt, a sitemap, an index page, section pages and its shar
 Texts come from the PAN13 source documents under ../shared/datasets (read at run time, never copied
 into the repo), else from generated words. 10,000 tracked articles are slices of that text; about 2% of
 the farm's articles copy one of them (verbatim or partly), the rest are generated from the same vocabulary.
-The monitor tracks the articles (timed separately), then scans every host with scan_site: discovery
-(robots.txt, sitemap, links), fetch, extract, match, store. The server counts requests in flight and the
-gap between request starts per host, so `--polite` shows whether the per-host limits held.
+The monitor tracks the articles (timed separately), then scans every host as the service does
+(scheduler.Service.run_site: discovery from robots.txt, sitemap and links, fetch, extract, match, store),
+`monitor.max_concurrent_sites` sites at once. Every setting is the service's default except the ones the
+bench states: `fetch.min_delay = 0` (politeness delays off), or with `--polite` `fetch.min_delay = 0.05` and
+`fetch.max_per_host = 2`; `--site-workers` and `--workers` set `monitor.max_concurrent_sites` and
+`fetch.workers` when given. The server counts, per host, requests in progress and when each request was
+read, so `--polite` shows whether the per-host limits held as the servers saw them.
 """
 
 from __future__ import annotations
@@ -32,8 +36,9 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from monitor.config import parse_config  # noqa: E402
-from monitor.scan import make_fetcher, scan_site, track_text  # noqa: E402
+from monitor.config import FetchSettings, MonitorSettings, parse_config  # noqa: E402
+from monitor.scan import track_text  # noqa: E402
+from monitor.scheduler import Service  # noqa: E402
 from monitor.store import Store  # noqa: E402
 
 PAN_SRC = REPO.parent / "shared" / "datasets" / "pan13-text-alignment-train" / "src"
@@ -134,6 +139,9 @@ def build_site(farm: Farm, host: int, texts: tuple[list[str], dict[int, tuple[in
 
 @dataclass
 class HostCount:
+    """One host's requests as the server saw them: each stamped when its head was read, in progress from
+    then until just before the answer is written (the client cannot act on the answer any earlier)."""
+
     requests: int = 0
     inflight: int = 0
     max_inflight: int = 0
@@ -142,8 +150,7 @@ class HostCount:
     starts: list[float] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
-        """Gaps as the server saw them include its own scheduling jitter (one event loop, a loaded 2-core
-        machine), so the rate over a 1 s window is reported as well: jitter cannot inflate it much."""
+        """Gaps between arrivals (smallest, 1st percentile, median) and the most arrivals within 1 s."""
         gaps = sorted(b - a for a, b in zip(self.starts, self.starts[1:], strict=False))
         window, lo = 0, 0
         for hi, t in enumerate(self.starts):
@@ -222,8 +229,10 @@ class Result:
     tracked_articles: int
     text_source: str
     polite: bool
-    sync_normal: bool = False
-    site_workers: int = 0
+    site_workers: int = 0  # monitor.max_concurrent_sites
+    fetch_workers: int = 0  # fetch.workers
+    loadavg_start: str = ""
+    loadavg_end: str = ""
     track_seconds: float = 0.0
     crawl_seconds: float = 0.0
     pages_scanned: int = 0
@@ -239,7 +248,11 @@ class Result:
     min_gap_per_host_s: float = 0.0
     gap_p1_per_host_s: float = 0.0
     max_requests_in_1s_per_host: int = 0
-    limits: dict[str, Any] = field(default_factory=dict)
+    settings_set: dict[str, Any] = field(default_factory=dict)  # everything else is the service's default
+
+
+def loadavg() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def stats(port: int) -> list[dict[str, Any]]:
@@ -256,10 +269,9 @@ def main() -> None:
     ap.add_argument("--polite", action="store_true", help="politeness on: min_delay and max_per_host below")
     ap.add_argument("--min-delay", type=float, default=0.05)
     ap.add_argument("--max-per-host", type=int, default=2)
-    ap.add_argument("--site-workers", type=int, default=8, help="sites scanned at once (own store connection each)")
-    ap.add_argument("--workers", type=int, default=8, help="fetch/extract threads per site")
-    ap.add_argument("--sync-normal", action="store_true",
-                    help="PRAGMA synchronous=NORMAL on the bench's connections (now the store's own default too)")
+    ap.add_argument("--site-workers", type=int, help="monitor.max_concurrent_sites (default: the service's, "
+                                                      f"{MonitorSettings().max_concurrent_sites})")
+    ap.add_argument("--workers", type=int, help=f"fetch.workers (default: the service's, {FetchSettings().workers})")
     ap.add_argument("--out", help="results file (default bench/results/crawl_farm[_polite].json)")
     args = ap.parse_args()
     if args.out is None:
@@ -277,43 +289,44 @@ def main() -> None:
         raise SystemExit("farm server did not start")
     ports = list(ports)
 
-    polite = {"min_delay": args.min_delay if args.polite else 0.0,
-              "max_per_host": args.max_per_host if args.polite else args.workers,
-              "workers": args.workers, "obey_robots": True, "timeout": 30.0}
+    fetch: dict[str, Any] = {"min_delay": args.min_delay if args.polite else 0.0}
+    if args.polite:
+        fetch["max_per_host"] = args.max_per_host
+    if args.workers is not None:
+        fetch["workers"] = args.workers
+    monitor: dict[str, Any] = {}
+    if args.site_workers is not None:
+        monitor["max_concurrent_sites"] = args.site_workers
     res = Result(args.hosts, len(ports) * (args.pages // args.hosts), args.articles, source, args.polite,
-                 copies_planted=len(planted), limits=polite, sync_normal=args.sync_normal,
-                 site_workers=args.site_workers)
+                 copies_planted=len(planted), settings_set={"fetch": fetch, "monitor": monitor})
     with tempfile.TemporaryDirectory() as tmp:
         data = {
-            "monitor": {"database": f"{tmp}/farm.db", "user_agent": "ProvenanceMonitor/0.1 (+https://example.org/bot)"},
-            "fetch": polite,
+            "monitor": {"database": f"{tmp}/farm.db", "user_agent": "ProvenanceMonitor/0.1 (+https://example.org/bot)",
+                        **monitor},
+            "fetch": fetch,
             "sites": [{"name": f"host{i}", "start_urls": [f"http://127.0.0.1:{p}/"], "allow_private": True,
                        "sitemaps": [f"http://127.0.0.1:{p}/sitemap.xml"], "max_depth": 2, "max_pages": 400}
                       for i, p in enumerate(ports)],
         }
         cfg = parse_config(data, Path(tmp) / "config.toml")
+        res.site_workers, res.fetch_workers = cfg.monitor.max_concurrent_sites, cfg.fetch.workers
         t0 = time.perf_counter()
         with Store(cfg.database_path) as store:
-            if args.sync_normal:
-                store.db.execute("PRAGMA synchronous = NORMAL")
             for i, text in enumerate(tracked):
                 track_text(store, f"https://publisher.example/{i}", f"Tracked {i}", text)
         res.track_seconds = time.perf_counter() - t0
 
-        def one(site: Any) -> tuple[int, int, int]:
-            with Store(cfg.database_path) as store, make_fetcher(cfg) as fetcher:
-                if args.sync_normal:
-                    store.db.execute("PRAGMA synchronous = NORMAL")
-                rep = scan_site(store, fetcher, cfg, site)
-            return rep.pages, len(rep.new_alerts), len(rep.errors)
-
+        # What the scheduler does with each due site, on an executor of max_concurrent_sites threads.
+        service = Service(cfg)
+        res.loadavg_start = loadavg()
         t0 = time.perf_counter()
-        with ThreadPoolExecutor(args.site_workers) as pool:
-            for pages, alerts, errors in pool.map(one, cfg.sites):
-                res.pages_scanned += pages
-                res.alerts += alerts
-                res.errors += errors
+        with ThreadPoolExecutor(cfg.monitor.max_concurrent_sites) as pool:
+            for rep in pool.map(service.run_site, cfg.sites):
+                res.pages_scanned += rep.pages
+                res.alerts += len(rep.new_alerts)
+                res.errors += len(rep.errors)
         res.crawl_seconds = time.perf_counter() - t0
+        res.loadavg_end = loadavg()
         per = args.pages // args.hosts
         planted_urls = {f"http://127.0.0.1:{ports[i // per]}/a{i % per}" for i in planted}
         with Store(cfg.database_path) as store:
@@ -331,9 +344,11 @@ def main() -> None:
     res.max_requests_in_1s_per_host = max(c["max_requests_in_1s"] for c in counts)
 
     rows = [("hosts", res.hosts), ("article pages in farm", res.pages_in_farm), ("tracked articles", args.articles),
-            ("text", source), ("site workers / fetch workers", f"{args.site_workers} / {args.workers}"),
-            ("sqlite synchronous", "NORMAL (store default under WAL)"),
-            ("politeness", f"on: {polite}" if args.polite else "delays off"),
+            ("text", source),
+            ("sites at once / fetch workers per site", f"{res.site_workers} / {res.fetch_workers}"),
+            ("settings set by the bench (the rest: service defaults)", json.dumps(res.settings_set)),
+            ("politeness", "on" if args.polite else "delays off"),
+            ("load average before / after the crawl", f"{res.loadavg_start} / {res.loadavg_end}"),
             ("tracking time", f"{res.track_seconds:.1f} s"), ("pages scanned", res.pages_scanned),
             ("requests served", res.requests_served), ("crawl time", f"{res.crawl_seconds:.1f} s"),
             ("pages per second", f"{res.pages_per_second:.0f}"),
@@ -342,7 +357,7 @@ def main() -> None:
             ("alerted pages that were not planted copies", res.alerted_pages_not_planted), ("errors", res.errors),
             ("peak RSS (crawler process)", f"{res.peak_rss_mb:.0f} MB"),
             ("max requests in flight, any host", res.max_inflight_per_host),
-            ("min gap between request starts, any host", f"{res.min_gap_per_host_s * 1000:.1f} ms"),
+            ("min gap between request arrivals, any host", f"{res.min_gap_per_host_s * 1000:.1f} ms"),
             ("1st percentile of gaps, worst host", f"{res.gap_p1_per_host_s * 1000:.1f} ms"),
             ("max requests in any 1 s, any host", res.max_requests_in_1s_per_host)]
     width = max(len(k) for k, _ in rows)

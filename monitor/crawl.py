@@ -16,8 +16,9 @@ import logging
 import re
 from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from queue import SimpleQueue
 from urllib.parse import urlsplit
 
 from monitor.config import FetchSettings, Site
@@ -46,6 +47,7 @@ class Crawled:
     error: str = ""
     unchanged: bool = False  # 304, or the same content as last time with no article tracked since
     via: str = "link"  # start, link, sitemap, feed
+    previous_sha256: str | None = None  # of the body at the last visit (with a store), None if never fetched
 
 
 @dataclass(frozen=True)
@@ -160,16 +162,47 @@ def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store |
             log.log(logging.DEBUG if quiet else logging.WARNING, "site %s: %s: %s", site.name, item.url, item.error)
         return item
 
+    # Page records and crawl state are written in batches: one transaction per FLUSH_EVERY pages instead of
+    # one per page, each taking the database's write lock. Only pages the caller has finished processing
+    # (matched, alerts raised) go into a batch, so losing one in a crash only means those pages are fetched
+    # and matched again next run.
+    rows: list[tuple[str, str, int | None, str | None, str | None]] = []
+    marks: list[tuple[str, str | None, str | None, str | None, int]] = []
+    touched: list[tuple[str, int]] = []
+
+    def flush() -> None:
+        if store is not None and (rows or marks or touched):
+            store.save_page_states(site.name, marks, touched, rows)
+        rows.clear()
+        marks.clear()
+        touched.clear()
+
+    def processed(item: Crawled) -> None:
+        """Record a page the caller is done with (unchanged pages are recorded as touched)."""
+        r = item.result
+        if item.unchanged:
+            return
+        if r is None or item.page is None:
+            rows.append((item.url, r.final_url if r else item.url, r.status if r else None, None, item.error))
+        else:
+            rows.append((item.url, r.final_url, r.status, r.sha256, None))
+
+    def states_of(urls: list[str]) -> dict[str, PageState]:
+        return store.page_states(urls) if store is not None and urls else {}
+
     tasks: deque[_Task] = deque()
     seen: set[str] = set()
+    start_states = states_of(start_urls)
     for u in start_urls:
         seen.add(u)
         ok, why = politeness.allowed(u, site.allow_private)
         if ok:
-            tasks.append(_Task(u, 0, "start"))
+            tasks.append(_Task(u, 0, "start", state=start_states.get(u)))
         else:
             stats.blocked += 1
-            yield note(Crawled(u, 0, None, None, why, via="start"))
+            item = note(Crawled(u, 0, None, None, why, via="start"))
+            yield item
+            processed(item)
     maps = list(sitemaps or [])
     if site.robots_sitemaps:
         maps += [m for u in start_urls for m in politeness.sitemaps(u, site.allow_private)]
@@ -178,8 +211,9 @@ def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store |
                                    max_bytes=max(fetcher.max_bytes * 10, 50_000_000))
         for err in errors:
             yield note(err)
+            processed(err)
         fresh = [(e, via) for e, via in entries if e.url not in seen and in_scope(e.url, scopes, site)]
-        states = store.page_states(e.url for e, _ in fresh) if store else {}
+        states = states_of([e.url for e, _ in fresh])
         for e, via in fresh:
             seen.add(e.url)
             st = states.get(e.url)
@@ -187,7 +221,7 @@ def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store |
                     and (st.checked_upto or 0) >= upto):
                 stats.unchanged += 1  # lastmod says nothing new: not even a request
                 continue
-            tasks.append(_Task(e.url, site.max_depth, via, e.lastmod))
+            tasks.append(_Task(e.url, site.max_depth, via, e.lastmod, st))
 
     def visit(t: _Task) -> Crawled:
         fresh_check = t.state is not None and (t.state.checked_upto or 0) >= upto
@@ -208,64 +242,60 @@ def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store |
         if same and t.depth >= site.max_depth:
             return Crawled(t.url, t.depth, result, None, unchanged=True, via=t.via)
         page = text_of(result.body, result.content_type, result.final_url)
-        return Crawled(t.url, t.depth, result, page, unchanged=same, via=t.via)
-
-    # State writes are batched: one transaction per FLUSH_EVERY pages instead of one fsync per page. Losing
-    # a batch in a crash only means those pages are fetched and matched again next run.
-    marks: list[tuple[str, str | None, str | None, str | None, int]] = []
-    touched: list[tuple[str, int]] = []
-
-    def flush() -> None:
-        if store is not None and (marks or touched):
-            store.save_page_states(site.name, marks, touched)
-        marks.clear()
-        touched.clear()
+        return Crawled(t.url, t.depth, result, page, unchanged=same, via=t.via,
+                       previous_sha256=t.state.content_sha256 if t.state is not None else None)
 
     pool = ThreadPoolExecutor(max(1, workers), thread_name_prefix=f"crawl-{site.name}")
     inflight: dict[Future[Crawled], _Task] = {}
+    # Finished futures queue up here: waiting on one queue costs the same however many are in flight
+    # (concurrent.futures.wait hooks into every pending future on each call).
+    finished: SimpleQueue[Future[Crawled]] = SimpleQueue()
     try:
         while tasks or inflight:
             while tasks and len(inflight) < 2 * workers and stats.fetched < site.max_pages:
                 t = tasks.popleft()
-                if store is not None:
-                    t = _Task(t.url, t.depth, t.via, t.lastmod, store.page_states([t.url]).get(t.url))
                 stats.fetched += 1
-                inflight[pool.submit(visit, t)] = t
+                fut = pool.submit(visit, t)
+                inflight[fut] = t
+                fut.add_done_callback(finished.put)
             if not inflight:
                 break
-            done, _ = wait(inflight, return_when=FIRST_COMPLETED)
-            for fut in done:
-                t = inflight.pop(fut)
-                item = note(fut.result())
-                r = item.result
-                if r is not None and (r.ok or r.not_modified):
-                    stats.ok += 1
-                elif item.error.startswith(("blocked", "disallowed")):
-                    stats.blocked += 1
-                if item.unchanged:
-                    stats.unchanged += 1
-                    touched.append((t.url, 200 if r is None or r.not_modified else r.status))
-                yield item
-                # Resumed: the caller has processed (matched, recorded) the page, so mark it checked.
-                if r is not None and (r.ok or r.not_modified) and not r.skipped:
-                    marks.append((t.url, r.headers.get("etag") or _keep(t, "etag"),
-                                  r.headers.get("last-modified") or _keep(t, "last_modified"), t.lastmod or None, upto))
-                if len(marks) + len(touched) >= FLUSH_EVERY:
-                    flush()
-                if item.page is None or item.depth >= site.max_depth:
+            fut = finished.get()
+            t = inflight.pop(fut)
+            item = note(fut.result())
+            r = item.result
+            if r is not None and (r.ok or r.not_modified):
+                stats.ok += 1
+            elif item.error.startswith(("blocked", "disallowed")):
+                stats.blocked += 1
+            if item.unchanged:
+                stats.unchanged += 1
+                touched.append((t.url, 200 if r is None or r.not_modified else r.status))
+            yield item
+            # Resumed: the caller has processed (matched, alerted) the page, so record it and mark it checked.
+            processed(item)
+            if r is not None and (r.ok or r.not_modified) and not r.skipped:
+                marks.append((t.url, r.headers.get("etag") or _keep(t, "etag"),
+                              r.headers.get("last-modified") or _keep(t, "last_modified"), t.lastmod or None, upto))
+            if len(rows) + len(touched) >= FLUSH_EVERY:
+                flush()
+            if item.page is None or item.depth >= site.max_depth:
+                continue
+            links: list[str] = []
+            for link in item.page.links:
+                if link in seen or not in_scope(link, scopes, site):
                     continue
-                for link in item.page.links:
-                    if link in seen or not in_scope(link, scopes, site):
-                        continue
-                    seen.add(link)
-                    ok, why = politeness.allowed(link, site.allow_private)
-                    if ok:
-                        tasks.append(_Task(link, item.depth + 1, "link"))
-                    else:
-                        log.debug("site %s: %s: %s", site.name, link, why)
+                seen.add(link)
+                ok, why = politeness.allowed(link, site.allow_private)
+                if ok:
+                    links.append(link)
+                else:
+                    log.debug("site %s: %s: %s", site.name, link, why)
+            states = states_of(links)  # one query for the page's new links
+            tasks.extend(_Task(link, item.depth + 1, "link", state=states.get(link)) for link in links)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-    flush()  # only pages the caller finished processing are in the batch
+        flush()  # also when the caller stops early: the batch holds only pages it finished
     log.info("site %s: %d fetched, %d unchanged, %d errors", site.name, stats.fetched, stats.unchanged,
              len(stats.errors))
     if store is not None:

@@ -1,6 +1,13 @@
 """Politeness towards the hosts we crawl: robots.txt (Protego), Crawl-delay, a minimum delay and a
 concurrency limit per host, Retry-After on 429/503, and exponential backoff with full jitter on
 transient errors. One Politeness object lives for one crawl run; it holds no global state.
+
+The limits hold as the host sees them, by construction rather than by timing (docs/crawling.md,
+"Politeness"): a request to a host is sent only once the host has answered the previous one (its
+response headers are in, or it failed) and the delay has passed since that answer. The host read the
+previous request before it answered, so the next one reaches it at least the delay later however late
+our threads run. A request holds one of the host's `max_per_host` slots from before it is sent until
+its response is read, a superset of the time the host spends on it.
 """
 
 from __future__ import annotations
@@ -10,14 +17,14 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 from protego import Protego
 
-from monitor.fetch import Fetcher, FetchError, FetchResult
+from monitor.fetch import Answered, Fetcher, FetchError, FetchResult
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +34,7 @@ MAX_ROBOTS_BYTES = 500_000  # Google's limit is 500 KiB; anything past it is ign
 
 @dataclass(frozen=True)
 class PoliteSettings:
-    min_delay: float = 1.0          # seconds between request starts to one host
+    min_delay: float = 1.0          # seconds from a host's answer to the next request to it
     max_per_host: int = 2           # requests in flight to one host
     obey_robots: bool = True
     max_crawl_delay: float = 30.0   # a larger robots.txt Crawl-delay is capped to this
@@ -58,9 +65,10 @@ def retry_after_seconds(value: str, now: float | None = None) -> float | None:
 @dataclass
 class _Host:
     slots: threading.BoundedSemaphore
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    turn: threading.Condition = field(default_factory=threading.Condition)  # guards ready_at and awaiting
     robots_lock: threading.Lock = field(default_factory=threading.Lock)  # one robots.txt fetch per host
-    next_start: float = 0.0
+    ready_at: float = 0.0  # no request is sent before this (clock time): last answer + delay, Retry-After, backoff
+    awaiting: bool = False  # a request is out and not answered yet, so its arrival time is unknown
     delay: float = 0.0
     robots: Protego | None = None
     robots_error: str = ""
@@ -70,6 +78,14 @@ class _Host:
 
 class HostBlocked(FetchError):
     """The host asked us to stay away (Retry-After beyond our limit, robots.txt unreachable)."""
+
+
+@dataclass
+class _Attempt:
+    """One try of a polite fetch: its number (for the backoff) and how long its answer held the host back."""
+
+    number: int
+    pause: float = 0.0
 
 
 class Politeness:
@@ -110,8 +126,7 @@ class Politeness:
         parts = urlsplit(url)
         robots_url = f"{parts.scheme}://{parts.netloc}/robots.txt"
         try:
-            with self._slot(h):
-                r = self.fetcher.fetch(robots_url, allow_private=allow_private)
+            r = self.fetcher.fetch(robots_url, allow_private=allow_private, pace=self._pacer(_Attempt(0)))
         except FetchError as exc:
             h.robots_error = f"robots.txt unreachable ({exc.reason})"
             return
@@ -120,6 +135,7 @@ class Politeness:
             delay = h.robots.crawl_delay(self.token)
             if delay:
                 h.delay = max(h.delay, min(float(delay), self.settings.max_crawl_delay))
+                self._hold(h, h.delay)  # robots.txt was a request too: the first page waits the Crawl-delay
         elif r.status == 429 or r.status >= 500:
             # RFC 9309 2.3.1.4: an unreachable robots.txt means assume complete disallow
             h.robots_error = f"robots.txt unreachable (HTTP {r.status})"
@@ -140,22 +156,79 @@ class Politeness:
         return list(rp.sitemaps) if rp is not None else []
 
     # -- pacing -----------------------------------------------------------------------------------
-    @contextmanager
-    def _slot(self, h: _Host) -> Iterator[None]:
-        with h.slots:
-            # Callers queue on the host's lock and each waits out the delay from the previous caller's
-            # actual start (measured after its wait), not from a start reserved in advance: a caller
-            # that woke late would otherwise let the next one follow it too closely.
-            with h.lock:
-                wait = h.next_start - self._clock()
-                if wait > 0:
-                    self._sleep(wait)
-                h.next_start = self._clock() + h.delay
-            yield
+    def _pacer(self, attempt: _Attempt) -> Callable[[str], AbstractContextManager[Answered]]:
+        return lambda url: self._turn(url, attempt)
 
-    def _push_back(self, h: _Host, seconds: float) -> None:
-        with h.lock:
-            h.next_start = max(h.next_start, self._clock() + seconds)
+    @contextmanager
+    def _turn(self, url: str, attempt: _Attempt) -> Iterator[Answered]:
+        """Held around one request to url's host: takes one of the host's slots, waits for its turn, and
+        yields the function the fetcher calls when the answer's headers arrive."""
+        if urlsplit(url).scheme not in {"http", "https"}:
+            yield lambda status, headers: None
+            return
+        h = self._host(url)
+        with h.slots:
+            self._wait_turn(h, url)
+            answered = False
+
+            def answer(status: int, headers: Mapping[str, str]) -> None:
+                nonlocal answered
+                if not answered:
+                    answered = True
+                    self._answered(h, attempt, status, headers)
+
+            try:
+                yield answer
+            except FetchError as exc:
+                if exc.transient:  # back off: the whole host waits, not just this request
+                    attempt.pause = self._backoff(attempt.number)
+                    if answered:  # failed while reading the body; the turn has already passed on
+                        self._hold(h, attempt.pause)
+                raise
+            finally:
+                if not answered:  # no answer (refused, timed out): the delay runs from the failure
+                    self._release(h, attempt.pause)
+
+    def _wait_turn(self, h: _Host, url: str) -> None:
+        with h.turn:
+            while True:
+                if h.gave_up:
+                    raise HostBlocked(url, h.gave_up)
+                if h.awaiting:  # the previous request's arrival is not known until its answer is in
+                    h.turn.wait()
+                    continue
+                wait = h.ready_at - self._clock()
+                if wait <= 0:
+                    break
+                # Sleep without the lock (an answer may push ready_at further meanwhile), then look again.
+                h.turn.release()
+                try:
+                    self._sleep(wait)
+                finally:
+                    h.turn.acquire()
+            # Without a delay there is nothing to space, and requests go out side by side (up to the slots).
+            h.awaiting = h.delay > 0
+
+    def _answered(self, h: _Host, attempt: _Attempt, status: int, headers: Mapping[str, str]) -> None:
+        """The host answered: the next request may go `delay` from now, or later if the answer says so."""
+        if status in RETRY_STATUSES:
+            wait = retry_after_seconds(headers.get("retry-after", "")) if status in {429, 503} else None
+            if wait is not None and wait > self.settings.max_retry_after:
+                h.gave_up = (f"HTTP {status} with Retry-After {wait:.0f}s (more than "
+                             f"{self.settings.max_retry_after:.0f}s); host skipped for this run")
+            attempt.pause = wait if wait is not None else self._backoff(attempt.number)
+        self._release(h, attempt.pause)
+
+    def _release(self, h: _Host, pause: float) -> None:
+        """The request out has been answered (or failed): the next one may go after the delay or `pause`."""
+        with h.turn:
+            h.awaiting = False
+            h.ready_at = max(h.ready_at, self._clock() + max(h.delay, pause))
+            h.turn.notify_all()
+
+    def _hold(self, h: _Host, pause: float) -> None:
+        with h.turn:
+            h.ready_at = max(h.ready_at, self._clock() + pause)
 
     def fetch(self, url: str, allow_private: bool, *, headers: Mapping[str, str] | None = None,
               accept: Iterable[str] | None = None) -> FetchResult:
@@ -163,38 +236,28 @@ class Politeness:
         accept = tuple(accept) if accept is not None else None
         if urlsplit(url).scheme == "file":  # local files: no host to be polite to
             return self.fetcher.fetch(url, allow_private, headers=headers, accept=accept)
-        h = self._host(url)
-        attempt = 0
+        attempt = _Attempt(0)
         while True:
-            if h.gave_up:
-                raise HostBlocked(url, h.gave_up)
             try:
-                with self._slot(h):
-                    result = self.fetcher.fetch(url, allow_private, headers=headers, accept=accept)
+                result = self.fetcher.fetch(url, allow_private, headers=headers, accept=accept,
+                                            pace=self._pacer(attempt))
+            except HostBlocked:
+                raise
             except FetchError as exc:
-                if not exc.transient or attempt >= self.settings.max_retries:
+                if not exc.transient or attempt.number >= self.settings.max_retries:
                     raise
-                pause = self._backoff(attempt)
-                log.info("%s: %s; retrying in %.1fs", url, exc.reason, pause)
-                self._push_back(h, pause)
-                attempt += 1
+                log.info("%s: %s; retrying in %.1fs", url, exc.reason, attempt.pause)
+                attempt = _Attempt(attempt.number + 1)
                 continue
             if result.status not in RETRY_STATUSES:
                 return result
-            wait = retry_after_seconds(result.headers.get("retry-after", ""))
-            if wait is not None and result.status in {429, 503}:
-                if wait > self.settings.max_retry_after:
-                    h.gave_up = (f"HTTP {result.status} with Retry-After {wait:.0f}s (more than "
-                                 f"{self.settings.max_retry_after:.0f}s); host skipped for this run")
-                    raise HostBlocked(url, h.gave_up)
-                self._push_back(h, wait)  # every request to this host waits, not just this one
-            else:
-                wait = self._backoff(attempt)
-                self._push_back(h, wait)
-            if attempt >= self.settings.max_retries:
+            gave_up = self._host(result.final_url).gave_up
+            if gave_up and result.status in {429, 503}:
+                raise HostBlocked(url, gave_up)
+            if attempt.number >= self.settings.max_retries:
                 return result
-            log.info("%s: HTTP %d; retrying in %.1fs", url, result.status, wait)
-            attempt += 1
+            log.info("%s: HTTP %d; retrying in %.1fs", url, result.status, attempt.pause)
+            attempt = _Attempt(attempt.number + 1)
 
     def _backoff(self, attempt: int) -> float:
         # full jitter: spreads retries out so that many workers do not hit the host in step

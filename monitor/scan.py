@@ -7,6 +7,7 @@ scheduler call these functions; nothing below this module imports it.
 from __future__ import annotations
 
 import logging
+import ssl
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,10 +20,11 @@ from monitor.crawl import crawl, polite_settings
 from monitor.evidence import Evidence
 from monitor.extract import Extracted, text_of
 from monitor.fetch import Fetcher, FetchError
-from monitor.fingerprint import article_fingerprints_of, page_fingerprints
+from monitor.fingerprint import article_fingerprints_of, page_fingerprints_of
 from monitor.match import Match, Prepared, compare
+from monitor.politeness import Politeness
 from monitor.store import Article, Store
-from monitor.templates import TemplateLearner, drop_template_blocks
+from monitor.templates import TemplateLearner, block_hash, drop_template_blocks
 
 if TYPE_CHECKING:  # the optional [semantic] stage is imported only when enabled
     from monitor.semantic import SemanticVerifier
@@ -55,9 +57,11 @@ class SiteReport:
     abandoned: bool = False  # stopped early (shutdown); the run does not count as done
 
 
-def make_fetcher(cfg: Config) -> Fetcher:
+def make_fetcher(cfg: Config, tls: ssl.SSLContext | None = None) -> Fetcher:
+    """`tls`: a verifying context to share (building one loads the CA bundle: ~15 ms of CPU per fetcher)."""
     return Fetcher(cfg.monitor.user_agent, cfg.fetch.timeout, cfg.fetch.max_bytes, cfg.fetch.max_redirects,
-                   connect_timeout=cfg.fetch.connect_timeout, read_timeout=cfg.fetch.read_timeout)
+                   connect_timeout=cfg.fetch.connect_timeout, read_timeout=cfg.fetch.read_timeout,
+                   verify=tls if tls is not None else True)
 
 
 def read_source(fetcher: Fetcher, url: str, allow_private: bool = True) -> Extracted:
@@ -121,11 +125,14 @@ def decide(article: Prepared, page: Prepared, cfg: MatchSettings,
 def find_copies(store: Store, text: str, cfg: MatchSettings, exclude_url: str = "",
                 verifier: SemanticVerifier | None = None) -> list[Found]:
     """Tracked articles that `text` copies, best coverage first."""
+    # Most pages copy nothing: candidates come from hashes taken straight from the text, and the page is
+    # cut into tokens and sentences (most of the cost of a page) only when some article might match.
+    candidates = store.candidates(page_fingerprints_of(text), cfg.candidate_min_shared, cfg.max_candidates)
+    if not candidates:
+        return []
     page = Prepared.of(text)
     found: list[Found] = []
-    for article_id, _shared in store.candidates(
-        page_fingerprints(list(page.tokens)), cfg.candidate_min_shared, cfg.max_candidates
-    ):
+    for article_id, _shared in candidates:
         article = store.article(article_id)
         if exclude_url and article.url == exclude_url:
             continue
@@ -196,19 +203,18 @@ def _scan_pages(store: Store, fetcher: Fetcher, cfg: Config, site: Site, stop: t
         if item.unchanged:  # not modified since it was last matched; crawl has recorded the visit
             report.pages += 1
             continue
-        if item.result is None or item.page is None:
-            store.record_page(item.url, site.name, item.result.final_url if item.result else item.url,
-                              item.result.status if item.result else None, None, item.error)
+        if item.result is None or item.page is None:  # crawl records the page with its error
             if item.result is None or not item.result.ok:
                 report.errors.append(f"{item.url}: {item.error}")
             continue
         report.pages += 1
         result, page = item.result, item.page
-        seen_before = store.page_hash(item.url) == result.sha256
-        store.record_page(item.url, site.name, result.final_url, result.status, result.sha256)
+        seen_before = item.previous_sha256 == result.sha256
+        paragraphs = page.paragraphs
+        hashes = [block_hash(p) for p in paragraphs]
         if not seen_before:  # each version of a page counts once towards the site's template
-            learner.observe(site.name, page.paragraphs)
-        text = drop_template_blocks(page.text, learner.template_hashes(site.name))
+            learner.observe_hashes(site.name, hashes)
+        text = learner.drop(site.name, page.text, paragraphs, hashes)
         if not text:
             continue
         own = page.canonical_url or page.og_url
@@ -262,6 +268,8 @@ def recheck_alerts(store: Store, fetcher: Fetcher, cfg: Config, stop: threading.
     report = RecheckReport()
     channels = [c.label for c in cfg.notify]
     sites = {s.name: s for s in cfg.sites}
+    # Copies of one site are usually on one host: paced and retried like the crawl.
+    polite = Politeness(fetcher, cfg.monitor.user_agent, polite_settings(cfg.fetch))
     for alert in store.alerts(states=("new", "notified", "acknowledged", "removed")):
         if stop is not None and stop.is_set():
             break
@@ -271,7 +279,7 @@ def recheck_alerts(store: Store, fetcher: Fetcher, cfg: Config, stop: threading.
         aid, url = alert["id"], alert["copy_url"]
         site = sites.get(alert["site"])
         try:
-            result = fetcher.fetch(url, allow_private=site.allow_private if site else False)
+            result = polite.fetch(url, allow_private=site.allow_private if site else False)
         except FetchError as exc:
             store.record_check(aid, f"inconclusive: {exc.reason}")
             report.inconclusive.append(f"#{aid} {url}: {exc.reason}")

@@ -29,6 +29,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor.config import Config, ConfigError, Site, load_config, parse_interval
+from monitor.fetch import tls_context
 from monitor.notify import deliver_pending
 from monitor.scan import (
     SiteReport,
@@ -89,6 +90,7 @@ class Service:
         self.verifier = make_verifier(cfg)  # [semantic]: one model for all site jobs, loaded on first use
         self._deliver_lock = threading.Lock()
         self._stop = threading.Event()
+        self._tls = tls_context()  # one for every fetcher of the service: each would load the CA bundle again
         self.scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(cfg.monitor.max_concurrent_sites)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
@@ -101,7 +103,7 @@ class Service:
 
     def track(self) -> None:
         """[[track]] sources and new entries of the [[publishers]] feeds; before the first scan, then as a job."""
-        with self.open_store() as store, make_fetcher(self.cfg) as fetcher:
+        with self.open_store() as store, make_fetcher(self.cfg, self._tls) as fetcher:
             n = track_configured(store, fetcher, self.cfg)
             n += track_publishers(store, fetcher, self.cfg)
             log.info("tracking %d articles (%d new)", store.article_count(), n)
@@ -121,7 +123,7 @@ class Service:
             log.info("notifications: %d sent, %d failed", sent, failed)
 
     def run_site(self, site: Site) -> SiteReport:
-        with self.open_store() as store, make_fetcher(self.cfg) as fetcher:
+        with self.open_store() as store, make_fetcher(self.cfg, self._tls) as fetcher:
             store.run_started(site.name)
             try:
                 report = scan_site(store, fetcher, self.cfg, site, stop=self._stop, verifier=self.verifier)
@@ -178,7 +180,7 @@ class Service:
             self.deliver(store)
 
     def _recheck(self) -> None:
-        with self.open_store() as store, make_fetcher(self.cfg) as fetcher:
+        with self.open_store() as store, make_fetcher(self.cfg, self._tls) as fetcher:
             rep = recheck_alerts(store, fetcher, self.cfg, stop=self._stop, verifier=self.verifier)
             log.info("recheck: %d copies checked, %d gone, %d back, %d inconclusive", rep.checked,
                      len(rep.removed), len(rep.reopened), len(rep.inconclusive))

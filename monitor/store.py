@@ -235,6 +235,13 @@ def _statements(script: str) -> list[str]:
     return [stmt for stmt in (part.strip() for part in script.split(";\n")) if stmt]
 
 
+PAGE_UPSERT = (
+    "INSERT INTO pages (url, site, final_url, status, content_sha256, fetched_at, error) VALUES (?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT(url) DO UPDATE SET site = excluded.site, final_url = excluded.final_url, status = excluded.status, "
+    "content_sha256 = excluded.content_sha256, fetched_at = excluded.fetched_at, error = excluded.error"
+)
+
+
 class StoreError(Exception):
     """The database cannot be used (newer schema, not a provmon database, unwritable path)."""
 
@@ -447,15 +454,7 @@ class Store:
     # -- pages ----------------------------------------------------------------------------------
     def record_page(self, url: str, site: str, final_url: str, status: int | None,
                     content_sha256: str | None, error: str | None = None) -> None:
-        self.db["pages"].upsert(
-            {"url": url, "site": site, "final_url": final_url, "status": status,
-             "content_sha256": content_sha256, "fetched_at": now_iso(), "error": error},
-            pk="url",
-        )
-
-    def page_hash(self, url: str) -> str | None:
-        row = self.db.execute("SELECT content_sha256 FROM pages WHERE url = ?", [url]).fetchone()
-        return row[0] if row else None
+        self.db.execute(PAGE_UPSERT, [url, site, final_url, status, content_sha256, now_iso(), error])
 
     # -- crawl state ------------------------------------------------------------------------------
     def page_states(self, urls: Iterable[str]) -> dict[str, PageState]:
@@ -470,11 +469,15 @@ class Store:
         return out
 
     def save_page_states(self, site: str, states: Iterable[tuple[str, str | None, str | None, str | None, int]],
-                         touched: Iterable[tuple[str, int]] = ()) -> None:
-        """In one transaction: (url, etag, last_modified, lastmod, checked_upto) of pages just processed, and
-        (url, status) of unchanged pages seen again. Keeps the columns record_page writes."""
+                         touched: Iterable[tuple[str, int]] = (),
+                         pages: Iterable[tuple[str, str, int | None, str | None, str | None]] = ()) -> None:
+        """In one transaction: (url, final_url, status, content_sha256, error) of pages visited, as record_page
+        writes them; (url, etag, last_modified, lastmod, checked_upto) of pages just processed; and
+        (url, status) of unchanged pages seen again."""
         now = now_iso()
         with self.transaction():
+            self.db.conn.executemany(PAGE_UPSERT, ((url, site, final, status, sha, now, error)
+                                                   for url, final, status, sha, error in pages))
             self.db.conn.executemany(
                 "INSERT INTO pages (url, site, fetched_at, http_etag, http_last_modified, lastmod, checked_upto) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(url) DO UPDATE SET http_etag = excluded.http_etag, "

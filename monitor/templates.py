@@ -56,9 +56,13 @@ class TemplateLearner:
     sites: dict[str, SiteCounts] = field(default_factory=dict)
 
     def observe(self, site: str, blocks: Iterable[str]) -> None:
+        self.observe_hashes(site, [block_hash(b) for b in blocks])
+
+    def observe_hashes(self, site: str, hashes: Iterable[str]) -> None:
+        """`observe` for blocks already hashed with `block_hash`."""
         counts = self.sites.setdefault(site, SiteCounts())
         counts.pages += 1
-        for h in {block_hash(b) for b in blocks} - {""}:
+        for h in set(hashes) - {""}:
             counts.blocks[h] = counts.blocks.get(h, 0) + 1
         if len(counts.blocks) > self.max_blocks:
             counts.blocks = {h: n for h, n in counts.blocks.items() if n > 1}
@@ -74,9 +78,20 @@ class TemplateLearner:
         return frozenset(h for h, n in counts.blocks.items() if n >= need)
 
     def is_template(self, site: str, text: str) -> bool:
+        return self.is_template_hash(site, block_hash(text))
+
+    def is_template_hash(self, site: str, h: str) -> bool:
         counts = self.sites.get(site)
-        h = block_hash(text)
         return counts is not None and bool(h) and counts.blocks.get(h, 0) >= self._threshold(counts)
+
+    def drop(self, site: str, text: str, paragraphs: list[str], hashes: list[str]) -> str:
+        """`text` (cut into `paragraphs`, with their `block_hash`es) without the site's template blocks, as
+        drop_template_blocks(text, template_hashes(site)) gives it, but with one lookup per paragraph
+        instead of a pass over every block the site has shown, which grows with the site."""
+        keep = [not self.is_template_hash(site, h) for h in hashes]
+        if all(keep):
+            return text
+        return "\n\n".join(p for p, k in zip(paragraphs, keep, strict=True) if k)
 
     def to_dict(self) -> dict[str, Any]:
         return {

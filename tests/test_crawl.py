@@ -5,11 +5,13 @@ from __future__ import annotations
 import contextlib
 import gzip
 import logging
+import random
 import socket
 import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -238,9 +240,11 @@ def tls_server(tls_cert: tuple[Path, Path], server: Any) -> Server:
     return s
 
 
-def test_self_signed_certificate_is_refused(tls_server: Server) -> None:
+@pytest.mark.parametrize("shared", [False, True], ids=["own context", "shared tls_context()"])
+def test_self_signed_certificate_is_refused(tls_server: Server, shared: bool) -> None:
     port = tls_server.served.server.server_address[1]
-    with Fetcher("t (+https://x.test)", timeout=5) as f, pytest.raises(FetchError) as e:
+    verify = fetch_mod.tls_context() if shared else True  # the service shares one context between its fetchers
+    with Fetcher("t (+https://x.test)", timeout=5, verify=verify) as f, pytest.raises(FetchError) as e:
         f.fetch(f"https://localhost:{port}/", allow_private=True)
     assert "TLS certificate verification failed" in e.value.reason
 
@@ -280,8 +284,8 @@ def test_robots_rules_for_our_agent_and_crawl_delay(server: Any) -> None:
     with Fetcher("ProvenanceMonitor/0.1 (+https://x.test)") as f:
         items = run(f, site(s.base), user_agent="ProvenanceMonitor/0.1 (+https://x.test)")
     assert set(items) == {"", "a", "c"} and "/private/b" not in s.log.paths
-    gaps = [b - a for a, b in zip(s.log.starts[1:], s.log.starts[2:], strict=False)]
-    assert min(gaps) >= 0.25  # Crawl-delay 0.3 s between page requests (allowing for timer slack)
+    gaps = [b - a for a, b in zip(s.log.starts, s.log.starts[1:], strict=False)]
+    assert min(gaps) >= 0.3  # Crawl-delay 0.3 s between requests as the server saw them, robots.txt included
 
 
 def test_per_host_concurrency_limit_is_never_exceeded(server: Any) -> None:
@@ -297,6 +301,77 @@ def test_per_host_concurrency_limit_is_never_exceeded(server: Any) -> None:
     assert len(items) == 31 and s.log.max_inflight <= 2
 
 
+@dataclass
+class FakeTime:
+    """A clock that only moves when slept on: waits are recorded, not spent."""
+
+    now: float = 1000.0
+    slept: list[float] = field(default_factory=list)
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+class SlowReader(Handler):
+    """Picks each request up late (0-30 ms, seeded), as a busy server does: a client that spaces requests
+    by when it sends them would see them read closer together than it sent them."""
+
+    rng: random.Random
+
+    def handle_one_request(self) -> None:
+        with self.log.lock:
+            pause = self.rng.uniform(0, 0.03)
+        time.sleep(pause)
+        super().handle_one_request()
+
+
+def test_delay_and_limit_hold_as_each_server_sees_them(server: Any) -> None:
+    """Three hosts, eight threads, redirects and a Retry-After: on every host no two requests arrive
+    closer than min_delay (Retry-After after a 429) and no more than max_per_host are in progress."""
+    hosts = []
+    for n in range(3):
+        answered: list[int] = []
+
+        def once_busy(h: Handler, answered: list[int] = answered) -> None:
+            answered.append(1)
+            if len(answered) == 1:
+                h.send(429, b"busy", {"retry-after": "1", "content-type": "text/plain"})
+            else:
+                h.send(200, ARTICLE)
+
+        def slow(h: Handler) -> None:
+            time.sleep(0.01)
+            h.send(200, ARTICLE)
+
+        log = Log()
+        routes: dict[str, Route] = {"/r": lambda h: h.send(302, b"", {"location": "/p"}), "/busy": once_busy,
+                                    "*": slow}
+        handler = type("H", (SlowReader,), {"routes": routes, "log": log, "rng": random.Random(n)})
+        served = serve(handler)
+        hosts.append(Server(served, log))
+    urls = [f"{s.base}/{path}" for i in range(8) for s in hosts for path in (f"p{i}", "r" if i == 3 else f"q{i}")]
+    urls.append(hosts[0].base + "/busy")
+    settings = PoliteSettings(min_delay=0.05, max_per_host=2, obey_robots=False)
+    try:
+        with Fetcher("t (+https://x.test)") as f, ThreadPoolExecutor(8) as pool:
+            p = Politeness(f, "t", settings)
+            results = list(pool.map(lambda u: p.fetch(u, allow_private=True), urls))
+    finally:
+        for s in hosts:
+            s.served.stop()
+    assert all(r.ok for r in results)
+    for s in hosts:
+        assert s.log.max_inflight <= 2
+        gaps = [b - a for a, b in zip(s.log.starts, s.log.starts[1:], strict=False)]
+        assert min(gaps) >= 0.05, (min(gaps), s.log.paths)
+    busy = hosts[0].log.paths.index("/busy")
+    assert hosts[0].log.starts[busy + 1] - hosts[0].log.starts[busy] >= 1.0  # Retry-After: 1
+
+
 def test_429_with_retry_after_is_honoured(server: Any) -> None:
     hits: list[int] = []
 
@@ -308,11 +383,11 @@ def test_429_with_retry_after_is_honoured(server: Any) -> None:
             h.send(200, ARTICLE)
 
     s = server({"/": limited})
-    slept: list[float] = []
+    t = FakeTime()
     with Fetcher("t (+https://x.test)") as f:
-        p = Politeness(f, "t", FAST, sleep=slept.append)
+        p = Politeness(f, "t", FAST, clock=t.clock, sleep=t.sleep)
         r = p.fetch(s.base + "/", allow_private=True)
-    assert r.ok and len(hits) == 2 and slept and 1.9 <= max(slept) <= 2.0
+    assert r.ok and len(hits) == 2 and t.slept == [2.0]
 
 
 def test_long_retry_after_skips_the_host_for_the_run(server: Any, caplog: Any) -> None:
@@ -328,11 +403,12 @@ def test_long_retry_after_skips_the_host_for_the_run(server: Any, caplog: Any) -
 
 def test_errors_back_off_with_jitter_then_give_up(server: Any) -> None:
     s = server({"*": lambda h: h.send(500, b"oops")})
-    slept: list[float] = []
+    t = FakeTime()
     with Fetcher("t (+https://x.test)") as f:
-        p = Politeness(f, "t", PoliteSettings(min_delay=0, max_retries=2, backoff=1.0), sleep=slept.append)
+        p = Politeness(f, "t", PoliteSettings(min_delay=0, max_retries=2, backoff=1.0), clock=t.clock, sleep=t.sleep)
         r = p.fetch(s.base + "/", allow_private=True)
     assert r.status == 500 and len(s.log.paths) == 3
+    slept = t.slept
     assert len(slept) == 2 and 0.1 <= slept[0] <= 1.1 and 0.1 <= slept[1] <= 2.1
 
 
@@ -358,6 +434,31 @@ def test_conditional_get_and_content_hash(server: Any, tmp_path: Path) -> None:
         store.add_article("u", "t", "a newly tracked article", [1])
         third = run(f, st, store=store)
         assert not third["e"].unchanged and not third["h"].unchanged  # re-matched against the new article
+
+
+
+def test_pages_are_recorded_once_the_caller_is_done_with_them(server: Any, tmp_path: Path) -> None:
+    links = b'<a href="/ok">a</a><a href="/gone">b</a><a href="/img">c</a>'
+    s = server({"/": page(ARTICLE + links), "/ok": page(), "/img": page(b"\x89PNG", "image/png")})
+    st = site(s.base, max_depth=1)
+    with Fetcher("t (+https://x.test)") as f, Store(tmp_path / "db") as store:
+        items = dict((i.url.split("/", 3)[-1], i) for i in crawl(f, st, list(st.start_urls), polite=FAST,
+                                                                  store=store, workers=1))
+        rows = {r[0].split("/", 3)[-1]: r[1:] for r in store.db.execute(
+            "SELECT url, final_url, status, content_sha256, error, checked_upto FROM pages")}
+        assert rows["ok"][1:] == (200, items["ok"].result.sha256, None, 0)
+        assert rows["gone"][1:4] == (404, None, "HTTP 404")
+        assert rows["img"][1:4] == (200, None, "skipped content type image/png")
+        assert items["ok"].previous_sha256 is None
+        # A caller that stops early: what it finished is recorded, the page in hand is not.
+        store.add_article("u", "t", "a newly tracked article", [1])  # so every page is fetched and matched again
+        s.log.paths.clear()
+        for n, item in enumerate(crawl(f, st, list(st.start_urls), polite=FAST, store=store, workers=1)):
+            if n == 1:
+                stopped_at = item.url
+                break
+        assert store.db.execute("SELECT checked_upto FROM pages WHERE url = ?", [st.start_urls[0]]).fetchone() == (1,)
+        assert store.db.execute("SELECT checked_upto FROM pages WHERE url = ?", [stopped_at]).fetchone() == (0,)
 
 
 SITEMAP_INDEX = b"""<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from monitor.extract import extract
-from monitor.templates import TemplateLearner, block_hash, normalise_block
+from monitor.templates import TemplateLearner, block_hash, drop_template_blocks, normalise_block
 
 FOOTER = "Small Site News brings you the stories that matter. Follow us for more!"
 
@@ -71,3 +71,15 @@ def test_learned_templates_feed_extract() -> None:
     out = extract(pages[0], template_hashes=learner.template_hashes("s"))
     assert FOOTER not in out.text
     assert len(out.paragraphs) == 2
+
+
+def test_drop_per_paragraph_equals_dropping_the_template_set() -> None:
+    learner = TemplateLearner()
+    for i in range(6):
+        learner.observe("s", [FOOTER, f"story {'z' * i}", "Quote of the week" if i < 2 else "other"])
+    text = f"A story of its own.\n\n{FOOTER}\n\nQuote of the week"
+    paragraphs = text.split("\n\n")
+    hashes = [block_hash(p) for p in paragraphs]
+    assert learner.drop("s", text, paragraphs, hashes) == drop_template_blocks(text, learner.template_hashes("s"))
+    assert learner.drop("s", text, paragraphs, hashes) == "A story of its own.\n\nQuote of the week"
+    assert learner.drop("other", text, paragraphs, hashes) == text

@@ -59,6 +59,8 @@ class Misbehaving(BaseHTTPRequestHandler):
         elif path == "/slow":
             time.sleep(3)
             self._send(200, b"late")
+        elif path == "/to-file":
+            self._send(302, b"", {"location": "file:///etc/hostname"})
         elif path.startswith("/loop"):
             self._send(302, b"", {"location": "/loop" + str(len(path))})
         elif path == "/empty":
@@ -108,6 +110,11 @@ def test_slow_server_times_out(bad_server: Served) -> None:
 def test_redirect_loop_is_bounded(bad_server: Served) -> None:
     with fetcher(max_redirects=3) as f, pytest.raises(FetchError, match="more than 3 redirects"):
         f.fetch(bad_server.base + "/loop", allow_private=True)
+
+
+def test_redirect_to_a_local_file_is_refused(bad_server: Served) -> None:
+    with fetcher() as f, pytest.raises(FetchError, match=r"refused: redirect to a local file \(file:///etc/hostname\)"):
+        f.fetch(bad_server.base + "/to-file", allow_private=True)
 
 
 def test_private_address_refused_by_default(bad_server: Served) -> None:
