@@ -185,8 +185,8 @@ def test_schema_upgrade_reindexes_tracked_articles(tmp_path: Path) -> None:
     db = tmp_path / "s.db"
     with Store(db) as store:
         ids = track(store, range(3))
-    conn = sqlite3.connect(db)  # make it look like a store from before the index (old 63-bit fingerprints)
-    conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION - 1)])
+    conn = sqlite3.connect(db)  # make it look like a schema-5 store, before the index (old 63-bit fingerprints)
+    conn.execute("UPDATE meta SET value = '5' WHERE key = 'schema_version'")
     conn.execute("DELETE FROM meta WHERE key LIKE 'index_%'")
     conn.execute("DELETE FROM fingerprints")
     conn.execute("DROP TABLE index_removed")
