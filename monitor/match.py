@@ -6,7 +6,9 @@ How detection works (the copy rule; thresholds in [match], see docs/detection.md
    when their sets of content words (stop words dropped, lightly stemmed) have a Dice score of at
    least `sentence_similarity` and share at least three content words (a short sentence aligns
    only when copied word for word). They *align weakly* at `weak_similarity`. A pair is kept only
-   when it is nearly (`best_ratio`) the best for both its sentences: alignment is one to one.
+   when it is nearly (`best_ratio`) the best for both its sentences, and a sentence's second
+   partner must sit next to its best one (a split sentence): alignment is one to one, and a line
+   repeated in a text aligns where its neighbours do.
    A sentence split in two (or two merged into one) aligns as a whole when each half comes mostly
    from the other sentence (`merge_sentences`). Words are compared by `monitor.text.key`: spelling
    variants folded (harbour/harbor), lightly stemmed.
@@ -36,6 +38,7 @@ skips source sentences), passages under 150 characters dropped.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import asdict, dataclass
 from difflib import SequenceMatcher
 from typing import Any
@@ -219,13 +222,50 @@ def _pairs(article: Prepared, page: Prepared, cfg: MatchSettings) -> list[_Pair]
                 found[i, j] = _Pair(i, j, sim, exact, strong)
     if cfg.merge_sentences:
         _merged(found, a_sets, p_sets, a_tri, p_tri, cfg)
-    pairs = list(found.values())
+    return _one_origin(list(found.values()), cfg)
+
+
+def _one_origin(pairs: list[_Pair], cfg: MatchSettings) -> list[_Pair]:
+    """Keep the pairs that are (nearly) the best of both their sentences, one origin per sentence.
+
+    A pair is kept when it is at least `best_ratio` of the best pair of either sentence, and when its
+    partner is the best partner or next to it (a sentence split in two has two neighbouring origins):
+    a copied sentence comes from one place, so a second, distant partner (the same phrase elsewhere in
+    the text, a repeated line) is noise that would stretch the passage. When a sentence has several
+    equally good partners (a line repeated word for word), the one in line with its neighbours' wins.
+    """
     best_i: dict[int, float] = {}
     best_j: dict[int, float] = {}
     for p in pairs:
         best_i[p.i] = max(best_i.get(p.i, 0.0), p.sim)
         best_j[p.j] = max(best_j.get(p.j, 0.0), p.sim)
-    return [p for p in pairs if p.sim >= cfg.best_ratio * max(best_i[p.i], best_j[p.j])]
+    kept = [p for p in pairs if p.sim >= cfg.best_ratio * max(best_i[p.i], best_j[p.j])]
+    top_i: dict[int, list[int]] = {}  # article sentence -> its best page sentences
+    top_j: dict[int, list[int]] = {}  # page sentence -> its best article sentences
+    for p in kept:
+        if p.sim >= best_i[p.i]:
+            top_i.setdefault(p.i, []).append(p.j)
+        if p.sim >= best_j[p.j]:
+            top_j.setdefault(p.j, []).append(p.i)
+    _in_line(top_i)
+    _in_line(top_j)
+    return [p for p in kept if any(abs(p.j - j) <= 1 for j in top_i.get(p.i, ()))
+            and any(abs(p.i - i) <= 1 for i in top_j.get(p.j, ()))]
+
+
+def _in_line(top: dict[int, list[int]]) -> None:
+    """A sentence with several equally good partners keeps those in line with its nearest unambiguous neighbour."""
+    unique = sorted(k for k, v in top.items() if len(v) == 1)
+    if not unique:
+        return
+    for k, partners in top.items():
+        if len(partners) < 2:
+            continue
+        pos = bisect.bisect_left(unique, k)
+        ref = min((unique[x] for x in (pos - 1, pos) if 0 <= x < len(unique)), key=lambda u: abs(u - k))
+        expected = top[ref][0] + (k - ref)
+        nearest = min(abs(c - expected) for c in partners)
+        top[k] = [c for c in partners if abs(c - expected) == nearest]
 
 
 def _groups(pairs: list[_Pair], params: AlignParams) -> list[_Group]:

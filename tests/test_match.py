@@ -231,3 +231,16 @@ def test_seed_verbatim_against_itself_with_furniture():
     m = run(tracked, page)
     assert m is not None and m.kind == "verbatim"
     assert m.coverage > 0.95
+
+
+def test_a_repeated_line_is_matched_where_its_neighbours_are():
+    """A line found twice in the article aligns with the occurrence next to the rest of the copy, so the
+    passage does not stretch to the other occurrence (one origin per sentence)."""
+    line = "Residents were told to keep their windows closed until the smoke had cleared."
+    paragraphs = [*PARAGRAPHS[:2], PARAGRAPHS[2] + " " + line, *PARAGRAPHS[3:], line]
+    article = "\n\n".join(paragraphs)
+    excerpt = paragraphs[2] + "\n\n" + paragraphs[3]
+    page = FILLER + "\n\n" + excerpt + "\n\n" + FILLER
+    [p] = align(Prepared.of(article), Prepared.of(page), CFG, PAN_ALIGN)
+    assert article[p.article_start:p.article_end] == excerpt
+    assert page[p.page_start:p.page_end] == excerpt
