@@ -5,7 +5,8 @@ How detection works (the copy rule; thresholds in [match], see docs/detection.md
 1. Both texts are cut into sentences. A page sentence and an article sentence *align strongly*
    when their sets of content words (stop words dropped, lightly stemmed) have a Dice score of at
    least `sentence_similarity` and share at least three content words (a short sentence aligns
-   only when copied word for word). They *align weakly* at `weak_similarity`. A pair is kept only
+   only when copied word for word). They *align weakly* at `weak_similarity` (two short sentences
+   sharing two words: at `sentence_similarity`). A pair is kept only
    when it is nearly (`best_ratio`) the best for both its sentences, and a sentence's second
    partner must sit next to its best one (a split sentence): alignment is one to one, and a line
    repeated in a text aligns where its neighbours do.
@@ -216,9 +217,10 @@ def _pairs(article: Prepared, page: Prepared, cfg: MatchSettings) -> list[_Pair]
                 continue
             at = a_tri(i)
             exact = len(at & p_tri(j)) / len(at) if at else 0.0
-            # Short sentences ("Both will take time.") align strongly only when copied word for word.
+            # Short sentences ("Both will take time.") align strongly only when copied word for word;
+            # two sharing just two words at `sentence_similarity` align weakly (they extend a passage).
             strong = sim >= cfg.sentence_similarity and (n >= 3 or exact >= cfg.verbatim_similarity)
-            if strong or (sim >= weak and n >= 3):
+            if strong or sim >= (weak if n >= 3 else cfg.sentence_similarity):
                 found[i, j] = _Pair(i, j, sim, exact, strong)
     if cfg.merge_sentences:
         _merged(found, a_sets, p_sets, a_tri, p_tri, cfg)

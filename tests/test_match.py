@@ -11,7 +11,7 @@ import pytest
 
 from monitor.config import MatchSettings
 from monitor.fingerprint import article_fingerprints, page_fingerprints
-from monitor.match import PAN_ALIGN, Prepared, align, compare
+from monitor.match import PAN_ALIGN, AlignParams, Prepared, align, compare
 
 CFG = MatchSettings()
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
@@ -244,3 +244,15 @@ def test_a_repeated_line_is_matched_where_its_neighbours_are():
     [p] = align(Prepared.of(article), Prepared.of(page), CFG, PAN_ALIGN)
     assert article[p.article_start:p.article_end] == excerpt
     assert page[p.page_start:p.page_end] == excerpt
+
+
+def test_a_short_reworded_sentence_extends_a_passage_but_does_not_start_one():
+    """Two short sentences sharing two words align weakly: next to copied sentences they belong to
+    the passage; alone they are not evidence."""
+    short_article, short_page = "The schools stayed closed on Wednesday.", "Schools remained shut Wednesday."
+    article = PARAGRAPHS[0] + " " + short_article + "\n\n" + PARAGRAPHS[8]
+    page = FILLER + "\n\n" + PARAGRAPHS[0] + " " + short_page + "\n\n" + FILLER
+    [p] = align(Prepared.of(article), Prepared.of(page), CFG, AlignParams.of(CFG))
+    assert page[p.page_start:p.page_end].endswith(short_page)
+    assert article[p.article_start:p.article_end].endswith(short_article)
+    assert align(Prepared.of(article), Prepared.of(FILLER + " " + short_page), CFG, AlignParams.of(CFG)) == []
