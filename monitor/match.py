@@ -17,7 +17,9 @@ How detection works (the copy rule; thresholds in [match], see docs/detection.md
    between them on either side, are linked into *passages* (connected components). A passage must contain a strong pair;
    weak pairs only extend passages (hysteresis, so a spun sentence next to copied ones counts, but
    weak overlaps alone never start one). Passages may come in any order, so moved paragraphs
-   still count; inside a passage the text is reproduced in the article's order.
+   still count; inside a passage the text is reproduced in the article's order. On the page a
+   passage starts at the first copied word of its first sentence and ends at the last copied word
+   of its last: copied text often runs into the page's own words with no sentence break.
 3. A passage is *evidence* when it reproduces at least `min_run` article sentences, or one
    sentence of at least `long_sentence_words` words: isolated similar sentences (a shared fact,
    a name and a number) are what independent reports of one event have in common; runs of
@@ -40,6 +42,7 @@ skips source sentences), passages under 150 characters dropped.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from difflib import SequenceMatcher
 from typing import Any
@@ -305,14 +308,39 @@ def _groups(pairs: list[_Pair], params: AlignParams) -> list[_Group]:
 def _passage(group: _Group, article: Prepared, page: Prepared, cfg: MatchSettings) -> Passage:
     a, p = article.sentences, page.sentences
     ps = group.pairs
+    j0, j1 = min(g.j for g in ps), max(g.j for g in ps)
     return Passage(
         article_start=min(a[g.i].start for g in ps),
         article_end=max(a[g.i].end for g in ps),
-        page_start=min(p[g.j].start for g in ps),
-        page_end=max(p[g.j].end for g in ps),
+        page_start=_edge(p[j0], _near(article, (g.i for g in ps if g.j == j0)), start=True),
+        page_end=_edge(p[j1], _near(article, (g.i for g in ps if g.j == j1)), start=False),
         score=round(sum(g.sim for g in ps) / len(ps), 3),
         verbatim=all(g.exact >= cfg.verbatim_similarity for g in ps),
     )
+
+
+def _near(article: Prepared, partners: Iterable[int]) -> frozenset[str]:
+    """The words of an edge sentence's partners and of their neighbours (a merged sentence's other half)."""
+    n = len(article.sentences)
+    return frozenset(t.key for i in partners for k in range(max(0, i - 1), min(n, i + 2))
+                     for t in article.sentences[k].tokens)
+
+
+def _edge(s: Sentence, partner_words: frozenset[str], start: bool) -> int:
+    """Where the copied part of a page's first (or last) sentence of a passage starts (or ends).
+
+    Copied text pasted into a page often runs into the page's own words with no sentence break
+    between them, so a passage starts at the first content word found in the partner sentences
+    (plus the words before it that are found there too) and ends likewise: the page's own words
+    around a copied sentence are not part of the copy.
+    """
+    toks = s.tokens if start else s.tokens[::-1]
+    k = next((n for n, t in enumerate(toks) if t.content and t.key in partner_words), 0)
+    while k > 0 and toks[k - 1].key in partner_words:
+        k -= 1
+    if k == 0:
+        return s.start if start else s.end
+    return toks[k].start if start else toks[k].end
 
 
 def _aligned(article: Prepared, page: Prepared, cfg: MatchSettings, params: AlignParams) -> list[_Group]:

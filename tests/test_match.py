@@ -256,3 +256,13 @@ def test_a_short_reworded_sentence_extends_a_passage_but_does_not_start_one():
     assert page[p.page_start:p.page_end].endswith(short_page)
     assert article[p.article_start:p.article_end].endswith(short_article)
     assert align(Prepared.of(article), Prepared.of(FILLER + " " + short_page), CFG, AlignParams.of(CFG)) == []
+
+
+def test_passage_edges_stop_where_the_copied_words_stop():
+    """Copied text run into the page's own words with no sentence break: the passage is the copied words."""
+    copied = PARAGRAPHS[5] + " " + PARAGRAPHS[6].rstrip(".")
+    page = (FILLER + "\n\nOur partners sent the following report about it: " + copied
+            + " - share this story with your friends and family on social media\n\n" + FILLER)
+    [p] = align(Prepared.of(ARTICLE), Prepared.of(page), CFG, AlignParams.of(CFG))
+    assert page[p.page_start:p.page_end] == copied
+    assert ARTICLE[p.article_start:p.article_end] == PARAGRAPHS[5] + "\n\n" + PARAGRAPHS[6]
