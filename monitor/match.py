@@ -34,17 +34,23 @@ How detection works (the copy rule; thresholds in [match], see docs/detection.md
    the article, else `partial`; otherwise it is `paraphrased`.
 
 `align()` exposes steps 1-2 alone (every passage, before the copy rule): it is what the PAN
-passage-alignment benchmark scores, with `PAN_ALIGN`: wider gaps, local reordering allowed
-(PAN's random obfuscation shuffles sentences), far article jumps between strong pairs (a summary
-skips source sentences), passages under 150 characters dropped.
+passage-alignment benchmark scores, with `PAN_ALIGN`, modelled on Sanchez-Perez, Sidorov & Gelbukh
+(PAN 2014): wider gaps, local reordering allowed (PAN's random obfuscation shuffles sentences), far
+article jumps between strong pairs, passages under 150 article characters dropped, validation (the
+two sides of a passage must be similar as wholes: tf-idf cosine) and a summary mode (a passage
+whose article side is several times its page side is linked with no limit on the article gap, so
+it spans all it condenses).
 """
 
 from __future__ import annotations
 
 import bisect
+import math
+from collections import Counter
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from difflib import SequenceMatcher
+from functools import cached_property
 from typing import Any
 
 from monitor.config import MatchSettings
@@ -57,8 +63,14 @@ class AlignParams:
 
     gap: int = 2  # unaligned page sentences allowed between two pairs of one passage
     article_gap: int = 2  # unaligned article sentences allowed (wider lets a summary span its source)
-    min_chars: int = 0  # drop passages shorter than this on either side
+    min_chars: int = 0  # drop passages shorter than this in the article (the page side may be condensed)
     ordered: bool = True  # link pairs only when they follow each other in both texts
+    # Validation: drop a passage whose two sides, as tf-idf vectors, have a cosine below this (0: off).
+    min_similarity: float = 0.0
+    # Summary mode (0: off): pairs are also linked with no limit on the article gap; a passage so formed
+    # whose article side is at least this many times its page side is a summary, and replaces the passages
+    # it contains (a summary draws its sentences from all over the stretch it condenses).
+    summary_ratio: float = 0.0
 
     @classmethod
     def of(cls, cfg: MatchSettings) -> AlignParams:
@@ -66,8 +78,9 @@ class AlignParams:
         return cls(gap=cfg.gap, article_gap=cfg.gap)
 
 
-# The PAN text-alignment setting: the same engine, gaps wide enough to bridge summaries.
-PAN_ALIGN = AlignParams(gap=4, article_gap=20, min_chars=150, ordered=False)
+# The PAN text-alignment setting, after Sanchez-Perez, Sidorov & Gelbukh (PAN 2014): the same engine, a gap of
+# 4 sentences, far article jumps between strong pairs, validation, summary mode, passages >= 150 article chars.
+PAN_ALIGN = AlignParams(gap=4, article_gap=20, min_chars=150, ordered=False, min_similarity=0.34, summary_ratio=3.0)
 
 
 @dataclass(frozen=True)
@@ -120,6 +133,19 @@ class Prepared:
     def chars(self) -> int:
         return sum(s.end - s.start for s in self.sentences) or 1
 
+    @cached_property
+    def contents(self) -> tuple[frozenset[str], ...]:
+        """Each sentence's content keys."""
+        return tuple(s.content for s in self.sentences)
+
+    @cached_property
+    def sentence_df(self) -> Counter[str]:
+        """In how many sentences each content key occurs."""
+        df: Counter[str] = Counter()
+        for c in self.contents:
+            df.update(c)
+        return df
+
 
 @dataclass(frozen=True)
 class _Pair:
@@ -155,8 +181,23 @@ def _quoted_share(s: Sentence) -> float:
     return sum(t.quoted for t in content) / len(content) if content else 0.0
 
 
-def _merged(found: dict[tuple[int, int], _Pair], a_sets: list[frozenset[str]], p_sets: list[frozenset[str]],
-            a_tri: Any, p_tri: Any, cfg: MatchSettings) -> None:
+class _Weights:
+    """Inverse document frequency of words over the sentences of both texts (smoothed), for validation."""
+
+    def __init__(self, article: Prepared, page: Prepared) -> None:
+        self.df_a, self.df_p = article.sentence_df, page.sentence_df
+        self.n = len(article.sentences) + len(page.sentences) + 1
+        self._cache: dict[str, float] = {}
+
+    def __call__(self, word: str) -> float:
+        w = self._cache.get(word)
+        if w is None:
+            w = self._cache[word] = math.log(self.n / (1 + self.df_a.get(word, 0) + self.df_p.get(word, 0)))
+        return w
+
+
+def _merged(found: dict[tuple[int, int], _Pair], a_sets: tuple[frozenset[str], ...],
+            p_sets: tuple[frozenset[str], ...], a_tri: Any, p_tri: Any, cfg: MatchSettings) -> None:
     """A sentence split in two (or two merged into one): two aligned neighbours against one sentence.
 
     When sentences k and k+1 of one text are each mostly made of the words of sentence s of the other
@@ -185,8 +226,7 @@ def _merged(found: dict[tuple[int, int], _Pair], a_sets: list[frozenset[str]], p
 
 
 def _pairs(article: Prepared, page: Prepared, cfg: MatchSettings) -> list[_Pair]:
-    a_sets = [s.content for s in article.sentences]
-    p_sets = [s.content for s in page.sentences]
+    a_sets, p_sets = article.contents, page.contents
     a_tris: dict[int, set[tuple[str, ...]]] = {}
     by_word: dict[str, list[int]] = {}
     for i, ws in enumerate(a_sets):
@@ -343,19 +383,57 @@ def _edge(s: Sentence, partner_words: frozenset[str], start: bool) -> int:
     return toks[k].start if start else toks[k].end
 
 
+def _span(g: _Group, sents: tuple[Sentence, ...], article: bool) -> int:
+    idx = [p.i if article else p.j for p in g.pairs]
+    return sents[max(idx)].end - sents[min(idx)].start
+
+
 def _aligned(article: Prepared, page: Prepared, cfg: MatchSettings, params: AlignParams) -> list[_Group]:
     if not article.sentences or not page.sentences:
         return []
-    return _groups(_pairs(article, page, cfg), params)
+    pairs = _pairs(article, page, cfg)
+    groups = _groups(pairs, params)
+    if not params.summary_ratio:
+        return groups
+    # Summary mode: linked with no limit on the article gap, a summary's sentences (close together on
+    # the page, drawn from all over the article) form one passage; it replaces the passages it contains.
+    summaries = [g for g in _groups(pairs, replace(params, article_gap=len(article.sentences)))
+                 if _span(g, article.sentences, True) >= params.summary_ratio * _span(g, page.sentences, False)]
+    taken = {(p.i, p.j) for g in summaries for p in g.pairs}
+    return summaries + [g for g in groups if not any((p.i, p.j) in taken for p in g.pairs)]
+
+
+def _cosine(article: Prepared, page: Prepared, g: _Group, weights: _Weights, summary: bool) -> float:
+    """Cosine of the tf-idf vectors of a passage's two sides: every sentence in its span on the page; in
+    the article the same, or for a summary only the sentences it draws on (it skips the rest by design)."""
+    def vector(sents: tuple[Sentence, ...], idx: Iterable[int]) -> dict[str, float]:
+        counts = Counter(t.key for k in idx for t in sents[k].tokens if t.content)
+        return {w: c * weights(w) for w, c in counts.items()}
+
+    a_idx = sorted({p.i for p in g.pairs})
+    p_idx = [p.j for p in g.pairs]
+    va = vector(article.sentences, a_idx if summary else range(a_idx[0], a_idx[-1] + 1))
+    vp = vector(page.sentences, range(min(p_idx), max(p_idx) + 1))
+    dot = sum(x * vp[w] for w, x in va.items() if w in vp)
+    norm = math.sqrt(sum(x * x for x in va.values()) * sum(x * x for x in vp.values()))
+    return dot / norm if norm else 0.0
 
 
 def align(article: Prepared, page: Prepared, cfg: MatchSettings, params: AlignParams = PAN_ALIGN) -> list[Passage]:
     """Every aligned passage between the two texts, before the copy rule decides anything."""
+    weights = _Weights(article, page)
     out = []
     for g in _aligned(article, page, cfg, params):
         ps = _passage(g, article, page, cfg)
-        if min(ps.article_end - ps.article_start, ps.page_end - ps.page_start) >= params.min_chars:
-            out.append(ps)
+        if ps.article_end - ps.article_start < params.min_chars:
+            continue
+        summary = params.summary_ratio and (_span(g, article.sentences, True)
+                                            >= params.summary_ratio * _span(g, page.sentences, False))
+        # Validation (Sanchez-Perez et al.): the two sides of a passage must be similar as wholes, not
+        # only in the sentence pairs that link them.
+        if params.min_similarity and _cosine(article, page, g, weights, bool(summary)) < params.min_similarity:
+            continue
+        out.append(ps)
     return sorted(out, key=lambda x: (x.page_start, x.article_start))
 
 

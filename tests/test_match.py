@@ -266,3 +266,34 @@ def test_passage_edges_stop_where_the_copied_words_stop():
     [p] = align(Prepared.of(ARTICLE), Prepared.of(page), CFG, AlignParams.of(CFG))
     assert page[p.page_start:p.page_end] == copied
     assert ARTICLE[p.article_start:p.article_end] == PARAGRAPHS[5] + "\n\n" + PARAGRAPHS[6]
+
+
+# A summary of ARTICLE: four sentences, each condensing a sentence from a different part of it.
+SUMMARY = ("A fire swept through the old Harborton grain terminal on Tuesday night, destroying two warehouses. "
+           "The terminal, built in 1911, had stood empty while the city argued over a market hall. "
+           "Mayor Luis Carvalho promised an independent inquiry into the sprinkler work approved in 2019. "
+           "Clearing the debris will cost more than two million dollars, engineers estimate.")
+
+
+def test_summary_mode_spans_what_a_summary_condenses():
+    page = FILLER + "\n\n" + SUMMARY + "\n\n" + FILLER
+    a, p = Prepared.of(ARTICLE), Prepared.of(page)
+    assert len(align(a, p, CFG, AlignParams(gap=4))) == 3  # without it: fragments
+    for params in (AlignParams(gap=4, summary_ratio=3.0), PAN_ALIGN):
+        [ps] = align(a, p, CFG, params)
+        assert page[ps.page_start:ps.page_end] == SUMMARY
+        assert (ps.article_start, ps.article_end) == (0, len(ARTICLE))
+
+
+def test_validation_drops_a_passage_whose_sides_differ_as_wholes():
+    """Two copied sentences linked across unrelated text on both sides: similar pairs, dissimilar passage."""
+    a = Prepared.of(ARTICLE)
+    first, second = (ARTICLE[a.sentences[k].start:a.sentences[k].end] for k in (1, 6))
+    between = ("Gardeners in the valley have started planting early potatoes and onions this week. Seed merchants "
+               "report strong demand for heritage tomato varieties and climbing beans. Volunteers at the allotments "
+               "will hold a seed swap on Saturday morning. Bring labelled envelopes, a pencil and your spare "
+               "seedlings, the organisers ask.")
+    p = Prepared.of(FILLER + "\n\n" + first + " " + between + " " + second + "\n\n" + FILLER)
+    linked = AlignParams(gap=4, article_gap=4)
+    assert len(align(a, p, CFG, linked)) == 1
+    assert align(a, p, CFG, dataclasses.replace(linked, min_similarity=0.34)) == []
