@@ -20,7 +20,8 @@ How detection works (the copy rule; thresholds in [match], see docs/detection.md
    still count; inside a passage the text is reproduced in the article's order. On the page a
    passage starts at the first copied word of its first sentence and ends at the last copied word
    of its last: copied text often runs into the page's own words with no sentence break.
-3. A passage is *evidence* when it reproduces at least `min_run` article sentences, or one
+3. A passage is *evidence* when it holds at least `min_run` narrative sentences in a row in
+   either text (a sentence split in two counts as two), or one
    sentence of at least `long_sentence_words` words: isolated similar sentences (a shared fact,
    a name and a number) are what independent reports of one event have in common; runs of
    consecutive sentences in the same order are what copies have.
@@ -463,7 +464,8 @@ def _narrative(p: _Pair, article: Prepared, page: Prepared) -> bool:
 
 def _is_evidence(group: _Group, article: Prepared, page: Prepared, cfg: MatchSettings) -> bool:
     narrative = [p for p in group.pairs if _narrative(p, article, page)]
-    if len({p.i for p in narrative}) >= cfg.min_run:
+    # A run counts sentences on either side: a sentence split in two is two sentences in a row.
+    if max(len({p.i for p in narrative}), len({p.j for p in narrative})) >= cfg.min_run:
         return True
     return any(len(article.sentences[p.i].tokens) >= cfg.long_sentence_words for p in narrative)
 

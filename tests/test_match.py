@@ -297,3 +297,13 @@ def test_validation_drops_a_passage_whose_sides_differ_as_wholes():
     linked = AlignParams(gap=4, article_gap=4)
     assert len(align(a, p, CFG, linked)) == 1
     assert align(a, p, CFG, dataclasses.replace(linked, min_similarity=0.34)) == []
+
+
+def test_a_sentence_split_in_two_is_a_run_of_two():
+    """A run counts sentences on either side: one article sentence rewritten as two page sentences."""
+    split = ("A fire swept through the old grain terminal on the Harborton waterfront on Tuesday night. It destroyed "
+             "two warehouses and forced the evacuation of about 300 residents from nearby apartment blocks.")
+    cfg = dataclasses.replace(CFG, min_passages=1)
+    m = run(ARTICLE, split, cfg)
+    assert m is not None and m.page_share == 1.0
+    assert run(ARTICLE, split, dataclasses.replace(cfg, min_run=3)) is None
