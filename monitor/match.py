@@ -274,7 +274,7 @@ def _pairs(article: Prepared, page: Prepared, cfg: MatchSettings) -> list[_Pair]
 def _one_origin(pairs: list[_Pair], cfg: MatchSettings) -> list[_Pair]:
     """Keep the pairs that are (nearly) the best of both their sentences, one origin per sentence.
 
-    A pair is kept when it is at least `best_ratio` of the best pair of either sentence, and when its
+    A pair is kept when it is at least `best_ratio` of the best pair of both its sentences, and when its
     partner is the best partner or next to it (a sentence split in two has two neighbouring origins):
     a copied sentence comes from one place, so a second, distant partner (the same phrase elsewhere in
     the text, a repeated line) is noise that would stretch the passage. When a sentence has several
@@ -371,9 +371,9 @@ def _edge(s: Sentence, partner_words: frozenset[str], start: bool) -> int:
     """Where the copied part of a page's first (or last) sentence of a passage starts (or ends).
 
     Copied text pasted into a page often runs into the page's own words with no sentence break
-    between them, so a passage starts at the first content word found in the partner sentences
-    (plus the words before it that are found there too) and ends likewise: the page's own words
-    around a copied sentence are not part of the copy.
+    between them, so a passage starts at the first content word found in the partner sentences or
+    their neighbours (plus the words before it found there too) and ends likewise: the page's own
+    words around a copied sentence are not part of the copy.
     """
     toks = s.tokens if start else s.tokens[::-1]
     k = next((n for n, t in enumerate(toks) if t.content and t.key in partner_words), 0)
@@ -428,11 +428,11 @@ def align(article: Prepared, page: Prepared, cfg: MatchSettings, params: AlignPa
         ps = _passage(g, article, page, cfg)
         if ps.article_end - ps.article_start < params.min_chars:
             continue
-        summary = params.summary_ratio and (_span(g, article.sentences, True)
-                                            >= params.summary_ratio * _span(g, page.sentences, False))
+        summary = bool(params.summary_ratio) and (_span(g, article.sentences, True)
+                                                  >= params.summary_ratio * _span(g, page.sentences, False))
         # Validation (Sanchez-Perez et al.): the two sides of a passage must be similar as wholes, not
         # only in the sentence pairs that link them.
-        if params.min_similarity and _cosine(article, page, g, weights, bool(summary)) < params.min_similarity:
+        if params.min_similarity and _cosine(article, page, g, weights, summary) < params.min_similarity:
             continue
         out.append(ps)
     return sorted(out, key=lambda x: (x.page_start, x.article_start))
