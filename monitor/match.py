@@ -5,8 +5,11 @@ How detection works (the copy rule; thresholds in [match], see docs/detection.md
 1. Both texts are cut into sentences. A page sentence and an article sentence *align strongly*
    when their sets of content words (stop words dropped, lightly stemmed) have a Dice score of at
    least `sentence_similarity` and share at least three content words (a short sentence aligns
-   only when copied word for word). They *align weakly* at `weak_similarity`. A pair is kept only
-   when it is nearly (`best_ratio`) the best for both its sentences: alignment is one to one.
+   only when copied word for word). They *align weakly* at `weak_similarity` (two short sentences
+   sharing two words: at `sentence_similarity`). A pair is kept only
+   when it is nearly (`best_ratio`) the best for both its sentences, and a sentence's second
+   partner must sit next to its best one (a split sentence): alignment is one to one, and a line
+   repeated in a text aligns where its neighbours do.
    A sentence split in two (or two merged into one) aligns as a whole when each half comes mostly
    from the other sentence (`merge_sentences`). Words are compared by `monitor.text.key`: spelling
    variants folded (harbour/harbor), lightly stemmed.
@@ -14,8 +17,11 @@ How detection works (the copy rule; thresholds in [match], see docs/detection.md
    between them on either side, are linked into *passages* (connected components). A passage must contain a strong pair;
    weak pairs only extend passages (hysteresis, so a spun sentence next to copied ones counts, but
    weak overlaps alone never start one). Passages may come in any order, so moved paragraphs
-   still count; inside a passage the text is reproduced in the article's order.
-3. A passage is *evidence* when it reproduces at least `min_run` article sentences, or one
+   still count; inside a passage the text is reproduced in the article's order. On the page a
+   passage starts at the first copied word of its first sentence and ends at the last copied word
+   of its last: copied text often runs into the page's own words with no sentence break.
+3. A passage is *evidence* when it holds at least `min_run` narrative sentences in a row in
+   either text (a sentence split in two counts as two), or one
    sentence of at least `long_sentence_words` words: isolated similar sentences (a shared fact,
    a name and a number) are what independent reports of one event have in common; runs of
    consecutive sentences in the same order are what copies have.
@@ -29,15 +35,23 @@ How detection works (the copy rule; thresholds in [match], see docs/detection.md
    the article, else `partial`; otherwise it is `paraphrased`.
 
 `align()` exposes steps 1-2 alone (every passage, before the copy rule): it is what the PAN
-passage-alignment benchmark scores, with `PAN_ALIGN`: wider gaps, local reordering allowed
-(PAN's random obfuscation shuffles sentences), far article jumps between strong pairs (a summary
-skips source sentences), passages under 150 characters dropped.
+passage-alignment benchmark scores, with `PAN_ALIGN`, modelled on Sanchez-Perez, Sidorov & Gelbukh
+(PAN 2014): wider gaps, local reordering allowed (PAN's random obfuscation shuffles sentences), far
+article jumps between strong pairs, passages under 150 article characters dropped, validation (the
+two sides of a passage must be similar as wholes: tf-idf cosine) and a summary mode (a passage
+whose article side is several times its page side is linked with no limit on the article gap, so
+it spans all it condenses).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import bisect
+import math
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, replace
 from difflib import SequenceMatcher
+from functools import cached_property
 from typing import Any
 
 from monitor.config import MatchSettings
@@ -50,8 +64,14 @@ class AlignParams:
 
     gap: int = 2  # unaligned page sentences allowed between two pairs of one passage
     article_gap: int = 2  # unaligned article sentences allowed (wider lets a summary span its source)
-    min_chars: int = 0  # drop passages shorter than this on either side
+    min_chars: int = 0  # drop passages shorter than this in the article (the page side may be condensed)
     ordered: bool = True  # link pairs only when they follow each other in both texts
+    # Validation: drop a passage whose two sides, as tf-idf vectors, have a cosine below this (0: off).
+    min_similarity: float = 0.0
+    # Summary mode (0: off): pairs are also linked with no limit on the article gap; a passage so formed
+    # whose article side is at least this many times its page side is a summary, and replaces the passages
+    # it contains (a summary draws its sentences from all over the stretch it condenses).
+    summary_ratio: float = 0.0
 
     @classmethod
     def of(cls, cfg: MatchSettings) -> AlignParams:
@@ -59,8 +79,9 @@ class AlignParams:
         return cls(gap=cfg.gap, article_gap=cfg.gap)
 
 
-# The PAN text-alignment setting: the same engine, gaps wide enough to bridge summaries.
-PAN_ALIGN = AlignParams(gap=4, article_gap=20, min_chars=150, ordered=False)
+# The PAN text-alignment setting, after Sanchez-Perez, Sidorov & Gelbukh (PAN 2014): the same engine, a gap of
+# 4 sentences, far article jumps between strong pairs, validation, summary mode, passages >= 150 article chars.
+PAN_ALIGN = AlignParams(gap=4, article_gap=20, min_chars=150, ordered=False, min_similarity=0.34, summary_ratio=3.0)
 
 
 @dataclass(frozen=True)
@@ -113,6 +134,19 @@ class Prepared:
     def chars(self) -> int:
         return sum(s.end - s.start for s in self.sentences) or 1
 
+    @cached_property
+    def contents(self) -> tuple[frozenset[str], ...]:
+        """Each sentence's content keys."""
+        return tuple(s.content for s in self.sentences)
+
+    @cached_property
+    def sentence_df(self) -> Counter[str]:
+        """In how many sentences each content key occurs."""
+        df: Counter[str] = Counter()
+        for c in self.contents:
+            df.update(c)
+        return df
+
 
 @dataclass(frozen=True)
 class _Pair:
@@ -148,8 +182,23 @@ def _quoted_share(s: Sentence) -> float:
     return sum(t.quoted for t in content) / len(content) if content else 0.0
 
 
-def _merged(found: dict[tuple[int, int], _Pair], a_sets: list[frozenset[str]], p_sets: list[frozenset[str]],
-            a_tri: Any, p_tri: Any, cfg: MatchSettings) -> None:
+class _Weights:
+    """Inverse document frequency of words over the sentences of both texts (smoothed), for validation."""
+
+    def __init__(self, article: Prepared, page: Prepared) -> None:
+        self.df_a, self.df_p = article.sentence_df, page.sentence_df
+        self.n = len(article.sentences) + len(page.sentences) + 1
+        self._cache: dict[str, float] = {}
+
+    def __call__(self, word: str) -> float:
+        w = self._cache.get(word)
+        if w is None:
+            w = self._cache[word] = math.log(self.n / (1 + self.df_a.get(word, 0) + self.df_p.get(word, 0)))
+        return w
+
+
+def _merged(found: dict[tuple[int, int], _Pair], a_sets: tuple[frozenset[str], ...],
+            p_sets: tuple[frozenset[str], ...], a_tri: Any, p_tri: Any, cfg: MatchSettings) -> None:
     """A sentence split in two (or two merged into one): two aligned neighbours against one sentence.
 
     When sentences k and k+1 of one text are each mostly made of the words of sentence s of the other
@@ -178,8 +227,7 @@ def _merged(found: dict[tuple[int, int], _Pair], a_sets: list[frozenset[str]], p
 
 
 def _pairs(article: Prepared, page: Prepared, cfg: MatchSettings) -> list[_Pair]:
-    a_sets = [s.content for s in article.sentences]
-    p_sets = [s.content for s in page.sentences]
+    a_sets, p_sets = article.contents, page.contents
     a_tris: dict[int, set[tuple[str, ...]]] = {}
     by_word: dict[str, list[int]] = {}
     for i, ws in enumerate(a_sets):
@@ -213,19 +261,57 @@ def _pairs(article: Prepared, page: Prepared, cfg: MatchSettings) -> list[_Pair]
                 continue
             at = a_tri(i)
             exact = len(at & p_tri(j)) / len(at) if at else 0.0
-            # Short sentences ("Both will take time.") align strongly only when copied word for word.
+            # Short sentences ("Both will take time.") align strongly only when copied word for word;
+            # two sharing just two words at `sentence_similarity` align weakly (they extend a passage).
             strong = sim >= cfg.sentence_similarity and (n >= 3 or exact >= cfg.verbatim_similarity)
-            if strong or (sim >= weak and n >= 3):
+            if strong or sim >= (weak if n >= 3 else cfg.sentence_similarity):
                 found[i, j] = _Pair(i, j, sim, exact, strong)
     if cfg.merge_sentences:
         _merged(found, a_sets, p_sets, a_tri, p_tri, cfg)
-    pairs = list(found.values())
+    return _one_origin(list(found.values()), cfg)
+
+
+def _one_origin(pairs: list[_Pair], cfg: MatchSettings) -> list[_Pair]:
+    """Keep the pairs that are (nearly) the best of both their sentences, one origin per sentence.
+
+    A pair is kept when it is at least `best_ratio` of the best pair of both its sentences, and when its
+    partner is the best partner or next to it (a sentence split in two has two neighbouring origins):
+    a copied sentence comes from one place, so a second, distant partner (the same phrase elsewhere in
+    the text, a repeated line) is noise that would stretch the passage. When a sentence has several
+    equally good partners (a line repeated word for word), the one in line with its neighbours' wins.
+    """
     best_i: dict[int, float] = {}
     best_j: dict[int, float] = {}
     for p in pairs:
         best_i[p.i] = max(best_i.get(p.i, 0.0), p.sim)
         best_j[p.j] = max(best_j.get(p.j, 0.0), p.sim)
-    return [p for p in pairs if p.sim >= cfg.best_ratio * max(best_i[p.i], best_j[p.j])]
+    kept = [p for p in pairs if p.sim >= cfg.best_ratio * max(best_i[p.i], best_j[p.j])]
+    top_i: dict[int, list[int]] = {}  # article sentence -> its best page sentences
+    top_j: dict[int, list[int]] = {}  # page sentence -> its best article sentences
+    for p in kept:
+        if p.sim >= best_i[p.i]:
+            top_i.setdefault(p.i, []).append(p.j)
+        if p.sim >= best_j[p.j]:
+            top_j.setdefault(p.j, []).append(p.i)
+    _in_line(top_i)
+    _in_line(top_j)
+    return [p for p in kept if any(abs(p.j - j) <= 1 for j in top_i.get(p.i, ()))
+            and any(abs(p.i - i) <= 1 for i in top_j.get(p.j, ()))]
+
+
+def _in_line(top: dict[int, list[int]]) -> None:
+    """A sentence with several equally good partners keeps those in line with its nearest unambiguous neighbour."""
+    unique = sorted(k for k, v in top.items() if len(v) == 1)
+    if not unique:
+        return
+    for k, partners in top.items():
+        if len(partners) < 2:
+            continue
+        pos = bisect.bisect_left(unique, k)
+        ref = min((unique[x] for x in (pos - 1, pos) if 0 <= x < len(unique)), key=lambda u: abs(u - k))
+        expected = top[ref][0] + (k - ref)
+        nearest = min(abs(c - expected) for c in partners)
+        top[k] = [c for c in partners if abs(c - expected) == nearest]
 
 
 def _groups(pairs: list[_Pair], params: AlignParams) -> list[_Group]:
@@ -263,29 +349,92 @@ def _groups(pairs: list[_Pair], params: AlignParams) -> list[_Group]:
 def _passage(group: _Group, article: Prepared, page: Prepared, cfg: MatchSettings) -> Passage:
     a, p = article.sentences, page.sentences
     ps = group.pairs
+    j0, j1 = min(g.j for g in ps), max(g.j for g in ps)
     return Passage(
         article_start=min(a[g.i].start for g in ps),
         article_end=max(a[g.i].end for g in ps),
-        page_start=min(p[g.j].start for g in ps),
-        page_end=max(p[g.j].end for g in ps),
+        page_start=_edge(p[j0], _near(article, (g.i for g in ps if g.j == j0)), start=True),
+        page_end=_edge(p[j1], _near(article, (g.i for g in ps if g.j == j1)), start=False),
         score=round(sum(g.sim for g in ps) / len(ps), 3),
         verbatim=all(g.exact >= cfg.verbatim_similarity for g in ps),
     )
 
 
+def _near(article: Prepared, partners: Iterable[int]) -> frozenset[str]:
+    """The words of an edge sentence's partners and of their neighbours (a merged sentence's other half)."""
+    n = len(article.sentences)
+    return frozenset(t.key for i in partners for k in range(max(0, i - 1), min(n, i + 2))
+                     for t in article.sentences[k].tokens)
+
+
+def _edge(s: Sentence, partner_words: frozenset[str], start: bool) -> int:
+    """Where the copied part of a page's first (or last) sentence of a passage starts (or ends).
+
+    Copied text pasted into a page often runs into the page's own words with no sentence break
+    between them, so a passage starts at the first content word found in the partner sentences or
+    their neighbours (plus the words before it found there too) and ends likewise: the page's own
+    words around a copied sentence are not part of the copy.
+    """
+    toks = s.tokens if start else s.tokens[::-1]
+    k = next((n for n, t in enumerate(toks) if t.content and t.key in partner_words), 0)
+    while k > 0 and toks[k - 1].key in partner_words:
+        k -= 1
+    if k == 0:
+        return s.start if start else s.end
+    return toks[k].start if start else toks[k].end
+
+
+def _span(g: _Group, sents: tuple[Sentence, ...], article: bool) -> int:
+    idx = [p.i if article else p.j for p in g.pairs]
+    return sents[max(idx)].end - sents[min(idx)].start
+
+
 def _aligned(article: Prepared, page: Prepared, cfg: MatchSettings, params: AlignParams) -> list[_Group]:
     if not article.sentences or not page.sentences:
         return []
-    return _groups(_pairs(article, page, cfg), params)
+    pairs = _pairs(article, page, cfg)
+    groups = _groups(pairs, params)
+    if not params.summary_ratio:
+        return groups
+    # Summary mode: linked with no limit on the article gap, a summary's sentences (close together on
+    # the page, drawn from all over the article) form one passage; it replaces the passages it contains.
+    summaries = [g for g in _groups(pairs, replace(params, article_gap=len(article.sentences)))
+                 if _span(g, article.sentences, True) >= params.summary_ratio * _span(g, page.sentences, False)]
+    taken = {(p.i, p.j) for g in summaries for p in g.pairs}
+    return summaries + [g for g in groups if not any((p.i, p.j) in taken for p in g.pairs)]
+
+
+def _cosine(article: Prepared, page: Prepared, g: _Group, weights: _Weights, summary: bool) -> float:
+    """Cosine of the tf-idf vectors of a passage's two sides: every sentence in its span on the page; in
+    the article the same, or for a summary only the sentences it draws on (it skips the rest by design)."""
+    def vector(sents: tuple[Sentence, ...], idx: Iterable[int]) -> dict[str, float]:
+        counts = Counter(t.key for k in idx for t in sents[k].tokens if t.content)
+        return {w: c * weights(w) for w, c in counts.items()}
+
+    a_idx = sorted({p.i for p in g.pairs})
+    p_idx = [p.j for p in g.pairs]
+    va = vector(article.sentences, a_idx if summary else range(a_idx[0], a_idx[-1] + 1))
+    vp = vector(page.sentences, range(min(p_idx), max(p_idx) + 1))
+    dot = sum(x * vp[w] for w, x in va.items() if w in vp)
+    norm = math.sqrt(sum(x * x for x in va.values()) * sum(x * x for x in vp.values()))
+    return dot / norm if norm else 0.0
 
 
 def align(article: Prepared, page: Prepared, cfg: MatchSettings, params: AlignParams = PAN_ALIGN) -> list[Passage]:
     """Every aligned passage between the two texts, before the copy rule decides anything."""
+    weights = _Weights(article, page)
     out = []
     for g in _aligned(article, page, cfg, params):
         ps = _passage(g, article, page, cfg)
-        if min(ps.article_end - ps.article_start, ps.page_end - ps.page_start) >= params.min_chars:
-            out.append(ps)
+        if ps.article_end - ps.article_start < params.min_chars:
+            continue
+        summary = bool(params.summary_ratio) and (_span(g, article.sentences, True)
+                                                  >= params.summary_ratio * _span(g, page.sentences, False))
+        # Validation (Sanchez-Perez et al.): the two sides of a passage must be similar as wholes, not
+        # only in the sentence pairs that link them.
+        if params.min_similarity and _cosine(article, page, g, weights, summary) < params.min_similarity:
+            continue
+        out.append(ps)
     return sorted(out, key=lambda x: (x.page_start, x.article_start))
 
 
@@ -315,7 +464,8 @@ def _narrative(p: _Pair, article: Prepared, page: Prepared) -> bool:
 
 def _is_evidence(group: _Group, article: Prepared, page: Prepared, cfg: MatchSettings) -> bool:
     narrative = [p for p in group.pairs if _narrative(p, article, page)]
-    if len({p.i for p in narrative}) >= cfg.min_run:
+    # A run counts sentences on either side: a sentence split in two is two sentences in a row.
+    if max(len({p.i for p in narrative}), len({p.j for p in narrative})) >= cfg.min_run:
         return True
     return any(len(article.sentences[p.i].tokens) >= cfg.long_sentence_words for p in narrative)
 

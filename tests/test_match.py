@@ -11,7 +11,7 @@ import pytest
 
 from monitor.config import MatchSettings
 from monitor.fingerprint import article_fingerprints, page_fingerprints
-from monitor.match import PAN_ALIGN, Prepared, align, compare
+from monitor.match import PAN_ALIGN, AlignParams, Prepared, align, compare
 
 CFG = MatchSettings()
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
@@ -231,3 +231,79 @@ def test_seed_verbatim_against_itself_with_furniture():
     m = run(tracked, page)
     assert m is not None and m.kind == "verbatim"
     assert m.coverage > 0.95
+
+
+def test_a_repeated_line_is_matched_where_its_neighbours_are():
+    """A line found twice in the article aligns with the occurrence next to the rest of the copy, so the
+    passage does not stretch to the other occurrence (one origin per sentence)."""
+    line = "Residents were told to keep their windows closed until the smoke had cleared."
+    paragraphs = [*PARAGRAPHS[:2], PARAGRAPHS[2] + " " + line, *PARAGRAPHS[3:], line]
+    article = "\n\n".join(paragraphs)
+    excerpt = paragraphs[2] + "\n\n" + paragraphs[3]
+    page = FILLER + "\n\n" + excerpt + "\n\n" + FILLER
+    [p] = align(Prepared.of(article), Prepared.of(page), CFG, PAN_ALIGN)
+    assert article[p.article_start:p.article_end] == excerpt
+    assert page[p.page_start:p.page_end] == excerpt
+
+
+def test_a_short_reworded_sentence_extends_a_passage_but_does_not_start_one():
+    """Two short sentences sharing two words align weakly: next to copied sentences they belong to
+    the passage; alone they are not evidence."""
+    short_article, short_page = "The schools stayed closed on Wednesday.", "Schools remained shut Wednesday."
+    article = PARAGRAPHS[0] + " " + short_article + "\n\n" + PARAGRAPHS[8]
+    page = FILLER + "\n\n" + PARAGRAPHS[0] + " " + short_page + "\n\n" + FILLER
+    [p] = align(Prepared.of(article), Prepared.of(page), CFG, AlignParams.of(CFG))
+    assert page[p.page_start:p.page_end].endswith(short_page)
+    assert article[p.article_start:p.article_end].endswith(short_article)
+    assert align(Prepared.of(article), Prepared.of(FILLER + " " + short_page), CFG, AlignParams.of(CFG)) == []
+
+
+def test_passage_edges_stop_where_the_copied_words_stop():
+    """Copied text run into the page's own words with no sentence break: the passage is the copied words."""
+    copied = PARAGRAPHS[5] + " " + PARAGRAPHS[6].rstrip(".")
+    page = (FILLER + "\n\nOur partners sent the following report about it: " + copied
+            + " - share this story with your friends and family on social media\n\n" + FILLER)
+    [p] = align(Prepared.of(ARTICLE), Prepared.of(page), CFG, AlignParams.of(CFG))
+    assert page[p.page_start:p.page_end] == copied
+    assert ARTICLE[p.article_start:p.article_end] == PARAGRAPHS[5] + "\n\n" + PARAGRAPHS[6]
+
+
+# A summary of ARTICLE: four sentences, each condensing a sentence from a different part of it.
+SUMMARY = ("A fire swept through the old Harborton grain terminal on Tuesday night, destroying two warehouses. "
+           "The terminal, built in 1911, had stood empty while the city argued over a market hall. "
+           "Mayor Luis Carvalho promised an independent inquiry into the sprinkler work approved in 2019. "
+           "Clearing the debris will cost more than two million dollars, engineers estimate.")
+
+
+def test_summary_mode_spans_what_a_summary_condenses():
+    page = FILLER + "\n\n" + SUMMARY + "\n\n" + FILLER
+    a, p = Prepared.of(ARTICLE), Prepared.of(page)
+    assert len(align(a, p, CFG, AlignParams(gap=4))) == 3  # without it: fragments
+    for params in (AlignParams(gap=4, summary_ratio=3.0), PAN_ALIGN):
+        [ps] = align(a, p, CFG, params)
+        assert page[ps.page_start:ps.page_end] == SUMMARY
+        assert (ps.article_start, ps.article_end) == (0, len(ARTICLE))
+
+
+def test_validation_drops_a_passage_whose_sides_differ_as_wholes():
+    """Two copied sentences linked across unrelated text on both sides: similar pairs, dissimilar passage."""
+    a = Prepared.of(ARTICLE)
+    first, second = (ARTICLE[a.sentences[k].start:a.sentences[k].end] for k in (1, 6))
+    between = ("Gardeners in the valley have started planting early potatoes and onions this week. Seed merchants "
+               "report strong demand for heritage tomato varieties and climbing beans. Volunteers at the allotments "
+               "will hold a seed swap on Saturday morning. Bring labelled envelopes, a pencil and your spare "
+               "seedlings, the organisers ask.")
+    p = Prepared.of(FILLER + "\n\n" + first + " " + between + " " + second + "\n\n" + FILLER)
+    linked = AlignParams(gap=4, article_gap=4)
+    assert len(align(a, p, CFG, linked)) == 1
+    assert align(a, p, CFG, dataclasses.replace(linked, min_similarity=0.34)) == []
+
+
+def test_a_sentence_split_in_two_is_a_run_of_two():
+    """A run counts sentences on either side: one article sentence rewritten as two page sentences."""
+    split = ("A fire swept through the old grain terminal on the Harborton waterfront on Tuesday night. It destroyed "
+             "two warehouses and forced the evacuation of about 300 residents from nearby apartment blocks.")
+    cfg = dataclasses.replace(CFG, min_passages=1)
+    m = run(ARTICLE, split, cfg)
+    assert m is not None and m.page_share == 1.0
+    assert run(ARTICLE, split, dataclasses.replace(cfg, min_run=3)) is None
