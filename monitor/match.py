@@ -177,7 +177,8 @@ def _trigrams(s: Sentence) -> set[tuple[str, ...]]:
     return {tuple(w[k: k + 3]) for k in range(len(w) - 2)}
 
 
-def _quoted_share(s: Sentence) -> float:
+def quoted_share(s: Sentence) -> float:
+    """The share of a sentence's content words that are inside quotation marks."""
     content = [t for t in s.tokens if t.content]
     return sum(t.quoted for t in content) / len(content) if content else 0.0
 
@@ -438,7 +439,8 @@ def align(article: Prepared, page: Prepared, cfg: MatchSettings, params: AlignPa
     return sorted(out, key=lambda x: (x.page_start, x.article_start))
 
 
-def _longest_run(article: Prepared, page: Prepared, passages: list[Passage]) -> int:
+def longest_run(article: Prepared, page: Prepared, passages: list[Passage]) -> int:
+    """The longest run of identical words inside any one passage (both sides)."""
     best = 0
     for ps in passages:
         a = [t.word for t in article.tokens if ps.article_start <= t.start < ps.article_end]
@@ -485,7 +487,7 @@ def compare(article: Prepared, page: Prepared, cfg: MatchSettings) -> Match | No
         return s.end - s.start
 
     def weight(s: Sentence) -> float:
-        return length(s) * (1 - (1 - cfg.quote_weight) * _quoted_share(s))
+        return length(s) * (1 - (1 - cfg.quote_weight) * quoted_share(s))
 
     a_weight = sum(weight(s) for s in article.sentences) or 1.0
     p_weight = sum(weight(s) for s in page.sentences) or 1.0
@@ -508,7 +510,7 @@ def compare(article: Prepared, page: Prepared, cfg: MatchSettings) -> Match | No
         kind=kind,
         coverage=round(min(coverage, 1.0), 3),
         page_share=round(min(page_share, 1.0), 3),
-        longest_run=_longest_run(article, page, passages),
+        longest_run=longest_run(article, page, passages),
         score=round(sum(p.sim for p in pairs) / len(pairs), 3),
         passages=tuple(passages),
     )

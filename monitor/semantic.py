@@ -29,12 +29,11 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from difflib import SequenceMatcher
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from monitor.config import MatchSettings, SemanticSettings
-from monitor.match import Match, Passage, Prepared
+from monitor.match import Match, Passage, Prepared, longest_run, quoted_share
 from monitor.text import Sentence
 
 if TYPE_CHECKING:
@@ -165,11 +164,6 @@ def _content_words(s: Sentence) -> int:
     return sum(t.content for t in s.tokens)
 
 
-def _quoted_share(s: Sentence) -> float:
-    content = [t for t in s.tokens if t.content]
-    return sum(t.quoted for t in content) / len(content) if content else 0.0
-
-
 def _pairs(sims: np.ndarray, a_ok: list[int], p_ok: list[int], cfg: SemanticSettings) -> list[_Pair]:
     """One-to-one: the most similar pairs first, each sentence used once (greedy matching)."""
     import numpy as np
@@ -226,7 +220,7 @@ def decide(article: Prepared, page: Prepared, sims: np.ndarray, cfg: SemanticSet
     p_ok = [j for j, s in enumerate(p_s) if _content_words(s) >= cfg.min_words]
 
     def narrative(p: _Pair) -> bool:
-        return p.strong and _quoted_share(a_s[p.i]) < 0.5 and _quoted_share(p_s[p.j]) < 0.5
+        return p.strong and quoted_share(a_s[p.i]) < 0.5 and quoted_share(p_s[p.j]) < 0.5
 
     groups = [g for g in _groups(_pairs(sims, a_ok, p_ok, cfg), cfg.gap, cfg.article_order)
               if len({p.i for p in g if narrative(p)}) >= cfg.min_run]
@@ -238,7 +232,7 @@ def decide(article: Prepared, page: Prepared, sims: np.ndarray, cfg: SemanticSet
         return s.end - s.start
 
     def weight(s: Sentence) -> float:
-        return length(s) * (1 - (1 - match_cfg.quote_weight) * _quoted_share(s))
+        return length(s) * (1 - (1 - match_cfg.quote_weight) * quoted_share(s))
 
     a_idx = {p.i for g in groups for p in g}
     p_idx = {p.j for g in groups for p in g}
@@ -255,19 +249,10 @@ def decide(article: Prepared, page: Prepared, sims: np.ndarray, cfg: SemanticSet
         kind="paraphrased",
         coverage=round(min(sum(length(a_s[i]) for i in a_idx) / article.chars, 1.0), 3),
         page_share=round(min(sum(length(p_s[j]) for j in p_idx) / page.chars, 1.0), 3),
-        longest_run=_longest_run(article, page, passages),
+        longest_run=longest_run(article, page, passages),
         score=round(sum(p.sim for p in pairs) / len(pairs), 3),
         passages=tuple(passages),
     )
-
-
-def _longest_run(article: Prepared, page: Prepared, passages: list[Passage]) -> int:
-    best = 0
-    for ps in passages:
-        a = [t.word for t in article.tokens if ps.article_start <= t.start < ps.article_end]
-        b = [t.word for t in page.tokens if ps.page_start <= t.start < ps.page_end]
-        best = max(best, SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b)).size)
-    return best
 
 
 # -- the verifier the caller owns -------------------------------------------------------------------------
