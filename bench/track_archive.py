@@ -4,7 +4,9 @@
     python bench/track_archive.py [--articles 10000]
 
 The articles are generated as in bench/index_scale.py from the PAN-13 source documents (read in place
-under ../shared/datasets, written to bench/scratch/, which git ignores).
+under ../shared/datasets, written to bench/scratch/, which git ignores). It times the commands; it is not a
+detection measure: the "unrelated" pages are generated from the same corpus sentences, so a few of them
+really do share passages with archived articles and are reported as copies.
 """
 
 from __future__ import annotations
