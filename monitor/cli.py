@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.alerts import ignore_rule_for
-from monitor.config import CONFIG_ENV, Config, ConfigError, load_config, parse_interval, to_url
+from monitor.config import CONFIG_ENV, URL_SCHEME, Config, ConfigError, load_config, parse_interval, to_url
 from monitor.logs import setup_logging
 from monitor.notify import deliver_pending, send_test
 from monitor.progress import Progress
@@ -45,7 +45,6 @@ EXIT_OK, EXIT_NO_COPY, EXIT_USAGE = 0, 1, 2
 TRACK_BATCH = 200  # articles per transaction when tracking many
 
 
-SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 DOCUMENT_SUFFIXES = (".txt", ".text", ".html", ".htm", ".xhtml")
 
 
@@ -53,18 +52,18 @@ def _sources(args: Sequence[str]) -> list[str]:
     return [to_url(a, Path.cwd()) for a in args]
 
 
-def expand_sources(args: Sequence[str]) -> tuple[list[str], list[str]]:
+def expand_sources(args: Sequence[str]) -> tuple[list[str], list[tuple[str, str]]]:
     """URLs and files as given, directories as the documents under them (.txt and .html, recursively, in
-    name order, hidden ones skipped); returns (urls, errors)."""
+    name order, hidden ones skipped); returns (urls, [(source, error message)])."""
     urls: list[str] = []
-    errors: list[str] = []
+    errors: list[tuple[str, str]] = []
     for a in args:
         path = Path(a)
-        if not SCHEME.match(a) and path.is_dir():
+        if not URL_SCHEME.match(a) and path.is_dir():
             files = sorted(p for p in path.rglob("*") if p.suffix.lower() in DOCUMENT_SUFFIXES and p.is_file()
                            and not any(part.startswith(".") for part in p.relative_to(path).parts))
             if not files:
-                errors.append(f"{a}: no {', '.join(DOCUMENT_SUFFIXES)} files in this directory")
+                errors.append((a, f"{a}: no {', '.join(DOCUMENT_SUFFIXES)} files in this directory"))
             urls.extend(p.resolve().as_uri() for p in files)
         else:
             urls.append(to_url(a, Path.cwd()))
@@ -109,8 +108,8 @@ def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
         elif not args.json and not progress.enabled:
             print(line)
 
-    for e in errors:
-        say(e, {"source": e.split(":")[0], "error": e}, err=True)
+    for source, e in errors:
+        say(e, {"source": source, "error": e}, err=True)
     batch: list[tuple[str, str, str]] = []
 
     def flush() -> None:
@@ -180,10 +179,10 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
     detail, per_page = len(sources) == 1, not progress.enabled
     copies = pages = 0
     failed = bool(errors)
-    for e in errors:
+    for source, e in errors:
         print(f"error: {e}", file=sys.stderr)
         if args.json:
-            print(json.dumps({"url": e.split(":")[0], "error": e}, ensure_ascii=False))
+            print(json.dumps({"url": source, "error": e}, ensure_ascii=False))
     with Store(cfg.database_path) as store, make_fetcher(cfg) as fetcher:
         for url in sources:
             progress.advance()

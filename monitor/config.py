@@ -262,8 +262,11 @@ def resolve_path(base: Path, value: str) -> Path:
     return p if p.is_absolute() else (base / p)
 
 
+URL_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+
+
 def to_url(source: str, base: Path) -> str:
-    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", source):
+    if URL_SCHEME.match(source):
         return source
     return resolve_path(base, source).resolve().as_uri()
 

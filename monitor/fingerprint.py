@@ -26,7 +26,7 @@ FINGERPRINT_VERSION = 2  # bump when hashes change: the store re-indexes its art
 
 _MASK = (1 << 64) - 1
 _K1, _K2, _MIX = 0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0xBF58476D1CE4E5B9
-_CACHE_MAX = 500_000
+_CACHE_MAX = 200_000  # words per cache: ~370 B a word with both caches, so at most ~75 MB
 _ABSENT: Any = object()
 # Per-process caches of pure functions (like functools.lru_cache, but a bare dict lookup is what makes a page
 # cost a fraction of a millisecond): a stem's hash terms, and a raw word's terms (None for a stop word).

@@ -95,11 +95,12 @@ def track_texts(store: Store, items: Sequence[tuple[str, str, str]]) -> list[tup
         learner = learners.get(key)
         if learner is None:
             learner = learners[key] = load_learner(store, key)
+        paragraphs = text.split("\n\n")
+        hashes = [block_hash(p) for p in paragraphs]
         if url not in seen and not store.is_tracked_url(url):  # each original counts once towards its template
-            learner.observe(key, text.split("\n\n"))
+            learner.observe_hashes(key, hashes)
         seen.add(url)
-        if any(learner.is_template(key, p) for p in text.split("\n\n") if p):
-            text = drop_template_blocks(text, learner.template_hashes(key))
+        text = learner.drop(key, text, paragraphs, hashes)
         rows.append((url, title, text, article_fingerprints_of(text)))
     for key, learner in learners.items():
         store.save_template_state(key, learner.to_dict())
@@ -270,6 +271,7 @@ def recheck_alerts(store: Store, fetcher: Fetcher, cfg: Config, stop: threading.
     sites = {s.name: s for s in cfg.sites}
     # Copies of one site are usually on one host: paced and retried like the crawl.
     polite = Politeness(fetcher, cfg.monitor.user_agent, polite_settings(cfg.fetch))
+    templates: dict[str, frozenset[str]] = {}  # per site, loaded once for all its alerts
     for alert in store.alerts(states=("new", "notified", "acknowledged", "removed")):
         if stop is not None and stop.is_set():
             break
@@ -293,7 +295,9 @@ def recheck_alerts(store: Store, fetcher: Fetcher, cfg: Config, stop: threading.
         else:
             article = store.article(alert["article_id"])
             page = text_of(result.body, result.content_type, result.final_url)
-            text = drop_template_blocks(page.text, load_learner(store, alert["site"]).template_hashes(alert["site"]))
+            if alert["site"] not in templates:
+                templates[alert["site"]] = load_learner(store, alert["site"]).template_hashes(alert["site"])
+            text = drop_template_blocks(page.text, templates[alert["site"]])
             m = decide(Prepared.of(article.text), Prepared.of(text), cfg.match, verifier) if text else None
             gone = m is None
             why = "the page no longer copies the article" if gone else \
