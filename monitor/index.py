@@ -12,7 +12,11 @@ Two segments, both owned by the store:
 ``compact()`` merges the recent segment into a new packed file (written aside, fsynced, renamed), then
 in one short transaction points ``meta.index_segment`` at it and drops the merged rows. It runs by
 itself when the recent segment outgrows a quarter of the packed one (at least RECENT_MIN postings),
-so the work stays proportional to the index size over time. Removed articles leave a tombstone in
+so the work stays proportional to the index size over time. One process compacts at a time: it holds
+an exclusive lock on ``<db>.idx.lock`` (the service and a ``provmon track`` can cross the threshold
+together; two compactions would each build a file from their own snapshot and the later rename would
+drop the other's postings), and only the holder creates or removes packed files, so it also removes
+files a crash left behind. Removed articles leave a tombstone in
 ``index_removed`` until the next compaction drops their postings. Readers in other processes notice
 a new segment through ``PRAGMA data_version`` and reopen it; the old file is unlinked (an open mmap
 keeps working).
@@ -25,6 +29,7 @@ and cost the most.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import mmap
 import os
@@ -33,7 +38,7 @@ import struct
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from itertools import chain
 from pathlib import Path
 
@@ -124,7 +129,16 @@ class Index:
         if name != self._segment_name:
             if self.segment is not None:
                 self.segment.close()
-            self.segment = Segment(self.db_path.with_name(name)) if name else None
+                self.segment, self._segment_name = None, None
+            for _ in range(5):
+                try:
+                    self.segment = Segment(self.db_path.with_name(name)) if name else None
+                    break
+                except FileNotFoundError:
+                    # A compaction switched segments and unlinked this one between our read and the open.
+                    name = self._meta("index_segment")
+            else:
+                raise FileNotFoundError(f"{self.db_path}: index segment {name} keeps disappearing")
             self._segment_name = name
         self._removed = {r[0] for r in self.conn.execute("SELECT article_id FROM index_removed")}
         self._data_version = dv
@@ -172,9 +186,34 @@ class Index:
         packed = self.segment.n if self.segment else 0
         return self.recent_postings() > max(RECENT_MIN, packed // 4)
 
-    def compact(self) -> None:
+    @contextlib.contextmanager
+    def _compaction_lock(self, wait: bool) -> Iterator[bool]:
+        """Exclusive across processes (flock on ``<db>.idx.lock``); yields False when not waiting and taken."""
+        with open(self.db_path.with_name(self.db_path.name + ".idx.lock"), "a") as f:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
+
+    def compact(self, wait: bool = True, only_if_needed: bool = False) -> bool:
         """Merge the recent segment (and tombstones) into a new packed file. Readers are never blocked,
-        writers only for the final short transaction."""
+        writers only for the final short transaction. Returns whether it compacted: not when another
+        process is compacting and `wait` is False, nor when `only_if_needed` and that process already did."""
+        with self._compaction_lock(wait) as held:
+            if not held:
+                return False
+            self._drop_orphans()
+            if only_if_needed and not self.needs_compaction():
+                return False
+            self._compact()
+            return True
+
+    def _compact(self) -> None:
         self._refresh()
         old = self.segment
         conn = self.conn
@@ -193,6 +232,9 @@ class Index:
         del keys, ids
         conn.execute("BEGIN IMMEDIATE")
         try:
+            if self._meta("index_segment") != (old.path.name if old else None):
+                # Only a compactor that ignores the lock (an older provmon) gets here; its file stands.
+                raise RuntimeError(f"{self.db_path}: the index segment changed during compaction")
             conn.execute("DELETE FROM fingerprints WHERE article_id <= ?", [max_id])
             conn.execute("DELETE FROM index_removed WHERE article_id IN (SELECT value FROM json_each(?))",
                          [json.dumps(sorted(removed))])
@@ -211,6 +253,12 @@ class Index:
 
     def drop_files(self) -> None:
         """Remove every packed file of this store except the current one (left over by a crash)."""
+        with self._compaction_lock(wait=True):
+            self._drop_orphans()
+
+    def _drop_orphans(self) -> None:
+        """Under the compaction lock: no other process is writing a packed file."""
+        self._data_version = None
         self._refresh()
         for p in self.db_path.parent.glob(f"{self.db_path.name}.idx-*"):
             if p.name != self._segment_name:

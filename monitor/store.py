@@ -415,8 +415,9 @@ class Store:
             self.db.execute("DELETE FROM articles WHERE id = ?", [article_id])
 
     def _maybe_compact(self) -> None:
+        # Another process compacting already merges (most of) our rows; the next add looks again.
         if self.index.needs_compaction():
-            self.index.compact()
+            self.index.compact(wait=False, only_if_needed=True)
 
     def _reindex_if_stale(self) -> None:
         """Fingerprint every tracked article again when the fingerprint function changed (schema 6 dropped

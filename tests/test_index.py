@@ -197,3 +197,40 @@ def test_schema_upgrade_reindexes_tracked_articles(tmp_path: Path) -> None:
         assert store.schema_version() == SCHEMA_VERSION
         assert ids_of(store, article_text(1)) == [ids[1]]
         assert store.db.execute("SELECT count(*) FROM fingerprints WHERE hash > 4294967295").fetchone()[0] == 0
+
+
+def _track_and_compact(db: str, seeds: list[int], start: object) -> None:
+    index_mod.RECENT_MIN = 1  # fork start: every add past a quarter of the packed segment compacts
+    start.wait()  # type: ignore[attr-defined]
+    with Store(db) as store:
+        for s in seeds:
+            text = article_text(s)
+            store.add_article(f"https://pub.example/{s}", "t", text, article_fingerprints_of(text))
+
+
+def test_processes_compacting_at_once_lose_no_article(tmp_path: Path) -> None:
+    """The service and a `provmon track` may cross the compaction threshold together: one compacts, the
+    other leaves it (a lock beside the database), so neither clobbers the other's segment or drops postings
+    the other merged."""
+    import multiprocessing
+
+    db = tmp_path / "s.db"
+    with Store(db) as store:
+        track(store, range(4))
+        store.index.compact()
+    ctx = multiprocessing.get_context("fork")
+    start = ctx.Event()
+    procs = [ctx.Process(target=_track_and_compact, args=(str(db), list(range(k, 120, 3)), start))
+             for k in range(4, 7)]
+    for p in procs:
+        p.start()
+    start.set()
+    for p in procs:
+        p.join(120)
+    assert [p.exitcode for p in procs] == [0, 0, 0]
+    with Store(db) as store:
+        assert store.article_count() == 120
+        by_url = {url: i for i, url in store.db.execute("SELECT id, url FROM articles")}
+        missing = [s for s in range(120) if ids_of(store, article_text(s))[:1] != [by_url[f"https://pub.example/{s}"]]]
+        assert missing == []
+        assert [p.name for p in tmp_path.glob("s.db.idx-*")] == [store.index._segment_name]
