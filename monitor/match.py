@@ -48,14 +48,16 @@ from __future__ import annotations
 import bisect
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, replace
 from difflib import SequenceMatcher
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 from monitor.config import MatchSettings
 from monitor.text import Sentence, Token, sentences, tokens
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -315,10 +317,9 @@ def _in_line(top: dict[int, list[int]]) -> None:
         top[k] = [c for c in partners if abs(c - expected) == nearest]
 
 
-def _groups(pairs: list[_Pair], params: AlignParams) -> list[_Group]:
-    """Link pairs that follow each other in both texts (within `gap` skipped sentences) into passages."""
-    pairs = sorted(pairs, key=lambda p: (p.i, p.j))
-    parent = list(range(len(pairs)))
+def components(items: list[T], links: Iterable[tuple[int, int]]) -> list[list[T]]:
+    """The connected components of `items` under `links` (index pairs), each in the items' order."""
+    parent = list(range(len(items)))
 
     def find(x: int) -> int:
         while parent[x] != x:
@@ -326,25 +327,36 @@ def _groups(pairs: list[_Pair], params: AlignParams) -> list[_Group]:
             x = parent[x]
         return x
 
+    for a, b in links:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[ra] = rb
+    comps: dict[int, list[T]] = {}
+    for k, item in enumerate(items):
+        comps.setdefault(find(k), []).append(item)
+    return list(comps.values())
+
+
+def _groups(pairs: list[_Pair], params: AlignParams) -> list[_Group]:
+    """Link pairs that follow each other in both texts (within `gap` skipped sentences) into passages."""
+    pairs = sorted(pairs, key=lambda p: (p.i, p.j))
     gap, ordered = params.gap, params.ordered
-    # Pairs sorted by article sentence: only those within article_gap+1 article sentences can link.
-    lo = 0
-    for k, p in enumerate(pairs):
-        while pairs[lo].i < p.i - params.article_gap - 1:
-            lo += 1
-        for q in range(lo, k):
-            o = pairs[q]
-            di, dj = p.i - o.i, p.j - o.j
-            # Far jumps in the article (a summary skipping sentences) only between strong pairs.
-            near = di <= gap + 1 or (p.strong and o.strong)
-            if near and (dj >= 0 if ordered else -gap - 1 <= dj) and dj <= gap + 1 and (di > 0 or dj != 0):
-                ra, rb = find(q), find(k)
-                if ra != rb:
-                    parent[ra] = rb
-    comps: dict[int, list[_Pair]] = {}
-    for k, p in enumerate(pairs):
-        comps.setdefault(find(k), []).append(p)
-    return [_Group(ps) for ps in comps.values() if any(p.strong for p in ps)]
+
+    def links() -> Iterator[tuple[int, int]]:
+        # Pairs sorted by article sentence: only those within article_gap+1 article sentences can link.
+        lo = 0
+        for k, p in enumerate(pairs):
+            while pairs[lo].i < p.i - params.article_gap - 1:
+                lo += 1
+            for q in range(lo, k):
+                o = pairs[q]
+                di, dj = p.i - o.i, p.j - o.j
+                # Far jumps in the article (a summary skipping sentences) only between strong pairs.
+                near = di <= gap + 1 or (p.strong and o.strong)
+                if near and (dj >= 0 if ordered else -gap - 1 <= dj) and dj <= gap + 1 and (di > 0 or dj != 0):
+                    yield q, k
+
+    return [_Group(ps) for ps in components(pairs, links()) if any(p.strong for p in ps)]
 
 
 def _passage(group: _Group, article: Prepared, page: Prepared, cfg: MatchSettings) -> Passage:

@@ -27,13 +27,13 @@ import importlib.util
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from monitor.config import MatchSettings, SemanticSettings
-from monitor.match import Match, Passage, Prepared, longest_run, quoted_share
+from monitor.match import Match, Passage, Prepared, components, longest_run, quoted_share
 from monitor.text import Sentence
 
 if TYPE_CHECKING:
@@ -191,25 +191,17 @@ def _groups(pairs: list[_Pair], gap: int, ordered: bool) -> list[list[_Pair]]:
     """Pairs that follow each other in the page (within `gap` skipped sentences) form a passage; with
     `ordered`, only when they also follow each other in the article. A passage needs a strong pair."""
     pairs = sorted(pairs, key=lambda p: (p.j, p.i))
-    parent = list(range(len(pairs)))
 
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
+    def links() -> Iterator[tuple[int, int]]:
+        for k, p in enumerate(pairs):
+            for q in range(k - 1, -1, -1):
+                o = pairs[q]
+                if p.j - o.j > gap + 1:
+                    break
+                if p.j > o.j and (not ordered or 0 < p.i - o.i <= gap + 1):
+                    yield q, k
 
-    for k, p in enumerate(pairs):
-        for q in range(k - 1, -1, -1):
-            o = pairs[q]
-            if p.j - o.j > gap + 1:
-                break
-            if p.j > o.j and (not ordered or 0 < p.i - o.i <= gap + 1):
-                parent[find(q)] = find(k)
-    comps: dict[int, list[_Pair]] = {}
-    for k, p in enumerate(pairs):
-        comps.setdefault(find(k), []).append(p)
-    return [g for g in comps.values() if any(p.strong for p in g)]
+    return [g for g in components(pairs, links()) if any(p.strong for p in g)]
 
 
 def decide(article: Prepared, page: Prepared, sims: np.ndarray, cfg: SemanticSettings,
