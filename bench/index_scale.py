@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import DATASETS, need, read_text, table, write
 from monitor.fingerprint import article_fingerprints_of, page_fingerprints_of, text_content_words
+from monitor.index import RECENT_MIN
 from monitor.store import Store
 from monitor.text import STOPWORDS
 
@@ -163,7 +164,24 @@ def run_queries(check, pages: list[tuple[str, str, int]]) -> tuple[dict[str, flo
     return recall, lat, sum(false) / max(1, len(false))
 
 
-def measure_ours(corpus: Corpus, n: int, pages: list[tuple[str, str, int]], build: dict, adds: int) -> dict:
+def fill_recent(store: Store, corpus: Corpus, n: int) -> tuple[int, float]:
+    """Inside an open transaction, fill the recent segment with generated articles' postings up to the
+    compaction threshold (a quarter of the packed ones, at least RECENT_MIN): the most it holds before an
+    add compacts. Returns (postings, seconds)."""
+    target = max(RECENT_MIN, store.index.stats()["packed_postings"] // 4)
+    rows, j, t0 = 0, 0, time.perf_counter()
+    while rows < target:
+        hashes = sorted(set(article_fingerprints_of(corpus.article(70_000_000 + n + j))))
+        store.db.conn.executemany("INSERT OR IGNORE INTO fingerprints (hash, article_id) VALUES (?, ?)",
+                                  ((h, 20_000_000 + j) for h in hashes))
+        rows, j = rows + len(hashes), j + 1
+    store.db.execute("UPDATE meta SET value = ? WHERE key = 'index_recent'", [str(rows)])
+    store.index._changed()
+    return rows, time.perf_counter() - t0
+
+
+def measure_ours(corpus: Corpus, n: int, pages: list[tuple[str, str, int]], build: dict, adds: int,
+                 recent_full: bool = False) -> list[dict]:
     d = SCRATCH / f"n{n}"
     gc.collect()
     before = rss()
@@ -181,6 +199,23 @@ def measure_ours(corpus: Corpus, n: int, pages: list[tuple[str, str, int]], buil
     recall, lat, false = run_queries(check, pages)
     after = rss()
     stats = store.index.stats()
+    full = None
+    if recent_full:
+        # Worst case between compactions; rolled back, so the cached build is left as it was. The rows are
+        # postings of articles that are not in `articles` (foreign keys off on this connection only).
+        store.db.execute("PRAGMA foreign_keys = OFF")
+        store.db.execute("BEGIN IMMEDIATE")
+        postings, fill_s = fill_recent(store, corpus, n)
+        print(f"  recent segment filled: {postings} postings in {fill_s:.0f} s", flush=True)
+        f_recall, f_lat, f_false = run_queries(check, pages)
+        store.db.execute("ROLLBACK")
+        store.db.execute("PRAGMA foreign_keys = ON")
+        store.index._changed()
+        full = {"method": "ours, recent segment full (at compaction threshold)", "n": n,
+                "build_per_s": build["done"] / build["seconds"],
+                "disk_bytes_per_article": None, "rss_bytes_per_article": 0, "p50_ms": pct(f_lat, 0.5),
+                "p99_ms": pct(f_lat, 0.99), "recall": f_recall, "unrelated_candidates": f_false,
+                "recent_postings": postings}
     files = list(d.glob("ours.db.idx-*"))
     disk = disk_bytes(d / "ours.db", ["fingerprints", "index_removed"], files)
     # Adding one article at a time (its own transaction, committed): fingerprinting, then the store insert.
@@ -212,14 +247,14 @@ def measure_ours(corpus: Corpus, n: int, pages: list[tuple[str, str, int]], buil
     store.index.compact()  # a full compaction at this size (rewrites the packed file)
     compact_s = time.perf_counter() - t0
     store.close()
-    return {
+    return [r for r in ({
         "method": "ours (packed mmap + recent SQLite)", "n": n,
         "build_per_s": build["done"] / build["seconds"], "disk_bytes_per_article": disk / n,
         "rss_bytes_per_article": (after - before) / n, "p50_ms": pct(lat, 0.5), "p99_ms": pct(lat, 0.99),
         "recall": recall, "unrelated_candidates": false, "postings_per_article": stats["packed_postings"] / n,
         "add_p50_ms": pct(add_ms, 0.5), "add_p99_ms": pct(add_ms, 0.99), "add_fingerprint_p50_ms": pct(fp_ms, 0.5),
         "compaction_s": compact_s, "index_add_p50_ms": pct(idx_ms, 0.5), "index_add_p99_ms": pct(idx_ms, 0.99),
-    }
+    }, full) if r]
 
 
 # -- the previous design: one SQLite table of 63-bit winnowed (window 4) hashes ------------------------------
@@ -324,6 +359,8 @@ def main() -> None:
     ap.add_argument("--adds", type=int, default=200, help="single articles added after the build (timed)")
     ap.add_argument("--lsh-max", type=int, default=1_000_000, help="largest size datasketch is built for")
     ap.add_argument("--table-max", type=int, default=100_000, help="largest size the previous design is built for")
+    ap.add_argument("--recent-full", action="store_true",
+                    help="also measure lookups with the recent segment at its largest (the compaction threshold)")
     ap.add_argument("--out", default="index_scale.json")
     args = ap.parse_args()
     need(SRC)
@@ -340,7 +377,7 @@ def main() -> None:
                 pages.append((kind, text, i))
             pages.append(("unrelated", HEAD + corpus.unrelated(q) + FOOT, -1))
         build = build_ours(corpus, n)
-        found = [measure_ours(corpus, n, pages, build, args.adds)]
+        found = measure_ours(corpus, n, pages, build, args.adds, args.recent_full)
         if n <= args.table_max:
             found.append(measure_table(corpus, n, pages))
         if n <= args.lsh_max:
