@@ -278,8 +278,13 @@ def cmd_ack(cfg: Config, args: argparse.Namespace) -> int:
                       file=sys.stderr)
                 status = EXIT_USAGE
                 continue
-            changed = store.set_state(alert_id, "acknowledged", note=args.note)
-            print(f"alert #{alert_id}: {'acknowledged' if changed else 'already acknowledged'}")
+            if store.set_state(alert_id, "acknowledged", note=args.note, only_from=("new", "notified")):
+                print(f"alert #{alert_id}: acknowledged")
+            elif (now := store.alert(alert_id)["status"]) == "acknowledged":
+                print(f"alert #{alert_id}: already acknowledged")
+            else:  # ignored or removed between the read above and the change
+                print(f"error: alert #{alert_id} is {now}; only open alerts can be acknowledged", file=sys.stderr)
+                status = EXIT_USAGE
     return status
 
 

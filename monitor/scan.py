@@ -23,7 +23,7 @@ from monitor.fetch import Fetcher, FetchError
 from monitor.fingerprint import article_fingerprints_of, page_fingerprints_of
 from monitor.match import Match, Prepared, compare
 from monitor.politeness import Politeness
-from monitor.store import Article, Store
+from monitor.store import OPEN_STATES, Article, Store
 from monitor.templates import TemplateLearner, block_hash, drop_template_blocks
 
 if TYPE_CHECKING:  # the optional [semantic] stage is imported only when enabled
@@ -303,13 +303,17 @@ def recheck_alerts(store: Store, fetcher: Fetcher, cfg: Config, stop: threading.
             why = "the page no longer copies the article" if gone else \
                 f"still there: {m.kind}, {m.coverage:.0%} of the article"  # type: ignore[union-attr]
         store.record_check(aid, why)
+        # The status may have changed since the list was read (ignored by a person, reopened by another
+        # recheck): each change applies only from the states it was decided for.
         if gone and alert["status"] != "removed":
-            store.set_state(aid, "removed", detail=why, channels=channels)
-            report.removed.append(aid)
-            log.info("alert #%d: copy gone (%s): %s", aid, why, url)
+            if store.set_state(aid, "removed", detail=why, channels=channels, only_from=OPEN_STATES):
+                report.removed.append(aid)
+                log.info("alert #%d: copy gone (%s): %s", aid, why, url)
         elif not gone and alert["status"] == "removed":
-            store.set_state(aid, "reopened", detail=why, channels=channels, evidence=Evidence.of(result, text,
-                            "reopened"), match=m.to_dict(article.text, text))  # type: ignore[union-attr]
-            report.reopened.append(aid)
-            log.info("alert #%d: copy is back (%s): %s", aid, why, url)
+            back = store.set_state(aid, "reopened", detail=why, channels=channels, only_from=("removed",),
+                                   evidence=Evidence.of(result, text, "reopened"),
+                                   match=m.to_dict(article.text, text))  # type: ignore[union-attr]
+            if back:
+                report.reopened.append(aid)
+                log.info("alert #%d: copy is back (%s): %s", aid, why, url)
     return report

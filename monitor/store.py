@@ -288,6 +288,7 @@ class Notification:
 # Alert lifecycle (docs/alerts.md): new -> notified -> acknowledged | ignored; any open state -> removed when
 # the copy is gone; removed -> new again ("reopened") when it comes back.
 ALERT_STATES = ("new", "notified", "acknowledged", "ignored", "removed")
+OPEN_STATES = ("new", "notified", "acknowledged")
 # Lifecycle changes the user is told about, and the notification event each one sends.
 NOTIFIED_EVENTS = {"removed": "copy_removed", "reopened": "copy_reopened"}
 
@@ -616,9 +617,13 @@ class Store:
     # -- the lifecycle ------------------------------------------------------------------------------
     def set_state(self, alert_id: int, state: str, *, detail: str = "", note: str | None = None,
                   channels: Iterable[str] = (), evidence: Evidence | None = None,
-                  match: dict[str, Any] | None = None) -> bool:
-        """Move an alert to `state`, logging the change; returns False when it already was there.
+                  match: dict[str, Any] | None = None, only_from: Iterable[str] | None = None) -> bool:
+        """Move an alert to `state`, logging the change; returns False when it already was there, or when
+        `only_from` is given and the alert is in none of those states.
 
+        `only_from` is checked in the same transaction as the change: a caller that decided on a status it
+        read earlier (a recheck pass takes minutes) must not undo what a person or another process did
+        since, e.g. mark removed, and notify about, an alert that was ignored meanwhile.
         `removed` and `reopened` (which lands in `new`) queue one notification per channel so the user
         is told, in the same transaction as the change.
         """
@@ -631,7 +636,7 @@ class Store:
                                   [alert_id]).fetchone()
             if row is None:
                 raise KeyError(alert_id)
-            if row[0] == target:
+            if row[0] == target or (only_from is not None and row[0] not in only_from):
                 return False
             self.db.execute("UPDATE alerts SET status = ?, updated_at = ?, note = coalesce(?, note) WHERE id = ?",
                             [target, now, note, alert_id])

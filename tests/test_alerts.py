@@ -269,3 +269,50 @@ def test_new_config_keys_are_validated_with_named_errors(tmp_path: Path) -> None
     assert "unknown key 'owner.mail'" in err({"owner": {"mail": "x"}})
     cfg = parse_config({"notify": [{**mail, "password_file": "secrets/pw"}]}, tmp_path / "c.toml")
     assert cfg.notify[0].password_file == str(tmp_path / "secrets/pw")  # relative to the config file
+
+
+def test_recheck_does_not_undo_a_change_made_while_it_runs(tmp_path: Path, http_dir: Callable[[Path], Served],
+                                                           webhook: Webhook) -> None:
+    """A recheck pass reads the alerts, then fetches each copy (minutes, paced). A person who ignores an
+    alert meanwhile has the last word: the copy's 404 must not turn `ignored` into `removed` nor notify."""
+    from http.server import BaseHTTPRequestHandler
+
+    from monitor.store import Store
+    from tests.conftest import serve
+
+    hook = f'\n[[notify]]\ntype = "webhook"\nurl = "{webhook.url}"\n'
+    cfg, _site, served = copier_site(tmp_path, http_dir, hook)
+    assert provmon("--config", str(cfg), "run", "--once").code == 0
+    db = tmp_path / "provmon.db"
+    ids = {name: row["id"] for name, row in by_page(db).items()}
+    sent = len(webhook.received)
+
+    class Gone(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path.endswith(VERBATIM):  # the person acts while the pass is fetching this copy
+                with Store(db) as other:
+                    other.set_state(ids[VERBATIM], "ignored", note="licensed after all")
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    gone = serve(Gone)
+    try:
+        conn = sqlite3.connect(db)
+        conn.execute("UPDATE alerts SET copy_url = replace(copy_url, ?, ?)", [served.base, gone.base])
+        conn.commit()
+        conn.close()
+        r = provmon("--config", str(cfg), "recheck")
+    finally:
+        gone.stop()
+    assert "1 gone" in r.out and f"REMOVED #{ids[SPUN]}" in r.out, r.out + r.err
+    alerts = by_page(db)
+    assert alerts[VERBATIM]["status"] == "ignored" and alerts[VERBATIM]["note"] == "licensed after all"
+    assert alerts[SPUN]["status"] == "removed"
+    told = [json.loads(req["body"])["alert"]["id"] for req in webhook.received[sent:]]
+    assert told == [ids[SPUN]]
+    events = [e["event"] for e in rows(db, "SELECT event FROM alert_events WHERE alert_id = ? ORDER BY id",
+                                          ids[VERBATIM])]
+    assert events[-1] == "ignored"
