@@ -220,19 +220,32 @@ NOTIFIERS: Mapping[str, Sender] = {"email": send_email, "webhook": send_webhook,
 
 
 # -- delivery -----------------------------------------------------------------------------------------
+def _pid_namespace() -> str:
+    """The PID namespace we live in (Linux), or "" where that cannot be told."""
+    try:
+        return str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:
+        return ""
+
+
 def holder_id() -> str:
-    """Who holds a claim: host and pid, so a claim of a dead process can be told apart, plus a token."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    """Who holds a claim: host, PID namespace and pid, so a claim of a dead process can be told apart, plus a
+    token."""
+    return f"{socket.gethostname()}:{_pid_namespace()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def holder_alive(holder: str) -> bool:
-    """Whether the process behind a claim may still be sending. Unknown hosts count as alive."""
+    """Whether the process behind a claim may still be sending. A claimant counts as dead only when it is on
+    this host *and* in this PID namespace and its pid is gone: two containers can share a host name but not
+    each other's pids, and taking a live claim would send its message twice. Anything else waits for the
+    lease (older provmon holders "host:pid:token" included)."""
     try:
-        host, pid_text, _ = holder.rsplit(":", 2)
+        host, pidns, pid_text, _ = holder.split(":")
         pid = int(pid_text)
     except ValueError:
         return True
-    if host != socket.gethostname() or pid == os.getpid():
+    ours = _pid_namespace()
+    if host != socket.gethostname() or not ours or pidns != ours or pid == os.getpid():
         return True
     try:
         os.kill(pid, 0)
@@ -241,6 +254,18 @@ def holder_alive(holder: str) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def send(channel: Channel, msg: Outgoing, env: Mapping[str, str]) -> None:
+    """Send one message on its channel. Any failure is a NotifyError naming the channel: an error a sender
+    does not expect (smtplib raises UnicodeEncodeError for a non-ASCII password) must fail this row with a
+    reason and a backoff, not the whole delivery pass with the row left claimed."""
+    try:
+        NOTIFIERS[channel.type](channel, msg, env)
+    except NotifyError:
+        raise
+    except Exception as exc:
+        raise NotifyError(f"{channel.label}: {type(exc).__name__}: {exc}") from exc
 
 
 def backoff(channel: Channel, attempts: int) -> float:
@@ -278,7 +303,7 @@ def deliver_pending(store: Store, channels: tuple[Channel, ...], env: Mapping[st
             note = claimed[0]
             alert = store.alert(note.alert_id)
             try:
-                NOTIFIERS[channel.type](channel, outgoing_for(alert, note.event, note.idempotency_key), env)
+                send(channel, outgoing_for(alert, note.event, note.idempotency_key), env)
             except NotifyError as exc:
                 failed += 1
                 _failed(store, channel, [note], str(exc), holder, clock())
@@ -311,7 +336,7 @@ def _deliver_digest(store: Store, channel: Channel, env: Mapping[str, str], hold
     items = [(n.event, store.alert(n.alert_id)) for n in notes]
     key = f"provmon-digest-{channel.label}-{notes[0].id}-{notes[-1].id}"
     try:
-        NOTIFIERS[channel.type](channel, outgoing_digest(items, key), env)
+        send(channel, outgoing_digest(items, key), env)
     except NotifyError as exc:
         _failed(store, channel, notes, str(exc), holder, clock())
         return 0, len(notes)
@@ -335,7 +360,7 @@ def send_test(channels: tuple[Channel, ...], env: Mapping[str, str] | None = Non
     results = []
     for channel in channels:
         try:
-            NOTIFIERS[channel.type](channel, outgoing_test(f"{key}-{channel.label}"), env)
+            send(channel, outgoing_test(f"{key}-{channel.label}"), env)
         except NotifyError as exc:
             results.append(TestResult(channel.label, False, str(exc)))
             continue

@@ -269,3 +269,68 @@ def test_notify_test_reports_each_channel(tmp_path: Path, webhook: Webhook) -> N
     assert json.loads(webhook.received[0]["body"])["event"] == "test"
     assert not (tmp_path / "provmon.db").exists() or query(tmp_path / "provmon.db",
                                                            "SELECT count(*) FROM notifications")[0][0] == 0
+
+
+def _unshare_pid() -> bool:
+    try:
+        return subprocess.run(["unshare", "--pid", "--fork", "true"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@pytest.mark.skipif(not _unshare_pid(), reason="needs unshare --pid (util-linux, root or user namespaces)")
+def test_a_claim_held_from_another_pid_namespace_is_not_taken(tmp_path: Path) -> None:
+    """Two containers can share a host name but not each other's pids: a delivery pass that cannot see the
+    claimant's pid must wait for its lease, not send the claimed message a second time."""
+    first_arrived, release = threading.Event(), threading.Event()
+    keys: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("content-length", 0)))
+            keys.append(self.headers["idempotency-key"])
+            if len(keys) == 1:  # the service's first message stays on the wire
+                first_arrived.set()
+                release.wait(30)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    served = serve(Handler)
+    try:
+        cfg = demo_config(tmp_path, hook(f"{served.base}/hook"))
+        service = subprocess.Popen([sys.executable, "-m", "monitor", "--config", str(cfg), "run", "--once"],
+                                   cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        assert first_arrived.wait(60)
+        other = subprocess.run(["unshare", "--pid", "--fork", sys.executable, "-m", "monitor", "--config", str(cfg),
+                                "run", "--once"], cwd=REPO, capture_output=True, text=True, timeout=120)
+        assert other.returncode == 0, other.stderr
+        release.set()
+        assert service.wait(60) == 0
+    finally:
+        release.set()
+        served.stop()
+    assert sorted(Counter(keys).values()) == [1, 1], keys
+    assert all(status == "sent" for _, status, _, _ in outbox(tmp_path / "provmon.db"))
+
+
+def test_an_unexpected_sender_error_fails_its_row_not_the_pass(tmp_path: Path, smtp_auth: AuthMailbox,
+                                                               webhook: Webhook) -> None:
+    """smtplib raises UnicodeEncodeError for a non-ASCII password: that row fails with the reason and a
+    backoff, and the channels after it are still served."""
+    (tmp_path / "pw").write_text("pässword")
+    cfg = demo_config(tmp_path, email_channel(smtp_auth, 'username = "provmon"\npassword_file = "pw"')
+                      + f'\n[[notify]]\ntype = "webhook"\nurl = "{webhook.url}"\n')
+    r = provmon("--config", str(cfg), "run", "--once")
+    assert r.code == 0, r.err
+    assert len(webhook.received) == 2
+    rows = query(tmp_path / "provmon.db", "SELECT channel, status, attempts, last_error, claimed_by, "
+                 "next_attempt_at FROM notifications ORDER BY id")
+    email = [row for row in rows if row[0].startswith("email")]
+    assert len(email) == 2
+    assert all(s == "failed" and n == 1 and "UnicodeEncodeError" in e and c is None and nxt
+               for _, s, n, e, c, nxt in email)
+    r = provmon("--config", str(cfg), "notify", "--test")
+    assert "UnicodeEncodeError" in r.out + r.err and "Traceback" not in r.err
