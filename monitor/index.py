@@ -267,8 +267,18 @@ class Index:
     # -- lookup -----------------------------------------------------------------------------------------
     def votes(self, hashes: Iterable[int]) -> dict[int, int]:
         """For each article holding any of `hashes` (stop-grams skipped), how many it holds."""
-        self._refresh()
         hs = hashes if isinstance(hashes, (set, frozenset)) else set(hashes)
+        for _ in range(5):
+            self._refresh()
+            votes = self._votes(hs)
+            # A compaction committed between the packed lookup and the recent query moved postings out of
+            # the recent table into a segment we did not read: look again in the new one.
+            if self._meta("index_segment") == self._segment_name:
+                return votes
+            self._data_version = None
+        return votes
+
+    def _votes(self, hs: set[int] | frozenset[int]) -> dict[int, int]:
         votes: Counter[int] = Counter()
         seg = self.segment
         if seg is not None:

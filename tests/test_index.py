@@ -234,3 +234,25 @@ def test_processes_compacting_at_once_lose_no_article(tmp_path: Path) -> None:
         missing = [s for s in range(120) if ids_of(store, article_text(s))[:1] != [by_url[f"https://pub.example/{s}"]]]
         assert missing == []
         assert [p.name for p in tmp_path.glob("s.db.idx-*")] == [store.index._segment_name]
+
+
+def test_a_lookup_racing_a_compaction_still_finds_the_moved_articles(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another process's compaction commits between the packed lookup and the recent query: the articles it
+    moved are in neither view the lookup read, so it looks again in the new segment."""
+    db = tmp_path / "s.db"
+    with Store(db) as writer, Store(db) as reader:
+        ids = track(writer, range(10))
+        assert ids_of(reader, article_text(3)) == [ids[3]]  # packed: none yet, recent: all
+        real = reader.index.recent_postings
+        raced = []
+
+        def compact_first() -> int:  # called by the lookup right after the packed segment was read
+            if not raced:
+                raced.append(True)
+                writer.index.compact()
+            return real()
+
+        monkeypatch.setattr(reader.index, "recent_postings", compact_first)
+        assert ids_of(reader, article_text(3)) == [ids[3]]
+        assert raced and reader.index.stats()["recent_postings"] == 0
