@@ -326,11 +326,10 @@ def _failed(store: Store, channel: Channel, notes: list[Notification], error: st
 def _deliver_digest(store: Store, channel: Channel, env: Mapping[str, str], holder: str,
                     clock: Callable[[], datetime]) -> tuple[int, int]:
     """At most one message per `digest` period, holding every due row of the channel."""
-    last = store.last_sent_at(channel.label)
-    if last and (clock() - datetime.fromisoformat(last)).total_seconds() < parse_interval(channel.digest):
-        return 0, 0
-    notes = store.claim_notifications(channel.label, holder, lease_seconds(channel), clock(), limit=10_000,
-                                      holder_alive=holder_alive)
+    at = clock()
+    notes = store.claim_notifications(channel.label, holder, lease_seconds(channel), at, limit=10_000,
+                                      holder_alive=holder_alive,
+                                      digest_since=at - timedelta(seconds=parse_interval(channel.digest)))
     if not notes:
         return 0, 0
     items = [(n.event, store.alert(n.alert_id)) for n in notes]

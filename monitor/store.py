@@ -689,26 +689,39 @@ class Store:
         return [Notification(*r) for r in rows]
 
     def claim_notifications(self, channel: str, holder: str, lease_seconds: float, now: datetime,
-                            limit: int = 1, holder_alive: Callable[[str], bool] | None = None) -> list[Notification]:
+                            limit: int = 1, holder_alive: Callable[[str], bool] | None = None,
+                            digest_since: datetime | None = None) -> list[Notification]:
         """Take up to `limit` due notifications of a channel for `holder`, for `lease_seconds`.
 
         Claiming happens in one write transaction, so two processes never hold the same row. A claim
         lapses when its lease ends, or at once when `holder_alive` says its process is gone (kill -9).
+        With `digest_since` (a digest channel: one message per period) nothing is claimed when a row of
+        the channel was sent after that time or another holder's digest is in flight; checked in the same
+        transaction, so the service and a `provmon run --once` cannot both send one in a period.
         """
         stamp = now.astimezone(UTC).isoformat(timespec="seconds")
         until = (now + timedelta(seconds=lease_seconds)).astimezone(UTC).isoformat(timespec="seconds")
         with self.transaction():
+            if digest_since is not None:
+                last = self.db.execute("SELECT max(sent_at) FROM notifications WHERE channel = ?",
+                                       [channel]).fetchone()[0]
+                if last and datetime.fromisoformat(last) > digest_since:
+                    return []
             rows = self.db.execute(
                 "SELECT id, alert_id, channel, attempts, idempotency_key, event, claimed_by, claimed_until "
                 "FROM notifications WHERE channel = ? AND status IN ('pending', 'failed') "
                 "AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY id",
                 [channel, stamp],
             ).fetchall()
+
+            def held(r: tuple[Any, ...]) -> bool:
+                return bool(r[6] and r[7] and r[7] > stamp and (holder_alive is None or holder_alive(r[6])))
+
+            if digest_since is not None and any(held(r) for r in rows):
+                return []  # another process is sending this period's digest
             taken: list[Notification] = []
             for r in rows:
-                claimed_by, claimed_until = r[6], r[7]
-                if claimed_by and claimed_until and claimed_until > stamp and \
-                        (holder_alive is None or holder_alive(claimed_by)):
+                if held(r):
                     continue
                 self.db.execute("UPDATE notifications SET claimed_by = ?, claimed_until = ? WHERE id = ?",
                                 [holder, until, r[0]])
@@ -743,10 +756,6 @@ class Store:
         """Give a claim back unsent (e.g. a digest that is not due yet)."""
         self.db.execute("UPDATE notifications SET claimed_by = NULL, claimed_until = NULL "
                         "WHERE id = ? AND claimed_by = ?", [notification_id, holder])
-
-    def last_sent_at(self, channel: str) -> str | None:
-        row = self.db.execute("SELECT max(sent_at) FROM notifications WHERE channel = ?", [channel]).fetchone()
-        return row[0] if row else None
 
     def notifications(self) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT * FROM notifications ORDER BY id"))

@@ -334,3 +334,48 @@ def test_an_unexpected_sender_error_fails_its_row_not_the_pass(tmp_path: Path, s
                for _, s, n, e, c, nxt in email)
     r = provmon("--config", str(cfg), "notify", "--test")
     assert "UnicodeEncodeError" in r.out + r.err and "Traceback" not in r.err
+
+
+def test_no_second_digest_while_one_is_in_flight(tmp_path: Path) -> None:
+    """The service is sending this period's digest when a `provmon run --once` finds a newer update: it
+    waits for the next period instead of sending a second digest in this one."""
+    pytest.importorskip("apprise")
+    first_arrived, release = threading.Event(), threading.Event()
+    bodies: list[bytes] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            bodies.append(self.rfile.read(int(self.headers.get("content-length", 0))))
+            if len(bodies) == 1:
+                first_arrived.set()
+                release.wait(30)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    served = serve(Handler)
+    try:
+        url = f"{served.base}/hook".replace("http://", "json://")
+        cfg = demo_config(tmp_path, f'\n[[notify]]\ntype = "apprise"\nname = "chat"\nurl = "{url}"\n'
+                                    f'digest = "1h"\ntimeout = 60\n')
+        db = tmp_path / "provmon.db"
+        service = subprocess.Popen([sys.executable, "-m", "monitor", "--config", str(cfg), "run", "--once"],
+                                   cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        assert first_arrived.wait(60)
+        (aid,) = query(db, "SELECT min(id) FROM alerts")[0]
+        conn = sqlite3.connect(db)
+        conn.execute("INSERT INTO notifications (alert_id, channel, idempotency_key, created_at, event) "
+                     "VALUES (?, 'chat', 'k-extra', '2026-01-01T00:00:00+00:00', 'copy_removed')", [aid])
+        conn.commit()
+        conn.close()
+        other = provmon("--config", str(cfg), "run", "--once")
+        assert other.code == 0, other.err
+        release.set()
+        assert service.wait(60) == 0
+    finally:
+        release.set()
+        served.stop()
+    assert len(bodies) == 1
+    assert [s for k, s, _, _ in outbox(db) if k == "k-extra"] == ["pending"]  # the next period's digest
