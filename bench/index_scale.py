@@ -12,7 +12,10 @@ random tracked articles are embedded in page furniture: verbatim; a contiguous 3
 swapped for random corpus words. Unrelated pages are generated articles that are not tracked.
 
 Page-check latency = fingerprinting the page text + the index lookup returning candidates (min_shared 3,
-limit 20), one page at a time on one core; the verifier (monitor.match.compare) is not run. Recall = the
+limit 20), one page at a time on one core; the verifier (monitor.match.compare) is not run. The queries run
+twice: p50/p99 are the second pass (a running service's steady state); the first pass after opening the
+store is reported beside them (it pays for reading the packed file and SQLite pages in when the OS page
+cache does not hold them, and for filling the word-hash caches). Recall = the
 planted source is among the returned candidates.
 
 Everything built is cached under bench/scratch/ (gitignored); a build resumes where it stopped (articles are
@@ -196,6 +199,10 @@ def measure_ours(corpus: Corpus, n: int, pages: list[tuple[str, str, int]], buil
             digest = hashlib.sha256(corpus.article(source).encode()).hexdigest()
             ids[source] = store.db.execute("SELECT id FROM articles WHERE sha256 = ?", [digest]).fetchone()[0]
     pages = [(k, t, ids.get(s, -1)) for k, t, s in pages]
+    # The first pass after opening pays for what is not in memory yet: the packed file when the OS page
+    # cache does not hold it (MAP_POPULATE reads it in), SQLite pages, the word-hash caches. A service
+    # pays that once; the second pass is its steady state. Both are reported.
+    _, cold, _ = run_queries(check, pages)
     recall, lat, false = run_queries(check, pages)
     after = rss()
     stats = store.index.stats()
@@ -251,6 +258,7 @@ def measure_ours(corpus: Corpus, n: int, pages: list[tuple[str, str, int]], buil
         "method": "ours (packed mmap + recent SQLite)", "n": n,
         "build_per_s": build["done"] / build["seconds"], "disk_bytes_per_article": disk / n,
         "rss_bytes_per_article": (after - before) / n, "p50_ms": pct(lat, 0.5), "p99_ms": pct(lat, 0.99),
+        "first_pass_p50_ms": pct(cold, 0.5), "first_pass_p99_ms": pct(cold, 0.99),
         "recall": recall, "unrelated_candidates": false, "postings_per_article": stats["packed_postings"] / n,
         "add_p50_ms": pct(add_ms, 0.5), "add_p99_ms": pct(add_ms, 0.99), "add_fingerprint_p50_ms": pct(fp_ms, 0.5),
         "compaction_s": compact_s, "index_add_p50_ms": pct(idx_ms, 0.5), "index_add_p99_ms": pct(idx_ms, 0.99),
@@ -307,6 +315,7 @@ def measure_table(corpus: Corpus, n: int, pages: list[tuple[str, str, int]]) -> 
         return {r[0] for r in rows}
 
     before = rss()
+    _, cold, _ = run_queries(check, pages)  # first pass and steady state, as for ours
     recall, lat, false = run_queries(check, pages)
     after = rss()
     conn.close()
@@ -314,6 +323,7 @@ def measure_table(corpus: Corpus, n: int, pages: list[tuple[str, str, int]]) -> 
         "method": "previous: SQLite table (63-bit, w=4, probed)", "n": n, "build_per_s": n / state["seconds"],
         "disk_bytes_per_article": disk_bytes(path, ["fingerprints"], []) / n,
         "rss_bytes_per_article": (after - before) / n, "p50_ms": pct(lat, 0.5), "p99_ms": pct(lat, 0.99),
+        "first_pass_p50_ms": pct(cold, 0.5), "first_pass_p99_ms": pct(cold, 0.99),
         "recall": recall, "unrelated_candidates": false,
     }
 
@@ -389,11 +399,14 @@ def main() -> None:
             rows.append([n, r["method"], round(r["build_per_s"]),
                          "-" if r["disk_bytes_per_article"] is None else round(r["disk_bytes_per_article"]),
                          round(r["rss_bytes_per_article"]), round(r["p50_ms"], 2), round(r["p99_ms"], 2),
+                         f'{r["first_pass_p50_ms"]:.2f} / {r["first_pass_p99_ms"]:.2f}' if "first_pass_p50_ms" in r
+                         else "-",
                          r["recall"]["verbatim"], r["recall"]["excerpt30"], r["recall"]["swap20"],
                          round(r["unrelated_candidates"], 2),
                          round(r["add_p50_ms"], 2) if "add_p50_ms" in r else "-"])
             print(json.dumps(r), flush=True)
-    header = ["n", "method", "build art/s", "disk B/art", "RSS B/art", "p50 ms", "p99 ms", "verbatim", "excerpt30",
+    header = ["n", "method", "build art/s", "disk B/art", "RSS B/art", "p50 ms", "p99 ms", "1st pass p50/p99",
+              "verbatim", "excerpt30",
               "swap20", "cands/unrelated", "add p50 ms"]
     print(table(rows, header))
     out = write(args.out, {"command": "PYTHONPATH=. python bench/index_scale.py " + " ".join(sys.argv[1:]),
