@@ -103,7 +103,7 @@ def track_texts(store: Store, items: Sequence[tuple[str, str, str]]) -> list[tup
         text = learner.drop(key, text, paragraphs, hashes)
         rows.append((url, title, text, article_fingerprints_of(text)))
     for key, learner in learners.items():
-        store.save_template_state(key, learner.to_dict())
+        store.update_template_state(key, learner.merged_with)
     return store.add_articles(rows)
 
 
@@ -184,7 +184,7 @@ def scan_site(store: Store, fetcher: Fetcher, cfg: Config, site: Site,
     try:
         _scan_pages(store, fetcher, cfg, site, stop, report, channels, learner, verifier)
     finally:
-        store.save_template_state(site.name, learner.to_dict())
+        store.update_template_state(site.name, learner.merged_with)
     log.info("site %s: %d pages, %d copies, %d new alerts, %d licensed or ignored, %d errors", site.name,
              report.pages, report.copies, len(report.new_alerts), report.licensed, len(report.errors))
     return report

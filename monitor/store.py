@@ -832,3 +832,9 @@ class Store:
             "INSERT OR REPLACE INTO templates (site, state, updated_at) VALUES (?, ?, ?)",
             [site, json.dumps(state, separators=(",", ":")), now_iso()],
         )
+
+    def update_template_state(self, site: str, update: Callable[[dict[str, Any] | None], dict[str, Any]]) -> None:
+        """Read, change and write a site's template state in one write transaction, so that two processes
+        learning one site's template (the service and `provmon run --once`) cannot overwrite each other."""
+        with self.transaction():
+            self.save_template_state(site, update(self.template_state(site)))

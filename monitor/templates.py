@@ -54,18 +54,40 @@ class TemplateLearner:
     min_share: float = 0.5
     max_blocks: int = 20_000
     sites: dict[str, SiteCounts] = field(default_factory=dict)
+    # What was observed since the state was loaded (or last merged): counts only add up, so a learner can be
+    # saved over state another process changed meanwhile without losing either's pages (merged_with).
+    fresh: dict[str, SiteCounts] = field(default_factory=dict, compare=False)
 
     def observe(self, site: str, blocks: Iterable[str]) -> None:
         self.observe_hashes(site, [block_hash(b) for b in blocks])
 
     def observe_hashes(self, site: str, hashes: Iterable[str]) -> None:
         """`observe` for blocks already hashed with `block_hash`."""
-        counts = self.sites.setdefault(site, SiteCounts())
-        counts.pages += 1
-        for h in set(hashes) - {""}:
-            counts.blocks[h] = counts.blocks.get(h, 0) + 1
+        unique = set(hashes) - {""}
+        for counts in (self.sites.setdefault(site, SiteCounts()), self.fresh.setdefault(site, SiteCounts())):
+            counts.pages += 1
+            for h in unique:
+                counts.blocks[h] = counts.blocks.get(h, 0) + 1
+        self._prune(self.sites[site])
+
+    def _prune(self, counts: SiteCounts) -> None:
         if len(counts.blocks) > self.max_blocks:
             counts.blocks = {h: n for h, n in counts.blocks.items() if n > 1}
+
+    def merged_with(self, stored: dict[str, Any] | None) -> dict[str, Any]:
+        """The state to save: `stored` (the state as it is now in the store, perhaps changed by another
+        process since this learner loaded it) plus this learner's fresh observations. This learner takes
+        that state on and starts counting fresh observations again."""
+        base = TemplateLearner.from_dict(stored) if stored else TemplateLearner(
+            self.min_pages, self.min_share, self.max_blocks)
+        for site, new in self.fresh.items():
+            counts = base.sites.setdefault(site, SiteCounts())
+            counts.pages += new.pages
+            for h, n in new.blocks.items():
+                counts.blocks[h] = counts.blocks.get(h, 0) + n
+            base._prune(counts)
+        self.sites, self.fresh = base.sites, {}
+        return base.to_dict()
 
     def _threshold(self, counts: SiteCounts) -> float:
         return max(self.min_pages, self.min_share * counts.pages)

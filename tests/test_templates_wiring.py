@@ -68,3 +68,26 @@ def test_publisher_template_kept_out_of_tracked_articles(tmp_path: Path) -> None
     assert len(texts) == 4
     # Learned once it recurs on three originals: from the third on, the pitch is not tracked text.
     assert [PITCH in t for t in texts] == [True, True, False, False]
+
+
+def test_two_processes_learning_one_site_keep_each_others_pages(tmp_path: Path) -> None:
+    """The service and a `provmon run --once` scan one site at once: each loads the state, observes its pages
+    and saves; the second save must add to the first, not overwrite it."""
+    from monitor.scan import load_learner
+    from monitor.store import Store
+    from monitor.templates import block_hash
+
+    db = tmp_path / "s.db"
+    with Store(db) as a, Store(db) as b:
+        first, second = load_learner(a, "copier"), load_learner(b, "copier")
+        for k in range(3):
+            first.observe_hashes("copier", [block_hash(PITCH), block_hash(GARDEN[k])])
+        for word in ("alpha", "beta", "gamma"):
+            second.observe_hashes("copier", [block_hash(PITCH), block_hash(f"{GARDEN[3]} {word}")])
+        a.update_template_state("copier", first.merged_with)
+        b.update_template_state("copier", second.merged_with)
+        merged = load_learner(a, "copier")
+    assert merged.sites["copier"].pages == 6
+    assert merged.sites["copier"].blocks[block_hash(PITCH)] == 6
+    assert merged.template_hashes("copier") == {block_hash(PITCH)}
+    assert second.sites == merged.sites and second.fresh == {}  # the learner goes on from the merged state
