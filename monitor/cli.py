@@ -10,9 +10,11 @@ import argparse
 import faulthandler
 import json
 import logging
+import os
 import re
 import shutil
 import signal
+import sqlite3
 import sys
 import textwrap
 from collections.abc import Sequence
@@ -21,7 +23,16 @@ from pathlib import Path
 from typing import Any
 
 from monitor.alerts import ignore_rule_for
-from monitor.config import CONFIG_ENV, URL_SCHEME, Config, ConfigError, load_config, parse_interval, to_url
+from monitor.config import (
+    CONFIG_ENV,
+    URL_SCHEME,
+    Config,
+    ConfigError,
+    IntervalTooLong,
+    load_config,
+    parse_interval,
+    to_url,
+)
 from monitor.logs import setup_logging
 from monitor.notify import deliver_pending, send_test
 from monitor.progress import Progress
@@ -60,14 +71,30 @@ def expand_sources(args: Sequence[str]) -> tuple[list[str], list[tuple[str, str]
     for a in args:
         path = Path(a)
         if not URL_SCHEME.match(a) and path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.suffix.lower() in DOCUMENT_SUFFIXES and p.is_file()
-                           and not any(part.startswith(".") for part in p.relative_to(path).parts))
-            if not files:
+            before = len(errors)
+            files = _documents(path, errors)
+            if not files and len(errors) == before:
                 errors.append((a, f"{a}: no {', '.join(DOCUMENT_SUFFIXES)} files in this directory"))
             urls.extend(p.resolve().as_uri() for p in files)
         else:
             urls.append(to_url(a, Path.cwd()))
     return urls, errors
+
+
+def _documents(root: Path, errors: list[tuple[str, str]]) -> list[Path]:
+    """The documents under `root`, hidden files and directories skipped; a directory that cannot be read
+    is an error naming it (a glob would pass over it without a word)."""
+    def unreadable(exc: OSError) -> None:
+        errors.append((str(exc.filename), f"{exc.filename}: cannot read this directory: {exc.strerror}"))
+
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        for name in filenames:
+            p = Path(dirpath, name)
+            if not name.startswith(".") and p.suffix.lower() in DOCUMENT_SUFFIXES and p.is_file():
+                found.append(p)
+    return sorted(found)
 
 
 def _progress(args: argparse.Namespace, total: int, label: str) -> Progress:
@@ -224,11 +251,24 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
     return EXIT_OK if copies else EXIT_NO_COPY
 
 
+def alert_id_arg(text: str) -> int:
+    """An alert id: a positive integer that SQLite can hold."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an alert id (a whole number)") from None
+    if not 0 < value < 2**63:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an alert id (ids start at 1)")
+    return value
+
+
 def when_arg(text: str, now: datetime | None = None) -> str:
     """--since/--until: an ISO date or time (UTC unless it says otherwise), or an age such as 7d or 12h."""
     now = now or datetime.now(UTC)
     try:
         return (now - timedelta(seconds=parse_interval(text))).isoformat(timespec="seconds")
+    except IntervalTooLong as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
     except ValueError:
         pass
     try:
@@ -333,6 +373,15 @@ def cmd_recheck(cfg: Config, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _write(path: Path, data: bytes) -> bool:
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        print(f"error: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+        return False
+    return True
+
+
 def cmd_report(cfg: Config, args: argparse.Namespace) -> int:
     from monitor.evidence import raw_bytes
     from monitor.report import report_html
@@ -343,7 +392,8 @@ def cmd_report(cfg: Config, args: argparse.Namespace) -> int:
         page = report_html(store, args.id)
         evidence = store.evidence(args.id)
     out = Path(args.output or f"alert-{args.id}.html")
-    out.write_text(page, encoding="utf-8")
+    if not _write(out, page.encode("utf-8")):
+        return EXIT_USAGE
     print(f"evidence page for alert #{args.id}: {out}")
     if args.raw:
         raw = raw_bytes(evidence[0]) if evidence else None
@@ -351,7 +401,8 @@ def cmd_report(cfg: Config, args: argparse.Namespace) -> int:
             print(f"error: alert #{args.id} has no raw page stored (none captured, or pruned after retention)",
                   file=sys.stderr)
             return EXIT_USAGE
-        Path(args.raw).write_bytes(raw)
+        if not _write(Path(args.raw), raw):
+            return EXIT_USAGE
         print(f"raw page as fetched ({len(raw)} bytes, SHA-256 {evidence[0]['sha256']}): {args.raw}")
     return EXIT_OK
 
@@ -368,7 +419,8 @@ def cmd_notice(cfg: Config, args: argparse.Namespace) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_USAGE
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        if not _write(Path(args.output), text.encode("utf-8")):
+            return EXIT_USAGE
         print(f"takedown notice draft for alert #{args.id}: {args.output} (review it before sending)")
     else:
         print(text, end="")
@@ -509,21 +561,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--since", type=when_arg, help="raised at or after: ISO date/time, or an age like 7d")
     p.add_argument("--until", type=when_arg, help="raised before: ISO date/time, or an age like 1d")
     p = sub.add_parser("ack", help="acknowledge alerts: seen, being handled")
-    p.add_argument("ids", type=int, nargs="+", metavar="ID")
+    p.add_argument("ids", type=alert_id_arg, nargs="+", metavar="ID")
     p.add_argument("--note", help="why, for the log")
     p = sub.add_parser("ignore", help="ignore an alert; optionally every copy on its site or matching a URL regex")
-    p.add_argument("id", type=int, metavar="ID")
+    p.add_argument("id", type=alert_id_arg, metavar="ID")
     p.add_argument("--site", action="store_true", help="also ignore this alert's site from now on")
     p.add_argument("--pattern", metavar="REGEX", help="also ignore copy URLs matching this regex from now on")
     p.add_argument("--note", help="why, for the log")
     p = sub.add_parser("recheck", help="fetch flagged copies again now: gone ones are marked removed, returns reopen")
-    p.add_argument("ids", type=int, nargs="*", metavar="ID", help="only these alerts")
+    p.add_argument("ids", type=alert_id_arg, nargs="*", metavar="ID", help="only these alerts")
     p = sub.add_parser("report", help="write the self-contained HTML evidence page of an alert")
-    p.add_argument("id", type=int, metavar="ID")
+    p.add_argument("id", type=alert_id_arg, metavar="ID")
     p.add_argument("-o", "--output", help="file to write (default: alert-ID.html)")
     p.add_argument("--raw", metavar="PATH", help="also write the copy's raw page exactly as fetched")
     p = sub.add_parser("notice", help="draft a DMCA takedown notice for an alert, to review and send yourself")
-    p.add_argument("id", type=int, metavar="ID")
+    p.add_argument("id", type=alert_id_arg, metavar="ID")
     p.add_argument("-o", "--output", help="file to write (default: print it)")
     p = sub.add_parser("notify", help="notification channels: --test sends a test message to each")
     p.add_argument("--test", action="store_true", help="send a test message to every channel, report each result")
@@ -563,6 +615,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return COMMANDS[args.command](cfg, args)
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except sqlite3.OperationalError as exc:  # read-only, locked past the busy timeout, disk full
+        print(f"error: {cfg.database_path if cfg else 'database'}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

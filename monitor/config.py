@@ -6,6 +6,7 @@ Every problem is reported as a ConfigError that names the file and the dotted ke
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -14,6 +15,7 @@ from dataclasses import MISSING, dataclass, field, fields, replace
 from datetime import time
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 DEFAULT_CONFIG = "config.toml"
 CONFIG_ENV = "PROVMON_CONFIG"
@@ -234,6 +236,13 @@ LOG_LEVELS = ("debug", "info", "warning", "error")
 LOG_FORMATS = ("text", "json")
 
 
+MAX_INTERVAL = 3650 * 86400.0
+
+
+class IntervalTooLong(ValueError):
+    pass
+
+
 def parse_interval(text: str, allow_zero: bool = False) -> float:
     m = _INTERVAL.match(text)
     if not m:
@@ -241,6 +250,8 @@ def parse_interval(text: str, allow_zero: bool = False) -> float:
     seconds = float(m.group(1)) * _UNIT[m.group(2)]
     if seconds <= 0 and not allow_zero:
         raise ValueError(f"{text!r} must be longer than zero")
+    if seconds > MAX_INTERVAL:  # the scheduler's and datetime's arithmetic overflow past a few thousand years
+        raise IntervalTooLong(f"{text!r} is longer than {MAX_INTERVAL // 86400:.0f} days")
     return seconds
 
 
@@ -263,12 +274,34 @@ def resolve_path(base: Path, value: str) -> Path:
 
 
 URL_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+FETCHED_SCHEMES = ("http", "https", "file")
 
 
 def to_url(source: str, base: Path) -> str:
     if URL_SCHEME.match(source):
         return source
-    return resolve_path(base, source).resolve().as_uri()
+    path = resolve_path(base, source)
+    try:
+        path = path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop: reading it later says so, with the path
+        path = path.absolute()
+    return path.as_uri()
+
+
+def url_problem(url: str) -> str:
+    """Why `url` cannot be fetched ("" when it can): a scheme we do not fetch, a malformed host or port."""
+    if not URL_SCHEME.match(url):
+        return ""  # a local path
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number or out of range
+    except ValueError as exc:
+        return f"is not a valid URL: {exc}"
+    if parts.scheme.lower() not in FETCHED_SCHEMES:
+        return f"has scheme {parts.scheme!r}; only {', '.join(FETCHED_SCHEMES)} are fetched"
+    if parts.scheme.lower() != "file" and not parts.hostname:
+        return "has no host name"
+    return ""
 
 
 def default_config_path() -> Path:
@@ -373,6 +406,8 @@ def _coerce(value: Any, hint: Any, dotted: str, where: str) -> Any:
         raise ConfigError(
             f"{where}: '{dotted}' must be {hint.__name__}, got {type(value).__name__} {value!r}"
         )
+    if hint is float and not math.isfinite(value):
+        raise ConfigError(f"{where}: '{dotted}' must be a finite number, got {value!r}")
     return float(value) if hint is float else value
 
 
@@ -386,8 +421,8 @@ def _check_semantics(cfg: Config, where: str) -> None:
         raise bad("monitor.log_format", f"must be one of {', '.join(LOG_FORMATS)}")
     if cfg.monitor.max_concurrent_sites < 1:
         raise bad("monitor.max_concurrent_sites", "must be at least 1")
-    if cfg.monitor.retention_days < 1:
-        raise bad("monitor.retention_days", "must be at least 1")
+    if not 1 <= cfg.monitor.retention_days <= MAX_INTERVAL // 86400:
+        raise bad("monitor.retention_days", f"must be between 1 and {MAX_INTERVAL // 86400:.0f}")
     if cfg.monitor.retention_max_pages < 1:
         raise bad("monitor.retention_max_pages", "must be at least 1")
     try:
@@ -424,6 +459,10 @@ def _check_semantics(cfg: Config, where: str) -> None:
         names.add(site.name)
         if not site.start_urls:
             raise bad(f"sites[{i}].start_urls", "must list at least one URL or path")
+        for field_name in ("start_urls", "sitemaps", "feeds"):
+            for j, url in enumerate(getattr(site, field_name)):
+                if why := url_problem(url):
+                    raise bad(f"sites[{i}].{field_name}[{j}]", f"= {url!r} {why}")
         try:
             parse_interval(site.interval)
         except ValueError as exc:
@@ -469,6 +508,8 @@ def _check_semantics(cfg: Config, where: str) -> None:
     for i, t in enumerate(cfg.track):
         if not t.source.strip():
             raise bad(f"track[{i}].source", "must not be empty")
+        if why := url_problem(t.source):
+            raise bad(f"track[{i}].source", f"= {t.source!r} {why}")
     _check_alerts(cfg, bad)
     _check_semantic(cfg, bad)
 
@@ -480,7 +521,7 @@ def _check_schedule(site: Site, key: str, bad: Any) -> None:
 
     try:
         zone = ZoneInfo(site.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a tzdata directory such as "Europe"
         raise bad(f"{key}.timezone", f"is not a known time zone: {site.timezone!r}") from None
     if site.cron:
         try:
@@ -521,6 +562,10 @@ def _check_crawl(cfg: Config, bad: typing.Callable[[str, str], ConfigError]) -> 
             raise bad(f"publishers[{i}].feeds", f"or publishers[{i}].sitemaps must list at least one URL")
         if p.max_new < 1:
             raise bad(f"publishers[{i}].max_new", "must be at least 1")
+        for field_name in ("feeds", "sitemaps"):
+            for j, url in enumerate(getattr(p, field_name)):
+                if why := url_problem(url):
+                    raise bad(f"publishers[{i}].{field_name}[{j}]", f"= {url!r} {why}")
 
 
 def _check_channel_delivery(ch: Channel, key: str, bad: Any) -> None:

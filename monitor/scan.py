@@ -6,6 +6,7 @@ scheduler call these functions; nothing below this module imports it.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import ssl
 import threading
@@ -89,6 +90,7 @@ def track_texts(store: Store, items: Sequence[tuple[str, str, str]]) -> list[tup
     a publisher's archive is tracked in batches, its site's template state loaded and saved once a batch."""
     learners: dict[str, TemplateLearner] = {}
     seen: set[str] = set()
+    seen_texts: set[str] = set()
     rows = []
     for url, title, text in items:
         key = track_key(url)
@@ -97,10 +99,15 @@ def track_texts(store: Store, items: Sequence[tuple[str, str, str]]) -> list[tup
             learner = learners[key] = load_learner(store, key)
         paragraphs = text.split("\n\n")
         hashes = [block_hash(p) for p in paragraphs]
-        if url not in seen and not store.is_tracked_url(url):  # each original counts once towards its template
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        # Each original counts once towards its template: one URL once, and one text once (an article and its
+        # AMP and print versions are the same text, not three pages that share every paragraph).
+        if url not in seen and digest not in seen_texts and not store.is_tracked_url(url):
             learner.observe_hashes(key, hashes)
         seen.add(url)
-        text = learner.drop(key, text, paragraphs, hashes)
+        seen_texts.add(digest)
+        # A text made only of template blocks is not the template's fault to erase: keep it whole.
+        text = learner.drop(key, text, paragraphs, hashes) or text
         rows.append((url, title, text, article_fingerprints_of(text)))
     for key, learner in learners.items():
         store.update_template_state(key, learner.merged_with)

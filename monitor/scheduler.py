@@ -140,8 +140,15 @@ class Service:
             return report
 
     def run_once(self) -> list[SiteReport]:
-        self.track()
-        return [self.run_site(site) for site in self.cfg.sites]
+        self._track_job()
+        reports = []
+        for site in self.cfg.sites:  # one site's failure is that site's error, not the end of the pass
+            try:
+                reports.append(self.run_site(site))
+            except Exception as exc:
+                log.exception("site %s: scan failed", site.name)
+                reports.append(SiteReport(site.name, errors=[f"scan failed: {type(exc).__name__}: {exc}"]))
+        return reports
 
     # -- scheduled jobs ------------------------------------------------------------------------------
     def _site(self, name: str) -> Site | None:
@@ -254,7 +261,7 @@ class Service:
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, lambda signum, _frame: received.append(signum))
         try:
-            self.track()
+            self._track_job()  # a failure is logged; the track job tries again on its interval
             self.schedule()
             self.scheduler.start()
             log.info("provmon running: %d sites, database %s", len(self.cfg.sites), self.cfg.database_path)

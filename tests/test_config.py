@@ -31,6 +31,22 @@ def test_shipped_config_loads_and_documents_every_key() -> None:
         ("[[notify]]\ntype = \"email\"\nhost = \"h\"\nsender = \"a@b\"\n", "'notify[0].recipients'"),
         ("[bogus]\n", "unknown key 'bogus'"),
         ("[fetch\n", "not valid TOML"),
+        # Found by review: each used to pass the load and fail later, with a traceback or a dead service.
+        ("[[sites]]\nname = \"a\"\nstart_urls = [\"http://x\"]\ntimezone = \"Europe\"\n",
+         "'sites[0].timezone' is not a known time zone: 'Europe'"),
+        ("[[sites]]\nname = \"a\"\nstart_urls = [\"https://[example.com/\"]\n",
+         "'sites[0].start_urls[0]' = 'https://[example.com/' is not a valid URL"),
+        ("[[sites]]\nname = \"a\"\nstart_urls = [\"http://x\"]\nfeeds = [\"http://x:99999/f\"]\n",
+         "'sites[0].feeds[0]'"),
+        ("[[sites]]\nname = \"a\"\nstart_urls = [\"ftp://x/\"]\n", "has scheme 'ftp'; only http, https, file"),
+        ("[[sites]]\nname = \"a\"\nstart_urls = [\"https:///path\"]\n", "has no host name"),
+        ("[[track]]\nsource = \"gopher://x/1\"\n", "'track[0].source'"),
+        ("[[publishers]]\nname = \"p\"\nfeeds = [\"http://[::1/f\"]\n", "'publishers[0].feeds[0]'"),
+        ("[fetch]\ntimeout = nan\n", "'fetch.timeout' must be a finite number"),
+        ("[fetch]\nmin_delay = inf\n", "'fetch.min_delay' must be a finite number"),
+        ("[[sites]]\nname = \"a\"\nstart_urls = [\"http://x\"]\ninterval = \"9999999999d\"\n",
+         "is longer than 3650 days"),
+        ("retention_days = 99999999\n", "'monitor.retention_days' must be between 1 and 3650"),
     ],
 )
 def test_bad_config_names_key_and_file(tmp_path: Path, body: str, expected: str) -> None:
