@@ -3,7 +3,8 @@
 How the main text is found (selectolax/lexbor, one parse, one walk; details in docs/extraction.md):
 1. Elements that never hold readable text are dropped in C, and small nav/aside subtrees pruned.
 2. One walk cuts the body into text blocks (paragraphs, headings, list items, cells, bare text
-   between <br>s), each with its ancestor chain and link-text share. Elements whose tag, role or
+   between <br>s), each with its element (whose ancestors are kept as parent links, so any
+   nesting depth costs linear time and memory) and link-text share. Elements whose tag, role or
    class/id words say "furniture" are marked; a mark is overruled when the element holds most of
    the page's prose (a theme's "content-sidebar-wrap" is the page, not a sidebar).
 3. The container starts as the deepest element holding 60% of the unmarked prose, then climbs to
@@ -150,7 +151,7 @@ class _Block:
     text: str
     tag: str
     link_chars: int
-    chain: tuple[int, ...]  # mem_ids of the ancestor elements, outermost first
+    node: int  # mem_id of its block element; its ancestors are found through _Walk.up
     links: list[str]
 
 
@@ -273,13 +274,29 @@ def _prune(body: LexborNode, share: float = 0.3) -> list[str]:
         return hrefs
     total = len(body.text())
     # Decomposing frees a node's subtree, so nesting is worked out before anything is removed.
+    # Whether an element has a candidate at or above it is remembered for every element a climb
+    # passes, so no element is climbed past twice (a climb to the root per candidate is
+    # quadratic when candidates sit under thousands of unclosed <div>s).
     ids = {n.mem_id for n in cands}
+    covered: dict[int, bool] = {}
     outer = []
     for node in cands:
+        passed: list[int] = []
         parent = node.parent
-        while parent is not None and parent.mem_id not in ids:
+        found = False
+        while parent is not None:
+            pid = parent.mem_id
+            if pid in ids:
+                found = True
+                break
+            known = covered.get(pid)
+            if known is not None:
+                found = known
+                break
+            passed.append(pid)
             parent = parent.parent
-        if parent is None:
+        covered.update(dict.fromkeys(passed, found))
+        if not found:
             outer.append(node)
     for node in outer:
         if len(node.text()) < share * total:
@@ -295,22 +312,39 @@ class _Walk:
     blocks: list[_Block]
     marks: dict[int, int]
     hrefs: list[str]  # every link's href, in page order
+    # Parent links of the elements blocks can sit under (block elements, marked elements, the
+    # body, which maps to None), in page order, so every parent comes before its children. A
+    # block's ancestor chain is its node followed up these links. Sums over a chain are done once
+    # per element (children before parents) rather than once per block and ancestor, which would
+    # be quadratic in the nesting depth: 15,000 unclosed <div>s took 32 s and 1.8 GB that way.
+    up: dict[int, int | None]
+
+
+def _under(up: dict[int, int | None], tops: Collection[int]) -> set[int]:
+    """The elements of `up` that are in `tops` or below one of them (one pass, parents first)."""
+    below: set[int] = set()
+    for nid, parent in up.items():
+        if nid in tops or parent in below:
+            below.add(nid)
+    return below
 
 
 def _walk(body: LexborNode) -> _Walk:
     """Cut the body into blocks in one pass over lexbor's node iterator.
 
-    Per element we keep (chain, block, href): its ancestor chain, the nearest block element
-    (whose text it belongs to) and the href of the link it sits in (None outside links). Inline
-    elements share their parent's chain unless marked, which keeps this loop cheap.
+    Per element we keep (tail, block, href): the innermost block or marked element at or above
+    it (the end of its ancestor chain), the nearest block element (whose text it belongs to) and
+    the href of the link it sits in (None outside links). Inline elements share their parent's
+    tail unless marked, which keeps this loop cheap. Each block or marked element records only
+    its parent's tail in `up`, so deep nesting costs O(1) per element.
     """
     blocks: list[_Block] = []
     marks: dict[int, int] = {}
     memo: dict[str, int] = {}
     hrefs: list[str] = []
     body_id = body.mem_id
-    body_chain = (body_id,)
-    info: dict[int, tuple[tuple[int, ...], int, str | None]] = {body_id: (body_chain, body_id, None)}
+    up: dict[int, int | None] = {body_id: None}
+    info: dict[int, tuple[int, int, str | None]] = {body_id: (body_id, body_id, None)}
     block_tag: dict[int, str] = {body_id: "body"}
     pre_blocks: set[int] = set()  # block elements inside a <pre>
 
@@ -318,7 +352,6 @@ def _walk(body: LexborNode) -> _Walk:
     link_chars = 0
     links: list[str] = []
     cur_block = body_id
-    cur_chain = body_chain
     in_pre = False
 
     def flush() -> None:
@@ -329,7 +362,7 @@ def _walk(body: LexborNode) -> _Walk:
         else:
             text = " ".join(raw.split())
         if text:
-            blocks.append(_Block(text, block_tag[cur_block], link_chars, cur_chain, list(links)))
+            blocks.append(_Block(text, block_tag[cur_block], link_chars, cur_block, list(links)))
         buf.clear()
         links.clear()
         link_chars = 0
@@ -348,12 +381,11 @@ def _walk(body: LexborNode) -> _Walk:
             pinfo = info.get(parent.mem_id)
             if pinfo is None:
                 continue
-            chain, blk, href = pinfo
+            _, blk, href = pinfo
             if blk != cur_block:
                 if buf:
                     flush()
                 cur_block = blk
-                cur_chain = info[blk][0]
                 in_pre = blk in pre_blocks
             buf.append(t)
             if href is not None:
@@ -367,7 +399,7 @@ def _walk(body: LexborNode) -> _Walk:
         pinfo = info.get(parent.mem_id)
         if pinfo is None:
             continue
-        chain, blk, href = pinfo
+        tail, blk, href = pinfo
         nid = node.mem_id
         mark = 1 if tag in FURNITURE_TAGS else 0
         attrs = node.attributes
@@ -397,23 +429,25 @@ def _walk(body: LexborNode) -> _Walk:
         if mark:
             marks[nid] = mark
         if tag in BLOCK_TAGS:
-            chain = (*chain, nid)
-            info[nid] = (chain, nid, href)
+            up[nid] = tail
+            info[nid] = (nid, nid, href)
             block_tag[nid] = tag
             if buf:
                 flush()
             else:
                 links.clear()
             cur_block = nid
-            cur_chain = chain
             in_pre = tag == "pre" or blk in pre_blocks
             if in_pre:
                 pre_blocks.add(nid)
+        elif mark:
+            up[nid] = tail
+            info[nid] = (nid, blk, href)
         else:
-            info[nid] = ((*chain, nid) if mark else chain, blk, href)
+            info[nid] = (tail, blk, href)
     if buf:
         flush()
-    return _Walk(blocks, marks, hrefs)
+    return _Walk(blocks, marks, hrefs, up)
 
 
 def _is_prose(b: _Block) -> bool:
@@ -429,40 +463,54 @@ def _choose(walk: _Walk, share: float = 0.6, junk_weight: float = 3.0) -> tuple[
     ancestors are tried: each scores its prose minus `junk_weight` times its non-prose (link
     lists, furniture, short lines), and the best-scoring one wins. Climbing pays off only when the
     prose a parent adds clearly outweighs the junk it brings.
+
+    Each block adds its numbers to its own element; they are then summed up the parent links,
+    children before parents, so an element's totals cover the blocks below it (its chain).
     """
-    raw: dict[int, int] = {}  # prose held by each marked element
-    total = 0
+    up = walk.up
     marks = walk.marks
+    below = list(up.items())[::-1]  # children before parents
+    raw: dict[int, int] = dict.fromkeys(up, 0)  # prose held by each element
+    total = 0
     for b in walk.blocks:
         if _is_prose(b):
             n = len(b.text)
             total += n
-            for anc in b.chain:
-                if anc in marks:
-                    raw[anc] = raw.get(anc, 0) + n
+            raw[b.node] += n
+    for nid, parent in below:
+        if parent is not None:
+            raw[parent] += raw[nid]
     # Marked elements that hold most of the prose are the page, not furniture.
-    furniture = {nid for nid, mark in walk.marks.items() if mark == 2 or raw.get(nid, 0) < 0.5 * total}
-    weight: dict[int, int] = {}
-    score: dict[int, float] = {}
-    depth: dict[int, int] = {}
+    furniture = {nid for nid, mark in marks.items() if mark == 2 or raw.get(nid, 0) < 0.5 * total}
+    in_furniture = _under(up, furniture)
+    weight: dict[int, int] = dict.fromkeys(up, 0)
+    score: dict[int, float] = dict.fromkeys(up, 0.0)
     kept = 0
     for b in walk.blocks:
         n = len(b.text)
-        if _is_prose(b) and furniture.isdisjoint(b.chain):
+        if _is_prose(b) and b.node not in in_furniture:
             n = n * 2 if n > 150 else n  # long paragraphs are stronger evidence than short teasers
             kept += n
-            for d, anc in enumerate(b.chain):
-                weight[anc] = weight.get(anc, 0) + n
-                score[anc] = score.get(anc, 0.0) + n
-                depth[anc] = d
+            weight[b.node] += n
+            score[b.node] += n
         else:
-            for anc in b.chain:
-                score[anc] = score.get(anc, 0.0) - junk_weight * n
+            score[b.node] -= junk_weight * n
     if not kept:
         return None, furniture
-    box = max((anc for anc, w in weight.items() if w >= share * kept), key=depth.__getitem__)
-    path = next(b.chain for b in walk.blocks if box in b.chain)
-    path = path[: path.index(box) + 1]
+    for nid, parent in below:
+        if parent is not None:
+            weight[parent] += weight[nid]
+            score[parent] += score[nid]
+    depth: dict[int, int] = {}
+    for nid, parent in up.items():
+        depth[nid] = 0 if parent is None else depth[parent] + 1
+    # Prose blocks are 25+ characters, so weight > 0 exactly for elements above a kept block.
+    box = max((nid for nid, w in weight.items() if w > 0 and w >= share * kept), key=depth.__getitem__)
+    path = []
+    anc: int | None = box
+    while anc is not None:
+        path.append(anc)
+        anc = up[anc]
     return max(path, key=lambda a: (score[a], depth[a])), furniture
 
 
@@ -581,7 +629,9 @@ def _select(walk: _Walk, title: str, url: str, templates: frozenset[str]) -> tup
     blocks = walk.blocks
     if box is None:
         return [], [], []
-    inside = [i for i, b in enumerate(blocks) if box in b.chain]
+    in_box = _under(walk.up, (box,))
+    in_furniture = _under(walk.up, furniture)
+    inside = [i for i, b in enumerate(blocks) if b.node in in_box]
     paragraphs: list[str] = []
     credits: list[str] = []
     credit_links: list[str] = []
@@ -597,7 +647,7 @@ def _select(walk: _Walk, title: str, url: str, templates: frozenset[str]) -> tup
             credits.append(text)
             credit_links.extend(_absolute(url, h) for h in b.links)
             continue
-        if i > inside[-1] or not furniture.isdisjoint(b.chain):
+        if i > inside[-1] or b.node in in_furniture:
             continue
         n = len(text)
         if n < 200 and (FURNITURE_LINE.match(text) or PITCH.match(text)):

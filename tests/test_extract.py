@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from monitor.extract import decode_html, extract, text_of
 
@@ -200,3 +205,40 @@ def test_links_include_navigation() -> None:
             "</body></html>")
     out = extract(page, url="https://site.example/news/a")
     assert set(out.links) == {"https://site.example/world", "https://site.example/news/b"}
+
+
+# Run in a child process whose address space is capped: extraction must fit in a fixed budget
+# whatever the nesting depth. Per-block ancestor tuples made these pages quadratic (20,000
+# unclosed <div>s: 65 s and 3.1 GB). The timeout only keeps a regression from hanging the suite.
+_BOUNDED_CHILD = r"""
+import resource, sys
+from monitor.extract import extract
+kind, n = sys.argv[1], int(sys.argv[2])
+p = "<p>Comment number here with some words.</p>"
+if kind == "unclosed":
+    html = "<html><body>" + "<div class=c>" + p + ("<div class=c>" + p) * (n - 1)
+else:
+    html = "<html><body>" + "<div>" * n + p + "</div>" * n
+with open("/proc/self/statm") as f:
+    used = int(f.read().split()[0]) * resource.getpagesize()
+budget = used + 400 * 2**20
+resource.setrlimit(resource.RLIMIT_AS, (budget, budget))
+out = extract(html)
+print(len(out.paragraphs), out.paragraphs[0])
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="needs Linux /proc and RLIMIT_AS")
+@pytest.mark.parametrize(("kind", "n", "paragraphs"), [("unclosed", 20_000, 20_000), ("nested", 20_000, 1)])
+def test_deep_or_unclosed_nesting_extracts_within_a_fixed_memory_budget(kind: str, n: int, paragraphs: int) -> None:
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    try:
+        proc = subprocess.run([sys.executable, "-c", _BOUNDED_CHILD, kind, str(n)], capture_output=True,
+                              text=True, timeout=120, env=env, cwd=root)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"extracting {n} {kind} <div>s did not finish")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    count, first = proc.stdout.strip().split(" ", 1)
+    assert int(count) == paragraphs
+    assert first == "Comment number here with some words."
