@@ -571,3 +571,20 @@ def test_publisher_feed_entries_are_tracked(http_dir: Any, tmp_path: Path) -> No
     assert r.code == 0, r.err
     assert "publisher:me: tracking new article" in r.err
     assert "site demo-scraper: 6 pages scanned, 2 copies, 2 new alerts" in r.out
+
+
+def test_out_of_range_dates_are_absent_and_the_pages_still_discovered(server: Any) -> None:
+    # .NET DateTime.MinValue with an offset, and the last second of year 9999 west of UTC: both overflow in UTC.
+    sitemap = (b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+               b'<url><loc>BASE/min</loc><lastmod>0001-01-01T00:00:00+01:00</lastmod></url></urlset>')
+    rss = (b'<?xml version="1.0"?><rss version="2.0"><channel><item><link>BASE/max</link>'
+           b'<pubDate>Fri, 31 Dec 9999 23:59:59 -0500</pubDate></item></channel></rss>')
+    routes: dict[str, Route] = {"*": page()}
+    s = server(routes)
+    routes["/sm.xml"] = page(sitemap.replace(b"BASE", s.base.encode()), "application/xml")
+    routes["/rss"] = page(rss.replace(b"BASE", s.base.encode()), "application/rss+xml")
+    with Fetcher("t (+https://x.test)") as f:
+        items = run(f, site(s.base, max_depth=0), sitemaps=[s.base + "/sm.xml"], feeds=[s.base + "/rss"])
+    assert {"", "min", "max"} == set(items)
+    assert all(i.error == "" and i.page is not None for i in items.values())
+    assert parse(sitemap).pages[0].lastmod == "" and parse(rss).pages[0].lastmod == ""
