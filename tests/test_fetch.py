@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
@@ -14,7 +15,7 @@ import pytest
 from monitor.config import Site
 from monitor.crawl import crawl
 from monitor.fetch import Fetcher, FetchError
-from monitor.politeness import PoliteSettings
+from monitor.politeness import Politeness, PoliteSettings, retry_after_seconds
 from tests.conftest import Served, serve
 
 ARTICLE = "<html><body><article>" + "<p>A paragraph of ordinary article text that goes on for a while.</p>" * 5
@@ -68,6 +69,10 @@ class Misbehaving(BaseHTTPRequestHandler):
         elif path == "/cp1252":
             self._send(200, ARTICLE.replace("ordinary", "café “quoted”").encode("cp1252") + b"</article>",
                        {"content-type": "text/html"})
+        elif path == "/429-superscript":
+            self._send(429, b"", {"retry-after": "\u00b2"})
+        elif path == "/bad-location":
+            self._send(302, b"", {"location": "http://[::1"})
         elif path == "/image":
             self._send(200, b"\x89PNG....", {"content-type": "image/png"})
         else:
@@ -150,3 +155,17 @@ def test_file_urls(tmp_path: Path) -> None:
     with fetcher() as f:
         assert f.fetch((tmp_path / "a.html").as_uri()).body == b"<p>hello</p>"
         assert f.fetch((tmp_path / "nope.html").as_uri()).status == 404
+
+
+def test_retry_after_with_a_non_ascii_digit_is_ignored() -> None:
+    assert "²".isdigit()  # str.isdigit() says yes; float() says no
+    assert retry_after_seconds("²") is None
+    assert retry_after_seconds("٣") is None  # Arabic-Indic three
+    assert retry_after_seconds(" 7 ") == 7.0
+
+
+def test_429_with_a_non_ascii_retry_after_is_retried(bad_server: Served) -> None:
+    with fetcher() as f:
+        r = Politeness(f, "t", PoliteSettings(min_delay=0, max_retries=1, backoff=0.01)).fetch(
+            bad_server.base + "/429-superscript", allow_private=True)
+    assert r.status == 429
