@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from monitor.config import FetchSettings, Site
 from monitor.discover import DiscoveryError, Entry, parse
 from monitor.extract import Extracted, text_of
-from monitor.fetch import HTML_TYPES, XML_TYPES, Fetcher, FetchError, FetchResult, now_iso
+from monitor.fetch import HTML_TYPES, XML_TYPES, Fetcher, FetchError, FetchResult, now_iso, split_url
 from monitor.politeness import Politeness, PoliteSettings
 from monitor.store import PageState, Store
 
@@ -82,7 +82,10 @@ def _scope(url: str) -> tuple[str, str, str]:
 
 
 def in_scope(url: str, scopes: list[tuple[str, str, str]], site: Site) -> bool:
-    parts = urlsplit(url)
+    try:
+        parts = split_url(url)
+    except FetchError:  # a malformed link or sitemap entry is not followed
+        return False
     host = (parts.hostname or "").lower()
     if not any(parts.scheme == s and host == h and parts.path.startswith(p) for s, h, p in scopes):
         return False
@@ -154,7 +157,13 @@ def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store |
     quiet = health is not None and health.state == "failing"  # already reported: don't repeat each error
     upto = store.max_article_id() if store else 0
     stats = _Stats()
-    scopes = [_scope(u) for u in start_urls]
+    invalid: dict[str, str] = {}
+    for u in start_urls:
+        try:
+            split_url(u)
+        except FetchError as exc:
+            invalid[u] = exc.reason
+    scopes = [_scope(u) for u in start_urls if u not in invalid]
 
     def note(item: Crawled) -> Crawled:
         if item.error and not item.error.startswith("skipped"):
@@ -195,6 +204,11 @@ def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store |
     start_states = states_of(start_urls)
     for u in start_urls:
         seen.add(u)
+        if u in invalid:  # recorded as this page's error; the site's other pages are still crawled
+            item = note(Crawled(u, 0, None, None, invalid[u], via="start"))
+            yield item
+            processed(item)
+            continue
         ok, why = politeness.allowed(u, site.allow_private)
         if ok:
             tasks.append(_Task(u, 0, "start", state=start_states.get(u)))
@@ -205,7 +219,7 @@ def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store |
             processed(item)
     maps = list(sitemaps or [])
     if site.robots_sitemaps:
-        maps += [m for u in start_urls for m in politeness.sitemaps(u, site.allow_private)]
+        maps += [m for u in start_urls if u not in invalid for m in politeness.sitemaps(u, site.allow_private)]
     if maps or feeds:
         entries, errors = discover(politeness, site, list(dict.fromkeys(maps)), list(feeds or []),
                                    max_bytes=max(fetcher.max_bytes * 10, 50_000_000))

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import SplitResult, unquote, urljoin, urlsplit
 
 import httpx
 
@@ -112,6 +112,17 @@ class FileTransport(httpx.BaseTransport):
         # a stream, not content=, so the body is read raw like any network response
         return httpx.Response(200, stream=httpx.ByteStream(data), request=request,
                               headers={"content-type": ctype, "content-length": str(len(data))})
+
+
+def split_url(url: str) -> SplitResult:
+    """urlsplit, with a URL neither urllib nor httpx can take (`https://[example.com/`, a control character)
+    reported as a FetchError naming it rather than a ValueError."""
+    try:
+        parts = urlsplit(url)
+        httpx.URL(url)
+    except (ValueError, httpx.InvalidURL) as exc:
+        raise FetchError(url, f"invalid URL: {exc}") from None
+    return parts
 
 
 def _is_public(addr: str) -> bool:
@@ -220,10 +231,10 @@ class Fetcher:
         accepted = tuple(accept) if accept is not None else None
         current = url
         for _ in range(self.max_redirects + 1):
-            parts = urlsplit(current)
+            parts = split_url(current)
             if parts.scheme not in {"http", "https", "file"}:
                 raise FetchError(current, f"unsupported URL scheme {parts.scheme!r}")
-            if current != url and parts.scheme == "file" and urlsplit(url).scheme != "file":
+            if current != url and parts.scheme == "file" and split_url(url).scheme != "file":
                 # a web server must not make us read local files
                 raise FetchError(url, f"refused: redirect to a local file ({current})")
             queued = time.monotonic()
@@ -232,7 +243,12 @@ class Fetcher:
                 status, hdrs, body, skipped = self._get(current, allow_private, headers, accepted, deadline,
                                                         answered)
             if status in REDIRECT_CODES and "location" in hdrs:
-                current = urljoin(current, hdrs["location"])
+                try:
+                    current = urljoin(current, hdrs["location"])
+                    split_url(current)
+                except (ValueError, FetchError) as exc:
+                    why = exc.reason if isinstance(exc, FetchError) else str(exc)
+                    raise FetchError(url, f"redirect to an invalid URL {hdrs['location']!r}: {why}") from None
                 headers = None  # validators belong to the first URL only
                 continue
             return FetchResult(url, current, status, body, hdrs, now_iso(), skipped)
@@ -294,6 +310,11 @@ class Fetcher:
             if "CERTIFICATE_VERIFY_FAILED" in reason or "certificate" in reason.lower():
                 raise FetchError(url, f"TLS certificate verification failed: {reason}") from None
             raise FetchError(url, f"ConnectError: {reason}", transient=True) from None
+        except httpx.RemoteProtocolError as exc:
+            if str(exc).startswith("Invalid URL in location header"):  # httpx parses Location itself
+                # not transient: the server will send the same Location again
+                raise FetchError(url, f"redirect to an invalid URL: {exc}") from None
+            raise FetchError(url, f"RemoteProtocolError: {exc}", transient=True) from None
         except httpx.TransportError as exc:
             raise FetchError(url, f"{type(exc).__name__}: {exc}", transient=True) from None
         except httpx.HTTPError as exc:

@@ -169,3 +169,26 @@ def test_429_with_a_non_ascii_retry_after_is_retried(bad_server: Served) -> None
         r = Politeness(f, "t", PoliteSettings(min_delay=0, max_retries=1, backoff=0.01)).fetch(
             bad_server.base + "/429-superscript", allow_private=True)
     assert r.status == 429
+
+
+@pytest.mark.parametrize("url", ["https://[example.com/", "http://[::1", "http://[::1/x",
+                                 "http://127.0.0.1:9/a\nb", "http://ex\x00ample.com/"])
+def test_malformed_url_is_a_fetch_error_naming_it(url: str) -> None:
+    with fetcher() as f, pytest.raises(FetchError) as e:
+        f.fetch(url, allow_private=True)
+    assert e.value.url == url and str(e.value).startswith(url + ": ") and "invalid URL" in e.value.reason
+
+
+def test_redirect_to_a_malformed_url_is_a_fetch_error(bad_server: Served) -> None:
+    with fetcher() as f, pytest.raises(FetchError, match=r"redirect to an invalid URL") as e:
+        f.fetch(bad_server.base + "/bad-location", allow_private=True)
+    assert not e.value.transient  # the server would send the same Location again: not worth retrying
+
+
+def test_crawl_records_a_malformed_start_url_and_goes_on(bad_server: Served) -> None:
+    site = Site(name="bad", start_urls=("https://[example.com/",), allow_private=True)
+    with fetcher() as f:
+        items = {i.url: i for i in crawl(f, site, ["https://[example.com/", bad_server.base + "/ok"],
+                                          polite=PoliteSettings(min_delay=0))}
+    assert "invalid URL" in items["https://[example.com/"].error
+    assert items[bad_server.base + "/ok"].page is not None
