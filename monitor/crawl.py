@@ -246,7 +246,9 @@ def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store |
         except FetchError as exc:
             return Crawled(t.url, t.depth, None, None, exc.reason, via=t.via)
         if result.not_modified:
-            return Crawled(t.url, t.depth, result, None, unchanged=True, via=t.via)
+            if headers:  # a 304 only means "unchanged" as the answer to our validators
+                return Crawled(t.url, t.depth, result, None, unchanged=True, via=t.via)
+            return Crawled(t.url, t.depth, result, None, "HTTP 304 to a request without validators", via=t.via)
         if not result.ok:
             return Crawled(t.url, t.depth, result, None, challenge_reason(result) or f"HTTP {result.status}",
                            via=t.via)
@@ -278,7 +280,8 @@ def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store |
             t = inflight.pop(fut)
             item = note(fut.result())
             r = item.result
-            if r is not None and (r.ok or r.not_modified):
+            answered = r is not None and (r.ok or (r.not_modified and item.unchanged))
+            if answered:
                 stats.ok += 1
             elif item.error.startswith(("blocked", "disallowed")):
                 stats.blocked += 1
@@ -288,7 +291,7 @@ def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store |
             yield item
             # Resumed: the caller has processed (matched, alerted) the page, so record it and mark it checked.
             processed(item)
-            if r is not None and (r.ok or r.not_modified) and not r.skipped:
+            if r is not None and answered and not r.skipped:
                 marks.append((t.url, r.headers.get("etag") or _keep(t, "etag"),
                               r.headers.get("last-modified") or _keep(t, "last_modified"), t.lastmod or None, upto))
             if len(rows) + len(touched) >= FLUSH_EVERY:

@@ -588,3 +588,15 @@ def test_out_of_range_dates_are_absent_and_the_pages_still_discovered(server: An
     assert {"", "min", "max"} == set(items)
     assert all(i.error == "" and i.page is not None for i in items.values())
     assert parse(sitemap).pages[0].lastmod == "" and parse(rss).pages[0].lastmod == ""
+
+
+def test_304_without_validators_is_an_error_for_the_page(server: Any, tmp_path: Path) -> None:
+    s = server({"*": lambda h: h.send(304)})
+    with Fetcher("t (+https://x.test)") as f, Store(tmp_path / "db") as store:
+        items = run(f, site(s.base), store=store)
+        assert s.log.headers and not any("if-none-match" in hd or "if-modified-since" in hd for hd in s.log.headers)
+        assert not items[""].unchanged and items[""].page is None
+        assert items[""].error == "HTTP 304 to a request without validators"
+        row = store.db.execute("SELECT status, error FROM pages").fetchone()
+        assert row == (304, "HTTP 304 to a request without validators")
+        assert store.site_health("s").state == "failing"
