@@ -13,8 +13,10 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import mimetypes
+import os
 import socket
 import ssl
+import stat
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -23,7 +25,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from urllib.parse import SplitResult, unquote, urljoin, urlsplit
+from typing import BinaryIO
+from urllib.parse import SplitResult, unquote_to_bytes, urljoin, urlsplit
 
 import httpx
 
@@ -93,25 +96,65 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+class LocalFileError(Exception):
+    """A local file that exists but cannot be read; the message names the path and the OS error."""
+
+
+def _shown(path: Path) -> str:
+    """A path for messages: bytes that are not UTF-8 (kept by os.fsdecode as surrogates) shown as \\xNN."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+class _FileStream(httpx.SyncByteStream):
+    """A file's body read in chunks as the fetcher asks for them, so a size cap stops it early."""
+
+    def __init__(self, fh: BinaryIO, path: Path) -> None:
+        self._fh, self._path = fh, path
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            while chunk := self._fh.read(65_536):
+                yield chunk
+        except OSError as exc:
+            raise LocalFileError(f"cannot read {_shown(self._path)}: {exc.strerror or exc}") from None
+
+    def close(self) -> None:
+        self._fh.close()
+
+
 class FileTransport(httpx.BaseTransport):
-    """Serves file:// URLs from disk (a directory serves its index.html)."""
+    """Serves file:// URLs from disk (a directory serves its index.html).
+
+    The size comes from the file system and goes out as Content-Length, and the body is read lazily, so
+    the fetcher's size cap refuses a huge file without reading it. A missing file is a 404 (callers treat
+    that as "gone", as for a web page); any other OS error raises LocalFileError with the path and the
+    reason (permission denied, is a directory...), not a made-up HTTP status."""
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        path = Path(unquote(request.url.path))
+        # the raw path, so that a file name that is not UTF-8 (%FF) reaches the file system as the same bytes
+        path = Path(os.fsdecode(unquote_to_bytes(request.url.raw_path.split(b"?", 1)[0])))
         if path.is_dir():
             path = path / "index.html"
         try:
-            data = path.read_bytes()
+            # O_NONBLOCK: opening a FIFO must not hang the fetch (no effect on regular files)
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         except FileNotFoundError:
-            return httpx.Response(404, stream=httpx.ByteStream(b"not found"), request=request)
+            return httpx.Response(404, stream=httpx.ByteStream(f"not found: {_shown(path)}".encode()),
+                                  request=request)
         except OSError as exc:
-            return httpx.Response(403, stream=httpx.ByteStream(str(exc).encode()), request=request)
+            raise LocalFileError(f"cannot read {_shown(path)}: {exc.strerror or exc}") from None
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            os.close(fd)
+            kind = "is a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+            raise LocalFileError(f"cannot read {_shown(path)}: {kind}")
+        fh = os.fdopen(fd, "rb")
         ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         if ctype.startswith("text/"):
             ctype += "; charset=utf-8" if path.suffix in {".html", ".htm", ".txt"} else ""
         # a stream, not content=, so the body is read raw like any network response
-        return httpx.Response(200, stream=httpx.ByteStream(data), request=request,
-                              headers={"content-type": ctype, "content-length": str(len(data))})
+        return httpx.Response(200, stream=_FileStream(fh, path), request=request,
+                              headers={"content-type": ctype, "content-length": str(st.st_size)})
 
 
 def split_url(url: str) -> SplitResult:
@@ -301,6 +344,8 @@ class Fetcher:
                 # the body is decoded here, so callers must not see the encoding header any more
                 rh.pop("content-encoding", None)
                 return resp.status_code, rh, b"".join(chunks), ""
+        except LocalFileError as exc:
+            raise FetchError(url, str(exc)) from None
         except httpx.ConnectTimeout:
             raise FetchError(url, "timed out connecting", transient=True) from None
         except httpx.TimeoutException:

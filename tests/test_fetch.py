@@ -192,3 +192,64 @@ def test_crawl_records_a_malformed_start_url_and_goes_on(bad_server: Served) -> 
                                           polite=PoliteSettings(min_delay=0))}
     assert "invalid URL" in items["https://[example.com/"].error
     assert items[bad_server.base + "/ok"].page is not None
+
+
+def test_huge_local_file_is_refused_without_reading_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    big = tmp_path / "big.html"
+    with big.open("wb") as fh:
+        fh.truncate(3 * 1024 ** 3)  # sparse: 3 GB that take no disk
+    monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail("read the whole file"))
+    with fetcher(max_bytes=100_000) as f, pytest.raises(FetchError) as e:
+        f.fetch(big.as_uri())
+    assert "exceeds fetch.max_bytes (100000)" in e.value.reason and "big.html" in str(e.value)
+
+
+def test_local_file_at_the_limit_is_read(tmp_path: Path) -> None:
+    exact = tmp_path / "exact.html"
+    exact.write_bytes(b"x" * 100_000)
+    with fetcher(max_bytes=100_000) as f:
+        assert f.fetch(exact.as_uri()).body == b"x" * 100_000
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_unreadable_local_file_reports_the_os_error(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.html"
+    secret.write_text("<p>x</p>")
+    secret.chmod(0)
+    with fetcher() as f, pytest.raises(FetchError) as e:
+        f.fetch(secret.as_uri())
+    assert "HTTP" not in str(e.value) and "permission denied" in e.value.reason.lower()
+    assert str(secret) in e.value.reason
+
+
+def test_local_symlink_loop_reports_the_os_error(tmp_path: Path) -> None:
+    loop = tmp_path / "loop.html"
+    loop.symlink_to(loop)  # an OS error even root gets
+    with fetcher() as f, pytest.raises(FetchError) as e:
+        f.fetch(loop.as_uri())
+    assert "HTTP" not in str(e.value) and e.value.reason == f"cannot read {loop}: Too many levels of symbolic links"
+
+
+def test_local_directory_without_index_reports_the_os_error(tmp_path: Path) -> None:
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "index.html").mkdir()  # exists but cannot be read as a file
+    with fetcher() as f, pytest.raises(FetchError) as e:
+        f.fetch((tmp_path / "d").as_uri())
+    assert "HTTP" not in str(e.value) and "is a directory" in e.value.reason.lower()
+
+
+def test_local_file_name_that_is_not_utf8_is_read(tmp_path: Path) -> None:
+    odd = Path(os.fsdecode(bytes(tmp_path) + b"/odd\xff.html"))
+    try:
+        odd.write_text("<p>odd</p>")
+    except (OSError, UnicodeEncodeError):
+        pytest.skip("file system refuses non-UTF-8 names")
+    with fetcher() as f:
+        r = f.fetch(odd.as_uri())
+    assert r.status == 200 and r.body == b"<p>odd</p>"
+
+
+def test_missing_local_file_is_still_404_naming_it(tmp_path: Path) -> None:
+    with fetcher() as f:
+        r = f.fetch((tmp_path / "nope.html").as_uri())
+    assert r.status == 404 and str(tmp_path / "nope.html") in r.body.decode()
