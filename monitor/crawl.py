@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from monitor.config import FetchSettings, Site
 from monitor.discover import DiscoveryError, Entry, parse
 from monitor.extract import Extracted, text_of
-from monitor.fetch import HTML_TYPES, XML_TYPES, Fetcher, FetchError, FetchResult, now_iso, split_url
+from monitor.fetch import HTML_TYPES, XML_TYPES, Fetcher, FetchError, FetchResult, is_textual, now_iso, split_url
 from monitor.politeness import Politeness, PoliteSettings
 from monitor.store import PageState, Store
 
@@ -254,6 +254,10 @@ def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store |
                            via=t.via)
         if result.skipped:
             return Crawled(t.url, t.depth, result, None, result.skipped, via=t.via)
+        if not is_textual(result.content_type, result.body):  # a PDF or image, sent untyped or as text/html
+            ctype = result.content_type.split(";")[0].strip() or "none"
+            return Crawled(t.url, t.depth, result, None, f"skipped: binary content (content type {ctype})",
+                           via=t.via)
         same = fresh_check and t.state is not None and t.state.content_sha256 == result.sha256
         if same and t.depth >= site.max_depth:
             return Crawled(t.url, t.depth, result, None, unchanged=True, via=t.via)
@@ -291,7 +295,7 @@ def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store |
             yield item
             # Resumed: the caller has processed (matched, alerted) the page, so record it and mark it checked.
             processed(item)
-            if r is not None and answered and not r.skipped:
+            if r is not None and answered and not item.error:  # skipped pages are not marked checked
                 marks.append((t.url, r.headers.get("etag") or _keep(t, "etag"),
                               r.headers.get("last-modified") or _keep(t, "last_modified"), t.lastmod or None, upto))
             if len(rows) + len(touched) >= FLUSH_EVERY:

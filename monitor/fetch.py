@@ -35,6 +35,11 @@ HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
 XML_TYPES = ("application/xml", "text/xml", "application/rss+xml", "application/atom+xml",
              "application/x-gzip", "application/gzip", "application/octet-stream", "text/plain")
 DEFAULT_PORTS = {"http": 80, "https": 443}
+# Starts of files that are never an article whatever the server says: PDF, PNG, GIF, JPEG, WebP/RIFF, ZIP
+# (also docx/epub), gzip.
+BINARY_SIGNATURES = (b"%PDF-", b"\x89PNG", b"GIF87a", b"GIF89a", b"\xff\xd8\xff", b"RIFF", b"PK\x03\x04",
+                     b"\x1f\x8b")
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # UTF-16 text is full of NUL bytes
 
 # Told the status and headers of a response as soon as they are in (before its body is read).
 Answered = Callable[[int, Mapping[str, str]], None]
@@ -42,6 +47,23 @@ Answered = Callable[[int, Mapping[str, str]], None]
 # entered before the request is sent and left once its response was read (or failed); the function it yields
 # must be called when the response's headers arrive. monitor.politeness provides one.
 Pacer = Callable[[str], AbstractContextManager[Answered]]
+
+
+def is_textual(content_type: str, body: bytes) -> bool:
+    """Whether a response can be an article (HTML or text) rather than a binary file (PDF, image...).
+
+    `content_type` is the Content-Type value as received (parameters allowed, "" when there was none):
+    it must be text/*, application/xhtml+xml, application/xml or application/*+xml. The body's first KB
+    must not look binary either: no NUL byte (unless it starts with a UTF-16 byte order mark) and no
+    PDF/image/archive signature, which catches binaries sent as text/html or without a content type."""
+    ctype = content_type.split(";", 1)[0].strip().lower()
+    if ctype and not (ctype.startswith("text/") or ctype in {"application/xhtml+xml", "application/xml"}
+                      or (ctype.startswith("application/") and ctype.endswith("+xml"))):
+        return False
+    head = body[:1024]
+    if head.startswith(BINARY_SIGNATURES):
+        return False
+    return head.startswith(UTF16_BOMS) or b"\x00" not in head
 
 
 @contextmanager

@@ -600,3 +600,19 @@ def test_304_without_validators_is_an_error_for_the_page(server: Any, tmp_path: 
         row = store.db.execute("SELECT status, error FROM pages").fetchone()
         assert row == (304, "HTTP 304 to a request without validators")
         assert store.site_health("s").state == "failing"
+
+
+def test_binary_body_is_skipped_not_extracted(server: Any, tmp_path: Path) -> None:
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 20
+    links = b'<a href="/untyped">a</a><a href="/lying">b</a><a href="/text">c</a>'
+    untyped: Route = lambda h: h.send(200, png, {"x-nothing": "1"})  # noqa: E731 (no content type at all)
+    s = server({"/": page(ARTICLE + links), "/untyped": untyped, "/lying": page(png, "text/html"),
+                "/text": page(b"Plain article text. " * 50, "text/plain")})
+    st = site(s.base, max_depth=1)
+    with Fetcher("t (+https://x.test)") as f, Store(tmp_path / "db") as store:
+        items = run(f, st, store=store)
+        rows = {r[0].split("/", 3)[-1]: r[1:] for r in store.db.execute("SELECT url, status, error FROM pages")}
+    for name in ("untyped", "lying"):
+        assert items[name].page is None and items[name].error.startswith("skipped: binary content"), items[name]
+        assert rows[name][0] == 200 and rows[name][1].startswith("skipped: binary content")
+    assert items["text"].page is not None and "Plain article text" in items["text"].page.text

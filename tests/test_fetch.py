@@ -253,3 +253,26 @@ def test_missing_local_file_is_still_404_naming_it(tmp_path: Path) -> None:
     with fetcher() as f:
         r = f.fetch((tmp_path / "nope.html").as_uri())
     assert r.status == 404 and str(tmp_path / "nope.html") in r.body.decode()
+
+
+@pytest.mark.parametrize(("ctype", "body", "textual"), [
+    ("text/html; charset=utf-8", b"<p>x</p>", True),
+    ("application/xhtml+xml", b"<p>x</p>", True),
+    ("text/plain", b"words", True),
+    ("application/rss+xml", b"<rss/>", True),
+    ("image/svg+xml", b"<svg/>", False),
+    ("", b"<p>x</p>", True),
+    ("", b"\x89PNG\r\n\x1a\n\x00\x00", False),
+    ("text/html", b"%PDF-1.4\n\x00\x01", False),
+    ("text/html", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", False),  # a PDF's first KB may hold no NUL
+    ("application/pdf", b"%PDF-1.4\n", False),
+    ("image/png", b"", False),
+    ("application/octet-stream", b"<p>x</p>", False),
+    ("text/html", b"<p>x</p>" * 200 + b"\x00", True),
+    ("text/html; charset=utf-16", "\ufeff<p>x</p>".encode("utf-16-le"), True),
+    ("TEXT/HTML; charset=utf-8", b"<p>x</p>", True),  # a NUL after the first KB is not looked at
+])
+def test_is_textual(ctype: str, body: bytes, textual: bool) -> None:
+    from monitor.fetch import is_textual
+
+    assert is_textual(ctype, body) is textual
