@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from monitor.config import FetchSettings, Site
 from monitor.discover import DiscoveryError, Entry, parse
 from monitor.extract import Extracted, text_of
-from monitor.fetch import HTML_TYPES, XML_TYPES, Fetcher, FetchError, FetchResult, now_iso
+from monitor.fetch import HTML_TYPES, XML_TYPES, Fetcher, FetchError, FetchResult, is_textual, now_iso, split_url
 from monitor.politeness import Politeness, PoliteSettings
 from monitor.store import PageState, Store
 
@@ -82,7 +82,10 @@ def _scope(url: str) -> tuple[str, str, str]:
 
 
 def in_scope(url: str, scopes: list[tuple[str, str, str]], site: Site) -> bool:
-    parts = urlsplit(url)
+    try:
+        parts = split_url(url)
+    except FetchError:  # a malformed link or sitemap entry is not followed
+        return False
     host = (parts.hostname or "").lower()
     if not any(parts.scheme == s and host == h and parts.path.startswith(p) for s, h, p in scopes):
         return False
@@ -154,7 +157,13 @@ def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store |
     quiet = health is not None and health.state == "failing"  # already reported: don't repeat each error
     upto = store.max_article_id() if store else 0
     stats = _Stats()
-    scopes = [_scope(u) for u in start_urls]
+    invalid: dict[str, str] = {}
+    for u in start_urls:
+        try:
+            split_url(u)
+        except FetchError as exc:
+            invalid[u] = exc.reason
+    scopes = [_scope(u) for u in start_urls if u not in invalid]
 
     def note(item: Crawled) -> Crawled:
         if item.error and not item.error.startswith("skipped"):
@@ -195,6 +204,11 @@ def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store |
     start_states = states_of(start_urls)
     for u in start_urls:
         seen.add(u)
+        if u in invalid:  # recorded as this page's error; the site's other pages are still crawled
+            item = note(Crawled(u, 0, None, None, invalid[u], via="start"))
+            yield item
+            processed(item)
+            continue
         ok, why = politeness.allowed(u, site.allow_private)
         if ok:
             tasks.append(_Task(u, 0, "start", state=start_states.get(u)))
@@ -205,7 +219,7 @@ def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store |
             processed(item)
     maps = list(sitemaps or [])
     if site.robots_sitemaps:
-        maps += [m for u in start_urls for m in politeness.sitemaps(u, site.allow_private)]
+        maps += [m for u in start_urls if u not in invalid for m in politeness.sitemaps(u, site.allow_private)]
     if maps or feeds:
         entries, errors = discover(politeness, site, list(dict.fromkeys(maps)), list(feeds or []),
                                    max_bytes=max(fetcher.max_bytes * 10, 50_000_000))
@@ -232,12 +246,18 @@ def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store |
         except FetchError as exc:
             return Crawled(t.url, t.depth, None, None, exc.reason, via=t.via)
         if result.not_modified:
-            return Crawled(t.url, t.depth, result, None, unchanged=True, via=t.via)
+            if headers:  # a 304 only means "unchanged" as the answer to our validators
+                return Crawled(t.url, t.depth, result, None, unchanged=True, via=t.via)
+            return Crawled(t.url, t.depth, result, None, "HTTP 304 to a request without validators", via=t.via)
         if not result.ok:
             return Crawled(t.url, t.depth, result, None, challenge_reason(result) or f"HTTP {result.status}",
                            via=t.via)
         if result.skipped:
             return Crawled(t.url, t.depth, result, None, result.skipped, via=t.via)
+        if not is_textual(result.content_type, result.body):  # a PDF or image, sent untyped or as text/html
+            ctype = result.content_type.split(";")[0].strip() or "none"
+            return Crawled(t.url, t.depth, result, None, f"skipped: binary content (content type {ctype})",
+                           via=t.via)
         same = fresh_check and t.state is not None and t.state.content_sha256 == result.sha256
         if same and t.depth >= site.max_depth:
             return Crawled(t.url, t.depth, result, None, unchanged=True, via=t.via)
@@ -264,7 +284,8 @@ def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store |
             t = inflight.pop(fut)
             item = note(fut.result())
             r = item.result
-            if r is not None and (r.ok or r.not_modified):
+            answered = r is not None and (r.ok or (r.not_modified and item.unchanged))
+            if answered:
                 stats.ok += 1
             elif item.error.startswith(("blocked", "disallowed")):
                 stats.blocked += 1
@@ -274,7 +295,7 @@ def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store |
             yield item
             # Resumed: the caller has processed (matched, alerted) the page, so record it and mark it checked.
             processed(item)
-            if r is not None and (r.ok or r.not_modified) and not r.skipped:
+            if r is not None and answered and not item.error:  # skipped pages are not marked checked
                 marks.append((t.url, r.headers.get("etag") or _keep(t, "etag"),
                               r.headers.get("last-modified") or _keep(t, "last_modified"), t.lastmod or None, upto))
             if len(rows) + len(touched) >= FLUSH_EVERY:

@@ -50,7 +50,8 @@ def _text(el: Element, name: str) -> str:
 
 
 def normalise_date(value: str) -> str:
-    """W3C datetime (sitemaps, Atom) or RFC 822 (RSS) as ISO 8601 UTC; "" if unreadable."""
+    """W3C datetime (sitemaps, Atom) or RFC 822 (RSS) as ISO 8601 UTC; "" if unreadable or not representable
+    in UTC (0001-01-01T00:00:00+01:00, .NET's DateTime.MinValue with an offset, is before year 1 in UTC)."""
     value = value.strip()
     if not value:
         return ""
@@ -59,11 +60,14 @@ def normalise_date(value: str) -> str:
     except ValueError:
         try:
             dt = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError, IndexError):
             return ""
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC).isoformat(timespec="seconds")
+    try:
+        return dt.astimezone(UTC).isoformat(timespec="seconds")
+    except OverflowError:
+        return ""
 
 
 def gunzip_capped(data: bytes, limit: int) -> bytes:

@@ -13,8 +13,10 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import mimetypes
+import os
 import socket
 import ssl
+import stat
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -23,7 +25,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from urllib.parse import unquote, urljoin, urlsplit
+from typing import BinaryIO
+from urllib.parse import SplitResult, unquote_to_bytes, urljoin, urlsplit
 
 import httpx
 
@@ -32,6 +35,11 @@ HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
 XML_TYPES = ("application/xml", "text/xml", "application/rss+xml", "application/atom+xml",
              "application/x-gzip", "application/gzip", "application/octet-stream", "text/plain")
 DEFAULT_PORTS = {"http": 80, "https": 443}
+# Starts of files that are never an article whatever the server says: PDF, PNG, GIF, JPEG, WebP/RIFF, ZIP
+# (also docx/epub), gzip.
+BINARY_SIGNATURES = (b"%PDF-", b"\x89PNG", b"GIF87a", b"GIF89a", b"\xff\xd8\xff", b"RIFF", b"PK\x03\x04",
+                     b"\x1f\x8b")
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # UTF-16 text is full of NUL bytes
 
 # Told the status and headers of a response as soon as they are in (before its body is read).
 Answered = Callable[[int, Mapping[str, str]], None]
@@ -39,6 +47,23 @@ Answered = Callable[[int, Mapping[str, str]], None]
 # entered before the request is sent and left once its response was read (or failed); the function it yields
 # must be called when the response's headers arrive. monitor.politeness provides one.
 Pacer = Callable[[str], AbstractContextManager[Answered]]
+
+
+def is_textual(content_type: str, body: bytes) -> bool:
+    """Whether a response can be an article (HTML or text) rather than a binary file (PDF, image...).
+
+    `content_type` is the Content-Type value as received (parameters allowed, "" when there was none):
+    it must be text/*, application/xhtml+xml, application/xml or application/*+xml. The body's first KB
+    must not look binary either: no NUL byte (unless it starts with a UTF-16 byte order mark) and no
+    PDF/image/archive signature, which catches binaries sent as text/html or without a content type."""
+    ctype = content_type.split(";", 1)[0].strip().lower()
+    if ctype and not (ctype.startswith("text/") or ctype in {"application/xhtml+xml", "application/xml"}
+                      or (ctype.startswith("application/") and ctype.endswith("+xml"))):
+        return False
+    head = body[:1024]
+    if head.startswith(BINARY_SIGNATURES):
+        return False
+    return head.startswith(UTF16_BOMS) or b"\x00" not in head
 
 
 @contextmanager
@@ -93,25 +118,76 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+class LocalFileError(Exception):
+    """A local file that exists but cannot be read; the message names the path and the OS error."""
+
+
+def _shown(path: Path) -> str:
+    """A path for messages: bytes that are not UTF-8 (kept by os.fsdecode as surrogates) shown as \\xNN."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+class _FileStream(httpx.SyncByteStream):
+    """A file's body read in chunks as the fetcher asks for them, so a size cap stops it early."""
+
+    def __init__(self, fh: BinaryIO, path: Path) -> None:
+        self._fh, self._path = fh, path
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            while chunk := self._fh.read(65_536):
+                yield chunk
+        except OSError as exc:
+            raise LocalFileError(f"cannot read {_shown(self._path)}: {exc.strerror or exc}") from None
+
+    def close(self) -> None:
+        self._fh.close()
+
+
 class FileTransport(httpx.BaseTransport):
-    """Serves file:// URLs from disk (a directory serves its index.html)."""
+    """Serves file:// URLs from disk (a directory serves its index.html).
+
+    The size comes from the file system and goes out as Content-Length, and the body is read lazily, so
+    the fetcher's size cap refuses a huge file without reading it. A missing file is a 404 (callers treat
+    that as "gone", as for a web page); any other OS error raises LocalFileError with the path and the
+    reason (permission denied, is a directory...), not a made-up HTTP status."""
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        path = Path(unquote(request.url.path))
+        # the raw path, so that a file name that is not UTF-8 (%FF) reaches the file system as the same bytes
+        path = Path(os.fsdecode(unquote_to_bytes(request.url.raw_path.split(b"?", 1)[0])))
         if path.is_dir():
             path = path / "index.html"
         try:
-            data = path.read_bytes()
+            # O_NONBLOCK: opening a FIFO must not hang the fetch (no effect on regular files)
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         except FileNotFoundError:
-            return httpx.Response(404, stream=httpx.ByteStream(b"not found"), request=request)
+            return httpx.Response(404, stream=httpx.ByteStream(f"not found: {_shown(path)}".encode()),
+                                  request=request)
         except OSError as exc:
-            return httpx.Response(403, stream=httpx.ByteStream(str(exc).encode()), request=request)
+            raise LocalFileError(f"cannot read {_shown(path)}: {exc.strerror or exc}") from None
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            os.close(fd)
+            kind = "is a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+            raise LocalFileError(f"cannot read {_shown(path)}: {kind}")
+        fh = os.fdopen(fd, "rb")
         ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         if ctype.startswith("text/"):
             ctype += "; charset=utf-8" if path.suffix in {".html", ".htm", ".txt"} else ""
         # a stream, not content=, so the body is read raw like any network response
-        return httpx.Response(200, stream=httpx.ByteStream(data), request=request,
-                              headers={"content-type": ctype, "content-length": str(len(data))})
+        return httpx.Response(200, stream=_FileStream(fh, path), request=request,
+                              headers={"content-type": ctype, "content-length": str(st.st_size)})
+
+
+def split_url(url: str) -> SplitResult:
+    """urlsplit, with a URL neither urllib nor httpx can take (`https://[example.com/`, a control character)
+    reported as a FetchError naming it rather than a ValueError."""
+    try:
+        parts = urlsplit(url)
+        httpx.URL(url)
+    except (ValueError, httpx.InvalidURL) as exc:
+        raise FetchError(url, f"invalid URL: {exc}") from None
+    return parts
 
 
 def _is_public(addr: str) -> bool:
@@ -220,10 +296,10 @@ class Fetcher:
         accepted = tuple(accept) if accept is not None else None
         current = url
         for _ in range(self.max_redirects + 1):
-            parts = urlsplit(current)
+            parts = split_url(current)
             if parts.scheme not in {"http", "https", "file"}:
                 raise FetchError(current, f"unsupported URL scheme {parts.scheme!r}")
-            if current != url and parts.scheme == "file" and urlsplit(url).scheme != "file":
+            if current != url and parts.scheme == "file" and split_url(url).scheme != "file":
                 # a web server must not make us read local files
                 raise FetchError(url, f"refused: redirect to a local file ({current})")
             queued = time.monotonic()
@@ -232,7 +308,12 @@ class Fetcher:
                 status, hdrs, body, skipped = self._get(current, allow_private, headers, accepted, deadline,
                                                         answered)
             if status in REDIRECT_CODES and "location" in hdrs:
-                current = urljoin(current, hdrs["location"])
+                try:
+                    current = urljoin(current, hdrs["location"])
+                    split_url(current)
+                except (ValueError, FetchError) as exc:
+                    why = exc.reason if isinstance(exc, FetchError) else str(exc)
+                    raise FetchError(url, f"redirect to an invalid URL {hdrs['location']!r}: {why}") from None
                 headers = None  # validators belong to the first URL only
                 continue
             return FetchResult(url, current, status, body, hdrs, now_iso(), skipped)
@@ -285,6 +366,8 @@ class Fetcher:
                 # the body is decoded here, so callers must not see the encoding header any more
                 rh.pop("content-encoding", None)
                 return resp.status_code, rh, b"".join(chunks), ""
+        except LocalFileError as exc:
+            raise FetchError(url, str(exc)) from None
         except httpx.ConnectTimeout:
             raise FetchError(url, "timed out connecting", transient=True) from None
         except httpx.TimeoutException:
@@ -294,6 +377,11 @@ class Fetcher:
             if "CERTIFICATE_VERIFY_FAILED" in reason or "certificate" in reason.lower():
                 raise FetchError(url, f"TLS certificate verification failed: {reason}") from None
             raise FetchError(url, f"ConnectError: {reason}", transient=True) from None
+        except httpx.RemoteProtocolError as exc:
+            if str(exc).startswith("Invalid URL in location header"):  # httpx parses Location itself
+                # not transient: the server will send the same Location again
+                raise FetchError(url, f"redirect to an invalid URL: {exc}") from None
+            raise FetchError(url, f"RemoteProtocolError: {exc}", transient=True) from None
         except httpx.TransportError as exc:
             raise FetchError(url, f"{type(exc).__name__}: {exc}", transient=True) from None
         except httpx.HTTPError as exc:

@@ -20,11 +20,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from urllib.parse import urlsplit
 
 from protego import Protego
 
-from monitor.fetch import Answered, Fetcher, FetchError, FetchResult
+from monitor.fetch import Answered, Fetcher, FetchError, FetchResult, split_url
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +52,11 @@ def retry_after_seconds(value: str, now: float | None = None) -> float | None:
     value = value.strip()
     if not value:
         return None
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # str.isdigit() is also true for "²" and other non-ASCII digits
         return float(value)
     try:
         when = parsedate_to_datetime(value).timestamp()
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     return max(0.0, when - (time.time() if now is None else now))
 
@@ -100,8 +99,8 @@ class Politeness:
         self._hosts: dict[str, _Host] = {}
         self._lock = threading.Lock()
 
-    def _host(self, url: str) -> _Host:
-        parts = urlsplit(url)
+    def _host(self, url: str) -> _Host:  # an invalid URL raises FetchError (split_url)
+        parts = split_url(url)
         key = f"{parts.scheme}://{parts.netloc.lower()}"
         with self._lock:
             h = self._hosts.get(key)
@@ -113,7 +112,7 @@ class Politeness:
     # -- robots.txt -------------------------------------------------------------------------------
     def robots(self, url: str, allow_private: bool) -> Protego | None:
         """The host's parsed robots.txt, fetched once per run (None: no rules, everything allowed)."""
-        if urlsplit(url).scheme not in {"http", "https"} or not self.settings.obey_robots:
+        if split_url(url).scheme not in {"http", "https"} or not self.settings.obey_robots:
             return None
         h = self._host(url)
         with h.robots_lock:
@@ -123,7 +122,7 @@ class Politeness:
         return h.robots
 
     def _load_robots(self, h: _Host, url: str, allow_private: bool) -> None:
-        parts = urlsplit(url)
+        parts = split_url(url)
         robots_url = f"{parts.scheme}://{parts.netloc}/robots.txt"
         try:
             r = self.fetcher.fetch(robots_url, allow_private=allow_private, pace=self._pacer(_Attempt(0)))
@@ -142,7 +141,7 @@ class Politeness:
         # any other status (404, 403...): no rules, everything allowed
 
     def allowed(self, url: str, allow_private: bool) -> tuple[bool, str]:
-        """(allowed, reason if not)."""
+        """(allowed, reason if not); an invalid URL raises FetchError."""
         rp = self.robots(url, allow_private)
         h = self._host(url)
         if h.robots_error:
@@ -163,7 +162,7 @@ class Politeness:
     def _turn(self, url: str, attempt: _Attempt) -> Iterator[Answered]:
         """Held around one request to url's host: takes one of the host's slots, waits for its turn, and
         yields the function the fetcher calls when the answer's headers arrive."""
-        if urlsplit(url).scheme not in {"http", "https"}:
+        if split_url(url).scheme not in {"http", "https"}:
             yield lambda status, headers: None
             return
         h = self._host(url)
@@ -234,7 +233,7 @@ class Politeness:
               accept: Iterable[str] | None = None) -> FetchResult:
         """A polite GET: paced, limited per host, retried with backoff; 429/503 Retry-After honoured."""
         accept = tuple(accept) if accept is not None else None
-        if urlsplit(url).scheme == "file":  # local files: no host to be polite to
+        if split_url(url).scheme == "file":  # local files: no host to be polite to
             return self.fetcher.fetch(url, allow_private, headers=headers, accept=accept)
         attempt = _Attempt(0)
         while True:

@@ -571,3 +571,48 @@ def test_publisher_feed_entries_are_tracked(http_dir: Any, tmp_path: Path) -> No
     assert r.code == 0, r.err
     assert "publisher:me: tracking new article" in r.err
     assert "site demo-scraper: 6 pages scanned, 2 copies, 2 new alerts" in r.out
+
+
+def test_out_of_range_dates_are_absent_and_the_pages_still_discovered(server: Any) -> None:
+    # .NET DateTime.MinValue with an offset, and the last second of year 9999 west of UTC: both overflow in UTC.
+    sitemap = (b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+               b'<url><loc>BASE/min</loc><lastmod>0001-01-01T00:00:00+01:00</lastmod></url></urlset>')
+    rss = (b'<?xml version="1.0"?><rss version="2.0"><channel><item><link>BASE/max</link>'
+           b'<pubDate>Fri, 31 Dec 9999 23:59:59 -0500</pubDate></item></channel></rss>')
+    routes: dict[str, Route] = {"*": page()}
+    s = server(routes)
+    routes["/sm.xml"] = page(sitemap.replace(b"BASE", s.base.encode()), "application/xml")
+    routes["/rss"] = page(rss.replace(b"BASE", s.base.encode()), "application/rss+xml")
+    with Fetcher("t (+https://x.test)") as f:
+        items = run(f, site(s.base, max_depth=0), sitemaps=[s.base + "/sm.xml"], feeds=[s.base + "/rss"])
+    assert {"", "min", "max"} == set(items)
+    assert all(i.error == "" and i.page is not None for i in items.values())
+    assert parse(sitemap).pages[0].lastmod == "" and parse(rss).pages[0].lastmod == ""
+
+
+def test_304_without_validators_is_an_error_for_the_page(server: Any, tmp_path: Path) -> None:
+    s = server({"*": lambda h: h.send(304)})
+    with Fetcher("t (+https://x.test)") as f, Store(tmp_path / "db") as store:
+        items = run(f, site(s.base), store=store)
+        assert s.log.headers and not any("if-none-match" in hd or "if-modified-since" in hd for hd in s.log.headers)
+        assert not items[""].unchanged and items[""].page is None
+        assert items[""].error == "HTTP 304 to a request without validators"
+        row = store.db.execute("SELECT status, error FROM pages").fetchone()
+        assert row == (304, "HTTP 304 to a request without validators")
+        assert store.site_health("s").state == "failing"
+
+
+def test_binary_body_is_skipped_not_extracted(server: Any, tmp_path: Path) -> None:
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 20
+    links = b'<a href="/untyped">a</a><a href="/lying">b</a><a href="/text">c</a>'
+    untyped: Route = lambda h: h.send(200, png, {"x-nothing": "1"})  # noqa: E731 (no content type at all)
+    s = server({"/": page(ARTICLE + links), "/untyped": untyped, "/lying": page(png, "text/html"),
+                "/text": page(b"Plain article text. " * 50, "text/plain")})
+    st = site(s.base, max_depth=1)
+    with Fetcher("t (+https://x.test)") as f, Store(tmp_path / "db") as store:
+        items = run(f, st, store=store)
+        rows = {r[0].split("/", 3)[-1]: r[1:] for r in store.db.execute("SELECT url, status, error FROM pages")}
+    for name in ("untyped", "lying"):
+        assert items[name].page is None and items[name].error.startswith("skipped: binary content"), items[name]
+        assert rows[name][0] == 200 and rows[name][1].startswith("skipped: binary content")
+    assert items["text"].page is not None and "Plain article text" in items["text"].page.text

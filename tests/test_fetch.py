@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
@@ -14,7 +15,7 @@ import pytest
 from monitor.config import Site
 from monitor.crawl import crawl
 from monitor.fetch import Fetcher, FetchError
-from monitor.politeness import PoliteSettings
+from monitor.politeness import Politeness, PoliteSettings, retry_after_seconds
 from tests.conftest import Served, serve
 
 ARTICLE = "<html><body><article>" + "<p>A paragraph of ordinary article text that goes on for a while.</p>" * 5
@@ -68,6 +69,10 @@ class Misbehaving(BaseHTTPRequestHandler):
         elif path == "/cp1252":
             self._send(200, ARTICLE.replace("ordinary", "café “quoted”").encode("cp1252") + b"</article>",
                        {"content-type": "text/html"})
+        elif path == "/429-superscript":
+            self._send(429, b"", {"retry-after": "\u00b2"})
+        elif path == "/bad-location":
+            self._send(302, b"", {"location": "http://[::1"})
         elif path == "/image":
             self._send(200, b"\x89PNG....", {"content-type": "image/png"})
         else:
@@ -150,3 +155,124 @@ def test_file_urls(tmp_path: Path) -> None:
     with fetcher() as f:
         assert f.fetch((tmp_path / "a.html").as_uri()).body == b"<p>hello</p>"
         assert f.fetch((tmp_path / "nope.html").as_uri()).status == 404
+
+
+def test_retry_after_with_a_non_ascii_digit_is_ignored() -> None:
+    assert "²".isdigit()  # str.isdigit() says yes; float() says no
+    assert retry_after_seconds("²") is None
+    assert retry_after_seconds("٣") is None  # Arabic-Indic three
+    assert retry_after_seconds(" 7 ") == 7.0
+
+
+def test_429_with_a_non_ascii_retry_after_is_retried(bad_server: Served) -> None:
+    with fetcher() as f:
+        r = Politeness(f, "t", PoliteSettings(min_delay=0, max_retries=1, backoff=0.01)).fetch(
+            bad_server.base + "/429-superscript", allow_private=True)
+    assert r.status == 429
+
+
+@pytest.mark.parametrize("url", ["https://[example.com/", "http://[::1", "http://[::1/x",
+                                 "http://127.0.0.1:9/a\nb", "http://ex\x00ample.com/"])
+def test_malformed_url_is_a_fetch_error_naming_it(url: str) -> None:
+    with fetcher() as f, pytest.raises(FetchError) as e:
+        f.fetch(url, allow_private=True)
+    assert e.value.url == url and str(e.value).startswith(url + ": ") and "invalid URL" in e.value.reason
+
+
+def test_redirect_to_a_malformed_url_is_a_fetch_error(bad_server: Served) -> None:
+    with fetcher() as f, pytest.raises(FetchError, match=r"redirect to an invalid URL") as e:
+        f.fetch(bad_server.base + "/bad-location", allow_private=True)
+    assert not e.value.transient  # the server would send the same Location again: not worth retrying
+
+
+def test_crawl_records_a_malformed_start_url_and_goes_on(bad_server: Served) -> None:
+    site = Site(name="bad", start_urls=("https://[example.com/",), allow_private=True)
+    with fetcher() as f:
+        items = {i.url: i for i in crawl(f, site, ["https://[example.com/", bad_server.base + "/ok"],
+                                          polite=PoliteSettings(min_delay=0))}
+    assert "invalid URL" in items["https://[example.com/"].error
+    assert items[bad_server.base + "/ok"].page is not None
+
+
+def test_huge_local_file_is_refused_without_reading_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    big = tmp_path / "big.html"
+    with big.open("wb") as fh:
+        fh.truncate(3 * 1024 ** 3)  # sparse: 3 GB that take no disk
+    monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail("read the whole file"))
+    with fetcher(max_bytes=100_000) as f, pytest.raises(FetchError) as e:
+        f.fetch(big.as_uri())
+    assert "exceeds fetch.max_bytes (100000)" in e.value.reason and "big.html" in str(e.value)
+
+
+def test_local_file_at_the_limit_is_read(tmp_path: Path) -> None:
+    exact = tmp_path / "exact.html"
+    exact.write_bytes(b"x" * 100_000)
+    with fetcher(max_bytes=100_000) as f:
+        assert f.fetch(exact.as_uri()).body == b"x" * 100_000
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_unreadable_local_file_reports_the_os_error(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.html"
+    secret.write_text("<p>x</p>")
+    secret.chmod(0)
+    with fetcher() as f, pytest.raises(FetchError) as e:
+        f.fetch(secret.as_uri())
+    assert "HTTP" not in str(e.value) and "permission denied" in e.value.reason.lower()
+    assert str(secret) in e.value.reason
+
+
+def test_local_symlink_loop_reports_the_os_error(tmp_path: Path) -> None:
+    loop = tmp_path / "loop.html"
+    loop.symlink_to(loop)  # an OS error even root gets
+    with fetcher() as f, pytest.raises(FetchError) as e:
+        f.fetch(loop.as_uri())
+    assert "HTTP" not in str(e.value) and e.value.reason == f"cannot read {loop}: Too many levels of symbolic links"
+
+
+def test_local_directory_without_index_reports_the_os_error(tmp_path: Path) -> None:
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "index.html").mkdir()  # exists but cannot be read as a file
+    with fetcher() as f, pytest.raises(FetchError) as e:
+        f.fetch((tmp_path / "d").as_uri())
+    assert "HTTP" not in str(e.value) and "is a directory" in e.value.reason.lower()
+
+
+def test_local_file_name_that_is_not_utf8_is_read(tmp_path: Path) -> None:
+    odd = Path(os.fsdecode(bytes(tmp_path) + b"/odd\xff.html"))
+    try:
+        odd.write_text("<p>odd</p>")
+    except (OSError, UnicodeEncodeError):
+        pytest.skip("file system refuses non-UTF-8 names")
+    with fetcher() as f:
+        r = f.fetch(odd.as_uri())
+    assert r.status == 200 and r.body == b"<p>odd</p>"
+
+
+def test_missing_local_file_is_still_404_naming_it(tmp_path: Path) -> None:
+    with fetcher() as f:
+        r = f.fetch((tmp_path / "nope.html").as_uri())
+    assert r.status == 404 and str(tmp_path / "nope.html") in r.body.decode()
+
+
+@pytest.mark.parametrize(("ctype", "body", "textual"), [
+    ("text/html; charset=utf-8", b"<p>x</p>", True),
+    ("application/xhtml+xml", b"<p>x</p>", True),
+    ("text/plain", b"words", True),
+    ("application/rss+xml", b"<rss/>", True),
+    ("image/svg+xml", b"<svg/>", False),
+    ("", b"<p>x</p>", True),
+    ("", b"\x89PNG\r\n\x1a\n\x00\x00", False),
+    ("text/html", b"%PDF-1.4\n\x00\x01", False),
+    ("text/html", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", False),  # a PDF's first KB may hold no NUL
+    ("application/pdf", b"%PDF-1.4\n", False),
+    ("image/png", b"", False),
+    ("application/octet-stream", b"<p>x</p>", False),
+    ("text/html", b"<p>x</p>" * 200 + b"\x00", True),
+    ("text/html; charset=utf-16", "\ufeff<p>x</p>".encode("utf-16-le"), True),
+    ("TEXT/HTML; charset=utf-8", b"<p>x</p>", True),  # a NUL after the first KB is not looked at
+])
+def test_is_textual(ctype: str, body: bytes, textual: bool) -> None:
+    from monitor.fetch import is_textual
+
+    assert is_textual(ctype, body) is textual
