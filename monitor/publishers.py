@@ -11,7 +11,7 @@ import logging
 from monitor.config import Config, Site
 from monitor.crawl import discover, polite_settings
 from monitor.extract import text_of
-from monitor.fetch import HTML_TYPES, Fetcher, FetchError
+from monitor.fetch import HTML_TYPES, Fetcher, FetchError, is_textual
 from monitor.politeness import Politeness
 from monitor.scan import track_text
 from monitor.store import Store
@@ -44,9 +44,11 @@ def track_new_entries(store: Store, fetcher: Fetcher, cfg: Config) -> int:
                 log.warning("%s: %s", label, exc)
                 store.record_page(url, label, url, None, None, exc.reason)
                 continue
-            page = text_of(r.body, r.content_type, r.final_url) if r.ok and not r.skipped else None
+            textual = r.ok and not r.skipped and is_textual(r.content_type, r.body)
+            page = text_of(r.body, r.content_type, r.final_url) if textual else None
             if page is None or not page.text.strip():
-                reason = r.skipped or (f"HTTP {r.status}" if not r.ok else "no article text found")
+                reason = r.skipped or (f"HTTP {r.status}" if not r.ok else
+                                       "no article text found" if textual else "not HTML or text")
                 log.warning("%s: %s: %s", label, url, reason)
                 store.record_page(url, label, r.final_url, r.status if not r.ok else None, None, reason)
                 continue

@@ -20,7 +20,7 @@ from monitor.config import Config, MatchSettings, Site
 from monitor.crawl import crawl, polite_settings
 from monitor.evidence import Evidence
 from monitor.extract import Extracted, text_of
-from monitor.fetch import Fetcher, FetchError
+from monitor.fetch import Fetcher, FetchError, is_textual
 from monitor.fingerprint import article_fingerprints_of, page_fingerprints_of
 from monitor.match import Match, Prepared, compare
 from monitor.politeness import Politeness
@@ -73,6 +73,10 @@ def read_source(fetcher: Fetcher, url: str, allow_private: bool = True) -> Extra
         raise SourceError(str(exc)) from None
     if not result.ok:
         raise SourceError(f"{url}: HTTP {result.status}")
+    # A local file's type is a guess from its name (none for `notes`): there only the bytes decide.
+    local = result.final_url.startswith("file:")
+    if not is_textual("" if local else result.content_type, result.body):
+        raise SourceError(f"{url}: not HTML or text ({result.content_type or 'binary content'})")
     page = text_of(result.body, result.content_type, result.final_url)
     if not page.text.strip():
         raise NoText(f"{url}: no article text found")

@@ -136,3 +136,37 @@ start_urls = ["{DEMO}/scraper/index.html"]
     assert [r.site for r in reports] == ["broken", "demo-scraper"]
     assert reports[0].errors == ["scan failed: OverflowError: date value out of range"]
     assert len(reports[1].new_alerts) == 2
+
+
+def test_binary_files_and_responses_are_not_tracked(tmp_path: Path) -> None:
+    """A PDF, an image or random bytes are not articles: each is an error naming it, nothing is tracked."""
+    from http.server import BaseHTTPRequestHandler
+
+    from tests.conftest import serve
+
+    class Files(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            kind, body = {"/report.pdf": ("application/pdf", b"%PDF-1.7\n" + bytes(range(256)) * 8),
+                          "/photo": ("text/html", b"\x89PNG\r\n\x1a\n" + bytes(2000))}[self.path]
+            self.send_response(200)
+            self.send_header("content-type", kind)
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    served = serve(Files)
+    (tmp_path / "random.bin").write_bytes(bytes(range(256)) * 40)
+    (tmp_path / "notes").write_text(ARTICLE)  # a text file without an extension is still text
+    cfg = write_config(tmp_path / "config.toml", "")
+    try:
+        r = provmon("--config", str(cfg), "track", f"{served.base}/report.pdf", f"{served.base}/photo",
+                    str(tmp_path / "random.bin"), str(tmp_path / "notes"))
+    finally:
+        served.stop()
+    assert r.code == 2, r.out + r.err
+    assert f"{served.base}/report.pdf: not HTML or text (application/pdf)" in r.err
+    assert f"{served.base}/photo: not HTML or text" in r.err and "random.bin: not HTML or text" in r.err
+    assert "tracked #1" in r.out and r.out.count("tracked #") == 1, r.out
