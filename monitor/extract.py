@@ -574,10 +574,7 @@ def nesting_depth(html: str) -> int:
 def _flatten_deep(html: str) -> str:
     """`html`, or when its block containers nest deeper than MAX_NESTING, `html` without those container
     tags: the text and its paragraphs stay, the parse stays linear."""
-    lower = html.lower()
-    if sum(lower.count("<" + tag) for tag in NESTING_TAGS) <= MAX_NESTING:  # cheap bound on the depth
-        return html
-    if nesting_depth(html) <= MAX_NESTING:
+    if html.count("<") <= MAX_NESTING or nesting_depth(html) <= MAX_NESTING:  # a cheap bound first
         return html
     return _NESTING_TAG.sub(" ", html)
 
