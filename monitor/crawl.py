@@ -160,7 +160,7 @@ def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store |
     invalid: dict[str, str] = {}
     for u in start_urls:
         try:
-            split_url(u)
+            split_url(u, strict=True)
         except FetchError as exc:
             invalid[u] = exc.reason
     scopes = [_scope(u) for u in start_urls if u not in invalid]
