@@ -456,7 +456,7 @@ def _is_prose(b: _Block) -> bool:
 
 
 def _choose(walk: _Walk, share: float = 0.6, junk_weight: float = 3.0) -> tuple[int | None, set[int]]:
-    """The article container and the set of elements that are furniture.
+    """The article container and the set of elements that are furniture or inside furniture.
 
     First the deepest element holding `share` of the page's prose (long blocks, few links, not
     furniture). Then, since articles are often cut into sibling chunks by ads or widgets, its
@@ -496,7 +496,7 @@ def _choose(walk: _Walk, share: float = 0.6, junk_weight: float = 3.0) -> tuple[
         else:
             score[b.node] -= junk_weight * n
     if not kept:
-        return None, furniture
+        return None, in_furniture
     for nid, parent in below:
         if parent is not None:
             weight[parent] += weight[nid]
@@ -511,7 +511,7 @@ def _choose(walk: _Walk, share: float = 0.6, junk_weight: float = 3.0) -> tuple[
     while anc is not None:
         path.append(anc)
         anc = up[anc]
-    return max(path, key=lambda a: (score[a], depth[a])), furniture
+    return max(path, key=lambda a: (score[a], depth[a])), in_furniture
 
 
 def _origin(url: str) -> str:
@@ -653,12 +653,11 @@ def extract(
 
 
 def _select(walk: _Walk, title: str, url: str, templates: frozenset[str]) -> tuple[list[str], list[str], list[str]]:
-    box, furniture = _choose(walk)
+    box, in_furniture = _choose(walk)
     blocks = walk.blocks
     if box is None:
         return [], [], []
     in_box = _under(walk.up, (box,))
-    in_furniture = _under(walk.up, furniture)
     inside = [i for i, b in enumerate(blocks) if b.node in in_box]
     paragraphs: list[str] = []
     credits: list[str] = []

@@ -90,8 +90,9 @@ def track_text(store: Store, url: str, title: str, text: str) -> tuple[int, bool
 
 
 def track_texts(store: Store, items: Sequence[tuple[str, str, str]]) -> list[tuple[int, bool]]:
-    """Track many originals (url, title, text) in one transaction, each exactly as track_text would in turn:
-    a publisher's archive is tracked in batches, its site's template state loaded and saved once a batch."""
+    """Track many originals (url, title, text), the articles in one transaction, each exactly as track_text
+    would in turn: a publisher's archive is tracked in batches, its site's template state loaded and saved
+    once a batch."""
     learners: dict[str, TemplateLearner] = {}
     seen: set[str] = set()
     seen_texts: set[str] = set()

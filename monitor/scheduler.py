@@ -261,7 +261,9 @@ class Service:
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, lambda signum, _frame: received.append(signum))
         try:
-            self._track_job()  # a failure is logged; the track job tries again on its interval
+            # A failure is logged, not fatal: the sites are still scanned against what is tracked (with
+            # [[publishers]] the track job tries again on its interval).
+            self._track_job()
             self.schedule()
             self.scheduler.start()
             log.info("provmon running: %d sites, database %s", len(self.cfg.sites), self.cfg.database_path)

@@ -68,7 +68,7 @@ class TemplateLearner:
             counts.pages += 1
             for h in unique:
                 counts.blocks[h] = counts.blocks.get(h, 0) + 1
-        self._prune(self.sites[site])
+            self._prune(counts)  # `fresh` too: a long scan must not hold every block it met
 
     def _prune(self, counts: SiteCounts) -> None:
         if len(counts.blocks) > self.max_blocks:

@@ -36,6 +36,7 @@ class Receiver:
     status: int = 200
     delay: float = 0.0
     hold: threading.Event | None = None
+    hold_first_only: bool = False  # hold the first request only; the later ones are answered at once
     arrived: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -57,7 +58,7 @@ def receiver() -> Iterator[Receiver]:
             status = rec.status
             rec.received.append({"key": self.headers.get("idempotency-key"), "body": body, "status": status})
             rec.arrived.set()
-            if rec.hold is not None:
+            if rec.hold is not None and (len(rec.received) == 1 or not rec.hold_first_only):
                 rec.hold.wait(30)
             time.sleep(rec.delay)
             self.send_response(status)
@@ -279,39 +280,20 @@ def _unshare_pid() -> bool:
 
 
 @pytest.mark.skipif(not _unshare_pid(), reason="needs unshare --pid (util-linux, root or user namespaces)")
-def test_a_claim_held_from_another_pid_namespace_is_not_taken(tmp_path: Path) -> None:
+def test_a_claim_held_from_another_pid_namespace_is_not_taken(tmp_path: Path, receiver: Receiver) -> None:
     """Two containers can share a host name but not each other's pids: a delivery pass that cannot see the
     claimant's pid must wait for its lease, not send the claimed message a second time."""
-    first_arrived, release = threading.Event(), threading.Event()
-    keys: list[str] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("content-length", 0)))
-            keys.append(self.headers["idempotency-key"])
-            if len(keys) == 1:  # the service's first message stays on the wire
-                first_arrived.set()
-                release.wait(30)
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    served = serve(Handler)
-    try:
-        cfg = demo_config(tmp_path, hook(f"{served.base}/hook"))
-        service = subprocess.Popen([sys.executable, "-m", "monitor", "--config", str(cfg), "run", "--once"],
-                                   cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        assert first_arrived.wait(60)
-        other = subprocess.run(["unshare", "--pid", "--fork", sys.executable, "-m", "monitor", "--config", str(cfg),
-                                "run", "--once"], cwd=REPO, capture_output=True, text=True, timeout=120)
-        assert other.returncode == 0, other.stderr
-        release.set()
-        assert service.wait(60) == 0
-    finally:
-        release.set()
-        served.stop()
+    receiver.hold, receiver.hold_first_only = threading.Event(), True  # the service's first message stays on the wire
+    cfg = demo_config(tmp_path, hook(receiver.url))
+    service = subprocess.Popen([sys.executable, "-m", "monitor", "--config", str(cfg), "run", "--once"],
+                               cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert receiver.arrived.wait(60)
+    other = subprocess.run(["unshare", "--pid", "--fork", sys.executable, "-m", "monitor", "--config", str(cfg),
+                            "run", "--once"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert other.returncode == 0, other.stderr
+    receiver.hold.set()
+    assert service.wait(60) == 0
+    keys = [r["key"] for r in receiver.received]
     assert sorted(Counter(keys).values()) == [1, 1], keys
     assert all(status == "sent" for _, status, _, _ in outbox(tmp_path / "provmon.db"))
 
@@ -336,46 +318,27 @@ def test_an_unexpected_sender_error_fails_its_row_not_the_pass(tmp_path: Path, s
     assert "UnicodeEncodeError" in r.out + r.err and "Traceback" not in r.err
 
 
-def test_no_second_digest_while_one_is_in_flight(tmp_path: Path) -> None:
+def test_no_second_digest_while_one_is_in_flight(tmp_path: Path, receiver: Receiver) -> None:
     """The service is sending this period's digest when a `provmon run --once` finds a newer update: it
     waits for the next period instead of sending a second digest in this one."""
     pytest.importorskip("apprise")
-    first_arrived, release = threading.Event(), threading.Event()
-    bodies: list[bytes] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            bodies.append(self.rfile.read(int(self.headers.get("content-length", 0))))
-            if len(bodies) == 1:
-                first_arrived.set()
-                release.wait(30)
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    served = serve(Handler)
-    try:
-        url = f"{served.base}/hook".replace("http://", "json://")
-        cfg = demo_config(tmp_path, f'\n[[notify]]\ntype = "apprise"\nname = "chat"\nurl = "{url}"\n'
-                                    f'digest = "1h"\ntimeout = 60\n')
-        db = tmp_path / "provmon.db"
-        service = subprocess.Popen([sys.executable, "-m", "monitor", "--config", str(cfg), "run", "--once"],
-                                   cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        assert first_arrived.wait(60)
-        (aid,) = query(db, "SELECT min(id) FROM alerts")[0]
-        conn = sqlite3.connect(db)
-        conn.execute("INSERT INTO notifications (alert_id, channel, idempotency_key, created_at, event) "
-                     "VALUES (?, 'chat', 'k-extra', '2026-01-01T00:00:00+00:00', 'copy_removed')", [aid])
-        conn.commit()
-        conn.close()
-        other = provmon("--config", str(cfg), "run", "--once")
-        assert other.code == 0, other.err
-        release.set()
-        assert service.wait(60) == 0
-    finally:
-        release.set()
-        served.stop()
-    assert len(bodies) == 1
+    receiver.hold, receiver.hold_first_only = threading.Event(), True  # the service's digest stays on the wire
+    url = receiver.url.replace("http://", "json://")
+    cfg = demo_config(tmp_path, f'\n[[notify]]\ntype = "apprise"\nname = "chat"\nurl = "{url}"\n'
+                                f'digest = "1h"\ntimeout = 60\n')
+    db = tmp_path / "provmon.db"
+    service = subprocess.Popen([sys.executable, "-m", "monitor", "--config", str(cfg), "run", "--once"],
+                               cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert receiver.arrived.wait(60)
+    (aid,) = query(db, "SELECT min(id) FROM alerts")[0]
+    conn = sqlite3.connect(db)
+    conn.execute("INSERT INTO notifications (alert_id, channel, idempotency_key, created_at, event) "
+                 "VALUES (?, 'chat', 'k-extra', '2026-01-01T00:00:00+00:00', 'copy_removed')", [aid])
+    conn.commit()
+    conn.close()
+    other = provmon("--config", str(cfg), "run", "--once")
+    assert other.code == 0, other.err
+    receiver.hold.set()
+    assert service.wait(60) == 0
+    assert len(receiver.received) == 1
     assert [s for k, s, _, _ in outbox(db) if k == "k-extra"] == ["pending"]  # the next period's digest
