@@ -173,6 +173,17 @@ def test_independent_report_of_the_same_event_is_not_a_copy():
     assert run(INDEPENDENT, ARTICLE) is None
 
 
+def test_a_short_independent_brief_dense_in_shared_facts_is_not_a_copy():
+    """Four paragraphs of INDEPENDENT, nothing from ARTICLE: most of this short page is sentences that each
+    align with an article sentence, one at a time (more of it than of some spun copies), so the share of
+    the page does not tell copying from independent reporting (docs/detection.md, "Tried and rejected")."""
+    paragraphs = INDEPENDENT.split("\n\n")
+    brief = "\n\n".join(paragraphs[k] for k in (0, 2, 5, 7))
+    assert run(ARTICLE, brief) is None
+    isolated = run(ARTICLE, brief, dataclasses.replace(CFG, min_run=1))  # isolated pairs as evidence
+    assert isolated is not None and isolated.page_share > 0.7
+
+
 def test_independent_report_with_a_loose_rule_would_fire():
     """The rule is what keeps it out: dropping the run and coverage requirements lets shared facts through."""
     loose = dataclasses.replace(CFG, sentence_similarity=0.2, min_coverage=0.0, min_passages=1)
