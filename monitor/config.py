@@ -66,6 +66,10 @@ class MatchSettings:
     quote_weight: float = 0.25
     candidate_min_shared: int = 3
     max_candidates: int = 20
+    # A page with fewer distinct content-word 3-grams than candidate_short_page is short: an article needs only
+    # candidate_min_shared_short fingerprints in common with it (docs/detection.md, "Candidates for short pages").
+    candidate_short_page: int = 200
+    candidate_min_shared_short: int = 2
     # Finer knobs of the copy rule (docs/detection.md).
     weak_similarity: float = 0.3
     best_ratio: float = 0.8
@@ -450,6 +454,10 @@ def _check_semantics(cfg: Config, where: str) -> None:
         raise bad("match.gap", "must not be negative")
     if m.candidate_min_shared < 1 or m.max_candidates < 1:
         raise bad("match.candidate_min_shared", "and match.max_candidates must be at least 1")
+    if m.candidate_min_shared_short < 1:
+        raise bad("match.candidate_min_shared_short", "must be at least 1")
+    if m.candidate_short_page < 0:
+        raise bad("match.candidate_short_page", "must not be negative (0 turns the short-page rule off)")
     names: set[str] = set()
     for i, site in enumerate(cfg.sites):
         if not site.name.strip():

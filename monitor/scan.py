@@ -135,12 +135,31 @@ def decide(article: Prepared, page: Prepared, cfg: MatchSettings,
     return verifier.verify(article, page) if m is None and verifier is not None else m
 
 
+def min_shared_for(page_hashes: int, cfg: MatchSettings) -> int:
+    """Fingerprints an article must share with a page of `page_hashes` distinct 3-grams to be compared with it.
+
+    An article is indexed by about 2/9 of its 3-grams (winnowing), so a page must share ~14 scattered 3-grams
+    with it to expect `candidate_min_shared` (3) votes. A rewrite keeps some share of its own 3-grams: a
+    600-gram page reaches 14 at 2.3%, a 140-gram one (a 300-word answer) only at 10%, about what a heavy rewrite
+    keeps. Chance votes grow with the length of the page, so a short page is held to
+    `candidate_min_shared_short` for little extra work (docs/detection.md, "Candidates for short pages")."""
+    if page_hashes < cfg.candidate_short_page:
+        return min(cfg.candidate_min_shared, cfg.candidate_min_shared_short)
+    return cfg.candidate_min_shared
+
+
+def candidates_for(store: Store, text: str, cfg: MatchSettings) -> list[tuple[int, int]]:
+    """The tracked articles (id, shared fingerprints) that `text` is compared with, most shared first."""
+    hashes = page_fingerprints_of(text)
+    return store.candidates(hashes, min_shared_for(len(hashes), cfg), cfg.max_candidates)
+
+
 def find_copies(store: Store, text: str, cfg: MatchSettings, exclude_url: str = "",
                 verifier: SemanticVerifier | None = None) -> list[Found]:
     """Tracked articles that `text` copies, best coverage first."""
     # Most pages copy nothing: candidates come from hashes taken straight from the text, and the page is
     # cut into tokens and sentences (most of the cost of a page) only when some article might match.
-    candidates = store.candidates(page_fingerprints_of(text), cfg.candidate_min_shared, cfg.max_candidates)
+    candidates = candidates_for(store, text, cfg)
     if not candidates:
         return []
     page = Prepared.of(text)
