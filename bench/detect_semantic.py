@@ -37,6 +37,7 @@ from _common import DATASETS, SEEDS, read_text, table, write
 from monitor.config import MatchSettings, SemanticSettings
 from monitor.fingerprint import article_fingerprints, page_fingerprints
 from monitor.match import Match, Prepared, compare
+from monitor.scan import min_shared_for
 
 CFG = MatchSettings()
 CORE_DEPS = ("provenance-monitor",)
@@ -155,8 +156,9 @@ class Run:
 
 def indexed(article: Prepared, page: Prepared) -> bool:
     """Would the fingerprint index propose this article for this page (find_copies' candidate search)?"""
-    shared = set(article_fingerprints(list(article.tokens))) & set(page_fingerprints(list(page.tokens)))
-    return len(shared) >= CFG.candidate_min_shared
+    page_hashes = set(page_fingerprints(list(page.tokens)))
+    shared = set(article_fingerprints(list(article.tokens))) & page_hashes
+    return len(shared) >= min_shared_for(len(page_hashes), CFG)
 
 
 def evaluate(run: Run, clough: list, basil: list, seeds: list, pan: list) -> dict[str, Any]:
