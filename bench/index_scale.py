@@ -40,14 +40,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import DATASETS, need, read_text, table, write
+from monitor import index as index_mod
 from monitor.fingerprint import article_fingerprints_of, page_fingerprints_of, text_content_words
-from monitor.index import RECENT_MIN
 from monitor.store import Store
 from monitor.text import STOPWORDS
 
 SRC = DATASETS / "pan13-text-alignment-train" / "src"
 SCRATCH = Path(__file__).resolve().parent / "scratch" / "index"
 MIN_SHARED, LIMIT = 3, 20
+FILL_ID = 20_000_000  # ids of the postings that fill the recent segment (no such articles)
 SUBSTITUTE = 0.5
 HEAD = "Home | World | Business | Sport | Opinion\n\nSubscribe to our newsletter for the day's headlines.\n\n"
 FOOT = "\n\nShare this article. Comments are closed on this story.\n\n© 2026 Example Media. All rights reserved."
@@ -167,28 +168,36 @@ def run_queries(check, pages: list[tuple[str, str, int]]) -> tuple[dict[str, flo
     return recall, lat, sum(false) / max(1, len(false))
 
 
-def fill_recent(store: Store, corpus: Corpus, n: int) -> tuple[int, float]:
-    """Inside an open transaction, fill the recent segment with generated articles' postings up to the
-    compaction threshold (a quarter of the packed ones, at least RECENT_MIN): the most it holds before an
-    add compacts. Returns (postings, seconds)."""
-    target = max(RECENT_MIN, store.index.stats()["packed_postings"] // 4)
+def fill_recent(store: Store, corpus: Corpus, n: int) -> tuple[list[int], int, float]:
+    """Fill the recent segment with generated articles' postings up to the compaction threshold (a quarter of the
+    packed ones, within RECENT_MIN..RECENT_MAX): the most it holds before an add compacts. The articles are not
+    in `articles` (the caller turns foreign keys off). Returns (their ids, postings, seconds)."""
+    target = store.index.threshold()
     rows, j, t0 = 0, 0, time.perf_counter()
+    store.db.execute("BEGIN IMMEDIATE")
     while rows < target:
         hashes = sorted(set(article_fingerprints_of(corpus.article(70_000_000 + n + j))))
         store.db.conn.executemany("INSERT OR IGNORE INTO fingerprints (hash, article_id) VALUES (?, ?)",
-                                  ((h, 20_000_000 + j) for h in hashes))
+                                  ((h, FILL_ID + j) for h in hashes))
         rows, j = rows + len(hashes), j + 1
     store.db.execute("UPDATE meta SET value = ? WHERE key = 'index_recent'", [str(rows)])
+    store.db.execute("COMMIT")
     store.index._changed()
-    return rows, time.perf_counter() - t0
+    return [FILL_ID + i for i in range(j)], rows, time.perf_counter() - t0
 
 
-def measure_ours(corpus: Corpus, n: int, pages: list[tuple[str, str, int]], build: dict, adds: int,
-                 recent_full: bool = False) -> list[dict]:
+def measure_ours(corpus: Corpus, n: int, pages: list[tuple[str, str, int]], build: dict, adds: int) -> list[dict]:
     d = SCRATCH / f"n{n}"
     gc.collect()
     before = rss()
     store = Store(d / "ours.db")
+    seg = store.index.segment
+    if seg is not None and seg.max_id >= FILL_ID:  # a run stopped between the fill and its clean-up below
+        store.db.execute("INSERT OR IGNORE INTO index_removed (article_id) SELECT value FROM json_each(?)",
+                         [json.dumps(list(range(FILL_ID, seg.max_id + 1)))])
+        store.db.execute("DELETE FROM fingerprints WHERE article_id >= ?", [FILL_ID])
+        store.index._changed()
+        store.index.compact()
 
     def check(text: str) -> set[int]:
         return {a for a, _ in store.candidates(page_fingerprints_of(text), MIN_SHARED, LIMIT)}
@@ -206,25 +215,35 @@ def measure_ours(corpus: Corpus, n: int, pages: list[tuple[str, str, int]], buil
     recall, lat, false = run_queries(check, pages)
     after = rss()
     stats = store.index.stats()
-    full = None
-    if recent_full:
-        # Worst case between compactions; rolled back, so the cached build is left as it was. The rows are
-        # postings of articles that are not in `articles` (foreign keys off on this connection only).
-        store.db.execute("PRAGMA foreign_keys = OFF")
-        store.db.execute("BEGIN IMMEDIATE")
-        postings, fill_s = fill_recent(store, corpus, n)
-        print(f"  recent segment filled: {postings} postings in {fill_s:.0f} s", flush=True)
-        f_recall, f_lat, f_false = run_queries(check, pages)
-        store.db.execute("ROLLBACK")
-        store.db.execute("PRAGMA foreign_keys = ON")
-        store.index._changed()
-        full = {"method": "ours, recent segment full (at compaction threshold)", "n": n,
-                "build_per_s": build["done"] / build["seconds"],
-                "disk_bytes_per_article": None, "rss_bytes_per_article": 0, "p50_ms": pct(f_lat, 0.5),
-                "p99_ms": pct(f_lat, 0.99), "recall": f_recall, "unrelated_candidates": f_false,
-                "recent_postings": postings}
     files = list(d.glob("ours.db.idx-*"))
     disk = disk_bytes(d / "ours.db", ["fingerprints", "index_removed"], files)
+    # The recent segment at the compaction threshold, committed: lookups at their slowest between compactions, then
+    # the compaction the next add would run. The filling articles do not exist; tombstoned, a second compaction
+    # (a full merge: packed postings are dropped) leaves the cached build as it was.
+    store.db.execute("PRAGMA foreign_keys = OFF")
+    fill_ids, postings, fill_s = fill_recent(store, corpus, n)
+    print(f"  recent segment filled: {postings} postings in {fill_s:.0f} s", flush=True)
+    f_recall, f_lat, f_false = run_queries(check, pages)
+    inserted = []
+    real_insert = index_mod._insert
+    index_mod._insert = lambda *a: inserted.append(1) or real_insert(*a)
+    try:
+        t0 = time.perf_counter()
+        store.index.compact()
+        threshold_s = time.perf_counter() - t0
+    finally:
+        index_mod._insert = real_insert
+    store.db.execute("INSERT INTO index_removed (article_id) SELECT value FROM json_each(?)", [json.dumps(fill_ids)])
+    store.index._changed()
+    t0 = time.perf_counter()
+    store.index.compact()
+    full_s = time.perf_counter() - t0
+    store.db.execute("PRAGMA foreign_keys = ON")
+    full = {"method": "ours, recent segment full (at compaction threshold)", "n": n,
+            "build_per_s": build["done"] / build["seconds"],
+            "disk_bytes_per_article": None, "rss_bytes_per_article": 0, "p50_ms": pct(f_lat, 0.5),
+            "p99_ms": pct(f_lat, 0.99), "recall": f_recall, "unrelated_candidates": f_false,
+            "recent_postings": postings}
     # Adding one article at a time (its own transaction, committed): fingerprinting, then the store insert.
     fp_ms, add_ms, added = [], [], []
     for j in range(adds):
@@ -250,9 +269,7 @@ def measure_ours(corpus: Corpus, n: int, pages: list[tuple[str, str, int]], buil
     store.index._changed()
     for aid in added:  # leave the cached build as it was
         store.delete_article(aid)
-    t0 = time.perf_counter()
-    store.index.compact()  # a full compaction at this size (rewrites the packed file)
-    compact_s = time.perf_counter() - t0
+    store.index.compact()
     store.close()
     return [r for r in ({
         "method": "ours (packed mmap + recent SQLite)", "n": n,
@@ -261,7 +278,9 @@ def measure_ours(corpus: Corpus, n: int, pages: list[tuple[str, str, int]], buil
         "first_pass_p50_ms": pct(cold, 0.5), "first_pass_p99_ms": pct(cold, 0.99),
         "recall": recall, "unrelated_candidates": false, "postings_per_article": stats["packed_postings"] / n,
         "add_p50_ms": pct(add_ms, 0.5), "add_p99_ms": pct(add_ms, 0.99), "add_fingerprint_p50_ms": pct(fp_ms, 0.5),
-        "compaction_s": compact_s, "index_add_p50_ms": pct(idx_ms, 0.5), "index_add_p99_ms": pct(idx_ms, 0.99),
+        "compaction_s": full_s, "threshold_compaction_s": threshold_s,
+        "threshold_compaction_path": "insert" if inserted else "full merge",
+        "index_add_p50_ms": pct(idx_ms, 0.5), "index_add_p99_ms": pct(idx_ms, 0.99),
     }, full) if r]
 
 
@@ -369,8 +388,6 @@ def main() -> None:
     ap.add_argument("--adds", type=int, default=200, help="single articles added after the build (timed)")
     ap.add_argument("--lsh-max", type=int, default=1_000_000, help="largest size datasketch is built for")
     ap.add_argument("--table-max", type=int, default=100_000, help="largest size the previous design is built for")
-    ap.add_argument("--recent-full", action="store_true",
-                    help="also measure lookups with the recent segment at its largest (the compaction threshold)")
     ap.add_argument("--out", default="index_scale.json")
     args = ap.parse_args()
     need(SRC)
@@ -387,7 +404,7 @@ def main() -> None:
                 pages.append((kind, text, i))
             pages.append(("unrelated", HEAD + corpus.unrelated(q) + FOOT, -1))
         build = build_ours(corpus, n)
-        found = measure_ours(corpus, n, pages, build, args.adds, args.recent_full)
+        found = measure_ours(corpus, n, pages, build, args.adds)
         if n <= args.table_max:
             found.append(measure_table(corpus, n, pages))
         if n <= args.lsh_max:
@@ -405,6 +422,9 @@ def main() -> None:
                          round(r["unrelated_candidates"], 2),
                          round(r["add_p50_ms"], 2) if "add_p50_ms" in r else "-"])
             print(json.dumps(r), flush=True)
+            if "threshold_compaction_s" in r:
+                print(f"  compaction at the threshold ({r['threshold_compaction_path']}): "
+                      f"{r['threshold_compaction_s']:.1f} s; full merge: {r['compaction_s']:.1f} s", flush=True)
     header = ["n", "method", "build art/s", "disk B/art", "RSS B/art", "p50 ms", "p99 ms", "1st pass p50/p99",
               "verbatim", "excerpt30",
               "swap20", "cands/unrelated", "add p50 ms"]

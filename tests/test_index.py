@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import random
 import sqlite3
+from array import array
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -256,3 +258,94 @@ def test_a_lookup_racing_a_compaction_still_finds_the_moved_articles(tmp_path: P
         monkeypatch.setattr(reader.index, "recent_postings", compact_first)
         assert ids_of(reader, article_text(3)) == [ids[3]]
         assert raced and reader.index.stats()["recent_postings"] == 0
+
+
+def _brute(postings: set[tuple[int, int]]) -> tuple[list[int], list[int]]:
+    ordered = sorted(postings)
+    return [h for h, _ in ordered], [a for _, a in ordered]
+
+
+def _check_segment(seg: index_mod.Segment, postings: set[tuple[int, int]]) -> None:
+    assert (list(seg.keys), list(seg.ids)) == _brute(postings)
+    d = seg.directory
+    assert d[0] == 0 and d[len(d) - 1] == seg.n
+    for b in range(len(d) - 1):  # every bucket holds exactly the postings whose top bits are b
+        assert all(seg.keys[i] >> seg.shift == b for i in range(d[b], d[b + 1]))
+
+
+def test_insert_places_recent_postings_among_packed_ones(tmp_path: Path) -> None:
+    """The insertion path of compaction: new hashes, a hash the segment holds (ids of a hash stay sorted, also an
+    id below the packed ones), a posting packed already (not doubled), tombstoned rows dropped."""
+    rnd = random.Random(3)
+    packed = {(rnd.getrandbits(32), rnd.randrange(10, 100)) for _ in range(3000)}
+    packed |= {(77, a) for a in (20, 30, 40)}
+    keys, ids = _brute(packed)
+    path = tmp_path / "seg"
+    index_mod.Segment.write(path, array("I", keys), array("I", ids), 100)
+    seg = index_mod.Segment(path)
+    recent = {(rnd.getrandbits(32), rnd.randrange(100, 200)) for _ in range(500)}
+    recent |= {(77, 5), (77, 35), (77, 150), (keys[0], ids[0]), (keys[-1], 199), (0, 150), (2**32 - 1, 150)}
+    out_keys, out_ids, directory = index_mod._insert(seg, sorted(recent | {(9, 6)}), removed={6})
+    assert directory is not None
+    out = tmp_path / "out"
+    index_mod.Segment.write(out, out_keys, out_ids, 200, directory)
+    _check_segment(index_mod.Segment(out), packed | recent)
+    seg.close()
+
+
+def test_compaction_inserts_into_the_packed_file_and_writes_what_a_full_merge_writes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Compactions after the first insert the recent postings (no full rewrite) while no tombstone is packed;
+    the packed file holds every posting, sorted, as the full merge would, also when the directory grows (the
+    bucket count is kept while buckets stay small, then recomputed)."""
+    monkeypatch.setattr(index_mod, "INSERT_RATIO", 1)  # insert batches as large as the packed file
+    rnd = random.Random(11)
+    held: set[tuple[int, int]] = set()
+    inserted = []
+    real_insert = index_mod._insert
+    monkeypatch.setattr(index_mod, "_insert", lambda *a: inserted.append(1) or real_insert(*a))
+    with Store(tmp_path / "s.db") as store:
+        def add(n: int) -> None:
+            for _ in range(n):
+                hs = set(rnd.sample(range(1, 60), 5)) | {rnd.getrandbits(32) for _ in range(40)}
+                aid, _ = store.add_article(f"u{rnd.getrandbits(64)}", "t", f"text {rnd.getrandbits(64)}", hs)
+                held.update((h, aid) for h in hs)
+
+        add(20)
+        store.index.compact()
+        assert inserted == []  # nothing packed yet: a full merge
+        bits = [store.index.segment.bits]
+        for n in (15, 30, 60, 120, 240):
+            add(n)
+            store.index.compact()
+            bits.append(store.index.segment.bits)
+            _check_segment(store.index.segment, held)
+        assert len(inserted) == 5
+        assert bits[-1] > bits[0] + 1 and any(a == b for a, b in pairwise(bits))
+        gone = next(a for _, a in held)
+        store.delete_article(gone)
+        store.index.compact()  # a packed tombstone: the full merge drops its postings
+        assert len(inserted) == 5
+        _check_segment(store.index.segment, {(h, a) for h, a in held if a != gone})
+
+
+def test_the_recent_segment_stays_below_its_cap_on_a_large_index(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past RECENT_MAX the recent table is compacted at a fixed size, not at a quarter of the packed file: lookups
+    slow down as it grows. Those small compactions insert into the packed file rather than rewrite it."""
+    monkeypatch.setattr(index_mod, "RECENT_MIN", 100)
+    monkeypatch.setattr(index_mod, "RECENT_MAX", 400)
+    inserted = []
+    real_insert = index_mod._insert
+    monkeypatch.setattr(index_mod, "_insert", lambda *a: inserted.append(1) or real_insert(*a))
+    with Store(tmp_path / "s.db") as store:
+        most = 0
+        for s in range(150):
+            track(store, range(s, s + 1))
+            stats = store.index.stats()
+            if stats["packed_postings"] // 4 > 1000:
+                most = max(most, stats["recent_postings"])
+        assert store.index.stats()["packed_postings"] > 8 * 400
+        assert 0 < most <= 400
+        assert len(inserted) >= 3
+        assert all(ids_of(store, article_text(s))[0] for s in range(150))
