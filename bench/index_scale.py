@@ -191,13 +191,15 @@ def measure_ours(corpus: Corpus, n: int, pages: list[tuple[str, str, int]], buil
     gc.collect()
     before = rss()
     store = Store(d / "ours.db")
-    seg = store.index.segment
-    if seg is not None and seg.max_id >= FILL_ID:  # a run stopped between the fill and its clean-up below
+    pending = d / "fill.pending"  # written before the recent segment is filled, removed once it is cleaned up
+    if pending.exists():  # a run stopped in between: drop the filling postings, wherever they are now
+        fill_ids = json.loads(pending.read_text())
         store.db.execute("INSERT OR IGNORE INTO index_removed (article_id) SELECT value FROM json_each(?)",
-                         [json.dumps(list(range(FILL_ID, seg.max_id + 1)))])
+                         [json.dumps(fill_ids)])
         store.db.execute("DELETE FROM fingerprints WHERE article_id >= ?", [FILL_ID])
         store.index._changed()
         store.index.compact()
+        pending.unlink()
 
     def check(text: str) -> set[int]:
         return {a for a, _ in store.candidates(page_fingerprints_of(text), MIN_SHARED, LIMIT)}
@@ -221,6 +223,7 @@ def measure_ours(corpus: Corpus, n: int, pages: list[tuple[str, str, int]], buil
     # the compaction the next add would run. The filling articles do not exist; tombstoned, a second compaction
     # (a full merge: packed postings are dropped) leaves the cached build as it was.
     store.db.execute("PRAGMA foreign_keys = OFF")
+    pending.write_text(json.dumps(list(range(FILL_ID, FILL_ID + 100_000))))  # more than a fill ever takes
     fill_ids, postings, fill_s = fill_recent(store, corpus, n)
     print(f"  recent segment filled: {postings} postings in {fill_s:.0f} s", flush=True)
     f_recall, f_lat, f_false = run_queries(check, pages)
@@ -238,6 +241,7 @@ def measure_ours(corpus: Corpus, n: int, pages: list[tuple[str, str, int]], buil
     t0 = time.perf_counter()
     store.index.compact()
     full_s = time.perf_counter() - t0
+    pending.unlink()
     store.db.execute("PRAGMA foreign_keys = ON")
     full = {"method": "ours, recent segment full (at compaction threshold)", "n": n,
             "build_per_s": build["done"] / build["seconds"],

@@ -48,12 +48,13 @@ from pathlib import Path
 MAGIC = b"PMIDX001"
 HEADER = struct.Struct("<8sIIQQ")  # magic, directory bits, reserved, postings, max article id
 RECENT_MIN = 200_000  # postings in the recent segment before a compaction is considered
-# ...and at most this many (~30k articles): SQLite lookups slow down as the table grows (at 1M articles, p50 of
-# the recent query 0.18 ms at 200k postings, 0.31 at 1M, 0.51 at 4M, 0.93 at 16.5M, docs/index.md).
-RECENT_MAX = 2_000_000
+# ...and at most this many (~15k articles): every lookup queries the table, one B-tree probe per page hash, and
+# that slows as it grows (page check p50 at 1M articles just before a compaction: 1.64 ms at 16.5M recent
+# postings, 1.02 ms at 2M, docs/index.md).
+RECENT_MAX = 1_000_000
 # Compaction inserts the recent postings into the packed file (Python work per recent posting, ~2 us, the packed
 # ones copied as bytes) when they are at most 1/INSERT_RATIO of it; otherwise it merges everything (~0.3 us per
-# posting of both): at 1M articles 5.8 s for 2M recent postings instead of ~19 s.
+# posting of both).
 INSERT_RATIO = 8
 DF_CAP = 1000  # hashes held by more articles than this are stop-grams
 
@@ -113,6 +114,13 @@ class Segment:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+        # The rename must be on disk before meta names the file and the old one is unlinked: a power cut
+        # could otherwise leave meta naming a file the directory does not hold.
+        fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 class Index:
@@ -164,6 +172,13 @@ class Index:
             self.segment = None
             self._segment_name = None
 
+    def max_article_id(self) -> int:
+        """The largest article id the index has ever held (packed, recent or tombstoned)."""
+        self._refresh()
+        row = self.conn.execute("SELECT max(article_id) FROM fingerprints UNION ALL "
+                                "SELECT max(article_id) FROM index_removed").fetchall()
+        return max([self.segment.max_id if self.segment else 0] + [r[0] or 0 for r in row])
+
     def recent_postings(self) -> int:
         return int(self._meta("index_recent") or 0)
 
@@ -184,7 +199,7 @@ class Index:
         self.conn.executemany("INSERT OR IGNORE INTO fingerprints (hash, article_id) VALUES (?, ?)",
                               ((h, article_id) for h in hs))
         self.conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + ? WHERE key = 'index_recent'", [len(hs)])
-        # A reused id (SQLite reuses the largest id after it is deleted): the new article must not stay hidden.
+        # The store never reuses an id (Store._next_article_id); a caller that does must not stay hidden.
         self.conn.execute("DELETE FROM index_removed WHERE article_id = ?", [article_id])
         self._changed()
 

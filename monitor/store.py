@@ -400,13 +400,24 @@ class Store:
         row = self.db.execute("SELECT id FROM articles WHERE sha256 = ?", [digest]).fetchone()
         if row:
             return int(row[0]), False
-        cur = self.db.execute(
-            "INSERT INTO articles (url, title, text, sha256, added_at) VALUES (?, ?, ?, ?, ?)",
-            [url, title, text, digest, now_iso()],
+        article_id = self._next_article_id()
+        self.db.execute(
+            "INSERT INTO articles (id, url, title, text, sha256, added_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [article_id, url, title, text, digest, now_iso()],
         )
-        article_id = int(cur.lastrowid or 0)
+        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('articles_high', ?)", [str(article_id)])
         self.index.add(article_id, fingerprints)
         return article_id, True
+
+    def _next_article_id(self) -> int:
+        """Ids are never reused (SQLite would hand the largest out again after a delete): a deleted article's
+        postings stay in the packed index file, hidden by a tombstone, until a compaction, and one running now
+        drops the recent rows of every id up to its snapshot's largest; an article under that id would inherit
+        the old postings or lose its own."""
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'articles_high'").fetchone()
+        high = int(row[0]) if row else self.index.max_article_id()  # a store from before the key
+        top = self.db.execute("SELECT max(id) FROM articles").fetchone()[0] or 0
+        return max(high, top) + 1
 
     def delete_article(self, article_id: int) -> None:
         """Stop tracking an article: it leaves the candidate index at once. Refused (sqlite3.IntegrityError)
