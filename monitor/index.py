@@ -172,6 +172,23 @@ class Index:
             self.segment = None
             self._segment_name = None
 
+    def segment_lost(self) -> bool:
+        """Whether meta names a packed file this store does not have beside it: the database was copied or
+        restored without it, or under another name (the file named then belongs to the original)."""
+        name = self._meta("index_segment")
+        if not name:
+            return False
+        return not name.startswith(f"{self.db_path.name}.idx-") or not self.db_path.with_name(name).is_file()
+
+    def reset(self) -> None:
+        """Forget every posting, packed and recent (inside the caller's transaction, under the compaction lock);
+        the caller adds them again. A packed file of this store is left to the next compaction's clean-up."""
+        self.conn.execute("DELETE FROM fingerprints")
+        self.conn.execute("DELETE FROM index_removed")
+        self.conn.execute("DELETE FROM meta WHERE key = 'index_segment'")
+        self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('index_recent', '0')")
+        self._changed()
+
     def max_article_id(self) -> int:
         """The largest article id the index has ever held (packed, recent or tombstoned)."""
         self._refresh()
@@ -218,7 +235,7 @@ class Index:
         return self.recent_postings() > self.threshold()
 
     @contextlib.contextmanager
-    def _compaction_lock(self, wait: bool) -> Iterator[bool]:
+    def compaction_lock(self, wait: bool) -> Iterator[bool]:
         """Exclusive across processes (flock on ``<db>.idx.lock``); yields False when not waiting and taken."""
         with open(self.db_path.with_name(self.db_path.name + ".idx.lock"), "a") as f:
             try:
@@ -235,7 +252,7 @@ class Index:
         """Merge the recent segment (and tombstones) into a new packed file. Readers are never blocked,
         writers only for the final short transaction. Returns whether it compacted: not when another
         process is compacting and `wait` is False, nor when `only_if_needed` and that process already did."""
-        with self._compaction_lock(wait) as held:
+        with self.compaction_lock(wait) as held:
             if not held:
                 return False
             self._drop_orphans()
@@ -290,7 +307,7 @@ class Index:
 
     def drop_files(self) -> None:
         """Remove every packed file of this store except the current one (left over by a crash)."""
-        with self._compaction_lock(wait=True):
+        with self.compaction_lock(wait=True):
             self._drop_orphans()
 
     def _drop_orphans(self) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -287,6 +288,8 @@ class Notification:
 
 # Alert lifecycle (docs/alerts.md): new -> notified -> acknowledged | ignored; any open state -> removed when
 # the copy is gone; removed -> new again ("reopened") when it comes back.
+log = logging.getLogger(__name__)
+
 ALERT_STATES = ("new", "notified", "acknowledged", "ignored", "removed")
 OPEN_STATES = ("new", "notified", "acknowledged")
 # Lifecycle changes the user is told about, and the notification event each one sends.
@@ -431,19 +434,30 @@ class Store:
         if self.index.needs_compaction():
             self.index.compact(wait=False, only_if_needed=True)
 
-    def _reindex_if_stale(self) -> None:
-        """Fingerprint every tracked article again when the fingerprint function changed (schema 6 dropped
-        the old hashes); articles hold the text that was fingerprinted."""
-        if self.db.execute("SELECT value FROM meta WHERE key = 'index_fingerprints'").fetchone() == (
+    def _index_stale(self) -> str | None:
+        if self.db.execute("SELECT value FROM meta WHERE key = 'index_fingerprints'").fetchone() != (
                 str(FINGERPRINT_VERSION),):
+            return "the fingerprint function changed"
+        if self.index.segment_lost():
+            return "its packed index file is not beside it (a copy or a restored backup?)"
+        return None
+
+    def _reindex_if_stale(self) -> None:
+        """Fingerprint every tracked article again when the fingerprint function changed (schema 6 dropped the old
+        hashes) or the packed index file is missing; articles hold the text that was fingerprinted."""
+        if self._index_stale() is None:
             return
-        with self.transaction():
-            self.db.execute("DELETE FROM fingerprints")
-            self.db.execute("UPDATE meta SET value = '0' WHERE key = 'index_recent'")
-            for article_id, text in self.db.execute("SELECT id, text FROM articles ORDER BY id").fetchall():
-                self.index.add(article_id, article_fingerprints_of(text))
-            self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('index_fingerprints', ?)",
-                            [str(FINGERPRINT_VERSION)])
+        with self.index.compaction_lock(wait=True):  # no compaction switches segments meanwhile
+            why = self._index_stale()
+            if why is None:  # another process did it, or a compaction had just switched files
+                return
+            log.warning("%s: %s; fingerprinting its %d tracked articles again", self.path, why, self.article_count())
+            with self.transaction():
+                self.index.reset()
+                for article_id, text in self.db.execute("SELECT id, text FROM articles ORDER BY id").fetchall():
+                    self.index.add(article_id, article_fingerprints_of(text))
+                self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('index_fingerprints', ?)",
+                                [str(FINGERPRINT_VERSION)])
         self._maybe_compact()
 
     def is_tracked_url(self, url: str) -> bool:

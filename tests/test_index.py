@@ -365,3 +365,40 @@ def test_the_recent_segment_stays_below_its_cap_on_a_large_index(tmp_path: Path,
         assert 0 < most <= 400
         assert len(inserted) >= 3
         assert all(ids_of(store, article_text(s))[0] for s in range(150))
+
+
+def test_a_copy_of_the_database_builds_its_own_index(tmp_path: Path) -> None:
+    """A backup (Store.backup, or the database file copied alone) names the original's packed file in meta: it
+    must not read that file (the original's next compaction deletes it) but fingerprint its articles again."""
+    with Store(tmp_path / "a.db") as store:
+        ids = track(store, range(12))
+        store.index.compact()
+        store.backup(tmp_path / "b.db")
+    elsewhere = tmp_path / "other"
+    elsewhere.mkdir()
+    (elsewhere / "a.db").write_bytes((tmp_path / "a.db").read_bytes())  # the file alone, checkpointed
+    with Store(tmp_path / "a.db") as original:
+        track(original, range(12, 14))
+        original.index.compact()  # unlinks a.db.idx-1
+        assert ids_of(original, article_text(3)) == [ids[3]]
+    for db in (tmp_path / "b.db", elsewhere / "a.db"):
+        with Store(db) as copy:
+            assert ids_of(copy, article_text(3)) == [ids[3]]
+            assert ids_of(copy, article_text(13)) == []
+            assert not copy.index.segment_lost()
+            copy.index.compact()
+            assert copy.index.segment.path.parent == db.parent
+            assert ids_of(copy, article_text(7)) == [ids[7]]
+
+
+def test_a_new_fingerprint_function_drops_the_packed_postings(tmp_path: Path) -> None:
+    """Re-fingerprinting on open replaces every posting: the packed file holds hashes of the old function."""
+    db = tmp_path / "s.db"
+    with Store(db) as store:
+        ids = track(store, range(6))
+        store.index.compact()
+        store.db.execute("UPDATE meta SET value = 'old' WHERE key = 'index_fingerprints'")
+    with Store(db) as store:
+        stats = store.index.stats()
+        assert stats["packed_postings"] == 0 and stats["recent_postings"] > 0
+        assert ids_of(store, article_text(4)) == [ids[4]]
