@@ -213,15 +213,16 @@ class Index:
     # -- writes (inside the caller's transaction) -------------------------------------------------------
     def add(self, article_id: int, hashes: Iterable[int]) -> None:
         hs = sorted(set(hashes))
-        self.conn.executemany("INSERT OR IGNORE INTO fingerprints (hash, article_id) VALUES (?, ?)",
-                              ((h, article_id) for h in hs))
-        self.conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + ? WHERE key = 'index_recent'", [len(hs)])
+        added = self.conn.executemany("INSERT OR IGNORE INTO fingerprints (hash, article_id) VALUES (?, ?)",
+                                      ((h, article_id) for h in hs)).rowcount  # rows ignored are not counted
+        self.conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + ? WHERE key = 'index_recent'", [added])
         # The store never reuses an id (Store._next_article_id); a caller that does must not stay hidden.
         self.conn.execute("DELETE FROM index_removed WHERE article_id = ?", [article_id])
         self._changed()
 
     def remove(self, article_id: int) -> None:
-        self.conn.execute("DELETE FROM fingerprints WHERE article_id = ?", [article_id])
+        gone = self.conn.execute("DELETE FROM fingerprints WHERE article_id = ?", [article_id]).rowcount
+        self.conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) - ? WHERE key = 'index_recent'", [gone])
         self.conn.execute("INSERT OR IGNORE INTO index_removed (article_id) VALUES (?)", [article_id])
         self._changed()
 

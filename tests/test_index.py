@@ -402,3 +402,21 @@ def test_a_new_fingerprint_function_drops_the_packed_postings(tmp_path: Path) ->
         stats = store.index.stats()
         assert stats["packed_postings"] == 0 and stats["recent_postings"] > 0
         assert ids_of(store, article_text(4)) == [ids[4]]
+
+
+def test_the_recent_posting_count_follows_adds_and_removals(tmp_path: Path) -> None:
+    """meta.index_recent decides when to compact and how: it counts the rows really in the recent table."""
+    with Store(tmp_path / "s.db") as store:
+        def counted() -> tuple[int, int]:
+            return store.index.recent_postings(), store.index.stats()["recent_postings"]
+
+        a, _ = store.add_article("u1", "t", "one", [1, 2, 3, 3])
+        store.add_article("u2", "t", "two", [2, 3, 4])
+        assert counted() == (6, 6)
+        with store.transaction():
+            store.index.add(a, [1, 2, 9])  # two of them held already
+        assert counted() == (7, 7)
+        store.delete_article(a)
+        assert counted() == (3, 3)
+        store.index.compact()
+        assert counted() == (0, 0)
