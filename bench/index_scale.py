@@ -49,6 +49,7 @@ SRC = DATASETS / "pan13-text-alignment-train" / "src"
 SCRATCH = Path(__file__).resolve().parent / "scratch" / "index"
 MIN_SHARED, LIMIT = 3, 20
 FILL_ID = 20_000_000  # ids of the postings that fill the recent segment (no such articles)
+MAX_FILL = 100_000  # more articles than a fill ever takes (RECENT_MAX postings, ~66 an article)
 SUBSTITUTE = 0.5
 HEAD = "Home | World | Business | Sport | Opinion\n\nSubscribe to our newsletter for the day's headlines.\n\n"
 FOOT = "\n\nShare this article. Comments are closed on this story.\n\n© 2026 Example Media. All rights reserved."
@@ -193,9 +194,8 @@ def measure_ours(corpus: Corpus, n: int, pages: list[tuple[str, str, int]], buil
     store = Store(d / "ours.db")
     pending = d / "fill.pending"  # written before the recent segment is filled, removed once it is cleaned up
     if pending.exists():  # a run stopped in between: drop the filling postings, wherever they are now
-        fill_ids = json.loads(pending.read_text())
-        store.db.execute("INSERT OR IGNORE INTO index_removed (article_id) SELECT value FROM json_each(?)",
-                         [json.dumps(fill_ids)])
+        store.db.conn.executemany("INSERT OR IGNORE INTO index_removed (article_id) VALUES (?)",
+                                  ((a,) for a in range(FILL_ID, FILL_ID + MAX_FILL)))
         store.db.execute("DELETE FROM fingerprints WHERE article_id >= ?", [FILL_ID])
         store.index._changed()
         store.index.compact()
@@ -223,7 +223,7 @@ def measure_ours(corpus: Corpus, n: int, pages: list[tuple[str, str, int]], buil
     # the compaction the next add would run. The filling articles do not exist; tombstoned, a second compaction
     # (a full merge: packed postings are dropped) leaves the cached build as it was.
     store.db.execute("PRAGMA foreign_keys = OFF")
-    pending.write_text(json.dumps(list(range(FILL_ID, FILL_ID + 100_000))))  # more than a fill ever takes
+    pending.touch()
     fill_ids, postings, fill_s = fill_recent(store, corpus, n)
     print(f"  recent segment filled: {postings} postings in {fill_s:.0f} s", flush=True)
     f_recall, f_lat, f_false = run_queries(check, pages)

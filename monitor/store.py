@@ -25,6 +25,8 @@ from monitor.fetch import now_iso
 from monitor.fingerprint import FINGERPRINT_VERSION, article_fingerprints_of
 from monitor.index import Index
 
+log = logging.getLogger(__name__)
+
 SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS articles (
@@ -288,8 +290,6 @@ class Notification:
 
 # Alert lifecycle (docs/alerts.md): new -> notified -> acknowledged | ignored; any open state -> removed when
 # the copy is gone; removed -> new again ("reopened") when it comes back.
-log = logging.getLogger(__name__)
-
 ALERT_STATES = ("new", "notified", "acknowledged", "ignored", "removed")
 OPEN_STATES = ("new", "notified", "acknowledged")
 # Lifecycle changes the user is told about, and the notification event each one sends.

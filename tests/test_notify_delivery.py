@@ -79,6 +79,20 @@ def hook(url: str, extra: str = "") -> str:
     return f'\n[[notify]]\ntype = "webhook"\nurl = "{url}"\n{extra}\n'
 
 
+def write(db: Path, sql: str, *params: object) -> None:
+    """One statement from outside provmon, committed (a person or another tool changing the database)."""
+    conn = sqlite3.connect(db)
+    conn.execute(sql, params)
+    conn.commit()
+    conn.close()
+
+
+def queue_update(db: Path, alert_id: int, channel: str) -> None:
+    """A 'copy removed' update of an alert, queued for a digest channel."""
+    write(db, "INSERT INTO notifications (alert_id, channel, idempotency_key, created_at, event) "
+              "VALUES (?, ?, 'k-extra', '2026-01-01T00:00:00+00:00', 'copy_removed')", alert_id, channel)
+
+
 def outbox(db: Path) -> list[tuple]:
     return query(db, "SELECT idempotency_key, status, attempts, last_error FROM notifications ORDER BY id")
 
@@ -216,23 +230,13 @@ def test_email_digest_at_most_one_per_period(tmp_path: Path, smtp_server: Mailbo
     text = msg.get_body(("plain",)).get_content()
     assert "digest: 2 alert updates" in msg["Subject"] and text.count("copy found") == 2
     # Another update within the hour waits for the next digest.
-    conn = sqlite3.connect(db)
-    conn.execute("UPDATE alerts SET status = 'notified'")
-    conn.commit()
-    conn.close()
+    write(db, "UPDATE alerts SET status = 'notified'")
     assert provmon("--config", str(cfg), "recheck").code == 0  # nothing gone: no update
     (aid,) = query(db, "SELECT min(id) FROM alerts")[0]
-    conn = sqlite3.connect(db)
-    conn.execute("INSERT INTO notifications (alert_id, channel, idempotency_key, created_at, event) "
-                 "VALUES (?, 'email', 'k-extra', '2026-01-01T00:00:00+00:00', 'copy_removed')", [aid])
-    conn.commit()
-    conn.close()
+    queue_update(db, aid, "email")
     assert provmon("--config", str(cfg), "run", "--once").code == 0
     assert len(smtp_server.messages) == 1
-    conn = sqlite3.connect(db)
-    conn.execute("UPDATE notifications SET sent_at = '2000-01-01T00:00:00+00:00' WHERE status = 'sent'")
-    conn.commit()
-    conn.close()
+    write(db, "UPDATE notifications SET sent_at = '2000-01-01T00:00:00+00:00' WHERE status = 'sent'")
     assert provmon("--config", str(cfg), "run", "--once").code == 0
     assert len(smtp_server.messages) == 2 and "copy gone" in smtp_server.messages[1].get_body(("plain",)).get_content()
 
@@ -331,11 +335,7 @@ def test_no_second_digest_while_one_is_in_flight(tmp_path: Path, receiver: Recei
                                cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     assert receiver.arrived.wait(60)
     (aid,) = query(db, "SELECT min(id) FROM alerts")[0]
-    conn = sqlite3.connect(db)
-    conn.execute("INSERT INTO notifications (alert_id, channel, idempotency_key, created_at, event) "
-                 "VALUES (?, 'chat', 'k-extra', '2026-01-01T00:00:00+00:00', 'copy_removed')", [aid])
-    conn.commit()
-    conn.close()
+    queue_update(db, aid, "chat")
     other = provmon("--config", str(cfg), "run", "--once")
     assert other.code == 0, other.err
     receiver.hold.set()
