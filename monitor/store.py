@@ -451,7 +451,9 @@ class Store:
             why = self._index_stale()
             if why is None:  # another process did it, or a compaction had just switched files
                 return
-            log.warning("%s: %s; fingerprinting its %d tracked articles again", self.path, why, self.article_count())
+            if self.article_count():  # a new database has nothing to redo and nothing to warn about
+                log.warning("%s: %s; fingerprinting its %d tracked articles again", self.path, why,
+                            self.article_count())
             with self.transaction():
                 self.index.reset()
                 for article_id, text in self.db.execute("SELECT id, text FROM articles ORDER BY id").fetchall():

@@ -3,6 +3,7 @@ packed (file) segments, deletions, re-opening, other connections and the schema-
 
 from __future__ import annotations
 
+import logging
 import random
 import sqlite3
 from array import array
@@ -199,7 +200,7 @@ def test_stop_grams_are_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         assert len(store.candidates(common, min_shared=3, limit=10)) == 6
 
 
-def test_schema_upgrade_reindexes_tracked_articles(tmp_path: Path) -> None:
+def test_schema_upgrade_reindexes_tracked_articles(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     db = tmp_path / "s.db"
     with Store(db) as store:
         ids = track(store, range(3))
@@ -211,10 +212,21 @@ def test_schema_upgrade_reindexes_tracked_articles(tmp_path: Path) -> None:
     conn.execute("INSERT INTO fingerprints VALUES (123456789012345, ?)", [ids[0]])
     conn.commit()
     conn.close()
-    with Store(db) as store:
+    with caplog.at_level(logging.WARNING, logger="monitor.store"), Store(db) as store:
         assert store.schema_version() == SCHEMA_VERSION
         assert ids_of(store, article_text(1)) == [ids[1]]
         assert store.db.execute("SELECT count(*) FROM fingerprints WHERE hash > 4294967295").fetchone()[0] == 0
+    assert "fingerprinting its 3 tracked articles again" in caplog.text
+
+
+def test_a_new_database_opens_without_a_reindex_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A first `provmon run` creates the store: nothing was fingerprinted before, so nothing "changed"."""
+    with caplog.at_level(logging.WARNING, logger="monitor.store"):
+        with Store(tmp_path / "s.db") as store:
+            track(store, range(2))
+        with Store(tmp_path / "s.db") as store:
+            assert store.article_count() == 2
+    assert caplog.records == []
 
 
 def _track_and_compact(db: str, seeds: list[int], start: object) -> None:
