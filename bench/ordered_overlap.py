@@ -137,10 +137,11 @@ def main() -> None:
             if not g.startswith("Clough") and "SPUN" not in g}
     print(f"Clough alone separates: 'non' at most {clough_non:.3f}, missed light/heavy answers from {low:.3f}; "
           f"a threshold at {clough_non:.3f} would also flag {cost}")
+    # PAN's 1,000 rows are kept as counts only (groups, highest_negative).
     write("ordered_overlap.json", {"shuffles": SHUFFLES, "groups": {g: len(rs) for g, rs in groups.items()},
                                    "highest_negative": top, "missed": missed, "above_every_negative": above,
                                    "clough_non_max": clough_non, "flagged_at_clough_non_max": cost,
-                                   "rows": rows})
+                                   "rows": [r for r in rows if not r["group"].startswith("PAN")]})
 
 
 if __name__ == "__main__":
