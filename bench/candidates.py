@@ -47,7 +47,7 @@ from _common import DATASETS, need, read_text, table, write
 from monitor.config import MatchSettings
 from monitor.fingerprint import page_fingerprints_of, text_content_words
 from monitor.match import Prepared, compare
-from monitor.scan import candidates_for, find_copies, min_shared_for, track_texts
+from monitor.scan import Original, candidates_for, find_copies, min_shared_for, track_texts
 from monitor.store import Store
 
 CLOUGH = DATASETS / "clough-stevenson-plagiarism"
@@ -111,14 +111,16 @@ def build(path: Path) -> tuple[Store, dict[str, int]]:
     if store.article_count() == 0:
         t = time.perf_counter()
         corpus = CLOUGH / "corpus-20090418"
-        items = [((corpus / f"orig_task{x}.txt").resolve().as_uri(), f"Clough task {x}",
-                  read_text(corpus / f"orig_task{x}.txt")) for x in "abcde"]
+        # .txt files are tracked as they are, as `provmon track` takes them
+        items = [Original((corpus / f"orig_task{x}.txt").resolve().as_uri(), f"Clough task {x}",
+                          read_text(corpus / f"orig_task{x}.txt"), plain=True) for x in "abcde"]
         if (PAN / "src").exists():
-            items += [(p.resolve().as_uri(), p.stem, read_text(p)) for p in sorted((PAN / "src").glob("*.txt"))]
+            items += [Original(p.resolve().as_uri(), p.stem, read_text(p), plain=True)
+                      for p in sorted((PAN / "src").glob("*.txt"))]
         else:
             print(f"PAN distractors: skipped, {PAN / 'src'} is absent")
         if BASIL.exists():
-            items += [(url, event, body) for url, event, body in basil_articles()]
+            items += [Original(url, event, body) for url, event, body in basil_articles()]
         else:
             print(f"BASIL: skipped, {BASIL} is absent")
         for i in range(0, len(items), 200):

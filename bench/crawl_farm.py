@@ -37,7 +37,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from monitor.config import FetchSettings, MonitorSettings, parse_config  # noqa: E402
-from monitor.scan import track_text  # noqa: E402
+from monitor.scan import Original, track_text  # noqa: E402
 from monitor.scheduler import Service  # noqa: E402
 from monitor.store import Store  # noqa: E402
 
@@ -313,7 +313,7 @@ def main() -> None:
         t0 = time.perf_counter()
         with Store(cfg.database_path) as store:
             for i, text in enumerate(tracked):
-                track_text(store, f"https://publisher.example/{i}", f"Tracked {i}", text)
+                track_text(store, Original(f"https://publisher.example/{i}", f"Tracked {i}", text))
         res.track_seconds = time.perf_counter() - t0
 
         # What the scheduler does with each due site, on an executor of max_concurrent_sites threads.

@@ -172,11 +172,11 @@ def main() -> int:
     monitor.store.now_iso = sim_now  # the store stamps rows with simulated time
     monitor.fetch.now_iso = sim_now
     service = Service(cfg)
-    from monitor.scan import track_text
+    from monitor.scan import Original, track_text
 
     with service.open_store() as store:
         for k, text in enumerate(tracked):
-            track_text(store, f"https://publisher.example/a{k}", f"Article {k}", text)
+            track_text(store, Original(f"https://publisher.example/a{k}", f"Article {k}", text))
 
     rows: list[dict[str, Any]] = []
     started = time.monotonic()

@@ -39,6 +39,7 @@ from monitor.progress import Progress
 from monitor.scan import (
     Found,
     NoText,
+    Original,
     SourceError,
     find_copies,
     make_fetcher,
@@ -137,14 +138,16 @@ def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
 
     for source, e in errors:
         say(e, {"source": source, "error": e}, err=True)
-    batch: list[tuple[str, str, str]] = []
+    batch: list[Original] = []
 
     def flush() -> None:
-        for (url, title, text), (article_id, created) in zip(batch, track_texts(store, batch), strict=True):
-            state = "tracked" if created else "already tracked"
+        for o, t in zip(batch, track_texts(store, batch), strict=True):
+            state = "tracked" if t.created else "already tracked"
             counts[state] += 1
-            say(f"{state} #{article_id}: {title or url} ({len(text)} chars) {url}",
-                {"source": url, "id": article_id, "created": created, "title": title, "chars": len(text)})
+            again = f", replaces #{t.replaces}: its text changed" if t.replaces else ""
+            say(f"{state} #{t.id}: {o.title or o.url} ({t.chars} chars{again}) {o.url}",
+                {"source": o.url, "id": t.id, "created": t.created, "replaces": t.replaces, "title": o.title,
+                 "chars": t.chars})
         progress.advance(len(batch))
         batch.clear()
 
@@ -157,7 +160,7 @@ def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
                 say(str(exc), {"source": url, "error": str(exc)}, err=True)
                 progress.advance()
                 continue
-            batch.append((url, args.title or page.title, page.text))
+            batch.append(Original.of(url, page, args.title))
             if len(batch) >= TRACK_BATCH:
                 flush()
         flush()

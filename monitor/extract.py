@@ -130,6 +130,7 @@ class Extracted:
     credits: tuple[str, ...] = ()
     credit_links: tuple[str, ...] = ()
     links: tuple[str, ...] = field(default=(), repr=False)
+    plain: bool = False  # a plain-text file, taken as it is: offsets into `text` count its characters
     # How the text was found: "dom", "json-ld" or "" (nothing); and whether the input was cut.
     method: str = ""
     truncated: bool = False
@@ -701,5 +702,5 @@ def text_of(body: bytes, content_type: str, url: str) -> Extracted:
     if ctype.startswith("text/plain") or (not ctype and url.lower().endswith(".txt")):
         text = decode_html(body, content_type)
         first = next((line.strip() for line in text.splitlines() if line.strip()), "")
-        return Extracted(title=first if len(first) <= 120 else first[:119] + "…", text=text)
+        return Extracted(title=first if len(first) <= 120 else first[:119] + "…", text=text, plain=True)
     return extract(body, url=url, content_type=content_type)

@@ -13,7 +13,7 @@ from monitor.crawl import discover, polite_settings
 from monitor.extract import text_of
 from monitor.fetch import HTML_TYPES, Fetcher, FetchError, is_textual
 from monitor.politeness import Politeness
-from monitor.scan import track_text
+from monitor.scan import Original, track_text
 from monitor.store import Store
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ def track_new_entries(store: Store, fetcher: Fetcher, cfg: Config) -> int:
                 log.warning("%s: %s: %s", label, url, reason)
                 store.record_page(url, label, r.final_url, r.status if not r.ok else None, None, reason)
                 continue
-            _, created = track_text(store, url, page.title, page.text)
+            created = track_text(store, Original.of(url, page)).created
             store.record_page(url, label, r.final_url, r.status, r.sha256)
             if created:
                 new += 1

@@ -24,7 +24,7 @@ from monitor.fetch import Fetcher, FetchError, is_textual
 from monitor.fingerprint import article_fingerprints_of, page_fingerprints_of
 from monitor.match import Match, Prepared, compare
 from monitor.politeness import Politeness
-from monitor.store import OPEN_STATES, Article, Store
+from monitor.store import OPEN_STATES, Article, Store, Tracked
 from monitor.templates import TemplateLearner, block_hash, drop_template_blocks
 
 if TYPE_CHECKING:  # the optional [semantic] stage is imported only when enabled
@@ -83,21 +83,38 @@ def read_source(fetcher: Fetcher, url: str, allow_private: bool = True) -> Extra
     return page
 
 
-def track_text(store: Store, url: str, title: str, text: str) -> tuple[int, bool]:
-    """Track an original. Its site's template (blocks repeated across the originals of that site, once
-    three or more are tracked) is dropped first, so it cannot make unrelated pages look alike."""
-    return track_texts(store, [(url, title, text)])[0]
+@dataclass(frozen=True)
+class Original:
+    """A text to track, as read from its source."""
+
+    url: str
+    title: str
+    text: str
+    plain: bool = False  # a plain-text file: tracked as it is, so evidence offsets count its characters
+
+    @classmethod
+    def of(cls, url: str, page: Extracted, title: str = "") -> Original:
+        return cls(url, title or page.title, page.text, page.plain)
 
 
-def track_texts(store: Store, items: Sequence[tuple[str, str, str]]) -> list[tuple[int, bool]]:
-    """Track many originals (url, title, text), the articles in one transaction, each exactly as track_text
-    would in turn: a publisher's archive is tracked in batches, its site's template state loaded and saved
-    once a batch."""
+def track_text(store: Store, original: Original) -> Tracked:
+    """Track an original. Unless it is plain text, its site's template (blocks repeated across the originals of
+    that site, once three or more are tracked) is dropped first, so it cannot make unrelated pages look alike.
+    A new text for a URL already tracked replaces that URL's article (Store.track_articles)."""
+    return track_texts(store, [original])[0]
+
+
+def track_texts(store: Store, items: Sequence[Original]) -> list[Tracked]:
+    """Track many originals, the articles in one transaction, each exactly as track_text would in turn: a
+    publisher's archive is tracked in batches, its site's template state loaded and saved once a batch."""
     learners: dict[str, TemplateLearner] = {}
     seen: set[str] = set()
     seen_texts: set[str] = set()
     rows = []
-    for url, title, text in items:
+    for url, title, text, plain in ((o.url, o.title, o.text, o.plain) for o in items):
+        if plain:  # taken as it is (a folder of .txt files shares no site furniture to learn)
+            rows.append((url, title, text, article_fingerprints_of(text)))
+            continue
         key = track_key(url)
         learner = learners.get(key)
         if learner is None:
@@ -116,7 +133,7 @@ def track_texts(store: Store, items: Sequence[tuple[str, str, str]]) -> list[tup
         rows.append((url, title, text, article_fingerprints_of(text)))
     for key, learner in learners.items():
         store.update_template_state(key, learner.merged_with)
-    return store.add_articles(rows)
+    return store.track_articles(rows)
 
 
 def make_verifier(cfg: Config) -> SemanticVerifier | None:
@@ -185,8 +202,7 @@ def track_configured(store: Store, fetcher: Fetcher, cfg: Config) -> int:
         except SourceError as exc:
             log.error("track: %s", exc)
             continue
-        _, created = track_text(store, url, t.title or page.title, page.text)
-        new += created
+        new += track_text(store, Original.of(url, page, t.title)).created
     return new
 
 

@@ -225,10 +225,19 @@ SCHEMA_V7_ARTICLE_URL = """
 CREATE INDEX IF NOT EXISTS articles_url ON articles (url);
 """
 
+# Version 8: one current article per URL. Tracking a URL again with another text (a correction, an edited
+# file) replaces its article: the old one leaves the index and, when matches or alerts refer to it, stays as
+# their record with `replaced_by` set and its sha256 prefixed "replaced:<id>:" (sha256 is UNIQUE, and the old
+# text may come back). Stores from before keep their duplicates until opened (Store._retire_duplicate_urls).
+SCHEMA_V8_ARTICLE_VERSIONS = """
+ALTER TABLE articles ADD COLUMN replaced_by INTEGER;
+CREATE INDEX IF NOT EXISTS articles_replaced ON articles (replaced_by) WHERE replaced_by IS NOT NULL;
+"""
+
 # MIGRATIONS[i] upgrades schema version i to i + 1. Append new ones; never edit a released one.
 MIGRATIONS: tuple[str, ...] = (
     SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, MIGRATION_CRAWL_STATE, SCHEMA_V5_ALERTS, SCHEMA_V6_INDEX,
-    SCHEMA_V7_ARTICLE_URL,
+    SCHEMA_V7_ARTICLE_URL, SCHEMA_V8_ARTICLE_VERSIONS,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -268,6 +277,16 @@ class PageState:
     last_modified: str | None
     lastmod: str | None
     checked_upto: int | None
+
+
+@dataclass(frozen=True)
+class Tracked:
+    """What tracking one text did."""
+
+    id: int
+    created: bool  # False: this text was already tracked (under this URL or another)
+    chars: int  # of the text tracked (what evidence offsets into the article count)
+    replaces: int | None = None  # the URL's previous article, which this one replaced (its text changed)
 
 
 @dataclass(frozen=True)
@@ -316,6 +335,7 @@ class Store:
             self._migrate()
             self.index = Index(conn, self.path)
             self._reindex_if_stale()
+            self._retire_duplicate_urls()
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise StoreError(f"{self.path}: not a usable SQLite database: {exc}") from None
@@ -385,24 +405,29 @@ class Store:
 
     # -- tracked articles ---------------------------------------------------------------------
     def add_article(self, url: str, title: str, text: str, fingerprints: Iterable[int]) -> tuple[int, bool]:
-        """Track an article; returns (id, created). The same text is tracked once."""
-        with self.transaction():
-            result = self._add_article(url, title, text, fingerprints)
-        self._maybe_compact()
-        return result
+        """Track an article; returns (id, created). The same text is tracked once; a URL has one article."""
+        t = self.track_articles([(url, title, text, fingerprints)])[0]
+        return t.id, t.created
 
     def add_articles(self, items: Iterable[tuple[str, str, str, Iterable[int]]]) -> list[tuple[int, bool]]:
-        """Track many articles (url, title, text, fingerprints) in one transaction."""
+        """Track many articles (url, title, text, fingerprints) in one transaction; (id, created) each."""
+        return [(t.id, t.created) for t in self.track_articles(items)]
+
+    def track_articles(self, items: Iterable[tuple[str, str, str, Iterable[int]]]) -> list[Tracked]:
+        """Track many articles (url, title, text, fingerprints) in one transaction. A text already tracked is
+        not added again; a new text for a URL already tracked replaces that URL's article."""
         with self.transaction():
             results = [self._add_article(*item) for item in items]
         self._maybe_compact()
         return results
 
-    def _add_article(self, url: str, title: str, text: str, fingerprints: Iterable[int]) -> tuple[int, bool]:
+    def _add_article(self, url: str, title: str, text: str, fingerprints: Iterable[int]) -> Tracked:
         digest = hashlib.sha256(text.encode()).hexdigest()
         row = self.db.execute("SELECT id FROM articles WHERE sha256 = ?", [digest]).fetchone()
         if row:
-            return int(row[0]), False
+            return Tracked(int(row[0]), False, len(text))
+        previous = [r[0] for r in self.db.execute(
+            "SELECT id FROM articles WHERE url = ? AND replaced_by IS NULL ORDER BY id", [url])]
         article_id = self._next_article_id()
         self.db.execute(
             "INSERT INTO articles (id, url, title, text, sha256, added_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -410,7 +435,40 @@ class Store:
         )
         self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('articles_high', ?)", [str(article_id)])
         self.index.add(article_id, fingerprints)
-        return article_id, True
+        for old in previous:
+            self._retire(old, article_id)
+        if previous:
+            log.info("%s: its text changed; article #%d replaces #%s", url, article_id,
+                     ", #".join(map(str, previous)))
+        return Tracked(article_id, True, len(text), previous[-1] if previous else None)
+
+    def _retire(self, article_id: int, replaced_by: int) -> None:
+        """Inside a transaction: the article leaves the index; its row goes too unless matches or alerts refer to
+        it, in which case it stays as their record (text and offsets as they were found)."""
+        self.index.remove(article_id)
+        referred = self.db.execute(
+            "SELECT EXISTS (SELECT 1 FROM matches WHERE article_id = :a) OR "
+            "EXISTS (SELECT 1 FROM alerts WHERE article_id = :a)", {"a": article_id}).fetchone()[0]
+        if referred:
+            self.db.execute("UPDATE articles SET replaced_by = ?, sha256 = 'replaced:' || id || ':' || sha256 "
+                            "WHERE id = ?", [replaced_by, article_id])
+        else:
+            self.db.execute("DELETE FROM articles WHERE id = ?", [article_id])
+
+    def _retire_duplicate_urls(self) -> None:
+        """Once, for a store from before schema 8: a URL tracked with several texts keeps its newest."""
+        if self.db.execute("SELECT 1 FROM meta WHERE key = 'articles_one_per_url'").fetchone():
+            return
+        with self.transaction():
+            dups = self.db.execute(
+                "SELECT url, group_concat(id) FROM (SELECT url, id FROM articles WHERE replaced_by IS NULL "
+                "ORDER BY url, id) GROUP BY url HAVING count(*) > 1").fetchall()
+            for url, ids in dups:
+                *older, newest = sorted(int(i) for i in ids.split(","))
+                for old in older:
+                    self._retire(old, newest)
+                log.warning("%s was tracked with %d texts: kept the newest, #%d", url, len(older) + 1, newest)
+            self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('articles_one_per_url', '1')")
 
     def _next_article_id(self) -> int:
         """Ids are never reused (SQLite would hand the largest out again after a delete): a deleted article's
@@ -456,7 +514,8 @@ class Store:
                             self.article_count())
             with self.transaction():
                 self.index.reset()
-                for article_id, text in self.db.execute("SELECT id, text FROM articles ORDER BY id").fetchall():
+                for article_id, text in self.db.execute(
+                        "SELECT id, text FROM articles WHERE replaced_by IS NULL ORDER BY id").fetchall():
                     self.index.add(article_id, article_fingerprints_of(text))
                 self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('index_fingerprints', ?)",
                                 [str(FINGERPRINT_VERSION)])
@@ -474,7 +533,8 @@ class Store:
         return Article(*row)
 
     def article_count(self) -> int:
-        return int(self.db.execute("SELECT count(*) FROM articles").fetchone()[0])
+        """Tracked articles (replaced versions kept for their alerts are not counted)."""
+        return int(self.db.execute("SELECT count(*) FROM articles WHERE replaced_by IS NULL").fetchone()[0])
 
     def candidates(self, hashes: Iterable[int], min_shared: int, limit: int) -> list[tuple[int, int]]:
         """Articles sharing at least `min_shared` fingerprints with a page, most shared first (monitor.index)."""

@@ -15,7 +15,7 @@ import pytest
 from monitor.config import ConfigError, MatchSettings, load_config
 from monitor.fingerprint import article_fingerprints_of, page_fingerprints_of
 from monitor.match import Prepared, compare
-from monitor.scan import candidates_for, find_copies, min_shared_for, track_text
+from monitor.scan import Original, candidates_for, find_copies, min_shared_for, track_text
 from monitor.store import Store
 from tests.conftest import write_config
 
@@ -57,8 +57,8 @@ def _filler(words: int) -> str:
 @pytest.fixture()
 def store(tmp_path: Path):
     s = Store(tmp_path / "provmon.db")
-    track_text(s, "file:///originals/library.txt", "Library", ARTICLE)
-    track_text(s, "file:///originals/ferry.txt", "Ferry", OTHER)
+    track_text(s, Original("file:///originals/library.txt", "Library", ARTICLE))
+    track_text(s, Original("file:///originals/ferry.txt", "Ferry", OTHER))
     yield s
     s.close()
 

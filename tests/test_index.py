@@ -206,6 +206,8 @@ def test_schema_upgrade_reindexes_tracked_articles(tmp_path: Path, caplog: pytes
         ids = track(store, range(3))
     conn = sqlite3.connect(db)  # make it look like a schema-5 store, before the index (old 63-bit fingerprints)
     conn.execute("UPDATE meta SET value = '5' WHERE key = 'schema_version'")
+    conn.execute("DROP INDEX articles_replaced")  # what schema 8 added
+    conn.execute("ALTER TABLE articles DROP COLUMN replaced_by")
     conn.execute("DELETE FROM meta WHERE key LIKE 'index_%'")
     conn.execute("DELETE FROM fingerprints")
     conn.execute("DROP TABLE index_removed")

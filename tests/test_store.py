@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.store import SCHEMA_VERSION, Store, StoreError
+from monitor.store import SCHEMA_VERSION, Store, StoreError, Tracked
 from tests.conftest import provmon, write_config
 
 MATCH = {"kind": "verbatim", "coverage": 1.0, "page_share": 0.9, "longest_run": 50, "score": 1.0,
@@ -46,6 +46,63 @@ def test_same_text_tracked_once_and_candidates(tmp_path: Path) -> None:
         assert store.candidates([10, 11, 12, 13, 99], min_shared=2, limit=5) == [(a, 4), (c, 2)]
         assert store.candidates([14], min_shared=2, limit=5) == []
         assert store.candidates([], min_shared=1, limit=5) == []
+
+
+def test_a_url_tracked_again_with_new_text_has_one_article(tmp_path: Path) -> None:
+    """A corrected article (or an edited file) replaces the URL's article: copies are then found once, not once
+    per version (one alert each)."""
+    with Store(tmp_path / "s.db") as store:
+        first = store.track_articles([("https://pub.example/a", "t", "version one", [10, 11, 12, 13])])[0]
+        second = store.track_articles([("https://pub.example/a", "t", "version two", [10, 11, 12, 14])])[0]
+        assert (second.created, second.replaces) == (True, first.id)
+        assert store.article_count() == 1
+        assert store.candidates([10, 11, 12, 13, 14], min_shared=1, limit=5) == [(second.id, 4)]
+        with pytest.raises(KeyError):  # nothing referred to it: gone
+            store.article(first.id)
+        # The same text again is not a change; the text under another URL is the same article.
+        assert store.track_articles([("https://pub.example/a", "t", "version two", [1])])[0] == Tracked(
+            second.id, False, len("version two"))
+        assert store.add_article("https://mirror.example/a", "t", "version two", [1]) == (second.id, False)
+
+
+def test_a_replaced_article_with_alerts_stays_as_their_record(tmp_path: Path) -> None:
+    with Store(tmp_path / "s.db") as store:
+        old_id, _ = store.add_article("https://pub.example/a", "t", "version one", [10, 11, 12, 13])
+        alert_id, _ = store.record_alert(article=store.article(old_id), site="s", page_url="https://c.example/x",
+                                         content_sha256="h1", match=MATCH, channels=[])
+        new = store.track_articles([("https://pub.example/a", "t", "version two", [20, 21, 22, 23])])[0]
+        assert new.replaces == old_id
+        assert store.article(old_id).text == "version one"  # the alert's evidence offsets still point into it
+        assert store.alert(alert_id)["passages"][0]["article_end"] == 10
+        assert store.candidates([10, 11, 12, 13], min_shared=1, limit=5) == []
+        assert store.article_count() == 1
+        # The old text back (a correction undone): tracked again under a new id, not refused as a duplicate.
+        back = store.track_articles([("https://pub.example/a", "t", "version one", [10, 11, 12, 13])])[0]
+        assert back.created and back.replaces == new.id and back.id not in (old_id, new.id)
+        assert store.candidates([10, 11, 12, 13], min_shared=1, limit=5) == [(back.id, 4)]
+        assert store.article_count() == 1
+
+
+def test_a_store_with_duplicate_urls_keeps_the_newest_once(tmp_path: Path) -> None:
+    """Before schema 8 every changed text of a URL was one more article."""
+    db = tmp_path / "s.db"
+    with Store(db) as store:
+        a, _ = store.add_article("https://pub.example/a", "t", "version one", [10, 11, 12, 13])
+        b, _ = store.add_article("https://pub.example/b", "t", "other", [30, 31, 32])
+    conn = sqlite3.connect(db)  # what an older provmon wrote: a second row for the same URL
+    conn.execute("INSERT INTO articles (id, url, title, text, sha256, added_at) "
+                 "VALUES (3, 'https://pub.example/a', 't', 'version two', 'x', '2026-01-01')")
+    conn.execute("INSERT INTO fingerprints VALUES (20, 3)")
+    conn.execute("DELETE FROM meta WHERE key = 'articles_one_per_url'")
+    conn.commit()
+    conn.close()
+    with Store(db) as store:
+        assert store.article_count() == 2
+        assert store.candidates([10, 11, 12, 13, 20, 30], min_shared=1, limit=5) == [(b, 1), (3, 1)]
+        with pytest.raises(KeyError):
+            store.article(a)
+    with Store(db) as store:  # once
+        assert store.article_count() == 2
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:

@@ -58,8 +58,8 @@ def test_publisher_template_kept_out_of_tracked_articles(tmp_path: Path) -> None
     cfg = write_config(tmp_path / "c.toml", "")
     files = []
     for i, text in enumerate(GARDEN):
-        f = tmp_path / f"orig{i}.txt"
-        f.write_text(f"{text}\n\n{text} Again, for emphasis.\n\n{PITCH}\n")
+        f = tmp_path / f"orig{i}.html"
+        f.write_text(page(f"Garden note {i}", [text, f"{text} Again, for emphasis."]))
         files.append(str(f))
     r = provmon("--config", str(cfg), "track", *files)
     assert r.code == 0, r.err
@@ -68,6 +68,28 @@ def test_publisher_template_kept_out_of_tracked_articles(tmp_path: Path) -> None
     assert len(texts) == 4
     # Learned once it recurs on three originals: from the third on, the pitch is not tracked text.
     assert [PITCH in t for t in texts] == [True, True, False, False]
+    # Tracking them again changes nothing: same text, same article (no second version of an original).
+    r = provmon("--config", str(cfg), "track", *files)
+    assert r.code == 0, r.err
+    assert conn.execute("SELECT count(*) FROM articles").fetchone()[0] == 4
+
+
+def test_plain_text_originals_are_tracked_as_they_are(tmp_path: Path) -> None:
+    """A .txt file is taken as it is, shared paragraphs and all: evidence offsets count its characters."""
+    cfg = write_config(tmp_path / "c.toml", "")
+    files = []
+    for i, text in enumerate(GARDEN):
+        f = tmp_path / f"orig{i}.txt"
+        f.write_text(f"{text}\n\n{text} Again, for emphasis.\n\n{PITCH}\n")
+        files.append(f)
+    r = provmon("--config", str(cfg), "track", *map(str, files))
+    assert r.code == 0, r.err
+    conn = sqlite3.connect(tmp_path / "provmon.db")
+    texts = [t for (t,) in conn.execute("SELECT text FROM articles ORDER BY id")]
+    assert texts == [f.read_text() for f in files]
+    assert f"({len(texts[3])} chars)" in r.out
+    r = provmon("--config", str(cfg), "track", *map(str, files))
+    assert r.out.count("already tracked #") == 4
 
 
 def test_two_processes_learning_one_site_keep_each_others_pages(tmp_path: Path) -> None:
