@@ -180,6 +180,6 @@ its SHA-256: <code>provmon report {alert['id']} --raw copy.html &amp;&amp; sha25
 
 def report_html(store: Store, alert_id: int) -> str:
     alert = store.alert(alert_id)
-    article = store.article(alert["article_id"])
+    article = store.article(alert["match_article_id"])  # the text the passages' offsets point into
     notes = [n for n in store.notifications() if n["alert_id"] == alert_id]
     return render(alert, article.text, store.evidence(alert_id), store.alert_events(alert_id), notes)

@@ -443,9 +443,12 @@ class Store:
         return Tracked(article_id, True, len(text), previous[-1] if previous else None)
 
     def _retire(self, article_id: int, replaced_by: int) -> None:
-        """Inside a transaction: the article leaves the index; its row goes too unless matches or alerts refer to
-        it, in which case it stays as their record (text and offsets as they were found)."""
+        """Inside a transaction: the article leaves the index and its alerts follow the new one (a copy of the
+        URL's article is one alert across corrections); its row goes too unless matches refer to it, in which
+        case it stays as their record (text and offsets as they were found)."""
         self.index.remove(article_id)
+        # OR IGNORE: a store from before schema 8 may hold an alert for the same copy on both versions.
+        self.db.execute("UPDATE OR IGNORE alerts SET article_id = ? WHERE article_id = ?", [replaced_by, article_id])
         referred = self.db.execute(
             "SELECT EXISTS (SELECT 1 FROM matches WHERE article_id = :a) OR "
             "EXISTS (SELECT 1 FROM alerts WHERE article_id = :a)", {"a": article_id}).fetchone()[0]
@@ -692,6 +695,9 @@ class Store:
         m = next(self.db.query("SELECT * FROM matches WHERE id = ?", [row["match_id"]]), None)
         row["passages"] = json.loads(m["passages"]) if m else []
         row["longest_run"] = m["longest_run"] if m else 0
+        # The passages' offsets point into the text the match was made with: after the URL's text changed, an
+        # alert follows the new article while its match stays with the version it was found on.
+        row["match_article_id"] = m["article_id"] if m else row["article_id"]
         return row
 
     def evidence(self, alert_id: int) -> list[dict[str, Any]]:

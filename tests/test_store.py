@@ -72,8 +72,17 @@ def test_a_replaced_article_with_alerts_stays_as_their_record(tmp_path: Path) ->
                                          content_sha256="h1", match=MATCH, channels=[])
         new = store.track_articles([("https://pub.example/a", "t", "version two", [20, 21, 22, 23])])[0]
         assert new.replaces == old_id
-        assert store.article(old_id).text == "version one"  # the alert's evidence offsets still point into it
-        assert store.alert(alert_id)["passages"][0]["article_end"] == 10
+        alert = store.alert(alert_id)
+        # The alert follows the URL's article (the same copy found again is not a second alert) ...
+        assert alert["article_id"] == new.id
+        again = store.record_alert(article=store.article(new.id), site="s", page_url="https://c.example/x",
+                                   content_sha256="h2", match=MATCH, channels=[])
+        assert again == (alert_id, False)
+        # ... and the first match keeps the text its offsets point into.
+        first_match = store.db.execute("SELECT min(id) FROM matches").fetchone()[0]
+        assert store.db.execute("SELECT article_id FROM matches WHERE id = ?", [first_match]).fetchone()[0] == old_id
+        assert store.article(old_id).text == "version one"
+        assert store.alert(alert_id)["match_article_id"] == old_id  # what `provmon report` slices
         assert store.candidates([10, 11, 12, 13], min_shared=1, limit=5) == []
         assert store.article_count() == 1
         # The old text back (a correction undone): tracked again under a new id, not refused as a duplicate.
