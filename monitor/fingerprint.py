@@ -14,15 +14,23 @@ content tokens of monitor.text.tokens, so both paths give the same hashes.
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
 
-from monitor.text import STOPWORDS, WORD, Token, fold, normalize, stem
+from monitor.text import IGNORABLE, STOPWORDS, WORD, Token, fold, mixes_lookalikes, normalize, stem, word_pattern
 
 NGRAM = 3
 # Winnowing window for articles: density about 2 / (WINDOW + 1) of the 3-grams (~22%), and any shared run
 # of WINDOW + 2 = 10 content words (about one sentence) is guaranteed to share a fingerprint.
 WINDOW = 8
 FINGERPRINT_VERSION = 2  # bump when hashes change: the store re-indexes its articles
+# The revision of the text normalisation (monitor.text) that fingerprints are computed with. A revision that
+# changes the words of only some texts leaves FINGERPRINT_VERSION alone (re-fingerprinting every article of a
+# large store takes many minutes); `normalisation_changed(text)` says which texts it changed instead.
+#   1: words split at any non-word character, mixed-script letters dropped by the accent fold.
+#   2: invisible characters (format characters, variation selectors) inside a word neither split nor stay in
+#      it; Cyrillic/Greek lookalikes in a word with Latin letters are read as the Latin letters.
+NORMALISATION_VERSION = 2
 
 _MASK = (1 << 64) - 1
 _K1, _K2, _MIX = 0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0xBF58476D1CE4E5B9
@@ -66,13 +74,34 @@ def _gram_hashes(words: list[str]) -> list[int]:
 def _text_terms(text: str) -> list[tuple[int, int, int]]:
     get = _WORD_TERMS.get
     out = []
-    for w in WORD.findall(normalize(text)):
+    norm = normalize(text)
+    for w in word_pattern(norm).findall(norm):
         t = get(w, _ABSENT)
         if t is _ABSENT:
             t = _word_terms(w)
         if t is not None:
             out.append(t)
     return out
+
+
+_INSIDE_WORD = re.compile(rf"\w[{IGNORABLE}]+\w")
+
+
+def normalisation_changed(text: str) -> bool:
+    """Whether NORMALISATION_VERSION 2 reads this text's words differently from version 1.
+
+    True exactly when the text has an invisible character (monitor.text.IGNORABLE) between two word
+    characters, or a word mixing Latin letters with Cyrillic/Greek lookalikes: only then can its tokens and
+    fingerprints differ; for every other text the fingerprints are bit-for-bit those of version 1. A store
+    whose articles were fingerprinted under NORMALISATION_VERSION 1 re-fingerprints (article_fingerprints_of)
+    just the articles for which this is true. ASCII texts are answered at once (False).
+    """
+    if text.isascii():
+        return False
+    norm = normalize(text)
+    if _INSIDE_WORD.search(norm):
+        return True
+    return any(not w.isascii() and mixes_lookalikes(w) for w in WORD.findall(norm))
 
 
 def content_words(toks: list[Token]) -> list[str]:
@@ -82,7 +111,8 @@ def content_words(toks: list[Token]) -> list[str]:
 def text_content_words(text: str) -> list[str]:
     """The stems of the content tokens of `text`, without building Token objects (the fast path)."""
     out = []
-    for w in WORD.findall(normalize(text)):
+    norm = normalize(text)
+    for w in word_pattern(norm).findall(norm):
         if not w.isascii():
             w = fold(w)
         if w not in STOPWORDS:
