@@ -22,7 +22,12 @@ import sqlite_utils
 
 from monitor.evidence import Evidence
 from monitor.fetch import now_iso
-from monitor.fingerprint import FINGERPRINT_VERSION, article_fingerprints_of
+from monitor.fingerprint import (
+    FINGERPRINT_VERSION,
+    NORMALISATION_VERSION,
+    article_fingerprints_of,
+    normalisation_changed,
+)
 from monitor.index import Index
 
 log = logging.getLogger(__name__)
@@ -336,6 +341,7 @@ class Store:
             self.index = Index(conn, self.path)
             self._reindex_if_stale()
             self._retire_duplicate_urls()
+            self._refingerprint_renormalised()
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise StoreError(f"{self.path}: not a usable SQLite database: {exc}") from None
@@ -522,6 +528,44 @@ class Store:
                     self.index.add(article_id, article_fingerprints_of(text))
                 self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('index_fingerprints', ?)",
                                 [str(FINGERPRINT_VERSION)])
+                self._set_normalisation()
+        self._maybe_compact()
+
+    def _set_normalisation(self) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('index_normalisation', ?)",
+                        [str(NORMALISATION_VERSION)])
+
+    def _refingerprint_renormalised(self) -> None:
+        """After a normalisation change that reads only some texts differently (monitor.fingerprint
+        normalisation_changed: invisible characters inside words, mixed-script lookalikes), fingerprint just
+        those articles again. An id's postings cannot be replaced in place (a tombstone hides every posting of
+        its id), so each such article is tracked again under a new id, which its alerts follow, as when its
+        text changes; the old row stays only as the record of its matches."""
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'index_normalisation'").fetchone()
+        if row == (str(NORMALISATION_VERSION),):
+            return
+        with self.index.compaction_lock(wait=True), self.transaction():
+            row = self.db.execute("SELECT value FROM meta WHERE key = 'index_normalisation'").fetchone()
+            if row == (str(NORMALISATION_VERSION),):  # another process did it
+                return
+            renewed = []
+            for article_id, url, title, text, sha in self.db.execute(
+                    "SELECT id, url, title, text, sha256 FROM articles WHERE replaced_by IS NULL ORDER BY id"
+                    ).fetchall():
+                if not normalisation_changed(text):
+                    continue
+                new_id = self._next_article_id()
+                self.db.execute("INSERT INTO articles (id, url, title, text, sha256, added_at) VALUES (?,?,?,?,?,?)",
+                                [new_id, url, title, text, f"renewing:{sha}", now_iso()])
+                self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('articles_high', ?)", [str(new_id)])
+                self._retire(article_id, new_id)
+                self.db.execute("UPDATE articles SET sha256 = ? WHERE id = ?", [sha, new_id])
+                self.index.add(new_id, article_fingerprints_of(text))
+                renewed.append(f"#{article_id} -> #{new_id}")
+            if renewed:
+                log.warning("%s: %d articles fingerprinted again under new ids (their text has invisible characters "
+                            "or lookalike letters inside words): %s", self.path, len(renewed), ", ".join(renewed))
+            self._set_normalisation()
         self._maybe_compact()
 
     def is_tracked_url(self, url: str) -> bool:
