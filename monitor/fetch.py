@@ -39,7 +39,8 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 # (also docx/epub), gzip.
 BINARY_SIGNATURES = (b"%PDF-", b"\x89PNG", b"GIF87a", b"GIF89a", b"\xff\xd8\xff", b"RIFF", b"PK\x03\x04",
                      b"\x1f\x8b")
-UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # UTF-16 text is full of NUL bytes
+# UTF-16 and UTF-32 text is full of NUL bytes (UTF-32 LE's mark starts with UTF-16 LE's)
+WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
 
 # Told the status and headers of a response as soon as they are in (before its body is read).
 Answered = Callable[[int, Mapping[str, str]], None]
@@ -54,7 +55,7 @@ def is_textual(content_type: str, body: bytes) -> bool:
 
     `content_type` is the Content-Type value as received (parameters allowed, "" when there was none):
     it must be text/*, application/xhtml+xml, application/xml or application/*+xml. The body's first KB
-    must not look binary either: no NUL byte (unless it starts with a UTF-16 byte order mark) and no
+    must not look binary either: no NUL byte (unless it starts with a UTF-16 or UTF-32 byte order mark) and no
     PDF/image/archive signature, which catches binaries sent as text/html or without a content type."""
     ctype = content_type.split(";", 1)[0].strip().lower()
     if ctype and not (ctype.startswith("text/") or ctype in {"application/xhtml+xml", "application/xml"}
@@ -63,7 +64,7 @@ def is_textual(content_type: str, body: bytes) -> bool:
     head = body[:1024]
     if head.startswith(BINARY_SIGNATURES):
         return False
-    return head.startswith(UTF16_BOMS) or b"\x00" not in head
+    return head.startswith(WIDE_BOMS) or b"\x00" not in head
 
 
 @contextmanager
