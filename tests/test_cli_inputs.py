@@ -70,3 +70,19 @@ def test_a_utf16_html_page_is_still_extracted(tmp_path: Path) -> None:
     r = provmon("extract", "--json", str(page))
     assert r.code == 0, r.err
     assert r.json_lines()[0]["title"] == TITLE
+
+
+# 7. A UTF-8 BOM is not counted: offsets land on the copied text when the file is read as utf-8-sig.
+
+def test_offsets_in_a_utf8_file_with_a_bom_count_characters_after_it(cfg: Path, tmp_path: Path) -> None:
+    text = story(4)
+    (tmp_path / "original.txt").write_text(text, encoding="utf-8")
+    assert provmon("--config", str(cfg), "track", str(tmp_path / "original.txt")).code == 0
+    page = tmp_path / "page.txt"
+    page.write_text("Reposted without permission.\n\n" + text, encoding="utf-8-sig")
+    assert page.read_bytes().startswith(b"\xef\xbb\xbf")
+    r = provmon("--config", str(cfg), "check", "--json", str(page))
+    (found,) = r.json_lines()[0]["copies"]
+    decoded = page.read_text(encoding="utf-8-sig")
+    assert found["passages"] and all(decoded[p["page_start"]:p["page_end"]] == p["page_text"]
+                                     for p in found["passages"])
