@@ -35,7 +35,7 @@ from monitor.config import (
 )
 from monitor.logs import setup_logging
 from monitor.notify import deliver_pending, send_test
-from monitor.progress import Progress
+from monitor.progress import Progress, same_terminal
 from monitor.scan import (
     Found,
     NoText,
@@ -101,6 +101,12 @@ def _progress(args: argparse.Namespace, total: int, label: str) -> Progress:
     return Progress(total, label, sys.stderr, enabled=sys.stderr.isatty() and not args.json)
 
 
+def _stdout_under_bar(progress: Progress) -> bool:
+    """Whether stdout is the terminal the bar is drawn on: there a line per input would scroll it away, so
+    only copies and errors are printed (clearing the bar first). Into a file or a pipe every line goes."""
+    return progress.enabled and same_terminal(sys.stdout, progress.stream)
+
+
 def side_by_side(left: str, right: str, width: int) -> str:
     col = max(20, (width - 3) // 2)
     a = textwrap.wrap(left, col) or [""]
@@ -124,15 +130,16 @@ def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
         print(f"error: --title names one article, but {len(sources)} sources were given", file=sys.stderr)
         return EXIT_USAGE
     progress = _progress(args, len(sources), "track")
+    quiet = _stdout_under_bar(progress)
     counts = {"tracked": 0, "already tracked": 0, "errors": len(errors)}
 
     def say(line: str, obj: dict[str, Any], err: bool = False) -> None:
-        progress.clear()
         if args.json:
             print(json.dumps(obj, ensure_ascii=False), flush=True)
         if err:
+            progress.clear()
             print(f"error: {line}", file=sys.stderr)
-        elif not args.json and not progress.enabled:
+        elif not args.json and not quiet:
             print(line)
 
     for source, e in errors:
@@ -202,8 +209,9 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
     width = min(shutil.get_terminal_size((120, 24)).columns, 160)
     verifier = make_verifier(cfg)
     progress = _progress(args, len(sources), "check")
-    # One page: every passage side by side. Many: a line per copy (and, off a terminal, per page).
-    detail, per_page = len(sources) == 1, not progress.enabled
+    quiet = _stdout_under_bar(progress)
+    # One page: every passage side by side. Many: a line per copy, and per page unless under the bar.
+    detail, per_page = len(sources) == 1, not quiet
     copies = pages = 0
     failed = bool(errors)
     for source, e in errors:
@@ -220,7 +228,6 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
                 if args.json:
                     print(json.dumps({"url": url, "copies": [], "note": "no article text"}), flush=True)
                 elif per_page:
-                    progress.clear()
                     print(f"{exc}: no copy")
                 continue
             except SourceError as exc:
@@ -236,7 +243,8 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
             if args.json:
                 print(json.dumps(_found_dict(url, [(f, page.text) for f in found]), ensure_ascii=False), flush=True)
                 continue
-            progress.clear()
+            if quiet and found:
+                progress.clear()
             if not found and per_page:
                 print(f"{url}: no copy of a tracked article")
             for f in found:

@@ -3,11 +3,17 @@ folders, an empty store, output redirected under a progress bar, and the JSON er
 
 from __future__ import annotations
 
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import provmon, write_config
+from tests.conftest import REPO, provmon, write_config
 from tests.test_index import article_text
 
 TITLE = "Café owners on Quay Street count the cost of the “spring tide”"
@@ -86,3 +92,71 @@ def test_offsets_in_a_utf8_file_with_a_bom_count_characters_after_it(cfg: Path, 
     decoded = page.read_text(encoding="utf-8-sig")
     assert found["passages"] and all(decoded[p["page_start"]:p["page_end"]] == p["page_text"]
                                      for p in found["passages"])
+
+
+# 2. Result lines go to stdout when it is a file, even with the progress bar on a terminal.
+
+def on_terminal(args: list[str], stdout: Path | None) -> tuple[int, str, str]:
+    """Run provmon with stderr on a real pseudo-terminal and stdout into `stdout` (None: the same terminal);
+    returns (status, what the terminal showed, the file)."""
+    master, slave = pty.openpty()
+    out = stdout.open("w") if stdout else None
+    p = subprocess.Popen([sys.executable, "-m", "monitor", *args], stdout=out or slave, stderr=slave, cwd=REPO,
+                         env={k: v for k, v in os.environ.items() if k != "PROVMON_CONFIG"})
+    os.close(slave)
+    shown = b""
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            if select.select([master], [], [], 1)[0]:
+                try:
+                    data = os.read(master, 65536)
+                except OSError:  # EIO: the child closed its end
+                    break
+                if not data:
+                    break
+                shown += data
+            elif p.poll() is not None:
+                break
+        code = p.wait(timeout=30)
+    finally:
+        os.close(master)
+        if out:
+            out.close()
+    return code, shown.decode(), stdout.read_text() if stdout else ""
+
+
+def _folders(tmp_path: Path) -> tuple[Path, Path]:
+    originals, pages = tmp_path / "originals", tmp_path / "pages"
+    originals.mkdir()
+    pages.mkdir()
+    for k in range(3):
+        (originals / f"story-{k}.txt").write_text(story(40 + k), encoding="utf-8")
+    (pages / "a-copy.txt").write_text("Reposted.\n\n" + story(41), encoding="utf-8")
+    (pages / "b-other.txt").write_text(article_text(4000), encoding="utf-8")
+    return originals, pages
+
+
+def test_result_lines_reach_a_redirected_stdout_under_the_progress_bar(cfg: Path, tmp_path: Path) -> None:
+    originals, pages = _folders(tmp_path)
+    code, terminal, out = on_terminal(["--config", str(cfg), "track", str(originals)], tmp_path / "out.txt")
+    assert code == 0
+    assert "track [" in terminal and "3/3" in terminal  # the bar still shows on the terminal
+    lines = out.splitlines()
+    assert [line.split(":")[0] for line in lines[:-1]] == ["tracked #1", "tracked #2", "tracked #3"]
+    assert lines[-1].startswith("3 tracked, 0 already tracked, 0 errors")
+    code, terminal, out = on_terminal(["--config", str(cfg), "check", str(pages)], tmp_path / "out2.txt")
+    assert code == 0 and "check [" in terminal
+    assert f"{(pages / 'a-copy.txt').as_uri()}: COPY (verbatim)" in out
+    assert f"{(pages / 'b-other.txt').as_uri()}: no copy of a tracked article" in out
+    assert out.splitlines()[-1] == "checked 2 pages: 1 copy a tracked article, 1 do not"
+
+
+def test_on_one_terminal_the_bar_replaces_the_line_per_input(cfg: Path, tmp_path: Path) -> None:
+    originals, pages = _folders(tmp_path)
+    code, terminal, _ = on_terminal(["--config", str(cfg), "track", str(originals)], None)
+    assert code == 0 and "track [" in terminal
+    assert "tracked #" not in terminal and "3 tracked, 0 already tracked, 0 errors" in terminal
+    code, terminal, _ = on_terminal(["--config", str(cfg), "check", str(pages)], None)
+    assert code == 0 and "COPY (verbatim)" in terminal  # copies are still shown
+    assert "no copy of a tracked article" not in terminal
