@@ -123,9 +123,20 @@ class LocalFileError(Exception):
     """A local file that exists but cannot be read; the message names the path and the OS error."""
 
 
-def _shown(path: Path) -> str:
+def shown_path(path: Path) -> str:
     """A path for messages: bytes that are not UTF-8 (kept by os.fsdecode as surrogates) shown as \\xNN."""
     return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _file_path(raw_path: bytes | str) -> Path:
+    # unquoted to bytes, so that a file name that is not UTF-8 (%FF) reaches the file system as the same bytes
+    path = Path(os.fsdecode(unquote_to_bytes(raw_path)))
+    return path / "index.html" if path.is_dir() else path
+
+
+def file_path(url: str) -> Path:
+    """The file a file:// URL reads (for a directory, its index.html), for messages about it."""
+    return _file_path(urlsplit(url).path)
 
 
 class _FileStream(httpx.SyncByteStream):
@@ -139,7 +150,7 @@ class _FileStream(httpx.SyncByteStream):
             while chunk := self._fh.read(65_536):
                 yield chunk
         except OSError as exc:
-            raise LocalFileError(f"cannot read {_shown(self._path)}: {exc.strerror or exc}") from None
+            raise LocalFileError(f"cannot read {shown_path(self._path)}: {exc.strerror or exc}") from None
 
     def close(self) -> None:
         self._fh.close()
@@ -150,27 +161,25 @@ class FileTransport(httpx.BaseTransport):
 
     The size comes from the file system and goes out as Content-Length, and the body is read lazily, so
     the fetcher's size cap refuses a huge file without reading it. A missing file is a 404 (callers treat
-    that as "gone", as for a web page); any other OS error raises LocalFileError with the path and the
-    reason (permission denied, is a directory...), not a made-up HTTP status."""
+    that as "gone", as for a web page; the command line names it missing, see `file_path`); any other OS
+    error raises LocalFileError with the path and the reason (permission denied, is a directory...), not a
+    made-up HTTP status."""
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        # the raw path, so that a file name that is not UTF-8 (%FF) reaches the file system as the same bytes
-        path = Path(os.fsdecode(unquote_to_bytes(request.url.raw_path.split(b"?", 1)[0])))
-        if path.is_dir():
-            path = path / "index.html"
+        path = _file_path(request.url.raw_path.split(b"?", 1)[0])
         try:
             # O_NONBLOCK: opening a FIFO must not hang the fetch (no effect on regular files)
             fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         except FileNotFoundError:
-            return httpx.Response(404, stream=httpx.ByteStream(f"not found: {_shown(path)}".encode()),
+            return httpx.Response(404, stream=httpx.ByteStream(f"not found: {shown_path(path)}".encode()),
                                   request=request)
         except OSError as exc:
-            raise LocalFileError(f"cannot read {_shown(path)}: {exc.strerror or exc}") from None
+            raise LocalFileError(f"cannot read {shown_path(path)}: {exc.strerror or exc}") from None
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             os.close(fd)
             kind = "is a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
-            raise LocalFileError(f"cannot read {_shown(path)}: {kind}")
+            raise LocalFileError(f"cannot read {shown_path(path)}: {kind}")
         fh = os.fdopen(fd, "rb")
         ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         if ctype.startswith("text/"):

@@ -98,7 +98,7 @@ def test_check_exit_status_and_several_inputs(cfg: Path) -> None:
     assert lines[1]["copies"][0]["kind"] == "verbatim"
     r = provmon("--config", str(cfg), "check", str(DEMO / "scraper" / "missing.html"))
     assert r.code == 2
-    assert "missing.html" in r.err and "404" in r.err
+    assert "missing.html: No such file or directory" in r.err and "404" not in r.err
 
 
 def test_track_is_idempotent(cfg: Path) -> None:
@@ -176,7 +176,7 @@ def test_track_rejects_a_title_for_many_sources_and_reports_bad_sources(cfg: Pat
     assert r.code == 2
     lines = r.json_lines()
     assert "no .txt" in lines[0]["error"] and "empty" in lines[0]["error"]
-    assert "missing.txt" in lines[1]["error"] and "404" in lines[1]["error"]
+    assert "missing.txt: No such file or directory" in lines[1]["error"]
     assert lines[2]["created"] is True
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO, provmon, write_config
+from tests.test_bad_input import unprivileged
 from tests.test_index import article_text
 
 TITLE = "Café owners on Quay Street count the cost of the “spring tide”"
@@ -92,6 +93,31 @@ def test_offsets_in_a_utf8_file_with_a_bom_count_characters_after_it(cfg: Path, 
     decoded = page.read_text(encoding="utf-8-sig")
     assert found["passages"] and all(decoded[p["page_start"]:p["page_end"]] == p["page_text"]
                                      for p in found["passages"])
+
+
+# 3. A missing local file is named as missing, not as an HTTP status.
+
+def test_a_missing_file_is_said_to_be_missing(cfg: Path, tmp_path: Path) -> None:
+    (tmp_path / "original.txt").write_text(story(5), encoding="utf-8")
+    assert provmon("--config", str(cfg), "track", str(tmp_path / "original.txt")).code == 0
+    missing = tmp_path / "no" / "such.txt"
+    for command in (["track"], ["check"], ["extract"]):
+        r = provmon("--config", str(cfg), *command, str(missing))
+        assert r.code == 2, (command, r.err)
+        assert f"cannot read {missing}: No such file or directory" in r.err, (command, r.err)
+        assert "HTTP" not in r.err and "404" not in r.err
+
+
+def test_an_unreadable_file_reads_like_a_missing_one(cfg: Path, tmp_path: Path) -> None:
+    (tmp_path / "original.txt").write_text(story(6), encoding="utf-8")
+    assert provmon("--config", str(cfg), "track", str(tmp_path / "original.txt")).code == 0
+    locked = tmp_path / "locked.txt"
+    locked.write_text(story(7), encoding="utf-8")
+    locked.chmod(0)
+    p = subprocess.run(unprivileged(sys.executable, "-m", "monitor", "--config", str(cfg), "check", str(locked)),
+                       capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert p.returncode == 2
+    assert f"{locked.as_uri()}: cannot read {locked}: Permission denied" in p.stderr, p.stderr
 
 
 # 2. Result lines go to stdout when it is a file, even with the progress bar on a terminal.
