@@ -66,37 +66,77 @@ def _sources(args: Sequence[str]) -> list[str]:
     return [to_url(a, Path.cwd()) for a in args]
 
 
+def _path_url(path: str | Path) -> str:
+    """A file:// URL for a path as given, symbolic links not followed (for errors about the link itself)."""
+    return Path(os.path.abspath(path)).as_uri()
+
+
 def expand_sources(args: Sequence[str]) -> tuple[list[str], list[tuple[str, str]]]:
     """URLs and files as given, directories as the documents under them (.txt and .html, recursively, in
-    name order, hidden ones skipped); returns (urls, [(source, error message)])."""
+    name order, hidden ones skipped, symlinked directories followed); returns (urls, [(source, error message)]).
+
+    A file is known by its resolved path, so one reached twice (two links, a folder and a file in it) is
+    read once."""
     urls: list[str] = []
     errors: list[tuple[str, str]] = []
     for a in args:
         path = Path(a)
-        if not URL_SCHEME.match(a) and path.is_dir():
+        if URL_SCHEME.match(a):
+            urls.append(a)
+        elif path.is_dir():
             before = len(errors)
             files = _documents(path, errors)
             if not files and len(errors) == before:
                 errors.append((a, f"{a}: no {', '.join(DOCUMENT_SUFFIXES)} files in this directory"))
             urls.extend(p.resolve().as_uri() for p in files)
+        elif why := _broken_link(path):
+            errors.append((_path_url(a), why))
         else:
             urls.append(to_url(a, Path.cwd()))
-    return urls, errors
+    return list(dict.fromkeys(urls)), errors
+
+
+def _broken_link(path: Path) -> str:
+    """Why `path` is a symbolic link that leads nowhere (a missing target, a loop); "" when it is not one."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if os.path.islink(path):
+            return f"{shown_path(path)}: broken symbolic link to {os.readlink(path)}: {exc.strerror}"
+    return ""
 
 
 def _documents(root: Path, errors: list[tuple[str, str]]) -> list[Path]:
-    """The documents under `root`, hidden files and directories skipped; a directory that cannot be read
-    is an error naming it (a glob would pass over it without a word)."""
+    """The documents under `root`, hidden files and directories skipped; a directory that cannot be read,
+    or a link that leads nowhere, is an error naming it (a glob would pass over both without a word).
+    Symlinked directories are followed, each directory once (by device and inode), so a link back up the
+    tree is no loop."""
     def unreadable(exc: OSError) -> None:
         errors.append((str(exc.filename), f"{exc.filename}: cannot read this directory: {exc.strerror}"))
 
+    seen: set[tuple[int, int]] = set()
     found = []
-    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable):
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable, followlinks=True):
+        try:
+            st = os.stat(dirpath)
+        except OSError as exc:  # gone since it was listed
+            unreadable(exc)
+            st = None
+        if st is None or (st.st_dev, st.st_ino) in seen:
+            dirnames.clear()
+            continue
+        seen.add((st.st_dev, st.st_ino))
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
         for name in filenames:
+            if name.startswith("."):
+                continue
             p = Path(dirpath, name)
-            if not name.startswith(".") and p.suffix.lower() in DOCUMENT_SUFFIXES and p.is_file():
+            suffix = p.suffix.lower()
+            if suffix in DOCUMENT_SUFFIXES and p.is_file():
                 found.append(p)
+            # a broken link named like a document, or with no suffix (it may have led to a directory)
+            elif (not suffix or suffix in DOCUMENT_SUFFIXES) and (why := _broken_link(p)):
+                errors.append((_path_url(p), why))
     return sorted(found)
 
 

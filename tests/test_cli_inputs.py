@@ -120,6 +120,38 @@ def test_an_unreadable_file_reads_like_a_missing_one(cfg: Path, tmp_path: Path) 
     assert f"{locked.as_uri()}: cannot read {locked}: Permission denied" in p.stderr, p.stderr
 
 
+# 4. Symlinked folders are followed (once), broken links are errors that name the link.
+
+def test_symlinked_folders_are_followed_once_and_broken_links_reported(cfg: Path, tmp_path: Path) -> None:
+    real, archive = tmp_path / "real2024", tmp_path / "archive"
+    (real / "may").mkdir(parents=True)
+    archive.mkdir()
+    (archive / "top.txt").write_text(story(10), encoding="utf-8")
+    (real / "jan.txt").write_text(story(11), encoding="utf-8")
+    (real / "may" / "may.txt").write_text(story(12), encoding="utf-8")
+    (archive / "2024").symlink_to("../real2024")
+    (archive / "again").symlink_to("../real2024")  # the same folder twice
+    (real / "may" / "up").symlink_to("../..")  # a loop back up the tree
+    (archive / "jan-link.txt").symlink_to(real / "jan.txt")  # the same file again
+    (archive / "broken.txt").symlink_to(tmp_path / "nonexistent.txt")
+    (archive / "gone-folder").symlink_to(tmp_path / "nonexistent")
+    (archive / "logo.png").symlink_to(tmp_path / "nonexistent.png")  # not a document: nothing to say
+
+    r = provmon("--config", str(cfg), "track", "--json", str(archive))
+    assert r.code == 2, r.err
+    lines = r.json_lines()
+    tracked = sorted(line["source"] for line in lines if "id" in line)
+    # symlinked files are known by their target's URL, each read once
+    assert tracked == sorted(p.as_uri() for p in (archive / "top.txt", real / "jan.txt", real / "may" / "may.txt"))
+    errors = {line["source"]: line["error"] for line in lines if "error" in line}
+    assert sorted(errors) == [(archive / "broken.txt").as_uri(), (archive / "gone-folder").as_uri()]
+    assert f"{archive / 'broken.txt'}: broken symbolic link to {tmp_path / 'nonexistent.txt'}" in r.err
+    assert "gone-folder: broken symbolic link" in r.err and "logo.png" not in r.err
+
+    r = provmon("--config", str(cfg), "track", str(archive / "broken.txt"))  # given directly
+    assert r.code == 2 and f"{archive / 'broken.txt'}: broken symbolic link" in r.err, r.err
+
+
 # 2. Result lines go to stdout when it is a file, even with the progress bar on a terminal.
 
 def on_terminal(args: list[str], stdout: Path | None) -> tuple[int, str, str]:
