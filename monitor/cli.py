@@ -1,7 +1,7 @@
 """The `provmon` command.
 
 Exit status: 0 success (for `check`: a copy was found), 1 `check` found no copy or `status` found the
-service stalled, 2 bad input (config, source, database), 130 interrupted.
+service stalled, 2 bad input (config, source, database, a `check` with nothing tracked), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -275,6 +275,11 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps({"url": source, "error": e}, ensure_ascii=False))
     with Store(cfg.database_path) as store, make_fetcher(cfg) as fetcher:
+        if not store.article_count():
+            # every page would be "no copy": say why instead (a wrong --config or cwd makes a new, empty store)
+            print(f"error: no articles are tracked in {cfg.database_path}: run provmon track first",
+                  file=sys.stderr)
+            return EXIT_USAGE
         for url in sources:
             progress.advance()
             try:

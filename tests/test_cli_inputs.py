@@ -152,6 +152,18 @@ def test_symlinked_folders_are_followed_once_and_broken_links_reported(cfg: Path
     assert r.code == 2 and f"{archive / 'broken.txt'}: broken symbolic link" in r.err, r.err
 
 
+# 5. Checking against an empty store says that nothing is tracked.
+
+def test_check_with_nothing_tracked_says_so(cfg: Path, tmp_path: Path) -> None:
+    page = tmp_path / "page.txt"
+    page.write_text(story(20), encoding="utf-8")
+    for json_flag in ([], ["--json"]):
+        r = provmon("--config", str(cfg), "check", *json_flag, str(page))
+        assert r.code == 2
+        assert f"no articles are tracked in {tmp_path / 'provmon.db'}: run provmon track first" in r.err
+        assert r.out == ""
+
+
 # 2. Result lines go to stdout when it is a file, even with the progress bar on a terminal.
 
 def on_terminal(args: list[str], stdout: Path | None) -> tuple[int, str, str]:
