@@ -73,7 +73,7 @@ def _path_url(path: str | Path) -> str:
 
 def expand_sources(args: Sequence[str]) -> tuple[list[str], list[tuple[str, str]]]:
     """URLs and files as given, directories as the documents under them (.txt and .html, recursively, in
-    name order, hidden ones skipped, symlinked directories followed); returns (urls, [(source, error message)]).
+    name order, hidden ones skipped, symlinked directories followed); returns (urls, [(url, error message)]).
 
     A file is known by its resolved path, so one reached twice (two links, a folder and a file in it) is
     read once."""
@@ -87,7 +87,7 @@ def expand_sources(args: Sequence[str]) -> tuple[list[str], list[tuple[str, str]
             before = len(errors)
             files = _documents(path, errors)
             if not files and len(errors) == before:
-                errors.append((a, f"{a}: no {', '.join(DOCUMENT_SUFFIXES)} files in this directory"))
+                errors.append((_path_url(a), f"{a}: no {', '.join(DOCUMENT_SUFFIXES)} files in this directory"))
             urls.extend(p.resolve().as_uri() for p in files)
         elif why := _broken_link(path):
             errors.append((_path_url(a), why))
@@ -112,7 +112,7 @@ def _documents(root: Path, errors: list[tuple[str, str]]) -> list[Path]:
     Symlinked directories are followed, each directory once (by device and inode), so a link back up the
     tree is no loop."""
     def unreadable(exc: OSError) -> None:
-        errors.append((str(exc.filename), f"{exc.filename}: cannot read this directory: {exc.strerror}"))
+        errors.append((_path_url(exc.filename), f"{exc.filename}: cannot read this directory: {exc.strerror}"))
 
     seen: set[tuple[int, int]] = set()
     found = []
@@ -191,7 +191,8 @@ def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
 
     def say(line: str, obj: dict[str, Any], err: bool = False) -> None:
         if args.json:
-            print(json.dumps(obj, ensure_ascii=False), flush=True)
+            # "url" as in check and extract; "source" is its old name here, kept for existing scripts
+            print(json.dumps({"url": obj["source"], **obj}, ensure_ascii=False), flush=True)
         if err:
             progress.clear()
             print(f"error: {line}", file=sys.stderr)

@@ -140,10 +140,10 @@ def test_symlinked_folders_are_followed_once_and_broken_links_reported(cfg: Path
     r = provmon("--config", str(cfg), "track", "--json", str(archive))
     assert r.code == 2, r.err
     lines = r.json_lines()
-    tracked = sorted(line["source"] for line in lines if "id" in line)
+    tracked = sorted(line["url"] for line in lines if "id" in line)
     # symlinked files are known by their target's URL, each read once
     assert tracked == sorted(p.as_uri() for p in (archive / "top.txt", real / "jan.txt", real / "may" / "may.txt"))
-    errors = {line["source"]: line["error"] for line in lines if "error" in line}
+    errors = {line["url"]: line["error"] for line in lines if "error" in line}
     assert sorted(errors) == [(archive / "broken.txt").as_uri(), (archive / "gone-folder").as_uri()]
     assert f"{archive / 'broken.txt'}: broken symbolic link to {tmp_path / 'nonexistent.txt'}" in r.err
     assert "gone-folder: broken symbolic link" in r.err and "logo.png" not in r.err
@@ -162,6 +162,25 @@ def test_check_with_nothing_tracked_says_so(cfg: Path, tmp_path: Path) -> None:
         assert r.code == 2
         assert f"no articles are tracked in {tmp_path / 'provmon.db'}: run provmon track first" in r.err
         assert r.out == ""
+
+
+# 6. Errors carry the same key in `track --json` and `check --json`.
+
+def test_json_errors_name_the_input_under_url_in_track_and_check(cfg: Path, tmp_path: Path) -> None:
+    original = tmp_path / "original.txt"
+    original.write_text(story(30), encoding="utf-8")
+    missing = tmp_path / "missing.txt"
+    r = provmon("--config", str(cfg), "track", "--json", str(original), str(missing))
+    (track_error,), (tracked,) = ([line for line in r.json_lines() if ("error" in line) == e] for e in (True, False))
+    assert tracked["url"] == tracked["source"] == original.as_uri()  # "source": the old name, still there
+    assert track_error["url"] == missing.as_uri() and "missing.txt" in track_error["error"]
+    r = provmon("--config", str(cfg), "check", "--json", str(missing))
+    (check_error,) = r.json_lines()
+    assert check_error["url"] == track_error["url"] and check_error["error"] == track_error["error"]
+    (tmp_path / "empty").mkdir()  # an error found while listing a folder is keyed by its URL too
+    for command in ("track", "check"):
+        (line,) = provmon("--config", str(cfg), command, "--json", str(tmp_path / "empty")).json_lines()
+        assert line["url"] == (tmp_path / "empty").as_uri() and "no .txt" in line["error"]
 
 
 # 2. Result lines go to stdout when it is a file, even with the progress bar on a terminal.
