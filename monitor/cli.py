@@ -1,12 +1,13 @@
 """The `provmon` command.
 
 Exit status: 0 success (for `check`: a copy was found), 1 `check` found no copy or `status` found the
-service stalled, 2 bad input (config, source, database), 130 interrupted.
+service stalled, 2 bad input (config, source, database, a `check` with nothing tracked), 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import faulthandler
 import json
 import logging
@@ -33,9 +34,11 @@ from monitor.config import (
     parse_interval,
     to_url,
 )
+from monitor.extract import Extracted
+from monitor.fetch import Fetcher, file_path, shown_path
 from monitor.logs import setup_logging
 from monitor.notify import deliver_pending, send_test
-from monitor.progress import Progress
+from monitor.progress import Progress, same_terminal
 from monitor.scan import (
     Found,
     NoText,
@@ -64,42 +67,101 @@ def _sources(args: Sequence[str]) -> list[str]:
     return [to_url(a, Path.cwd()) for a in args]
 
 
+def _path_url(path: str | Path) -> str:
+    """A file:// URL for a path as given, symbolic links not followed (for errors about the link itself)."""
+    return Path(os.path.abspath(path)).as_uri()
+
+
 def expand_sources(args: Sequence[str]) -> tuple[list[str], list[tuple[str, str]]]:
     """URLs and files as given, directories as the documents under them (.txt and .html, recursively, in
-    name order, hidden ones skipped); returns (urls, [(source, error message)])."""
+    name order, hidden ones skipped, symlinked directories followed); returns (urls, [(url, error message)]).
+
+    A file is known by its resolved path, so one reached twice (two links, a folder and a file in it) is
+    read once."""
     urls: list[str] = []
     errors: list[tuple[str, str]] = []
     for a in args:
         path = Path(a)
-        if not URL_SCHEME.match(a) and path.is_dir():
+        if URL_SCHEME.match(a):
+            urls.append(a)
+        elif path.is_dir():
             before = len(errors)
             files = _documents(path, errors)
             if not files and len(errors) == before:
-                errors.append((a, f"{a}: no {', '.join(DOCUMENT_SUFFIXES)} files in this directory"))
+                errors.append((_path_url(a), f"{a}: no {', '.join(DOCUMENT_SUFFIXES)} files in this directory"))
             urls.extend(p.resolve().as_uri() for p in files)
+        elif why := _broken_link(path):
+            errors.append((_path_url(a), why))
         else:
             urls.append(to_url(a, Path.cwd()))
-    return urls, errors
+    return list(dict.fromkeys(urls)), errors
+
+
+def _broken_link(path: Path) -> str:
+    """Why `path` is a symbolic link that leads nowhere (a missing target, a loop); "" when it is not one."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if os.path.islink(path):
+            return f"{shown_path(path)}: broken symbolic link to {os.readlink(path)}: {exc.strerror}"
+    return ""
 
 
 def _documents(root: Path, errors: list[tuple[str, str]]) -> list[Path]:
-    """The documents under `root`, hidden files and directories skipped; a directory that cannot be read
-    is an error naming it (a glob would pass over it without a word)."""
+    """The documents under `root`, hidden files and directories skipped; a directory that cannot be read,
+    or a link that leads nowhere, is an error naming it (a glob would pass over both without a word).
+    Symlinked directories are followed, each directory once (by device and inode), so a link back up the
+    tree is no loop."""
     def unreadable(exc: OSError) -> None:
-        errors.append((str(exc.filename), f"{exc.filename}: cannot read this directory: {exc.strerror}"))
+        errors.append((_path_url(exc.filename), f"{exc.filename}: cannot read this directory: {exc.strerror}"))
 
+    seen: set[tuple[int, int]] = set()
     found = []
-    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable):
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable, followlinks=True):
+        try:
+            st = os.stat(dirpath)
+        except OSError as exc:  # gone since it was listed
+            unreadable(exc)
+            st = None
+        if st is None or (st.st_dev, st.st_ino) in seen:
+            dirnames.clear()
+            continue
+        seen.add((st.st_dev, st.st_ino))
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
         for name in filenames:
+            if name.startswith("."):
+                continue
             p = Path(dirpath, name)
-            if not name.startswith(".") and p.suffix.lower() in DOCUMENT_SUFFIXES and p.is_file():
+            suffix = p.suffix.lower()
+            if suffix in DOCUMENT_SUFFIXES and p.is_file():
                 found.append(p)
+            # a broken link named like a document, or with no suffix (it may have led to a directory)
+            elif (not suffix or suffix in DOCUMENT_SUFFIXES) and (why := _broken_link(p)):
+                errors.append((_path_url(p), why))
     return sorted(found)
+
+
+def _read(fetcher: Fetcher, url: str) -> Extracted:
+    """read_source, with a local file that is not there said to be missing: the file transport answers 404
+    for it as a web server would (the crawler takes that as "gone"), which here would read as HTTP."""
+    try:
+        return read_source(fetcher, url)
+    except NoText:
+        raise
+    except SourceError:
+        if url.startswith("file:") and not os.path.lexists(path := file_path(url)):
+            raise SourceError(f"{url}: cannot read {shown_path(path)}: {os.strerror(errno.ENOENT)}") from None
+        raise
 
 
 def _progress(args: argparse.Namespace, total: int, label: str) -> Progress:
     return Progress(total, label, sys.stderr, enabled=sys.stderr.isatty() and not args.json)
+
+
+def _stdout_under_bar(progress: Progress) -> bool:
+    """Whether stdout is the terminal the bar is drawn on: there a line per input would scroll it away, so
+    only copies and errors are printed (clearing the bar first). Into a file or a pipe every line goes."""
+    return progress.enabled and same_terminal(sys.stdout, progress.stream)
 
 
 def side_by_side(left: str, right: str, width: int) -> str:
@@ -125,15 +187,17 @@ def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
         print(f"error: --title names one article, but {len(sources)} sources were given", file=sys.stderr)
         return EXIT_USAGE
     progress = _progress(args, len(sources), "track")
+    quiet = _stdout_under_bar(progress)
     counts = {"tracked": 0, "already tracked": 0, "errors": len(errors)}
 
     def say(line: str, obj: dict[str, Any], err: bool = False) -> None:
-        progress.clear()
         if args.json:
-            print(json.dumps(obj, ensure_ascii=False), flush=True)
+            # "url" as in check and extract; "source" is its old name here, kept for existing scripts
+            print(json.dumps({"url": obj["source"], **obj}, ensure_ascii=False), flush=True)
         if err:
+            progress.clear()
             print(f"error: {line}", file=sys.stderr)
-        elif not args.json and not progress.enabled:
+        elif not args.json and not quiet:
             print(line)
 
     for source, e in errors:
@@ -154,7 +218,7 @@ def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
     with Store(cfg.database_path) as store, make_fetcher(cfg) as fetcher:
         for url in sources:
             try:
-                page = read_source(fetcher, url)
+                page = _read(fetcher, url)
             except SourceError as exc:
                 counts["errors"] += 1
                 say(str(exc), {"source": url, "error": str(exc)}, err=True)
@@ -205,8 +269,9 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
     width = min(shutil.get_terminal_size((120, 24)).columns, 160)
     verifier = make_verifier(cfg)
     progress = _progress(args, len(sources), "check")
-    # One page: every passage side by side. Many: a line per copy (and, off a terminal, per page).
-    detail, per_page = len(sources) == 1, not progress.enabled
+    quiet = _stdout_under_bar(progress)
+    # One page: every passage side by side. Many: a line per copy, and per page unless under the bar.
+    detail, per_page = len(sources) == 1, not quiet
     copies = pages = 0
     failed = bool(errors)
     for source, e in errors:
@@ -214,16 +279,20 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps({"url": source, "error": e}, ensure_ascii=False))
     with Store(cfg.database_path) as store, make_fetcher(cfg) as fetcher:
+        if not store.article_count():
+            # every page would be "no copy": say why instead (a wrong --config or cwd makes a new, empty store)
+            print(f"error: no articles are tracked in {cfg.database_path}: run provmon track first",
+                  file=sys.stderr)
+            return EXIT_USAGE
         for url in sources:
             progress.advance()
             try:
-                page = read_source(fetcher, url)
+                page = _read(fetcher, url)
             except NoText as exc:  # not a copy of anything, not bad input: a directory holds index pages too
                 pages += 1
                 if args.json:
                     print(json.dumps({"url": url, "copies": [], "note": "no article text"}), flush=True)
                 elif per_page:
-                    progress.clear()
                     print(f"{exc}: no copy")
                 continue
             except SourceError as exc:
@@ -239,7 +308,8 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
             if args.json:
                 print(json.dumps(_found_dict(url, [(f, page.text) for f in found]), ensure_ascii=False), flush=True)
                 continue
-            progress.clear()
+            if quiet and found:
+                progress.clear()
             if not found and per_page:
                 print(f"{url}: no copy of a tracked article")
             for f in found:
@@ -444,13 +514,11 @@ def cmd_notify(cfg: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_extract(cfg: Config | None, args: argparse.Namespace) -> int:
-    from monitor.fetch import Fetcher
-
     agent = cfg.monitor.user_agent if cfg else "ProvenanceMonitor"
     with Fetcher(agent) as fetcher:
         for url in _sources(args.sources):
             try:
-                page = read_source(fetcher, url)
+                page = _read(fetcher, url)
             except SourceError as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 return EXIT_USAGE

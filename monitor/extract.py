@@ -157,11 +157,16 @@ class _Block:
 
 
 def decode_html(body: bytes, content_type: str = "") -> str:
-    """Decode page bytes: BOM, HTTP charset, <meta charset>/XML declaration, then UTF-8, then cp1252."""
-    candidates: list[str] = []
-    for bom, enc in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+    """Decode page bytes: BOM, HTTP charset, <meta charset>/XML declaration, then UTF-8, then cp1252.
+
+    A byte order mark settles the encoding (the WHATWG rule) for HTML and plain text alike; the BOM itself
+    is dropped, so text offsets count characters after it."""
+    # UTF-32 LE first: its BOM starts with UTF-16 LE's.
+    for bom, enc in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"),
+                     (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
         if body.startswith(bom):
-            candidates.append(enc)
+            return body.decode(enc, "replace")  # a cut-off last character: U+FFFD, not cp1252 mojibake
+    candidates: list[str] = []
     m = HEADER_CHARSET.search(content_type or "")
     if m:
         candidates.append(m.group(1))
@@ -180,7 +185,7 @@ def decode_html(body: bytes, content_type: str = "") -> str:
         except (LookupError, UnicodeDecodeError, ValueError):
             continue
         if enc.lower().replace("_", "-").startswith("utf-16") and "<" not in text[:2000]:
-            continue  # a wrong UTF-16 guess yields text with no markup at all
+            continue  # a declared UTF-16 without a BOM is often wrong: then the text has no markup at all
         return text
     return body.decode("utf-8", "replace")
 

@@ -39,7 +39,8 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 # (also docx/epub), gzip.
 BINARY_SIGNATURES = (b"%PDF-", b"\x89PNG", b"GIF87a", b"GIF89a", b"\xff\xd8\xff", b"RIFF", b"PK\x03\x04",
                      b"\x1f\x8b")
-UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # UTF-16 text is full of NUL bytes
+# UTF-16 and UTF-32 text is full of NUL bytes (UTF-32 LE's mark starts with UTF-16 LE's)
+WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
 
 # Told the status and headers of a response as soon as they are in (before its body is read).
 Answered = Callable[[int, Mapping[str, str]], None]
@@ -54,7 +55,7 @@ def is_textual(content_type: str, body: bytes) -> bool:
 
     `content_type` is the Content-Type value as received (parameters allowed, "" when there was none):
     it must be text/*, application/xhtml+xml, application/xml or application/*+xml. The body's first KB
-    must not look binary either: no NUL byte (unless it starts with a UTF-16 byte order mark) and no
+    must not look binary either: no NUL byte (unless it starts with a UTF-16 or UTF-32 byte order mark) and no
     PDF/image/archive signature, which catches binaries sent as text/html or without a content type."""
     ctype = content_type.split(";", 1)[0].strip().lower()
     if ctype and not (ctype.startswith("text/") or ctype in {"application/xhtml+xml", "application/xml"}
@@ -63,7 +64,7 @@ def is_textual(content_type: str, body: bytes) -> bool:
     head = body[:1024]
     if head.startswith(BINARY_SIGNATURES):
         return False
-    return head.startswith(UTF16_BOMS) or b"\x00" not in head
+    return head.startswith(WIDE_BOMS) or b"\x00" not in head
 
 
 @contextmanager
@@ -122,9 +123,20 @@ class LocalFileError(Exception):
     """A local file that exists but cannot be read; the message names the path and the OS error."""
 
 
-def _shown(path: Path) -> str:
+def shown_path(path: Path) -> str:
     """A path for messages: bytes that are not UTF-8 (kept by os.fsdecode as surrogates) shown as \\xNN."""
     return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _file_path(raw_path: bytes | str) -> Path:
+    # unquoted to bytes, so that a file name that is not UTF-8 (%FF) reaches the file system as the same bytes
+    path = Path(os.fsdecode(unquote_to_bytes(raw_path)))
+    return path / "index.html" if path.is_dir() else path
+
+
+def file_path(url: str) -> Path:
+    """The file a file:// URL reads (for a directory, its index.html), for messages about it."""
+    return _file_path(urlsplit(url).path)
 
 
 class _FileStream(httpx.SyncByteStream):
@@ -138,7 +150,7 @@ class _FileStream(httpx.SyncByteStream):
             while chunk := self._fh.read(65_536):
                 yield chunk
         except OSError as exc:
-            raise LocalFileError(f"cannot read {_shown(self._path)}: {exc.strerror or exc}") from None
+            raise LocalFileError(f"cannot read {shown_path(self._path)}: {exc.strerror or exc}") from None
 
     def close(self) -> None:
         self._fh.close()
@@ -149,27 +161,25 @@ class FileTransport(httpx.BaseTransport):
 
     The size comes from the file system and goes out as Content-Length, and the body is read lazily, so
     the fetcher's size cap refuses a huge file without reading it. A missing file is a 404 (callers treat
-    that as "gone", as for a web page); any other OS error raises LocalFileError with the path and the
-    reason (permission denied, is a directory...), not a made-up HTTP status."""
+    that as "gone", as for a web page; the command line names it missing, see `file_path`); any other OS
+    error raises LocalFileError with the path and the reason (permission denied, is a directory...), not a
+    made-up HTTP status."""
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        # the raw path, so that a file name that is not UTF-8 (%FF) reaches the file system as the same bytes
-        path = Path(os.fsdecode(unquote_to_bytes(request.url.raw_path.split(b"?", 1)[0])))
-        if path.is_dir():
-            path = path / "index.html"
+        path = _file_path(request.url.raw_path.split(b"?", 1)[0])
         try:
             # O_NONBLOCK: opening a FIFO must not hang the fetch (no effect on regular files)
             fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         except FileNotFoundError:
-            return httpx.Response(404, stream=httpx.ByteStream(f"not found: {_shown(path)}".encode()),
+            return httpx.Response(404, stream=httpx.ByteStream(f"not found: {shown_path(path)}".encode()),
                                   request=request)
         except OSError as exc:
-            raise LocalFileError(f"cannot read {_shown(path)}: {exc.strerror or exc}") from None
+            raise LocalFileError(f"cannot read {shown_path(path)}: {exc.strerror or exc}") from None
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             os.close(fd)
             kind = "is a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
-            raise LocalFileError(f"cannot read {_shown(path)}: {kind}")
+            raise LocalFileError(f"cannot read {shown_path(path)}: {kind}")
         fh = os.fdopen(fd, "rb")
         ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         if ctype.startswith("text/"):

@@ -1,12 +1,23 @@
 """A one-line progress bar on a terminal, for commands that take many inputs (`track`, `check`).
 
 Written to stderr and only when stderr is a terminal, so pipes, files and `--json` output stay clean.
+Result lines go to stdout; only when stdout is that same terminal do the commands hold back the lines that
+would scroll the bar away (`same_terminal`).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from typing import TextIO
+
+
+def same_terminal(a: TextIO, b: TextIO) -> bool:
+    """Whether both streams write to one terminal, so that a line on one breaks a bar drawn on the other."""
+    try:
+        return a.isatty() and b.isatty() and os.path.samestat(os.fstat(a.fileno()), os.fstat(b.fileno()))
+    except (OSError, ValueError):  # a stream without a file descriptor (replaced, closed)
+        return False
 
 
 class Progress:
