@@ -7,7 +7,6 @@ service stalled, 2 bad input (config, source, database, a `check` with nothing t
 from __future__ import annotations
 
 import argparse
-import errno
 import faulthandler
 import json
 import logging
@@ -34,8 +33,7 @@ from monitor.config import (
     parse_interval,
     to_url,
 )
-from monitor.extract import Extracted
-from monitor.fetch import Fetcher, file_path, shown_path
+from monitor.fetch import Fetcher, shown_path
 from monitor.logs import setup_logging
 from monitor.notify import deliver_pending, send_test
 from monitor.progress import Progress, same_terminal
@@ -141,19 +139,6 @@ def _documents(root: Path, errors: list[tuple[str, str]]) -> list[Path]:
     return sorted(found)
 
 
-def _read(fetcher: Fetcher, url: str) -> Extracted:
-    """read_source, with a local file that is not there said to be missing: the file transport answers 404
-    for it as a web server would (the crawler takes that as "gone"), which here would read as HTTP."""
-    try:
-        return read_source(fetcher, url)
-    except NoText:
-        raise
-    except SourceError:
-        if url.startswith("file:") and not os.path.lexists(path := file_path(url)):
-            raise SourceError(f"{url}: cannot read {shown_path(path)}: {os.strerror(errno.ENOENT)}") from None
-        raise
-
-
 def _progress(args: argparse.Namespace, total: int, label: str) -> Progress:
     return Progress(total, label, sys.stderr, enabled=sys.stderr.isatty() and not args.json)
 
@@ -218,7 +203,7 @@ def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
     with Store(cfg.database_path) as store, make_fetcher(cfg) as fetcher:
         for url in sources:
             try:
-                page = _read(fetcher, url)
+                page = read_source(fetcher, url)
             except SourceError as exc:
                 counts["errors"] += 1
                 say(str(exc), {"source": url, "error": str(exc)}, err=True)
@@ -287,7 +272,7 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
         for url in sources:
             progress.advance()
             try:
-                page = _read(fetcher, url)
+                page = read_source(fetcher, url)
             except NoText as exc:  # not a copy of anything, not bad input: a directory holds index pages too
                 pages += 1
                 if args.json:
@@ -518,7 +503,7 @@ def cmd_extract(cfg: Config | None, args: argparse.Namespace) -> int:
     with Fetcher(agent) as fetcher:
         for url in _sources(args.sources):
             try:
-                page = _read(fetcher, url)
+                page = read_source(fetcher, url)
             except SourceError as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 return EXIT_USAGE

@@ -6,8 +6,10 @@ scheduler call these functions; nothing below this module imports it.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
+import os
 import ssl
 import threading
 from collections.abc import Sequence
@@ -20,7 +22,7 @@ from monitor.config import Config, MatchSettings, Site
 from monitor.crawl import crawl, polite_settings
 from monitor.evidence import Evidence
 from monitor.extract import Extracted, text_of
-from monitor.fetch import Fetcher, FetchError, is_textual
+from monitor.fetch import Fetcher, FetchError, file_path, is_textual, shown_path
 from monitor.fingerprint import article_fingerprints_of, page_fingerprints_of
 from monitor.match import Match, Prepared, compare
 from monitor.politeness import Politeness
@@ -71,10 +73,14 @@ def read_source(fetcher: Fetcher, url: str, allow_private: bool = True) -> Extra
         result = fetcher.fetch(url, allow_private=allow_private)
     except FetchError as exc:
         raise SourceError(str(exc)) from None
+    local = result.final_url.startswith("file:")
     if not result.ok:
+        # The file transport answers 404 for a missing file, as a web server would (the crawler reads that as
+        # "gone"); a source the user named is said to be missing.
+        if local and not os.path.lexists(path := file_path(url)):
+            raise SourceError(f"{url}: cannot read {shown_path(path)}: {os.strerror(errno.ENOENT)}")
         raise SourceError(f"{url}: HTTP {result.status}")
     # A local file's type is a guess from its name (none for `notes`): there only the bytes decide.
-    local = result.final_url.startswith("file:")
     if not is_textual("" if local else result.content_type, result.body):
         raise SourceError(f"{url}: not HTML or text ({result.content_type or 'binary content'})")
     page = text_of(result.body, result.content_type, result.final_url)

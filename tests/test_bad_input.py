@@ -170,3 +170,14 @@ def test_binary_files_and_responses_are_not_tracked(tmp_path: Path) -> None:
     assert f"{served.base}/report.pdf: not HTML or text (application/pdf)" in r.err
     assert f"{served.base}/photo: not HTML or text" in r.err and "random.bin: not HTML or text" in r.err
     assert "tracked #1" in r.out and r.out.count("tracked #") == 1, r.out
+
+
+def test_a_missing_track_source_in_the_config_is_said_to_be_missing(tmp_path: Path) -> None:
+    """A [[track]] file that is not there is not "HTTP 404" (the file transport's answer for the crawler)."""
+    cfg = write_config(tmp_path / "c.toml", f'''
+[[track]]
+source = "{tmp_path}/gone.txt"
+''')
+    r = provmon("--config", str(cfg), "run", "--once")
+    assert f"cannot read {tmp_path}/gone.txt: No such file or directory" in r.err, r.err
+    assert "HTTP 404" not in r.err
