@@ -15,12 +15,14 @@ How detection works (the copy rule; thresholds in [match], see docs/detection.md
    when each half adds words the other lacks (a headline is not the first half of its lede). Words
    are compared by `monitor.text.key`: spelling variants folded (harbour/harbor), lightly stemmed.
 2. Aligned pairs that follow each other in both texts, with at most `gap` unaligned sentences
-   between them on either side, are linked into *passages* (connected components). A passage must contain a strong pair;
-   weak pairs only extend passages (hysteresis, so a spun sentence next to copied ones counts, but
-   weak overlaps alone never start one). Passages may come in any order, so moved paragraphs
-   still count; inside a passage the text is reproduced in the article's order. On the page a
-   passage starts at the first copied word of its first sentence and ends at the last copied word
-   of its last: copied text often runs into the page's own words with no sentence break.
+   between them on either side, are linked into *passages* (connected components). An unaligned page
+   line without sentence-final punctuation ("ADVERTISEMENT", "Related: ...") is furniture, not a gap.
+   A passage must contain a strong pair; weak pairs only extend passages (hysteresis, so a spun
+   sentence next to copied ones counts, but weak overlaps alone never start one). Passages may come
+   in any order, so moved paragraphs still count; inside a passage the text is reproduced in the
+   article's order. On the page a passage starts at the first copied word of its first sentence and
+   ends at the last copied word of its last: copied text often runs into the page's own words with no
+   sentence break.
 3. A passage is *evidence* when it holds at least `min_run` narrative sentences in a row in
    either text (a sentence split in two counts as two), or one
    sentence of at least `long_sentence_words` words: isolated similar sentences (a shared fact,
@@ -386,8 +388,23 @@ def components(items: list[T], links: Iterable[tuple[int, int]]) -> list[list[T]
     return list(comps.values())
 
 
-def _groups(pairs: list[_Pair], params: AlignParams) -> list[_Group]:
-    """Link pairs that follow each other in both texts (within `gap` skipped sentences) into passages."""
+def _positions(page: Prepared, aligned: set[int]) -> list[int]:
+    """Each page sentence's position counted in sentences that count towards a gap: an unaligned heading
+    line (furniture such as "ADVERTISEMENT" or "Related: ..." between copied paragraphs) does not separate
+    the sentences around it. Only on the page: the article is the tracked text, and its own unaligned
+    heading lines (a subheading the copy left out) still count."""
+    pos, n = [], 0
+    for k, head in enumerate(page.headings):
+        pos.append(n)
+        if not head or k in aligned:
+            n += 1
+    return pos
+
+
+def _groups(pairs: list[_Pair], params: AlignParams, p_pos: list[int]) -> list[_Group]:
+    """Link pairs that follow each other in both texts (within `gap` skipped sentences) into passages.
+
+    Page distances are in `_positions`: furniture lines between two pairs are not skipped sentences."""
     pairs = sorted(pairs, key=lambda p: (p.i, p.j))
     gap, ordered = params.gap, params.ordered
 
@@ -399,7 +416,7 @@ def _groups(pairs: list[_Pair], params: AlignParams) -> list[_Group]:
                 lo += 1
             for q in range(lo, k):
                 o = pairs[q]
-                di, dj = p.i - o.i, p.j - o.j
+                di, dj = p.i - o.i, p_pos[p.j] - p_pos[o.j]
                 # Far jumps in the article (a summary skipping sentences) only between strong pairs.
                 near = di <= gap + 1 or (p.strong and o.strong)
                 if near and (dj >= 0 if ordered else -gap - 1 <= dj) and dj <= gap + 1 and (di > 0 or dj != 0):
@@ -455,12 +472,13 @@ def _aligned(article: Prepared, page: Prepared, cfg: MatchSettings, params: Alig
     if not article.sentences or not page.sentences:
         return []
     pairs = _pairs(article, page, cfg)
-    groups = _groups(pairs, params)
+    p_pos = _positions(page, {p.j for p in pairs})
+    groups = _groups(pairs, params, p_pos)
     if not params.summary_ratio:
         return groups
     # Summary mode: linked with no limit on the article gap, a summary's sentences (close together on
     # the page, drawn from all over the article) form one passage; it replaces the passages it contains.
-    summaries = [g for g in _groups(pairs, replace(params, article_gap=len(article.sentences)))
+    summaries = [g for g in _groups(pairs, replace(params, article_gap=len(article.sentences)), p_pos)
                  if _span(g, article.sentences, True) >= params.summary_ratio * _span(g, page.sentences, False)]
     taken = {(p.i, p.j) for g in summaries for p in g.pairs}
     return summaries + [g for g in groups if not any((p.i, p.j) in taken for p in g.pairs)]

@@ -1,10 +1,12 @@
 # ruff: noqa: E501  (long lines are paragraphs of test text)
-"""Layout and the copy rule: headline lines and paragraph breaks."""
+"""Layout and the copy rule: headline lines, paragraph breaks and furniture lines between copied paragraphs."""
 
 from __future__ import annotations
 
 from monitor.config import MatchSettings
 from monitor.match import Prepared, _pairs, compare
+from tests.test_match import ARTICLE as FIRE_ARTICLE
+from tests.test_match import INDEPENDENT
 
 CFG = MatchSettings()
 
@@ -24,10 +26,15 @@ BODY = [
     "The government said it would consider emergency funding once the full cost of the damage was known.",
 ]
 ARTICLE = HEADLINE + "\n\n" + "\n\n".join(BODY)
+FURNITURE = ["Related: Council approves budget for new leisure centre", "ADVERTISEMENT", "ADVERTISEMENT"]
 
 
 def run(article: str, page: str):
     return compare(Prepared.of(article), Prepared.of(page), CFG)
+
+
+def with_furniture(paragraphs: list[str], sep: str = "\n\n") -> str:
+    return sep.join(x for para in paragraphs for x in (para, *FURNITURE))
 
 
 def test_a_replaced_headline_is_not_counted_as_copied():
@@ -75,3 +82,22 @@ def test_a_headline_is_not_the_first_half_of_its_lede_but_a_flattened_heading_is
     flattened = Prepared.of(heading + " " + BODY[4])
     pairs = {(p.i, p.j): p for p in _pairs(article, flattened, CFG)}
     assert {(0, 0), (1, 0)} <= set(pairs) and pairs[0, 0].strong and pairs[0, 0].sim > 0.9
+
+
+def test_furniture_lines_between_copied_paragraphs_leave_a_verbatim_copy():
+    """Three short lines ("Related: ...", "ADVERTISEMENT" twice) after every paragraph: they are not skipped
+    sentences of the copy, so one-sentence paragraphs (the lede, the quotes) stay in the evidence."""
+    lede = ARTICLE.index(BODY[0]), ARTICLE.index(BODY[0]) + len(BODY[0])
+    for sep in ("\n\n", "\n"):
+        page = with_furniture([HEADLINE, *BODY], sep)
+        m = run(ARTICLE, page)
+        assert m is not None and m.kind == "verbatim"
+        assert m.coverage >= 0.95
+        assert any(p.article_start <= lede[0] and lede[1] <= p.article_end for p in m.passages)
+        assert all(p.verbatim for p in m.passages)
+
+
+def test_furniture_lines_in_an_independent_report_do_not_make_it_a_copy():
+    page = with_furniture(INDEPENDENT.split("\n\n"))
+    assert run(FIRE_ARTICLE, page) is None
+    assert run(FIRE_ARTICLE, INDEPENDENT) is None
