@@ -11,15 +11,18 @@ How detection works (the copy rule; thresholds in [match], see docs/detection.md
    partner must sit next to its best one (a split sentence): alignment is one to one, and a line
    repeated in a text aligns where its neighbours do.
    A sentence split in two (or two merged into one) aligns as a whole when each half comes mostly
-   from the other sentence (`merge_sentences`). Words are compared by `monitor.text.key`: spelling
-   variants folded (harbour/harbor), lightly stemmed.
+   from the other sentence (`merge_sentences`); across a paragraph end or out of a heading line only
+   when each half adds words the other lacks (a headline is not the first half of its lede). Words
+   are compared by `monitor.text.key`: spelling variants folded (harbour/harbor), lightly stemmed.
 2. Aligned pairs that follow each other in both texts, with at most `gap` unaligned sentences
-   between them on either side, are linked into *passages* (connected components). A passage must contain a strong pair;
-   weak pairs only extend passages (hysteresis, so a spun sentence next to copied ones counts, but
-   weak overlaps alone never start one). Passages may come in any order, so moved paragraphs
-   still count; inside a passage the text is reproduced in the article's order. On the page a
-   passage starts at the first copied word of its first sentence and ends at the last copied word
-   of its last: copied text often runs into the page's own words with no sentence break.
+   between them on either side, are linked into *passages* (connected components). An unaligned page
+   line without sentence-final punctuation ("ADVERTISEMENT", "Related: ...") is furniture, not a gap.
+   A passage must contain a strong pair; weak pairs only extend passages (hysteresis, so a spun
+   sentence next to copied ones counts, but weak overlaps alone never start one). Passages may come
+   in any order, so moved paragraphs still count; inside a passage the text is reproduced in the
+   article's order. On the page a passage starts at the first copied word of its first sentence and
+   ends at the last copied word of its last: copied text often runs into the page's own words with no
+   sentence break.
 3. A passage is *evidence* when it holds at least `min_run` narrative sentences in a row in
    either text (a sentence split in two counts as two), or one
    sentence of at least `long_sentence_words` words: isolated similar sentences (a shared fact,
@@ -47,6 +50,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, replace
@@ -58,6 +62,10 @@ from monitor.config import MatchSettings
 from monitor.text import Sentence, Token, sentences, tokens
 
 T = TypeVar("T")
+
+_FINAL = (".", "!", "?", "\u2026")
+_CLOSERS = "\"'\u201d\u2019\u00bb)] \t"
+_BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
 
 
 @dataclass(frozen=True)
@@ -142,6 +150,39 @@ class Prepared:
         return tuple(s.content for s in self.sentences)
 
     @cached_property
+    def headings(self) -> tuple[bool, ...]:
+        """Whether each sentence is a line of its own without sentence-final punctuation: a headline, a
+        subheading, or page furniture ("ADVERTISEMENT", "Related: ...", "Share on Facebook")."""
+        text = self.text
+        out = []
+        for s in self.sentences:
+            a, b = s.start, s.end
+            while a > 0 and text[a - 1] in " \t":
+                a -= 1
+            while b < len(text) and text[b] in " \t\r":
+                b += 1
+            own_line = (a == 0 or text[a - 1] == "\n") and (b == len(text) or text[b] == "\n")
+            out.append(own_line and "\n" not in text[s.start:s.end]
+                       and not text[s.start:s.end].rstrip(_CLOSERS).endswith(_FINAL))
+        return tuple(out)
+
+    @cached_property
+    def paragraph_ends(self) -> tuple[bool, ...]:
+        """Whether a paragraph ends after each sentence: a blank line follows, or a line break after
+        sentence-final punctuation (one paragraph per line), or a heading line on either side."""
+        text, sents, heads = self.text, self.sentences, self.headings
+        out = []
+        for k, s in enumerate(sents):
+            if k + 1 == len(sents):
+                out.append(True)
+                continue
+            between = text[s.end:sents[k + 1].start]
+            ends = text[s.start:s.end].rstrip(_CLOSERS).endswith(_FINAL)
+            out.append(_BLANK_LINE.search(between) is not None or ("\n" in between and ends)
+                       or heads[k] or heads[k + 1])
+        return tuple(out)
+
+    @cached_property
     def sentence_df(self) -> Counter[str]:
         """In how many sentences each content key occurs."""
         df: Counter[str] = Counter()
@@ -200,14 +241,22 @@ class _Weights:
         return w
 
 
-def _merged(found: dict[tuple[int, int], _Pair], a_sets: tuple[frozenset[str], ...],
-            p_sets: tuple[frozenset[str], ...], a_tri: Any, p_tri: Any, cfg: MatchSettings) -> None:
+def _merged(found: dict[tuple[int, int], _Pair], article: Prepared, page: Prepared, a_tri: Any, p_tri: Any,
+            cfg: MatchSettings) -> None:
     """A sentence split in two (or two merged into one): two aligned neighbours against one sentence.
 
     When sentences k and k+1 of one text are each mostly made of the words of sentence s of the other
     (containment >= `sentence_similarity`) and together align strongly with it, both pairs become strong
     with the similarity of the merged pair, so neither is dropped as second best.
+
+    A spinner splits a sentence into two sentences of one paragraph. Across a paragraph end or out of a
+    heading line, the halves are joined only when each brings words of the whole that the other lacks (the
+    merged pair aligns better than either half alone): a text whose layout was flattened (a heading and
+    the line below it run together into one sentence) still aligns, but a headline, which restates its
+    lede's words, is not taken for the first half of the lede.
     """
+    a_sets, p_sets = article.contents, page.contents
+    a_ends, p_ends = article.paragraph_ends, page.paragraph_ends
     for i, j in sorted(found):
         for (i2, j2), merged_a in (((i + 1, j), True), ((i, j + 1), False)):
             if (i2, j2) not in found:
@@ -222,6 +271,8 @@ def _merged(found: dict[tuple[int, int], _Pair], a_sets: tuple[frozenset[str], .
             parts = (found[i, j], found[i2, j2])
             if n < 3 or sim < cfg.sentence_similarity or all(p.strong and p.sim >= sim for p in parts):
                 continue
+            if (a_ends[i] if merged_a else p_ends[j]) and any(p.sim >= sim for p in parts):
+                continue  # across a paragraph end: one half alone aligns as well as both together
             for p in parts:
                 at = a_tri(p.i)
                 tri = p_tri(p.j) if merged_a else p_tri(j) | p_tri(j2)
@@ -270,7 +321,7 @@ def _pairs(article: Prepared, page: Prepared, cfg: MatchSettings) -> list[_Pair]
             if strong or sim >= (weak if n >= 3 else cfg.sentence_similarity):
                 found[i, j] = _Pair(i, j, sim, exact, strong)
     if cfg.merge_sentences:
-        _merged(found, a_sets, p_sets, a_tri, p_tri, cfg)
+        _merged(found, article, page, a_tri, p_tri, cfg)
     return _one_origin(list(found.values()), cfg)
 
 
@@ -337,8 +388,23 @@ def components(items: list[T], links: Iterable[tuple[int, int]]) -> list[list[T]
     return list(comps.values())
 
 
-def _groups(pairs: list[_Pair], params: AlignParams) -> list[_Group]:
-    """Link pairs that follow each other in both texts (within `gap` skipped sentences) into passages."""
+def _positions(page: Prepared, aligned: set[int]) -> list[int]:
+    """Each page sentence's position counted in sentences that count towards a gap: an unaligned heading
+    line (furniture such as "ADVERTISEMENT" or "Related: ..." between copied paragraphs) does not separate
+    the sentences around it. Only on the page: the article is the tracked text, and its own unaligned
+    heading lines (a subheading the copy left out) still count."""
+    pos, n = [], 0
+    for k, head in enumerate(page.headings):
+        pos.append(n)
+        if not head or k in aligned:
+            n += 1
+    return pos
+
+
+def _groups(pairs: list[_Pair], params: AlignParams, p_pos: list[int]) -> list[_Group]:
+    """Link pairs that follow each other in both texts (within `gap` skipped sentences) into passages.
+
+    Page distances are in `_positions`: furniture lines between two pairs are not skipped sentences."""
     pairs = sorted(pairs, key=lambda p: (p.i, p.j))
     gap, ordered = params.gap, params.ordered
 
@@ -350,7 +416,7 @@ def _groups(pairs: list[_Pair], params: AlignParams) -> list[_Group]:
                 lo += 1
             for q in range(lo, k):
                 o = pairs[q]
-                di, dj = p.i - o.i, p.j - o.j
+                di, dj = p.i - o.i, p_pos[p.j] - p_pos[o.j]
                 # Far jumps in the article (a summary skipping sentences) only between strong pairs.
                 near = di <= gap + 1 or (p.strong and o.strong)
                 if near and (dj >= 0 if ordered else -gap - 1 <= dj) and dj <= gap + 1 and (di > 0 or dj != 0):
@@ -406,12 +472,13 @@ def _aligned(article: Prepared, page: Prepared, cfg: MatchSettings, params: Alig
     if not article.sentences or not page.sentences:
         return []
     pairs = _pairs(article, page, cfg)
-    groups = _groups(pairs, params)
+    p_pos = _positions(page, {p.j for p in pairs})
+    groups = _groups(pairs, params, p_pos)
     if not params.summary_ratio:
         return groups
     # Summary mode: linked with no limit on the article gap, a summary's sentences (close together on
     # the page, drawn from all over the article) form one passage; it replaces the passages it contains.
-    summaries = [g for g in _groups(pairs, replace(params, article_gap=len(article.sentences)))
+    summaries = [g for g in _groups(pairs, replace(params, article_gap=len(article.sentences)), p_pos)
                  if _span(g, article.sentences, True) >= params.summary_ratio * _span(g, page.sentences, False)]
     taken = {(p.i, p.j) for g in summaries for p in g.pairs}
     return summaries + [g for g in groups if not any((p.i, p.j) in taken for p in g.pairs)]
