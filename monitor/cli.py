@@ -340,7 +340,7 @@ def cmd_alerts(cfg: Config, args: argparse.Namespace) -> int:
     with Store(cfg.database_path) as store:
         rows = store.alerts(limit=args.limit, states=args.state or (), site=args.site or "",
                             kind=args.kind or "", severity=args.severity or "", since=args.since or "",
-                            until=args.until or "")
+                            until=args.until or "", evidence=args.json)
     if args.json:
         for row in rows:
             print(json.dumps(row, ensure_ascii=False))

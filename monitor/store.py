@@ -707,8 +707,9 @@ class Store:
 
     def alerts(self, limit: int | None = None, since_id: int = 0, *, states: Iterable[str] = (),
                site: str = "", kind: str = "", severity: str = "", since: str = "",
-               until: str = "") -> list[dict[str, Any]]:
-        """The alert log, newest first, filtered by state, site, kind, severity and creation time (ISO)."""
+               until: str = "", evidence: bool = False) -> list[dict[str, Any]]:
+        """The alert log, newest first, filtered by state, site, kind, severity and creation time (ISO). With
+        `evidence`, each alert also carries its match's longest verbatim run and passages (offsets and texts)."""
         where, params = ["id > ?"], [since_id]
         wanted = list(states)
         if wanted:
@@ -730,7 +731,13 @@ class Store:
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
-        return list(self.db.query(sql, params))
+        rows = list(self.db.query(sql, params))
+        if evidence:
+            for row in rows:
+                m = self.db.execute("SELECT longest_run, passages FROM matches WHERE id = ?",
+                                    [row["match_id"]]).fetchone()
+                row["longest_run"], row["passages"] = (m[0], json.loads(m[1])) if m else (0, [])
+        return rows
 
     def alert(self, alert_id: int) -> dict[str, Any]:
         row = next(self.db.query("SELECT * FROM alerts WHERE id = ?", [alert_id]), None)

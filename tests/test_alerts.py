@@ -133,6 +133,10 @@ def test_ack_ignore_and_filters(tmp_path: Path, http_dir: Callable[[Path], Serve
     assert r.code == 0 and "acknowledged" in r.out
     listed = provmon("--config", str(cfg), "alerts", "--json", "--state", "acknowledged").json_lines()
     assert [a["id"] for a in listed] == [ids[VERBATIM]] and listed[0]["note"] == "legal is on it"
+    # The evidence, as check --json shows it: offsets into both texts and the texts they cover.
+    assert listed[0]["longest_run"] > 0 and listed[0]["passages"]
+    assert {"article_start", "article_end", "page_start", "page_end", "score", "article_text", "page_text"} <= set(
+        listed[0]["passages"][0])
     assert [a["id"] for a in provmon("--config", str(cfg), "alerts", "--json", "--kind", "paraphrased")
             .json_lines()] == [ids[SPUN]]
     assert provmon("--config", str(cfg), "alerts", "--json", "--site", "nope").json_lines() == []
