@@ -23,7 +23,7 @@ from monitor.fingerprint import (
     page_fingerprints_of,
 )
 from monitor.match import Match, Prepared, compare
-from monitor.scan import candidates_for, find_copies, track_text
+from monitor.scan import Original, candidates_for, find_copies, track_text
 from monitor.store import Store
 from monitor.text import IGNORABLE, fold, tokens
 
@@ -114,11 +114,11 @@ def strip_ignorable(s: str) -> str:
 @pytest.fixture()
 def store(tmp_path: Path):
     s = Store(tmp_path / "provmon.db")
-    s.ferry_id, _ = track_text(s, "file:///originals/ferry.txt", "Ferry", ARTICLE)  # type: ignore[attr-defined]
-    track_text(s, "file:///originals/other.txt", "Other",
+    s.ferry_id = track_text(s, Original("file:///originals/ferry.txt", "Ferry", ARTICLE)).id  # type: ignore[attr-defined]
+    track_text(s, Original("file:///originals/other.txt", "Other",
                "A new footbridge over the river Lune opened on Saturday, two years late and well over budget. "
                "Walkers crossed it all afternoon while a brass band played on the south bank. The council said "
-               "lighting would be added in the winter and that the old ford would remain closed to cars.")
+               "lighting would be added in the winter and that the old ford would remain closed to cars."))
     yield s
     s.close()
 
