@@ -54,7 +54,7 @@ RECENT_MIN = 200_000  # postings in the recent segment before a compaction is co
 RECENT_MAX = 1_000_000
 # Compaction inserts the recent postings into the packed file (Python work per recent posting, the packed ones
 # copied as bytes) when they are at most 1/INSERT_RATIO of it; otherwise it merges everything, Python work per
-# posting of both (at 1M articles, 1M recent postings: 5.6 s inserted, 19.4 s merged; docs/index.md).
+# posting of both (at 1M articles, 1M recent postings: 3.3-5.6 s inserted, 19.4-21.5 s merged; docs/index.md).
 INSERT_RATIO = 8
 DF_CAP = 1000  # hashes held by more articles than this are stop-grams
 
