@@ -162,6 +162,10 @@ def test_check_with_nothing_tracked_says_so(cfg: Path, tmp_path: Path) -> None:
         assert r.code == 2
         assert f"no articles are tracked in {tmp_path / 'provmon.db'}: run provmon track first" in r.err
         assert r.out == ""
+        assert not (tmp_path / "provmon.db").exists()  # no empty database left behind
+    provmon("--config", str(cfg), "init")  # an existing store with nothing in it says the same
+    r = provmon("--config", str(cfg), "check", str(page))
+    assert r.code == 2 and "no articles are tracked" in r.err
 
 
 # 6. Errors carry the same key in `track --json` and `check --json`.
