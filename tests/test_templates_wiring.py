@@ -68,7 +68,8 @@ def test_publisher_template_kept_out_of_tracked_articles(tmp_path: Path) -> None
     assert len(texts) == 4
     # Learned once it recurs on three originals: from the third on, the pitch is not tracked text.
     assert [PITCH in t for t in texts] == [True, True, False, False]
-    # Tracking them again changes nothing: same text, same article (no second version of an original).
+    # Tracking them again adds no article: a URL keeps one (the first two, read again now that the pitch is
+    # learned, lose it and replace their articles; before, each was tracked a second time).
     r = provmon("--config", str(cfg), "track", *files)
     assert r.code == 0, r.err
     assert conn.execute("SELECT count(*) FROM articles").fetchone()[0] == 4
