@@ -72,6 +72,7 @@ def test_publisher_template_kept_out_of_tracked_articles(tmp_path: Path) -> None
     # learned, lose it and replace their articles; before, each was tracked a second time).
     r = provmon("--config", str(cfg), "track", *files)
     assert r.code == 0, r.err
+    assert "replaces #1" in r.out and "replaces #2" in r.out and r.out.count("already tracked #") == 2
     assert conn.execute("SELECT count(*) FROM articles").fetchone()[0] == 4
 
 
