@@ -346,12 +346,21 @@ def recheck_alerts(store: Store, fetcher: Fetcher, cfg: Config, stop: threading.
             report.inconclusive.append(f"#{aid} {url}: HTTP {result.status}")
             continue
         else:
-            article = store.article(alert["article_id"])
             page = text_of(result.body, result.content_type, result.final_url)
             if alert["site"] not in templates:
                 templates[alert["site"]] = load_learner(store, alert["site"]).template_hashes(alert["site"])
             text = drop_template_blocks(page.text, templates[alert["site"]])
-            m = decide(Prepared.of(article.text), Prepared.of(text), cfg.match, verifier) if text else None
+            m = None
+            # The URL's current article, then (its text changed since) the version the copy was found on: a
+            # copy of the old text is still a copy.
+            for article_id in dict.fromkeys((alert["article_id"], alert["match_article_id"])):
+                try:
+                    article = store.article(article_id)
+                except KeyError:
+                    continue
+                m = decide(Prepared.of(article.text), Prepared.of(text), cfg.match, verifier) if text else None
+                if m is not None:
+                    break
             gone = m is None
             why = "the page no longer copies the article" if gone else \
                 f"still there: {m.kind}, {m.coverage:.0%} of the article"  # type: ignore[union-attr]

@@ -197,8 +197,9 @@ class Service:
         cutoff = datetime.now(UTC) - timedelta(days=self.cfg.monitor.retention_days)
         with self.open_store() as store:
             removed = store.prune(cutoff.isoformat(timespec="seconds"), self.cfg.monitor.retention_max_pages)
-        log.info("retention: removed %d page records and %d matches older than %d days", removed["pages"],
-                 removed["matches"], self.cfg.monitor.retention_days)
+        log.info("retention: removed %d page records and %d matches older than %d days, and %d replaced article "
+                 "versions nothing refers to any more", removed["pages"], removed["matches"],
+                 self.cfg.monitor.retention_days, removed["replaced_articles"])
 
     def schedule(self) -> None:
         """(Re)build the jobs from self.cfg, resuming each site's stored next due time."""

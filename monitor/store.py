@@ -430,10 +430,14 @@ class Store:
     def _add_article(self, url: str, title: str, text: str, fingerprints: Iterable[int]) -> Tracked:
         digest = hashlib.sha256(text.encode()).hexdigest()
         row = self.db.execute("SELECT id FROM articles WHERE sha256 = ?", [digest]).fetchone()
-        if row:
-            return Tracked(int(row[0]), False, len(text))
         previous = [r[0] for r in self.db.execute(
             "SELECT id FROM articles WHERE url = ? AND replaced_by IS NULL ORDER BY id", [url])]
+        if row:
+            # The text is tracked already (under this URL or another): this URL's other text, if any, is gone.
+            stale = [a for a in previous if a != row[0]]
+            for old in stale:
+                self._retire(old, int(row[0]))
+            return Tracked(int(row[0]), False, len(text), stale[-1] if stale else None)
         article_id = self._next_article_id()
         self.db.execute(
             "INSERT INTO articles (id, url, title, text, sha256, added_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -455,6 +459,8 @@ class Store:
         self.index.remove(article_id)
         # OR IGNORE: a store from before schema 8 may hold an alert for the same copy on both versions.
         self.db.execute("UPDATE OR IGNORE alerts SET article_id = ? WHERE article_id = ?", [replaced_by, article_id])
+        # Versions it replaced point to the current one: a replaced row always names a current article.
+        self.db.execute("UPDATE articles SET replaced_by = ? WHERE replaced_by = ?", [replaced_by, article_id])
         referred = self.db.execute(
             "SELECT EXISTS (SELECT 1 FROM matches WHERE article_id = :a) OR "
             "EXISTS (SELECT 1 FROM alerts WHERE article_id = :a)", {"a": article_id}).fetchone()[0]
@@ -465,7 +471,7 @@ class Store:
             self.db.execute("DELETE FROM articles WHERE id = ?", [article_id])
 
     def _retire_duplicate_urls(self) -> None:
-        """Once, for a store from before schema 8: a URL tracked with several texts keeps its newest."""
+        """Once, for a store from before schema 8: a URL tracked with several texts keeps the last added."""
         if self.db.execute("SELECT 1 FROM meta WHERE key = 'articles_one_per_url'").fetchone():
             return
         with self.transaction():
@@ -476,7 +482,9 @@ class Store:
                 *older, newest = sorted(int(i) for i in ids.split(","))
                 for old in older:
                     self._retire(old, newest)
-                log.warning("%s was tracked with %d texts: kept the newest, #%d", url, len(older) + 1, newest)
+                log.warning("%s was tracked with %d texts: kept the last added, #%d (which text was tracked last is "
+                            "not recorded before schema 8; tracking the URL again corrects it)", url, len(older) + 1,
+                            newest)
             self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('articles_one_per_url', '1')")
 
     def _next_article_id(self) -> int:
@@ -648,9 +656,17 @@ class Store:
         """
         now = now_iso()
         with self.transaction():
+            owner = self._current_id(article.id)
+            if owner is None:
+                # Replaced, and deleted, since the page was compared with it (a `provmon track` during the scan):
+                # the match has no text to point into. Its replacement's id is above the sites' checked_upto,
+                # so the next scan compares this page with it.
+                log.info("%s: article #%d was replaced during the scan; the next scan checks %s against the new "
+                         "text", article.url, article.id, page_url)
+                return 0, False
             match_id = self._insert_match(article.id, page_url, site, content_sha256, match, "alert", now)
             existing = self.db.execute(
-                "SELECT id FROM alerts WHERE article_id = ? AND copy_url = ?", [article.id, page_url]
+                "SELECT id FROM alerts WHERE article_id = ? AND copy_url = ?", [owner, page_url]
             ).fetchone()
             if existing:
                 return int(existing[0]), False
@@ -658,7 +674,7 @@ class Store:
                 "INSERT INTO alerts (created_at, article_id, article_title, article_url, copy_url, site, "
                 "kind, coverage, page_share, status, match_id, severity, credit, credit_detail, updated_at) "
                 "VALUES (?,?,?,?,?,?,?,?,?,'new',?,?,?,?,?)",
-                [now, article.id, article.title, article.url, page_url, site, match["kind"],
+                [now, owner, article.title, article.url, page_url, site, match["kind"],
                  match["coverage"], match["page_share"], match_id, severity, credit, credit_detail, now],
             )
             alert_id = int(cur.lastrowid or 0)
@@ -701,9 +717,24 @@ class Store:
 
     def record_licensed(self, *, article: Article, site: str, page_url: str, content_sha256: str,
                         match: dict[str, Any], disposition: str = "licensed") -> int:
-        """A match that raises no alert (licensed syndication, or an ignore rule): logged in `matches`."""
+        """A match that raises no alert (licensed syndication, or an ignore rule): logged in `matches` (not when
+        the article was replaced and deleted meanwhile: 0)."""
         with self.transaction():
+            if self._current_id(article.id) is None:
+                return 0
             return self._insert_match(article.id, page_url, site, content_sha256, match, disposition, now_iso())
+
+    def _current_id(self, article_id: int) -> int | None:
+        """The article that stands for `article_id` now: itself, or what replaced it (following the chain); None
+        when its row is gone."""
+        for _ in range(1000):
+            row = self.db.execute("SELECT replaced_by FROM articles WHERE id = ?", [article_id]).fetchone()
+            if row is None:
+                return None
+            if row[0] is None:
+                return article_id
+            article_id = int(row[0])
+        return article_id
 
     def alerts(self, limit: int | None = None, since_id: int = 0, *, states: Iterable[str] = (),
                site: str = "", kind: str = "", severity: str = "", since: str = "",
@@ -732,11 +763,12 @@ class Store:
             sql += " LIMIT ?"
             params.append(limit)
         rows = list(self.db.query(sql, params))
-        if evidence:
-            for row in rows:
-                m = self.db.execute("SELECT longest_run, passages FROM matches WHERE id = ?",
-                                    [row["match_id"]]).fetchone()
-                row["longest_run"], row["passages"] = (m[0], json.loads(m[1])) if m else (0, [])
+        for row in rows:
+            m = self.db.execute("SELECT article_id, longest_run, passages FROM matches WHERE id = ?",
+                                [row["match_id"]]).fetchone()
+            row["match_article_id"] = m[0] if m else row["article_id"]  # what the offsets point into
+            if evidence:
+                row["longest_run"], row["passages"] = (m[1], json.loads(m[2])) if m else (0, [])
         return rows
 
     def alert(self, alert_id: int) -> dict[str, Any]:
@@ -953,6 +985,12 @@ class Store:
                 "DELETE FROM matches WHERE found_at < ? AND id NOT IN "
                 "(SELECT match_id FROM alerts WHERE match_id IS NOT NULL) AND id NOT IN "
                 "(SELECT match_id FROM evidence WHERE match_id IS NOT NULL)", [older_than]).rowcount
+            # Replaced versions of articles kept only for matches that are now gone (a [[track]] source edited
+            # often leaves one per edit).
+            replaced = self.db.execute(
+                "DELETE FROM articles WHERE replaced_by IS NOT NULL "
+                "AND NOT EXISTS (SELECT 1 FROM matches m WHERE m.article_id = articles.id) "
+                "AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.article_id = articles.id)").rowcount
             pages = self.db.execute("DELETE FROM pages WHERE fetched_at < ?", [older_than]).rowcount
             if max_pages_per_site is not None:  # by count too: a site that grows fast keeps its newest
                 pages += self.db.execute(
@@ -964,7 +1002,7 @@ class Store:
                 "(SELECT id FROM alerts WHERE status IN ('ignored', 'removed') AND updated_at < ?)",
                 [older_than]).rowcount
         self.db.execute("PRAGMA incremental_vacuum")
-        return {"matches": matches, "pages": pages, "raw_evidence": raw}
+        return {"matches": matches, "pages": pages, "raw_evidence": raw, "replaced_articles": replaced}
 
     # -- site templates ------------------------------------------------------------------------------
     def template_state(self, site: str) -> dict[str, Any] | None:

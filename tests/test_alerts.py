@@ -320,3 +320,22 @@ def test_recheck_does_not_undo_a_change_made_while_it_runs(tmp_path: Path, http_
     events = [e["event"] for e in rows(db, "SELECT event FROM alert_events WHERE alert_id = ? ORDER BY id",
                                           ids[VERBATIM])]
     assert events[-1] == "ignored"
+
+
+def test_recheck_after_the_original_changed_keeps_a_copy_of_the_old_text(tmp_path: Path,
+                                                                         http_dir: Callable[[Path], Served]) -> None:
+    """The publisher rewrites the original (tracked again: a new article for its URL); the copies online still
+    copy the text they were found on, and are not "removed" (review)."""
+    from monitor.store import Store
+
+    cfg, _, _ = copier_site(tmp_path, http_dir)
+    assert provmon("--config", str(cfg), "run", "--once").code == 0
+    db = tmp_path / "provmon.db"
+    with Store(db) as store:
+        (url,) = {a["article_url"] for a in store.alerts()}
+        other = (DEMO / "scraper" / "plant-garlic-in-autumn.html").read_text()  # an unrelated text, as the new one
+        t = store.track_articles([(url, "Rewritten", other, [1, 2, 3])])[0]
+        assert t.replaces is not None and {a["article_id"] for a in store.alerts()} == {t.id}
+    r = provmon("--config", str(cfg), "recheck")
+    assert "rechecked 2 copies: 0 gone, 0 back" in r.out, r.out + r.err
+    assert {row["status"] for row in rows(db, "SELECT status FROM alerts")} == {"new"}

@@ -92,6 +92,55 @@ def test_a_replaced_article_with_alerts_stays_as_their_record(tmp_path: Path) ->
         assert store.article_count() == 1
 
 
+def test_an_alert_for_an_article_replaced_during_the_scan(tmp_path: Path) -> None:
+    """A `provmon track` replaces the URL's article between a scan's comparison and its alert (review)."""
+    db = tmp_path / "s.db"
+    with Store(db) as scan, Store(db) as cli:
+        first, _ = scan.add_article("https://pub.example/a", "t", "version one", [1, 2, 3])
+        compared = scan.article(first)
+        cli.add_article("https://pub.example/a", "t", "version two", [4, 5, 6])  # #1 had no match: deleted
+        assert scan.record_alert(article=compared, site="s", page_url="https://c.example/x", content_sha256="h",
+                                 match=MATCH, channels=["email"]) == (0, False)  # not a foreign-key error
+        assert scan.notifications() == [] and scan.record_licensed(
+            article=compared, site="s", page_url="https://c.example/y", content_sha256="h", match=MATCH) == 0
+        # Kept for its match, a replaced version hands the alert to the current article: one alert a copy.
+        second = cli.article(cli.add_article("https://pub.example/a", "t", "version two", [4, 5, 6])[0])
+        cli.record_licensed(article=second, site="s", page_url="https://c.example/z", content_sha256="h",
+                            match=MATCH)
+        cli.track_articles([("https://pub.example/a", "t", "version three", [7])])  # replaces #2, kept
+        current = cli.track_articles([("https://pub.example/a", "t", "version four", [8])])[0]  # #3 deleted
+        alert_id, created = scan.record_alert(article=second, site="s", page_url="https://c.example/x",
+                                              content_sha256="h", match=MATCH, channels=[])
+        assert created and scan.alert(alert_id)["article_id"] == current.id
+        assert scan.alert(alert_id)["match_article_id"] == second.id
+        again = scan.record_alert(article=scan.article(current.id), site="s", page_url="https://c.example/x",
+                                  content_sha256="h2", match=MATCH, channels=[])
+        assert again == (alert_id, False)
+
+
+def test_a_urls_text_already_tracked_under_another_url_retires_its_own(tmp_path: Path) -> None:
+    with Store(tmp_path / "s.db") as store:
+        a, _ = store.add_article("https://pub.example/a", "t", "text a", [1, 2, 3])
+        b, _ = store.add_article("https://pub.example/b", "t", "text b", [4, 5, 6])
+        t = store.track_articles([("https://pub.example/a", "t", "text b", [4, 5, 6])])[0]
+        assert (t.id, t.created, t.replaces) == (b, False, a)
+        assert store.article_count() == 1 and store.candidates([1, 2, 3], 1, 5) == []
+
+
+def test_prune_drops_replaced_versions_nothing_refers_to(tmp_path: Path) -> None:
+    with Store(tmp_path / "s.db") as store:
+        old, _ = store.add_article("https://pub.example/a", "t", "version one", [1, 2, 3])
+        store.record_licensed(article=store.article(old), site="s", page_url="https://c.example/x",
+                              content_sha256="h", match=MATCH)
+        new = store.track_articles([("https://pub.example/a", "t", "version two", [4])])[0]
+        assert store.article(old).text == "version one"  # kept for its match
+        removed = store.prune("2999-01-01")
+        assert removed["matches"] == 1 and removed["replaced_articles"] == 1
+        with pytest.raises(KeyError):
+            store.article(old)
+        assert store.article(new.id).text == "version two"
+
+
 def test_a_store_with_duplicate_urls_keeps_the_newest_once(tmp_path: Path) -> None:
     """Before schema 8 every changed text of a URL was one more article."""
     db = tmp_path / "s.db"
