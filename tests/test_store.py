@@ -83,6 +83,8 @@ def test_a_replaced_article_with_alerts_stays_as_their_record(tmp_path: Path) ->
         assert store.db.execute("SELECT article_id FROM matches WHERE id = ?", [first_match]).fetchone()[0] == old_id
         assert store.article(old_id).text == "version one"
         assert store.alert(alert_id)["match_article_id"] == old_id  # what `provmon report` slices
+        listed = store.alerts(evidence=True)[0]  # and what `alerts --json` tells a script to slice
+        assert (listed["article_id"], listed["match_article_id"]) == (new.id, old_id)
         assert store.candidates([10, 11, 12, 13], min_shared=1, limit=5) == []
         assert store.article_count() == 1
         # The old text back (a correction undone): tracked again under a new id, not refused as a duplicate.
