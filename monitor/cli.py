@@ -263,13 +263,13 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
         print(f"error: {e}", file=sys.stderr)
         if args.json:
             print(json.dumps({"url": source, "error": e}, ensure_ascii=False))
+    untracked = f"error: no articles are tracked in {cfg.database_path}: run provmon track first"
     if not cfg.database_path.exists():  # a wrong --config or cwd: say so, and leave no empty database behind
-        print(f"error: no articles are tracked in {cfg.database_path}: run provmon track first", file=sys.stderr)
+        print(untracked, file=sys.stderr)
         return EXIT_USAGE
     with Store(cfg.database_path) as store, make_fetcher(cfg) as fetcher:
         if not store.article_count():  # every page would be "no copy": say why instead
-            print(f"error: no articles are tracked in {cfg.database_path}: run provmon track first",
-                  file=sys.stderr)
+            print(untracked, file=sys.stderr)
             return EXIT_USAGE
         for url in sources:
             progress.advance()

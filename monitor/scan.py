@@ -353,12 +353,10 @@ def recheck_alerts(store: Store, fetcher: Fetcher, cfg: Config, stop: threading.
             m = None
             # The URL's current article, then (its text changed since) the version the copy was found on: a
             # copy of the old text is still a copy.
+            prepared = Prepared.of(text) if text else None
             for article_id in dict.fromkeys((alert["article_id"], alert["match_article_id"])):
-                try:
-                    article = store.article(article_id)
-                except KeyError:
-                    continue
-                m = decide(Prepared.of(article.text), Prepared.of(text), cfg.match, verifier) if text else None
+                article = store.article(article_id)
+                m = decide(Prepared.of(article.text), prepared, cfg.match, verifier) if prepared else None
                 if m is not None:
                     break
             gone = m is None

@@ -438,19 +438,22 @@ class Store:
             for old in stale:
                 self._retire(old, int(row[0]))
             return Tracked(int(row[0]), False, len(text), stale[-1] if stale else None)
-        article_id = self._next_article_id()
-        self.db.execute(
-            "INSERT INTO articles (id, url, title, text, sha256, added_at) VALUES (?, ?, ?, ?, ?, ?)",
-            [article_id, url, title, text, digest, now_iso()],
-        )
-        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('articles_high', ?)", [str(article_id)])
-        self.index.add(article_id, fingerprints)
+        article_id = self._insert_article(url, title, text, digest, fingerprints)
         for old in previous:
             self._retire(old, article_id)
         if previous:
             log.info("%s: its text changed; article #%d replaces #%s", url, article_id,
                      ", #".join(map(str, previous)))
         return Tracked(article_id, True, len(text), previous[-1] if previous else None)
+
+    def _insert_article(self, url: str, title: str, text: str, sha256: str, fingerprints: Iterable[int]) -> int:
+        """Inside a transaction: a new article row under a new id, and its postings."""
+        article_id = self._next_article_id()
+        self.db.execute("INSERT INTO articles (id, url, title, text, sha256, added_at) VALUES (?, ?, ?, ?, ?, ?)",
+                        [article_id, url, title, text, sha256, now_iso()])
+        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('articles_high', ?)", [str(article_id)])
+        self.index.add(article_id, fingerprints)
+        return article_id
 
     def _retire(self, article_id: int, replaced_by: int) -> None:
         """Inside a transaction: the article leaves the index and its alerts follow the new one (a copy of the
@@ -562,13 +565,10 @@ class Store:
                     ).fetchall():
                 if not normalisation_changed(text):
                     continue
-                new_id = self._next_article_id()
-                self.db.execute("INSERT INTO articles (id, url, title, text, sha256, added_at) VALUES (?,?,?,?,?,?)",
-                                [new_id, url, title, text, f"renewing:{sha}", now_iso()])
-                self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('articles_high', ?)", [str(new_id)])
+                # The row exists before the old one's alerts move to it; its sha256 is free once that one retires.
+                new_id = self._insert_article(url, title, text, f"renewing:{sha}", article_fingerprints_of(text))
                 self._retire(article_id, new_id)
                 self.db.execute("UPDATE articles SET sha256 = ? WHERE id = ?", [sha, new_id])
-                self.index.add(new_id, article_fingerprints_of(text))
                 renewed.append(f"#{article_id} -> #{new_id}")
             if renewed:
                 log.warning("%s: %d articles fingerprinted again under new ids (their text has invisible characters "
@@ -725,16 +725,12 @@ class Store:
             return self._insert_match(article.id, page_url, site, content_sha256, match, disposition, now_iso())
 
     def _current_id(self, article_id: int) -> int | None:
-        """The article that stands for `article_id` now: itself, or what replaced it (following the chain); None
-        when its row is gone."""
-        for _ in range(1000):
-            row = self.db.execute("SELECT replaced_by FROM articles WHERE id = ?", [article_id]).fetchone()
-            if row is None:
-                return None
-            if row[0] is None:
-                return article_id
-            article_id = int(row[0])
-        return article_id
+        """The article that stands for `article_id` now: itself, or what replaced it (a replaced row always names
+        a current article, see _retire); None when its row is gone."""
+        row = self.db.execute("SELECT replaced_by FROM articles WHERE id = ?", [article_id]).fetchone()
+        if row is None:
+            return None
+        return article_id if row[0] is None else int(row[0])
 
     def alerts(self, limit: int | None = None, since_id: int = 0, *, states: Iterable[str] = (),
                site: str = "", kind: str = "", severity: str = "", since: str = "",
@@ -762,13 +758,15 @@ class Store:
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
+        # Each alert's match, in the same query: the article its offsets point into, and the evidence.
+        sql = ("SELECT a.*, coalesce(m.article_id, a.article_id) AS match_article_id, "
+               "coalesce(m.longest_run, 0) AS m_run, m.passages AS m_passages "
+               f"FROM ({sql}) a LEFT JOIN matches m ON m.id = a.match_id ORDER BY a.created_at DESC, a.id DESC")
         rows = list(self.db.query(sql, params))
         for row in rows:
-            m = self.db.execute("SELECT article_id, longest_run, passages FROM matches WHERE id = ?",
-                                [row["match_id"]]).fetchone()
-            row["match_article_id"] = m[0] if m else row["article_id"]  # what the offsets point into
+            run, passages = row.pop("m_run"), row.pop("m_passages")
             if evidence:
-                row["longest_run"], row["passages"] = (m[1], json.loads(m[2])) if m else (0, [])
+                row["longest_run"], row["passages"] = run, json.loads(passages) if passages else []
         return rows
 
     def alert(self, alert_id: int) -> dict[str, Any]:
