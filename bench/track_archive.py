@@ -37,11 +37,13 @@ def main() -> None:
     docs.mkdir(parents=True)
     pages.mkdir()
     corpus = Corpus()
+    # A few PAN source documents hold NUL bytes, which a text file does not: provmon refuses such a file as
+    # binary, so they are dropped from the generated ones (index_scale.py keeps its corpus as it is).
     for i in range(args.articles):
-        (docs / f"a{i:06d}.txt").write_text(corpus.article(2_000_000 + i), encoding="utf-8")
+        (docs / f"a{i:06d}.txt").write_text(corpus.article(2_000_000 + i).replace("\x00", ""), encoding="utf-8")
     for i in range(args.articles // 10):  # every other page copies an archived article, the rest are unrelated
         text = corpus.article(2_000_000 + i * 7 if i % 2 else 9_000_000 + i)
-        (pages / f"p{i:05d}.txt").write_text(text, encoding="utf-8")
+        (pages / f"p{i:05d}.txt").write_text(text.replace("\x00", ""), encoding="utf-8")
     config = SCRATCH / "config.toml"
     config.write_text('[monitor]\ndatabase = "archive.db"\n', encoding="utf-8")
     rows, results = [], {}
