@@ -381,9 +381,51 @@ def test_compaction_inserts_into_the_packed_file_and_writes_what_a_full_merge_wr
         assert bits[-1] > bits[0] + 1 and any(a == b for a, b in pairwise(bits))
         gone = next(a for _, a in held)
         store.delete_article(gone)
-        store.index.compact()  # a packed tombstone: the full merge drops its postings
+        store.index.compact(merge=True)  # the full merge drops a tombstoned article's postings
         assert len(inserted) == 5
         _check_segment(store.index.segment, {(h, a) for h, a in held if a != gone})
+
+
+def test_packed_tombstones_stay_through_inserts_until_a_full_merge(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Re-tracking a changed URL tombstones its old article: a few tombstones must not turn every compaction into a
+    full rewrite of the packed file. The insert leaves their postings behind the tombstones, which stay (also for
+    another connection); past the cap a full merge drops them all."""
+    inserted = []
+    real_insert = index_mod._insert
+    monkeypatch.setattr(index_mod, "_insert", lambda *a: inserted.append(1) or real_insert(*a))
+    monkeypatch.setattr(index_mod, "TOMBSTONE_MAX", 2)
+    db = tmp_path / "s.db"
+    with Store(db) as store:
+        ids = track(store, range(60))
+        store.index.compact()
+        packed = store.index.segment.n
+        store.delete_article(ids[3])
+        more = track(store, range(60, 62))
+        store.index.compact()
+        assert inserted == [1]
+        seg = store.index.segment
+        assert ids[3] in set(seg.ids) and seg.n > packed
+        assert store.index.stats()["removed"] == 1
+        assert ids_of(store, article_text(3)) == []
+        assert ids_of(store, article_text(61)) == [more[61]]
+        with Store(db) as other:
+            assert ids_of(other, article_text(3)) == []
+            assert ids_of(other, article_text(5)) == [ids[5]]
+        store.delete_article(ids[4])
+        extra = track(store, range(62, 64))
+        store.delete_article(extra[62])  # recent only: its rows go at once, its tombstone at the next compaction
+        store.index.compact()
+        assert inserted == [1, 1] and store.index.stats()["removed"] == 2
+        assert extra[62] not in set(store.index.segment.ids)
+        store.delete_article(ids[5])  # a third packed tombstone: over the cap
+        store.index.compact()
+        assert inserted == [1, 1]
+        assert store.index.stats()["removed"] == 0
+        assert not {ids[3], ids[4], ids[5]} & set(store.index.segment.ids)
+        assert [ids_of(store, article_text(s)) for s in (3, 4, 5, 62)] == [[], [], [], []]
+        assert ids_of(store, article_text(63)) == [extra[63]]
+        assert ids_of(store, article_text(6)) == [ids[6]]
 
 
 def test_the_recent_segment_stays_below_its_cap_on_a_large_index(tmp_path: Path,
