@@ -32,7 +32,9 @@ How detection works (the copy rule; thresholds in [match], see docs/detection.md
    quoted) article sentences and covers at least `min_coverage` of the article, or at least
    `min_page_share` of the page (an excerpt of a long article embedded in a short page).
    Sentences that are mostly quotation count only `quote_weight` towards both shares:
-   independent reports of one event share quotes, not the narrative around them.
+   independent reports of one event share quotes, not the narrative around them (a quote copied word
+   for word inside a verbatim run of `min_run` narrative sentences came with that narrative: it counts
+   in full).
 5. Kind: pairs whose word 3-grams are at least `verbatim_similarity` shared are verbatim. When
    most of the evidence is verbatim the copy is `verbatim` if it covers `verbatim_coverage` of
    the article, else `partial`; otherwise it is `paraphrased`.
@@ -551,6 +553,12 @@ def _is_evidence(group: _Group, article: Prepared, page: Prepared, cfg: MatchSet
     return any(len(article.sentences[p.i].tokens) >= cfg.long_sentence_words for p in narrative)
 
 
+def _verbatim_run(group: _Group, article: Prepared, page: Prepared, cfg: MatchSettings) -> bool:
+    """Whether a passage holds `min_run` narrative sentences copied word for word."""
+    narrative = [p for p in group.pairs if p.exact >= cfg.verbatim_similarity and _narrative(p, article, page)]
+    return max(len({p.i for p in narrative}), len({p.j for p in narrative})) >= cfg.min_run
+
+
 def compare(article: Prepared, page: Prepared, cfg: MatchSettings) -> Match | None:
     """The match between one article and one page, or None when the page is not a copy."""
     groups = [g for g in _aligned(article, page, cfg, AlignParams.of(cfg)) if _is_evidence(g, article, page, cfg)]
@@ -568,10 +576,21 @@ def compare(article: Prepared, page: Prepared, cfg: MatchSettings) -> Match | No
     def weight(s: Sentence) -> float:
         return length(s) * (1 - (1 - cfg.quote_weight) * quoted_share(s))
 
-    a_weight = sum(weight(s) for s in article.sentences) or 1.0
-    p_weight = sum(weight(s) for s in page.sentences) or 1.0
-    weighted_cov = sum(weight(article.sentences[i]) for i in a_idx) / a_weight
-    weighted_share = sum(weight(page.sentences[j]) for j in p_idx) / p_weight
+    # Quotes are discounted because independent reports share them, not the narrative around them. A quote copied
+    # word for word inside a verbatim run of `min_run` narrative sentences was taken with that narrative: it
+    # counts in full (in the total as well, so a share stays at most 1).
+    full = [p for g in groups if _verbatim_run(g, article, page, cfg) for p in g.pairs
+            if p.exact >= cfg.verbatim_similarity]
+    a_full, p_full = {p.i for p in full}, {p.j for p in full}
+
+    def share(sents: tuple[Sentence, ...], covered: list[int], whole: set[int]) -> float:
+        def w(k: int) -> float:
+            return length(sents[k]) if k in whole else weight(sents[k])
+        total = sum(weight(s) for s in sents) + sum(length(sents[k]) - weight(sents[k]) for k in whole)
+        return sum(w(k) for k in covered) / (total or 1.0)
+
+    weighted_cov = share(article.sentences, a_idx, a_full)
+    weighted_share = share(page.sentences, p_idx, p_full)
     if weighted_cov < cfg.min_coverage and weighted_share < cfg.min_page_share:
         return None
     pairs = [p for g in groups for p in g.pairs]

@@ -24,7 +24,7 @@ from monitor.evidence import Evidence
 from monitor.extract import Extracted, text_of
 from monitor.fetch import Fetcher, FetchError, file_path, is_textual, shown_path
 from monitor.fingerprint import article_fingerprints_of, page_fingerprints_of
-from monitor.match import Match, Prepared, compare
+from monitor.match import Match, Passage, Prepared, compare
 from monitor.politeness import Politeness
 from monitor.store import OPEN_STATES, Article, Store, Tracked
 from monitor.templates import TemplateLearner, block_hash, drop_template_blocks
@@ -191,11 +191,43 @@ def find_copies(store: Store, text: str, cfg: MatchSettings, exclude_url: str = 
         article = store.article(article_id)
         if exclude_url and article.url == exclude_url:
             continue
-        m = decide(Prepared.of(article.text), page, cfg, verifier)
+        prepared = Prepared.of(article.text)
+        m = decide(prepared, page, cfg, verifier)
+        if m is not None:
+            shared = shared_passages(store, article, text, m, cfg)
+            if shared:  # decide again on the page without them (blanked: the offsets stay)
+                m = decide(prepared, Prepared.of(blank(text, shared)), cfg, verifier)
         if m is not None:
             found.append(Found(article, m))
     found.sort(key=lambda f: f.match.coverage, reverse=True)
     return found
+
+
+def shared_passages(store: Store, article: Article, text: str, m: Match, cfg: MatchSettings) -> list[Passage]:
+    """The passages of `m` that another tracked article holds as well as `article` does: text the user's own
+    articles share (a publisher's "About us" paragraph, an author's bio), which a page may carry without copying
+    either. A passage of more than half the article is kept: two tracked near-duplicates are not boilerplate."""
+    out = []
+    for p in m.passages:
+        if 2 * (p.article_end - p.article_start) > len(article.text):
+            continue
+        votes = dict(store.candidates(page_fingerprints_of(text[p.page_start:p.page_end]), 1, cfg.max_candidates))
+        mine = votes.get(article.id, 0)
+        # Winnowing picks a text's fingerprints by their neighbours, so the same paragraph in two articles can
+        # differ in the fingerprints at its edges: two thirds of this article's count is holding it as well.
+        if mine >= cfg.candidate_min_shared and any(a != article.id and 3 * n >= 2 * mine for a, n in votes.items()):
+            out.append(p)
+    return out
+
+
+def blank(text: str, passages: Sequence[Passage]) -> str:
+    """`text` with the page side of `passages` turned to spaces (line breaks kept, so offsets and paragraphs stay)."""
+    chars = list(text)
+    for p in passages:
+        for k in range(p.page_start, p.page_end):
+            if chars[k] != "\n":
+                chars[k] = " "
+    return "".join(chars)
 
 
 def track_configured(store: Store, fetcher: Fetcher, cfg: Config) -> int:

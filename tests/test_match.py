@@ -318,3 +318,54 @@ def test_a_sentence_split_in_two_is_a_run_of_two():
     m = run(ARTICLE, split, cfg)
     assert m is not None and m.page_share == 1.0
     assert run(ARTICLE, split, dataclasses.replace(cfg, min_run=3)) is None
+
+
+# A water-board story for the quote-weight tests: narrative with two quoted paragraphs, and unrelated baking text.
+WATER_ARTICLE = [
+    "Brackwater's water board voted on Thursday to raise household bills by nine per cent from April, the largest rise in the utility's forty-year history.",
+    "The board said the increase would pay for replacing 38 kilometres of cast-iron mains under the old town, where leaks now lose almost a fifth of the water the treatment works produce each day.",
+    "The vote was six to three. The three members who voted against had asked for the rise to be spread over two years, arguing that families already struggling with energy costs could not absorb it at once.",
+    "The most disputed part of the plan is a new standing charge of £48 a year for every connected property, whether or not it uses any water. Pensioners' groups said the charge would fall hardest on people living alone.",
+    "Board chair Ingrid Haldane defended the charge at a public meeting in the Corn Exchange. \"The pipes do not care how much water you use, they cost the same to keep in the ground,\" she said. \"If we do not fix them now, every household will pay far more when they fail in the middle of a winter night.\"",
+    "Engineers told the meeting that the oldest mains were laid in 1887 and had burst 212 times in the last twelve months, more than twice the rate recorded five years ago.",
+    "Opposition member Tomasz Wrona said the board had known about the state of the network for a decade. \"This is the bill for ten years of doing nothing,\" he said, \"and it is being handed to the people least able to pay it.\"",
+    "The board will offer a reduced tariff to households receiving pension credit or housing support, which it estimates will cover about 6,400 properties.",
+    "Work on the first section of mains, under Quay Street and Tanner's Row, is due to begin in May and will close parts of both streets for up to eleven weeks.",
+    "A consultation on the reduced tariff opens next month and runs until the end of February.",
+    "The board's accounts show it spent £3.1 million on emergency repairs last year, against a budget of £1.4 million.",
+    "Customers can find out how the change affects their bill on the board's website or by calling its helpline.",
+]
+BREAD_FILLER = [
+    "Making a good loaf at home needs less equipment than most people think.",
+    "A large bowl, a wooden spoon and a baking tin are enough for a first attempt, and a cheap kitchen scale helps more than any gadget.",
+    "Start with strong white flour, which has more protein than plain flour and gives the dough its stretch.",
+    "Mix five hundred grams of it with a teaspoon of salt, a sachet of dried yeast and about three hundred and thirty millilitres of warm water.",
+    "Knead the dough on a clean worktop for ten minutes, until it feels smooth and springs back when you press it with a finger.",
+    "Leave it in the bowl under a damp cloth until it has doubled in size, which takes about an hour in a warm kitchen and longer in a cold one.",
+    "Knock the air out, shape it into a fat sausage and drop it into the greased tin, seam side down.",
+    "Let it rise again for forty minutes while the oven heats to its hottest setting.",
+    "Bake for thirty minutes, then tip the loaf out and tap the bottom: it should sound hollow.",
+    "Cool it on a rack for at least an hour before cutting, however tempting the smell.",
+    "Once that works, try swapping a third of the flour for wholemeal, or adding seeds to the dough.",
+    "A loaf keeps best wrapped in a cloth rather than in plastic, which makes the crust soft.",
+    "Stale bread is not wasted: it makes breadcrumbs, croutons and the best bread-and-butter pudding.",
+]
+
+
+def test_quotes_copied_inside_a_verbatim_run_count_in_full():
+    """Two paragraphs copied word for word into another text, one of them mostly quotation: the quotes came with
+    the narrative around them, so they count in full (discounted, the excerpt fell under min_coverage)."""
+    article = "Water bills to rise by nine per cent\n\n" + "\n\n".join(WATER_ARTICLE)
+    page = "\n\n".join([" ".join(BREAD_FILLER[:4]), " ".join(BREAD_FILLER[4:7]), WATER_ARTICLE[3],
+                         WATER_ARTICLE[4], " ".join(BREAD_FILLER[7:10]), " ".join(BREAD_FILLER[10:])])
+    m = compare(Prepared.of(article), Prepared.of(page), CFG)
+    assert m is not None and m.kind == "partial" and 0.2 <= m.coverage < 0.3
+    assert compare(Prepared.of(article), Prepared.of(page), dataclasses.replace(CFG, quote_weight=1.0)) is not None
+
+
+def test_a_verbatim_quote_paragraph_without_its_narrative_run_is_still_discounted():
+    """The same quote paragraph, copied alone into the bread text with its lead sentence: one narrative sentence
+    is no run, so nothing counts in full and nothing is evidence."""
+    article = "Water bills to rise by nine per cent\n\n" + "\n\n".join(WATER_ARTICLE)
+    page = "\n\n".join([" ".join(BREAD_FILLER[:7]), WATER_ARTICLE[4], " ".join(BREAD_FILLER[7:])])
+    assert compare(Prepared.of(article), Prepared.of(page), CFG) is None

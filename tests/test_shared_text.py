@@ -1,0 +1,77 @@
+"""Text the user's own tracked articles share (a publisher's "About us" paragraph) is not evidence of copying
+either of them: a page carrying only that text is no copy, and a copy of one article is not also reported as a
+partial copy of the other."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from monitor.config import MatchSettings
+from monitor.scan import Original, find_copies, track_text
+from monitor.store import Store
+from tests.conftest import provmon, write_config
+from tests.test_match import BREAD_FILLER, WATER_ARTICLE
+
+ABOUT = ("About Brackwater Water. Brackwater Water supplies drinking water to 61,000 homes and businesses in the "
+         "Brack valley and treats the waste water of the whole district. It is owned by the four councils of the "
+         "valley and run by a board of nine members, three of them elected by customers every four years.")
+RELEASE = [
+    "Brackwater Water opens new treatment works at Sallow Ford",
+    "Brackwater Water has opened a treatment works at Sallow Ford that will supply the growing villages on the "
+    "eastern side of the valley. The works can clean eleven million litres a day, enough for about 20,000 homes.",
+    "The plant draws from a borehole sunk last spring and uses ultraviolet light instead of chlorine for the "
+    "final stage of cleaning, which the company says cuts its chemical bill by a third.",
+    "Operations director Neville Amadi said the site had been finished two months early and under budget. "
+    "Tours for local schools will start in the new year.",
+]
+WATER = "Water bills to rise by nine per cent\n\n" + "\n\n".join([*WATER_ARTICLE, ABOUT])
+NEWS_RELEASE = "\n\n".join([*RELEASE, ABOUT])
+
+
+def in_bread(*paragraphs: str) -> str:
+    return "\n\n".join([" ".join(BREAD_FILLER[:6]), *paragraphs, " ".join(BREAD_FILLER[6:])])
+
+
+def found(store: Store, text: str) -> list[tuple[str, str]]:
+    return [(f.article.url, f.match.kind) for f in find_copies(store, text, MatchSettings())]
+
+
+def test_text_shared_by_two_tracked_articles_is_not_evidence(tmp_path: Path) -> None:
+    with Store(tmp_path / "s.db") as store:
+        track_text(store, Original("https://pub.example/water", "w", WATER, plain=True))
+        track_text(store, Original("https://pub.example/release", "r", NEWS_RELEASE, plain=True))
+        assert found(store, in_bread(ABOUT)) == []
+        assert found(store, "Home | News\n\n" + WATER + "\n\nLeave a Reply") == [("https://pub.example/water",
+                                                                                 "verbatim")]
+        assert found(store, in_bread(WATER_ARTICLE[10], WATER_ARTICLE[11], ABOUT)) == [
+            ("https://pub.example/water", "partial")]
+        # What the release says besides the shared paragraph is still its copy.
+        assert found(store, in_bread(RELEASE[1], RELEASE[2], ABOUT)) == [("https://pub.example/release", "partial")]
+        assert found(store, "Press desk\n\n" + NEWS_RELEASE) == [("https://pub.example/release", "verbatim")]
+
+
+def test_the_same_paragraph_in_one_tracked_article_only_is_evidence(tmp_path: Path) -> None:
+    """The rule needs a second tracked article holding the text: alone, the release's paragraphs are its copy."""
+    with Store(tmp_path / "s.db") as store:
+        track_text(store, Original("https://pub.example/release", "r", NEWS_RELEASE, plain=True))
+        assert found(store, in_bread(ABOUT)) == [("https://pub.example/release", "partial")]
+
+
+def test_tracked_near_duplicates_are_not_each_others_boilerplate(tmp_path: Path) -> None:
+    """The same story under two URLs with a different headline: a copy of it is still found."""
+    with Store(tmp_path / "s.db") as store:
+        track_text(store, Original("https://pub.example/water", "w", WATER, plain=True))
+        track_text(store, Original("https://pub.example/water-amp", "w", "Bills up 9%\n\n" + WATER, plain=True))
+        got = found(store, "Mirror\n\n" + WATER)
+        assert ("https://pub.example/water", "verbatim") in got
+
+
+def test_check_does_not_report_a_page_of_shared_boilerplate(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path / "config.toml", "")
+    (tmp_path / "water.txt").write_text(WATER, encoding="utf-8")
+    (tmp_path / "release.txt").write_text(NEWS_RELEASE, encoding="utf-8")
+    (tmp_path / "about.txt").write_text(in_bread(ABOUT), encoding="utf-8")
+    r = provmon("--config", str(cfg), "track", str(tmp_path / "water.txt"), str(tmp_path / "release.txt"))
+    assert r.code == 0, r.err
+    r = provmon("--config", str(cfg), "check", str(tmp_path / "about.txt"))
+    assert r.code == 1 and "no copy of a tracked article" in r.out, r.out  # 1: no copy found
