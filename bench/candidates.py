@@ -58,8 +58,8 @@ DEFAULT = MatchSettings()
 VARIANTS = {
     "before: 3 everywhere": dataclasses.replace(DEFAULT, candidate_short_page=0),
     "2 below 150 grams": dataclasses.replace(DEFAULT, candidate_short_page=150),
-    "2 below 200 grams (default)": DEFAULT,
-    "2 below 300 grams": dataclasses.replace(DEFAULT, candidate_short_page=300),
+    "2 below 200 grams": dataclasses.replace(DEFAULT, candidate_short_page=200),
+    "2 below 300 grams (default)": DEFAULT,
     "2 everywhere": dataclasses.replace(DEFAULT, candidate_min_shared=2),
 }
 SHORT_WORDS = 150  # content words per short unrelated page

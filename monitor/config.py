@@ -68,7 +68,7 @@ class MatchSettings:
     max_candidates: int = 20
     # A page with fewer distinct content-word 3-grams than candidate_short_page is short: an article needs only
     # candidate_min_shared_short fingerprints in common with it (docs/detection.md, "Candidates for short pages").
-    candidate_short_page: int = 200
+    candidate_short_page: int = 300
     candidate_min_shared_short: int = 2
     # Finer knobs of the copy rule (docs/detection.md).
     weak_similarity: float = 0.3

@@ -207,16 +207,27 @@ def shared_passages(store: Store, article: Article, text: str, m: Match, cfg: Ma
     """The passages of `m` that another tracked article holds as well as `article` does: text the user's own
     articles share (a publisher's "About us" paragraph, an author's bio), which a page may carry without copying
     either. A passage of more than half the article is kept: two tracked near-duplicates are not boilerplate."""
-    out = []
+    out: list[Passage] = []
+    grams: dict[int, set[int]] = {}
+
+    def grams_of(article_id: int, article_text: str) -> set[int]:
+        if article_id not in grams:
+            grams[article_id] = page_fingerprints_of(article_text)
+        return grams[article_id]
+
     for p in m.passages:
         if 2 * (p.article_end - p.article_start) > len(article.text):
             continue
-        votes = dict(store.candidates(page_fingerprints_of(text[p.page_start:p.page_end]), 1, cfg.max_candidates))
-        mine = votes.get(article.id, 0)
-        # Winnowing picks a text's fingerprints by their neighbours, so the same paragraph in two articles can
-        # differ in the fingerprints at its edges: two thirds of this article's count is holding it as well.
-        if mine >= cfg.candidate_min_shared and any(a != article.id and 3 * n >= 2 * mine for a, n in votes.items()):
-            out.append(p)
+        passage = page_fingerprints_of(text[p.page_start:p.page_end])
+        mine = len(passage & grams_of(article.id, article.text))
+        if mine < cfg.candidate_min_shared:
+            continue
+        # The index proposes the articles that may hold it; each is then measured on all of its 3-grams (index
+        # samples differ in density with an article's length, so their vote counts do not compare).
+        for other, _ in store.candidates(passage, 2, cfg.max_candidates):
+            if other != article.id and 3 * len(passage & grams_of(other, store.article(other).text)) >= 2 * mine:
+                out.append(p)
+                break
     return out
 
 
