@@ -188,17 +188,28 @@ def fill_recent(store: Store, corpus: Corpus, n: int) -> tuple[list[int], int, f
     return [FILL_ID + i for i in range(j)], rows, time.perf_counter() - t0
 
 
+def untombstone(store: Store, marker: Path) -> None:
+    """Take back the tombstones of real articles listed in `marker` (their postings stayed packed: an insert)."""
+    store.db.execute("DELETE FROM index_removed WHERE article_id IN (SELECT value FROM json_each(?))",
+                     [marker.read_text()])
+    store.index._changed(removed=True)
+    marker.unlink()
+
+
 def measure_ours(corpus: Corpus, n: int, pages: list[tuple[str, str, int]], build: dict, adds: int) -> list[dict]:
     d = SCRATCH / f"n{n}"
     gc.collect()
     before = rss()
     store = Store(d / "ours.db")
     pending = d / "fill.pending"  # written before the recent segment is filled, removed once it is cleaned up
+    marker = d / "tombstoned.pending"  # the real articles tombstoned for one compaction, until taken back
+    if marker.exists():
+        untombstone(store, marker)
     if pending.exists():  # a run stopped in between: drop the filling postings, wherever they are now
         store.db.conn.executemany("INSERT OR IGNORE INTO index_removed (article_id) VALUES (?)",
                                   ((a,) for a in range(FILL_ID, FILL_ID + MAX_FILL)))
         store.db.execute("DELETE FROM fingerprints WHERE article_id >= ?", [FILL_ID])
-        store.index._changed()
+        store.index._changed(removed=True)
         store.index.compact(merge=True)
         pending.unlink()
 
@@ -242,7 +253,7 @@ def measure_ours(corpus: Corpus, n: int, pages: list[tuple[str, str, int]], buil
         index_mod._insert = real_insert
     threshold_path = "insert" if inserted else "full merge"
     store.db.execute("INSERT INTO index_removed (article_id) SELECT value FROM json_each(?)", [json.dumps(fill_ids)])
-    store.index._changed()
+    store.index._changed(removed=True)
     t0 = time.perf_counter()
     store.index.compact(merge=True)
     full_s = time.perf_counter() - t0
@@ -279,20 +290,23 @@ def measure_ours(corpus: Corpus, n: int, pages: list[tuple[str, str, int]], buil
     # A compaction after articles were replaced (re-tracking a changed URL tombstones the old version): the added
     # articles' postings with TOMBSTONED packed articles' tombstones, carried by the insert (their postings stay),
     # not a full merge. The tombstones are then taken back: the build keeps every article.
-    packed_ids = [r[0] for r in store.db.execute("SELECT id FROM articles ORDER BY id LIMIT ?", [TOMBSTONED])]
-    store.db.conn.executemany("INSERT INTO index_removed (article_id) VALUES (?)", ((a,) for a in packed_ids))
-    store.index._changed()
-    inserted.clear()
-    index_mod._insert = lambda *a: inserted.append(1) or real_insert(*a)
-    try:
-        t0 = time.perf_counter()
-        store.index.compact()
-        tombstoned_s = time.perf_counter() - t0
-    finally:
-        index_mod._insert = real_insert
-    store.db.execute("DELETE FROM index_removed WHERE article_id IN (SELECT value FROM json_each(?))",
-                     [json.dumps(packed_ids)])
-    store.index._changed()
+    # Only when the compaction can be an insert: a full merge would drop these articles' postings for good.
+    seg = store.index.segment
+    tombstoned_s, inserted = None, []
+    if seg is not None and store.index.recent_postings() * index_mod.INSERT_RATIO <= seg.n \
+            and min(index_mod.TOMBSTONE_MAX, seg.n // index_mod.TOMBSTONE_SHARE) >= TOMBSTONED:
+        packed_ids = [r[0] for r in store.db.execute("SELECT id FROM articles ORDER BY id LIMIT ?", [TOMBSTONED])]
+        marker.write_text(json.dumps(packed_ids))  # a run stopped in between takes them back when it starts
+        store.db.conn.executemany("INSERT INTO index_removed (article_id) VALUES (?)", ((a,) for a in packed_ids))
+        store.index._changed(removed=True)
+        index_mod._insert = lambda *a: inserted.append(1) or real_insert(*a)
+        try:
+            t0 = time.perf_counter()
+            store.index.compact()
+            tombstoned_s = time.perf_counter() - t0
+        finally:
+            index_mod._insert = real_insert
+        untombstone(store, marker)
     for aid in added:  # leave the cached build as it was
         store.delete_article(aid)
     store.index.compact(merge=True)
@@ -306,7 +320,8 @@ def measure_ours(corpus: Corpus, n: int, pages: list[tuple[str, str, int]], buil
         "add_p50_ms": pct(add_ms, 0.5), "add_p99_ms": pct(add_ms, 0.99), "add_fingerprint_p50_ms": pct(fp_ms, 0.5),
         "compaction_s": full_s, "threshold_compaction_s": threshold_s,
         "threshold_compaction_path": threshold_path,
-        "tombstoned_compaction_s": tombstoned_s, "tombstoned_compaction_path": "insert" if inserted else "full merge",
+        "tombstoned_compaction_s": tombstoned_s,
+        "tombstoned_compaction_path": None if tombstoned_s is None else "insert" if inserted else "full merge",
         "tombstoned_articles": TOMBSTONED,
         "index_add_p50_ms": pct(idx_ms, 0.5), "index_add_p99_ms": pct(idx_ms, 0.99),
     }, full) if r]
@@ -454,7 +469,8 @@ def main() -> None:
                 print(f"  compaction at the threshold ({r['threshold_compaction_path']}): "
                       f"{r['threshold_compaction_s']:.1f} s; full merge: {r['compaction_s']:.1f} s; "
                       f"{r['tombstoned_articles']} packed articles tombstoned ({r['tombstoned_compaction_path']}): "
-                      f"{r['tombstoned_compaction_s']:.1f} s", flush=True)
+                      + ("not measured (it would be a full merge)" if r["tombstoned_compaction_s"] is None
+                         else f"{r['tombstoned_compaction_s']:.1f} s"), flush=True)
     header = ["n", "method", "build art/s", "disk B/art", "RSS B/art", "p50 ms", "p99 ms", "1st pass p50/p99",
               "verbatim", "excerpt30",
               "swap20", "cands/unrelated", "add p50 ms"]

@@ -2,9 +2,8 @@
 
 An article is indexed by a winnowed sample of hashed content-word 3-grams (stop words dropped,
 words lightly stemmed), so that spun copies, which keep most content words in order but swap
-some, still share many fingerprints; a short article by a denser one (`window_for`). A page is looked
-up with all of its 3-grams: robust winnowing guarantees that any run of `WINDOW + NGRAM - 1` shared
-content words hits at least one indexed hash.
+some, still share many fingerprints. A page is looked up with all of its 3-grams: robust winnowing
+guarantees that any run of `WINDOW + NGRAM - 1` shared content words hits at least one indexed hash.
 
 Hashes are 32-bit (they key the compact index in monitor.index): each content word is hashed once
 (cached) and a 3-gram's hash mixes its three word hashes, so a page is fingerprinted straight from
@@ -24,14 +23,6 @@ NGRAM = 3
 # Winnowing window for articles: density about 2 / (WINDOW + 1) of the 3-grams (~22%), and any shared run
 # of WINDOW + 2 = 10 content words (about one sentence) is guaranteed to share a fingerprint.
 WINDOW = 8
-# ...but a short article keeps at least about MIN_SAMPLE fingerprints: with window 8 a 150-word brief (~60 3-grams)
-# kept ~13, and a paraphrase of it sharing 11 of its 3-grams met 1 of them, too few to be proposed for comparison.
-# window_for() narrows the window (density 2 / (window + 1)) below 2 * (WINDOW + 1) * MIN_SAMPLE / 2 = 180 3-grams
-# (about 330 words); longer articles are sampled as before.
-MIN_SAMPLE = 40
-# Which articles get which window: 1, window 8 for all; 2, window_for. A store sampled under 1 adds the missing
-# fingerprints of its short articles once (a smaller window's sample holds the larger one's: nothing is removed).
-SAMPLE_VERSION = 2
 FINGERPRINT_VERSION = 2  # bump when hashes change: the store re-indexes its articles
 # The revision of the text normalisation (monitor.text) that fingerprints are computed with. A revision that
 # changes the words of only some texts leaves FINGERPRINT_VERSION alone (re-fingerprinting every article of a
@@ -153,23 +144,8 @@ def winnow(hashes: list[int], window: int = WINDOW) -> set[int]:
     return out
 
 
-def window_for(grams: int) -> int:
-    """The winnowing window of an article of `grams` 3-grams: WINDOW, narrower for a short article."""
-    return max(1, min(WINDOW, 2 * grams // MIN_SAMPLE - 1))
-
-
-def sample(grams: list[int]) -> set[int]:
-    """An article's fingerprints from its 3-gram hashes."""
-    return winnow(grams, window_for(len(grams)))
-
-
-def article_grams_of(text: str) -> list[int]:
-    """Every content-word 3-gram hash of `text`, in order."""
-    return _mix(_text_terms(text))
-
-
 def article_fingerprints(toks: list[Token]) -> set[int]:
-    return sample(content_ngrams(toks))
+    return winnow(content_ngrams(toks))
 
 
 def page_fingerprints(toks: list[Token]) -> set[int]:
@@ -177,7 +153,7 @@ def page_fingerprints(toks: list[Token]) -> set[int]:
 
 
 def article_fingerprints_of(text: str) -> set[int]:
-    return sample(_mix(_text_terms(text)))
+    return winnow(_mix(_text_terms(text)))
 
 
 def page_fingerprints_of(text: str) -> set[int]:

@@ -64,6 +64,7 @@ INSERT_RATIO = 8
 TOMBSTONE_SHARE = 512
 TOMBSTONE_MAX = 10_000
 DF_CAP = 1000  # hashes held by more articles than this are stop-grams
+_UNKNOWN = "?"  # a tombstone generation no meta value has: read them
 
 
 class Segment:
@@ -140,6 +141,7 @@ class Index:
         self.segment: Segment | None = None
         self._segment_name: str | None = None
         self._removed: set[int] = set()
+        self._removed_gen: str | None = _UNKNOWN  # meta.index_removed_gen the set was read at
         self._data_version: int | None = None
 
     # -- state ------------------------------------------------------------------------------------
@@ -167,11 +169,25 @@ class Index:
             else:
                 raise FileNotFoundError(f"{self.db_path}: index segment {name} keeps disappearing")
             self._segment_name = name
-        self._removed = {r[0] for r in self.conn.execute("SELECT article_id FROM index_removed")}
+        # Tombstones (up to TOMBSTONE_MAX, carried across compactions) are read again only when their generation
+        # moved, not at every commit of another connection (the service's site jobs commit every few pages).
+        gen = self._meta("index_removed_gen")
+        if gen != self._removed_gen:
+            self._removed = {r[0] for r in self.conn.execute("SELECT article_id FROM index_removed")}
+            self._removed_gen = gen
         self._data_version = dv
 
-    def _changed(self) -> None:
-        self._data_version = None  # our own writes do not move data_version
+    def _changed(self, removed: bool = False) -> None:
+        """After our own writes (which do not move data_version); `removed`: the tombstones changed too."""
+        self._data_version = None
+        if removed:
+            self._removed_gen = _UNKNOWN
+
+    def _tombstones_changed(self) -> None:
+        """Inside the writing transaction: other connections read the tombstones again."""
+        self.conn.execute("INSERT INTO meta (key, value) VALUES ('index_removed_gen', '1') ON CONFLICT (key) "
+                          "DO UPDATE SET value = CAST(value AS INTEGER) + 1")
+        self._changed(removed=True)
 
     def close(self) -> None:
         if self.segment is not None:
@@ -194,7 +210,7 @@ class Index:
         self.conn.execute("DELETE FROM index_removed")
         self.conn.execute("DELETE FROM meta WHERE key = 'index_segment'")
         self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('index_recent', '0')")
-        self._changed()
+        self._tombstones_changed()
 
     def max_article_id(self) -> int:
         """The largest article id the index has ever held (packed, recent or tombstoned)."""
@@ -229,7 +245,7 @@ class Index:
         gone = self.conn.execute("DELETE FROM fingerprints WHERE article_id = ?", [article_id]).rowcount
         self.conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) - ? WHERE key = 'index_recent'", [gone])
         self.conn.execute("INSERT OR IGNORE INTO index_removed (article_id) VALUES (?)", [article_id])
-        self._changed()
+        self._tombstones_changed()
 
     def threshold(self) -> int:
         """Recent postings above which an add compacts: a quarter of the packed ones, within RECENT_MIN..RECENT_MAX."""
@@ -304,6 +320,8 @@ class Index:
             conn.execute("DELETE FROM index_removed WHERE article_id IN (SELECT value FROM json_each(?))",
                          [json.dumps(sorted(dropped))])
             left = conn.execute("SELECT count(*) FROM fingerprints").fetchone()[0]
+            if dropped:
+                self._tombstones_changed()
             for key, value in (("index_segment", name), ("index_generation", generation), ("index_recent", left)):
                 conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [key, str(value)])
         except BaseException:

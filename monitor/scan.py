@@ -24,7 +24,7 @@ from monitor.evidence import Evidence
 from monitor.extract import Extracted, text_of
 from monitor.fetch import Fetcher, FetchError, file_path, is_textual, shown_path
 from monitor.fingerprint import article_fingerprints_of, page_fingerprints_of
-from monitor.match import Match, Passage, Prepared, compare
+from monitor.match import Match, Prepared, compare
 from monitor.politeness import Politeness
 from monitor.store import OPEN_STATES, Article, Store, Tracked
 from monitor.templates import TemplateLearner, block_hash, drop_template_blocks
@@ -186,6 +186,7 @@ def find_copies(store: Store, text: str, cfg: MatchSettings, exclude_url: str = 
     if not candidates:
         return []
     page = Prepared.of(text)
+    grams = _Grams(store, text)
     found: list[Found] = []
     for article_id, _shared in candidates:
         article = store.article(article_id)
@@ -194,48 +195,81 @@ def find_copies(store: Store, text: str, cfg: MatchSettings, exclude_url: str = 
         prepared = Prepared.of(article.text)
         m = decide(prepared, page, cfg, verifier)
         if m is not None:
-            shared = shared_passages(store, article, text, m, cfg)
-            if shared:  # decide again on the page without them (blanked: the offsets stay)
-                m = decide(prepared, Prepared.of(blank(text, shared)), cfg, verifier)
+            shared = shared_sentences(store, article, page, m, cfg, grams)
+            if shared:  # the copy rule alone decides again, on the page without them (blanked: the offsets stay)
+                m = compare(prepared, Prepared.of(blank(text, shared)), cfg)
         if m is not None:
             found.append(Found(article, m))
     found.sort(key=lambda f: f.match.coverage, reverse=True)
     return found
 
 
-def shared_passages(store: Store, article: Article, text: str, m: Match, cfg: MatchSettings) -> list[Passage]:
-    """The passages of `m` that another tracked article holds as well as `article` does: text the user's own
-    articles share (a publisher's "About us" paragraph, an author's bio), which a page may carry without copying
-    either. A passage of more than half the article is kept: two tracked near-duplicates are not boilerplate."""
-    out: list[Passage] = []
-    grams: dict[int, set[int]] = {}
+class _Grams:
+    """Content-word 3-gram sets of a page and of the tracked articles it is checked against, each computed once."""
 
-    def grams_of(article_id: int, article_text: str) -> set[int]:
-        if article_id not in grams:
-            grams[article_id] = page_fingerprints_of(article_text)
-        return grams[article_id]
+    def __init__(self, store: Store, page_text: str) -> None:
+        self.store = store
+        self.page = page_fingerprints_of(page_text)
+        self._articles: dict[int, set[int]] = {}
 
+    def of(self, article_id: int, text: str | None = None) -> set[int]:
+        if article_id not in self._articles:
+            if text is None:
+                text = self.store.article(article_id).text
+            self._articles[article_id] = page_fingerprints_of(text)
+        return self._articles[article_id]
+
+
+# Fewer 3-grams of an article than this left outside the page: the page holds (nearly) all of it, and whether
+# another tracked article is a version of it or only shares a paragraph with it cannot be told.
+_REST_MIN = 20
+
+
+def shared_sentences(store: Store, article: Article, page: Prepared, m: Match, cfg: MatchSettings,
+                     grams: _Grams) -> list[tuple[int, int]]:
+    """Page spans (sentences inside the passages of `m`) whose words another tracked article holds as well as
+    `article` does, that article not being a version of this one: text the user's own articles share (a
+    publisher's "About us" paragraph, an author's bio), which a page may carry without copying either.
+
+    Another article is a *version* of this one (an update under a new URL, a syndicated copy the publisher
+    tracks) when it holds at least half of this article's 3-grams the page does not: then nothing is blanked, and
+    a partial copy of the story is reported for both. When the page holds nearly all of this article, that
+    cannot be told, and nothing is blanked either."""
+    text = page.text
+    mine_all = grams.of(article.id, article.text)
+    rest = mine_all - grams.page
+    if len(rest) < _REST_MIN:
+        return []
+    spans: list[tuple[int, int]] = []
     for p in m.passages:
-        if 2 * (p.article_end - p.article_start) > len(article.text):
-            continue
         passage = page_fingerprints_of(text[p.page_start:p.page_end])
-        mine = len(passage & grams_of(article.id, article.text))
-        if mine < cfg.candidate_min_shared:
+        mine = passage & mine_all
+        if len(mine) < cfg.candidate_min_shared:
             continue
-        # The index proposes the articles that may hold it; each is then measured on all of its 3-grams (index
-        # samples differ in density with an article's length, so their vote counts do not compare).
+        holders = []
         for other, _ in store.candidates(passage, 2, cfg.max_candidates):
-            if other != article.id and 3 * len(passage & grams_of(other, store.article(other).text)) >= 2 * mine:
-                out.append(p)
-                break
-    return out
+            if other == article.id:
+                continue
+            theirs = grams.of(other)
+            if len(mine & theirs) >= cfg.candidate_min_shared and 2 * len(rest & theirs) < len(rest):
+                holders.append(theirs)
+        if not holders:
+            continue
+        for sent in page.sentences:
+            if sent.end <= p.page_start or sent.start >= p.page_end:
+                continue
+            start, end = max(sent.start, p.page_start), min(sent.end, p.page_end)
+            held = page_fingerprints_of(text[start:end]) & mine_all
+            if len(held) >= 2 and any(3 * len(held & theirs) >= 2 * len(held) for theirs in holders):
+                spans.append((start, end))
+    return spans
 
 
-def blank(text: str, passages: Sequence[Passage]) -> str:
-    """`text` with the page side of `passages` turned to spaces (line breaks kept, so offsets and paragraphs stay)."""
+def blank(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    """`text` with `spans` (start, end) turned to spaces (line breaks kept, so offsets and paragraphs stay)."""
     chars = list(text)
-    for p in passages:
-        for k in range(p.page_start, p.page_end):
+    for start, end in spans:
+        for k in range(start, end):
             if chars[k] != "\n":
                 chars[k] = " "
     return "".join(chars)

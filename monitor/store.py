@@ -25,23 +25,12 @@ from monitor.fetch import now_iso
 from monitor.fingerprint import (
     FINGERPRINT_VERSION,
     NORMALISATION_VERSION,
-    SAMPLE_VERSION,
-    WINDOW,
     article_fingerprints_of,
-    article_grams_of,
     normalisation_changed,
-    sample,
-    window_for,
-    winnow,
 )
 from monitor.index import Index
 
 log = logging.getLogger(__name__)
-
-# Texts longer than this have more content-word 3-grams than a narrower sampling window applies to (fingerprint
-# window_for: under 180, about 330 words): the one-off resampling does not read them into Python. Of 2,018 pieces
-# of PAN-13 and BASIL texts under 180 3-grams, the longest had 2,151 characters; one it misses keeps its sample.
-SHORT_TEXT_CHARS = 2500
 
 SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -353,7 +342,6 @@ class Store:
             self._reindex_if_stale()
             self._retire_duplicate_urls()
             self._refingerprint_renormalised()
-            self._resample_short_articles()
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise StoreError(f"{self.path}: not a usable SQLite database: {exc}") from None
@@ -553,48 +541,11 @@ class Store:
                 self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('index_fingerprints', ?)",
                                 [str(FINGERPRINT_VERSION)])
                 self._set_normalisation()
-                self._set_sample()
         self._maybe_compact()
 
     def _set_normalisation(self) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('index_normalisation', ?)",
                         [str(NORMALISATION_VERSION)])
-
-    def _set_sample(self) -> None:
-        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('index_sample', ?)", [str(SAMPLE_VERSION)])
-
-    def _resample_short_articles(self) -> None:
-        """A store sampled with window 8 for every article (before SAMPLE_VERSION 2) adds the fingerprints its short
-        articles' narrower window takes as well, under the same ids: the narrower sample holds the old one, so no
-        posting is removed and none is doubled. Texts are read outside the write transaction, one at a time; only
-        those up to SHORT_TEXT_CHARS can be short enough, so only they are fingerprinted."""
-        if self._meta_value("index_sample") == str(SAMPLE_VERSION):
-            return
-        with self.index.compaction_lock(wait=True):
-            if self._meta_value("index_sample") == str(SAMPLE_VERSION):  # another process did it
-                return
-            if self.article_count():
-                log.info("%s: indexing short articles by a denser sample of their 3-grams (once)", self.path)
-            extra: list[tuple[int, set[int]]] = []
-            for article_id, text in self.db.execute(
-                    "SELECT id, text FROM articles WHERE replaced_by IS NULL AND length(text) <= ?",
-                    [SHORT_TEXT_CHARS]):
-                grams = article_grams_of(text)
-                if window_for(len(grams)) < WINDOW:
-                    extra.append((article_id, sample(grams) - winnow(grams, WINDOW)))
-            with self.transaction():
-                for article_id, hashes in extra:
-                    if hashes and self.db.execute(  # not replaced or deleted meanwhile
-                            "SELECT 1 FROM articles WHERE id = ? AND replaced_by IS NULL", [article_id]).fetchone():
-                        self.index.add(article_id, hashes)
-                self._set_sample()
-            if extra:
-                log.info("%s: %d short articles indexed by a denser sample of their 3-grams", self.path, len(extra))
-        self._maybe_compact()
-
-    def _meta_value(self, key: str) -> str | None:
-        row = self.db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
-        return row[0] if row else None
 
     def _refingerprint_renormalised(self) -> None:
         """After a normalisation change that reads only some texts differently (monitor.fingerprint

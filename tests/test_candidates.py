@@ -1,10 +1,8 @@
 """The candidate stage: which tracked articles a page is compared with (scan.candidates_for).
 
-The texts are our own. REWRITE is a short heavy rewrite of the first half of ARTICLE: compare() flags it, yet
-it shares only 13 content-word 3-grams with the article, and the winnowed sample the index holds keeps 2 of them
-(the situation of the Clough & Stevenson heavy answer g2pA_taskb, which the index lost at 3). ARTICLE is long
-enough (184 3-grams) to be sampled with the usual window; a shorter one keeps a denser sample
-(tests/test_short_articles.py).
+The texts are our own. REWRITE is a short heavy rewrite of ARTICLE: compare() flags it, yet it shares only
+13 content-word 3-grams with the article, and the winnowed sample the index holds keeps 2 of them (the
+situation of the Clough & Stevenson heavy answer g2pA_taskb, which the index lost at 3).
 """
 
 from __future__ import annotations
@@ -15,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from monitor.config import ConfigError, MatchSettings, load_config
-from monitor.fingerprint import WINDOW, article_fingerprints_of, article_grams_of, page_fingerprints_of, window_for
+from monitor.fingerprint import article_fingerprints_of, page_fingerprints_of
 from monitor.match import Prepared, compare
 from monitor.scan import Original, candidates_for, find_copies, min_shared_for, track_text
 from monitor.store import Store
@@ -32,14 +30,6 @@ During the closure a mobile van will visit the villages of Hesket, Lowmoor and B
 Readers can still borrow electronic books through the library website with their usual card number.
 The head librarian, Agnes Tolley, said staff would use the quiet weeks to repair damaged maps and catalogue
 the local history collection. A reopening fair with music and a plant sale is planned for the first Saturday in May.
-The library first opened in 1927 in a former coaching inn on Castle Street, and moved to its present building
-beside the river after the flood of 1968 damaged most of the ground floor. Its collection of parish registers,
-estate maps and photographs of the valley's quarries draws family historians from as far away as Canada.
-Membership has risen by a fifth since the council began opening the building on Sunday afternoons, and the
-Saturday story hour now fills both of the upstairs rooms. Friends of the library raise money each autumn with a
-sponsored walk along the old railway line, and last year paid for new shelving in the children's corner.
-Anyone who wants to help with the catalogue of the history collection can leave their name at the desk.
-The reading group meets on the last Thursday of each month and is choosing next season's novels now.
 """
 
 REWRITE = """For six weeks starting in March, builders will be fitting a solar roof, so Marrowby's county
@@ -74,7 +64,6 @@ def store(tmp_path: Path):
 
 
 def test_the_rewrite_shares_two_indexed_fingerprints_and_is_a_copy():
-    assert window_for(len(article_grams_of(ARTICLE))) == WINDOW
     shared = article_fingerprints_of(ARTICLE) & page_fingerprints_of(REWRITE)
     assert len(shared) == 2 < CFG.candidate_min_shared
     assert len(page_fingerprints_of(REWRITE)) < CFG.candidate_short_page

@@ -503,3 +503,27 @@ def test_the_recent_posting_count_follows_adds_and_removals(tmp_path: Path) -> N
         assert counted() == (3, 3)
         store.index.compact()
         assert counted() == (0, 0)
+
+
+def test_tombstones_are_read_again_only_when_they_change(tmp_path: Path) -> None:
+    """Tombstones now stay across compactions (up to TOMBSTONE_MAX): a reader must not read them all again at every
+    commit of another connection (the service's site jobs commit every few pages), only when they changed."""
+    db = tmp_path / "s.db"
+    with Store(db) as writer, Store(db) as reader:
+        ids = track(writer, range(12))
+        writer.index.compact()
+        writer.delete_article(ids[1])
+        statements: list[str] = []
+        reader.db.conn.set_trace_callback(statements.append)
+        assert ids_of(reader, article_text(1)) == []
+        assert any("FROM index_removed" in s for s in statements)  # the first lookup reads them
+        statements.clear()
+        more = track(writer, range(20, 22))  # commits that leave the tombstones alone
+        assert ids_of(reader, article_text(21)) == [more[21]]
+        assert not any("FROM index_removed" in s for s in statements)
+        writer.delete_article(ids[2])
+        assert ids_of(reader, article_text(2)) == []  # seen at once
+        assert any("FROM index_removed" in s for s in statements)
+        writer.index.compact(merge=True)  # drops the tombstones with their postings
+        assert reader.index.stats()["removed"] == 0
+        assert ids_of(reader, article_text(3)) == [ids[3]]

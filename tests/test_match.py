@@ -363,9 +363,16 @@ def test_quotes_copied_inside_a_verbatim_run_count_in_full():
     assert compare(Prepared.of(article), Prepared.of(page), dataclasses.replace(CFG, quote_weight=1.0)) is not None
 
 
-def test_a_verbatim_quote_paragraph_without_its_narrative_run_is_still_discounted():
-    """The same quote paragraph, copied alone into the bread text with its lead sentence: one narrative sentence
-    is no run, so nothing counts in full and nothing is evidence."""
+def test_quotes_next_to_a_reworded_narrative_run_stay_discounted():
+    """The quote paragraph copied word for word after a reworded version of the paragraph before it: the passage is
+    evidence, but its narrative is not copied word for word, so the quotes weigh quote_weight and the page stays
+    under min_coverage (counted in full it would be a copy: the rule needs the verbatim run, not just a verbatim
+    quote)."""
     article = "Water bills to rise by nine per cent\n\n" + "\n\n".join(WATER_ARTICLE)
-    page = "\n\n".join([" ".join(BREAD_FILLER[:7]), WATER_ARTICLE[4], " ".join(BREAD_FILLER[7:])])
+    reworded = ("The most disputed element of the plan is a new standing charge of £48 each year for every connected "
+                "home, whether or not it uses any water. Groups for pensioners said the charge would fall hardest on "
+                "people who live alone.")
+    page = "\n\n".join([" ".join(BREAD_FILLER[:7]), reworded, WATER_ARTICLE[4], " ".join(BREAD_FILLER[7:])])
     assert compare(Prepared.of(article), Prepared.of(page), CFG) is None
+    full = compare(Prepared.of(article), Prepared.of(page), dataclasses.replace(CFG, quote_weight=1.0))
+    assert full is not None and full.coverage >= CFG.min_coverage

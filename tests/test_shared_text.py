@@ -43,8 +43,11 @@ def test_text_shared_by_two_tracked_articles_is_not_evidence(tmp_path: Path) -> 
         assert found(store, in_bread(ABOUT)) == []
         assert found(store, "Home | News\n\n" + WATER + "\n\nLeave a Reply") == [("https://pub.example/water",
                                                                                  "verbatim")]
-        assert found(store, in_bread(WATER_ARTICLE[10], WATER_ARTICLE[11], ABOUT)) == [
+        # Three paragraphs of the story are its copy; the About paragraph next to them adds nothing, for either.
+        assert found(store, in_bread(WATER_ARTICLE[5], WATER_ARTICLE[6], WATER_ARTICLE[7], ABOUT)) == [
             ("https://pub.example/water", "partial")]
+        # Its last two short paragraphs are not a copy on their own: with the About paragraph they are still not.
+        assert found(store, in_bread(WATER_ARTICLE[10], WATER_ARTICLE[11], ABOUT)) == []
         # What the release says besides the shared paragraph is still its copy.
         assert found(store, in_bread(RELEASE[1], RELEASE[2], ABOUT)) == [("https://pub.example/release", "partial")]
         assert found(store, "Press desk\n\n" + NEWS_RELEASE) == [("https://pub.example/release", "verbatim")]
@@ -57,13 +60,28 @@ def test_the_same_paragraph_in_one_tracked_article_only_is_evidence(tmp_path: Pa
         assert found(store, in_bread(ABOUT)) == [("https://pub.example/release", "partial")]
 
 
-def test_tracked_near_duplicates_are_not_each_others_boilerplate(tmp_path: Path) -> None:
-    """The same story under two URLs with a different headline: a copy of it is still found."""
+def test_tracked_versions_of_one_story_are_not_each_others_boilerplate(tmp_path: Path) -> None:
+    """The same story under two URLs with a different headline (an AMP page, an update): each holds all of the
+    other, so a copy of it, whole or in part, is still found."""
     with Store(tmp_path / "s.db") as store:
         track_text(store, Original("https://pub.example/water", "w", WATER, plain=True))
         track_text(store, Original("https://pub.example/water-amp", "w", "Bills up 9%\n\n" + WATER, plain=True))
-        got = found(store, "Mirror\n\n" + WATER)
-        assert ("https://pub.example/water", "verbatim") in got
+        assert ("https://pub.example/water", "verbatim") in found(store, "Mirror\n\n" + WATER)
+        part = in_bread(*WATER_ARTICLE[1:6])
+        assert sorted(found(store, part)) == [("https://pub.example/water", "partial"),
+                                              ("https://pub.example/water-amp", "partial")]
+
+
+def test_a_shared_paragraph_longer_than_the_rest_of_a_short_release_is_still_no_evidence(tmp_path: Path) -> None:
+    """A two-sentence release ending in the long About paragraph: the paragraph is most of it, yet a page carrying
+    only that paragraph copies neither tracked article."""
+    short = "\n\n".join([RELEASE[0], RELEASE[3], ABOUT])
+    with Store(tmp_path / "s.db") as store:
+        track_text(store, Original("https://pub.example/water", "w", WATER, plain=True))
+        track_text(store, Original("https://pub.example/short", "s", short, plain=True))
+        assert len(ABOUT) > len(short) / 2
+        assert found(store, in_bread(ABOUT)) == []
+        assert found(store, "Press desk\n\n" + short) == [("https://pub.example/short", "verbatim")]
 
 
 def test_check_does_not_report_a_page_of_shared_boilerplate(tmp_path: Path) -> None:
