@@ -14,6 +14,7 @@ import ssl
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -209,8 +210,12 @@ class _Grams:
 
     def __init__(self, store: Store, page_text: str) -> None:
         self.store = store
-        self.page = page_fingerprints_of(page_text)
+        self._page_text = page_text
         self._articles: dict[int, set[int]] = {}
+
+    @cached_property
+    def page(self) -> set[int]:  # only once some candidate matched: most never do
+        return page_fingerprints_of(self._page_text)
 
     def of(self, article_id: int, text: str | None = None) -> set[int]:
         if article_id not in self._articles:
