@@ -16,7 +16,8 @@ How detection works (the copy rule; thresholds in [match], see docs/detection.md
    are compared by `monitor.text.key`: spelling variants folded (harbour/harbor), lightly stemmed.
 2. Aligned pairs that follow each other in both texts, with at most `gap` unaligned sentences
    between them on either side, are linked into *passages* (connected components). An unaligned page
-   line without sentence-final punctuation ("ADVERTISEMENT", "Related: ...") is furniture, not a gap.
+   line without sentence-final punctuation ("ADVERTISEMENT", "Related: ..."), or of at most three words
+   ("Advertisement."), is furniture, not a gap.
    A passage must contain a strong pair; weak pairs only extend passages (hysteresis, so a spun
    sentence next to copied ones counts, but weak overlaps alone never start one). Passages may come
    in any order, so moved paragraphs still count; inside a passage the text is reproduced in the
@@ -66,6 +67,7 @@ from monitor.text import Sentence, Token, sentences, tokens
 T = TypeVar("T")
 
 _FINAL = (".", "!", "?", "\u2026")
+FURNITURE_WORDS = 3  # an unaligned line of its own this short is page furniture, final punctuation or not
 _CLOSERS = "\"'\u201d\u2019\u00bb)] \t"
 _BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
 
@@ -152,9 +154,8 @@ class Prepared:
         return tuple(s.content for s in self.sentences)
 
     @cached_property
-    def headings(self) -> tuple[bool, ...]:
-        """Whether each sentence is a line of its own without sentence-final punctuation: a headline, a
-        subheading, or page furniture ("ADVERTISEMENT", "Related: ...", "Share on Facebook")."""
+    def own_lines(self) -> tuple[bool, ...]:
+        """Whether each sentence is a whole line of its own."""
         text = self.text
         out = []
         for s in self.sentences:
@@ -163,10 +164,24 @@ class Prepared:
                 a -= 1
             while b < len(text) and text[b] in " \t\r":
                 b += 1
-            own_line = (a == 0 or text[a - 1] == "\n") and (b == len(text) or text[b] == "\n")
-            out.append(own_line and "\n" not in text[s.start:s.end]
-                       and not text[s.start:s.end].rstrip(_CLOSERS).endswith(_FINAL))
+            out.append((a == 0 or text[a - 1] == "\n") and (b == len(text) or text[b] == "\n")
+                       and "\n" not in text[s.start:s.end])
         return tuple(out)
+
+    @cached_property
+    def headings(self) -> tuple[bool, ...]:
+        """Whether each sentence is a line of its own without sentence-final punctuation: a headline, a
+        subheading, or page furniture ("ADVERTISEMENT", "Related: ...", "Share on Facebook")."""
+        text = self.text
+        return tuple(own and not text[s.start:s.end].rstrip(_CLOSERS).endswith(_FINAL)
+                     for s, own in zip(self.sentences, self.own_lines, strict=True))
+
+    @cached_property
+    def furniture(self) -> tuple[bool, ...]:
+        """Lines that are no gap between copied sentences when unaligned: the headings, and lines of at most
+        FURNITURE_WORDS words even with a full stop ("Advertisement.", "Continue reading below.")."""
+        return tuple(head or (own and len(s.tokens) <= FURNITURE_WORDS)
+                     for s, own, head in zip(self.sentences, self.own_lines, self.headings, strict=True))
 
     @cached_property
     def paragraph_ends(self) -> tuple[bool, ...]:
@@ -396,9 +411,9 @@ def _positions(page: Prepared, aligned: set[int]) -> list[int]:
     the sentences around it. Only on the page: the article is the tracked text, and its own unaligned
     heading lines (a subheading the copy left out) still count."""
     pos, n = [], 0
-    for k, head in enumerate(page.headings):
+    for k, furniture in enumerate(page.furniture):
         pos.append(n)
-        if not head or k in aligned:
+        if not furniture or k in aligned:
             n += 1
     return pos
 

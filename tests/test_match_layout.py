@@ -97,7 +97,19 @@ def test_furniture_lines_between_copied_paragraphs_leave_a_verbatim_copy():
         assert all(p.verbatim for p in m.passages)
 
 
+def test_short_furniture_lines_with_a_full_stop_are_furniture_too():
+    """"Advertisement." and "Continue reading below." after every paragraph, three lines: lines of at most
+    FURNITURE_WORDS words are not skipped sentences of the copy, final punctuation or not."""
+    furniture = ["Advertisement.", "Continue reading below.", "Advertisement."]
+    for sep in ("\n\n", "\n"):
+        page = sep.join(x for para in [HEADLINE, *BODY] for x in (para, *furniture))
+        m = run(ARTICLE, page)
+        assert m is not None and m.kind == "verbatim" and m.coverage >= 0.95
+
+
 def test_furniture_lines_in_an_independent_report_do_not_make_it_a_copy():
     page = with_furniture(INDEPENDENT.split("\n\n"))
+    assert run(FIRE_ARTICLE, page) is None
+    page = "\n\n".join(x for para in INDEPENDENT.split("\n\n") for x in (para, "Advertisement.", "Read more."))
     assert run(FIRE_ARTICLE, page) is None
     assert run(FIRE_ARTICLE, INDEPENDENT) is None
