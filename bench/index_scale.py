@@ -188,6 +188,19 @@ def fill_recent(store: Store, corpus: Corpus, n: int) -> tuple[list[int], int, f
     return [FILL_ID + i for i in range(j)], rows, time.perf_counter() - t0
 
 
+def timed_compaction(store: Store) -> tuple[float, str]:
+    """Run the compaction the next add would run: its seconds, and whether it inserted or fully merged."""
+    inserted = []
+    real_insert = index_mod._insert
+    index_mod._insert = lambda *a: inserted.append(1) or real_insert(*a)
+    try:
+        t0 = time.perf_counter()
+        store.index.compact()
+        return time.perf_counter() - t0, "insert" if inserted else "full merge"
+    finally:
+        index_mod._insert = real_insert
+
+
 def untombstone(store: Store, marker: Path) -> None:
     """Take back the tombstones of real articles listed in `marker` (their postings stayed packed: an insert)."""
     store.db.execute("DELETE FROM index_removed WHERE article_id IN (SELECT value FROM json_each(?))",
@@ -212,9 +225,6 @@ def measure_ours(corpus: Corpus, n: int, pages: list[tuple[str, str, int]], buil
         store.index._changed(removed=True)
         store.index.compact(merge=True)
         pending.unlink()
-
-    if store.index.stats()["recent_postings"]:  # postings a newer provmon added on open (short articles resampled)
-        store.index.compact()  # the steady state measured is just after a compaction
 
     def check(text: str) -> set[int]:
         return {a for a, _ in store.candidates(page_fingerprints_of(text), MIN_SHARED, LIMIT)}
@@ -242,16 +252,7 @@ def measure_ours(corpus: Corpus, n: int, pages: list[tuple[str, str, int]], buil
     fill_ids, postings, fill_s = fill_recent(store, corpus, n)
     print(f"  recent segment filled: {postings} postings in {fill_s:.0f} s", flush=True)
     f_recall, f_lat, f_false = run_queries(check, pages)
-    inserted = []
-    real_insert = index_mod._insert
-    index_mod._insert = lambda *a: inserted.append(1) or real_insert(*a)
-    try:
-        t0 = time.perf_counter()
-        store.index.compact()
-        threshold_s = time.perf_counter() - t0
-    finally:
-        index_mod._insert = real_insert
-    threshold_path = "insert" if inserted else "full merge"
+    threshold_s, threshold_path = timed_compaction(store)
     store.db.execute("INSERT INTO index_removed (article_id) SELECT value FROM json_each(?)", [json.dumps(fill_ids)])
     store.index._changed(removed=True)
     t0 = time.perf_counter()
@@ -292,20 +293,14 @@ def measure_ours(corpus: Corpus, n: int, pages: list[tuple[str, str, int]], buil
     # not a full merge. The tombstones are then taken back: the build keeps every article.
     # Only when the compaction can be an insert: a full merge would drop these articles' postings for good.
     seg = store.index.segment
-    tombstoned_s, inserted = None, []
+    tombstoned_s, tombstoned_path = None, None
     if seg is not None and store.index.recent_postings() * index_mod.INSERT_RATIO <= seg.n \
             and min(index_mod.TOMBSTONE_MAX, seg.n // index_mod.TOMBSTONE_SHARE) >= TOMBSTONED:
         packed_ids = [r[0] for r in store.db.execute("SELECT id FROM articles ORDER BY id LIMIT ?", [TOMBSTONED])]
         marker.write_text(json.dumps(packed_ids))  # a run stopped in between takes them back when it starts
         store.db.conn.executemany("INSERT INTO index_removed (article_id) VALUES (?)", ((a,) for a in packed_ids))
         store.index._changed(removed=True)
-        index_mod._insert = lambda *a: inserted.append(1) or real_insert(*a)
-        try:
-            t0 = time.perf_counter()
-            store.index.compact()
-            tombstoned_s = time.perf_counter() - t0
-        finally:
-            index_mod._insert = real_insert
+        tombstoned_s, tombstoned_path = timed_compaction(store)
         untombstone(store, marker)
     for aid in added:  # leave the cached build as it was
         store.delete_article(aid)
@@ -321,7 +316,7 @@ def measure_ours(corpus: Corpus, n: int, pages: list[tuple[str, str, int]], buil
         "compaction_s": full_s, "threshold_compaction_s": threshold_s,
         "threshold_compaction_path": threshold_path,
         "tombstoned_compaction_s": tombstoned_s,
-        "tombstoned_compaction_path": None if tombstoned_s is None else "insert" if inserted else "full merge",
+        "tombstoned_compaction_path": tombstoned_path,
         "tombstoned_articles": TOMBSTONED,
         "index_add_p50_ms": pct(idx_ms, 0.5), "index_add_p99_ms": pct(idx_ms, 0.99),
     }, full) if r]

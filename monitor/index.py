@@ -60,7 +60,7 @@ INSERT_RATIO = 8
 # Tombstoned articles whose postings an insert leaves in the packed file (hidden by their tombstones, which stay)
 # rather than forcing a full merge (at 1M articles 21.5 s instead of 3.3 s), now that re-tracking a changed URL
 # tombstones its old article: at most one in TOMBSTONE_SHARE packed postings (~1/8 of the articles, at ~66
-# postings each) and at most TOMBSTONE_MAX (each reader holds the set and reloads it when the database changes).
+# postings each) and at most TOMBSTONE_MAX (each reader holds the set, read again when meta.index_removed_gen moves).
 TOMBSTONE_SHARE = 512
 TOMBSTONE_MAX = 10_000
 DF_CAP = 1000  # hashes held by more articles than this are stop-grams

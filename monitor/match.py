@@ -560,18 +560,22 @@ def _narrative(p: _Pair, article: Prepared, page: Prepared) -> bool:
     return 2 * len(quoted) < len(shared)
 
 
+def _run(pairs: list[_Pair]) -> int:
+    """Sentences in a run of pairs, counted on either side: a sentence split in two is two sentences in a row."""
+    return max(len({p.i for p in pairs}), len({p.j for p in pairs}))
+
+
 def _is_evidence(group: _Group, article: Prepared, page: Prepared, cfg: MatchSettings) -> bool:
     narrative = [p for p in group.pairs if _narrative(p, article, page)]
-    # A run counts sentences on either side: a sentence split in two is two sentences in a row.
-    if max(len({p.i for p in narrative}), len({p.j for p in narrative})) >= cfg.min_run:
+    if _run(narrative) >= cfg.min_run:
         return True
     return any(len(article.sentences[p.i].tokens) >= cfg.long_sentence_words for p in narrative)
 
 
 def _verbatim_run(group: _Group, article: Prepared, page: Prepared, cfg: MatchSettings) -> bool:
     """Whether a passage holds `min_run` narrative sentences copied word for word."""
-    narrative = [p for p in group.pairs if p.exact >= cfg.verbatim_similarity and _narrative(p, article, page)]
-    return max(len({p.i for p in narrative}), len({p.j for p in narrative})) >= cfg.min_run
+    return _run([p for p in group.pairs
+                 if p.exact >= cfg.verbatim_similarity and _narrative(p, article, page)]) >= cfg.min_run
 
 
 def compare(article: Prepared, page: Prepared, cfg: MatchSettings) -> Match | None:
