@@ -239,10 +239,17 @@ ALTER TABLE articles ADD COLUMN replaced_by INTEGER;
 CREATE INDEX IF NOT EXISTS articles_replaced ON articles (replaced_by) WHERE replaced_by IS NOT NULL;
 """
 
+# Version 9: each reader's recent filter (monitor.index.RecentFilter) reads the recent rows of the articles added
+# since it last looked (article_id above the ones it holds), and removing an article deletes its recent rows: both
+# were scans of the recent table (up to 1M rows).
+SCHEMA_V9_RECENT_BY_ARTICLE = """
+CREATE INDEX IF NOT EXISTS fingerprints_article ON fingerprints (article_id);
+"""
+
 # MIGRATIONS[i] upgrades schema version i to i + 1. Append new ones; never edit a released one.
 MIGRATIONS: tuple[str, ...] = (
     SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, MIGRATION_CRAWL_STATE, SCHEMA_V5_ALERTS, SCHEMA_V6_INDEX,
-    SCHEMA_V7_ARTICLE_URL, SCHEMA_V8_ARTICLE_VERSIONS,
+    SCHEMA_V7_ARTICLE_URL, SCHEMA_V8_ARTICLE_VERSIONS, SCHEMA_V9_RECENT_BY_ARTICLE,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

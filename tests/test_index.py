@@ -3,6 +3,7 @@ packed (file) segments, deletions, re-opening, other connections and the schema-
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import sqlite3
@@ -168,7 +169,8 @@ def test_index_persists_across_reopen_and_is_seen_by_other_connections(tmp_path:
         assert len(files) == 1
         assert ids_of(reader, article_text(7)) == [ids[7]]  # reader switches to the new packed file
         writer.index.compact()
-        assert [p.name for p in tmp_path.glob("s.db.idx-*")] == ["s.db.idx-2"]  # old file removed
+        current = writer.db.execute("SELECT value FROM meta WHERE key = 'index_segment'").fetchone()[0]
+        assert [p.name for p in tmp_path.glob("s.db.idx-*")] == [current] != files[0].name  # old file removed
         assert ids_of(reader, article_text(8)) == [ids[8]]
         later = track(writer, range(20, 22))
     with Store(db) as store:
@@ -527,3 +529,70 @@ def test_tombstones_are_read_again_only_when_they_change(tmp_path: Path) -> None
         writer.index.compact(merge=True)  # drops the tombstones with their postings
         assert reader.index.stats()["removed"] == 0
         assert ids_of(reader, article_text(3)) == [ids[3]]
+
+
+def test_the_recent_filter_never_drops_a_hash_it_was_given() -> None:
+    """A bitmap over the hashes' top bits: every hash added passes, and most others do not."""
+    rnd = random.Random(3)
+    held = [rnd.getrandbits(32) for _ in range(20_000)]
+    f = index_mod.RecentFilter("1", len(held))
+    f.add(held)
+    assert f.select(held) == held
+    others = [rnd.getrandbits(32) for _ in range(20_000)]
+    assert len(f.select(others)) < 0.06 * len(others)  # ~1/FILTER_BITS of absent hashes pass
+
+
+def recent_probes(store: Store, page: str) -> list[list[int]]:
+    """The hashes each recent-table query of one lookup probes."""
+    statements: list[str] = []
+    store.db.conn.set_trace_callback(statements.append)
+    try:
+        store.candidates(page_fingerprints_of(page), 3, 20)
+    finally:
+        store.db.conn.set_trace_callback(None)
+    return [json.loads(s.split("json_each('", 1)[1].split("')", 1)[0]) for s in statements if "json_each('" in s]
+
+
+def test_lookups_probe_the_recent_table_only_for_hashes_it_may_hold(tmp_path: Path) -> None:
+    with Store(tmp_path / "s.db") as store:
+        ids = track(store, range(5))
+        unrelated = " ".join(f"zq{i} yv{i * 7} xw{i * 13}." for i in range(150))
+        # A new connection probes every hash until that has cost about what reading the recent postings costs.
+        assert sorted(recent_probes(store, unrelated)[0]) == sorted(set(page_fingerprints_of(unrelated)))
+        assert store.index.recent_postings() < 3 * len(set(page_fingerprints_of(unrelated)))
+        assert ids_of(store, article_text(3)) == [ids[3]]  # by now it has: the filter is built
+        assert recent_probes(store, unrelated) == []  # no query at all
+        copy = article_text(3)
+        probes = recent_probes(store, copy)
+        assert len(probes) == 1
+        assert set(article_fingerprints_of(copy)) <= set(probes[0]) < set(page_fingerprints_of(copy))
+
+
+def test_the_recent_filter_follows_other_connections_rollbacks_and_resets(tmp_path: Path) -> None:
+    """Each connection's filter reads the rows of ids above those it holds: an id it read inside a transaction that
+    rolled back comes again, and a reset brings old ids back; neither may be missed."""
+    db = tmp_path / "s.db"
+    with Store(db) as writer, Store(db) as reader:
+        ids = track(writer, range(3))
+        assert ids_of(reader, article_text(1)) == [ids[1]]  # the reader's filter holds ids up to ids[2]
+        more = track(writer, range(3, 5))
+        assert ids_of(reader, article_text(4)) == [more[4]]  # another connection's adds
+        # The reader's own add, looked up inside its transaction, then rolled back: its id is given again.
+        reader.db.execute("BEGIN IMMEDIATE")
+        lost = reader._next_article_id()
+        reader.db.execute("INSERT INTO articles (id, url, text, sha256, added_at) VALUES (?, 'u', 'x', 'x', 'x')",
+                          [lost])
+        reader.index.add(lost, article_fingerprints_of(article_text(50)))
+        assert ids_of(reader, article_text(50)) == [lost]
+        reader.db.execute("ROLLBACK")
+        reader.index._changed()
+        assert ids_of(reader, article_text(50)) == []
+        again = track(writer, range(6, 7))
+        assert again[6] == lost
+        assert ids_of(reader, article_text(6)) == [lost]
+        # A reset (a re-index) puts the same ids back with other hashes.
+        with writer.transaction():
+            writer.index.reset()
+            writer.index.add(ids[0], article_fingerprints_of(article_text(60)))
+        assert ids_of(reader, article_text(60)) == [ids[0]]
+        assert ids_of(reader, article_text(0)) == []
