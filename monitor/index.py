@@ -273,6 +273,8 @@ class Index:
 
     # -- writes (inside the caller's transaction) -------------------------------------------------------
     def add(self, article_id: int, hashes: Iterable[int]) -> None:
+        """A new article's postings: its id is above every id the index held since the last reset() (readers'
+        recent filters read only the rows of ids above those they hold)."""
         hs = sorted(set(hashes))
         added = self.conn.executemany("INSERT OR IGNORE INTO fingerprints (hash, article_id) VALUES (?, ?)",
                                       ((h, article_id) for h in hs)).rowcount  # rows ignored are not counted
