@@ -15,9 +15,22 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from typing import Any
 
-from monitor.text import IGNORABLE, STOPWORDS, WORD, Token, fold, mixes_lookalikes, normalize, stem, word_pattern
+from monitor.text import (
+    IGNORABLE,
+    MARK,
+    STOPWORDS,
+    WORD,
+    Token,
+    fold,
+    has_mark,
+    mixes_lookalikes,
+    normalize,
+    stem,
+    word_pattern,
+)
 
 NGRAM = 3
 # Winnowing window for articles: density about 2 / (WINDOW + 1) of the 3-grams (~22%), and any shared run
@@ -30,7 +43,10 @@ FINGERPRINT_VERSION = 2  # bump when hashes change: the store re-indexes its art
 #   1: words split at any non-word character, mixed-script letters dropped by the accent fold.
 #   2: invisible characters (format characters, variation selectors) inside a word neither split nor stay in
 #      it; Cyrillic/Greek lookalikes in a word with Latin letters are read as the Latin letters.
-NORMALISATION_VERSION = 2
+#   3: combining marks (monitor.text.MARKS: NFD accents, Indic vowel signs, Hebrew points, ...) after a word
+#      character stay in the word instead of ending it; a word that keeps no ASCII letter is NFC-composed; a
+#      capital I with a dot above is lower-cased to "i" (it was "i" + a combining dot, which split the word).
+NORMALISATION_VERSION = 3
 
 _MASK = (1 << 64) - 1
 _K1, _K2, _MIX = 0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0xBF58476D1CE4E5B9
@@ -84,24 +100,50 @@ def _text_terms(text: str) -> list[tuple[int, int, int]]:
     return out
 
 
-_INSIDE_WORD = re.compile(rf"\w[{IGNORABLE}]+\w")
+_INSIDE_WORD = re.compile(rf"\w[{IGNORABLE}]+\w")  # version 1 split the word there
+_MARK_INSIDE_WORD = re.compile(rf"\w{MARK}++[{IGNORABLE}]*+\w")  # version 2 split the word there
+_MARK_AFTER_WORD = re.compile(rf"\w{MARK}")
+_INVISIBLE = re.compile(f"[{IGNORABLE}]+")
 
 
 def normalisation_changed(text: str) -> bool:
-    """Whether NORMALISATION_VERSION 2 reads this text's words differently from version 1.
+    """Whether NORMALISATION_VERSION 3 may read this text's words differently from version 1 or 2.
 
-    True exactly when the text has an invisible character (monitor.text.IGNORABLE) between two word
-    characters, or a word mixing Latin letters with Cyrillic/Greek lookalikes: only then can its tokens and
-    fingerprints differ; for every other text the fingerprints are bit-for-bit those of version 1. A store
-    whose articles were fingerprinted under NORMALISATION_VERSION 1 re-fingerprints (article_fingerprints_of)
-    just the articles for which this is true. ASCII texts are answered at once (False).
+    True when version 1 or 2 cut a word of the text elsewhere or folded it otherwise; for every text where it is
+    False the fingerprints are bit-for-bit those of versions 1 and 2. Version 1 -> 2: an invisible character
+    (monitor.text.IGNORABLE) between two word characters, a word mixing Latin letters with Cyrillic/Greek
+    lookalikes. Version 2 -> 3: a combining mark (monitor.text.MARKS) between two word characters, possibly
+    followed by invisible characters; a word that keeps no ASCII letter (Hindi, Hebrew, Greek, ...) and ends in
+    a mark or is not in NFC; a capital I with a dot above. The test is a superset, never a miss: a word whose
+    marks all fall away (an accented Latin word in NFD, "cafe" + U+0301) reads the same in every version, but a
+    mark between its letters is enough for True, and so is a mixed-script word whose fold is in fact unchanged
+    (tests/test_text_marks.py checks it against the readings of versions 1 and 2 on random texts).
+    A store whose articles were fingerprinted under an older NORMALISATION_VERSION re-fingerprints
+    (article_fingerprints_of) just the articles for which this is true. ASCII texts are answered at once (False).
     """
     if text.isascii():
         return False
-    norm = normalize(text)
-    if _INSIDE_WORD.search(norm):
+    if "\u0130" in text:
         return True
-    return any(not w.isascii() and mixes_lookalikes(w) for w in WORD.findall(norm))
+    norm = normalize(text)
+    if norm.isascii():  # only typography (curly quotes, dashes) was not ASCII
+        return False
+    marks = has_mark(norm)
+    if _INSIDE_WORD.search(norm) or (marks and _MARK_INSIDE_WORD.search(norm)):
+        return True
+    # Without marks inside words a version-3 word is the version-2 word plus the marks after it. Those marks fold
+    # away with the accents of a word that keeps an ASCII letter; a word that keeps none is NFC-composed now.
+    composed = (marks and _MARK_AFTER_WORD.search(norm) is not None) or not unicodedata.is_normalized("NFC", norm)
+    for w in WORD.findall(norm):
+        if w.isascii():
+            continue
+        if mixes_lookalikes(w):
+            return True
+        if composed:
+            folded = fold(w)
+            if not folded.isascii() and (folded != _INVISIBLE.sub("", w) or _MARK_AFTER_WORD.search(w)):
+                return True
+    return False
 
 
 def content_words(toks: list[Token]) -> list[str]:

@@ -260,6 +260,34 @@ def test_articles_read_differently_by_a_new_normalisation_are_fingerprinted_agai
         assert ids_of(store, article_text(7)) == [new_id]
 
 
+def test_articles_in_nfd_fingerprinted_under_normalisation_2_are_fingerprinted_again(tmp_path: Path) -> None:
+    """NORMALISATION_VERSION 2 cut words at combining marks: an article stored in NFD (accents as separate marks)
+    has postings of the pieces, which its NFC copy does not share; opening the store fingerprints it again. An
+    NFC article with accents reads the same in both versions and keeps its id."""
+    import re
+    import unicodedata
+
+    from monitor.text import MARK
+
+    db = tmp_path / "s.db"
+    nfd = article_text(9).replace("a", "a\u0301").replace("o", "o\u0308")
+    nfc = unicodedata.normalize("NFC", nfd)
+    accented = unicodedata.normalize("NFC", article_text(10).replace("e", "e\u0300"))
+    with Store(db) as store:
+        accented_id, _ = store.add_article("https://pub.example/nfc", "t", accented, article_fingerprints_of(accented))
+        old_id, _ = store.add_article("https://pub.example/nfd", "t", nfd,
+                                      article_fingerprints_of(re.sub(MARK, " ", nfd)))  # as version 2 read it
+        store.index.compact()
+        store.db.execute("UPDATE meta SET value = '2' WHERE key = 'index_normalisation'")
+        assert ids_of(store, nfc) == []
+    with Store(db) as store:
+        (new_id,) = ids_of(store, nfc)
+        assert new_id != old_id and store.article(new_id).text == nfd
+        assert ids_of(store, nfd) == [new_id]
+        assert ids_of(store, accented) == [accented_id]
+        assert store.article_count() == 2
+
+
 def _track_and_compact(db: str, seeds: list[int], start: object) -> None:
     index_mod.RECENT_MIN = 1  # fork start: every add past a quarter of the packed segment compacts
     start.wait()  # type: ignore[attr-defined]
