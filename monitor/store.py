@@ -580,8 +580,9 @@ class Store:
                 self.db.execute("UPDATE articles SET sha256 = ? WHERE id = ?", [sha, new_id])
                 renewed.append(f"#{article_id} -> #{new_id}")
             if renewed:
-                log.warning("%s: %d articles fingerprinted again under new ids (their text has invisible characters "
-                            "or lookalike letters inside words): %s", self.path, len(renewed), ", ".join(renewed))
+                log.warning("%s: %d articles fingerprinted again under new ids (their text has invisible characters, "
+                            "lookalike letters or combining marks inside words): %s",
+                            self.path, len(renewed), ", ".join(renewed))
             self._set_normalisation()
         self._maybe_compact()
 
