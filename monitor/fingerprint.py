@@ -200,3 +200,19 @@ def article_fingerprints_of(text: str) -> set[int]:
 
 def page_fingerprints_of(text: str) -> set[int]:
     return set(_mix(_text_terms(text)))
+
+
+# An article with fewer window-WINDOW fingerprints than this (about 180 content-word 3-grams: a brief of up to
+# ~350 words) is also indexed by all of its other 3-grams, as *extra* postings: a spun copy of a 150-word brief
+# keeps a few of its ~130 3-grams and meets its ~13 fingerprints once or not at all (docs/index.md). Extra
+# postings count towards a candidate's votes but not its rank (monitor.index.Index.candidates), so dense briefs
+# do not push long articles out of the top `max_candidates`.
+EXTRA_BELOW = 40
+EXTRA_VERSION = 1  # bump when extra_fingerprints_of changes: stores add the missing extras on open
+
+
+def extra_fingerprints_of(text: str, fingerprints: set[int] | frozenset[int]) -> set[int]:
+    """The extra postings of an article whose fingerprints are `fingerprints` (empty unless it is short)."""
+    if len(fingerprints) >= EXTRA_BELOW:
+        return set()
+    return page_fingerprints_of(text) - fingerprints

@@ -26,7 +26,9 @@ keeps working).
 
 A lookup counts, for each article, how many of the page's hashes it holds (votes). Hashes held by
 more than ``df_cap`` articles (stop-grams: stock phrases) are skipped; they say nothing about a copy
-and cost the most. The recent table is probed only for the page hashes that a bitmap of its hashes
+and cost the most. A short article's *extra* postings (monitor.fingerprint.extra_fingerprints_of) carry the
+EXTRA bit in their article id (packed) or `extra = 1` (recent): they count towards its votes, not its rank.
+The recent table is probed only for the page hashes that a bitmap of its hashes
 (``RecentFilter``, one per connection, brought up to date from the rows of articles added since) may hold:
 a B-tree probe per page hash was half the page check at the compaction threshold.
 """
@@ -66,10 +68,17 @@ INSERT_RATIO = 8
 TOMBSTONE_SHARE = 512
 TOMBSTONE_MAX = 10_000
 DF_CAP = 1000  # hashes held by more articles than this are stop-grams
+# The bit of a packed article id that marks an extra posting (article ids stay below it).
+EXTRA = 1 << 31
+# What an extra vote weighs in a candidate's rank: a window-8 sample holds ~2/9 of an article's 3-grams and the
+# extras the other ~7/9, so 2/7 of the extra votes is about what the sample alone would have met.
+EXTRA_RANK = 2 / 7
 # Bits of the recent filter per recent posting (at the compaction threshold): ~3% of the hashes the recent table
 # does not hold pass, so a news page's ~500 hashes make ~15 needless probes instead of ~500.
 FILTER_BITS = 32
 _UNKNOWN = "?"  # a tombstone generation no meta value has: read them
+# The recent rows by article (schema 9): the rows of ids above those a recent filter holds, and one article's rows.
+RECENT_BY_ARTICLE = "CREATE INDEX IF NOT EXISTS fingerprints_article ON fingerprints (article_id)"
 
 
 class Segment:
@@ -271,15 +280,49 @@ class Index:
             "removed": len(self._removed),
         }
 
+    def fingerprint_counts(self) -> Counter[int]:
+        """Fingerprints (not extra postings) held per article id, packed and recent, tombstoned ids included: one
+        pass over the packed ids (a few seconds at 1M articles)."""
+        self._refresh()
+        counts: Counter[int] = Counter()
+        if self.segment is not None:
+            counts.update(self.segment.ids)
+        for a in [a for a in counts if a >= EXTRA]:
+            del counts[a]
+        for a, n in self.conn.execute("SELECT article_id, count(*) FROM fingerprints WHERE extra = 0 GROUP BY 1"):
+            counts[a] += n
+        return counts
+
     # -- writes (inside the caller's transaction) -------------------------------------------------------
-    def add(self, article_id: int, hashes: Iterable[int]) -> None:
-        """A new article's postings: its id is above every id the index held since the last reset() (readers'
-        recent filters read only the rows of ids above those they hold)."""
-        hs = sorted(set(hashes))
+    def add(self, article_id: int, hashes: Iterable[int], extra: Iterable[int] = ()) -> None:
+        """A new article's postings, and its extra ones (a short article's other 3-grams): its id is above every id
+        the index held since the last reset() (readers' recent filters read only the rows of ids above those they
+        hold; add_extra() is the exception, and starts a new generation)."""
+        hs = set(hashes)
         added = self.conn.executemany("INSERT OR IGNORE INTO fingerprints (hash, article_id) VALUES (?, ?)",
-                                      ((h, article_id) for h in hs)).rowcount  # rows ignored are not counted
+                                      ((h, article_id) for h in sorted(hs))).rowcount  # ignored rows not counted
+        xs = set(extra) - hs
+        if xs:
+            added += self.conn.executemany(
+                "INSERT OR IGNORE INTO fingerprints (hash, article_id, extra) VALUES (?, ?, 1)",
+                ((h, article_id) for h in sorted(xs))).rowcount
         self.conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + ? WHERE key = 'index_recent'", [added])
         self._changed()
+
+    def add_extra(self, extras: Iterable[tuple[int, Iterable[int]]]) -> int:
+        """Extra postings for articles the index already holds (a store upgraded to extras): (article id, hashes),
+        the article's own fingerprints left out by the caller. Starts a new generation, since these ids are not
+        new; returns the postings added."""
+        added = 0
+        for article_id, hashes in extras:
+            added += self.conn.executemany(
+                "INSERT OR IGNORE INTO fingerprints (hash, article_id, extra) VALUES (?, ?, 1)",
+                ((h, article_id) for h in sorted(set(hashes)))).rowcount
+        self.conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + ? WHERE key = 'index_recent'", [added])
+        self.conn.execute("INSERT INTO meta (key, value) VALUES ('index_generation', '1') ON CONFLICT (key) "
+                          "DO UPDATE SET value = CAST(value AS INTEGER) + 1")
+        self._changed()
+        return added
 
     def remove(self, article_id: int) -> None:
         gone = self.conn.execute("DELETE FROM fingerprints WHERE article_id = ?", [article_id]).rowcount
@@ -333,17 +376,21 @@ class Index:
             row = conn.execute("SELECT max(article_id) FROM fingerprints").fetchone()
             max_id = max(row[0] or 0, old.max_id if old else 0)
             removed = {r[0] for r in conn.execute("SELECT article_id FROM index_removed")}
-            recent = conn.execute("SELECT hash, article_id FROM fingerprints WHERE article_id <= ? "
-                                  "ORDER BY hash, article_id", [max_id])
+            # Packed ids carry the EXTRA bit; the order is (hash, packed id), which the primary key's is not once
+            # a hash has extra rows: read in key order (NOT INDEXED: never through fingerprints_article, which
+            # would sort every row), SQLite sorts the rows of each hash only.
+            recent = conn.execute("SELECT hash, article_id | (extra << 31) AS packed FROM fingerprints NOT INDEXED "
+                                  "WHERE article_id <= ? ORDER BY hash, packed", [max_id])
             directory = None
             # Tombstones of ids the packed file may hold; the others' postings left with their recent rows.
             packed_removed = {a for a in removed if old is not None and a <= old.max_id}
+            hidden = removed | {a | EXTRA for a in removed}  # their extra postings go with them
             if (not merge and old is not None and self.recent_postings() * INSERT_RATIO <= old.n
                     and len(packed_removed) <= min(TOMBSTONE_MAX, old.n // TOMBSTONE_SHARE)):
-                keys, ids, directory = _insert(old, recent, removed)
+                keys, ids, directory = _insert(old, recent, hidden)
                 dropped = removed - packed_removed  # the packed ones' postings stay, so their tombstones do
             else:
-                keys, ids = _merge(old, recent, removed)
+                keys, ids = _merge(old, recent, hidden)
                 dropped = removed
         finally:
             conn.execute("COMMIT")
@@ -356,7 +403,12 @@ class Index:
             if self._meta("index_segment") != (old.path.name if old else None):
                 # Only a compactor that ignores the lock (an older provmon) gets here; its file stands.
                 raise RuntimeError(f"{self.db_path}: the index segment changed during compaction")
+            # The merged rows are nearly all of the table. Deleted through fingerprints_article (which SQLite
+            # picks), each goes from a random leaf of the primary key: 4.7 s of this transaction, writers waiting,
+            # at 1M recent postings against 0.6 s with the index dropped first and made again for the rows left.
+            conn.execute("DROP INDEX IF EXISTS fingerprints_article")
             conn.execute("DELETE FROM fingerprints WHERE article_id <= ?", [max_id])
+            conn.execute(RECENT_BY_ARTICLE)
             conn.execute("DELETE FROM index_removed WHERE article_id IN (SELECT value FROM json_each(?))",
                          [json.dumps(sorted(dropped))])
             left = conn.execute("SELECT count(*) FROM fingerprints").fetchone()[0]
@@ -389,7 +441,14 @@ class Index:
 
     # -- lookup -----------------------------------------------------------------------------------------
     def votes(self, hashes: Iterable[int]) -> dict[int, int]:
-        """For each article holding any of `hashes` (stop-grams skipped), how many it holds."""
+        """For each article holding any of `hashes` (stop-grams skipped), how many it holds (extra postings too)."""
+        votes, extra = self._lookup(hashes)
+        for a, n in extra.items():
+            votes[a] = votes.get(a, 0) + n
+        return votes
+
+    def _lookup(self, hashes: Iterable[int]) -> tuple[dict[int, int], dict[int, int]]:
+        """Votes from fingerprints and from extra postings, each by article id."""
         hs = hashes if isinstance(hashes, (set, frozenset)) else set(hashes)
         for _ in range(5):
             generation = self._meta("index_generation")
@@ -409,16 +468,19 @@ class Index:
         if self.conn.in_transaction:
             return None
         f = self._filter
-        if f is None and self._probed < recent:
-            # Building it reads every recent posting (~0.4 us each, 0.41 s at 1M), about what probing costs a
-            # hash: a connection builds it once its probes have cost that much (a one-page `check` never does,
-            # a long-lived one soon does), so it never pays more than twice the cheaper of the two.
-            return None
         if f is not None and self._filter_version == self._data_version:
             return f
         while True:
             generation = self._meta("index_generation")
             if f is None or f.generation != generation:
+                if f is not None:  # a compaction or a reset: the new generation's table must pay for itself too
+                    self._filter, self._probed = None, 0
+                f = None
+                # Building it reads every recent posting (~0.4 us each: 0.4 s at 1M), about what probing costs a
+                # hash: a connection builds it once its probes have cost that much (a one-page `check` of a full
+                # table never does, a long-lived process soon does), so it pays at most twice the cheaper of the two.
+                if self._probed < recent:
+                    return None
                 f = RecentFilter(generation, max(self.threshold(), recent))
             # Ids only grow within a generation: the rows above `high`, up to the largest committed one, are all
             # that is new. Rows committed after these statements are read at the next lookup.
@@ -431,7 +493,7 @@ class Index:
                 self._filter, self._filter_version = f, self._data_version
                 return f
 
-    def _votes(self, hs: set[int] | frozenset[int]) -> dict[int, int]:
+    def _votes(self, hs: set[int] | frozenset[int]) -> tuple[dict[int, int], dict[int, int]]:
         votes: Counter[int] = Counter()
         seg = self.segment
         if seg is not None:
@@ -463,22 +525,36 @@ class Index:
                 # One B-tree probe per hash (CROSS JOIN forces that order: never a scan of the table), without
                 # the ephemeral table IN (...) builds: ~14% less time at 1M recent postings. `hs` is a set: no hash
                 # is counted twice.
-                "SELECT f.article_id, count(*) FROM json_each(?) j CROSS JOIN fingerprints f ON f.hash = j.value "
-                "GROUP BY f.article_id", [json.dumps(probe)]) if probe else ()
+                "SELECT f.article_id | (f.extra << 31), count(*) FROM json_each(?) j CROSS JOIN fingerprints f "
+                "ON f.hash = j.value GROUP BY 1", [json.dumps(probe)]) if probe else ()
             for a, n in rows:
                 votes[a] = votes.get(a, 0) + n
+        extra = {}
+        if votes and max(votes) >= EXTRA:  # max() is a C loop: most pages meet no extra posting
+            extra = {a ^ EXTRA: votes.pop(a) for a in [a for a in votes if a >= EXTRA]}
         removed = self._removed
         if removed:  # up to TOMBSTONE_MAX of them: walk the smaller side
-            for a in (removed.intersection(votes) if len(removed) > len(votes) else removed):
-                votes.pop(a, None)
-        return votes
+            for d in (votes, extra):
+                for a in (removed.intersection(d) if len(removed) > len(d) else removed):
+                    d.pop(a, None)
+        return votes, extra
 
     def candidates(self, hashes: Iterable[int], min_shared: int, limit: int) -> list[tuple[int, int]]:
-        """Articles sharing at least `min_shared` fingerprints with a page, most shared first."""
-        votes = self.votes(hashes)
-        best = [(n, a) for a, n in votes.items() if n >= min_shared]
-        best.sort(key=lambda t: (-t[0], t[1]))
-        return [(a, n) for n, a in best[:limit]]
+        """Articles sharing at least `min_shared` postings with a page (fingerprints and extra postings), ranked
+        by their fingerprints plus EXTRA_RANK of their extra votes (what a window-8 sample alone would have met:
+        dense briefs do not outrank long articles), at most `limit`; (id, postings shared) each."""
+        votes, extra = self._lookup(hashes)
+        if not extra:
+            best = [(n, a) for a, n in votes.items() if n >= min_shared]
+            best.sort(key=lambda t: (-t[0], t[1]))
+            return [(a, n) for n, a in best[:limit]]
+        ranked = []
+        for a in votes.keys() | extra.keys():
+            v, x = votes.get(a, 0), extra.get(a, 0)
+            if v + x >= min_shared:
+                ranked.append((v + EXTRA_RANK * x, v + x, a))
+        ranked.sort(key=lambda t: (-t[0], -t[1], t[2]))
+        return [(a, n) for _, n, a in ranked[:limit]]
 
 
 def _insert(old: Segment, recent: Iterable[tuple[int, int]], removed: set[int]) -> tuple[array, array, array | None]:

@@ -23,9 +23,12 @@ import sqlite_utils
 from monitor.evidence import Evidence
 from monitor.fetch import now_iso
 from monitor.fingerprint import (
+    EXTRA_BELOW,
+    EXTRA_VERSION,
     FINGERPRINT_VERSION,
     NORMALISATION_VERSION,
     article_fingerprints_of,
+    extra_fingerprints_of,
     normalisation_changed,
 )
 from monitor.index import Index
@@ -246,10 +249,17 @@ SCHEMA_V9_RECENT_BY_ARTICLE = """
 CREATE INDEX IF NOT EXISTS fingerprints_article ON fingerprints (article_id);
 """
 
+# Version 10: a short article is also indexed by its other 3-grams, as extra postings (monitor.fingerprint
+# extra_fingerprints_of), which count towards its votes but not its rank; the recent table marks them. Articles
+# tracked before get theirs on open (Store._add_missing_extras).
+SCHEMA_V10_EXTRA_POSTINGS = """
+ALTER TABLE fingerprints ADD COLUMN extra INTEGER NOT NULL DEFAULT 0;
+"""
+
 # MIGRATIONS[i] upgrades schema version i to i + 1. Append new ones; never edit a released one.
 MIGRATIONS: tuple[str, ...] = (
     SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, MIGRATION_CRAWL_STATE, SCHEMA_V5_ALERTS, SCHEMA_V6_INDEX,
-    SCHEMA_V7_ARTICLE_URL, SCHEMA_V8_ARTICLE_VERSIONS, SCHEMA_V9_RECENT_BY_ARTICLE,
+    SCHEMA_V7_ARTICLE_URL, SCHEMA_V8_ARTICLE_VERSIONS, SCHEMA_V9_RECENT_BY_ARTICLE, SCHEMA_V10_EXTRA_POSTINGS,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -349,6 +359,7 @@ class Store:
             self._reindex_if_stale()
             self._retire_duplicate_urls()
             self._refingerprint_renormalised()
+            self._add_missing_extras()
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise StoreError(f"{self.path}: not a usable SQLite database: {exc}") from None
@@ -459,7 +470,8 @@ class Store:
         self.db.execute("INSERT INTO articles (id, url, title, text, sha256, added_at) VALUES (?, ?, ?, ?, ?, ?)",
                         [article_id, url, title, text, sha256, now_iso()])
         self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('articles_high', ?)", [str(article_id)])
-        self.index.add(article_id, fingerprints)
+        fps = set(fingerprints)
+        self.index.add(article_id, fps, extra_fingerprints_of(text, fps))
         return article_id
 
     def _retire(self, article_id: int, replaced_by: int) -> None:
@@ -544,10 +556,41 @@ class Store:
                 # One text in memory at a time (a 1M-article store holds gigabytes of text); rows go to another table.
                 for article_id, text in self.db.execute(
                         "SELECT id, text FROM articles WHERE replaced_by IS NULL ORDER BY id"):
-                    self.index.add(article_id, article_fingerprints_of(text))
+                    fps = article_fingerprints_of(text)
+                    self.index.add(article_id, fps, extra_fingerprints_of(text, fps))
                 self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('index_fingerprints', ?)",
                                 [str(FINGERPRINT_VERSION)])
                 self._set_normalisation()
+                self._set_extras()
+        self._maybe_compact()
+
+    def _set_extras(self) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('index_extras', ?)", [str(EXTRA_VERSION)])
+
+    def _add_missing_extras(self) -> None:
+        """Once, in a store whose short articles were indexed before extra postings existed (or by an older
+        extra_fingerprints_of): give them theirs. The short ones are found by counting each article's
+        fingerprints in the index (one pass over the packed ids), not by fingerprinting every text again."""
+        if self.db.execute("SELECT value FROM meta WHERE key = 'index_extras'").fetchone() == (str(EXTRA_VERSION),):
+            return
+        with self.index.compaction_lock(wait=True), self.transaction():
+            if self.db.execute("SELECT value FROM meta WHERE key = 'index_extras'").fetchone() == (
+                    str(EXTRA_VERSION),):
+                return  # another process did it
+            counts = self.index.fingerprint_counts()
+            short = [a for (a,) in self.db.execute("SELECT id FROM articles WHERE replaced_by IS NULL ORDER BY id")
+                     if counts.get(a, 0) < EXTRA_BELOW]
+
+            def extras() -> Iterator[tuple[int, set[int]]]:
+                for article_id in short:
+                    (text,) = self.db.execute("SELECT text FROM articles WHERE id = ?", [article_id]).fetchone()
+                    fps = article_fingerprints_of(text)
+                    yield article_id, extra_fingerprints_of(text, fps)
+
+            added = self.index.add_extra(extras())
+            if added:
+                log.info("%s: %d extra postings added for %d short articles", self.path, added, len(short))
+            self._set_extras()
         self._maybe_compact()
 
     def _set_normalisation(self) -> None:
@@ -581,8 +624,9 @@ class Store:
                 renewed.append(f"#{article_id} -> #{new_id}")
             if renewed:
                 log.warning("%s: %d articles fingerprinted again under new ids (their text has invisible characters, "
-                            "lookalike letters or combining marks inside words): %s",
-                            self.path, len(renewed), ", ".join(renewed))
+                            "lookalike letters or combining marks inside words): %s%s",
+                            self.path, len(renewed), ", ".join(renewed[:20]),
+                            f" and {len(renewed) - 20} more" if len(renewed) > 20 else "")
             self._set_normalisation()
         self._maybe_compact()
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from monitor.config import ConfigError, MatchSettings, load_config
-from monitor.fingerprint import article_fingerprints_of, page_fingerprints_of
+from monitor.fingerprint import EXTRA_BELOW, article_fingerprints_of, extra_fingerprints_of, page_fingerprints_of
 from monitor.match import Prepared, compare
 from monitor.scan import Original, candidates_for, find_copies, min_shared_for, track_text
 from monitor.store import Store
@@ -48,23 +48,29 @@ replacement vessel would sail from Thursday, although freight bookings may be de
 """
 
 
-def _filler(words: int) -> str:
+def _filler(words: int, stem: str = "zorvex") -> str:
     """Our own unrelated text: sentences of made-up content words, each word used once."""
-    tokens = [f"zorvex{k}" for k in range(words)]
+    tokens = [f"{stem}{k}" for k in range(words)]
     return " ".join(" ".join(tokens[i:i + 10]) + "." for i in range(0, words, 10))
+
+
+# ARTICLE is a short article, which the index also holds by its other 3-grams (extra postings); the short-page
+# rule is about articles that only keep their window-8 sample, so these tests track it with a tail of filler.
+LONG_ARTICLE = ARTICLE + "\n" + _filler(300, "quelbrin")
 
 
 @pytest.fixture()
 def store(tmp_path: Path):
     s = Store(tmp_path / "provmon.db")
-    track_text(s, Original("file:///originals/library.txt", "Library", ARTICLE))
+    track_text(s, Original("file:///originals/library.txt", "Library", LONG_ARTICLE))
     track_text(s, Original("file:///originals/ferry.txt", "Ferry", OTHER))
     yield s
     s.close()
 
 
 def test_the_rewrite_shares_two_indexed_fingerprints_and_is_a_copy():
-    shared = article_fingerprints_of(ARTICLE) & page_fingerprints_of(REWRITE)
+    assert len(article_fingerprints_of(LONG_ARTICLE)) >= EXTRA_BELOW  # no extra postings
+    shared = article_fingerprints_of(LONG_ARTICLE) & page_fingerprints_of(REWRITE)
     assert len(shared) == 2 < CFG.candidate_min_shared
     assert len(page_fingerprints_of(REWRITE)) < CFG.candidate_short_page
     m = compare(Prepared.of(ARTICLE), Prepared.of(REWRITE), CFG)
@@ -123,3 +129,72 @@ def test_candidate_keys_load(tmp_path: Path):
     body = "[match]\ncandidate_short_page = 0\ncandidate_min_shared_short = 3\n"
     cfg = load_config(write_config(tmp_path / "config.toml", body))
     assert (cfg.match.candidate_short_page, cfg.match.candidate_min_shared_short) == (0, 3)
+
+
+# -- extra postings of short articles ------------------------------------------------------------------------
+
+BRIEF = """Marrowby's county library will close for six weeks from March while builders fit a solar roof on the
+old reading rooms, the council said on Friday.
+Volunteers have already packed forty thousand books into crates and stored them in the grain hall on Mill Lane.
+Heating the building cost more last winter than the whole book budget, a survey for the council found.
+While the library is closed, a mobile van will call at Hesket, Lowmoor and Brantwell twice a week, and
+readers can borrow electronic books on the library website with their usual card.
+The head librarian, Agnes Tolley, said the reopening fair is planned for the first Saturday in May.
+"""
+
+# A spun copy of BRIEF: 5 of its 66 content-word 3-grams survive, 1 of them in its window-8 sample.
+BRIEF_SPUN = """The county library of Marrowby is set to shut for six weeks starting in March as workmen install a solar
+roof over its old reading rooms, council officials announced on Friday.
+Helpers have now boxed up forty thousand volumes in crates and put them in the Mill Lane grain store.
+Last winter heating the premises was more costly than the entire book budget, according to a survey for the council.
+During the closure a mobile van is going to stop at Brantwell, Hesket and Lowmoor two times a week, and
+members may still borrow e-books via the library's website using their normal card.
+Agnes Tolley, the chief librarian, said a reopening fair is scheduled for the first Saturday in May.
+"""
+
+
+def test_a_short_article_is_also_indexed_by_its_other_3_grams(tmp_path: Path):
+    fps = article_fingerprints_of(ARTICLE)
+    assert len(fps) < EXTRA_BELOW
+    extra = extra_fingerprints_of(ARTICLE, fps)
+    assert extra and not extra & fps and extra | fps == page_fingerprints_of(ARTICLE)
+    assert extra_fingerprints_of(LONG_ARTICLE, article_fingerprints_of(LONG_ARTICLE)) == set()
+    with Store(tmp_path / "s.db") as s:
+        a = track_text(s, Original("file:///a.txt", "Library", ARTICLE)).id
+        rows = dict(s.db.execute("SELECT extra, count(*) FROM fingerprints WHERE article_id = ? GROUP BY 1", [a]))
+        assert rows == {0: len(fps), 1: len(extra)}
+
+
+@pytest.mark.parametrize("packed", [False, True])
+def test_a_spun_copy_of_a_brief_is_proposed_through_its_extra_postings(tmp_path: Path, packed: bool):
+    with Store(tmp_path / "s.db") as s:
+        a = track_text(s, Original("file:///brief.txt", "Brief", BRIEF)).id
+        track_text(s, Original("file:///ferry.txt", "Ferry", OTHER))
+        if packed:
+            s.index.compact()
+        shared_fps = article_fingerprints_of(BRIEF) & page_fingerprints_of(BRIEF_SPUN)
+        assert len(shared_fps) < min_shared_for(len(page_fingerprints_of(BRIEF_SPUN)), CFG)  # not without extras
+        assert [i for i, _ in candidates_for(s, BRIEF_SPUN, CFG)] == [a]
+        assert [f.article.title for f in find_copies(s, BRIEF_SPUN, CFG)] == ["Brief"]
+        s.delete_article(a)  # its extra postings go with it, recent or packed
+        assert candidates_for(s, BRIEF_SPUN, CFG) == []
+        s.index.compact(merge=True)
+        assert s.db.execute("SELECT count(*) FROM fingerprints").fetchone()[0] == 0
+        assert candidates_for(s, BRIEF_SPUN, CFG) == []
+
+
+def test_extra_votes_let_a_brief_pass_but_do_not_rank_it_above_long_articles(tmp_path: Path):
+    """Twenty-five briefs repeat the first third of a story; a page that rewrites the story and copies a stretch of
+    its tail shares more postings with each brief (all of whose 3-grams are indexed) than with the story's
+    window-8 sample. Ranked by raw counts the briefs would push the story out of max_candidates (20)."""
+    background = " ".join(ARTICLE.split()[:60])
+    with Store(tmp_path / "s.db") as s:
+        sid = track_text(s, Original("file:///story.txt", "Story", LONG_ARTICLE)).id
+        for k in range(25):
+            track_text(s, Original(f"file:///brief{k}.txt", f"Brief {k}",
+                                   f"Brief number {k} on the works. " + background + "\n" + _filler(15, f"b{k}x")))
+        page = REWRITE + "\n" + _filler(30, "quelbrin")
+        hashes = page_fingerprints_of(page)
+        votes = s.index.votes(hashes)
+        assert sum(n > votes[sid] for a, n in votes.items() if a != sid) > CFG.max_candidates
+        assert s.candidates(hashes, 3, CFG.max_candidates)[0][0] == sid

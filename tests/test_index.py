@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from monitor import index as index_mod
-from monitor.fingerprint import article_fingerprints_of, page_fingerprints, page_fingerprints_of
+from monitor.fingerprint import article_fingerprints_of, extra_fingerprints_of, page_fingerprints, page_fingerprints_of
 from monitor.store import SCHEMA_VERSION, Store
 from monitor.text import tokens
 
@@ -208,6 +208,8 @@ def test_schema_upgrade_reindexes_tracked_articles(tmp_path: Path, caplog: pytes
         ids = track(store, range(3))
     conn = sqlite3.connect(db)  # make it look like a schema-5 store, before the index (old 63-bit fingerprints)
     conn.execute("UPDATE meta SET value = '5' WHERE key = 'schema_version'")
+    conn.execute("ALTER TABLE fingerprints DROP COLUMN extra")  # what schema 10 added
+    conn.execute("DROP INDEX fingerprints_article")  # what schema 9 added
     conn.execute("DROP INDEX articles_replaced")  # what schema 8 added
     conn.execute("ALTER TABLE articles DROP COLUMN replaced_by")
     conn.execute("DELETE FROM meta WHERE key LIKE 'index_%'")
@@ -602,7 +604,9 @@ def test_the_recent_filter_follows_other_connections_rollbacks_and_resets(tmp_pa
     db = tmp_path / "s.db"
     with Store(db) as writer, Store(db) as reader:
         ids = track(writer, range(3))
-        assert ids_of(reader, article_text(1)) == [ids[1]]  # the reader's filter holds ids up to ids[2]
+        reader.index._probed = 10**9  # as if its probes had paid for the filter already
+        assert ids_of(reader, article_text(1)) == [ids[1]]
+        assert reader.index._filter is not None and reader.index._filter.high == ids[2]
         more = track(writer, range(3, 5))
         assert ids_of(reader, article_text(4)) == [more[4]]  # another connection's adds
         # The reader's own add, looked up inside its transaction, then rolled back: its id is given again.
@@ -624,3 +628,33 @@ def test_the_recent_filter_follows_other_connections_rollbacks_and_resets(tmp_pa
             writer.index.add(ids[0], article_fingerprints_of(article_text(60)))
         assert ids_of(reader, article_text(60)) == [ids[0]]
         assert ids_of(reader, article_text(0)) == []
+
+
+def test_short_articles_indexed_before_extra_postings_get_them_on_open(tmp_path: Path) -> None:
+    """A store from before extra postings (schema 10) gives its short articles theirs, once, found by counting each
+    article's fingerprints in the index; a reader's recent filter sees them although their ids are old."""
+    db = tmp_path / "s.db"
+    brief, story = article_text(5, words=120), article_text(6)
+    extra = extra_fingerprints_of(brief, article_fingerprints_of(brief))
+    assert extra and not extra_fingerprints_of(story, article_fingerprints_of(story))
+    with Store(db) as writer, Store(db) as reader:
+        b, _ = writer.add_article("https://pub.example/b", "t", brief, article_fingerprints_of(brief))
+        s, _ = writer.add_article("https://pub.example/s", "t", story, article_fingerprints_of(story))
+        writer.db.execute("DELETE FROM fingerprints WHERE extra = 1")  # as an older provmon indexed them
+        writer.db.execute("DELETE FROM meta WHERE key = 'index_extras'")
+        writer.index.compact()
+        later = article_text(7)
+        writer.add_article("https://pub.example/later", "t", later, article_fingerprints_of(later))
+        for _ in range(3):  # the reader builds its recent filter, holding ids up to the later article's
+            assert reader.index.votes(extra) == {}
+        assert reader.index._filter is not None
+        with Store(db) as upgraded:
+            assert upgraded.db.execute("SELECT article_id, count(*) FROM fingerprints WHERE extra = 1 "
+                                       "GROUP BY 1").fetchall() == [(b, len(extra))]
+        assert reader.index.votes(extra) == {b: len(extra)}
+        assert reader.candidates(extra, 3, 20) == [(b, len(extra))]
+        with Store(db) as again:  # once only
+            assert again.db.execute("SELECT count(*) FROM fingerprints WHERE extra = 1").fetchone()[0] == len(extra)
+        writer.index.compact()
+        assert reader.index.votes(extra) == {b: len(extra)}  # packed now, with the EXTRA bit
+        assert s not in reader.index.votes(extra)

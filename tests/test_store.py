@@ -152,7 +152,7 @@ def test_a_store_with_duplicate_urls_keeps_the_newest_once(tmp_path: Path) -> No
     conn = sqlite3.connect(db)  # what an older provmon wrote: a second row for the same URL
     conn.execute("INSERT INTO articles (id, url, title, text, sha256, added_at) "
                  "VALUES (3, 'https://pub.example/a', 't', 'version two', 'x', '2026-01-01')")
-    conn.execute("INSERT INTO fingerprints VALUES (20, 3)")
+    conn.execute("INSERT INTO fingerprints (hash, article_id) VALUES (20, 3)")
     conn.execute("DELETE FROM meta WHERE key = 'articles_one_per_url'")
     conn.commit()
     conn.close()
