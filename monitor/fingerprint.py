@@ -208,6 +208,10 @@ def page_fingerprints_of(text: str) -> set[int]:
 # postings count towards a candidate's votes but not its rank (monitor.index.Index.candidates), so dense briefs
 # do not push long articles out of the top `max_candidates`.
 EXTRA_BELOW = 40
+# At most this many postings in all for a short article (~800 B): past it the extras are the 3-grams with the
+# smallest hashes (a bottom-k sample, the same for every text, as winnowing is), so an article just under
+# EXTRA_BELOW (~175 3-grams) keeps ~55% of them rather than all.
+EXTRA_TOTAL = 100
 EXTRA_VERSION = 1  # bump when extra_fingerprints_of changes: stores add the missing extras on open
 
 
@@ -215,4 +219,6 @@ def extra_fingerprints_of(text: str, fingerprints: set[int] | frozenset[int]) ->
     """The extra postings of an article whose fingerprints are `fingerprints` (empty unless it is short)."""
     if len(fingerprints) >= EXTRA_BELOW:
         return set()
-    return page_fingerprints_of(text) - fingerprints
+    rest = page_fingerprints_of(text) - fingerprints
+    room = EXTRA_TOTAL - len(fingerprints)
+    return rest if len(rest) <= room else set(sorted(rest)[:room])

@@ -13,7 +13,13 @@ from pathlib import Path
 import pytest
 
 from monitor.config import ConfigError, MatchSettings, load_config
-from monitor.fingerprint import EXTRA_BELOW, article_fingerprints_of, extra_fingerprints_of, page_fingerprints_of
+from monitor.fingerprint import (
+    EXTRA_BELOW,
+    EXTRA_TOTAL,
+    article_fingerprints_of,
+    extra_fingerprints_of,
+    page_fingerprints_of,
+)
 from monitor.match import Prepared, compare
 from monitor.scan import Original, candidates_for, find_copies, min_shared_for, track_text
 from monitor.store import Store
@@ -163,6 +169,16 @@ def test_a_short_article_is_also_indexed_by_its_other_3_grams(tmp_path: Path):
         a = track_text(s, Original("file:///a.txt", "Library", ARTICLE)).id
         rows = dict(s.db.execute("SELECT extra, count(*) FROM fingerprints WHERE article_id = ? GROUP BY 1", [a]))
         assert rows == {0: len(fps), 1: len(extra)}
+
+
+def test_an_article_just_under_the_cut_keeps_the_smallest_of_its_other_3_grams():
+    text = _filler(170)
+    fps = article_fingerprints_of(text)
+    assert len(fps) < EXTRA_BELOW
+    extra = extra_fingerprints_of(text, fps)
+    rest = page_fingerprints_of(text) - fps
+    assert len(fps) + len(extra) == EXTRA_TOTAL < len(page_fingerprints_of(text))
+    assert extra == set(sorted(rest)[:len(extra)])  # the same sample for every text holding these 3-grams
 
 
 @pytest.mark.parametrize("packed", [False, True])
