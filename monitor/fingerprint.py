@@ -205,14 +205,15 @@ def page_fingerprints_of(text: str) -> set[int]:
 # An article with fewer window-WINDOW fingerprints than this (about 180 content-word 3-grams: a brief of up to
 # ~350 words) is also indexed by all of its other 3-grams, as *extra* postings: a spun copy of a 150-word brief
 # keeps a few of its ~130 3-grams and meets its ~13 fingerprints once or not at all (docs/index.md). Extra
-# postings count towards a candidate's votes but not its rank (monitor.index.Index.candidates), so dense briefs
+# postings count towards a candidate's votes; its rank is what its window-8 sample would meet among them
+# (monitor.index.Index.candidates), so dense briefs
 # do not push long articles out of the top `max_candidates`.
 EXTRA_BELOW = 40
 # At most this many postings in all for a short article (~800 B): past it the extras are the 3-grams with the
 # smallest hashes (a bottom-k sample, the same for every text, as winnowing is), so an article just under
 # EXTRA_BELOW (~175 3-grams) keeps ~55% of them rather than all.
 EXTRA_TOTAL = 100
-EXTRA_VERSION = 1  # bump when extra_fingerprints_of changes: stores add the missing extras on open
+EXTRA_VERSION = 1  # the store has given its short articles their extras (changing what they are needs a re-index)
 
 
 def extra_fingerprints_of(text: str, fingerprints: set[int] | frozenset[int]) -> set[int]:

@@ -27,7 +27,8 @@ keeps working).
 A lookup counts, for each article, how many of the page's hashes it holds (votes). Hashes held by
 more than ``df_cap`` articles (stop-grams: stock phrases) are skipped; they say nothing about a copy
 and cost the most. A short article's *extra* postings (monitor.fingerprint.extra_fingerprints_of) carry the
-EXTRA bit in their article id (packed) or `extra = 1` (recent): they count towards its votes, not its rank.
+EXTRA bit in their article id (packed) or `extra = 1` (recent): they count towards its votes; its rank is what
+its window-8 sample would meet among them (SAMPLE_SHARE).
 The recent table is probed only for the page hashes that a bitmap of its hashes
 (``RecentFilter``, one per connection, brought up to date from the rows of articles added since) may hold:
 a B-tree probe per page hash was half the page check at the compaction threshold.
@@ -50,7 +51,10 @@ from itertools import accumulate, chain
 from operator import add
 from pathlib import Path
 
-MAGIC = b"PMIDX001"
+# Version 2 may hold extra postings (ids with the EXTRA bit). A provmon from before reads only version 1 and stops at a
+# version-2 file ("not a provmon index segment") instead of handing out flagged ids or dropping their bit.
+MAGIC = b"PMIDX002"
+READABLE = (b"PMIDX001", MAGIC)
 HEADER = struct.Struct("<8sIIQQ")  # magic, directory bits, reserved, postings, max article id
 RECENT_MIN = 200_000  # postings in the recent segment before a compaction is considered
 # ...and at most this many (~15k articles): every lookup queries the table, one B-tree probe per page hash, and
@@ -70,9 +74,9 @@ TOMBSTONE_MAX = 10_000
 DF_CAP = 1000  # hashes held by more articles than this are stop-grams
 # The bit of a packed article id that marks an extra posting (article ids stay below it).
 EXTRA = 1 << 31
-# What an extra vote weighs in a candidate's rank: a window-8 sample holds ~2/9 of an article's 3-grams and the
-# extras the other ~7/9, so 2/7 of the extra votes is about what the sample alone would have met.
-EXTRA_RANK = 2 / 7
+# A window-8 sample holds ~2/9 of an article's 3-grams: a short article's rank is what its sample alone would meet
+# among all the shared 3-grams it is indexed by (fingerprints and extras), never less than its fingerprint votes.
+SAMPLE_SHARE = 2 / 9
 # Bits of the recent filter per recent posting (at the compaction threshold): ~3% of the hashes the recent table
 # does not hold pass, so a news page's ~500 hashes make ~15 needless probes instead of ~500.
 FILTER_BITS = 32
@@ -93,7 +97,7 @@ class Segment:
             flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
             self._mm = mmap.mmap(f.fileno(), 0, flags=flags, prot=mmap.PROT_READ)
         magic, bits, _, n, max_id = HEADER.unpack_from(self._mm, 0)
-        if magic != MAGIC:
+        if magic not in READABLE:
             raise ValueError(f"{path}: not a provmon index segment")
         self.bits, self.n, self.max_id = bits, n, max_id
         self.shift = 32 - bits
@@ -280,18 +284,35 @@ class Index:
             "removed": len(self._removed),
         }
 
-    def fingerprint_counts(self) -> Counter[int]:
-        """Fingerprints (not extra postings) held per article id, packed and recent, tombstoned ids included: one
+    def posting_counts(self) -> tuple[Counter[int], Counter[int]]:
+        """Fingerprints and extra postings held per article id, packed and recent, tombstoned ids included: one
         pass over the packed ids (a few seconds at 1M articles)."""
         self._refresh()
         counts: Counter[int] = Counter()
         if self.segment is not None:
             counts.update(self.segment.ids)
-        for a in [a for a in counts if a >= EXTRA]:
-            del counts[a]
-        for a, n in self.conn.execute("SELECT article_id, count(*) FROM fingerprints WHERE extra = 0 GROUP BY 1"):
-            counts[a] += n
-        return counts
+        extras: Counter[int] = Counter({a ^ EXTRA: counts.pop(a) for a in [a for a in counts if a >= EXTRA]})
+        for a, extra, n in self.conn.execute("SELECT article_id, extra, count(*) FROM fingerprints GROUP BY 1, 2"):
+            (extras if extra else counts)[a] += n
+        return counts, extras
+
+    def holds_extras(self, article_id: int, hashes: Iterable[int]) -> bool:
+        """Whether the index holds an extra posting of this article for any of `hashes` (packed or recent)."""
+        self._refresh()
+        hs = list(hashes)
+        seg = self.segment
+        if seg is not None:
+            keys, ids, packed = seg.keys, seg.ids, article_id | EXTRA
+            for h in hs:
+                b = h >> seg.shift
+                lo, hi = seg.directory[b], seg.directory[b + 1]
+                i = bisect_left(keys, h, lo, hi)
+                j = bisect_right(keys, h, i, hi)
+                k = bisect_left(ids, packed, i, j)
+                if k < j and ids[k] == packed:
+                    return True
+        return self.conn.execute("SELECT EXISTS (SELECT 1 FROM fingerprints WHERE article_id = ? AND extra = 1)",
+                                 [article_id]).fetchone()[0] == 1
 
     # -- writes (inside the caller's transaction) -------------------------------------------------------
     def add(self, article_id: int, hashes: Iterable[int], extra: Iterable[int] = ()) -> None:
@@ -540,9 +561,9 @@ class Index:
         return votes, extra
 
     def candidates(self, hashes: Iterable[int], min_shared: int, limit: int) -> list[tuple[int, int]]:
-        """Articles sharing at least `min_shared` postings with a page (fingerprints and extra postings), ranked
-        by their fingerprints plus EXTRA_RANK of their extra votes (what a window-8 sample alone would have met:
-        dense briefs do not outrank long articles), at most `limit`; (id, postings shared) each."""
+        """Articles sharing at least `min_shared` postings with a page (fingerprints and extra postings), at most
+        `limit`, ranked by their fingerprint votes, or by SAMPLE_SHARE of all their votes when that is more (what a
+        window-8 sample would meet among them: dense briefs do not outrank long articles); (id, postings) each."""
         votes, extra = self._lookup(hashes)
         if not extra:
             best = [(n, a) for a, n in votes.items() if n >= min_shared]
@@ -552,7 +573,7 @@ class Index:
         for a in votes.keys() | extra.keys():
             v, x = votes.get(a, 0), extra.get(a, 0)
             if v + x >= min_shared:
-                ranked.append((v + EXTRA_RANK * x, v + x, a))
+                ranked.append((max(v, SAMPLE_SHARE * (v + x)), v + x, a))
         ranked.sort(key=lambda t: (-t[0], -t[1], t[2]))
         return [(a, n) for _, n, a in ranked[:limit]]
 

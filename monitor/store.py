@@ -250,7 +250,8 @@ CREATE INDEX IF NOT EXISTS fingerprints_article ON fingerprints (article_id);
 """
 
 # Version 10: a short article is also indexed by its other 3-grams, as extra postings (monitor.fingerprint
-# extra_fingerprints_of), which count towards its votes but not its rank; the recent table marks them. Articles
+# extra_fingerprints_of), which count towards its votes (its rank: what its sample would meet); the recent table
+# marks them. Articles
 # tracked before get theirs on open (Store._add_missing_extras).
 SCHEMA_V10_EXTRA_POSTINGS = """
 ALTER TABLE fingerprints ADD COLUMN extra INTEGER NOT NULL DEFAULT 0;
@@ -567,31 +568,46 @@ class Store:
     def _set_extras(self) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('index_extras', ?)", [str(EXTRA_VERSION)])
 
-    def _add_missing_extras(self) -> None:
-        """Once, in a store whose short articles were indexed before extra postings existed (or by an older
-        extra_fingerprints_of): give them theirs. The short ones are found by counting each article's
-        fingerprints in the index (one pass over the packed ids), not by fingerprinting every text again."""
-        if self.db.execute("SELECT value FROM meta WHERE key = 'index_extras'").fetchone() == (str(EXTRA_VERSION),):
+    def _add_missing_extras(self, batch: int = 2000) -> None:
+        """Once, in a store whose short articles were indexed before extra postings existed: give them theirs.
+        The short ones are found by counting each article's postings in the index (one pass over the packed
+        ids), not by fingerprinting every text; those holding extras already are left alone (a run stopped
+        half-way, another process). Extras are computed outside any transaction and added `batch` articles a
+        transaction, each under the compaction lock (a compaction running meanwhile would delete rows of old ids
+        it had not packed), with compactions in between, so writers are not held up for long."""
+        def done() -> bool:
+            return self.db.execute("SELECT value FROM meta WHERE key = 'index_extras'").fetchone() == (
+                str(EXTRA_VERSION),)
+        if done():
             return
-        with self.index.compaction_lock(wait=True), self.transaction():
-            if self.db.execute("SELECT value FROM meta WHERE key = 'index_extras'").fetchone() == (
-                    str(EXTRA_VERSION),):
-                return  # another process did it
-            counts = self.index.fingerprint_counts()
-            short = [a for (a,) in self.db.execute("SELECT id FROM articles WHERE replaced_by IS NULL ORDER BY id")
-                     if counts.get(a, 0) < EXTRA_BELOW]
-
-            def extras() -> Iterator[tuple[int, set[int]]]:
-                for article_id in short:
-                    (text,) = self.db.execute("SELECT text FROM articles WHERE id = ?", [article_id]).fetchone()
-                    fps = article_fingerprints_of(text)
-                    yield article_id, extra_fingerprints_of(text, fps)
-
-            added = self.index.add_extra(extras())
-            if added:
-                log.info("%s: %d extra postings added for %d short articles", self.path, added, len(short))
+        counts, extras = self.index.posting_counts()
+        short = [a for (a,) in self.db.execute("SELECT id FROM articles WHERE replaced_by IS NULL ORDER BY id")
+                 if counts.get(a, 0) < EXTRA_BELOW and not extras.get(a)]
+        del counts, extras
+        added = 0
+        for i in range(0, len(short), batch):
+            todo = []
+            for article_id in short[i: i + batch]:
+                row = self.db.execute("SELECT text FROM articles WHERE id = ?", [article_id]).fetchone()
+                xs = extra_fingerprints_of(row[0], article_fingerprints_of(row[0])) if row else set()
+                if xs:
+                    todo.append((article_id, xs))
+            with self.index.compaction_lock(wait=True), self.transaction():
+                if done():
+                    return  # another process did it meanwhile
+                # Still current (not deleted or replaced since they were read), and still without extras (another
+                # process upgrading at the same time may have added and even packed them).
+                live = {a for (a,) in self.db.execute(
+                    "SELECT id FROM articles WHERE replaced_by IS NULL AND id IN (SELECT value FROM json_each(?))",
+                    [json.dumps([a for a, _ in todo])])}
+                added += self.index.add_extra((a, xs) for a, xs in todo
+                                              if a in live and not self.index.holds_extras(a, xs))
+            self._maybe_compact()
+        with self.transaction():
             self._set_extras()
-        self._maybe_compact()
+        if added:
+            log.info("%s: %d extra postings added for the short articles indexed before they existed", self.path,
+                     added)
 
     def _set_normalisation(self) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('index_normalisation', ?)",

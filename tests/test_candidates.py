@@ -214,3 +214,21 @@ def test_extra_votes_let_a_brief_pass_but_do_not_rank_it_above_long_articles(tmp
         votes = s.index.votes(hashes)
         assert sum(n > votes[sid] for a, n in votes.items() if a != sid) > CFG.max_candidates
         assert s.candidates(hashes, 3, CFG.max_candidates)[0][0] == sid
+
+
+def test_whole_briefs_copied_with_a_passage_of_a_long_story_leave_the_story_a_candidate(tmp_path: Path):
+    """A roundup page copies a 150-word passage of a 600-word story and 20 whole 100-word briefs. Each brief meets
+    all its 3-grams; were its extra votes added to its fingerprint votes (or counted raw), the 20 briefs would all
+    rank above the story, push it out of max_candidates and its copy would never be compared."""
+    story = _filler(600, "storyw")
+    briefs = [_filler(100, f"brief{k}w") for k in range(20)]
+    page = " ".join(story.split()[:150]) + "\n" + "\n".join(briefs)
+    with Store(tmp_path / "s.db") as s:
+        sid = track_text(s, Original("file:///story.txt", "Story", story)).id
+        for k, b in enumerate(briefs):
+            track_text(s, Original(f"file:///b{k}.txt", f"Brief {k}", b))
+        votes = s.index.votes(page_fingerprints_of(page))
+        assert sum(n > votes[sid] for a, n in votes.items() if a != sid) == 20
+        ranked = [a for a, _ in candidates_for(s, page, CFG)]
+        assert len(ranked) == CFG.max_candidates and sid in ranked
+        assert "Story" in [f.article.title for f in find_copies(s, page, CFG)]

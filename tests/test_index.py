@@ -658,3 +658,54 @@ def test_short_articles_indexed_before_extra_postings_get_them_on_open(tmp_path:
         writer.index.compact()
         assert reader.index.votes(extra) == {b: len(extra)}  # packed now, with the EXTRA bit
         assert s not in reader.index.votes(extra)
+
+
+def test_extra_postings_are_not_added_twice(tmp_path: Path) -> None:
+    """The upgrade to extra postings leaves an article that holds them alone, packed or recent: a store whose
+    meta lost the mark (a run stopped half-way, two processes upgrading at once) must not double its votes."""
+    db = tmp_path / "s.db"
+    brief = article_text(5, words=120)
+    extra = extra_fingerprints_of(brief, article_fingerprints_of(brief))
+    with Store(db) as store:
+        b, _ = store.add_article("https://pub.example/b", "t", brief, article_fingerprints_of(brief))
+    for packed in (False, True):
+        with Store(db) as store:
+            if packed:
+                store.index.compact()
+            store.db.execute("DELETE FROM meta WHERE key = 'index_extras'")
+        with Store(db) as store:
+            assert store.index.votes(extra) == {b: len(extra)}
+            store.index.compact(merge=True)
+            assert store.index.votes(extra) == {b: len(extra)}
+
+
+def test_a_new_database_never_counts_postings_and_keeps_its_recent_index(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(self: index_mod.Index) -> None:
+        raise AssertionError("a new store counted its postings")
+
+    monkeypatch.setattr(index_mod.Index, "posting_counts", refuse)
+    with Store(tmp_path / "s.db") as store:
+        track(store, range(3))
+        store.index.compact()
+        assert store.db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'fingerprints_article'"
+                                ).fetchone()[0] == 1  # dropped for the compaction's delete, and made again
+    with Store(tmp_path / "s.db") as store:
+        assert store.article_count() == 3
+
+
+def test_a_packed_file_of_the_first_format_is_still_read(tmp_path: Path) -> None:
+    """Files written before extra postings (PMIDX001) stay readable; new ones say PMIDX002, which a provmon from
+    before refuses ("not a provmon index segment") rather than handing out ids with the EXTRA bit."""
+    path = tmp_path / "s.idx-1"
+    index_mod.Segment.write(path, array("I", [5, 9]), array("I", [1, 2]), 2)
+    assert path.read_bytes()[:8] == b"PMIDX002"
+    with open(path, "r+b") as f:
+        f.write(b"PMIDX001")
+    seg = index_mod.Segment(path)
+    assert (list(seg.keys), list(seg.ids), seg.max_id) == ([5, 9], [1, 2], 2)
+    seg.close()
+    with open(path, "r+b") as f:
+        f.write(b"PMIDX999")
+    with pytest.raises(ValueError, match="not a provmon index segment"):
+        index_mod.Segment(path)

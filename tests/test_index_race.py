@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from monitor import index as index_mod
-from monitor.fingerprint import article_fingerprints_of
+from monitor.fingerprint import article_fingerprints_of, extra_fingerprints_of
 from monitor.store import Store
 
 
@@ -69,10 +69,17 @@ class World:
         r = self.rnd
         return {r.getrandbits(32) for _ in range(r.randrange(0, 40))} | {r.randrange(1, 50) for _ in range(3)}
 
+    def text(self) -> str:
+        """Mostly a few words (no 3-grams), sometimes a short text of made-up words, which gets extra postings."""
+        if self.rnd.random() < 0.7:
+            return f"text {self.seq}"
+        return " ".join(f"w{self.rnd.randrange(400)}" for _ in range(self.rnd.randrange(5, 60)))
+
     def new_item(self):
         self.seq += 1
-        hs = self.hashes()
-        return (f"u{self.seq}", "t", f"text {self.seq}", hs), hs
+        hs, text = self.hashes(), self.text()
+        # What the store indexes: the given fingerprints and, for a short text, its extra postings.
+        return (f"u{self.seq}", "t", text, hs), hs | extra_fingerprints_of(text, hs)
 
     # -- operations (store: writer or reader) --------------------------------------------------------------
     def op_track(self, store: Store) -> None:
@@ -88,9 +95,8 @@ class World:
             return
         old = self.rnd.choice(sorted(self.live))
         url = store.db.execute("SELECT url FROM articles WHERE id = ?", [old]).fetchone()[0]
-        self.seq += 1
-        hs = self.hashes()
-        t = store.track_articles([(url, "t", f"text {self.seq}", hs)])[0]
+        item, hs = self.new_item()
+        t = store.track_articles([(url, *item[1:])])[0]
         assert t.replaces == old
         del self.live[old]
         self.dead.add(old)
@@ -143,8 +149,8 @@ class World:
         store.db.execute("DELETE FROM meta WHERE key = 'index_fingerprints'")
         with Store(store.path):
             pass
-        self.live = {a: set(article_fingerprints_of(
-            store.db.execute("SELECT text FROM articles WHERE id = ?", [a]).fetchone()[0])) for a in self.live}
+        texts = {a: store.db.execute("SELECT text FROM articles WHERE id = ?", [a]).fetchone()[0] for a in self.live}
+        self.live = {a: (fps := article_fingerprints_of(t)) | extra_fingerprints_of(t, fps) for a, t in texts.items()}
         self.dead = set()
         self.touched |= set(self.live)
         self.log.append("reindex-on-open")
