@@ -565,17 +565,15 @@ class Index:
         `limit`, ranked by their fingerprint votes, or by SAMPLE_SHARE of all their votes when that is more (what a
         window-8 sample would meet among them: dense briefs do not outrank long articles); (id, postings) each."""
         votes, extra = self._lookup(hashes)
-        if not extra:
-            best = [(n, a) for a, n in votes.items() if n >= min_shared]
-            best.sort(key=lambda t: (-t[0], t[1]))
-            return [(a, n) for n, a in best[:limit]]
-        ranked = []
-        for a in votes.keys() | extra.keys():
-            v, x = votes.get(a, 0), extra.get(a, 0)
+        # (-rank, -postings, id), sorted as tuples. Most voted articles hold no extra postings; those that do (a few
+        # per page) are ranked apart.
+        best = [(-n, -n, a) for a, n in votes.items() if n >= min_shared and a not in extra]
+        for a, x in extra.items():
+            v = votes.get(a, 0)
             if v + x >= min_shared:
-                ranked.append((max(v, SAMPLE_SHARE * (v + x)), v + x, a))
-        ranked.sort(key=lambda t: (-t[0], -t[1], t[2]))
-        return [(a, n) for _, n, a in ranked[:limit]]
+                best.append((-max(v, SAMPLE_SHARE * (v + x)), -(v + x), a))
+        best.sort()
+        return [(a, -n) for _, n, a in best[:limit]]
 
 
 def _insert(old: Segment, recent: Iterable[tuple[int, int]], removed: set[int]) -> tuple[array, array, array | None]:
