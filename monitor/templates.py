@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +22,10 @@ _DIGITS = re.compile(r"\d+")
 
 
 def normalise_block(text: str) -> str:
-    """Case, punctuation, spacing and numbers (years, counts) do not make a block different."""
+    r"""Case, punctuation, spacing and numbers (years, counts) do not make a block different, nor NFD against NFC
+    (combining marks are not word characters to `\W`: a decomposed "é" would split its word)."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)
     return _NON_WORD.sub(" ", _DIGITS.sub("0", text.lower())).strip()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 
 from monitor.extract import extract
 from monitor.templates import TemplateLearner, block_hash, drop_template_blocks, normalise_block
@@ -14,6 +15,9 @@ def test_normalisation_ignores_case_punctuation_numbers() -> None:
     assert normalise_block("© 2024 Foo  News!") == normalise_block("© 2025 foo news")
     assert block_hash("Hello, world") == block_hash("hello world")
     assert block_hash("...") == ""
+    nfc = "Abonnez-vous à la lettre du Café de la République, chaque été."
+    nfd = unicodedata.normalize("NFD", nfc)
+    assert nfd != nfc and block_hash(nfd) == block_hash(nfc)  # a site's footer typed on a Mac and on Windows
 
 
 def test_recurring_block_becomes_template() -> None:
