@@ -206,8 +206,7 @@ def page_fingerprints_of(text: str) -> set[int]:
 # ~350 words) is also indexed by all of its other 3-grams, as *extra* postings: a spun copy of a 150-word brief
 # keeps a few of its ~130 3-grams and meets its ~13 fingerprints once or not at all (docs/index.md). Extra
 # postings count towards a candidate's votes; its rank is what its window-8 sample would meet among them
-# (monitor.index.Index.candidates), so dense briefs
-# do not push long articles out of the top `max_candidates`.
+# (monitor.index.Index.candidates), so dense briefs do not push long articles out of the top `max_candidates`.
 EXTRA_BELOW = 40
 # At most this many postings in all for a short article (~800 B): past it the extras are the 3-grams with the
 # smallest hashes (a bottom-k sample, the same for every text, as winnowing is), so an article just under

@@ -237,6 +237,12 @@ class Index:
                           "DO UPDATE SET value = CAST(value AS INTEGER) + 1")
         self._changed(removed=True)
 
+    def _new_generation(self) -> None:
+        """Inside the writing transaction: rows came back or were added under old ids, which recent filters (which
+        read only ids above those they hold) would miss; they start again. Compactions move the generation too."""
+        self.conn.execute("INSERT INTO meta (key, value) VALUES ('index_generation', '1') ON CONFLICT (key) "
+                          "DO UPDATE SET value = CAST(value AS INTEGER) + 1")
+
     def close(self) -> None:
         if self.segment is not None:
             self.segment.close()
@@ -258,9 +264,7 @@ class Index:
         self.conn.execute("DELETE FROM index_removed")
         self.conn.execute("DELETE FROM meta WHERE key = 'index_segment'")
         self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('index_recent', '0')")
-        # A new generation: the same ids come back, which readers' recent filters would not read again.
-        self.conn.execute("INSERT INTO meta (key, value) VALUES ('index_generation', '1') ON CONFLICT (key) "
-                          "DO UPDATE SET value = CAST(value AS INTEGER) + 1")
+        self._new_generation()  # the same ids come back, which readers' recent filters would not read again
         self._tombstones_changed()
 
     def max_article_id(self) -> int:
@@ -340,8 +344,7 @@ class Index:
                 "INSERT OR IGNORE INTO fingerprints (hash, article_id, extra) VALUES (?, ?, 1)",
                 ((h, article_id) for h in sorted(set(hashes)))).rowcount
         self.conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + ? WHERE key = 'index_recent'", [added])
-        self.conn.execute("INSERT INTO meta (key, value) VALUES ('index_generation', '1') ON CONFLICT (key) "
-                          "DO UPDATE SET value = CAST(value AS INTEGER) + 1")
+        self._new_generation()
         self._changed()
         return added
 

@@ -251,8 +251,7 @@ CREATE INDEX IF NOT EXISTS fingerprints_article ON fingerprints (article_id);
 
 # Version 10: a short article is also indexed by its other 3-grams, as extra postings (monitor.fingerprint
 # extra_fingerprints_of), which count towards its votes (its rank: what its sample would meet); the recent table
-# marks them. Articles
-# tracked before get theirs on open (Store._add_missing_extras).
+# marks them. Articles tracked before get theirs on open (Store._add_missing_extras).
 SCHEMA_V10_EXTRA_POSTINGS = """
 ALTER TABLE fingerprints ADD COLUMN extra INTEGER NOT NULL DEFAULT 0;
 """
