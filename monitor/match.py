@@ -68,6 +68,7 @@ T = TypeVar("T")
 
 _FINAL = (".", "!", "?", "\u2026")
 FURNITURE_WORDS = 3  # an unaligned line of its own this short is page furniture, final punctuation or not
+NARRATIVE_WORDS = 3  # content words a pair must share to be narrative (as many as a reworded strong pair)
 _CLOSERS = "\"'\u201d\u2019\u00bb)] \t"
 _BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
 
@@ -551,11 +552,15 @@ def _quoted_stems(s: Sentence) -> frozenset[str]:
 
 
 def _narrative(p: _Pair, article: Prepared, page: Prepared) -> bool:
-    """A strong pair whose shared words are mostly not quotation (in either text)."""
+    """A strong pair sharing at least NARRATIVE_WORDS content words, mostly not quotation (in either text). A
+    shorter sentence copied word for word ("About Corvane Analytics", "Nobody was hurt.") is strong, but it is
+    no narrative: press releases end with the same "About" heading, reports with the same stock line."""
     if not p.strong:
         return False
     a, b = article.sentences[p.i], page.sentences[p.j]
     shared = a.content & b.content
+    if len(shared) < NARRATIVE_WORDS:
+        return False
     quoted = shared & (_quoted_stems(a) | _quoted_stems(b))
     return 2 * len(quoted) < len(shared)
 
@@ -578,6 +583,20 @@ def _verbatim_run(group: _Group, article: Prepared, page: Prepared, cfg: MatchSe
                  if p.exact >= cfg.verbatim_similarity and _narrative(p, article, page)]) >= cfg.min_run
 
 
+def _lede_copied(groups: list[_Group], article: Prepared, page: Prepared, cfg: MatchSettings) -> bool:
+    """Whether the evidence holds the article's first `min_run` sentences (headings aside), narrative and copied
+    word for word: the excerpt a scraper republishes from a feed. Two sentences that independent reports share
+    word for word (a police appeal, a statement, a forecaster's warning, a disclaimer) are seldom both the
+    article's opening, so this is not a general two-sentence rule (docs/detection.md, step 4)."""
+    body = [k for k, head in enumerate(article.headings) if not head]
+    lede = set(body[:cfg.min_run])
+    if len(lede) < cfg.min_run:
+        return False
+    copied = {p.i for g in groups for p in g.pairs
+              if p.i in lede and p.exact >= cfg.verbatim_similarity and _narrative(p, article, page)}
+    return copied == lede
+
+
 def compare(article: Prepared, page: Prepared, cfg: MatchSettings) -> Match | None:
     """The match between one article and one page, or None when the page is not a copy."""
     groups = [g for g in _aligned(article, page, cfg, AlignParams.of(cfg)) if _is_evidence(g, article, page, cfg)]
@@ -586,7 +605,7 @@ def compare(article: Prepared, page: Prepared, cfg: MatchSettings) -> Match | No
     a_idx = sorted(set().union(*(g.article_sents for g in groups)))
     p_idx = sorted(set().union(*(g.page_sents for g in groups)))
     narrative = {p.i for g in groups for p in g.pairs if _narrative(p, article, page)}
-    if len(narrative) < cfg.min_passages:
+    if len(narrative) < cfg.min_passages and not _lede_copied(groups, article, page, cfg):
         return None
 
     def length(s: Sentence) -> int:

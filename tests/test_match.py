@@ -376,3 +376,95 @@ def test_quotes_next_to_a_reworded_narrative_run_stay_discounted():
     assert compare(Prepared.of(article), Prepared.of(page), CFG) is None
     full = compare(Prepared.of(article), Prepared.of(page), dataclasses.replace(CFG, quote_weight=1.0))
     assert full is not None and full.coverage >= CFG.min_coverage
+
+
+
+SHORT_NOTE = "More on this story as it develops."
+
+
+def test_the_opening_copied_word_for_word_on_a_short_page_is_a_partial_copy():
+    """The article's first paragraph (two narrative sentences) word for word, with one line of the page's own: the
+    excerpt a scraper republishes from a feed. Two sentences are under min_passages, but the article's opening
+    copied word for word is enough (Clough & Stevenson's g0pE_taskb is such a page)."""
+    page = PARAGRAPHS[0] + "\n\n" + SHORT_NOTE
+    m = run(ARTICLE, page)
+    assert m is not None and m.kind == "partial" and m.page_share >= CFG.min_page_share
+    assert m.longest_run >= 30
+    check_offsets(m, ARTICLE, page)
+    # The article's headline is no part of its opening: the same with a headline above the article.
+    assert run("Harborton terminal destroyed by fire\n\n" + ARTICLE, page) is not None
+
+
+def test_two_sentences_copied_word_for_word_elsewhere_in_the_article_need_min_passages():
+    """Two sentences outside the opening, word for word on a short page, are what independent reports of one
+    event share (a police appeal, a statement, a forecaster's warning): still under min_passages."""
+    page = PARAGRAPHS[1] + "\n\n" + SHORT_NOTE
+    assert run(ARTICLE, page) is None
+    assert run(ARTICLE, page, dataclasses.replace(CFG, min_passages=2)) is not None
+
+
+def test_the_opening_reworded_on_a_short_page_is_not_a_copy():
+    """The opening as SPUN rewords it: a run of two strong narrative pairs, but not word for word."""
+    spun = SPUN.split("\n\n")[1]
+    assert spun.startswith("HARBORTON – A fire tore through")
+    page = spun + "\n\n" + SHORT_NOTE
+    assert run(ARTICLE, page) is None
+    assert run(ARTICLE, page, dataclasses.replace(CFG, min_passages=2)) is not None
+
+
+def test_the_opening_copied_word_for_word_inside_a_long_page_is_not_a_copy():
+    """The opening still has to be min_page_share of the page or min_coverage of the article."""
+    page = FILLER + "\n\n" + PARAGRAPHS[0] + "\n\n" + FILLER
+    assert run(ARTICLE, page) is None
+    assert run(ARTICLE, page, dataclasses.replace(CFG, min_coverage=0.05)) is not None
+
+
+APPEAL = ("Officers are particularly keen to speak to the driver of a dark blue hatchback seen travelling towards "
+          "Bramfield shortly before the crash. Anyone with information or dashcam footage should call Eastshire "
+          "Police on 101, quoting incident 412 of 14 May.")
+
+
+def test_two_briefs_pasting_the_same_police_appeal_are_not_copies():
+    """Each outlet pastes the police's two-sentence appeal under its own report (texts from a review)."""
+    article = ("A 34-year-old man was taken to hospital with serious injuries after a crash on the A614 near Bramfield "
+               "on Tuesday evening.\n\nThe collision, involving a grey van and a motorcycle, happened shortly after "
+               "6pm close to the junction with Mill Lane.\n\nThe road was closed for several hours while collision "
+               "investigators examined the scene.\n\n" + APPEAL)
+    page = ("Emergency services were called to Mill Lane in Bramfield on Tuesday after a motorcyclist and a van "
+            "collided.\n\nThe motorcyclist, who is in his thirties, suffered what police described as serious "
+            "injuries and was flown to the regional trauma centre.\n\nDiversions stayed in place until late in the "
+            "evening, and the van driver was unhurt.\n\n" + APPEAL)
+    assert run(article, page) is None
+    assert run(page, article) is None
+
+
+def test_one_sentence_broken_across_two_lines_is_not_the_opening():
+    """One long article sentence that the page breaks at a line end is a run of two page sentences, but one
+    article sentence: not the article's first two sentences (a review found the first version counted it)."""
+    article = ("Residents of Carnforth Road were evacuated overnight after a gas leak.\nEngineers from Northgrid said "
+               "the leak, which was caused by a contractor drilling through a main while installing fibre broadband "
+               "cables for Openreach outside number 42, had been made safe by 3am and that homes would be "
+               "reconnected during the day.\nNobody was hurt.")
+    page = ("Broadband works blamed for overnight evacuation\nFamilies spent the night in a church hall after a main "
+            "was damaged.\nEngineers from Northgrid said the leak, which was caused by a contractor drilling through "
+            "a main while installing fibre broadband cables for\nOpenreach outside number 42, had been made safe by "
+            "3am and that homes would be reconnected during the day.\nResidents said they were woken by firefighters "
+            "knocking on doors.")
+    assert run(article, page) is None
+
+
+def test_a_shared_heading_is_no_narrative_sentence():
+    """Two press releases of one company end with the same "About" heading and paragraph: the heading line is not
+    narrative, so the two sentences below it stay under min_passages (counted, it made a third; texts from a
+    review)."""
+    about = ("About Corvane Analytics\nCorvane Analytics builds machine learning tools that help banks and building "
+             "societies detect payment fraud in real time. Founded in 2014 and headquartered in Manchester, the "
+             "company serves more than 120 financial institutions across the UK and Ireland.")
+    article = ("Corvane Analytics today announced the opening of a new engineering office in Leeds, creating 60 jobs "
+               "over the next two years.\n\nThe office will focus on the company's fraud detection platform for "
+               "regional banks.\n\nChief executive Dana Whitlow said the city's universities made it a natural "
+               "choice.\n\n" + about)
+    page = ("Corvane Analytics has appointed Priya Mendes as chief financial officer, effective 1 September.\n\n"
+            "Mendes joins from a listed payments group where she led investor relations for six years.\n\n" + about)
+    assert run(article, page) is None
+    assert run(article, page, dataclasses.replace(CFG, min_passages=2)) is not None
