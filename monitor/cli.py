@@ -194,8 +194,13 @@ def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
             state = "tracked" if t.created else "already tracked"
             counts[state] += 1
             again = f", replaces #{t.replaces}: its text changed" if t.replaces else ""
-            say(f"{state} #{t.id}: {o.title or o.url} ({t.chars} chars{again}) {o.url}",
-                {"source": o.url, "id": t.id, "created": t.created, "replaces": t.replaces, "title": o.title,
+            title = t.title
+            if args.title and title != args.title:  # --title renames an article tracked before
+                store.set_title(t.id, args.title)
+                again += f", renamed from {title!r}"
+                title = args.title
+            say(f"{state} #{t.id}: {title or o.url} ({t.chars} chars{again}) {o.url}",
+                {"source": o.url, "id": t.id, "created": t.created, "replaces": t.replaces, "title": title,
                  "chars": t.chars})
         progress.advance(len(batch))
         batch.clear()
@@ -322,6 +327,16 @@ def alert_id_arg(text: str) -> int:
     return value
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 < value < 2**63:
+        raise argparse.ArgumentTypeError(f"{text!r} is not 1 or more")
+    return value
+
+
 def when_arg(text: str, now: datetime | None = None) -> str:
     """--since/--until: an ISO date or time (UTC unless it says otherwise), or an age such as 7d or 12h."""
     now = now or datetime.now(UTC)
@@ -406,15 +421,16 @@ def cmd_ignore(cfg: Config, args: argparse.Namespace) -> int:
             rule_id = store.add_ignore_rule(site=site, url_pattern=args.pattern or "", from_alert=args.id,
                                             note=args.note or "")
             rule = {"site": site or None, "url_pattern": args.pattern or None}
+            # Removed copies too: one that comes back is reopened, and the rule says it should not be.
             others = [a["id"] for a in store.alerts(states=("new", "notified", "acknowledged", "removed"))
                       if ignore_rule_for([rule], a["site"], a["copy_url"])]
             for other in others:
                 store.set_state(other, "ignored", detail=f"ignore rule #{rule_id}", note=args.note)
             what = " and ".join(x for x in (f"site {site!r}" if site else "",
                                             f"URLs matching {args.pattern!r}" if args.pattern else "") if x)
+            listed = ", ".join(f"#{i}" for i in others)
             print(f"ignore rule #{rule_id}: copies on {what} raise no more alerts"
-                  + (f"; also ignored {len(others)} open alerts: {', '.join(f'#{i}' for i in others)}"
-                     if others else ""))
+                  + (f"; also ignored {len(others)} other alerts (open or removed): {listed}" if others else ""))
     return EXIT_OK
 
 
@@ -521,8 +537,10 @@ def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
     if not args.once:
         service.run_forever()
         return EXIT_OK
-    reports = service.run_once()
+    track_errors, reports = service.run_once()
     with Store(cfg.database_path) as store:
+        for err in track_errors:
+            print(f"track: error: {err}")
         for rep in reports:
             print(f"site {rep.site}: {rep.pages} pages scanned, {rep.copies} copies, "
                   f"{len(rep.new_alerts)} new alerts, {len(rep.errors)} errors")
@@ -533,7 +551,9 @@ def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
                 print(f"  ALERT #{a['id']}: {a['kind']} copy ({a['coverage']:.0%} of the article) "
                       f"of \"{a['article_title']}\" at {a['copy_url']} [{a['severity']}; credit: {a['credit']}]")
         print(f"alert log: {cfg.database_path} ({len(store.alerts())} alerts in all)")
-    return EXIT_OK
+    # A [[track]] source that cannot be read is bad input, as it is for `provmon track`; a site that cannot be
+    # fetched is the site's state (printed above, and `provmon status`), not the run's.
+    return EXIT_USAGE if track_errors else EXIT_OK
 
 
 def health(cfg: Config, store: Store, now: datetime) -> tuple[list[str], list[dict[str, Any]]]:
@@ -611,7 +631,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per input (JSON Lines), passages with offsets")
     p = sub.add_parser("alerts", help="list the alert log, newest first")
     p.add_argument("--json", action="store_true", help="one JSON object per alert")
-    p.add_argument("--limit", type=int, default=None)
+    p.add_argument("--limit", type=_positive_int, default=None, help="at most this many alerts (1 or more)")
     p.add_argument("--state", action="append", choices=ALERT_STATES, help="only this state (repeatable)")
     p.add_argument("--site", help="only this site (its [[sites]] name)")
     p.add_argument("--kind", choices=["verbatim", "partial", "paraphrased"])

@@ -280,18 +280,23 @@ def blank(text: str, spans: Sequence[tuple[int, int]]) -> str:
     return "".join(chars)
 
 
-def track_configured(store: Store, fetcher: Fetcher, cfg: Config) -> int:
-    """Track the [[track]] sources of the config (idempotent); returns how many were new."""
-    new = 0
+def track_configured(store: Store, fetcher: Fetcher, cfg: Config) -> tuple[int, list[str]]:
+    """Track the [[track]] sources of the config (idempotent); returns how many were new, and the sources that
+    could not be read (each error names its source). A `title` given in the config is the article's title."""
+    new, errors = 0, []
     for t in cfg.track:
         url = cfg.resolve_source(t.source)
         try:
             page = read_source(fetcher, url)
         except SourceError as exc:
             log.error("track: %s", exc)
+            errors.append(str(exc))
             continue
-        new += track_text(store, Original.of(url, page, t.title)).created
-    return new
+        tracked = track_text(store, Original.of(url, page, t.title))
+        new += tracked.created
+        if t.title and tracked.title != t.title:
+            store.set_title(tracked.id, t.title)
+    return new, errors
 
 
 def load_learner(store: Store, key: str) -> TemplateLearner:

@@ -101,18 +101,21 @@ class Service:
     def open_store(self) -> Store:
         return Store(self.cfg.database_path)
 
-    def track(self) -> None:
-        """[[track]] sources and new entries of the [[publishers]] feeds; before the first scan, then as a job."""
+    def track(self) -> list[str]:
+        """[[track]] sources and new entries of the [[publishers]] feeds; before the first scan, then as a job.
+        Returns the [[track]] sources that could not be read (logged as well)."""
         with self.open_store() as store, make_fetcher(self.cfg, self._tls) as fetcher:
-            n = track_configured(store, fetcher, self.cfg)
+            n, errors = track_configured(store, fetcher, self.cfg)
             n += track_publishers(store, fetcher, self.cfg)
             log.info("tracking %d articles (%d new)", store.article_count(), n)
+        return errors
 
-    def _track_job(self) -> None:
+    def _track_job(self) -> list[str]:
         try:
-            self.track()
-        except Exception:
+            return self.track()
+        except Exception as exc:
             log.exception("tracking the publishers' feeds failed")
+            return [f"tracking failed: {type(exc).__name__}: {exc}"]
 
     def deliver(self, store: Store) -> None:
         if not self.cfg.notify:
@@ -139,8 +142,9 @@ class Service:
                                    new_alerts=len(report.new_alerts))
             return report
 
-    def run_once(self) -> list[SiteReport]:
-        self._track_job()
+    def run_once(self) -> tuple[list[str], list[SiteReport]]:
+        """Track, scan every site once and notify: the [[track]] errors and a report per site."""
+        track_errors = self._track_job()
         reports = []
         for site in self.cfg.sites:  # one site's failure is that site's error, not the end of the pass
             try:
@@ -148,7 +152,7 @@ class Service:
             except Exception as exc:
                 log.exception("site %s: scan failed", site.name)
                 reports.append(SiteReport(site.name, errors=[f"scan failed: {type(exc).__name__}: {exc}"]))
-        return reports
+        return track_errors, reports
 
     # -- scheduled jobs ------------------------------------------------------------------------------
     def _site(self, name: str) -> Site | None:

@@ -309,6 +309,7 @@ class Tracked:
     created: bool  # False: this text was already tracked (under this URL or another)
     chars: int  # of the text tracked (what evidence offsets into the article count)
     replaces: int | None = None  # the URL's previous article, which this one replaced (its text changed)
+    title: str = ""  # the article's title as stored (an article tracked before keeps its title)
 
 
 @dataclass(frozen=True)
@@ -447,7 +448,7 @@ class Store:
 
     def _add_article(self, url: str, title: str, text: str, fingerprints: Iterable[int]) -> Tracked:
         digest = hashlib.sha256(text.encode()).hexdigest()
-        row = self.db.execute("SELECT id FROM articles WHERE sha256 = ?", [digest]).fetchone()
+        row = self.db.execute("SELECT id, title FROM articles WHERE sha256 = ?", [digest]).fetchone()
         previous = [r[0] for r in self.db.execute(
             "SELECT id FROM articles WHERE url = ? AND replaced_by IS NULL ORDER BY id", [url])]
         if row:
@@ -455,14 +456,19 @@ class Store:
             stale = [a for a in previous if a != row[0]]
             for old in stale:
                 self._retire(old, int(row[0]))
-            return Tracked(int(row[0]), False, len(text), stale[-1] if stale else None)
+            return Tracked(int(row[0]), False, len(text), stale[-1] if stale else None, row[1])
         article_id = self._insert_article(url, title, text, digest, fingerprints)
         for old in previous:
             self._retire(old, article_id)
         if previous:
             log.info("%s: its text changed; article #%d replaces #%s", url, article_id,
                      ", #".join(map(str, previous)))
-        return Tracked(article_id, True, len(text), previous[-1] if previous else None)
+        return Tracked(article_id, True, len(text), previous[-1] if previous else None, title)
+
+    def set_title(self, article_id: int, title: str) -> None:
+        """Rename a tracked article (`track --title` or a [[track]] title given for a text tracked before)."""
+        with self.transaction():
+            self.db.execute("UPDATE articles SET title = ? WHERE id = ?", [title, article_id])
 
     def _insert_article(self, url: str, title: str, text: str, sha256: str, fingerprints: Iterable[int]) -> int:
         """Inside a transaction: a new article row under a new id, and its postings."""

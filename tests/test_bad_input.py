@@ -132,7 +132,7 @@ start_urls = ["{DEMO}/scraper/index.html"]
         return real(store, fetcher, cfg, site, **kw)
 
     monkeypatch.setattr(scheduler, "scan_site", scan)
-    reports = scheduler.Service(cfg).run_once()
+    _, reports = scheduler.Service(cfg).run_once()
     assert [r.site for r in reports] == ["broken", "demo-scraper"]
     assert reports[0].errors == ["scan failed: OverflowError: date value out of range"]
     assert len(reports[1].new_alerts) == 2
@@ -181,3 +181,22 @@ source = "{tmp_path}/gone.txt"
     r = provmon("--config", str(cfg), "run", "--once")
     assert f"cannot read {tmp_path}/gone.txt: No such file or directory" in r.err, r.err
     assert "HTTP 404" not in r.err
+    # ...and it fails the run as it fails `provmon track`: in the summary and the exit status, not only the log.
+    assert r.code == 2
+    assert "track: error: " in r.out and f"cannot read {tmp_path}/gone.txt: No such file or directory" in r.out, r.out
+
+
+def test_a_track_title_in_the_config_renames_an_article_tracked_before(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("A story of its own, told in a few plain sentences. " * 20, encoding="utf-8")
+    cfg = write_config(tmp_path / "c.toml", f'[[track]]\nsource = "{tmp_path}/a.txt"\n')
+    assert provmon("--config", str(cfg), "run", "--once").code == 0
+    write_config(cfg, f'[[track]]\nsource = "{tmp_path}/a.txt"\ntitle = "The library story"\n')
+    assert provmon("--config", str(cfg), "run", "--once").code == 0
+    r = provmon("--config", str(cfg), "track", "--json", str(tmp_path / "a.txt"))
+    assert r.json_lines()[0]["title"] == "The library story"
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "ten"])
+def test_an_alerts_limit_under_one_is_a_usage_error(tmp_path: Path, value: str) -> None:
+    r = provmon("--config", str(demo_config(tmp_path)), "alerts", "--limit", value)
+    assert r.code == 2 and "--limit" in r.err and "Traceback" not in r.err, r.err

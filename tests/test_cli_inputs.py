@@ -253,3 +253,14 @@ def test_on_one_terminal_the_bar_replaces_the_line_per_input(cfg: Path, tmp_path
     code, terminal, _ = on_terminal(["--config", str(cfg), "check", str(pages)], None)
     assert code == 0 and "COPY (verbatim)" in terminal  # copies are still shown
     assert "no copy of a tracked article" not in terminal
+
+
+def test_track_title_renames_an_article_tracked_before(cfg: Path, tmp_path: Path) -> None:
+    """`track --title` on a text tracked before says, and stores, the new title (it said it and kept the old)."""
+    original = tmp_path / "original.txt"
+    original.write_text(story(7), encoding="utf-8")
+    assert provmon("--config", str(cfg), "track", str(original)).code == 0
+    r = provmon("--config", str(cfg), "track", "--title", "Renamed story", str(original))
+    assert r.code == 0 and "already tracked #1: Renamed story" in r.out and f"renamed from {TITLE!r}" in r.out, r.out
+    again = provmon("--config", str(cfg), "track", "--json", str(original)).json_lines()[0]
+    assert again["title"] == "Renamed story" and not again["created"]

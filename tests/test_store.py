@@ -61,7 +61,7 @@ def test_a_url_tracked_again_with_new_text_has_one_article(tmp_path: Path) -> No
             store.article(first.id)
         # The same text again is not a change; the text under another URL is the same article.
         assert store.track_articles([("https://pub.example/a", "t", "version two", [1])])[0] == Tracked(
-            second.id, False, len("version two"))
+            second.id, False, len("version two"), title="t")
         assert store.add_article("https://mirror.example/a", "t", "version two", [1]) == (second.id, False)
 
 
