@@ -96,6 +96,24 @@ def in_scope(url: str, scopes: list[tuple[str, str, str]], site: Site) -> bool:
     return not any(re.search(rx, url) for rx in site.exclude)
 
 
+def redirect_out_of_scope(result: FetchResult, scopes: list[tuple[str, str, str]], site: Site) -> str:
+    """Why a page reached through redirects is not the site's to scan ("" when every hop is): a hop to
+    another host, or to a URL the site's include/exclude rules leave out, is not followed into. http and
+    https count as one site here (servers move pages to https), as do the site's file:// folders."""
+    for hop in result.hops:
+        parts = split_url(hop)
+        host = (parts.hostname or "").lower()
+        if not any((parts.scheme == s or {parts.scheme, s} == {"http", "https"}) and host == h
+                   and parts.path.startswith(p) for s, h, p in scopes):
+            return f"skipped: redirected to {hop}, outside the site (another host)"
+        if site.include and not any(re.search(rx, hop) for rx in site.include):
+            return f"skipped: redirected to {hop}, which the site's include rules leave out"
+        rx = next((rx for rx in site.exclude if re.search(rx, hop)), None)
+        if rx is not None:
+            return f"skipped: redirected to {hop}, which the site's exclude rule {rx!r} leaves out"
+    return ""
+
+
 def challenge_reason(result: FetchResult) -> str:
     """A block or bot challenge in place of the page ("" if none)."""
     if result.status not in BLOCKING_STATUSES | {503}:
@@ -132,7 +150,7 @@ def discover(polite: Politeness, site: Site, sitemaps: list[str], feeds: list[st
                 raise FetchError(url, why)
             r = polite.fetch(url, site.allow_private, accept=(*XML_TYPES, "text/html"))
             if not r.ok:
-                raise FetchError(url, f"HTTP {r.status}")
+                raise FetchError(url, f"HTTP {r.status}{r.where}")
             if r.skipped:
                 raise FetchError(url, r.skipped)
             found = parse(r.body, max_bytes)
@@ -193,8 +211,8 @@ def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store |
             return
         if r is None or item.page is None:
             rows.append((item.url, r.final_url if r else item.url, r.status if r else None, None, item.error))
-        else:
-            rows.append((item.url, r.final_url, r.status, r.sha256, None))
+        else:  # a page cut before extraction keeps saying so in its record
+            rows.append((item.url, r.final_url, r.status, r.sha256, item.page.warning or None))
 
     def states_of(urls: list[str]) -> dict[str, PageState]:
         return store.page_states(urls) if store is not None and urls else {}
@@ -250,8 +268,11 @@ def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store |
                 return Crawled(t.url, t.depth, result, None, unchanged=True, via=t.via)
             return Crawled(t.url, t.depth, result, None, "HTTP 304 to a request without validators", via=t.via)
         if not result.ok:
-            return Crawled(t.url, t.depth, result, None, challenge_reason(result) or f"HTTP {result.status}",
-                           via=t.via)
+            return Crawled(t.url, t.depth, result, None,
+                           (challenge_reason(result) or f"HTTP {result.status}") + result.where, via=t.via)
+        out_of_scope = redirect_out_of_scope(result, scopes, site)
+        if out_of_scope:
+            return Crawled(t.url, t.depth, result, None, out_of_scope, via=t.via)
         if result.skipped:
             return Crawled(t.url, t.depth, result, None, result.skipped, via=t.via)
         if not is_textual(result.content_type, result.body):  # a PDF or image, sent untyped or as text/html
