@@ -128,6 +128,11 @@ def test_site_scan_reports_and_records_a_page_searched_only_in_part(http_dir: ob
         rows = dict(db.execute("SELECT url, error FROM pages WHERE site = 'big'").fetchall())
     assert rows[f"{served.base}/big.html"].startswith("page too big to search whole")
     assert rows[f"{served.base}/style.html"] is None
+    # Seen again unchanged, it is still only partly searched: the record keeps saying so.
+    assert provmon("--config", str(cfg), "run", "--once").code == 0
+    with sqlite3.connect(tmp_path / "provmon.db") as db:
+        again = dict(db.execute("SELECT url, error FROM pages WHERE site = 'big'").fetchall())
+    assert again[f"{served.base}/big.html"] == rows[f"{served.base}/big.html"]
 
 
 @pytest.mark.parametrize("html,left", [
@@ -153,3 +158,46 @@ def test_a_page_of_unclosed_openers_is_left_as_it_is(unit: str) -> None:
     hour)."""
     html = unit * 200_000
     assert _strip_bulk(html) == html
+
+
+def test_big_pages_of_a_crawl_are_extracted_one_at_a_time(http_dir: object, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Four pages over crawl.BIG_PAGE fetched by four workers: never two of them in extraction at once (each can
+    hold hundreds of MB there); the small start page is not held up by them."""
+    import threading
+    import time
+
+    import monitor.crawl as crawl_mod
+    from monitor.config import Site
+    from monitor.fetch import Fetcher
+    from monitor.politeness import PoliteSettings
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text("<html><body>" + "".join(f'<a href="b{k}.html">{k}</a> ' for k in range(4))
+                                     + "</body></html>", encoding="utf-8")
+    for k in range(4):
+        (site / f"b{k}.html").write_text(middle_page(1_200_000), encoding="utf-8")
+    served = http_dir(site)  # type: ignore[operator]
+    lock, inside, most = threading.Lock(), [0], [0]
+    real = crawl_mod.text_of
+
+    def counting(body: bytes, content_type: str, url: str):  # type: ignore[no-untyped-def]
+        big = len(body) > crawl_mod.BIG_PAGE
+        with lock:
+            inside[0] += big
+            most[0] = max(most[0], inside[0])
+        try:
+            time.sleep(0.2 if big else 0)  # long enough for the other workers to arrive
+            return real(body, content_type, url)
+        finally:
+            with lock:
+                inside[0] -= big
+
+    monkeypatch.setattr(crawl_mod, "text_of", counting)
+    s = Site(name="big", start_urls=(served.base + "/",), allow_private=True)
+    with Fetcher("provmon-test", max_bytes=7_000_000) as f:
+        items = list(crawl_mod.crawl(f, s, [served.base + "/"], workers=4,
+                                     polite=PoliteSettings(min_delay=0.0, obey_robots=False, max_per_host=4)))
+    assert sum(1 for i in items if i.page is not None and "ferry" in i.page.text) == 4
+    assert most[0] == 1
