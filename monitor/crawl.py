@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -36,6 +37,9 @@ CHALLENGE_MARKERS = (b"challenge-platform", b"cf-chl-", b"captcha", b"Just a mom
 MAX_SITEMAPS = 50  # sitemap files read per run, index children included
 BLOCKING_STATUSES = {401, 403, 429}
 FLUSH_EVERY = 50
+# A page bigger than this is extracted while no other big page of the crawl is: a 5 MB table holds ~300 MB
+# during extraction (bench/big_pages.py), so `workers` threads could otherwise hold several at once.
+BIG_PAGE = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,20 @@ def in_scope(url: str, scopes: list[tuple[str, str, str]], site: Site) -> bool:
     return not any(re.search(rx, url) for rx in site.exclude)
 
 
+def redirect_excluded(result: FetchResult, site: Site) -> str:
+    """Why a page reached through redirects is not the site's to scan ("" when it is): a hop to a URL the site's
+    include/exclude rules leave out. A hop to another host is followed: example.com sends its pages to
+    www.example.com, a scraper to its CDN, and the copy is what the site serves (every hop's address is checked
+    by the fetcher as the first URL's is)."""
+    for hop in result.hops:
+        if site.include and not any(re.search(rx, hop) for rx in site.include):
+            return f"skipped: redirected to {hop}, which the site's include rules leave out"
+        rx = next((rx for rx in site.exclude if re.search(rx, hop)), None)
+        if rx is not None:
+            return f"skipped: redirected to {hop}, which the site's exclude rule {rx!r} leaves out"
+    return ""
+
+
 def challenge_reason(result: FetchResult) -> str:
     """A block or bot challenge in place of the page ("" if none)."""
     if result.status not in BLOCKING_STATUSES | {503}:
@@ -132,7 +150,7 @@ def discover(polite: Politeness, site: Site, sitemaps: list[str], feeds: list[st
                 raise FetchError(url, why)
             r = polite.fetch(url, site.allow_private, accept=(*XML_TYPES, "text/html"))
             if not r.ok:
-                raise FetchError(url, f"HTTP {r.status}")
+                raise FetchError(url, f"HTTP {r.status}{r.where}")
             if r.skipped:
                 raise FetchError(url, r.skipped)
             found = parse(r.body, max_bytes)
@@ -193,8 +211,8 @@ def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store |
             return
         if r is None or item.page is None:
             rows.append((item.url, r.final_url if r else item.url, r.status if r else None, None, item.error))
-        else:
-            rows.append((item.url, r.final_url, r.status, r.sha256, None))
+        else:  # a page cut before extraction keeps saying so in its record
+            rows.append((item.url, r.final_url, r.status, r.sha256, item.page.warning or None))
 
     def states_of(urls: list[str]) -> dict[str, PageState]:
         return store.page_states(urls) if store is not None and urls else {}
@@ -237,6 +255,8 @@ def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store |
                 continue
             tasks.append(_Task(e.url, site.max_depth, via, e.lastmod, st))
 
+    big_pages = threading.Lock()
+
     def visit(t: _Task) -> Crawled:
         fresh_check = t.state is not None and (t.state.checked_upto or 0) >= upto
         # Pages whose links we follow are fetched in full: a 304 would hide their links.
@@ -250,8 +270,11 @@ def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store |
                 return Crawled(t.url, t.depth, result, None, unchanged=True, via=t.via)
             return Crawled(t.url, t.depth, result, None, "HTTP 304 to a request without validators", via=t.via)
         if not result.ok:
-            return Crawled(t.url, t.depth, result, None, challenge_reason(result) or f"HTTP {result.status}",
-                           via=t.via)
+            return Crawled(t.url, t.depth, result, None,
+                           (challenge_reason(result) or f"HTTP {result.status}") + result.where, via=t.via)
+        excluded = redirect_excluded(result, site)
+        if excluded:
+            return Crawled(t.url, t.depth, result, None, excluded, via=t.via)
         if result.skipped:
             return Crawled(t.url, t.depth, result, None, result.skipped, via=t.via)
         if not is_textual(result.content_type, result.body):  # a PDF or image, sent untyped or as text/html
@@ -261,7 +284,11 @@ def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store |
         same = fresh_check and t.state is not None and t.state.content_sha256 == result.sha256
         if same and t.depth >= site.max_depth:
             return Crawled(t.url, t.depth, result, None, unchanged=True, via=t.via)
-        page = text_of(result.body, result.content_type, result.final_url)
+        if len(result.body) > BIG_PAGE:  # one at a time: each costs up to ~60 MB per MB of markup while extracted
+            with big_pages:
+                page = text_of(result.body, result.content_type, result.final_url)
+        else:
+            page = text_of(result.body, result.content_type, result.final_url)
         return Crawled(t.url, t.depth, result, page, unchanged=same, via=t.via,
                        previous_sha256=t.state.content_sha256 if t.state is not None else None)
 

@@ -28,9 +28,11 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from monitor.templates import block_hash
 
-# Pages above this many characters are cut before parsing: the article is near the top, and
-# lexbor's time grows with size. Callers may raise it.
-MAX_CHARS = 1_500_000
+# Markup that never holds article text is removed before anything is parsed or cut (_strip_bulk): comments,
+# <script> (JSON-LD kept), <style>, <svg> and long data: URIs. A page whose remaining markup is longer than
+# MAX_CHARS characters is cut there, and says so (Extracted.truncated and .warning): the bound on parse and walk
+# time for pages fetch.max_bytes lets through (docs/extraction.md, "Big pages"). Callers may raise it.
+MAX_CHARS = 5_000_000
 
 DROP_TAGS = [
     "script", "style", "noscript", "template", "svg", "math", "iframe", "object", "embed", "canvas",
@@ -131,9 +133,11 @@ class Extracted:
     credit_links: tuple[str, ...] = ()
     links: tuple[str, ...] = field(default=(), repr=False)
     plain: bool = False  # a plain-text file, taken as it is: offsets into `text` count its characters
-    # How the text was found: "dom", "json-ld" or "" (nothing); and whether the input was cut.
+    # How the text was found: "dom", "json-ld" or "" (nothing); and whether the input was cut, and if so
+    # `warning` says where (callers show it: only part of the page was searched).
     method: str = ""
     truncated: bool = False
+    warning: str = ""
 
     @property
     def paragraphs(self) -> list[str]:
@@ -560,7 +564,7 @@ def _same_heading(text: str, title: str) -> bool:
 # Block containers nested this deep are no real page (browsers stop nesting at 512): the parser's time grows
 # with the square of the depth (40,000 unclosed <div>s: 3.5 s; the 1.5M-character cap allows 300,000).
 MAX_NESTING = 5_000
-NESTING_TAGS = ("div", "section", "article", "main", "aside", "nav", "header", "footer", "ul", "ol", "dl",
+NESTING_TAGS = ("div", "section", "article", "main", "aside", "nav", "header", "footer", "ul", "ol", "dl", "table",
                 "blockquote", "form", "fieldset", "center", "details", "figure", "address", "menu", "dir")
 _NESTING_TAG = re.compile(r"<(/?)(?:" + "|".join(NESTING_TAGS) + r")\b[^>]*>", re.I)
 
@@ -585,25 +589,91 @@ def _flatten_deep(html: str) -> str:
     return _NESTING_TAG.sub(" ", html)
 
 
+# Markup that never holds article text, met left to right as the HTML tokenizer meets it (a "<style>" inside a
+# comment is comment, a "<!--" inside a script is script): comments, scripts other than JSON-LD (which the metadata
+# reads), style sheets, and SVG images (nested ones with them). Each is found by its opener and then its own end,
+# never by a pattern spanning both: a page of unclosed "<style>"s made that quadratic (160 KB: 11.6 s).
+_BULK_OPEN = re.compile(r"<(?:!--|(script|style|svg)(?=[\s>/]))", re.I)
+_BULK_CLOSE = {"script": re.compile(r"</script\s*>", re.I), "style": re.compile(r"</style\s*>", re.I)}
+_SVG_TAG = re.compile(r"<(/?)svg(?=[\s>/])[^>]*>", re.I)
+# An inline image or font (base64 in src, srcset, style url(...)): kept as a bare "data:".
+_DATA_URI = re.compile(r"data:[^\"'\s>)]{256,}", re.I)
+
+
+def _bulk_end(html: str, m: re.Match[str]) -> tuple[int, bool]:
+    """Where the bulk element opened at `m` ends (-1: never closed), and whether it is kept (JSON-LD)."""
+    name = (m.group(1) or "").lower()
+    if not name:  # a comment; "<!-->" and "<!--->" are empty ones
+        end = html.find("-->", m.start() + 2)
+        return (end + 3 if end >= 0 else -1), False
+    if name == "svg":
+        depth = 0
+        for t in _SVG_TAG.finditer(html, m.start()):
+            if not t.group(0).endswith("/>"):
+                depth += -1 if t.group(1) else 1
+            if depth <= 0:
+                return t.end(), False
+        return -1, False
+    tag_end = html.find(">", m.end())
+    close = _BULK_CLOSE[name].search(html, tag_end) if tag_end >= 0 else None
+    if close is None:
+        return -1, False
+    return close.end(), name == "script" and "ld+json" in html[m.start():tag_end].lower()
+
+
+def _strip_bulk(html: str) -> str:
+    """`html` without the markup that never holds text (comments, scripts, styles, SVG; long data: URIs).
+
+    Done before the size cap, so megabytes of inline CSS, scripts or icons cannot push the article past it, and
+    before parsing, which then has less to do. One pass, linear in the page: an element never closed is where it
+    stops (for the tokenizer the rest of the page is inside it anyway)."""
+    if "<" in html:
+        parts, pos = [], 0
+        while (m := _BULK_OPEN.search(html, pos)) is not None:
+            end, keep = _bulk_end(html, m)
+            if end < 0:
+                break
+            parts.append(html[pos:end] if keep else html[pos:m.start()])
+            pos = end
+        parts.append(html[pos:])
+        html = "".join(parts)
+    if "data:" in html:
+        html = _DATA_URI.sub("data:", html)
+    return html
+
+
 def extract(
     html: str | bytes,
     url: str = "",
     content_type: str = "",
     *,
     template_hashes: Collection[str] = (),
-    max_chars: int = MAX_CHARS,
+    max_chars: int | None = None,
 ) -> Extracted:
     """Extract article text and metadata. Never raises on bad markup; empty text if none found.
 
     `template_hashes` are monitor.templates.block_hash values of blocks the site repeats on many
-    pages (its template); such blocks are dropped. Input longer than `max_chars` is cut first.
+    pages (its template); such blocks are dropped. Markup that never holds text is removed first; what is left
+    beyond `max_chars` (default MAX_CHARS) characters is cut, and the result's `truncated` and `warning` say so.
     """
+    limit = MAX_CHARS if max_chars is None else max_chars
+    cut_bytes = 0
     if isinstance(html, bytes):
-        html = decode_html(html[: max_chars * 4], content_type)
-    truncated = len(html) > max_chars
+        if len(html) > 4 * limit:  # decoding more would only cost memory: this is cut anyway
+            cut_bytes = len(html)
+            html = html[: 4 * limit]
+        html = decode_html(html, content_type)
+    size = len(html)
+    html = _strip_bulk(html.replace("\x00", ""))
+    truncated = bool(cut_bytes) or len(html) > limit
+    warning = ""
     if truncated:
-        html = html[:max_chars]
-    html = html.replace("\x00", "")
+        whole = (f"{cut_bytes:,} bytes, of which the first {4 * limit:,} were read" if cut_bytes
+                 else f"{len(html):,} such characters, {size:,} in all")
+        warning = (f"page too big to search whole: only the first {min(len(html), limit):,} characters of its "
+                   f"markup were searched for copies (the limit is {limit:,}, counted after scripts, styles, SVG "
+                   f"and comments are removed; the page has {whole})")
+        html = html[:limit]
     tree = LexborHTMLParser(_flatten_deep(html))
     ld = _json_ld(tree)
     root = tree.root
@@ -655,6 +725,7 @@ def extract(
         links=tuple(dict.fromkeys(all_links)),
         method=method,
         truncated=truncated,
+        warning=warning,
     )
 
 

@@ -91,10 +91,17 @@ class FetchResult:
     headers: dict[str, str] = field(default_factory=dict)
     fetched_at: str = ""
     skipped: str = ""  # why the body was not read (e.g. a content type not asked for)
+    hops: tuple[str, ...] = ()  # the URLs redirects led to, in order (the last is final_url)
 
     @property
     def ok(self) -> bool:
         return 200 <= self.status < 300
+
+    @property
+    def where(self) -> str:
+        """Where the answer came from, for messages about it: "" when it is the URL asked for, else
+        " at FINAL_URL (after N redirects)" (a 404 after a redirect is not the first URL's 404)."""
+        return redirected(self.final_url, len(self.hops))
 
     @property
     def not_modified(self) -> bool:
@@ -107,6 +114,11 @@ class FetchResult:
     @property
     def content_type(self) -> str:
         return self.headers.get("content-type", "")
+
+
+def redirected(url: str, hops: int) -> str:
+    """" at URL (after N redirects)", or "" when no redirect was followed."""
+    return f" at {url} (after {hops} redirect{'s' if hops != 1 else ''})" if hops else ""
 
 
 def tls_context() -> ssl.SSLContext:
@@ -307,6 +319,7 @@ class Fetcher:
         deadline = time.monotonic() + self.timeout
         accepted = tuple(accept) if accept is not None else None
         current = url
+        hops: list[str] = []
         for _ in range(self.max_redirects + 1):
             parts = split_url(current, strict=True)
             if parts.scheme not in {"http", "https", "file"}:
@@ -315,10 +328,17 @@ class Fetcher:
                 # a web server must not make us read local files
                 raise FetchError(url, f"refused: redirect to a local file ({current})")
             queued = time.monotonic()
-            with pace(current) as answered:
-                deadline += time.monotonic() - queued  # waiting for the host's turn is not the request's time
-                status, hdrs, body, skipped = self._get(current, allow_private, headers, accepted, deadline,
-                                                        answered)
+            try:
+                with pace(current) as answered:
+                    deadline += time.monotonic() - queued  # waiting for the host's turn is not the request's time
+                    status, hdrs, body, skipped = self._get(current, allow_private, headers, accepted, deadline,
+                                                            answered)
+            except FetchError as exc:
+                if not hops:
+                    raise
+                # named by the URL asked for, and where it failed: a refused or dead redirect target is not the
+                # first URL's fault
+                raise type(exc)(url, exc.reason + redirected(current, len(hops)), exc.transient) from None
             if status in REDIRECT_CODES and "location" in hdrs:
                 try:
                     current = urljoin(current, hdrs["location"])
@@ -326,9 +346,10 @@ class Fetcher:
                 except (ValueError, FetchError) as exc:
                     why = exc.reason if isinstance(exc, FetchError) else str(exc)
                     raise FetchError(url, f"redirect to an invalid URL {hdrs['location']!r}: {why}") from None
+                hops.append(current)
                 headers = None  # validators belong to the first URL only
                 continue
-            return FetchResult(url, current, status, body, hdrs, now_iso(), skipped)
+            return FetchResult(url, current, status, body, hdrs, now_iso(), skipped, tuple(hops))
         raise FetchError(url, f"more than {self.max_redirects} redirects")
 
     def _get(self, url: str, allow_private: bool, headers: Mapping[str, str] | None,

@@ -80,13 +80,15 @@ def read_source(fetcher: Fetcher, url: str, allow_private: bool = True) -> Extra
         # "gone"); a source the user named is said to be missing.
         if local and not os.path.lexists(path := file_path(url)):
             raise SourceError(f"{url}: cannot read {shown_path(path)}: {os.strerror(errno.ENOENT)}")
-        raise SourceError(f"{url}: HTTP {result.status}")
+        raise SourceError(f"{url}: HTTP {result.status}{result.where}")
     # A local file's type is a guess from its name (none for `notes`): there only the bytes decide.
     if not is_textual("" if local else result.content_type, result.body):
         raise SourceError(f"{url}: not HTML or text ({result.content_type or 'binary content'})")
     page = text_of(result.body, result.content_type, result.final_url)
+    if page.warning:  # on stderr for the command line: only part of the page was searched
+        log.warning("%s: %s", url, page.warning)
     if not page.text.strip():
-        raise NoText(f"{url}: no article text found")
+        raise NoText(f"{url}: no article text found{' in the part searched' if page.truncated else ''}")
     return page
 
 
@@ -350,6 +352,9 @@ def _scan_pages(store: Store, fetcher: Fetcher, cfg: Config, site: Site, stop: t
             continue
         report.pages += 1
         result, page = item.result, item.page
+        if page.warning:  # searched only in part: said in the run's report, and kept in the page's record (crawl)
+            report.errors.append(f"{item.url}: {page.warning}")
+            log.warning("site %s: %s: %s", site.name, item.url, page.warning)
         seen_before = item.previous_sha256 == result.sha256
         paragraphs = page.paragraphs
         hashes = [block_hash(p) for p in paragraphs]
@@ -427,10 +432,10 @@ def recheck_alerts(store: Store, fetcher: Fetcher, cfg: Config, stop: threading.
             report.inconclusive.append(f"#{aid} {url}: {exc.reason}")
             continue
         if result.status in (404, 410):
-            gone, why = True, f"HTTP {result.status}"
+            gone, why = True, f"HTTP {result.status}{result.where}"
         elif not result.ok:
-            store.record_check(aid, f"inconclusive: HTTP {result.status}")
-            report.inconclusive.append(f"#{aid} {url}: HTTP {result.status}")
+            store.record_check(aid, f"inconclusive: HTTP {result.status}{result.where}")
+            report.inconclusive.append(f"#{aid} {url}: HTTP {result.status}{result.where}")
             continue
         else:
             page = text_of(result.body, result.content_type, result.final_url)

@@ -703,7 +703,9 @@ class Store:
                 "http_last_modified = excluded.http_last_modified, "
                 "lastmod = coalesce(excluded.lastmod, pages.lastmod), checked_upto = excluded.checked_upto",
                 ((url, site, now, etag, lm, lastmod, upto) for url, etag, lm, lastmod, upto in states))
-            self.db.conn.executemany("UPDATE pages SET fetched_at = ?, status = ?, error = NULL WHERE url = ?",
+            # An unchanged page keeps its record's note (a page too big to search whole still is); only pages
+            # fetched whole and matched are "unchanged", so it holds no fetch error.
+            self.db.conn.executemany("UPDATE pages SET fetched_at = ?, status = ? WHERE url = ?",
                                      ((now, status, url) for url, status in touched))
 
     def max_article_id(self) -> int:

@@ -201,7 +201,9 @@ def test_redirect_to_a_private_address_is_refused(server: Any, monkeypatch: pyte
     s = server({"/": lambda h: h.send(302, b"", {"location": "http://127.0.0.2:9/admin"})})
     with Fetcher("t (+https://x.test)") as f, pytest.raises(FetchError) as e:
         f.fetch(s.base + "/")
-    assert e.value.url == "http://127.0.0.2:9/admin" and "private, loopback or link-local" in e.value.reason
+    # named by the URL asked for, and where the redirect led
+    assert e.value.url == s.base + "/" and "private, loopback or link-local" in e.value.reason
+    assert e.value.reason.endswith(" at http://127.0.0.2:9/admin (after 1 redirect)")
 
 
 def test_connection_goes_to_the_checked_address(server: Any, monkeypatch: pytest.MonkeyPatch) -> None:

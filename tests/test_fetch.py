@@ -73,6 +73,15 @@ class Misbehaving(BaseHTTPRequestHandler):
             self._send(429, b"", {"retry-after": "\u00b2"})
         elif path == "/bad-location":
             self._send(302, b"", {"location": "http://[::1"})
+        elif path == "/redir-missing":
+            self._send(302, b"", {"location": "/missing"})
+        elif path == "/redir-twice":
+            self._send(301, b"", {"location": "/redir-missing"})
+        elif path == "/redir-ok":
+            self._send(302, b"", {"location": "/ok"})
+        elif path == "/redir-other-host":
+            port = self.server.server_address[1]
+            self._send(302, b"", {"location": f"http://127.0.0.2:{port}/ok"})
         elif path == "/image":
             self._send(200, b"\x89PNG....", {"content-type": "image/png"})
         else:
@@ -276,3 +285,98 @@ def test_is_textual(ctype: str, body: bytes, textual: bool) -> None:
     from monitor.fetch import is_textual
 
     assert is_textual(ctype, body) is textual
+
+
+# -- redirects: the error names where it happened, and every hop is held to the site's rules ---------------
+
+def test_failed_redirect_names_the_url_that_failed(bad_server: Served, tmp_path: Path) -> None:
+    from monitor.scan import SourceError, read_source
+
+    base = bad_server.base
+    with fetcher() as f:
+        r = f.fetch(base + "/redir-twice", allow_private=True)
+        assert (r.status, r.final_url, r.hops) == (404, base + "/missing", (base + "/redir-missing", base + "/missing"))
+        assert r.where == f" at {base}/missing (after 2 redirects)"
+        with pytest.raises(SourceError) as err:
+            read_source(f, base + "/redir-missing")
+    assert str(err.value) == f"{base}/redir-missing: HTTP 404 at {base}/missing (after 1 redirect)"
+    items = {i.url: i for i in crawl(Fetcher("provmon-test"), Site(name="r", start_urls=(base + "/redir-missing",),
+                                                                    allow_private=True), [base + "/redir-missing"],
+                                      polite=PoliteSettings(min_delay=0.0, obey_robots=False))}
+    assert items[base + "/redir-missing"].error == f"HTTP 404 at {base}/missing (after 1 redirect)"
+
+
+@pytest.fixture
+def second_host() -> Iterator[Served]:
+    """The same handler on 127.0.0.2 (another host on the loopback network), on a free port."""
+    import threading
+    from http.server import ThreadingHTTPServer
+
+    try:
+        server = ThreadingHTTPServer(("127.0.0.2", 0), Misbehaving)
+    except OSError as exc:
+        pytest.skip(f"cannot listen on 127.0.0.2: {exc}")
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    s = Served(server, thread)
+    yield s
+    s.stop()
+
+
+def test_redirect_to_a_private_address_names_both_urls(bad_server: Served, second_host: Served,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The address guard runs on every hop: 127.0.0.1 stands for a public host here, 127.0.0.2 for a private one."""
+    import monitor.fetch as fetch_mod
+
+    monkeypatch.setattr(fetch_mod, "_is_public", lambda addr: addr == "127.0.0.1")
+    target = f"http://127.0.0.2:{second_host.server.server_address[1]}/ok"
+
+    class ToSecond(Misbehaving):
+        def do_GET(self) -> None:
+            self._send(302, b"", {"location": target})
+
+    first = serve(ToSecond)
+    try:
+        with fetcher() as f, pytest.raises(FetchError) as err:
+            f.fetch(first.base + "/page", allow_private=False)
+    finally:
+        first.stop()
+    assert err.value.url == first.base + "/page"
+    assert err.value.reason.startswith("refused: host is a private, loopback or link-local address")
+    assert err.value.reason.endswith(f" at {target} (after 1 redirect)")
+
+
+def test_crawl_follows_redirects_to_another_host_but_not_into_excluded_urls(second_host: Served) -> None:
+    """A page that redirects to another host (example.com to www.example.com) is scanned where it lands; one that
+    redirects to a URL the site excludes is not."""
+    other = f"http://127.0.0.2:{second_host.server.server_address[1]}/ok"
+
+    class Start(Misbehaving):
+        def do_GET(self) -> None:
+            if self.path == "/":
+                links = "".join(f'<a href="/{p}">{p}</a>' for p in ("away", "to-excluded", "to-ok"))
+                self._send(200, (ARTICLE + links + "</article></body></html>").encode())
+            elif self.path == "/away":
+                self._send(302, b"", {"location": other})
+            elif self.path == "/to-excluded":
+                self._send(302, b"", {"location": "/kept-out"})
+            elif self.path == "/to-ok":
+                self._send(302, b"", {"location": "/fine"})
+            else:
+                self._send(200, (ARTICLE + "</article></body></html>").encode())
+
+    start = serve(Start)
+    try:
+        s = Site(name="r", start_urls=(start.base + "/",), allow_private=True, exclude=(r"/kept-out$",))
+        with Fetcher("provmon-test") as f:
+            items = {i.url.rsplit("/", 1)[-1]: i for i in
+                     crawl(f, s, [start.base + "/"], polite=PoliteSettings(min_delay=0.0, obey_robots=False))}
+    finally:
+        start.stop()
+    assert items["away"].page is not None and not items["away"].error
+    assert items["away"].result is not None and items["away"].result.final_url == other
+    assert items["to-excluded"].page is None
+    assert items["to-excluded"].error == (f"skipped: redirected to {start.base}/kept-out, which the site's exclude "
+                                          "rule '/kept-out$' leaves out")
+    assert items["to-ok"].page is not None and not items["to-ok"].error
