@@ -7,6 +7,8 @@ or, at once, when the process holding it is gone. A row is marked sent only afte
 it, so a crash between the send and that mark means it is sent again: the one case where a message can
 go out twice, and then it carries the same idempotency key. A failure is recorded with its reason and
 retried after an exponential backoff (retry_base doubling up to retry_max), forever: nothing is dropped.
+Per channel, an alert's events go out in the order they were recorded: a later one is not claimed while an
+earlier one is unsent (Store.claim_notifications), and only that alert waits.
 """
 
 from __future__ import annotations
