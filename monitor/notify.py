@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -151,6 +152,7 @@ def send_email(channel: Channel, msg: Outgoing, env: Mapping[str, str]) -> None:
     mail["From"] = channel.sender
     mail["To"] = ", ".join(channel.recipients)
     mail["Message-ID"] = f"<{msg.key}@provmon>"
+    mail["Date"] = formatdate(usegmt=True)  # RFC 5322 requires it; the time of this attempt, in UTC
     mail.set_content(msg.text)
     mail.add_alternative(msg.html, subtype="html")
     try:

@@ -123,3 +123,26 @@ def test_missing_secret_is_a_named_failure(tmp_path: Path, webhook: Webhook, smt
     assert len(hooks) == 2
     assert all(status == "failed" and "PROVMON_TEST_HOOK_SECRET" in (err or "") for _, status, _, err in hooks)
     assert len(smtp_server.messages) == 2
+
+
+def test_every_mail_carries_a_date(tmp_path: Path, smtp_server: Mailbox) -> None:
+    """RFC 5322 requires a Date: header: alert mails, digests and test mails all have one, in UTC, now."""
+    from datetime import UTC, datetime, timedelta
+
+    mail = (f'\n[[notify]]\ntype = "email"\nname = "{{name}}"\nhost = "{smtp_server.host}"\nport = {smtp_server.port}\n'
+            f'sender = "provmon@localhost"\nrecipients = ["editor@localhost"]\n')
+    cfg = demo_config(tmp_path, mail.format(name="mail") + mail.format(name="daily") + 'digest = "1d"\n')
+    start = datetime.now(UTC).replace(microsecond=0)
+    r = provmon("--config", str(cfg), "run", "--once")
+    assert r.code == 0, r.err
+    r = provmon("--config", str(cfg), "notify", "--test")
+    assert r.code == 0, r.out + r.err
+    subjects = sorted(m["Subject"].split(":")[0] for m in smtp_server.messages)
+    assert len(subjects) == 5 and sum("digest" in s for s in subjects) == 1
+    assert subjects.count("[provmon] test message") == 2
+    for msg in smtp_server.messages:
+        assert len(msg.get_all("Date")) == 1, msg["Subject"]
+        sent = msg["Date"].datetime
+        assert sent.utcoffset() == timedelta(0)  # UTC (the email package writes it +0000)
+        assert start <= sent <= datetime.now(UTC) + timedelta(seconds=1), (msg["Subject"], msg["Date"])
+
