@@ -70,11 +70,16 @@ Sender = Callable[[Channel, Outgoing, Mapping[str, str]], None]
 
 
 def _secret(channel: Channel, var: str, env: Mapping[str, str], what: str) -> str:
+    """The value of the environment variable `var` names. Unset and set-but-empty (`HOOKSECRET=` in an
+    environment file) are the same failure: an empty signing secret would otherwise send unsigned webhooks,
+    an empty Apprise URL or SMTP password only fails later with a vaguer reason."""
     if not var:
         return ""
     value = env.get(var)
     if value is None:
         raise NotifyError(f"{channel.label}: environment variable {var} ({what}) is not set")
+    if not value:
+        raise NotifyError(f"{channel.label}: environment variable {var} ({what}) is empty")
     return value
 
 
@@ -93,9 +98,12 @@ def smtp_password(channel: Channel, env: Mapping[str, str]) -> str:
     else:
         return ""
     try:
-        return path.read_text(encoding="utf-8").rstrip("\r\n")
+        password = path.read_text(encoding="utf-8").rstrip("\r\n")
     except OSError as exc:
         raise NotifyError(f"{channel.label}: cannot read the SMTP password from {path}: {exc.strerror}") from None
+    if not password:
+        raise NotifyError(f"{channel.label}: the SMTP password in {path} is empty")
+    return password
 
 
 # -- what is sent ------------------------------------------------------------------------------------
