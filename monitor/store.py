@@ -955,18 +955,23 @@ class Store:
                 if last and datetime.fromisoformat(last) > digest_since:
                     return []
             # Every unsent row of the channel, due or not: one in backoff still holds back its alert's later rows.
-            rows = self.db.execute(
+            cursor = self.db.execute(
                 "SELECT id, alert_id, channel, attempts, idempotency_key, event, claimed_by, claimed_until, "
                 "next_attempt_at FROM notifications WHERE channel = ? AND status IN ('pending', 'failed') "
                 "ORDER BY id",
                 [channel],
-            ).fetchall()
+            )
 
             def held(r: tuple[Any, ...]) -> bool:
                 return bool(r[6] and r[7] and r[7] > stamp and (holder_alive is None or holder_alive(r[6])))
 
-            if digest_since is not None and any(held(r) for r in rows):
-                return []  # another process is sending this period's digest
+            rows: Iterable[tuple[Any, ...]] = cursor
+            if digest_since is not None:
+                rows = cursor.fetchall()
+                if any(held(r) for r in rows):
+                    return []  # another process is sending this period's digest
+            # Otherwise read lazily: a claim stops at its `limit`th row, so a pass over a long outbox (an outage's
+            # backlog) does not read every row once per message sent.
             taken: list[Notification] = []
             waiting: set[int] = set()  # alerts with an earlier row that stays unsent: their later rows wait
             for r in rows:
@@ -975,9 +980,10 @@ class Store:
                 if r[1] in waiting or (r[8] is not None and r[8] > stamp) or held(r):
                     waiting.add(r[1])
                     continue
-                self.db.execute("UPDATE notifications SET claimed_by = ?, claimed_until = ? WHERE id = ?",
-                                [holder, until, r[0]])
                 taken.append(Notification(*r[:6]))
+            cursor.close()
+            self.db.conn.executemany("UPDATE notifications SET claimed_by = ?, claimed_until = ? WHERE id = ?",
+                                     [(holder, until, n.id) for n in taken])
         return taken
 
     def mark_sent(self, notification_id: int, alert_id: int, holder: str | None = None) -> bool:
