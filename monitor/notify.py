@@ -7,6 +7,8 @@ or, at once, when the process holding it is gone. A row is marked sent only afte
 it, so a crash between the send and that mark means it is sent again: the one case where a message can
 go out twice, and then it carries the same idempotency key. A failure is recorded with its reason and
 retried after an exponential backoff (retry_base doubling up to retry_max), forever: nothing is dropped.
+Per channel, an alert's events go out in the order they were recorded: a later one is not claimed while an
+earlier one is unsent (Store.claim_notifications), and only that alert waits.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -67,11 +70,16 @@ Sender = Callable[[Channel, Outgoing, Mapping[str, str]], None]
 
 
 def _secret(channel: Channel, var: str, env: Mapping[str, str], what: str) -> str:
+    """The value of the environment variable `var` names. Unset and set-but-empty (`HOOKSECRET=` in an
+    environment file) are the same failure: an empty signing secret would otherwise send unsigned webhooks,
+    an empty Apprise URL or SMTP password only fails later with a vaguer reason."""
     if not var:
         return ""
     value = env.get(var)
     if value is None:
         raise NotifyError(f"{channel.label}: environment variable {var} ({what}) is not set")
+    if not value:
+        raise NotifyError(f"{channel.label}: environment variable {var} ({what}) is empty")
     return value
 
 
@@ -90,9 +98,12 @@ def smtp_password(channel: Channel, env: Mapping[str, str]) -> str:
     else:
         return ""
     try:
-        return path.read_text(encoding="utf-8").rstrip("\r\n")
+        password = path.read_text(encoding="utf-8").rstrip("\r\n")
     except OSError as exc:
         raise NotifyError(f"{channel.label}: cannot read the SMTP password from {path}: {exc.strerror}") from None
+    if not password:
+        raise NotifyError(f"{channel.label}: the SMTP password in {path} is empty")
+    return password
 
 
 # -- what is sent ------------------------------------------------------------------------------------
@@ -149,6 +160,7 @@ def send_email(channel: Channel, msg: Outgoing, env: Mapping[str, str]) -> None:
     mail["From"] = channel.sender
     mail["To"] = ", ".join(channel.recipients)
     mail["Message-ID"] = f"<{msg.key}@provmon>"
+    mail["Date"] = formatdate(usegmt=True)  # RFC 5322 requires it; the time of this attempt, in UTC
     mail.set_content(msg.text)
     mail.add_alternative(msg.html, subtype="html")
     try:

@@ -946,6 +946,10 @@ class Store:
 
         Claiming happens in one write transaction, so two processes never hold the same row. A claim
         lapses when its lease ends, or at once when `holder_alive` says its process is gone (kill -9).
+        Per alert, rows go in the order they were recorded (by id): a row is not taken while an earlier row of
+        its alert on this channel is unsent (pending, claimed by a live holder, or failed and in backoff) and
+        not taken in this same batch; other alerts' rows are not held up by it. Rows `sent` or `cancelled`
+        block nothing.
         With `digest_since` (a digest channel: one message per period) nothing is claimed when a row of
         the channel was sent after that time or another holder's digest is in flight; checked in the same
         transaction, so the service and a `provmon run --once` cannot both send one in a period.
@@ -958,27 +962,36 @@ class Store:
                                        [channel]).fetchone()[0]
                 if last and datetime.fromisoformat(last) > digest_since:
                     return []
-            rows = self.db.execute(
-                "SELECT id, alert_id, channel, attempts, idempotency_key, event, claimed_by, claimed_until "
-                "FROM notifications WHERE channel = ? AND status IN ('pending', 'failed') "
-                "AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY id",
-                [channel, stamp],
-            ).fetchall()
+            # Every unsent row of the channel, due or not: one in backoff still holds back its alert's later rows.
+            cursor = self.db.execute(
+                "SELECT id, alert_id, channel, attempts, idempotency_key, event, claimed_by, claimed_until, "
+                "next_attempt_at FROM notifications WHERE channel = ? AND status IN ('pending', 'failed') "
+                "ORDER BY id",
+                [channel],
+            )
 
             def held(r: tuple[Any, ...]) -> bool:
                 return bool(r[6] and r[7] and r[7] > stamp and (holder_alive is None or holder_alive(r[6])))
 
-            if digest_since is not None and any(held(r) for r in rows):
-                return []  # another process is sending this period's digest
+            rows: Iterable[tuple[Any, ...]] = cursor
+            if digest_since is not None:
+                rows = cursor.fetchall()
+                if any(held(r) for r in rows):
+                    return []  # another process is sending this period's digest
+            # Otherwise read lazily: a claim stops at its `limit`th row, so a pass over a long outbox (an outage's
+            # backlog) does not read every row once per message sent.
             taken: list[Notification] = []
+            waiting: set[int] = set()  # alerts with an earlier row that stays unsent: their later rows wait
             for r in rows:
-                if held(r):
-                    continue
-                self.db.execute("UPDATE notifications SET claimed_by = ?, claimed_until = ? WHERE id = ?",
-                                [holder, until, r[0]])
-                taken.append(Notification(*r[:6]))
                 if len(taken) >= limit:
                     break
+                if r[1] in waiting or (r[8] is not None and r[8] > stamp) or held(r):
+                    waiting.add(r[1])
+                    continue
+                taken.append(Notification(*r[:6]))
+            cursor.close()
+            self.db.conn.executemany("UPDATE notifications SET claimed_by = ?, claimed_until = ? WHERE id = ?",
+                                     [(holder, until, n.id) for n in taken])
         return taken
 
     def mark_sent(self, notification_id: int, alert_id: int, holder: str | None = None) -> bool:

@@ -123,3 +123,47 @@ def test_missing_secret_is_a_named_failure(tmp_path: Path, webhook: Webhook, smt
     assert len(hooks) == 2
     assert all(status == "failed" and "PROVMON_TEST_HOOK_SECRET" in (err or "") for _, status, _, err in hooks)
     assert len(smtp_server.messages) == 2
+
+
+def test_every_mail_carries_a_date(tmp_path: Path, smtp_server: Mailbox) -> None:
+    """RFC 5322 requires a Date: header: alert mails, digests and test mails all have one, in UTC, now."""
+    from datetime import UTC, datetime, timedelta
+
+    mail = (f'\n[[notify]]\ntype = "email"\nname = "{{name}}"\nhost = "{smtp_server.host}"\nport = {smtp_server.port}\n'
+            f'sender = "provmon@localhost"\nrecipients = ["editor@localhost"]\n')
+    cfg = demo_config(tmp_path, mail.format(name="mail") + mail.format(name="daily") + 'digest = "1d"\n')
+    start = datetime.now(UTC).replace(microsecond=0)
+    r = provmon("--config", str(cfg), "run", "--once")
+    assert r.code == 0, r.err
+    r = provmon("--config", str(cfg), "notify", "--test")
+    assert r.code == 0, r.out + r.err
+    subjects = sorted(m["Subject"].split(":")[0] for m in smtp_server.messages)
+    assert len(subjects) == 5 and sum("digest" in s for s in subjects) == 1
+    assert subjects.count("[provmon] test message") == 2
+    for msg in smtp_server.messages:
+        assert len(msg.get_all("Date")) == 1, msg["Subject"]
+        sent = msg["Date"].datetime
+        assert sent.utcoffset() == timedelta(0)  # UTC (the email package writes it +0000)
+        assert start <= sent <= datetime.now(UTC) + timedelta(seconds=1), (msg["Subject"], msg["Date"])
+
+
+def test_an_empty_secret_is_a_named_failure(tmp_path: Path, webhook: Webhook, smtp_server: Mailbox) -> None:
+    """HOOKSECRET= (set but empty) is refused like an unset variable: no unsigned webhook goes out, and the
+    reason names the variable and the channel; the same for an empty SMTP password variable."""
+    empty = {"PROVMON_TEST_HOOK_SECRET": "", "PROVMON_TEST_SMTP_PASSWORD": ""}
+    cfg = demo_config(tmp_path, channels(webhook, smtp_server).replace(
+        'type = "webhook"', 'type = "webhook"\nname = "hook"')
+        + 'username = "provmon"\npassword_env = "PROVMON_TEST_SMTP_PASSWORD"\n')
+    r = provmon("--config", str(cfg), "notify", "--test", env=empty)
+    assert r.code == 1
+    assert ("hook: FAILED: hook: environment variable PROVMON_TEST_HOOK_SECRET (webhook signing secret) is empty"
+            in r.out), r.out
+    assert "email: FAILED: email: environment variable PROVMON_TEST_SMTP_PASSWORD (SMTP password) is empty" in r.out
+    assert webhook.received == [] and smtp_server.messages == []
+    # Through the outbox: failed with the reason, retried later (a secret filled in then is used).
+    assert provmon("--config", str(cfg), "run", "--once", env=empty).code == 0
+    assert webhook.received == [] and smtp_server.messages == []
+    rows = outbox(tmp_path / "provmon.db")
+    assert len(rows) == 4 and all(s == "failed" and "is empty" in (e or "") for _, s, _, e in rows)
+    r = provmon("--config", str(cfg), "notify", "--test", env={"PROVMON_TEST_HOOK_SECRET": SECRET})
+    assert "hook: ok" in r.out and webhook.received[0]["headers"]["x-provmon-signature"].startswith("t=")
