@@ -47,7 +47,7 @@ def track_new_entries(store: Store, fetcher: Fetcher, cfg: Config) -> int:
             textual = r.ok and not r.skipped and is_textual(r.content_type, r.body)
             page = text_of(r.body, r.content_type, r.final_url) if textual else None
             if page is None or not page.text.strip():
-                reason = r.skipped or (f"HTTP {r.status}" if not r.ok else
+                reason = r.skipped or (f"HTTP {r.status}{r.where}" if not r.ok else
                                        "no article text found" if textual else "not HTML or text")
                 log.warning("%s: %s: %s", label, url, reason)
                 store.record_page(url, label, r.final_url, r.status if not r.ok else None, None, reason)
