@@ -1,0 +1,287 @@
+"""The held-out corpus: 10 tracked articles and 80 pages that copy one of them or not, checked through the CLI.
+
+    PYTHONPATH=. python bench/heldout.py
+
+All texts were written for this project in session 9 (2026-11-21) for evaluation only and were never used to
+tune the detection (bench/heldout_corpus/README.md). The originals are tracked into a temporary store with
+`provmon track --json orig/`, the case directory is checked with `provmon check --json cases/` (the commands a
+user runs, in a subprocess, with this tree on PYTHONPATH), and each answer is compared with
+bench/heldout_corpus/expected.toml: the one tracked original the page copies, or "not". Prints a summary by kind
+of case (found with the right original, missed, false alarms, match kinds, coverage and page share ranges), the
+candidate-index votes of each missed copy, and a closeness table: how close each kind of text is to its original
+on measures the copy rule does not use directly, next to the audit corpus (bench/audit_corpus) and, when
+../shared/datasets is present, BASIL's real same-event pairs. That table is the anchor: it shows the held-out
+"independent reports" are far closer to their originals than real independent reports. Writes
+bench/results/heldout.json.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from collections import Counter
+from difflib import SequenceMatcher
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import DATASETS, read_text, table, write
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from monitor import match as M  # noqa: E402
+from monitor.config import MatchSettings  # noqa: E402
+from monitor.fingerprint import article_fingerprints_of, page_fingerprints_of  # noqa: E402
+
+CORPUS = Path(__file__).resolve().parent / "heldout_corpus"
+AUDIT = Path(__file__).resolve().parent / "audit_corpus"
+BASIL = DATASETS / "basil-same-event-news" / "articles"
+NOT = "not"
+# the case file's first letter: (kind, is a copy)
+KINDS = {"a": ("paraphrase", True), "b": ("heavy rewrite", True), "c": ("excerpt in blog", True),
+         "d": ("spun", True), "e": ("independent report", False), "f": ("brief", False),
+         "g": ("follow-up", False), "h": ("opinion", False)}
+
+
+def present(path: Path) -> bool:
+    """As _common.need, without ending the run: the rest of the bench goes on when a dataset is absent."""
+    if not path.exists():
+        print(f"skipped: {path} is absent")
+        return False
+    return True
+
+
+def excerpt_page(blog: Path, original: Path) -> str:
+    """The c_excerpt case as it was made: blog/hNN.txt's first line '#EXCERPT i-j' names body paragraphs of the
+    original (1-based, headline excluded), pasted verbatim in place of {{EXCERPT}} in the rest of the file."""
+    body = [p.strip() for p in original.read_text(encoding="utf-8").split("\n\n") if p.strip()][1:]
+    head, rest = blog.read_text(encoding="utf-8").split("\n", 1)
+    m = re.match(r"#EXCERPT (\d+)-(\d+)", head)
+    if not m:
+        sys.exit(f"{blog}: the first line is not '#EXCERPT i-j'")
+    i, j = map(int, m.groups())
+    return rest.replace("{{EXCERPT}}", "\n\n".join(body[i - 1:j]))
+
+
+def provmon(config: Path, *args: str) -> list[dict]:
+    """Run the CLI of this tree; its JSON lines."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
+    proc = subprocess.run([sys.executable, "-m", "monitor", "--config", str(config), *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, encoding="utf-8", check=False)
+    if proc.returncode not in ((0, 1) if args[0] == "check" else (0,)):
+        sys.exit(f"provmon {args[0]} failed with status {proc.returncode}:\n{proc.stderr}")
+    return [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+
+
+def verdict(expected: str, got: list[str]) -> str:
+    if expected == NOT:
+        return "ok" if not got else "FALSE ALARM"
+    if not got:
+        return "MISSED"
+    if set(got) == {expected}:
+        return "ok"
+    return "EXTRA MATCH" if expected in got else "WRONG ARTICLE"
+
+
+def span(values: list[float]) -> str:
+    return f"{min(values):.2f}-{max(values):.2f}" if values else "-"
+
+
+# ---- closeness (the measures of /tmp/heldout/closeness.py, default match settings as the CLI run uses)
+
+
+def words(t: str) -> list[str]:
+    return re.findall(r"[\w£$%.,'-]+", t.lower())
+
+
+def measures(article: str, page: str, mc: MatchSettings) -> tuple[float, int, float, bool]:
+    """Share of the page's word 3-grams found in the article, longest common word run, share of page sentences in
+    a strong sentence pair (monitor.match._pairs), and whether compare() alone (no candidate index) flags it."""
+    a, p = words(article), words(page)
+    grams = {tuple(a[i:i + 3]) for i in range(len(a) - 2)}
+    page_grams = [tuple(p[i:i + 3]) for i in range(len(p) - 2)]
+    tri = sum(g in grams for g in page_grams) / max(len(page_grams), 1)
+    run = SequenceMatcher(None, a, p, autojunk=False).find_longest_match(0, len(a), 0, len(p)).size
+    A, P = M.Prepared.of(article), M.Prepared.of(page)
+    strong = {x.j for x in M._pairs(A, P, mc) if x.strong}
+    return tri, run, len(strong) / max(len(P.sentences), 1), M.compare(A, P, mc) is not None
+
+
+def closeness_row(name: str, rows: list[tuple[float, int, float, bool]]) -> dict:
+    t, r, s, f = zip(*rows, strict=True)
+
+    def stats(v: tuple) -> dict:
+        return {"median": statistics.median(v), "min": min(v), "max": max(v)}
+
+    return {"texts": name, "n": len(rows), "trigram_share": stats(t), "longest_run": stats(r),
+            "strong_sentences": stats(s), "compare_flags": sum(f)}
+
+
+def rounded(x: object) -> object:
+    """Floats to 4 decimals for the JSON file (the tables are printed from the unrounded values)."""
+    if isinstance(x, float):
+        return round(x, 4)
+    if isinstance(x, dict):
+        return {k: rounded(v) for k, v in x.items()}
+    return [rounded(v) for v in x] if isinstance(x, list) else x
+
+
+def closeness(originals: dict[str, Path], files: dict[str, Path], mc: MatchSettings) -> list[dict]:
+    out = []
+    for letter in "adbefgh":  # not c: verbatim paragraphs in a blog post
+        name = KINDS[letter][0]
+        rows = [measures(originals[case.split("/")[1]].read_text(encoding="utf-8"),
+                         path.read_text(encoding="utf-8"), mc)
+                for case, path in sorted(files.items()) if Path(case).name.startswith(letter + "_")]
+        out.append(closeness_row(f"held-out {letter} {name}", rows))
+    for kind in ("n_independent", "n_brief", "c_paraphrase"):
+        rows = []
+        for f in sorted((AUDIT / "cases").glob(f"*/{kind}.txt")):
+            orig = sorted((AUDIT / "orig").glob(f"{f.parent.name}_*.txt"))
+            if orig:
+                rows.append(measures(orig[0].read_text(encoding="utf-8"), f.read_text(encoding="utf-8"), mc))
+        if rows:
+            out.append(closeness_row(f"audit corpus {kind}", rows))
+    if present(BASIL):
+        events: dict[str, list[str]] = {}
+        for f in sorted(BASIL.glob("*/*.json")):
+            d = json.loads(read_text(f))
+            events.setdefault(d["triplet-uuid"], []).append("\n\n".join(" ".join(p) for p in d["body-paragraphs"]))
+        rows = [measures(a, p, mc) for arts in events.values() for a, p in itertools.permutations(arts, 2)]
+        if rows:
+            out.append(closeness_row("BASIL same-event pairs (real outlets, both directions)", rows))
+    return out
+
+
+def votes(original: Path, page: Path, mc: MatchSettings) -> dict:
+    """The candidate index's view of a page: the tracked article's fingerprints it holds against the threshold its
+    length implies, and what compare() says when the article is handed to it directly."""
+    art, text = original.read_text(encoding="utf-8"), page.read_text(encoding="utf-8")
+    ph = page_fingerprints_of(text)
+    got = len(article_fingerprints_of(art) & ph)
+    needed = mc.candidate_min_shared_short if len(ph) < mc.candidate_short_page else mc.candidate_min_shared
+    m = M.compare(M.Prepared.of(art), M.Prepared.of(text), mc)
+    return {"page_3grams": len(ph), "votes": got, "needed": needed, "proposed": got >= needed,
+            "direct_compare": None if m is None else {"kind": m.kind, "coverage": round(m.coverage, 3),
+                                                      "page_share": round(m.page_share, 3)}}
+
+
+# ---- the run
+
+
+def main() -> None:
+    t_start = time.perf_counter()
+    spec = tomllib.loads((CORPUS / "expected.toml").read_text(encoding="utf-8"))
+    expected: dict[str, str] = spec["cases"]
+    originals = {p.name.split("_")[0]: p for p in sorted((CORPUS / "orig").glob("*.txt"))}
+    names = {p.name for p in originals.values()}
+    if bad := {c: e for c, e in expected.items() if e != NOT and e not in names}:
+        sys.exit(f"expected.toml names originals that are not in orig/: {bad}")
+    files = {p.relative_to(CORPUS).as_posix(): p for p in sorted((CORPUS / "cases").rglob("*")) if p.is_file()}
+    if set(files) != set(expected):
+        sys.exit(f"expected.toml and the corpus disagree: no answer for {sorted(set(files) - set(expected))}, "
+                 f"no file for {sorted(set(expected) - set(files))}")
+    stale = [c for c, p in files.items() if p.name == "c_excerpt.txt" and p.read_text(encoding="utf-8")
+             != excerpt_page(CORPUS / "blog" / f"{p.parent.name}.txt", originals[p.parent.name])]
+    if stale:
+        print(f"warning: stored excerpt cases differ from blog/ + orig/: {stale}")
+
+    with tempfile.TemporaryDirectory(prefix="provmon-heldout-") as tmp:
+        work = Path(tmp)
+        config = work / "config.toml"
+        config.write_text(f"[monitor]\ndatabase = {json.dumps(str(work / 'heldout.db'))}\n", encoding="utf-8")
+        tracked = provmon(config, "track", "--json", str(CORPUS / "orig"))
+        article = {t["id"]: Path(t["url"]).name for t in tracked if "id" in t}  # the url's last segment: file name
+        if len(article) != len(originals):
+            sys.exit(f"tracked {len(article)} articles from {len(originals)} originals: {tracked}")
+        t0 = time.perf_counter()
+        checked = provmon(config, "check", "--json", str(CORPUS / "cases"))
+        check_seconds = time.perf_counter() - t0
+    by_url = {p.resolve().as_uri(): c for c, p in files.items()}
+    answers = {by_url.get(r["url"], r["url"]): r for r in checked}
+
+    results = []
+    for case in sorted(expected):
+        exp, r = expected[case], answers.get(case, {"error": "no answer"})
+        matches = [{"original": article[c["article"]["id"]], "kind": c["kind"], "coverage": c["coverage"],
+                    "page_share": c["page_share"], "longest_run": c["longest_run"], "passages": len(c["passages"])}
+                   for c in r.get("copies", [])]
+        v = "ERROR" if "error" in r else verdict(exp, [m["original"] for m in matches])
+        letter = Path(case).name[0]
+        results.append({"file": case, "expected": exp, "kind": KINDS[letter][0], "matches": matches, "verdict": v,
+                        **({"error": r["error"]} if "error" in r else {})})
+
+    summary = []
+    for letter, (name, is_copy) in KINDS.items():
+        rs = [r for r in results if r["kind"] == name]
+        count = Counter(r["verdict"] for r in rs)
+        # the match to the page's own original (a non-copy's false alarm is one too)
+        own = [m for r in rs for m in r["matches"] if m["original"] == originals[r["file"].split("/")[1]].name]
+        summary.append({"kind": f"{letter} {name}", "case": "copy" if is_copy else "not", "files": len(rs),
+                        "found": count["ok"] if is_copy else None, "missed": count["MISSED"],
+                        "false_alarms": count["FALSE ALARM"], "wrong_matches": count["EXTRA MATCH"]
+                        + count["WRONG ARTICLE"], "errors": count["ERROR"],
+                        "match_kinds": dict(sorted(Counter(m["kind"] for m in own).items())),
+                        "coverage": span([m["coverage"] for m in own]),
+                        "page_share": span([m["page_share"] for m in own])})
+    print(f"check --json cases/: {len(checked)} pages in {check_seconds:.2f} s (process start included)\n")
+    print("By kind of case (found: matched to the right original and no other; ranges over the matches reported)")
+    print(table([[s["kind"], s["case"], f"{s['found']}/{s['files']}" if s["case"] == "copy" else "-",
+                  s["missed"] if s["case"] == "copy" else "-",
+                  f"{s['false_alarms']}/{s['files']}" if s["case"] == "not" else "-", s["wrong_matches"],
+                  ", ".join(f"{n} {k}" for k, n in s["match_kinds"].items()) or "-", s["coverage"], s["page_share"]]
+                 for s in summary],
+                ["kind", "case", "found", "missed", "false alarms", "wrong matches", "kinds reported", "coverage",
+                 "page share"]))
+    copies = [r for r in results if r["expected"] != NOT]
+    count = Counter(r["verdict"] for r in results)
+    totals = {"files": len(results), "right": count["ok"], "copies": len(copies),
+              "copies_found": sum(r["verdict"] == "ok" for r in copies), "missed": count["MISSED"],
+              "non_copies": len(results) - len(copies), "false_alarms": count["FALSE ALARM"],
+              "wrong_matches": count["EXTRA MATCH"] + count["WRONG ARTICLE"], "errors": count["ERROR"]}
+    print(f"\n{totals['right']} of {totals['files']} files right: {totals['copies_found']} of {totals['copies']} "
+          f"copies found ({totals['missed']} missed), {totals['false_alarms']} false alarms in "
+          f"{totals['non_copies']} non-copies, {totals['wrong_matches']} wrong or extra matches, "
+          f"{totals['errors']} errors")
+    for r in results:
+        if r["verdict"] != "ok":
+            got = "; ".join(f"{m['original']} {m['kind']} {m['coverage']:.2f}/{m['page_share']:.2f}"
+                            for m in r["matches"])
+            print(f"  {r['verdict']}: {r['file']}" + (f" ({got})" if got else ""))
+
+    mc = MatchSettings()
+    misses = {r["file"]: votes(originals[r["file"].split("/")[1]], files[r["file"]], mc)
+              for r in results if r["verdict"] == "MISSED"}
+    if misses:
+        print("\nMissed copies: candidate votes (the article's fingerprints the page holds) and compare() given the "
+              "article directly")
+        print(table([[f, v["page_3grams"], v["votes"], v["needed"], "yes" if v["proposed"] else "NO",
+                      (f"{v['direct_compare']['kind']} {v['direct_compare']['coverage']:.2f}/"
+                       f"{v['direct_compare']['page_share']:.2f}") if v["direct_compare"] else "-"]
+                     for f, v in misses.items()],
+                    ["missed copy", "page 3-grams", "votes", "needed", "proposed", "direct compare()"]))
+
+    print("\nCloseness to the original (median, range; default match settings)")
+    close = closeness(originals, files, mc)
+    rng = "{median:.2f} ({min:.2f}-{max:.2f})"
+    print(table([[c["texts"], c["n"], rng.format(**c["trigram_share"]),
+                  f"{c['longest_run']['median']:.0f} ({c['longest_run']['min']}-{c['longest_run']['max']})",
+                  rng.format(**c["strong_sentences"]), c["compare_flags"]] for c in close],
+                ["texts", "n", "page 3-grams in article", "longest common run, words",
+                 "page sentences strongly aligned", "compare() flags"]))
+    out = write("heldout.json", {"totals": totals, "by_kind": summary, "check_seconds": round(check_seconds, 2),
+                                 "missed_votes": misses, "closeness": rounded(close), "cases": results})
+    print(f"\nwrote {out.relative_to(ROOT)} ({time.perf_counter() - t_start:.1f} s)")
+
+
+if __name__ == "__main__":
+    main()
