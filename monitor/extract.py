@@ -562,7 +562,7 @@ def _same_heading(text: str, title: str) -> bool:
 
 
 # Block containers nested this deep are no real page (browsers stop nesting at 512): the parser's time grows
-# with the square of the depth (40,000 unclosed <div>s: 3.5 s; the 1.5M-character cap allows 300,000).
+# with the square of the depth (40,000 unclosed <div>s: 3.5 s; the 5M-character cap allows 1,000,000).
 MAX_NESTING = 5_000
 NESTING_TAGS = ("div", "section", "article", "main", "aside", "nav", "header", "footer", "ul", "ol", "dl", "table",
                 "blockquote", "form", "fieldset", "center", "details", "figure", "address", "menu", "dir")
