@@ -34,6 +34,7 @@ from monitor.config import (
     to_url,
 )
 from monitor.fetch import Fetcher, shown_path
+from monitor.index import IndexFileError
 from monitor.logs import setup_logging
 from monitor.notify import deliver_pending, send_test
 from monitor.progress import Progress, same_terminal
@@ -50,7 +51,7 @@ from monitor.scan import (
     track_texts,
 )
 from monitor.scheduler import Service
-from monitor.store import ALERT_STATES, Store, StoreError
+from monitor.store import ALERT_STATES, Store, StoreError, readonly_reason
 
 log = logging.getLogger("monitor")
 
@@ -691,11 +692,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_extract(cfg, args)
         assert cfg is not None
         return COMMANDS[args.command](cfg, args)
-    except StoreError as exc:
+    except (StoreError, IndexFileError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except sqlite3.OperationalError as exc:  # read-only, locked past the busy timeout, disk full
-        print(f"error: {cfg.database_path if cfg else 'database'}: {exc}", file=sys.stderr)
+        reason = readonly_reason(Path(cfg.database_path)) if cfg and "readonly" in str(exc) else None
+        where = cfg.database_path if cfg else "database"
+        print(f"error: {reason or f'{where}: {exc}'}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

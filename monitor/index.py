@@ -85,6 +85,60 @@ _UNKNOWN = "?"  # a tombstone generation no meta value has: read them
 RECENT_BY_ARTICLE = "CREATE INDEX IF NOT EXISTS fingerprints_article ON fingerprints (article_id)"
 
 
+class IndexFileError(Exception):
+    """A file of the index beside the database cannot be used by this user (one root left behind, say)."""
+
+
+def who(uid: int, gid: int | None = None) -> str:
+    try:
+        import pwd
+
+        name = pwd.getpwuid(uid).pw_name
+    except (ImportError, KeyError):
+        name = str(uid)
+    if gid is None:
+        return f"{name} (uid {uid})"
+    try:
+        import grp
+
+        group = grp.getgrgid(gid).gr_name
+    except (ImportError, KeyError):
+        group = str(gid)
+    return f"{name}:{group}"
+
+
+def permission_problem(path: Path, db_path: Path) -> str:
+    """What to tell the operator when `path`, a file beside the database (or to be created there), is not usable."""
+    user = who(os.geteuid())
+    try:
+        st = os.stat(path)
+    except OSError:  # not there: it could not be created, the directory is the problem
+        return (f"{path.parent}: cannot create {path.name} there: the database's directory must be writable by "
+                f"the user provmon runs as ({user})")
+    return (f"{path}: permission denied for {user}: this file beside the database belongs to "
+            f"{who(st.st_uid, st.st_gid)} (left by provmon run as another user, e.g. root?); every file beside "
+            f"the database must be usable by the user provmon runs as: give it the database's owner "
+            f"(sudo chown --reference={db_path} {path}) or remove it")
+
+
+def adopt(file: int | Path, db_path: Path) -> None:
+    """As root, give a file created (or opened for writing) beside the database the database file's owner and group,
+    as SQLite does for its -wal and -shm files: a `sudo provmon track` on the service's database must not leave a
+    lock or a packed file that the service user cannot open (it would fail every later compaction)."""
+    if os.geteuid() != 0:
+        return
+    try:
+        db = os.stat(db_path)
+    except OSError:
+        return
+    if db.st_uid == 0 and db.st_gid == 0:  # SQLite's rule too: a root-owned database needs nothing
+        return
+    with contextlib.suppress(OSError):  # as SQLite: a file system that refuses (read-only, no owners) is left be
+        st = os.stat(file)
+        if (st.st_uid, st.st_gid) != (db.st_uid, db.st_gid):
+            os.chown(file, db.st_uid, db.st_gid)
+
+
 class Segment:
     """A packed, memory-mapped, read-only posting file."""
 
@@ -121,8 +175,10 @@ class Segment:
         return max(8, min(26, (n // 8).bit_length()))  # >= 8: _merge slices by the top byte
 
     @staticmethod
-    def write(path: Path, keys: array, ids: array, max_id: int, directory: array | None = None) -> None:
-        """Write a packed file. `directory` (bucket offsets) is computed, for bits_for(len(keys)), when not given."""
+    def write(path: Path, keys: array, ids: array, max_id: int, directory: array | None = None,
+              db_path: Path | None = None) -> None:
+        """Write a packed file. `directory` (bucket offsets) is computed, for bits_for(len(keys)), when not given;
+        with `db_path`, the file gets the database's owner when written by root (adopt)."""
         n = len(keys)
         bits = Segment.bits_for(n) if directory is None else (len(directory) - 1).bit_length() - 1
         if directory is None:
@@ -132,7 +188,10 @@ class Segment:
                 counts[(k >> shift) + 1] += 1
             directory = array("I", accumulate(counts))
         tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "wb") as f:
+        tmp.unlink(missing_ok=True)  # one a crash left, maybe another user's: a new file, ours
+        with open(tmp, "xb") as f:
+            if db_path is not None:
+                adopt(f.fileno(), db_path)
             f.write(HEADER.pack(MAGIC, bits, 0, n, max_id))
             directory.tofile(f)
             keys.tofile(f)
@@ -209,7 +268,11 @@ class Index:
             for _ in range(5):
                 try:
                     self.segment = Segment(self.db_path.with_name(name)) if name else None
+                    if self.segment is not None:
+                        adopt(self.segment.path, self.db_path)  # root heals one an older provmon left root's
                     break
+                except PermissionError:
+                    raise IndexFileError(permission_problem(self.db_path.with_name(name), self.db_path)) from None
                 except FileNotFoundError:
                     # A compaction switched segments and unlinked this one between our read and the open.
                     name = self._meta("index_segment")
@@ -366,7 +429,13 @@ class Index:
     @contextlib.contextmanager
     def compaction_lock(self, wait: bool) -> Iterator[bool]:
         """Exclusive across processes (flock on ``<db>.idx.lock``); yields False when not waiting and taken."""
-        with open(self.db_path.with_name(self.db_path.name + ".idx.lock"), "a") as f:
+        path = self.db_path.with_name(self.db_path.name + ".idx.lock")
+        try:
+            f = open(path, "a")  # noqa: SIM115 (closed below; the error is raised outside the with)
+        except PermissionError:
+            raise IndexFileError(permission_problem(path, self.db_path)) from None
+        with f:
+            adopt(f.fileno(), self.db_path)
             try:
                 fcntl.flock(f, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -420,7 +489,10 @@ class Index:
             conn.execute("COMMIT")
         generation = int(self._meta("index_generation") or 0) + 1
         name = f"{self.db_path.name}.idx-{generation}"
-        Segment.write(self.db_path.with_name(name), keys, ids, max_id, directory)
+        try:
+            Segment.write(self.db_path.with_name(name), keys, ids, max_id, directory, self.db_path)
+        except PermissionError as exc:
+            raise IndexFileError(permission_problem(Path(exc.filename or name), self.db_path)) from None
         del keys, ids, directory
         conn.execute("BEGIN IMMEDIATE")
         try:

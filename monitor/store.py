@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -31,7 +32,7 @@ from monitor.fingerprint import (
     extra_fingerprints_of,
     normalisation_changed,
 )
-from monitor.index import Index
+from monitor.index import Index, IndexFileError, adopt, who
 
 log = logging.getLogger(__name__)
 
@@ -280,6 +281,31 @@ class StoreError(Exception):
     """The database cannot be used (newer schema, not a provmon database, unwritable path)."""
 
 
+def _writable(path: Path) -> bool:
+    return os.access(path, os.W_OK | (os.X_OK if path.is_dir() else 0),
+                     effective_ids=os.access in os.supports_effective_ids)
+
+
+def readonly_reason(path: Path) -> str | None:
+    """Why SQLite says "attempt to write a readonly database" when the database itself is fine: the file system does
+    not let this user write the directory (where SQLite creates the -wal and -shm files) or one of the files."""
+    user = f"the user provmon runs as ({who(os.geteuid())})"
+    directory = path.parent
+    if directory.is_dir() and not _writable(directory):
+        return (f"{directory}: the database's directory is not writable by {user}; SQLite creates its journal "
+                f"files there ({path.name}-wal, {path.name}-shm), so the directory must be writable by that user, "
+                f"not just the database file (chown or chmod u+w the directory)")
+    for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if p.exists() and not _writable(p):
+            return (f"{p}: not writable by {user}; the database and its -wal and -shm files must be writable by "
+                    f"that user (chown them to it, or chmod u+w)")
+    return None
+
+
+def _is_readonly(exc: sqlite3.Error) -> bool:
+    return getattr(exc, "sqlite_errorname", "").startswith("SQLITE_READONLY") or "readonly" in str(exc)
+
+
 @dataclass(frozen=True)
 class Article:
     id: int
@@ -363,7 +389,12 @@ class Store:
             self._add_missing_extras()
         except sqlite3.DatabaseError as exc:
             conn.close()
+            if _is_readonly(exc) and (reason := readonly_reason(self.path)):
+                raise StoreError(reason) from None
             raise StoreError(f"{self.path}: not a usable SQLite database: {exc}") from None
+        except IndexFileError:
+            conn.close()
+            raise
 
     def close(self) -> None:
         self.index.close()
@@ -426,6 +457,7 @@ class Store:
             self.db.conn.backup(target)
         finally:
             target.close()
+        adopt(dest, self.path)  # a migration run by root leaves the copy to the database's owner
         return dest
 
     # -- tracked articles ---------------------------------------------------------------------
@@ -535,7 +567,12 @@ class Store:
     def _maybe_compact(self) -> None:
         # Another process compacting already merges (most of) our rows; the next add looks again.
         if self.index.needs_compaction():
-            self.index.compact(wait=False, only_if_needed=True)
+            try:
+                self.index.compact(wait=False, only_if_needed=True)
+            except IndexFileError as exc:
+                # What was added is committed and found (in the recent table); only the compaction waits, until the
+                # file is fixed: said at every add, not a failure of the add.
+                log.error("the index was not compacted: %s", exc)
 
     def _index_stale(self) -> str | None:
         if self.db.execute("SELECT value FROM meta WHERE key = 'index_fingerprints'").fetchone() != (
