@@ -1,7 +1,8 @@
 """The `provmon` command.
 
-Exit status: 0 success (for `check`: a copy was found), 1 `check` found no copy or `status` found the
-service stalled, 2 bad input (config, source, database, a `check` with nothing tracked), 130 interrupted.
+Exit status: 0 success (for `check`: a copy was found), 1 `check` found no copy or `status` found a
+problem (the service stalled or stopped, a site overdue, a notification channel failing), 2 bad input
+(config, source, database, a `check` with nothing tracked), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -558,11 +559,15 @@ def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
 
 
 def health(cfg: Config, store: Store, now: datetime) -> tuple[list[str], list[dict[str, Any]]]:
-    """Why the service looks stalled (empty when healthy), and the per-site state."""
+    """What is wrong (empty when healthy): the service stalled, stopped or never run, a site overdue, a notification
+    channel failing; and the per-site state."""
     problems: list[str] = []
     beat = store.last_beat()
+    stop = store.last_stop()
     limit = 3 * parse_interval(cfg.monitor.heartbeat)
-    if beat is None:
+    if stop is not None:
+        problems.append(f"the service is stopped (clean shutdown at {stop[0]}, pid {stop[1]})")
+    elif beat is None:
         problems.append("the service has never run (no heartbeat)")
     else:
         age = (now - datetime.fromisoformat(beat[0])).total_seconds()
@@ -582,18 +587,47 @@ def health(cfg: Config, store: Store, now: datetime) -> tuple[list[str], list[di
             late = (now - datetime.fromisoformat(row["next_run"])).total_seconds()
             if late > max(3600.0, 2 * site.interval_seconds):
                 problems.append(f"site {site.name} is overdue by {late:.0f}s")
+    problems.extend(_notification_problem(n) for n in failing_notifications(cfg, store))
     return problems, rows
+
+
+def failing_notifications(cfg: Config, store: Store) -> list[dict[str, Any]]:
+    """Channels with failed, undelivered notifications (Store.failing_channels), each marked `configured`."""
+    labels = {c.label for c in cfg.notify}
+    return [{**n, "configured": n["channel"] in labels} for n in store.failing_channels()]
+
+
+def _notification_problem(n: dict[str, Any]) -> str:
+    last = f" at {n['last_failed_at']}" if n["last_failed_at"] else ""
+    gone = "" if n["configured"] else " (no longer configured: these will not be retried)"
+    return (f"notifications to {n['channel']} failing: {n['failing']} undelivered, the oldest queued at "
+            f"{n['oldest']}; last error{last}: {n['last_error']}{gone}")
+
+
+def service_state(store: Store, problems: list[str]) -> str:
+    """running (heartbeat fresh), stopped (clean shutdown, no heartbeat since), stalled, or never-run."""
+    if store.last_stop() is not None:
+        return "stopped"
+    if store.last_beat() is None:
+        return "never-run"
+    return "stalled" if any(p.startswith("last heartbeat") for p in problems) else "running"
 
 
 def cmd_status(cfg: Config, args: argparse.Namespace) -> int:
     with Store(cfg.database_path) as store:
         problems, rows = health(cfg, store, datetime.now(UTC))
         beat = store.last_beat()
+        stop = store.last_stop()
+        state = service_state(store, problems)
+        failing = failing_notifications(cfg, store)
     if args.json:
-        print(json.dumps({"healthy": not problems, "problems": problems,
-                          "heartbeat": beat[0] if beat else None, "sites": rows}, ensure_ascii=False))
+        print(json.dumps({"healthy": not problems, "service": state, "problems": problems,
+                          "heartbeat": beat[0] if beat else None,
+                          "stopped": {"at": stop[0], "pid": stop[1]} if stop else None,
+                          "failing_notifications": failing, "sites": rows}, ensure_ascii=False))
     else:
-        print(f"service: {'ok' if not problems else 'STALLED'}; last heartbeat {beat[0] if beat else 'never'}")
+        shown = {"running": "ok", "stopped": "stopped"}.get(state, "STALLED")
+        print(f"service: {shown}; last heartbeat {beat[0] if beat else 'never'}")
         for p in problems:
             print(f"  problem: {p}")
         print(f"{'site':<20} {'last run':<26} {'result':<7} {'next run':<26} {'fails':>5} {'pages':>6} {'alerts':>6}")
@@ -612,7 +646,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="provmon",
         description="Provenance Monitor: find republished and spun copies of your articles.",
-        epilog=f"Exit status: 0 ok (check: copy found), 1 check found no copy / status stalled, 2 bad input. "
+        epilog=f"Exit status: 0 ok (check: copy found), 1 check found no copy / status found a problem, 2 bad input. "
                f"Config: --config, else ${CONFIG_ENV}, else ./config.toml.",
     )
     parser.add_argument("--config", help="config file (default: $PROVMON_CONFIG or ./config.toml)")
@@ -661,7 +695,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("extract", help="print what the monitor sees of a page")
     p.add_argument("sources", nargs="+")
     p.add_argument("--json", action="store_true", help="text and metadata as JSON, one object per input")
-    p = sub.add_parser("status", help="per-site state and service health; exit 1 when it looks stalled")
+    p = sub.add_parser("status", help="per-site state, service health and failing notifications; exit 1 on any "
+                                      "problem (stalled, stopped, a site overdue, a channel failing)")
     p.add_argument("--json", action="store_true")
     p = sub.add_parser("run", help="run the monitor service (or one pass with --once)")
     p.add_argument("--once", action="store_true", help="track, scan every site once, notify, and exit")

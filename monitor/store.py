@@ -1046,12 +1046,40 @@ class Store:
 
     def mark_failed(self, notification_id: int, error: str, next_attempt_at: str | None = None,
                     holder: str | None = None) -> None:
-        self.db.execute(
-            "UPDATE notifications SET status = 'failed', attempts = attempts + 1, last_error = ?, "
-            "next_attempt_at = ?, claimed_by = NULL, claimed_until = NULL "
-            "WHERE id = ? AND status != 'sent' AND (? IS NULL OR claimed_by = ?)",
-            [error[:1000], next_attempt_at, notification_id, holder, holder],
-        )
+        """Record a failed attempt; also the channel's last failure (time and error) in meta
+        (`notify_failure:<channel>`), which `provmon status` shows."""
+        with self.transaction():
+            cur = self.db.execute(
+                "UPDATE notifications SET status = 'failed', attempts = attempts + 1, last_error = ?, "
+                "next_attempt_at = ?, claimed_by = NULL, claimed_until = NULL "
+                "WHERE id = ? AND status != 'sent' AND (? IS NULL OR claimed_by = ?)",
+                [error[:1000], next_attempt_at, notification_id, holder, holder],
+            )
+            if cur.rowcount == 1:
+                self.db.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) SELECT 'notify_failure:' || channel, "
+                    "json_object('at', ?, 'error', ?) FROM notifications WHERE id = ?",
+                    [now_iso(), error[:1000], notification_id])
+
+    def failing_channels(self) -> list[dict[str, Any]]:
+        """Channels with deliveries that failed and are not sent yet (status `failed`, retried with backoff): per
+        channel `failing` (rows), `oldest` (when the oldest of them was queued: undelivered since), `last_error` and
+        `last_failed_at` (the channel's latest failed attempt)."""
+        rows = self.db.execute(
+            "SELECT channel, count(*), min(created_at) FROM notifications WHERE status = 'failed' "
+            "GROUP BY channel ORDER BY channel").fetchall()
+        out = []
+        for channel, n, oldest in rows:
+            last = self.db.execute("SELECT value FROM meta WHERE key = ?", [f"notify_failure:{channel}"]).fetchone()
+            if last:
+                failure = json.loads(last[0])
+            else:  # failed before provmon recorded failures in meta: the latest row's error
+                r = self.db.execute("SELECT last_error FROM notifications WHERE channel = ? AND status = 'failed' "
+                                    "ORDER BY id DESC LIMIT 1", [channel]).fetchone()
+                failure = {"at": None, "error": r[0]}
+            out.append({"channel": channel, "failing": n, "oldest": oldest, "last_error": failure["error"],
+                        "last_failed_at": failure["at"]})
+        return out
 
     def release(self, notification_id: int, holder: str) -> None:
         """Give a claim back unsent (e.g. a digest that is not due yet)."""
@@ -1091,7 +1119,24 @@ class Store:
         return list(self.db.query("SELECT * FROM site_state ORDER BY site"))
 
     def beat(self, pid: int) -> None:
-        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('heartbeat', ?)", [f"{now_iso()} {pid}"])
+        """The service's heartbeat; it clears a stop marker (record_stop): the service runs again."""
+        with self.transaction():
+            self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('heartbeat', ?)",
+                            [f"{now_iso()} {pid}"])
+            self.db.execute("DELETE FROM meta WHERE key = 'stopped'")
+
+    def record_stop(self, pid: int) -> None:
+        """The service stopped cleanly (call it after its last heartbeat): `provmon status` says stopped, not
+        stalled, until the next heartbeat clears the mark."""
+        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('stopped', ?)", [f"{now_iso()} {pid}"])
+
+    def last_stop(self) -> tuple[str, int] | None:
+        """(time, pid) of the last clean stop not followed by a heartbeat, else None."""
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'stopped'").fetchone()
+        if not row:
+            return None
+        when, pid = row[0].split()
+        return when, int(pid)
 
     def last_beat(self) -> tuple[str, int] | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = 'heartbeat'").fetchone()
