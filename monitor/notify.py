@@ -100,9 +100,20 @@ def smtp_password(channel: Channel, env: Mapping[str, str]) -> str:
     try:
         password = path.read_text(encoding="utf-8").rstrip("\r\n")
     except OSError as exc:
-        raise NotifyError(f"{channel.label}: cannot read the SMTP password from {path}: {exc.strerror}") from None
+        hint = ""
+        if channel.password_credential and isinstance(exc, FileNotFoundError):
+            # The names the unit gave (a LoadCredential= of a folder prefixes each file: <ID>_<file>).
+            try:
+                names = sorted(q.name for q in path.parent.iterdir())
+            except OSError:
+                names = []
+            hint = (f" (the unit's LoadCredential= line sets the name; this directory holds "
+                    f"{', '.join(names) if names else 'no credential'})")
+        raise NotifyError(f"{channel.label}: cannot read the SMTP password from {path}: {exc.strerror}{hint}") from None
     if not password:
-        raise NotifyError(f"{channel.label}: the SMTP password in {path} is empty")
+        hint = (" (the file the unit's LoadCredential= line names is missing or empty)"
+                if channel.password_credential else "")
+        raise NotifyError(f"{channel.label}: the SMTP password in {path} is empty{hint}")
     return password
 
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
+import shutil
 import sqlite3
 import time
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import Mailbox, Webhook, demo_config, provmon
 
@@ -167,3 +171,56 @@ def test_an_empty_secret_is_a_named_failure(tmp_path: Path, webhook: Webhook, sm
     assert len(rows) == 4 and all(s == "failed" and "is empty" in (e or "") for _, s, _, e in rows)
     r = provmon("--config", str(cfg), "notify", "--test", env={"PROVMON_TEST_HOOK_SECRET": SECRET})
     assert "hook: ok" in r.out and webhook.received[0]["headers"]["x-provmon-signature"].startswith("t=")
+
+
+# -- the SMTP password as the shipped systemd unit hands it over ------------------------------------------------
+UNIT = Path(__file__).resolve().parents[1] / "systemd" / "provmon.service"
+
+
+def credentials_as_the_unit_loads_them(etc: Path, into: Path) -> None:
+    """Lay out $CREDENTIALS_DIRECTORY as systemd does for the shipped unit, with `etc` standing for /etc/provmon:
+    LoadCredential=ID:FILE gives the file as ID; LoadCredential=ID:FOLDER gives each file in it as ID_<name>; a
+    missing file takes the SetCredential= value of its ID (C escapes), and without one the unit would not start."""
+    text = UNIT.read_text()
+    defaults = {i: v.encode().decode("unicode_escape")
+                for i, v in re.findall(r"^SetCredential=([^:\n]+):(.*)$", text, re.M)}
+    for ident, source in re.findall(r"^LoadCredential=([^:\n]+):(.+)$", text, re.M):
+        path = etc / Path(source).relative_to("/etc/provmon")
+        if path.is_dir():
+            for f in sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink()):
+                (into / f"{ident}_{f.name}").write_bytes(f.read_bytes())
+        elif path.is_file():
+            (into / ident).write_bytes(path.read_bytes())
+        else:
+            assert ident in defaults, f"systemd would not start the unit: {source} is missing"
+            (into / ident).write_text(defaults[ident])
+
+
+def test_the_documented_smtp_credential_is_read_as_the_unit_exposes_it(tmp_path: Path) -> None:
+    """README and docs/alerts.md: the password in /etc/provmon/credentials/smtp-password, and in config.toml
+    password_credential = "smtp-password" (the name the code reads under $CREDENTIALS_DIRECTORY)."""
+    from monitor.config import Channel
+    from monitor.notify import NotifyError, smtp_password
+
+    for doc in ("README.md", "docs/alerts.md"):
+        text = (UNIT.parents[1] / doc).read_text()
+        assert 'password_credential = "smtp-password"' in text and "/etc/provmon/credentials/smtp-password" in text, doc
+    etc, creds = tmp_path / "etc-provmon", tmp_path / "run-credentials"
+    (etc / "credentials").mkdir(parents=True)
+    creds.mkdir()
+    (etc / "credentials" / "smtp-password").write_text("hunter2\n")
+    credentials_as_the_unit_loads_them(etc, creds)
+    channel = Channel(type="email", host="127.0.0.1", username="provmon", password_credential="smtp-password",
+                      sender="provmon@localhost", recipients=("editor@localhost",))
+    assert smtp_password(channel, {"CREDENTIALS_DIRECTORY": str(creds)}) == "hunter2"
+    # Without the file the service still starts (a server without SMTP login needs none); a channel that uses it
+    # fails, saying so.
+    (etc / "credentials" / "smtp-password").unlink()
+    shutil.rmtree(creds)
+    creds.mkdir()
+    credentials_as_the_unit_loads_them(etc, creds)
+    with pytest.raises(NotifyError, match=r"smtp-password is empty \(the file the unit's LoadCredential= line names"):
+        smtp_password(channel, {"CREDENTIALS_DIRECTORY": str(creds)})
+    # A name the unit does not load is a failure that lists the names it does load.
+    with pytest.raises(NotifyError, match=r"No such file or directory \(.*this directory holds smtp-password\)"):
+        smtp_password(Channel(type="email", password_credential="smtp-pass"), {"CREDENTIALS_DIRECTORY": str(creds)})

@@ -38,8 +38,20 @@ def test_unit_runs_the_service_command() -> None:
 
 @needs_systemd
 def test_systemd_analyze_verify(tmp_path: Path) -> None:
-    r = subprocess.run(["systemd-analyze", "verify", str(local_unit(tmp_path))], capture_output=True, text=True)
+    unit = local_unit(tmp_path)
+    r = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+    # A line systemd cannot parse is only a warning ("Invalid syntax, ignoring"), and verify still exits 0.
+    assert str(unit) not in r.stderr, r.stderr
+
+
+def test_the_smtp_credential_is_loaded_under_its_own_name() -> None:
+    """config.toml's password_credential = "smtp-password" reads $CREDENTIALS_DIRECTORY/smtp-password: the unit
+    loads the file under that name (not a folder, whose files would be named <ID>_<file>), with a default so that
+    a missing file does not stop the service from starting (tests/test_notify.py reads it as laid out)."""
+    text = UNIT.read_text()
+    assert re.findall(r"^LoadCredential=(.*)$", text, re.M) == ["smtp-password:/etc/provmon/credentials/smtp-password"]
+    assert re.findall(r"^SetCredential=smtp-password:(.+)$", text, re.M) == ["\\n"]
 
 
 @needs_systemd
