@@ -93,7 +93,8 @@ def hook() -> Iterator[Hook]:
 def config(tmp_path: Path, hook_url: str, sites: dict[str, range]) -> Path:
     tracks, entries = zip(*(copies_site(tmp_path, name, r) for name, r in sites.items()), strict=True)
     body = ("".join(tracks) + "".join(entries) +
-            f'[[notify]]\ntype = "webhook"\nurl = "{hook_url}"\n'
+            # a held message must not time out (and fail, and let the next one go) while the test looks on
+            f'[[notify]]\ntype = "webhook"\nurl = "{hook_url}"\ntimeout = 120.0\n'
             # only the site jobs deliver here (the periodic delivery job would come too late to matter)
             '[alerts]\ndelivery_interval = "1h"\n')
     cfg = write_config(tmp_path / "config.toml", "")
