@@ -167,10 +167,12 @@ def discover(polite: Politeness, site: Site, sitemaps: list[str], feeds: list[st
 
 def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store | None = None,
           user_agent: str = "ProvenanceMonitor", polite: PoliteSettings | None = None, workers: int = 4,
-          sitemaps: list[str] | None = None, feeds: list[str] | None = None) -> Iterator[Crawled]:
+          sitemaps: list[str] | None = None, feeds: list[str] | None = None,
+          stop: threading.Event | None = None) -> Iterator[Crawled]:
     """Yield each page visited; with a store, only new or changed pages come with unchanged=False,
-    and the site's health (failing / recovered) is updated and logged once per change."""
-    politeness = Politeness(fetcher, user_agent, polite or PoliteSettings())
+    and the site's health (failing / recovered) is updated and logged once per change. Once `stop` is set
+    no new fetch starts and none is retried (Politeness): the pages in flight end with an error."""
+    politeness = Politeness(fetcher, user_agent, polite or PoliteSettings(), stop=stop)
     health = store.site_health(site.name) if store else None
     quiet = health is not None and health.state == "failing"  # already reported: don't repeat each error
     upto = store.max_article_id() if store else 0
@@ -299,7 +301,8 @@ def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store |
     finished: SimpleQueue[Future[Crawled]] = SimpleQueue()
     try:
         while tasks or inflight:
-            while tasks and len(inflight) < 2 * workers and stats.fetched < site.max_pages:
+            while (tasks and len(inflight) < 2 * workers and stats.fetched < site.max_pages
+                   and (stop is None or not stop.is_set())):
                 t = tasks.popleft()
                 stats.fetched += 1
                 fut = pool.submit(visit, t)

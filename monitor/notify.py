@@ -22,6 +22,7 @@ import os
 import smtplib
 import socket
 import ssl
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -307,18 +308,24 @@ def _iso(t: datetime) -> str:
 
 
 def deliver_pending(store: Store, channels: tuple[Channel, ...], env: Mapping[str, str] | None = None,
-                    now: Callable[[], datetime] | None = None) -> tuple[int, int]:
-    """One delivery pass over the outbox; returns (sent, failed)."""
+                    now: Callable[[], datetime] | None = None,
+                    stop: threading.Event | None = None) -> tuple[int, int]:
+    """One delivery pass over the outbox; returns (sent, failed). Each channel is claimed from until none of
+    its rows is due, so rows queued while the pass runs go out in it too (for a channel not yet finished).
+    Once `stop` is set the pass returns before claiming the next message: a message that was sent is
+    always recorded first, and nothing is claimed and left unsent."""
     env = os.environ if env is None else env
     clock = now or (lambda: datetime.now(UTC))
     holder = holder_id()
     sent = failed = 0
     for channel in channels:
+        if stop is not None and stop.is_set():
+            break
         if channel.digest:
             s, f = _deliver_digest(store, channel, env, holder, clock)
             sent, failed = sent + s, failed + f
             continue
-        while True:
+        while stop is None or not stop.is_set():
             claimed = store.claim_notifications(channel.label, holder, lease_seconds(channel), clock(),
                                                 holder_alive=holder_alive)
             if not claimed:

@@ -1,6 +1,8 @@
 """Politeness towards the hosts we crawl: robots.txt (Protego), Crawl-delay, a minimum delay and a
 concurrency limit per host, Retry-After on 429/503, and exponential backoff with full jitter on
 transient errors. One Politeness object lives for one crawl run; it holds no global state.
+Given a stop event (the service is shutting down), it sends no further request and retries nothing:
+its waits are waits on that event, so setting it ends them at once.
 
 The limits hold as the host sees them, by construction rather than by timing (docs/crawling.md,
 "Politeness"): a request to a host is sent only once the host has answered the previous one (its
@@ -87,14 +89,19 @@ class _Attempt:
     pause: float = 0.0
 
 
+STOPPING = "not fetched: stopping (the service is shutting down)"
+
+
 class Politeness:
     def __init__(self, fetcher: Fetcher, user_agent: str, settings: PoliteSettings, *,
-                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
-                 rng: random.Random | None = None) -> None:
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], object] | None = None,
+                 rng: random.Random | None = None, stop: threading.Event | None = None) -> None:
         self.fetcher = fetcher
         self.token = agent_token(user_agent)
         self.settings = settings
-        self._clock, self._sleep = clock, sleep
+        self._stop = stop if stop is not None else threading.Event()
+        # A pause is a wait on the stop event: a shutdown does not sit out a Crawl-delay or a backoff.
+        self._clock, self._sleep = clock, sleep if sleep is not None else self._stop.wait
         self._rng = rng or random.Random()
         self._hosts: dict[str, _Host] = {}
         self._lock = threading.Lock()
@@ -191,6 +198,8 @@ class Politeness:
     def _wait_turn(self, h: _Host, url: str) -> None:
         with h.turn:
             while True:
+                if self._stop.is_set():  # not transient: nothing retries it
+                    raise FetchError(url, STOPPING)
                 if h.gave_up:
                     raise HostBlocked(url, h.gave_up)
                 if h.awaiting:  # the previous request's arrival is not known until its answer is in
@@ -243,7 +252,7 @@ class Politeness:
             except HostBlocked:
                 raise
             except FetchError as exc:
-                if not exc.transient or attempt.number >= self.settings.max_retries:
+                if not exc.transient or attempt.number >= self.settings.max_retries or self._stop.is_set():
                     raise
                 log.info("%s: %s; retrying in %.1fs", url, exc.reason, attempt.pause)
                 attempt = _Attempt(attempt.number + 1)
@@ -253,7 +262,7 @@ class Politeness:
             gave_up = self._host(result.final_url).gave_up
             if gave_up and result.status in {429, 503}:
                 raise HostBlocked(url, gave_up)
-            if attempt.number >= self.settings.max_retries:
+            if attempt.number >= self.settings.max_retries or self._stop.is_set():
                 return result
             log.info("%s: HTTP %d; retrying in %.1fs", url, result.status, attempt.pause)
             attempt = _Attempt(attempt.number + 1)

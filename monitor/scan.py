@@ -338,7 +338,7 @@ def _scan_pages(store: Store, fetcher: Fetcher, cfg: Config, site: Site, stop: t
     for item in crawl(fetcher, site, [cfg.resolve_source(u) for u in site.start_urls], store=store,
                       user_agent=cfg.monitor.user_agent, polite=polite_settings(cfg.fetch), workers=cfg.fetch.workers,
                       sitemaps=[cfg.resolve_source(u) for u in site.sitemaps],
-                      feeds=[cfg.resolve_source(u) for u in site.feeds]):
+                      feeds=[cfg.resolve_source(u) for u in site.feeds], stop=stop):
         if stop is not None and stop.is_set():
             report.abandoned = True
             log.info("site %s: run abandoned at shutdown after %d pages", site.name, report.pages)
@@ -415,7 +415,7 @@ def recheck_alerts(store: Store, fetcher: Fetcher, cfg: Config, stop: threading.
     channels = [c.label for c in cfg.notify]
     sites = {s.name: s for s in cfg.sites}
     # Copies of one site are usually on one host: paced and retried like the crawl.
-    polite = Politeness(fetcher, cfg.monitor.user_agent, polite_settings(cfg.fetch))
+    polite = Politeness(fetcher, cfg.monitor.user_agent, polite_settings(cfg.fetch), stop=stop)
     templates: dict[str, frozenset[str]] = {}  # per site, loaded once for all its alerts
     for alert in store.alerts(states=("new", "notified", "acknowledged", "removed")):
         if stop is not None and stop.is_set():
