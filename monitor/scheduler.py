@@ -441,10 +441,15 @@ class Service:
                 self.scheduler.shutdown(wait=True)  # ...and this returns once every one of them has ended
         # The handlers stay: a second SIGTERM while running jobs finish changes nothing (systemd escalates
         # to SIGKILL after TimeoutStopSec).
-        # === SHUTDOWN COMPLETE: the one place where the service has stopped and no job runs any more. ===
-        # Reached only without an exception; self._fatal tells an error stop from a clean one. (The lead's
-        # "stopped cleanly" marker goes here, when self._fatal is None.)
+        # Shutdown is complete here: no job runs any more. Reached only without an exception; self._fatal tells an
+        # error stop from a clean one.
         if self._fatal is not None:
             log.error("provmon stopped with an error: %s", self._fatal)
             raise DatabaseGone(self._fatal)  # provmon exits non-zero (cli: "error: ..."), systemd restarts it
+        # After the last heartbeat (a later one would clear it): `provmon status` says "stopped", not STALLED.
+        try:
+            with self.open_store() as store:
+                store.record_stop(os.getpid())
+        except Exception:  # the stop itself is done; status will say STALLED instead of stopped
+            log.warning("could not record the clean stop in the database", exc_info=True)
         log.info("provmon stopped")

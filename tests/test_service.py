@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.conftest import REPO, demo_config
+from tests.conftest import REPO, demo_config, provmon
 
 
 def count_alerts(db: Path) -> int:
@@ -55,3 +55,6 @@ def test_service_runs_jobs_and_stops_on_sigterm(tmp_path: Path) -> None:
     assert "received SIGTERM, stopping" in text
     assert "provmon stopped" in text
     assert "Traceback" not in text
+    # A clean stop is on record: status says so instead of "STALLED" (and exits 1: nothing is watching).
+    r = provmon("--config", str(cfg), "status")
+    assert r.code == 1 and "service: stopped" in r.out, r.out
