@@ -172,7 +172,9 @@ def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store |
     """Yield each page visited; with a store, only new or changed pages come with unchanged=False,
     and the site's health (failing / recovered) is updated and logged once per change. Once `stop` is set
     no new fetch starts and none is retried (Politeness): the pages in flight end with an error."""
-    politeness = Politeness(fetcher, user_agent, polite or PoliteSettings(), stop=stop)
+    # Hosts that asked an earlier run to stay away longer than it waited (Retry-After) are skipped until then.
+    politeness = Politeness(fetcher, user_agent, polite or PoliteSettings(), stop=stop,
+                            held=store.host_holds() if store else None)
     health = store.site_health(site.name) if store else None
     quiet = health is not None and health.state == "failing"  # already reported: don't repeat each error
     upto = store.max_article_id() if store else 0
@@ -347,6 +349,9 @@ def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store |
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         flush()  # also when the caller stops early: the batch holds only pages it finished
+        if store is not None:
+            for host, (until, why) in politeness.holds().items():
+                store.hold_host(host, until, why)
     log.info("site %s: %d fetched, %d unchanged, %d errors", site.name, stats.fetched, stats.unchanged,
              len(stats.errors))
     if store is not None:

@@ -75,6 +75,7 @@ class _Host:
     robots_error: str = ""
     robots_loaded: bool = False
     gave_up: str = ""  # set when the host told us to go away for longer than we wait
+    key: str = ""  # scheme://host[:port]
 
 
 class HostBlocked(FetchError):
@@ -90,13 +91,19 @@ class _Attempt:
 
 
 STOPPING = "not fetched: stopping (the service is shutting down)"
+MAX_HOLD = 7 * 86400.0  # a Retry-After further away than this is held to it (a typo of a year is not obeyed)
 
 
 class Politeness:
     def __init__(self, fetcher: Fetcher, user_agent: str, settings: PoliteSettings, *,
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], object] | None = None,
-                 rng: random.Random | None = None, stop: threading.Event | None = None) -> None:
+                 rng: random.Random | None = None, stop: threading.Event | None = None,
+                 held: Mapping[str, str] | None = None) -> None:
+        """`held`: hosts (scheme://host[:port]) that asked an earlier run to stay away for longer than it waited,
+        and why: skipped from the start. Those this run is told to leave are `holds()`."""
         self.fetcher = fetcher
+        self._held = dict(held or {})
+        self._new_holds: dict[str, tuple[float, str]] = {}
         self.token = agent_token(user_agent)
         self.settings = settings
         self._stop = stop if stop is not None else threading.Event()
@@ -113,8 +120,14 @@ class Politeness:
             h = self._hosts.get(key)
             if h is None:
                 h = self._hosts[key] = _Host(threading.BoundedSemaphore(max(1, self.settings.max_per_host)),
-                                             delay=self.settings.min_delay)
+                                             delay=self.settings.min_delay, gave_up=self._held.get(key, ""), key=key)
             return h
+
+    def holds(self) -> dict[str, tuple[float, str]]:
+        """Hosts that answered this run with a Retry-After longer than `max_retry_after`: until when (epoch
+        seconds) and why. The caller keeps them, so that later runs skip the host until then too."""
+        with self._lock:
+            return dict(self._new_holds)
 
     # -- robots.txt -------------------------------------------------------------------------------
     def robots(self, url: str, allow_private: bool) -> Protego | None:
@@ -122,6 +135,8 @@ class Politeness:
         if split_url(url).scheme not in {"http", "https"} or not self.settings.obey_robots:
             return None
         h = self._host(url)
+        if h.gave_up:  # the host asked us to stay away: not even for its robots.txt
+            return None
         with h.robots_lock:
             if not h.robots_loaded:
                 self._load_robots(h, url, allow_private)
@@ -151,6 +166,8 @@ class Politeness:
         """(allowed, reason if not); an invalid URL raises FetchError."""
         rp = self.robots(url, allow_private)
         h = self._host(url)
+        if h.gave_up:
+            return False, h.gave_up
         if h.robots_error:
             return False, f"{h.robots_error}; not crawling this host this run"
         if rp is not None and not rp.can_fetch(url, self.token):
@@ -222,8 +239,12 @@ class Politeness:
         if status in RETRY_STATUSES:
             wait = retry_after_seconds(headers.get("retry-after", "")) if status in {429, 503} else None
             if wait is not None and wait > self.settings.max_retry_after:
+                until = time.time() + min(wait, MAX_HOLD)
                 h.gave_up = (f"HTTP {status} with Retry-After {wait:.0f}s (more than "
-                             f"{self.settings.max_retry_after:.0f}s); host skipped for this run")
+                             f"{self.settings.max_retry_after:.0f}s); host skipped until "
+                             f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(until))}")
+                with self._lock:
+                    self._new_holds[h.key] = (until, h.gave_up)
             attempt.pause = wait if wait is not None else self._backoff(attempt.number)
         self._release(h, attempt.pause)
 

@@ -1125,6 +1125,28 @@ class Store:
                             [f"{now_iso()} {pid}"])
             self.db.execute("DELETE FROM meta WHERE key = 'stopped'")
 
+    def hold_host(self, host: str, until: float, reason: str) -> None:
+        """A host (scheme://host[:port]) asked to be left alone until `until` (epoch seconds): crawls skip it until
+        then (monitor.politeness, Retry-After beyond fetch.max_retry_after)."""
+        with self.transaction():
+            self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                            [f"host_hold {host}", json.dumps({"until": until, "reason": reason})])
+
+    def host_holds(self, now: float | None = None) -> dict[str, str]:
+        """Hosts held now, and why; holds that have ended are deleted."""
+        at = datetime.now(UTC).timestamp() if now is None else now
+        held, ended = {}, []
+        for key, value in self.db.execute("SELECT key, value FROM meta WHERE key LIKE 'host_hold %'"):
+            hold = json.loads(value)
+            if hold["until"] > at:
+                held[key.split(" ", 1)[1]] = hold["reason"]
+            else:
+                ended.append(key)
+        if ended:
+            with self.transaction():
+                self.db.conn.executemany("DELETE FROM meta WHERE key = ?", [(k,) for k in ended])
+        return held
+
     def record_stop(self, pid: int) -> None:
         """The service stopped cleanly (call it after its last heartbeat): `provmon status` says stopped, not
         stalled, until the next heartbeat clears the mark."""

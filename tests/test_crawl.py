@@ -396,11 +396,40 @@ def test_long_retry_after_skips_the_host_for_the_run(server: Any, caplog: Any) -
     s = server({"*": lambda h: h.send(503, b"maintenance", {"retry-after": "3600"})})
     with Fetcher("t (+https://x.test)") as f:
         p = Politeness(f, "t", FAST)
-        with pytest.raises(HostBlocked, match=r"HTTP 503 with Retry-After 3600s .* host skipped for this run"):
+        with pytest.raises(HostBlocked, match=r"HTTP 503 with Retry-After 3600s .* host skipped until 20"):
             p.fetch(s.base + "/a", allow_private=True)
         with pytest.raises(HostBlocked):
             p.fetch(s.base + "/b", allow_private=True)
     assert s.log.paths == ["/a"]
+    ((host, (until, why)),) = p.holds().items()
+    assert host == s.base and 3500 < until - time.time() <= 3600 and "Retry-After 3600s" in why
+
+
+def test_a_long_retry_after_holds_the_host_in_later_runs_until_it_ends(server: Any, tmp_path: Path) -> None:
+    """A site asking for an hour off is not asked again by the next runs of the hour (the service may run the
+    site every few minutes), robots.txt included; once the hold ends it is crawled again."""
+    state = {"down": True}
+
+    def maybe(h: Handler) -> None:
+        if state["down"]:
+            h.send(503, b"maintenance", {"retry-after": "3600"})
+        else:
+            h.send(200, ARTICLE)
+
+    s = server({"*": maybe})
+    st = site(s.base)
+    with Fetcher("t (+https://x.test)") as f, Store(tmp_path / "db") as store:
+        first = run(f, st, store=store)
+        assert "Retry-After 3600s" in first[""].error
+        asked = len(s.log.paths)
+        state["down"] = False
+        second = run(f, st, store=store)
+        assert "Retry-After 3600s" in second[""].error and "host skipped until" in second[""].error
+        assert len(s.log.paths) == asked  # not asked at all, robots.txt included
+        assert store.host_holds() == {s.base: second[""].error}
+        assert store.host_holds(now=time.time() + 3601) == {}  # the hold has ended (and is deleted)
+        third = run(f, st, store=store)
+        assert third[""].page is not None and not third[""].error
 
 
 def test_errors_back_off_with_jitter_then_give_up(server: Any) -> None:
@@ -554,7 +583,11 @@ def test_bad_sites_do_not_affect_the_others_in_a_run(server: Any, tmp_path: Path
     assert r.code == 0, r.err
     assert "site demo-scraper: 6 pages scanned, 2 copies, 2 new alerts, 0 errors" in r.out
     assert "decompression bomb" in r.out and "more than 5 redirects" in r.out
-    assert "Retry-After 86400s" in r.out and "disallowed by robots.txt" in r.out
+    assert "Retry-After 86400s" in r.out
+    # The four sites share one host, and "limited" was told to leave it alone for a day: "closed", scanned after
+    # it, does not ask it again (not even for robots.txt).
+    closed = r.out[r.out.index("site closed:"):]
+    assert "host skipped until" in closed.split("\nsite ")[0], r.out
     for name in ("bomb", "loop", "limited", "closed"):
         assert f"site {name} is FAILING" in r.err
 
