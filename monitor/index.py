@@ -37,11 +37,13 @@ a B-tree probe per page hash was half the page check at the compaction threshold
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import mmap
 import os
 import sqlite3
+import stat
 import struct
 from array import array
 from bisect import bisect_left, bisect_right
@@ -124,7 +126,11 @@ def permission_problem(path: Path, db_path: Path) -> str:
 def adopt(file: int | Path, db_path: Path) -> None:
     """As root, give a file created (or opened for writing) beside the database the database file's owner and group,
     as SQLite does for its -wal and -shm files: a `sudo provmon track` on the service's database must not leave a
-    lock or a packed file that the service user cannot open (it would fail every later compaction)."""
+    lock or a packed file that the service user cannot open (it would fail every later compaction).
+
+    Only a regular file with one link is given away, and a path is never followed: the service user owns the
+    directory, and a symbolic or hard link it planted there must not make root hand it some other file. Pass an
+    open descriptor where there is one (what was opened is what is changed)."""
     if os.geteuid() != 0:
         return
     try:
@@ -134,9 +140,27 @@ def adopt(file: int | Path, db_path: Path) -> None:
     if db.st_uid == 0 and db.st_gid == 0:  # SQLite's rule too: a root-owned database needs nothing
         return
     with contextlib.suppress(OSError):  # as SQLite: a file system that refuses (read-only, no owners) is left be
-        st = os.stat(file)
-        if (st.st_uid, st.st_gid) != (db.st_uid, db.st_gid):
-            os.chown(file, db.st_uid, db.st_gid)
+        st = os.fstat(file) if isinstance(file, int) else os.lstat(file)
+        if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1 or (st.st_uid, st.st_gid) == (db.st_uid, db.st_gid):
+            return
+        if isinstance(file, int):
+            os.fchown(file, db.st_uid, db.st_gid)
+        else:
+            os.chown(file, db.st_uid, db.st_gid, follow_symlinks=False)
+
+
+def open_beside(path: Path, db_path: Path, flags: int) -> int:
+    """Open (or create) a file beside the database without following a symbolic link (a planted link is an error
+    naming it, not a way to make root write elsewhere); as root it gets the database's owner (adopt)."""
+    try:
+        fd = os.open(path, flags | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise IndexFileError(f"{path}: is a symbolic link; a file beside the database must be a plain file "
+                                 f"(remove it)") from None
+        raise
+    adopt(fd, db_path)
+    return fd
 
 
 class Segment:
@@ -431,11 +455,10 @@ class Index:
         """Exclusive across processes (flock on ``<db>.idx.lock``); yields False when not waiting and taken."""
         path = self.db_path.with_name(self.db_path.name + ".idx.lock")
         try:
-            f = open(path, "a")  # noqa: SIM115 (closed below; the error is raised outside the with)
+            fd = open_beside(path, self.db_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
         except PermissionError:
             raise IndexFileError(permission_problem(path, self.db_path)) from None
-        with f:
-            adopt(f.fileno(), self.db_path)
+        with os.fdopen(fd, "a") as f:
             try:
                 fcntl.flock(f, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:

@@ -7,11 +7,13 @@ leave an alert that nobody will be told about, nor a notification for an alert t
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import sqlite3
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -451,13 +453,25 @@ class Store:
                              f"the database is unchanged: {exc}") from None
 
     def backup(self, dest: Path) -> Path:
-        """A consistent copy of the database (SQLite's online backup), e.g. before a migration."""
-        target = sqlite3.connect(dest)
+        """A consistent copy of the database (SQLite's online backup), e.g. before a migration.
+
+        Written to a new file of a random name (created here, O_EXCL) that then replaces `dest`: a name planted
+        in the directory, a symbolic link say, is replaced, never written through (root runs migrations in a
+        directory the service user owns)."""
+        fd, tmp = tempfile.mkstemp(prefix=dest.name + ".", suffix=".tmp", dir=dest.parent)
         try:
-            self.db.conn.backup(target)
-        finally:
-            target.close()
-        adopt(dest, self.path)  # a migration run by root leaves the copy to the database's owner
+            adopt(fd, self.path)  # a migration run by root leaves the copy to the database's owner
+            os.close(fd)
+            target = sqlite3.connect(tmp)
+            try:
+                self.db.conn.backup(target)
+            finally:
+                target.close()
+            os.replace(tmp, dest)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
         return dest
 
     # -- tracked articles ---------------------------------------------------------------------

@@ -137,3 +137,43 @@ def test_a_read_only_database_directory_is_named(tmp_path: Path) -> None:
             assert "not a usable SQLite database" not in err, err
     finally:
         tmp_path.chmod(0o755)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root: root handing files to the service user")
+def test_root_never_gives_away_or_writes_through_a_planted_link(tmp_path: Path) -> None:
+    """The service user owns the database's directory, and could plant links there: a symbolic link as the index
+    lock, or as a migration's backup, must not make root hand the link's target to that user, or write it (a
+    review found both: `sudo provmon status` gave away a root file through the lock)."""
+    import sqlite3
+
+    from monitor.index import IndexFileError
+    from monitor.store import SCHEMA_VERSION, Store
+
+    d = tmp_path / "db"
+    d.mkdir()
+    db = d / "provmon.db"
+    Store(db).close()
+    victim = tmp_path / "root-secret"
+    victim.write_text("root secret\n")
+    victim.chmod(0o600)
+    # What the service user could do: make the index look stale (a compaction takes the lock) and link the lock to
+    # a file of root's; link the name of a migration's backup to a path of root's.
+    with sqlite3.connect(db) as c:
+        c.execute("INSERT OR REPLACE INTO meta VALUES ('index_segment', 'provmon.db.idx-99')")
+    lock = d / "provmon.db.idx.lock"
+    lock.unlink(missing_ok=True)
+    lock.symlink_to(victim)
+    bak_target = tmp_path / "not-to-be-created"
+    bak = d / f"provmon.db.v{SCHEMA_VERSION - 1}.bak"
+    bak.symlink_to(bak_target)
+    for p in [d, *d.iterdir()]:
+        os.lchown(p, SERVICE_UID, SERVICE_GID)
+    with pytest.raises(IndexFileError, match="is a symbolic link"):
+        Store(db).close()  # what `sudo provmon status` does first
+    st = victim.stat()
+    assert (st.st_uid, victim.read_text()) == (0, "root secret\n")
+    lock.unlink()
+    with Store(db) as store:
+        store.backup(bak)  # as a migration does, first
+    assert not bak_target.exists()  # the backup replaced the link instead of writing through it
+    assert not bak.is_symlink() and (bak.stat().st_uid, bak.stat().st_gid) == (SERVICE_UID, SERVICE_GID)
