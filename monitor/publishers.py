@@ -7,6 +7,7 @@ Each entry URL is read once: after that it is in the pages table under the site 
 from __future__ import annotations
 
 import logging
+import threading
 
 from monitor.config import Config, Site
 from monitor.crawl import discover, polite_settings
@@ -19,15 +20,18 @@ from monitor.store import Store
 log = logging.getLogger(__name__)
 
 
-def track_new_entries(store: Store, fetcher: Fetcher, cfg: Config) -> int:
-    """Returns how many articles were newly tracked."""
+def track_new_entries(store: Store, fetcher: Fetcher, cfg: Config, stop: threading.Event | None = None) -> int:
+    """Returns how many articles were newly tracked. Once `stop` is set nothing more is fetched or retried (the
+    entries left are tracked by a later run: they are not on record as fetched)."""
     new = 0
     for pub in cfg.publishers:
+        if stop is not None and stop.is_set():
+            break
         label = f"publisher:{pub.name}"
         sitemaps = [cfg.resolve_source(u) for u in pub.sitemaps]
         feeds = [cfg.resolve_source(u) for u in pub.feeds]
         site = Site(name=label, start_urls=tuple(sitemaps + feeds), allow_private=pub.allow_private)
-        polite = Politeness(fetcher, cfg.monitor.user_agent, polite_settings(cfg.fetch))
+        polite = Politeness(fetcher, cfg.monitor.user_agent, polite_settings(cfg.fetch), stop=stop)
         entries, errors = discover(polite, site, sitemaps, feeds)
         for err in errors:
             log.warning("%s: %s: %s", label, err.url, err.error)
@@ -35,6 +39,8 @@ def track_new_entries(store: Store, fetcher: Fetcher, cfg: Config) -> int:
         known = store.page_states(urls)
         todo = [u for u in urls if u not in known or known[u].status != 200][:pub.max_new]
         for url in todo:
+            if stop is not None and stop.is_set():
+                break
             try:
                 ok, why = polite.allowed(url, pub.allow_private)
                 if not ok:

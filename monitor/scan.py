@@ -282,11 +282,15 @@ def blank(text: str, spans: Sequence[tuple[int, int]]) -> str:
     return "".join(chars)
 
 
-def track_configured(store: Store, fetcher: Fetcher, cfg: Config) -> tuple[int, list[str]]:
+def track_configured(store: Store, fetcher: Fetcher, cfg: Config,
+                     stop: threading.Event | None = None) -> tuple[int, list[str]]:
     """Track the [[track]] sources of the config (idempotent); returns how many were new, and the sources that
-    could not be read (each error names its source). A `title` given in the config is the article's title."""
+    could not be read (each error names its source). A `title` given in the config is the article's title.
+    Once `stop` is set no further source is read (the rest is tracked at the next start)."""
     new, errors = 0, []
     for t in cfg.track:
+        if stop is not None and stop.is_set():
+            break
         url = cfg.resolve_source(t.source)
         try:
             page = read_source(fetcher, url)
@@ -312,10 +316,10 @@ def track_key(url: str) -> str:
     return "track:" + (parts.netloc or parts.path.rsplit("/", 1)[0])
 
 
-def track_publishers(store: Store, fetcher: Fetcher, cfg: Config) -> int:
+def track_publishers(store: Store, fetcher: Fetcher, cfg: Config, stop: threading.Event | None = None) -> int:
     from monitor.publishers import track_new_entries  # it uses this module's track_text
 
-    return track_new_entries(store, fetcher, cfg)
+    return track_new_entries(store, fetcher, cfg, stop=stop)
 
 
 def scan_site(store: Store, fetcher: Fetcher, cfg: Config, site: Site,

@@ -128,10 +128,11 @@ class Service:
         self._fatal: str | None = None  # why the service must stop (the main loop acts on it)
         self._fatal_lock = threading.Lock()
         self._tls = tls_context()  # one for every fetcher of the service: each would load the CA bundle again
+        self._executors = {"default": ThreadPoolExecutor(cfg.monitor.max_concurrent_sites),
+                           HEARTBEAT_EXECUTOR: ThreadPoolExecutor(1),
+                           HOUSEKEEPING: ThreadPoolExecutor(5)}  # _track, _track_now, _recheck, _deliver, _prune
         self.scheduler = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(cfg.monitor.max_concurrent_sites),
-                       HEARTBEAT_EXECUTOR: ThreadPoolExecutor(1),
-                       HOUSEKEEPING: ThreadPoolExecutor(5)},  # _track, _track_now, _recheck, _deliver, _prune
+            executors=dict(self._executors),
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
             timezone=UTC,
         )
@@ -176,8 +177,8 @@ class Service:
         with self._track_lock:  # the periodic job and the one after a reload take turns
             cfg = self.cfg
             with self.open_store() as store, make_fetcher(cfg, self._tls) as fetcher:
-                n, errors = track_configured(store, fetcher, cfg)
-                n += track_publishers(store, fetcher, cfg)
+                n, errors = track_configured(store, fetcher, cfg, stop=self._stop)
+                n += track_publishers(store, fetcher, cfg, stop=self._stop)
                 log.info("tracking %d articles (%d new)", store.article_count(), n)
         return errors
 
@@ -403,6 +404,17 @@ class Service:
         self.track_soon()  # [[track]] entries added to the config are tracked now, not at the next start
         return True
 
+    def shutdown(self) -> None:
+        """Stop the jobs and return once every one of them has ended."""
+        self._stop.set()  # first: running jobs stop fetching, retrying and delivering...
+        # ...then wait for them. Not with scheduler.shutdown(wait=True): APScheduler waits holding its job-store
+        # lock, and a job between its stop check and a scheduler call (modify_job, get_job) would wait for that
+        # lock forever.
+        with contextlib.suppress(SchedulerNotRunningError):
+            self.scheduler.shutdown(wait=False)
+        for executor in self._executors.values():
+            executor.shutdown(wait=True)
+
     def run_forever(self) -> None:
         # The handlers only note the signal; this thread acts on it. Acting inside a handler interrupts
         # whatever the main thread holds (a thread pool's lock, say), and stopping the scheduler from there
@@ -436,9 +448,7 @@ class Service:
                 break
         finally:
             sd_notify("STOPPING=1")
-            self._stop.set()  # first: running jobs stop fetching, retrying and delivering...
-            with contextlib.suppress(SchedulerNotRunningError):
-                self.scheduler.shutdown(wait=True)  # ...and this returns once every one of them has ended
+            self.shutdown()
         # The handlers stay: a second SIGTERM while running jobs finish changes nothing (systemd escalates
         # to SIGKILL after TimeoutStopSec).
         # Shutdown is complete here: no job runs any more. Reached only without an exception; self._fatal tells an

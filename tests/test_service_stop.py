@@ -122,3 +122,89 @@ def test_politeness_pause_ends_when_stopping() -> None:
     t.join(60)
     assert not t.is_alive()
     assert [e.reason for e in errors] == [STOPPING] and fetcher.calls == 1
+
+
+def test_shutdown_ends_while_a_job_calls_the_scheduler(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A site job past its stop check when the service stops, about to reschedule itself (outside its active
+    hours): the shutdown still ends (APScheduler's shutdown(wait=True) waited for it holding the lock the job
+    needed; a review found it)."""
+    from datetime import UTC, datetime, timedelta
+
+    import monitor.scheduler as sch
+    from monitor.config import load_config
+
+    (tmp_path / "p.html").write_text("<html><body><p>x</p></body></html>", encoding="utf-8")
+    cfg = load_config(write_config(tmp_path / "config.toml", f'[[sites]]\nname = "s"\nstart_urls = '
+                                   f'["{tmp_path}/p.html"]\ninterval = "1h"\nactive_hours = "03:00-03:01"\n'))
+    svc = sch.Service(cfg)
+    entered = threading.Event()
+
+    def window_start(site: Any, now: Any) -> Any:  # the job is past its stop check, then the service stops
+        entered.set()
+        svc._stop.wait(30)
+        threading.Event().wait(0.5)  # ...and the shutdown has begun
+        return datetime.now(UTC) + timedelta(hours=5)
+
+    monkeypatch.setattr(sch, "window_start", window_start)
+    svc.open_store().close()
+    svc.schedule()
+    svc.scheduler.start()
+    assert entered.wait(20)
+    done = threading.Thread(target=svc.shutdown, daemon=True)
+    done.start()
+    done.join(30)
+    assert not done.is_alive(), "the shutdown waits forever for the job"
+
+
+def test_sigterm_stops_tracking_a_publishers_feed(tmp_path: Path) -> None:
+    """The publishers' feed entries answer 503 with Retry-After 20 (within max_retry_after: waited and retried):
+    SIGTERM during that tracking ends the service well within systemd's TimeoutStopSec (60 s), with no further
+    retry (it went on retrying: a review found it)."""
+    items = {"n": 0}
+    hits: Counter[str] = Counter()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            hits[self.path] += 1
+            if self.path == "/feed.xml":
+                entries = "".join(f"<item><title>a{i}</title><link>{served.base}/a{i}</link></item>"
+                                  for i in range(items["n"]))
+                body = f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{entries}</channel></rss>'
+                self._send(200, body.encode(), {"content-type": "application/rss+xml"})
+            elif self.path.startswith("/a"):
+                self._send(503, b"busy", {"retry-after": "20"})
+            else:
+                self._send(404, b"")
+
+        def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+            self.send_response(status)
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    served = serve(Handler)
+    try:
+        cfg = write_config(tmp_path / "config.toml",
+                           f'[[publishers]]\nname = "me"\nfeeds = ["{served.base}/feed.xml"]\nallow_private = true\n')
+        svc = Service(cfg, tmp_path / "svc.log")
+        try:
+            svc.wait_for(lambda: "provmon running" in svc.text(), 60)
+            items["n"] = 5
+            svc.proc.send_signal(signal.SIGHUP)  # a reload tracks the feed again, now with five entries
+            svc.wait_for(lambda: "retrying in" in svc.text(), 60)
+            asked = sum(n for path, n in hits.items() if path.startswith("/a"))
+            svc.proc.send_signal(signal.SIGTERM)
+            svc.proc.wait(timeout=50)
+        finally:
+            if svc.proc.poll() is None:
+                svc.proc.kill()
+                svc.proc.wait()
+        assert sum(n for path, n in hits.items() if path.startswith("/a")) <= asked + 1
+        assert "provmon stopped" in svc.text()
+    finally:
+        served.stop()
