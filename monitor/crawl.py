@@ -165,6 +165,21 @@ def discover(polite: Politeness, site: Site, sitemaps: list[str], feeds: list[st
     return entries, errors
 
 
+def held_politeness(fetcher: Fetcher, store: Store | None, user_agent: str, settings: PoliteSettings,
+                    stop: threading.Event | None = None) -> Politeness:
+    """Politeness for a run: hosts that asked an earlier run to stay away longer than it waited (Retry-After beyond
+    fetch.max_retry_after) are skipped until then. Hand it to keep_holds when done. Every fetching pass of the
+    service (crawl, recheck, publishers' feeds) goes through it, so no pass asks a held host."""
+    return Politeness(fetcher, user_agent, settings, stop=stop, held=store.host_holds() if store else None)
+
+
+def keep_holds(store: Store | None, politeness: Politeness) -> None:
+    """Keep the holds hosts asked for in this run, for the runs after it."""
+    if store is not None:
+        for host, (until, why) in politeness.holds().items():
+            store.hold_host(host, until, why)
+
+
 def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store | None = None,
           user_agent: str = "ProvenanceMonitor", polite: PoliteSettings | None = None, workers: int = 4,
           sitemaps: list[str] | None = None, feeds: list[str] | None = None,
@@ -172,9 +187,7 @@ def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store |
     """Yield each page visited; with a store, only new or changed pages come with unchanged=False,
     and the site's health (failing / recovered) is updated and logged once per change. Once `stop` is set
     no new fetch starts and none is retried (Politeness): the pages in flight end with an error."""
-    # Hosts that asked an earlier run to stay away longer than it waited (Retry-After) are skipped until then.
-    politeness = Politeness(fetcher, user_agent, polite or PoliteSettings(), stop=stop,
-                            held=store.host_holds() if store else None)
+    politeness = held_politeness(fetcher, store, user_agent, polite or PoliteSettings(), stop)
     health = store.site_health(site.name) if store else None
     quiet = health is not None and health.state == "failing"  # already reported: don't repeat each error
     upto = store.max_article_id() if store else 0
@@ -349,9 +362,7 @@ def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store |
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         flush()  # also when the caller stops early: the batch holds only pages it finished
-        if store is not None:
-            for host, (until, why) in politeness.holds().items():
-                store.hold_host(host, until, why)
+        keep_holds(store, politeness)
     log.info("site %s: %d fetched, %d unchanged, %d errors", site.name, stats.fetched, stats.unchanged,
              len(stats.errors))
     if store is not None:

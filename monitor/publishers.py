@@ -10,10 +10,9 @@ import logging
 import threading
 
 from monitor.config import Config, Site
-from monitor.crawl import discover, polite_settings
+from monitor.crawl import discover, held_politeness, keep_holds, polite_settings
 from monitor.extract import text_of
 from monitor.fetch import HTML_TYPES, Fetcher, FetchError, is_textual
-from monitor.politeness import Politeness
 from monitor.scan import Original, track_text
 from monitor.store import Store
 
@@ -31,7 +30,7 @@ def track_new_entries(store: Store, fetcher: Fetcher, cfg: Config, stop: threadi
         sitemaps = [cfg.resolve_source(u) for u in pub.sitemaps]
         feeds = [cfg.resolve_source(u) for u in pub.feeds]
         site = Site(name=label, start_urls=tuple(sitemaps + feeds), allow_private=pub.allow_private)
-        polite = Politeness(fetcher, cfg.monitor.user_agent, polite_settings(cfg.fetch), stop=stop)
+        polite = held_politeness(fetcher, store, cfg.monitor.user_agent, polite_settings(cfg.fetch), stop)
         entries, errors = discover(polite, site, sitemaps, feeds)
         for err in errors:
             log.warning("%s: %s: %s", label, err.url, err.error)
@@ -63,4 +62,5 @@ def track_new_entries(store: Store, fetcher: Fetcher, cfg: Config, stop: threadi
             if created:
                 new += 1
                 log.info("%s: tracking new article %r <%s>", label, page.title, url)
+        keep_holds(store, polite)
     return new

@@ -20,13 +20,12 @@ from urllib.parse import urlsplit
 
 from monitor.alerts import assess_credit, host_of, ignore_rule_for, is_licensed, raise_alert, summary
 from monitor.config import Config, MatchSettings, Site
-from monitor.crawl import crawl, polite_settings
+from monitor.crawl import crawl, held_politeness, keep_holds, polite_settings
 from monitor.evidence import Evidence
 from monitor.extract import Extracted, text_of
 from monitor.fetch import Fetcher, FetchError, file_path, is_textual, shown_path
 from monitor.fingerprint import article_fingerprints_of, page_fingerprints_of
 from monitor.match import Match, Prepared, compare
-from monitor.politeness import Politeness
 from monitor.store import OPEN_STATES, Article, Store, Tracked
 from monitor.templates import TemplateLearner, block_hash, drop_template_blocks
 
@@ -419,7 +418,7 @@ def recheck_alerts(store: Store, fetcher: Fetcher, cfg: Config, stop: threading.
     channels = [c.label for c in cfg.notify]
     sites = {s.name: s for s in cfg.sites}
     # Copies of one site are usually on one host: paced and retried like the crawl.
-    polite = Politeness(fetcher, cfg.monitor.user_agent, polite_settings(cfg.fetch), stop=stop)
+    polite = held_politeness(fetcher, store, cfg.monitor.user_agent, polite_settings(cfg.fetch), stop)
     templates: dict[str, frozenset[str]] = {}  # per site, loaded once for all its alerts
     for alert in store.alerts(states=("new", "notified", "acknowledged", "removed")):
         if stop is not None and stop.is_set():
@@ -472,4 +471,5 @@ def recheck_alerts(store: Store, fetcher: Fetcher, cfg: Config, stop: threading.
             if back:
                 report.reopened.append(aid)
                 log.info("alert #%d: copy is back (%s): %s", aid, why, url)
+    keep_holds(store, polite)
     return report

@@ -407,13 +407,17 @@ class Service:
     def shutdown(self) -> None:
         """Stop the jobs and return once every one of them has ended."""
         self._stop.set()  # first: running jobs stop fetching, retrying and delivering...
-        # ...then wait for them. Not with scheduler.shutdown(wait=True): APScheduler waits holding its job-store
-        # lock, and a job between its stop check and a scheduler call (modify_job, get_job) would wait for that
-        # lock forever.
+        # ...no job starts any more, and those running end with their jobs still in the store (a job about to
+        # reschedule itself finds itself)...
         with contextlib.suppress(SchedulerNotRunningError):
-            self.scheduler.shutdown(wait=False)
+            self.scheduler.pause()
         for executor in self._executors.values():
             executor.shutdown(wait=True)
+        # ...and only then the scheduler, which removes them. Not shutdown(wait=True) first: APScheduler waits
+        # holding its job-store lock, and a job between its stop check and a scheduler call (modify_job,
+        # get_job) would wait for that lock forever.
+        with contextlib.suppress(SchedulerNotRunningError):
+            self.scheduler.shutdown(wait=False)
 
     def run_forever(self) -> None:
         # The handlers only note the signal; this thread acts on it. Acting inside a handler interrupts
@@ -428,13 +432,23 @@ class Service:
             self.open_store().close()
             self._db_identity = file_identity(self.cfg.database_path)
             # A failure is logged, not fatal: the sites are still scanned against what is tracked (with
-            # [[publishers]] the track job tries again on its interval).
-            self._track_job()
-            self.schedule()
-            self.scheduler.start()
-            log.info("provmon running: %d sites, database %s", len(self.cfg.sites), self.cfg.database_path)
-            sd_notify("READY=1")
-            while self._fatal is None:
+            # [[publishers]] the track job tries again on its interval). It runs in a thread of its own so that
+            # this one keeps answering signals: a SIGTERM here stops its fetching and retrying as in a job.
+            starter = threading.Thread(target=self._track_job, name="provmon-track-at-start")
+            starter.start()
+            while starter.is_alive():
+                starter.join(0.2)
+                if not self._stop.is_set() and any(s != signal.SIGHUP for s in received):
+                    self._stop.set()
+            stopping = next((s for s in received if s != signal.SIGHUP), None)
+            if stopping is not None:
+                log.info("received %s while tracking at start, stopping", signal.Signals(stopping).name)
+            else:
+                self.schedule()
+                self.scheduler.start()
+                log.info("provmon running: %d sites, database %s", len(self.cfg.sites), self.cfg.database_path)
+                sd_notify("READY=1")
+            while self._fatal is None and stopping is None:
                 while not received and self._fatal is None:
                     time.sleep(0.2)
                 if self._fatal is not None:
