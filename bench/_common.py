@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 RESULTS = Path(__file__).resolve().parent / "results"
+ROOT = Path(__file__).resolve().parents[1]
+NOT = "not"  # the expected answer of a non-copy in the audit and held-out corpora
 
 
 def need(path: Path) -> None:
@@ -39,3 +44,39 @@ def write(name: str, data: dict) -> Path:
     out = RESULTS / name
     out.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
     return out
+
+
+def provmon(config: Path, *args: str) -> list[dict]:
+    """Run the CLI of this tree, as a user would; its JSON lines (exits on a failure, naming the command)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
+    proc = subprocess.run([sys.executable, "-m", "monitor", "--config", str(config), *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, encoding="utf-8", check=False)
+    if proc.returncode not in ((0, 1) if args[0] == "check" else (0,)):
+        sys.exit(f"provmon {args[0]} failed with status {proc.returncode}:\n{proc.stderr}")
+    return [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+
+
+def verdict(expected: str, got: list[str]) -> str:
+    """One case of a corpus with expected answers: `expected` is an original's file name or NOT, `got` the
+    originals the check matched."""
+    if expected == NOT:
+        return "ok" if not got else "FALSE ALARM"
+    if not got:
+        return "MISSED"
+    if set(got) == {expected}:
+        return "ok"
+    return "EXTRA MATCH" if expected in got else "WRONG ARTICLE"
+
+
+def totals(results: list[dict]) -> dict:
+    """The counts over all cases (each a dict with "expected" and "verdict"), printed as one line."""
+    count = Counter(r["verdict"] for r in results)
+    copies = [r for r in results if r["expected"] != NOT]
+    t = {"files": len(results), "right": count["ok"], "copies": len(copies),
+         "copies_found": sum(r["verdict"] == "ok" for r in copies), "missed": count["MISSED"],
+         "non_copies": len(results) - len(copies), "false_alarms": count["FALSE ALARM"],
+         "wrong_matches": count["EXTRA MATCH"] + count["WRONG ARTICLE"], "errors": count["ERROR"]}
+    print(f"\n{t['right']} of {t['files']} files right: {t['copies_found']} of {t['copies']} copies found "
+          f"({t['missed']} missed), {t['false_alarms']} false alarms in {t['non_copies']} non-copies, "
+          f"{t['wrong_matches']} wrong or extra matches, {t['errors']} errors")
+    return t

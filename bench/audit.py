@@ -20,10 +20,8 @@ import argparse
 import hashlib
 import html
 import json
-import os
 import random
 import re
-import subprocess
 import sys
 import tempfile
 import tomllib
@@ -32,11 +30,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import table, write
+from _common import NOT, ROOT, provmon, table, totals, verdict, write
 
-ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(__file__).resolve().parent / "audit_corpus"
-NOT = "not"
 
 # ---- the mechanical variants: the audit's generator, ported unchanged in its output (the sha256 in
 # ---- expected.toml pins it; the run warns when the variants differ)
@@ -251,15 +247,6 @@ def digest(paths: dict[str, Path]) -> str:
 # ---- the run
 
 
-def provmon(config: Path, *args: str) -> list[dict]:
-    """Run the CLI of this tree; its JSON lines."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
-    proc = subprocess.run([sys.executable, "-m", "monitor", "--config", str(config), *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, encoding="utf-8", check=False)
-    if proc.returncode not in ((0, 1) if args[0] == "check" else (0,)):
-        sys.exit(f"provmon {args[0]} failed with status {proc.returncode}:\n{proc.stderr}")
-    return [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
-
 
 def kind_of(case: str, expected: str) -> tuple[str, str]:
     """(kind of case, "copy" or "not"): cases/a1/c_synonym_light.txt -> ("synonym_light", "copy"); edge files
@@ -268,15 +255,6 @@ def kind_of(case: str, expected: str) -> tuple[str, str]:
     kind = "edge" if case.startswith("edge/") else stem.split("_", 1)[1]
     return kind, ("not" if expected == NOT else "copy")
 
-
-def verdict(expected: str, got: list[str]) -> str:
-    if expected == NOT:
-        return "ok" if not got else "FALSE ALARM"
-    if not got:
-        return "MISSED"
-    if set(got) == {expected}:
-        return "ok"
-    return "EXTRA MATCH" if expected in got else "WRONG ARTICLE"
 
 
 def main() -> None:
@@ -342,20 +320,11 @@ def main() -> None:
     print(table([[s["kind"], s["case"], s["files"], s["generated"], s["right"], s["missed"], s["false_alarms"],
                   s["wrong_matches"], s["errors"]] for s in summary],
                 ["kind", "case", "files", "generated", "right", "missed", "false alarms", "wrong matches", "errors"]))
-    count = Counter(r["verdict"] for r in results)
-    copies = [r for r in results if r["expected"] != NOT]
-    totals = {"files": len(results), "right": count["ok"], "copies": len(copies),
-              "copies_found": sum(r["verdict"] == "ok" for r in copies), "missed": count["MISSED"],
-              "non_copies": len(results) - len(copies), "false_alarms": count["FALSE ALARM"],
-              "wrong_matches": count["EXTRA MATCH"] + count["WRONG ARTICLE"], "errors": count["ERROR"]}
-    print(f"\n{totals['right']} of {totals['files']} files right: {totals['copies_found']} of {totals['copies']} "
-          f"copies found ({totals['missed']} missed), {totals['false_alarms']} false alarms in "
-          f"{totals['non_copies']} non-copies, {totals['wrong_matches']} wrong or extra matches, "
-          f"{totals['errors']} errors")
+    summary_totals = totals(results)
     for r in results:
         if r["verdict"] != "ok":
             print(f"  {r['verdict']}: {r['file']} (expected {r['expected']})")
-    out = write("audit.json", {"totals": totals, "by_kind": summary, "generated_sha256": gen_digest,
+    out = write("audit.json", {"totals": summary_totals, "by_kind": summary, "generated_sha256": gen_digest,
                                "cases": results})
     print(f"wrote {out.relative_to(ROOT)}")
 

@@ -19,10 +19,8 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,19 +31,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import DATASETS, read_text, table, write
+from _common import DATASETS, NOT, ROOT, provmon, read_text, table, totals, verdict, write
 
-ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from monitor import match as M  # noqa: E402
-from monitor.config import MatchSettings  # noqa: E402
-from monitor.fingerprint import article_fingerprints_of, page_fingerprints_of  # noqa: E402
+from monitor import match as M
+from monitor.config import MatchSettings
+from monitor.fingerprint import article_fingerprints_of, page_fingerprints_of
 
 CORPUS = Path(__file__).resolve().parent / "heldout_corpus"
 AUDIT = Path(__file__).resolve().parent / "audit_corpus"
 BASIL = DATASETS / "basil-same-event-news" / "articles"
-NOT = "not"
 # the case file's first letter: (kind, is a copy)
 KINDS = {"a": ("paraphrase", True), "b": ("heavy rewrite", True), "c": ("excerpt in blog", True),
          "d": ("spun", True), "e": ("independent report", False), "f": ("brief", False),
@@ -72,24 +68,6 @@ def excerpt_page(blog: Path, original: Path) -> str:
     return rest.replace("{{EXCERPT}}", "\n\n".join(body[i - 1:j]))
 
 
-def provmon(config: Path, *args: str) -> list[dict]:
-    """Run the CLI of this tree; its JSON lines."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
-    proc = subprocess.run([sys.executable, "-m", "monitor", "--config", str(config), *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, encoding="utf-8", check=False)
-    if proc.returncode not in ((0, 1) if args[0] == "check" else (0,)):
-        sys.exit(f"provmon {args[0]} failed with status {proc.returncode}:\n{proc.stderr}")
-    return [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
-
-
-def verdict(expected: str, got: list[str]) -> str:
-    if expected == NOT:
-        return "ok" if not got else "FALSE ALARM"
-    if not got:
-        return "MISSED"
-    if set(got) == {expected}:
-        return "ok"
-    return "EXTRA MATCH" if expected in got else "WRONG ARTICLE"
 
 
 def span(values: list[float]) -> str:
@@ -242,16 +220,7 @@ def main() -> None:
                  for s in summary],
                 ["kind", "case", "found", "missed", "false alarms", "wrong matches", "kinds reported", "coverage",
                  "page share"]))
-    copies = [r for r in results if r["expected"] != NOT]
-    count = Counter(r["verdict"] for r in results)
-    totals = {"files": len(results), "right": count["ok"], "copies": len(copies),
-              "copies_found": sum(r["verdict"] == "ok" for r in copies), "missed": count["MISSED"],
-              "non_copies": len(results) - len(copies), "false_alarms": count["FALSE ALARM"],
-              "wrong_matches": count["EXTRA MATCH"] + count["WRONG ARTICLE"], "errors": count["ERROR"]}
-    print(f"\n{totals['right']} of {totals['files']} files right: {totals['copies_found']} of {totals['copies']} "
-          f"copies found ({totals['missed']} missed), {totals['false_alarms']} false alarms in "
-          f"{totals['non_copies']} non-copies, {totals['wrong_matches']} wrong or extra matches, "
-          f"{totals['errors']} errors")
+    summary_totals = totals(results)
     for r in results:
         if r["verdict"] != "ok":
             got = "; ".join(f"{m['original']} {m['kind']} {m['coverage']:.2f}/{m['page_share']:.2f}"
@@ -278,7 +247,7 @@ def main() -> None:
                   rng.format(**c["strong_sentences"]), c["compare_flags"]] for c in close],
                 ["texts", "n", "page 3-grams in article", "longest common run, words",
                  "page sentences strongly aligned", "compare() flags"]))
-    out = write("heldout.json", {"totals": totals, "by_kind": summary, "check_seconds": round(check_seconds, 2),
+    out = write("heldout.json", {"totals": summary_totals, "by_kind": summary, "check_seconds": round(check_seconds, 2),
                                  "missed_votes": misses, "closeness": rounded(close), "cases": results})
     print(f"\nwrote {out.relative_to(ROOT)} ({time.perf_counter() - t_start:.1f} s)")
 

@@ -114,9 +114,9 @@ class Mailbox:
     messages: list[Any] = field(default_factory=list)
 
 
-@pytest.fixture
-def smtp_server() -> Iterator[Mailbox]:
-    """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it receives."""
+def run_smtp(refuse: int = 0) -> Iterator[Mailbox]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it receives; the first `refuse` messages are
+    answered 451 (try again later)."""
     import socket
     from email import message_from_bytes, policy
 
@@ -126,9 +126,13 @@ def smtp_server() -> Iterator[Mailbox]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     box = Mailbox("127.0.0.1", port)
+    refused = [0]
 
     class Handler:
         async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            if refused[0] < refuse:
+                refused[0] += 1
+                return "451 4.3.0 try again later"
             box.messages.append(message_from_bytes(envelope.content, policy=policy.default))
             return "250 OK"
 
@@ -136,6 +140,12 @@ def smtp_server() -> Iterator[Mailbox]:
     controller.start()
     yield box
     controller.stop()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[Mailbox]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it receives."""
+    yield from run_smtp()
 
 
 def write_config(path: Path, body: str, database: Path | None = None) -> Path:

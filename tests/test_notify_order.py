@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from monitor.store import Store
-from tests.conftest import Mailbox, Served, provmon, serve
+from tests.conftest import Mailbox, Served, provmon, run_smtp, serve
 from tests.test_alerts import SPUN, VERBATIM, copier_site
 
 
@@ -160,29 +160,7 @@ def test_claims_follow_each_alerts_order(tmp_path: Path, http_dir: Callable[[Pat
 @pytest.fixture
 def flaky_smtp() -> Iterator[Mailbox]:
     """aiosmtpd that answers 451 (try again later) to the first message and accepts the rest."""
-    import socket
-    from email import message_from_bytes, policy
-
-    from aiosmtpd.controller import Controller
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    box = Mailbox("127.0.0.1", port)
-    refused: list[bool] = []
-
-    class Handler:
-        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-            if not refused:
-                refused.append(True)
-                return "451 4.3.0 try again later"
-            box.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-            return "250 OK"
-
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
-    controller.start()
-    yield box
-    controller.stop()
+    yield from run_smtp(refuse=1)
 
 
 def test_a_digest_keeps_each_alerts_order(tmp_path: Path, http_dir: Callable[[Path], Served],

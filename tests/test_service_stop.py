@@ -123,6 +123,47 @@ def test_politeness_pause_ends_when_stopping() -> None:
     assert not t.is_alive()
     assert [e.reason for e in errors] == [STOPPING] and fetcher.calls == 1
 
+@pytest.fixture
+def busy_feed() -> Iterator[tuple[Served, Counter[str], dict[str, int]]]:
+    """A publisher's feed listing `entries["n"]` articles, each answering 503 with Retry-After 20 (within
+    max_retry_after: waited for and retried); the requests per path."""
+    hits: Counter[str] = Counter()
+    entries = {"n": 5}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            hits[self.path] += 1
+            if self.path == "/feed.xml":
+                items = "".join(f"<item><title>a{i}</title><link>{served.base}/a{i}</link></item>"
+                                for i in range(entries["n"]))
+                body = f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{items}</channel></rss>'
+                self._send(200, body.encode(), {"content-type": "application/rss+xml"})
+            elif self.path.startswith("/a"):
+                self._send(503, b"busy", {"retry-after": "20"})
+            else:
+                self._send(404, b"")
+
+        def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+            self.send_response(status)
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    served = serve(Handler)
+    yield served, hits, entries
+    served.stop()
+
+
+def publisher_config(tmp_path: Path, served: Served) -> Path:
+    return write_config(tmp_path / "config.toml",
+                        f'[[publishers]]\nname = "me"\nfeeds = ["{served.base}/feed.xml"]\nallow_private = true\n')
+
+
 
 def test_shutdown_ends_while_a_job_calls_the_scheduler(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                       caplog: pytest.LogCaptureFixture) -> None:
@@ -158,109 +199,48 @@ def test_shutdown_ends_while_a_job_calls_the_scheduler(tmp_path: Path, monkeypat
     assert "scan failed" not in caplog.text  # the job found itself to reschedule (it was removed under it)
 
 
-def test_sigterm_stops_tracking_a_publishers_feed(tmp_path: Path) -> None:
-    """The publishers' feed entries answer 503 with Retry-After 20 (within max_retry_after: waited and retried):
-    SIGTERM during that tracking ends the service well within systemd's TimeoutStopSec (60 s), with no further
-    retry (it went on retrying: a review found it)."""
-    items = {"n": 0}
-    hits: Counter[str] = Counter()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            hits[self.path] += 1
-            if self.path == "/feed.xml":
-                entries = "".join(f"<item><title>a{i}</title><link>{served.base}/a{i}</link></item>"
-                                  for i in range(items["n"]))
-                body = f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{entries}</channel></rss>'
-                self._send(200, body.encode(), {"content-type": "application/rss+xml"})
-            elif self.path.startswith("/a"):
-                self._send(503, b"busy", {"retry-after": "20"})
-            else:
-                self._send(404, b"")
-
-        def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
-            self.send_response(status)
-            for k, v in (headers or {}).items():
-                self.send_header(k, v)
-            self.send_header("content-length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    served = serve(Handler)
+def test_sigterm_stops_tracking_a_publishers_feed(
+        tmp_path: Path, busy_feed: tuple[Served, Counter[str], dict[str, int]]) -> None:
+    """The publishers' feed entries answer 503 with Retry-After 20 (waited and retried): SIGTERM during that
+    tracking ends the service well within systemd's TimeoutStopSec (60 s), with no further retry (it went on
+    retrying: a review found it)."""
+    served, hits, entries = busy_feed
+    entries["n"] = 0
+    svc = Service(publisher_config(tmp_path, served), tmp_path / "svc.log")
     try:
-        cfg = write_config(tmp_path / "config.toml",
-                           f'[[publishers]]\nname = "me"\nfeeds = ["{served.base}/feed.xml"]\nallow_private = true\n')
-        svc = Service(cfg, tmp_path / "svc.log")
-        try:
-            svc.wait_for(lambda: "provmon running" in svc.text(), 60)
-            items["n"] = 5
-            svc.proc.send_signal(signal.SIGHUP)  # a reload tracks the feed again, now with five entries
-            svc.wait_for(lambda: "retrying in" in svc.text(), 60)
-            asked = sum(n for path, n in hits.items() if path.startswith("/a"))
-            svc.proc.send_signal(signal.SIGTERM)
-            svc.proc.wait(timeout=50)
-        finally:
-            if svc.proc.poll() is None:
-                svc.proc.kill()
-                svc.proc.wait()
-        assert sum(n for path, n in hits.items() if path.startswith("/a")) <= asked + 1
-        assert "provmon stopped" in svc.text()
+        svc.wait_for(lambda: "provmon running" in svc.text(), 60)
+        entries["n"] = 5
+        svc.proc.send_signal(signal.SIGHUP)  # a reload tracks the feed again, now with five entries
+        svc.wait_for(lambda: "retrying in" in svc.text(), 60)
+        asked = sum(n for path, n in hits.items() if path.startswith("/a"))
+        svc.proc.send_signal(signal.SIGTERM)
+        svc.proc.wait(timeout=50)
     finally:
-        served.stop()
+        if svc.proc.poll() is None:
+            svc.proc.kill()
+            svc.proc.wait()
+    assert sum(n for path, n in hits.items() if path.startswith("/a")) <= asked + 1
+    assert "provmon stopped" in svc.text()
 
 
-def test_sigterm_while_tracking_at_start_stops_the_service(tmp_path: Path) -> None:
-    """The first tracking runs before the scheduler starts; a SIGTERM during it (feed entries answering 503 with
-    Retry-After 20, waited and retried) stops the service too (the main thread did not look at signals then; a
-    review found it). No held host is asked again either."""
-    hits: Counter[str] = Counter()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            hits[self.path] += 1
-            if self.path == "/feed.xml":
-                entries = "".join(f"<item><title>a{i}</title><link>{served.base}/a{i}</link></item>" for i in range(5))
-                body = f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{entries}</channel></rss>'
-                self._send(200, body.encode(), "application/rss+xml")
-            elif self.path.startswith("/a"):
-                self._send(503, b"busy", "text/plain", {"retry-after": "20"})
-            else:
-                self._send(404, b"", "text/plain")
-
-        def _send(self, status: int, body: bytes, ctype: str, extra: dict[str, str] | None = None) -> None:
-            self.send_response(status)
-            self.send_header("content-type", ctype)
-            for k, v in (extra or {}).items():
-                self.send_header(k, v)
-            self.send_header("content-length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    served = serve(Handler)
+def test_sigterm_while_tracking_at_start_stops_the_service(
+        tmp_path: Path, busy_feed: tuple[Served, Counter[str], dict[str, int]]) -> None:
+    """The first tracking runs before the scheduler starts; a SIGTERM during it (the feed's entries waited for and
+    retried) stops the service too (the main thread did not look at signals then; a review found it)."""
+    served, _, _ = busy_feed
+    svc = Service(publisher_config(tmp_path, served), tmp_path / "svc.log")
     try:
-        cfg = write_config(tmp_path / "config.toml",
-                           f'[[publishers]]\nname = "me"\nfeeds = ["{served.base}/feed.xml"]\nallow_private = true\n')
-        svc = Service(cfg, tmp_path / "svc.log")
-        try:
-            svc.wait_for(lambda: "retrying in" in svc.text(), 60)
-            assert "provmon running" not in svc.text()
-            svc.proc.send_signal(signal.SIGTERM)
-            svc.proc.wait(timeout=50)
-        finally:
-            if svc.proc.poll() is None:
-                svc.proc.kill()
-                svc.proc.wait()
-        assert svc.proc.returncode == 0
-        assert "received SIGTERM while tracking at start, stopping" in svc.text()
-        assert "provmon stopped" in svc.text() and "provmon running" not in svc.text()
+        svc.wait_for(lambda: "retrying in" in svc.text(), 60)
+        assert "provmon running" not in svc.text()
+        svc.proc.send_signal(signal.SIGTERM)
+        svc.proc.wait(timeout=50)
     finally:
-        served.stop()
+        if svc.proc.poll() is None:
+            svc.proc.kill()
+            svc.proc.wait()
+    assert svc.proc.returncode == 0
+    assert "received SIGTERM while tracking at start, stopping" in svc.text()
+    assert "provmon stopped" in svc.text() and "provmon running" not in svc.text()
 
 
 def test_publisher_tracking_does_not_ask_a_held_host(tmp_path: Path) -> None:
