@@ -15,7 +15,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from monitor.alerts import assess_credit, host_of, ignore_rule_for, is_licensed, raise_alert, summary
@@ -444,19 +444,13 @@ def recheck_alerts(store: Store, fetcher: Fetcher, cfg: Config, stop: threading.
             page = text_of(result.body, result.content_type, result.final_url)
             if alert["site"] not in templates:
                 templates[alert["site"]] = load_learner(store, alert["site"]).template_hashes(alert["site"])
-            text = drop_template_blocks(page.text, templates[alert["site"]])
-            m = None
-            # The URL's current article, then (its text changed since) the version the copy was found on: a
-            # copy of the old text is still a copy.
-            prepared = Prepared.of(text) if text else None
-            for article_id in dict.fromkeys((alert["article_id"], alert["match_article_id"])):
-                article = store.article(article_id)
-                m = decide(Prepared.of(article.text), prepared, cfg.match, verifier) if prepared else None
-                if m is not None:
-                    break
-            gone = m is None
-            why = "the page no longer copies the article" if gone else \
-                f"still there: {m.kind}, {m.coverage:.0%} of the article"  # type: ignore[union-attr]
+            m, text, article = _still_copies(store, alert, page.text, templates[alert["site"]], cfg, verifier)
+            if _is_the_original(url, result.final_url, page, article.url):
+                gone, why = True, f"it is now the original's site: {result.final_url}"
+            else:
+                gone = m is None
+                why = "the page no longer copies the article" if gone else \
+                    f"still there: {m.kind}, {m.coverage:.0%} of the article"  # type: ignore[union-attr]
         store.record_check(aid, why)
         # The status may have changed since the list was read (ignored by a person, reopened by another
         # recheck): each change applies only from the states it was decided for.
@@ -473,3 +467,34 @@ def recheck_alerts(store: Store, fetcher: Fetcher, cfg: Config, stop: threading.
                 log.info("alert #%d: copy is back (%s): %s", aid, why, url)
     keep_holds(store, polite)
     return report
+
+
+def _is_the_original(copy_url: str, final_url: str, page: Extracted, original_url: str) -> bool:
+    """The copy's address now serves the original: redirected to it or to another page of its site (the usual
+    remedy), or the original's own site answering there with its canonical address."""
+    if final_url == original_url:
+        return True
+    host = host_of(final_url)
+    if not host or host != host_of(original_url):
+        return False
+    return host != host_of(copy_url) or (page.canonical_url or page.og_url) == original_url
+
+
+def _still_copies(store: Store, alert: dict[str, Any], page_text: str, template: frozenset[str], cfg: Config,
+                  verifier: SemanticVerifier | None) -> tuple[Match | None, str, Article]:
+    """Does the page still copy the alert's article? The match, the page text it was found in, and the article.
+
+    The URL's current article is tried, then (its text changed since) the version the copy was found on: a copy
+    of the old text is still a copy. The page without its site's template first, as the scan saw it; then whole,
+    since the template learned since the scan may hold the copied paragraphs (the same article at several
+    addresses of the site), and a copy still online must not be called removed."""
+    texts = list(dict.fromkeys(t for t in (drop_template_blocks(page_text, template), page_text) if t))
+    article = store.article(alert["article_id"])
+    for text in texts:
+        prepared = Prepared.of(text)
+        for article_id in dict.fromkeys((alert["article_id"], alert["match_article_id"])):
+            candidate = store.article(article_id)
+            m = decide(Prepared.of(candidate.text), prepared, cfg.match, verifier)
+            if m is not None:
+                return m, text, candidate
+    return None, texts[0] if texts else "", article

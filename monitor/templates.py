@@ -20,6 +20,11 @@ from typing import Any
 _NON_WORD = re.compile(r"[\W_]+")
 _DIGITS = re.compile(r"\d+")
 
+# Furniture is a minority of a page. Blocks that make up more of it than this are the content the page shares
+# with other pages of its site (one article at several addresses, a scraper's partial copies of one article on a
+# small site), learned as template only because the site is small: they are kept.
+MAX_TEMPLATE_SHARE = 0.5
+
 
 def normalise_block(text: str) -> str:
     r"""Case, punctuation, spacing and numbers (years, counts) do not make a block different, nor NFD against NFC
@@ -117,7 +122,7 @@ class TemplateLearner:
         keep = [not self.is_template_hash(site, h) for h in hashes]
         if all(keep):
             return text
-        return "\n\n".join(p for p, k in zip(paragraphs, keep, strict=True) if k)
+        return _kept(text, [p for p, k in zip(paragraphs, keep, strict=True) if k])
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -146,4 +151,11 @@ def drop_template_blocks(text: str, hashes: frozenset[str]) -> str:
     """The text without its paragraphs that are template blocks (paragraphs are separated by blank lines)."""
     if not hashes:
         return text
-    return "\n\n".join(p for p in text.split("\n\n") if p and block_hash(p) not in hashes)
+    return _kept(text, [p for p in text.split("\n\n") if p and block_hash(p) not in hashes])
+
+
+def _kept(text: str, kept: list[str]) -> str:
+    """The kept paragraphs, or the whole text when the template would take more than MAX_TEMPLATE_SHARE of it."""
+    if sum(map(len, kept)) < (1 - MAX_TEMPLATE_SHARE) * len(text):
+        return text
+    return "\n\n".join(kept)
