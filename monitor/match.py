@@ -597,9 +597,39 @@ def _lede_copied(groups: list[_Group], article: Prepared, page: Prepared, cfg: M
     return copied == lede
 
 
+def _verbatim_chain(groups: list[_Group], article: Prepared, page: Prepared, cfg: MatchSettings) -> list[_Group]:
+    """The passages holding the longest chain of narrative sentences copied word for word in the article's order,
+    however far apart on the page, when it has `min_passages` of them (and at least `min_run`), else none. A copier who puts sentences of
+    their own between the copied ones ("sandwiching") breaks every run; independent reports seldom share one
+    narrative sentence word for word, let alone several in the same order. Coverage is still required."""
+    exact = sorted((p for g in groups for p in g.pairs
+                    if p.exact >= cfg.verbatim_similarity and _narrative(p, article, page)), key=lambda p: (p.j, p.i))
+    need = max(cfg.min_passages, cfg.min_run)
+    if len(exact) < need:
+        return []
+    # Longest chain increasing in both texts (quadratic in the few exact pairs there are).
+    best: list[int] = [1] * len(exact)
+    back: list[int] = [-1] * len(exact)
+    for k, p in enumerate(exact):
+        for q in range(k):
+            if exact[q].i < p.i and exact[q].j < p.j and best[q] + 1 > best[k]:
+                best[k], back[k] = best[q] + 1, q
+    end = max(range(len(exact)), key=best.__getitem__)
+    if best[end] < need:
+        return []
+    chain = set()
+    while end >= 0:
+        chain.add((exact[end].i, exact[end].j))
+        end = back[end]
+    return [g for g in groups if any((p.i, p.j) in chain for p in g.pairs)]
+
+
 def compare(article: Prepared, page: Prepared, cfg: MatchSettings) -> Match | None:
     """The match between one article and one page, or None when the page is not a copy."""
-    groups = [g for g in _aligned(article, page, cfg, AlignParams.of(cfg)) if _is_evidence(g, article, page, cfg)]
+    aligned = _aligned(article, page, cfg, AlignParams.of(cfg))
+    groups = [g for g in aligned if _is_evidence(g, article, page, cfg)]
+    chained = _verbatim_chain(aligned, article, page, cfg)
+    groups += [g for g in chained if not any(g is e for e in groups)]
     if not groups:
         return None
     a_idx = sorted(set().union(*(g.article_sents for g in groups)))

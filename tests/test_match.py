@@ -468,3 +468,48 @@ def test_a_shared_heading_is_no_narrative_sentence():
             "Mendes joins from a listed payments group where she led investor relations for six years.\n\n" + about)
     assert run(article, page) is None
     assert run(article, page, dataclasses.replace(CFG, min_passages=2)) is not None
+
+
+OWN_LINES = [
+    "Our allotment society meets on Thursdays in the church hall behind the library.",
+    "Seed potatoes should be chitted on a cool windowsill for six weeks before planting.",
+    "The bus timetable for the valley changes again at the start of next month.",
+    "A reader from Thornby writes that her tomatoes split after the heavy rain.",
+    "Bread at the corner bakery now costs more than it did at Christmas.",
+    "The choir is looking for tenors and rehearses every Monday evening at seven.",
+]
+
+
+def sandwich(sentences: list[str], own: int) -> str:
+    """The sentences in their order, each followed by `own` sentences of the page's own."""
+    lines = []
+    for k, s in enumerate(sentences):
+        lines.append(s)
+        lines.extend(f"{OWN_LINES[(k * own + n) % len(OWN_LINES)]} Note {k}.{n}." for n in range(own))
+    return " ".join(lines)
+
+
+def sentences_of(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[.!?”])\s+", text.replace("\n\n", " ")) if s]
+
+
+def test_a_copy_sandwiched_between_sentences_of_the_page_s_own_is_a_copy():
+    """Every sentence of the article word for word, in order, with three of the page's own after each: no two copied
+    sentences are in a row, but a chain of narrative sentences copied word for word in the article's order is a
+    copy whatever lies between them."""
+    page = sandwich(sentences_of(ARTICLE), 3)
+    m = run(ARTICLE, page)
+    assert m is not None and m.coverage >= 0.8 and m.page_share < 0.5
+    check_offsets(m, ARTICLE, page)
+
+
+def test_a_chain_of_copied_sentences_still_needs_coverage_and_order():
+    """Three of the article's sentences word for word, far apart in a long page, cover too little of it; the same
+    sentences in the reverse order are no chain."""
+    chosen = [s for s in sentences_of(ARTICLE) if "“" not in s][1:8:3]
+    assert len(chosen) == 3
+    spread = f"{FILLER} {chosen[0]} {FILLER} {chosen[1]} {FILLER} {chosen[2]} {FILLER}"
+    assert run(ARTICLE, spread) is None
+    assert run(ARTICLE, spread, dataclasses.replace(CFG, min_coverage=0.05)) is not None
+    reversed_ = f"{FILLER} {chosen[2]} {FILLER} {chosen[1]} {FILLER} {chosen[0]} {FILLER}"
+    assert run(ARTICLE, reversed_, dataclasses.replace(CFG, min_coverage=0.05)) is None
