@@ -68,6 +68,9 @@ def copier_site(tmp_path: Path, http_dir: Callable[[Path], Served], extra: str =
     shutil.copytree(DEMO / "scraper", site)
     served = http_dir(site)
     cfg = write_config(tmp_path / "config.toml", f"""
+[fetch]
+min_delay = 0.0
+
 [owner]
 credit_names = ["Harbour Herald"]
 
