@@ -34,6 +34,7 @@ from monitor.config import (
     parse_interval,
     to_url,
 )
+from monitor.display import safe
 from monitor.fetch import Fetcher, shown_path
 from monitor.index import IndexFileError
 from monitor.logs import setup_logging
@@ -52,7 +53,7 @@ from monitor.scan import (
     track_texts,
 )
 from monitor.scheduler import Service
-from monitor.store import ALERT_STATES, Store, StoreError, readonly_reason
+from monitor.store import ALERT_STATES, OPEN_STATES, Store, StoreError, readonly_reason
 
 log = logging.getLogger("monitor")
 
@@ -61,6 +62,13 @@ TRACK_BATCH = 200  # articles per transaction when tracking many
 
 
 DOCUMENT_SUFFIXES = (".txt", ".text", ".html", ".htm", ".xhtml")
+
+
+def echo(text: str = "", *, err: bool = False, end: str = "\n") -> None:
+    """Print a line for people (to stderr with `err`). Page text, titles, URLs and error messages come from pages
+    anyone can write: control characters and bidi overrides in them are shown escaped (monitor.display), never
+    sent to the terminal. JSON output is printed as it is: json.dumps escapes what it must."""
+    print(safe(text), end=end, file=sys.stderr if err else sys.stdout)
 
 
 def _sources(args: Sequence[str]) -> list[str]:
@@ -163,15 +171,15 @@ def side_by_side(left: str, right: str, width: int) -> str:
 
 def cmd_init(cfg: Config, args: argparse.Namespace) -> int:
     with Store(cfg.database_path) as store:
-        print(f"database ready: {cfg.database_path} (schema {store.schema_version()}, "
-              f"{store.article_count()} tracked articles)")
+        echo(f"database ready: {cfg.database_path} (schema {store.schema_version()}, "
+             f"{store.article_count()} tracked articles)")
     return EXIT_OK
 
 
 def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
     sources, errors = expand_sources(args.sources)
     if args.title and len(sources) > 1:
-        print(f"error: --title names one article, but {len(sources)} sources were given", file=sys.stderr)
+        echo(f"error: --title names one article, but {len(sources)} sources were given", err=True)
         return EXIT_USAGE
     progress = _progress(args, len(sources), "track")
     quiet = _stdout_under_bar(progress)
@@ -183,9 +191,9 @@ def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
             print(json.dumps({"url": obj["source"], **obj}, ensure_ascii=False), flush=True)
         if err:
             progress.clear()
-            print(f"error: {line}", file=sys.stderr)
+            echo(f"error: {line}", err=True)
         elif not args.json and not quiet:
-            print(line)
+            echo(line)
 
     for source, e in errors:
         say(e, {"source": source, "error": e}, err=True)
@@ -222,8 +230,8 @@ def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
         flush()
     progress.close()
     if len(sources) > 1 and not args.json:
-        print(f"{counts['tracked']} tracked, {counts['already tracked']} already tracked, {counts['errors']} errors "
-              f"({cfg.database_path})")
+        echo(f"{counts['tracked']} tracked, {counts['already tracked']} already tracked, {counts['errors']} errors "
+             f"({cfg.database_path})")
     return EXIT_USAGE if counts["errors"] else EXIT_OK
 
 
@@ -240,20 +248,22 @@ def _found_dict(url: str, found: list[Any]) -> dict[str, Any]:
 
 def _print_copy(url: str, f: Found, text: str, width: int, detail: bool) -> None:
     m = f.match
-    print(f"{url}: COPY ({m.kind}) of #{f.article.id} \"{f.article.title}\" {f.article.url}")
-    print(f"  covers {m.coverage:.0%} of the article; {m.page_share:.0%} of the page comes from it; "
-          f"longest verbatim run {m.longest_run} words; {len(m.passages)} passages")
+    echo(f"{url}: COPY ({m.kind}) of #{f.article.id} \"{f.article.title}\" {f.article.url}")
+    echo(f"  covers {m.coverage:.0%} of the article; {m.page_share:.0%} of the page comes from it; "
+         f"longest verbatim run {m.longest_run} words; {len(m.passages)} passages")
     if not detail:
         return
-    print()
-    print(side_by_side("TRACKED ARTICLE", "THIS PAGE", width))
-    print("-" * width)
+    echo()
+    echo(side_by_side("TRACKED ARTICLE", "THIS PAGE", width))
+    echo("-" * width)
     for p in m.passages:
-        print(side_by_side(f.article.text[p.article_start:p.article_end], text[p.page_start:p.page_end], width))
-        print(side_by_side(f"[{p.article_start}:{p.article_end}]",
+        # Escaped before wrapping, so the columns are measured on what is shown.
+        echo(side_by_side(safe(f.article.text[p.article_start:p.article_end]), safe(text[p.page_start:p.page_end]),
+                          width))
+        echo(side_by_side(f"[{p.article_start}:{p.article_end}]",
                            f"[{p.page_start}:{p.page_end}] score {p.score:.2f}{' verbatim' if p.verbatim else ''}",
                            width))
-        print()
+        echo()
 
 
 def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
@@ -267,16 +277,16 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
     copies = pages = 0
     failed = bool(errors)
     for source, e in errors:
-        print(f"error: {e}", file=sys.stderr)
+        echo(f"error: {e}", err=True)
         if args.json:
             print(json.dumps({"url": source, "error": e}, ensure_ascii=False))
     untracked = f"error: no articles are tracked in {cfg.database_path}: run provmon track first"
     if not cfg.database_path.exists():  # a wrong --config or cwd: say so, and leave no empty database behind
-        print(untracked, file=sys.stderr)
+        echo(untracked, err=True)
         return EXIT_USAGE
     with Store(cfg.database_path) as store, make_fetcher(cfg) as fetcher:
         if not store.article_count():  # every page would be "no copy": say why instead
-            print(untracked, file=sys.stderr)
+            echo(untracked, err=True)
             return EXIT_USAGE
         for url in sources:
             progress.advance()
@@ -287,11 +297,11 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
                 if args.json:
                     print(json.dumps({"url": url, "copies": [], "note": "no article text"}), flush=True)
                 elif per_page:
-                    print(f"{exc}: no copy")
+                    echo(f"{exc}: no copy")
                 continue
             except SourceError as exc:
                 progress.clear()
-                print(f"error: {exc}", file=sys.stderr)
+                echo(f"error: {exc}", err=True)
                 if args.json:
                     print(json.dumps({"url": url, "error": str(exc)}, ensure_ascii=False))
                 failed = True
@@ -305,14 +315,14 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
             if quiet and found:
                 progress.clear()
             if not found and per_page:
-                print(f"{url}: no copy of a tracked article")
+                echo(f"{url}: no copy of a tracked article")
             for f in found:
                 _print_copy(url, f, page.text, width, detail)
     progress.close()
     if len(sources) > 1 and not args.json:
         bad = len(sources) - pages + len(errors)
-        print(f"checked {pages} pages: {copies} copy a tracked article, {pages - copies} do not"
-              f"{f', {bad} could not be read' if bad else ''}")
+        echo(f"checked {pages} pages: {copies} copy a tracked article, {pages - copies} do not"
+             f"{f', {bad} could not be read' if bad else ''}")
     if failed:
         return EXIT_USAGE
     return EXIT_OK if copies else EXIT_NO_COPY
@@ -352,7 +362,18 @@ def when_arg(text: str, now: datetime | None = None) -> str:
         t = datetime.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is neither an ISO date/time nor an age like 7d") from None
-    return (t if t.tzinfo else t.replace(tzinfo=UTC)).astimezone(UTC).isoformat(timespec="seconds")
+    try:
+        return (t if t.tzinfo else t.replace(tzinfo=UTC)).astimezone(UTC).isoformat(timespec="seconds")
+    except OverflowError:  # 0001-01-01T00:00+05:00 is in year 0 in UTC, which datetime cannot hold
+        raise argparse.ArgumentTypeError(f"{text!r} is out of range: in UTC it falls before the year 1 or after "
+                                         f"9999") from None
+
+
+def path_arg(text: str) -> str:
+    """A file to write: an empty path names none (and would otherwise be taken as "not given")."""
+    if not text:
+        raise argparse.ArgumentTypeError("an empty path names no file")
+    return text
 
 
 def cmd_alerts(cfg: Config, args: argparse.Namespace) -> int:
@@ -365,12 +386,12 @@ def cmd_alerts(cfg: Config, args: argparse.Namespace) -> int:
             print(json.dumps(row, ensure_ascii=False))
         return EXIT_OK
     if not rows:
-        print("no alerts")
+        echo("no alerts")
         return EXIT_OK
     for r in rows:
-        print(f"#{r['id']:<4} {r['created_at']}  {r['status']:<12} {r['severity'] or '-':<6} {r['kind']:<11} "
-              f"{r['coverage']:>4.0%}  credit:{r['credit']:<11} {r['site']}  {r['copy_url']}\n"
-              f"      copies: {r['article_title']} <{r['article_url']}>")
+        echo(f"#{r['id']:<4} {r['created_at']}  {r['status']:<12} {r['severity'] or '-':<6} {r['kind']:<11} "
+             f"{r['coverage']:>4.0%}  credit:{r['credit']:<11} {r['site']}  {r['copy_url']}\n"
+             f"      copies: {r['article_title']} <{r['article_url']}>")
     return EXIT_OK
 
 
@@ -378,7 +399,7 @@ def _alert_or_error(store: Store, alert_id: int) -> dict[str, Any] | None:
     try:
         return store.alert(alert_id)
     except KeyError:
-        print(f"error: {store.path}: no alert #{alert_id} (provmon alerts lists them)", file=sys.stderr)
+        echo(f"error: {store.path}: no alert #{alert_id} (provmon alerts lists them)", err=True)
         return None
 
 
@@ -391,71 +412,102 @@ def cmd_ack(cfg: Config, args: argparse.Namespace) -> int:
                 status = EXIT_USAGE
                 continue
             if alert["status"] in ("ignored", "removed"):
-                print(f"error: alert #{alert_id} is {alert['status']}; only open alerts can be acknowledged",
-                      file=sys.stderr)
+                echo(f"error: alert #{alert_id} is {alert['status']}; only open alerts can be acknowledged",
+                     err=True)
                 status = EXIT_USAGE
                 continue
             if store.set_state(alert_id, "acknowledged", note=args.note, only_from=("new", "notified")):
-                print(f"alert #{alert_id}: acknowledged")
+                echo(f"alert #{alert_id}: acknowledged")
             elif (now := store.alert(alert_id)["status"]) == "acknowledged":
-                print(f"alert #{alert_id}: already acknowledged")
+                echo(f"alert #{alert_id}: already acknowledged")
             else:  # ignored or removed between the read above and the change
-                print(f"error: alert #{alert_id} is {now}; only open alerts can be acknowledged", file=sys.stderr)
+                echo(f"error: alert #{alert_id} is {now}; only open alerts can be acknowledged", err=True)
                 status = EXIT_USAGE
     return status
 
 
 def cmd_ignore(cfg: Config, args: argparse.Namespace) -> int:
-    if args.pattern:
+    if args.pattern is not None:
+        if not args.pattern:
+            echo("error: --pattern is empty: it would match every copy URL (--site ignores a whole site)", err=True)
+            return EXIT_USAGE
         try:
             re.compile(args.pattern)
-        except re.error as exc:
-            print(f"error: --pattern {args.pattern!r} is not a regular expression: {exc}", file=sys.stderr)
+        except re.error as exc:  # the regex as typed: a repr would double its backslashes
+            echo(f"error: --pattern '{args.pattern}' is not a regular expression: {exc}", err=True)
             return EXIT_USAGE
     with Store(cfg.database_path) as store:
         alert = _alert_or_error(store, args.id)
         if alert is None:
             return EXIT_USAGE
         store.set_state(args.id, "ignored", note=args.note)
-        print(f"alert #{args.id}: ignored")
-        if args.site or args.pattern:
-            site = alert["site"] if args.site else ""
-            rule_id = store.add_ignore_rule(site=site, url_pattern=args.pattern or "", from_alert=args.id,
-                                            note=args.note or "")
-            rule = {"site": site or None, "url_pattern": args.pattern or None}
+        echo(f"alert #{args.id}: ignored")
+        # One rule each (docs/alerts.md): --site ignores the whole site and --pattern those URLs on any site;
+        # a single rule naming both would ignore only the URLs matching on that site.
+        wanted: list[tuple[str, str, str]] = []  # (what it covers, site, url_pattern)
+        if args.site:
+            wanted.append((f"copies on site '{alert['site']}'", alert["site"], ""))
+        if args.pattern:
+            wanted.append((f"copies at URLs matching '{args.pattern}'", "", args.pattern))
+        rule_ids: list[int] = []
+        if wanted:
+            with store.transaction():  # both rules, or neither
+                rule_ids = [store.add_ignore_rule(site=site, url_pattern=pattern, from_alert=args.id,
+                                                  note=args.note or "") for _, site, pattern in wanted]
+        for rule_id, (what, site, pattern) in zip(rule_ids, wanted, strict=True):
+            rule = {"site": site or None, "url_pattern": pattern or None}
             # Removed copies too: one that comes back is reopened, and the rule says it should not be.
-            others = [a["id"] for a in store.alerts(states=("new", "notified", "acknowledged", "removed"))
+            others = [a["id"] for a in store.alerts(states=(*OPEN_STATES, "removed"))
                       if ignore_rule_for([rule], a["site"], a["copy_url"])]
             for other in others:
                 store.set_state(other, "ignored", detail=f"ignore rule #{rule_id}", note=args.note)
-            what = " and ".join(x for x in (f"site {site!r}" if site else "",
-                                            f"URLs matching {args.pattern!r}" if args.pattern else "") if x)
             listed = ", ".join(f"#{i}" for i in others)
-            print(f"ignore rule #{rule_id}: copies on {what} raise no more alerts"
-                  + (f"; also ignored {len(others)} other alerts (open or removed): {listed}" if others else ""))
+            echo(f"ignore rule #{rule_id}: {what} raise no more alerts"
+                 + (f"; also ignored {len(others)} other alerts (open or removed): {listed}" if others else ""))
     return EXIT_OK
+
+
+# The states scan.recheck_alerts fetches copies of (an ignored alert's copy is nobody's concern).
+RECHECKED = (*OPEN_STATES, "removed")
 
 
 def cmd_recheck(cfg: Config, args: argparse.Namespace) -> int:
-    with Store(cfg.database_path) as store, make_fetcher(cfg) as fetcher:
-        rep = recheck_alerts(store, fetcher, cfg, alert_ids=args.ids or None, verifier=make_verifier(cfg))
+    status = EXIT_OK
+    with Store(cfg.database_path) as store:
+        ids: list[int] | None = None  # None: every alert in a rechecked state
+        if args.ids:
+            # Unknown ids and alerts not rechecked are said here: scan.recheck_alerts passes over them in silence.
+            ids = []
+            for alert_id in dict.fromkeys(args.ids):
+                alert = _alert_or_error(store, alert_id)
+                if alert is None:
+                    status = EXIT_USAGE
+                elif alert["status"] not in RECHECKED:
+                    echo(f"skipped #{alert_id}: it is {alert['status']}; only {', '.join(RECHECKED[:-1])} or "
+                         f"{RECHECKED[-1]} alerts are rechecked")
+                else:
+                    ids.append(alert_id)
+            if not ids:  # nothing left to fetch (and an empty list must not become "all")
+                return status
+        with make_fetcher(cfg) as fetcher:
+            rep = recheck_alerts(store, fetcher, cfg, alert_ids=ids, verifier=make_verifier(cfg))
         sent, failed = deliver_pending(store, cfg.notify) if cfg.notify else (0, 0)
-    print(f"rechecked {rep.checked} copies: {len(rep.removed)} gone, {len(rep.reopened)} back, "
-          f"{len(rep.inconclusive)} inconclusive; notifications {sent} sent, {failed} failed")
+    echo(f"rechecked {rep.checked} copies: {len(rep.removed)} gone, {len(rep.reopened)} back, "
+         f"{len(rep.inconclusive)} inconclusive; notifications {sent} sent, {failed} failed")
     for aid in rep.removed:
-        print(f"  REMOVED #{aid}: the copy is gone")
+        echo(f"  REMOVED #{aid}: the copy is gone")
     for aid in rep.reopened:
-        print(f"  REOPENED #{aid}: the copy is back")
+        echo(f"  REOPENED #{aid}: the copy is back")
     for line in rep.inconclusive:
-        print(f"  inconclusive {line}")
-    return EXIT_OK
+        echo(f"  inconclusive {line}")
+    return status
 
 
 def _write(path: Path, data: bytes) -> bool:
     try:
         path.write_bytes(data)
     except OSError as exc:
-        print(f"error: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+        echo(f"error: cannot write {path}: {exc.strerror or exc}", err=True)
         return False
     return True
 
@@ -464,24 +516,38 @@ def cmd_report(cfg: Config, args: argparse.Namespace) -> int:
     from monitor.evidence import raw_bytes
     from monitor.report import report_html
 
+    if args.capture is not None and args.raw is None:
+        echo("error: --capture chooses the capture --raw writes: give --raw PATH too", err=True)
+        return EXIT_USAGE
     with Store(cfg.database_path) as store:
         if _alert_or_error(store, args.id) is None:
             return EXIT_USAGE
-        page = report_html(store, args.id)
         evidence = store.evidence(args.id)
+        if args.capture is not None and args.capture > len(evidence):
+            echo(f"error: --capture {args.capture}: alert #{args.id} has {len(evidence)} captures", err=True)
+            return EXIT_USAGE
+        page = report_html(store, args.id)
     out = Path(args.output or f"alert-{args.id}.html")
     if not _write(out, page.encode("utf-8")):
         return EXIT_USAGE
-    print(f"evidence page for alert #{args.id}: {out}")
-    if args.raw:
-        raw = raw_bytes(evidence[0]) if evidence else None
-        if raw is None:
-            print(f"error: alert #{args.id} has no raw page stored (none captured, or pruned after retention)",
-                  file=sys.stderr)
+    echo(f"evidence page for alert #{args.id}: {out}")
+    if args.raw is not None:
+        # The newest capture by default: after a copy was removed and came back, the page as it is online now.
+        number = args.capture or len(evidence)
+        ev = evidence[number - 1] if evidence else None
+        try:
+            raw = raw_bytes(ev) if ev else None
+        except ValueError as exc:  # the stored bytes do not match their hash: not written as evidence
+            echo(f"error: alert #{args.id}: {exc}", err=True)
+            return EXIT_USAGE
+        if ev is None or raw is None:
+            echo(f"error: alert #{args.id} has no raw page stored (none captured, or pruned after retention)",
+                 err=True)
             return EXIT_USAGE
         if not _write(Path(args.raw), raw):
             return EXIT_USAGE
-        print(f"raw page as fetched ({len(raw)} bytes, SHA-256 {evidence[0]['sha256']}): {args.raw}")
+        which = f"capture {number} of {len(evidence)}, {ev['reason']} {ev['fetched_at']}; "
+        echo(f"raw page as fetched ({which}{len(raw)} bytes, SHA-256 {ev['sha256']}): {args.raw}")
     return EXIT_OK
 
 
@@ -494,27 +560,27 @@ def cmd_notice(cfg: Config, args: argparse.Namespace) -> int:
         try:
             text = notice_text(store, args.id, cfg.owner, str(cfg.path))
         except NoticeError as exc:
-            print(f"error: {exc}", file=sys.stderr)
+            echo(f"error: {exc}", err=True)
             return EXIT_USAGE
     if args.output:
         if not _write(Path(args.output), text.encode("utf-8")):
             return EXIT_USAGE
-        print(f"takedown notice draft for alert #{args.id}: {args.output} (review it before sending)")
+        echo(f"takedown notice draft for alert #{args.id}: {args.output} (review it before sending)")
     else:
-        print(text, end="")
+        echo(text, end="")
     return EXIT_OK
 
 
 def cmd_notify(cfg: Config, args: argparse.Namespace) -> int:
     if not args.test:
-        print("error: nothing to do: use provmon notify --test", file=sys.stderr)
+        echo("error: nothing to do: use provmon notify --test", err=True)
         return EXIT_USAGE
     if not cfg.notify:
-        print(f"error: {cfg.path}: no [[notify]] channels configured", file=sys.stderr)
+        echo(f"error: {cfg.path}: no [[notify]] channels configured", err=True)
         return EXIT_USAGE
     results = send_test(cfg.notify)
     for r in results:
-        print(f"{r.channel}: {'ok' if r.ok else 'FAILED'}: {r.detail}")
+        echo(f"{r.channel}: {'ok' if r.ok else 'FAILED'}: {r.detail}")
     return EXIT_OK if all(r.ok for r in results) else EXIT_NO_COPY
 
 
@@ -525,12 +591,12 @@ def cmd_extract(cfg: Config | None, args: argparse.Namespace) -> int:
             try:
                 page = read_source(fetcher, url)
             except SourceError as exc:
-                print(f"error: {exc}", file=sys.stderr)
+                echo(f"error: {exc}", err=True)
                 return EXIT_USAGE
             if args.json:
                 print(json.dumps({"url": url, **page.to_dict()}, ensure_ascii=False))
             else:
-                print(f"# {page.title}\n\n{page.text}\n")
+                echo(f"# {page.title}\n\n{page.text}\n")
     return EXIT_OK
 
 
@@ -542,17 +608,17 @@ def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
     track_errors, reports = service.run_once()
     with Store(cfg.database_path) as store:
         for err in track_errors:
-            print(f"track: error: {err}")
+            echo(f"track: error: {err}")
         for rep in reports:
-            print(f"site {rep.site}: {rep.pages} pages scanned, {rep.copies} copies, "
-                  f"{len(rep.new_alerts)} new alerts, {len(rep.errors)} errors")
+            echo(f"site {rep.site}: {rep.pages} pages scanned, {rep.copies} copies, "
+                 f"{len(rep.new_alerts)} new alerts, {len(rep.errors)} errors")
             for err in rep.errors:
-                print(f"  error: {err}")
+                echo(f"  error: {err}")
             for alert_id in rep.new_alerts:
                 a = store.alert(alert_id)
-                print(f"  ALERT #{a['id']}: {a['kind']} copy ({a['coverage']:.0%} of the article) "
-                      f"of \"{a['article_title']}\" at {a['copy_url']} [{a['severity']}; credit: {a['credit']}]")
-        print(f"alert log: {cfg.database_path} ({len(store.alerts())} alerts in all)")
+                echo(f"  ALERT #{a['id']}: {a['kind']} copy ({a['coverage']:.0%} of the article) "
+                     f"of \"{a['article_title']}\" at {a['copy_url']} [{a['severity']}; credit: {a['credit']}]")
+        echo(f"alert log: {cfg.database_path} ({len(store.alerts())} alerts in all)")
     # A [[track]] source that cannot be read is bad input, as it is for `provmon track`; a site that cannot be
     # fetched is the site's state (printed above, and `provmon status`), not the run's.
     return EXIT_USAGE if track_errors else EXIT_OK
@@ -627,18 +693,18 @@ def cmd_status(cfg: Config, args: argparse.Namespace) -> int:
                           "failing_notifications": failing, "sites": rows}, ensure_ascii=False))
     else:
         shown = {"running": "ok", "stopped": "stopped"}.get(state, "STALLED")
-        print(f"service: {shown}; last heartbeat {beat[0] if beat else 'never'}")
+        echo(f"service: {shown}; last heartbeat {beat[0] if beat else 'never'}")
         for p in problems:
-            print(f"  problem: {p}")
-        print(f"{'site':<20} {'last run':<26} {'result':<7} {'next run':<26} {'fails':>5} {'pages':>6} {'alerts':>6}")
+            echo(f"  problem: {p}")
+        echo(f"{'site':<20} {'last run':<26} {'result':<7} {'next run':<26} {'fails':>5} {'pages':>6} {'alerts':>6}")
         for r in rows:
-            print(f"{r['site']:<20} {r.get('last_end') or '-':<26} {r.get('last_result') or '-':<7} "
-                  f"{r.get('next_run') or '-':<26} {r.get('consecutive_failures', 0):>5} "
-                  f"{r.get('pages_seen', 0):>6} {r.get('alerts_raised', 0):>6}")
+            echo(f"{r['site']:<20} {r.get('last_end') or '-':<26} {r.get('last_result') or '-':<7} "
+                 f"{r.get('next_run') or '-':<26} {r.get('consecutive_failures', 0):>5} "
+                 f"{r.get('pages_seen', 0):>6} {r.get('alerts_raised', 0):>6}")
             if r.get("last_error"):
-                print(f"    last error: {r['last_error']}")
+                echo(f"    last error: {r['last_error']}")
             if r.get("health") and r["health"] != "ok":
-                print(f"    site {r['health']} since {r['health_since']}: {r['health_reason']}")
+                echo(f"    site {r['health']} since {r['health_since']}: {r['health_reason']}")
     return EXIT_OK if not problems else EXIT_NO_COPY
 
 
@@ -685,11 +751,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("ids", type=alert_id_arg, nargs="*", metavar="ID", help="only these alerts")
     p = sub.add_parser("report", help="write the self-contained HTML evidence page of an alert")
     p.add_argument("id", type=alert_id_arg, metavar="ID")
-    p.add_argument("-o", "--output", help="file to write (default: alert-ID.html)")
-    p.add_argument("--raw", metavar="PATH", help="also write the copy's raw page exactly as fetched")
+    p.add_argument("-o", "--output", type=path_arg, help="file to write (default: alert-ID.html)")
+    p.add_argument("--raw", metavar="PATH", type=path_arg,
+                   help="also write the copy's raw page exactly as fetched (its newest capture)")
+    p.add_argument("--capture", metavar="N", type=_positive_int,
+                   help="with --raw: write capture N instead (1 is the detection; a copy back after it was "
+                        "removed adds one)")
     p = sub.add_parser("notice", help="draft a DMCA takedown notice for an alert, to review and send yourself")
     p.add_argument("id", type=alert_id_arg, metavar="ID")
-    p.add_argument("-o", "--output", help="file to write (default: print it)")
+    p.add_argument("-o", "--output", type=path_arg, help="file to write (default: print it)")
     p = sub.add_parser("notify", help="notification channels: --test sends a test message to each")
     p.add_argument("--test", action="store_true", help="send a test message to every channel, report each result")
     p = sub.add_parser("extract", help="print what the monitor sees of a page")
@@ -718,7 +788,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "extract" and args.config is None:
             cfg = None  # extract needs no config
         else:
-            print(f"error: {exc}", file=sys.stderr)
+            echo(f"error: {exc}", err=True)
             return EXIT_USAGE
     setup_logging(args.log_level or (cfg.monitor.log_level if cfg else "warning"),
                   args.log_format or (cfg.monitor.log_format if cfg else "text"))
@@ -728,12 +798,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         assert cfg is not None
         return COMMANDS[args.command](cfg, args)
     except (StoreError, IndexFileError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        echo(f"error: {exc}", err=True)
         return EXIT_USAGE
     except sqlite3.OperationalError as exc:  # read-only, locked past the busy timeout, disk full
         reason = readonly_reason(Path(cfg.database_path)) if cfg and "readonly" in str(exc) else None
         where = cfg.database_path if cfg else "database"
-        print(f"error: {reason or f'{where}: {exc}'}", file=sys.stderr)
+        echo(f"error: {reason or f'{where}: {exc}'}", err=True)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

@@ -5,12 +5,18 @@ requires; it is a draft, not legal advice, and provmon never sends it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from monitor.config import OwnerSettings
+from monitor.display import safe, shown_url
 from monitor.store import Store
+
+# Why each capture was made (evidence.reason), as the notice says it.
+CAPTURE_REASONS = {"detected": "when the copy was found",
+                   "reopened": "when the copy was back online after it had been removed"}
 
 
 class NoticeError(Exception):
@@ -29,8 +35,27 @@ def _excerpt(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
-def draft(alert: dict[str, Any], article: dict[str, Any], evidence: dict[str, Any] | None, owner: OwnerSettings,
-          config_path: str, today: datetime | None = None) -> str:
+def _why(capture: dict[str, Any]) -> str:
+    return CAPTURE_REASONS.get(capture["reason"], capture["reason"])
+
+
+def _capture_text(captures: Sequence[dict[str, Any]]) -> str:
+    """The newest capture (the copy as it is online now), and the earlier ones by number and hash."""
+    ev, n = captures[-1], len(captures)
+    text = (f"   The page was retrieved on {ev['fetched_at']} (HTTP {ev['http_status']}, final URL "
+            f"{shown_url(ev['final_url'])}); SHA-256 of the page as served: {ev['sha256']}.")
+    if n > 1:
+        earlier = "".join(f"\n   - capture {i}, {c['fetched_at']} ({_why(c)}): SHA-256 {c['sha256']}"
+                          for i, c in enumerate(captures[:-1], 1))
+        text += f"\n   This is capture {n} of {n}, the newest, made {_why(ev)}. The earlier ones:{earlier}"
+    return text
+
+
+def draft(alert: dict[str, Any], article: dict[str, Any], captures: Sequence[dict[str, Any]], owner: OwnerSettings,
+          config_path: str, today: datetime | None = None, match: dict[str, Any] | None = None) -> str:
+    """The notice for an alert, citing its newest capture (`captures`, oldest first, as Store.evidence lists
+    them) and quoting `match` (the match made on that capture; default the alert's own). Every character a
+    terminal or editor would act on is shown escaped (monitor.display): the text quotes hostile pages."""
     missing = missing_owner_keys(owner)
     if missing:
         raise NoticeError(f"{config_path}: set {', '.join(missing)} in [owner] to draft a takedown notice "
@@ -38,14 +63,14 @@ def draft(alert: dict[str, Any], article: dict[str, Any], evidence: dict[str, An
     day = (today or datetime.now(UTC)).strftime("%Y-%m-%d")
     holder = owner.organisation or owner.name
     host = urlsplit(alert["copy_url"]).hostname or alert["copy_url"]
-    passages = alert.get("passages") or []
+    found = match or alert
+    passages = found.get("passages") or []
     examples = []
     for i, p in enumerate(passages[:3], 1):
         examples += [f"   ({i}) Original: \"{_excerpt(p.get('article_text', ''))}\"",
                      f"       Copy:     \"{_excerpt(p.get('page_text', ''))}\""]
-    if evidence:
-        capture = (f"   The page was retrieved on {evidence['fetched_at']} (HTTP {evidence['http_status']}, final URL "
-                   f"{evidence['final_url']}); SHA-256 of the page as served: {evidence['sha256']}.")
+    if captures:
+        capture = _capture_text(captures)
     else:
         capture = f"   The copy was found on {alert['created_at']}."
     credit = alert.get("credit") or "unknown"
@@ -59,7 +84,7 @@ def draft(alert: dict[str, Any], article: dict[str, Any], evidence: dict[str, An
     warnings = []
     if alert["status"] in ("removed", "ignored"):
         warnings.append(f"This alert is {alert['status']}: check that the copy is still online before sending.")
-    return f"""\
+    return safe(f"""\
 === DRAFT: review every line before sending. Prepared by Provenance Monitor from alert #{alert['id']}. ===
 === This is not legal advice. Before sending, consider whether the use could be fair use or licensed   ===
 === (a notice requires a good-faith belief that it is not), and complete the recipient and signature.   ===
@@ -78,11 +103,11 @@ material on your service that infringes it, and to ask that you remove it or dis
 
 1. The copyrighted work (§ 512(c)(3)(A)(ii))
    "{alert['article_title'] or article['title']}", published by {holder} at
-   {alert['article_url']}
+   {shown_url(alert['article_url'])}
 
 2. The infringing material and its location (§ 512(c)(3)(A)(iii))
-   {alert['copy_url']}
-   This page reproduces about {alert['coverage']:.0%} of the work's text without authorisation ({alert['kind']} copy,
+   {shown_url(alert['copy_url'])}
+   This page reproduces about {found['coverage']:.0%} of the work's text without authorisation ({found['kind']} copy,
    {len(passages)} corresponding passages). For example:
 {chr(10).join(examples) if examples else "   (no passages recorded)"}
 {capture}
@@ -104,12 +129,13 @@ material on your service that infringes it, and to ask that you remove it or dis
    ______________________________
    {owner.name}{f", {owner.role}" if owner.role else ""}
    {day}
-"""
+""")
 
 
 def notice_text(store: Store, alert_id: int, owner: OwnerSettings, config_path: str) -> str:
+    """The notice for an alert; it cites the newest capture, and quotes the match made on it."""
     alert = store.alert(alert_id)
     article = store.article(alert["article_id"])
-    evidence = store.evidence(alert_id)
-    return draft(alert, {"title": article.title, "url": article.url}, evidence[0] if evidence else None, owner,
-                 config_path)
+    captures = store.evidence(alert_id)
+    match = store.match(captures[-1]["match_id"]) if captures and captures[-1]["match_id"] else None
+    return draft(alert, {"title": article.title, "url": article.url}, captures, owner, config_path, match=match)

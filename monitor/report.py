@@ -117,19 +117,22 @@ def render(alert: dict[str, Any], article_text: str, evidence: list[dict[str, An
     fetch = "<p>No fetch evidence was stored for this alert (raised before evidence capture existed).</p>"
     if evidence:
         blocks = []
-        for ev in evidence:
+        for number, ev in enumerate(evidence, 1):
             headers = json.loads(ev["headers"] or "{}")
             header_rows = "".join(f"<tr><th>{esc(k)}</th><td class=mono>{esc(str(v))}</td></tr>"
                                   for k, v in sorted(headers.items()))
             raw = "kept (zlib-compressed)" if ev.get("raw_zlib") is not None else "pruned after retention"
+            # --raw writes the newest capture; an older one is named by its number.
+            choose = f" --capture {number}" if number < len(evidence) else ""
+            which = f"capture {number} of {len(evidence)}, " if len(evidence) > 1 else ""
             blocks.append(_facts([
-                ("Captured", f"{esc(ev['fetched_at'])} ({esc(ev['reason'])})"),
+                ("Captured", f"{esc(ev['fetched_at'])} ({which}{esc(ev['reason'])})"),
                 ("Requested URL", _link(ev["url"])),
                 ("Final URL", _link(ev["final_url"])),
                 ("HTTP status", str(ev["http_status"])),
                 ("SHA-256 of the raw bytes", esc(ev["sha256"])),
                 ("Raw HTML", f"{ev['raw_size']:,} bytes, {raw}; export: <code>provmon report {alert['id']} "
-                             f"--raw copy.html</code>"),
+                             f"--raw copy.html{choose}</code>"),
             ], mono=("SHA-256 of the raw bytes",))
                 + f"<details><summary>HTTP response headers ({len(headers)})</summary>"
                   f"<table class=facts>{header_rows}</table></details>")

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import sqlite_utils
 
@@ -382,6 +382,7 @@ class Store:
             # In WAL mode NORMAL survives any process crash (kill -9 included); only a power cut can undo
             # the last commits, never corrupt. FULL would fsync every commit: the crawl's main cost.
             self.db.execute("PRAGMA synchronous = NORMAL")
+            self._refuse_foreign()  # before WAL: switching the journal mode changes another program's file
             self.db.enable_wal()
             self._migrate()
             self.index = Index(conn, self.path)
@@ -394,7 +395,7 @@ class Store:
             if _is_readonly(exc) and (reason := readonly_reason(self.path)):
                 raise StoreError(reason) from None
             raise StoreError(f"{self.path}: not a usable SQLite database: {exc}") from None
-        except IndexFileError:
+        except (IndexFileError, StoreError):
             conn.close()
             raise
 
@@ -425,6 +426,37 @@ class Store:
         row = self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         return int(row[0]) if row else 0
 
+    def _foreign_tables(self) -> list[str]:
+        """The tables and views of a database that is not provmon's: it has some, but no schema version in meta
+        (every provmon database has one from its first migration, written with its tables). Empty for a new or
+        empty file, and for a provmon database of any version."""
+        names = [name for (name,) in self.db.execute(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' "
+            "ORDER BY name")]
+        if "meta" in names:  # another program may have a `meta` table of its own, of other columns
+            columns = {row[1] for row in self.db.execute("PRAGMA table_info(meta)")}
+            if {"key", "value"} <= columns and self.schema_version():
+                return []
+        return names
+
+    def _refuse_foreign(self) -> None:
+        """Refuse another program's database (a wrong monitor.database) rather than add provmon's tables to it.
+        Read in one transaction: another process creating a new database meanwhile commits its tables and its
+        schema version together."""
+        self.db.execute("BEGIN")
+        try:
+            tables = self._foreign_tables()
+        finally:
+            with contextlib.suppress(sqlite3.Error):  # only a read: a failed ROLLBACK must not hide its error
+                self.db.execute("ROLLBACK")
+        if tables:
+            self._foreign_error(tables)
+
+    def _foreign_error(self, tables: list[str]) -> NoReturn:
+        shown = ", ".join(tables[:10]) + (f" and {len(tables) - 10} more" if len(tables) > 10 else "")
+        raise StoreError(f"{self.path} is not a provmon database (it has tables: {shown}); provmon opens only its "
+                         f"own database or a new, empty file: check monitor.database in the config")
+
     def _migrate(self) -> None:
         version = self.schema_version()
         if version > SCHEMA_VERSION:
@@ -442,6 +474,8 @@ class Store:
         try:
             with self.transaction():
                 version = self.schema_version()  # another process may have migrated meanwhile
+                if version == 0 and (tables := self._foreign_tables()):
+                    self._foreign_error(tables)
                 for v in range(version, SCHEMA_VERSION):
                     for stmt in _statements(MIGRATIONS[v]):
                         self.db.execute(stmt)
@@ -912,6 +946,13 @@ class Store:
     def evidence(self, alert_id: int) -> list[dict[str, Any]]:
         """Every capture for an alert, oldest (the detection) first."""
         return list(self.db.query("SELECT * FROM evidence WHERE alert_id = ? ORDER BY id", [alert_id]))
+
+    def match(self, match_id: int) -> dict[str, Any] | None:
+        """A recorded match (kind, coverage, page_share, longest_run, passages with their texts), or None."""
+        row = next(self.db.query("SELECT * FROM matches WHERE id = ?", [match_id]), None)
+        if row is not None:
+            row["passages"] = json.loads(row["passages"])
+        return row
 
     def alert_events(self, alert_id: int) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT * FROM alert_events WHERE alert_id = ? ORDER BY id", [alert_id]))

@@ -47,6 +47,13 @@ def test_an_absurd_age_is_a_usage_error(tmp_path: Path) -> None:
     assert r.code == 2 and "'3000000d' is longer than 3650 days" in r.err and "Traceback" not in r.err
 
 
+@pytest.mark.parametrize("option, when", [("--since", "0001-01-01T00:00:00+05:00"),
+                                          ("--until", "9999-12-31T23:00:00-05:00")])
+def test_a_time_that_leaves_the_calendar_in_utc_is_a_usage_error(tmp_path: Path, option: str, when: str) -> None:
+    r = provmon("--config", str(demo_config(tmp_path)), "alerts", option, when)
+    assert r.code == 2 and f"argument {option}: '{when}' is out of range" in r.err and "Traceback" not in r.err, r.err
+
+
 def test_unwritable_report_and_raw_paths_are_named(tmp_path: Path) -> None:
     cfg = demo_config(tmp_path)
     assert provmon("--config", str(cfg), "run", "--once").code == 0

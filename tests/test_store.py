@@ -253,3 +253,70 @@ def test_prune_by_age_and_count_keeps_alert_evidence(tmp_path: Path) -> None:
             assert store.db.execute("SELECT count(*) FROM matches").fetchone()[0] == 1
     finally:
         store_mod.now_iso = real
+
+
+def test_another_programs_database_is_refused_and_left_as_it_was(tmp_path: Path) -> None:
+    """A wrong monitor.database pointing at some other SQLite file: refused by name, no provmon table added, its
+    journal mode not switched to WAL, no file made beside it."""
+    db = tmp_path / "other.db"
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE foo (x)")
+    conn.execute("INSERT INTO foo VALUES ('kept')")
+    conn.commit()
+    conn.close()
+    before = sorted(p.name for p in tmp_path.iterdir())
+    cfg = write_config(tmp_path / "c.toml", "", database=db)
+    for command in (["alerts"], ["init"], ["status"]):
+        r = provmon("--config", str(cfg), *command)
+        assert r.code == 2 and f"{db} is not a provmon database (it has tables: foo)" in r.err, r.err
+        assert "Traceback" not in r.err
+    with pytest.raises(StoreError, match="is not a provmon database"):
+        Store(db)
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("SELECT name FROM sqlite_master").fetchall() == [("foo",)]
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+        assert conn.execute("SELECT x FROM foo").fetchall() == [("kept",)]
+    finally:
+        conn.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*before, "c.toml"])
+
+
+def test_a_meta_table_of_another_program_is_not_provmons(tmp_path: Path) -> None:
+    db = tmp_path / "other.db"
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE meta (name TEXT)")
+    conn.execute("CREATE TABLE notes (body TEXT)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match=r"\(it has tables: meta, notes\)"):
+        Store(db)
+
+
+def test_an_empty_file_is_initialised(tmp_path: Path) -> None:
+    db = tmp_path / "empty.db"
+    db.touch()
+    cfg = write_config(tmp_path / "c.toml", "", database=db)
+    r = provmon("--config", str(cfg), "init")
+    assert r.code == 0 and f"schema {SCHEMA_VERSION}" in r.out, r.err
+
+
+@pytest.mark.parametrize("version", range(1, SCHEMA_VERSION))
+def test_every_older_schema_is_still_opened_and_upgraded(tmp_path: Path, version: int) -> None:
+    """The refusal of other programs' databases does not catch provmon's own of any older version."""
+    from monitor.store import MIGRATIONS, _statements
+
+    db = tmp_path / "old.db"
+    conn = sqlite3.connect(db)
+    for script in MIGRATIONS[:version]:
+        for stmt in _statements(script):
+            conn.execute(stmt)
+    conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(version)])
+    conn.execute("INSERT INTO articles (id, url, title, text, sha256, added_at) "
+                 "VALUES (1, 'https://pub.example/a', 'T', 'an old text', 'h', '2026-01-01')")
+    conn.commit()
+    conn.close()
+    with Store(db) as store:
+        assert store.schema_version() == SCHEMA_VERSION
+        assert store.article(1).text == "an old text"
+    assert (tmp_path / f"old.db.v{version}.bak").exists()

@@ -1,0 +1,38 @@
+"""Text from web pages made safe to show in a terminal or a plain-text document.
+
+Page text, titles, credit lines, URLs and error messages come from pages anyone can write. Printed raw, an
+ESC sequence retitles or clears the terminal or hides the lines after it, a carriage return overwrites a line,
+a C1 control (U+009B is a one-character CSI) does the same, and a bidi override makes a URL or a sentence read
+differently from what it is. `safe` shows each such character as a Python-style escape instead (ESC as
+`\\x1b`, U+009B as `\\x9b`, U+202E as `\\u202e`), so it is visible and nothing is acted on; the stored data
+is never changed. JSON output does not go through here (json.dumps escapes C0 controls itself).
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+# C0 controls but tab and newline, DEL, C1 controls, the bidi embeddings and overrides (U+202A-U+202E) and
+# isolates (U+2066-U+2069).
+UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+# Characters a URL carries as they are (RFC 3986 reserved and unreserved ones, and % of an escape already made).
+URL_SAFE = ":/?#[]@!$&'()*+,;=%~"
+
+
+def _escape(m: re.Match[str]) -> str:
+    code = ord(m.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def safe(text: str) -> str:
+    """`text` with every control character but tab and newline, and every bidi override or isolate, shown as
+    an escape (`\\x1b`, `\\x9b`, `\\u202e`); printable text is unchanged."""
+    return UNSAFE.sub(_escape, text)
+
+
+def shown_url(url: str) -> str:
+    """A URL holding such characters, percent-encoded as a request sends it (what the server received);
+    any other URL as it is."""
+    return quote(url, safe=URL_SAFE) if UNSAFE.search(url) else url
