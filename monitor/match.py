@@ -599,9 +599,10 @@ def _lede_copied(groups: list[_Group], article: Prepared, page: Prepared, cfg: M
 
 def _verbatim_chain(groups: list[_Group], article: Prepared, page: Prepared, cfg: MatchSettings) -> list[_Group]:
     """The passages holding the longest chain of narrative sentences copied word for word in the article's order,
-    however far apart on the page, when it has `min_passages` of them (and at least `min_run`), else none. A copier who puts sentences of
-    their own between the copied ones ("sandwiching") breaks every run; independent reports seldom share one
-    narrative sentence word for word, let alone several in the same order. Coverage is still required."""
+    however far apart on the page, when it has `min_passages` of them (and at least `min_run`), else none. A
+    copier who puts sentences of their own between the copied ones ("sandwiching") breaks every run; independent
+    reports seldom share one narrative sentence word for word, let alone several in the same order. Coverage is
+    still required."""
     exact = sorted((p for g in groups for p in g.pairs
                     if p.exact >= cfg.verbatim_similarity and _narrative(p, article, page)), key=lambda p: (p.j, p.i))
     need = max(cfg.min_passages, cfg.min_run)
