@@ -7,12 +7,12 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from monitor.evidence import Evidence
 from monitor.extract import Extracted
 from monitor.match import Match
 from monitor.store import Article, Store
+from monitor.urls import host_of, same_page
 
 PAYLOAD_VERSION = 1
 
@@ -36,26 +36,13 @@ class Raised:
     created: bool
 
 
-def _norm(url: str) -> str:
-    """Compare URLs without scheme (http/https), "www.", fragment or trailing slash."""
-    parts = urlsplit(url.strip())
-    host = (parts.hostname or "").lower().removeprefix("www.")
-    path = parts.path.rstrip("/") or "/"
-    return f"{host}{path}" + (f"?{parts.query}" if parts.query else "")
-
-
-def host_of(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower().removeprefix("www.")
-
-
 def assess_credit(page: Extracted, article_url: str, credit_names: Sequence[str]) -> Credit:
     """How the copy credits the original: the strongest of the signals the extractor found."""
-    target = _norm(article_url)
     for label, value in (("rel=canonical", page.canonical_url), ("og:url", page.og_url)):
-        if value and _norm(value) == target:
+        if same_page(value, article_url):
             return Credit("canonical", f"{label} points at the original")
     for link in (*page.credit_links, *page.links):
-        if _norm(link) == target:
+        if same_page(link, article_url):
             return Credit("link", f"links to the original: {link}")
     names = [n for n in credit_names if n.strip()]
     site = host_of(article_url)
@@ -83,10 +70,12 @@ def severity(kind: str, coverage: float, credit: str) -> str:
 
 
 def is_licensed(url: str, licensed_domains: Iterable[str]) -> str:
-    """The allow-listed domain `url` is on (itself or a subdomain), else ""."""
-    host = (urlsplit(url).hostname or "").lower()
+    """The allow-listed domain `url` is on (itself or a subdomain; "www." on either side does not matter),
+    else ""."""
+    host = host_of(url)
     for domain in licensed_domains:
-        if host == domain or host.endswith("." + domain):
+        bare = domain.lower().removeprefix("www.")
+        if host == bare or host.endswith("." + bare):
             return domain
     return ""
 

@@ -210,8 +210,8 @@ def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
                 again += f", renamed from {title!r}"
                 title = args.title
             say(f"{state} #{t.id}: {title or o.url} ({t.chars} chars{again}) {o.url}",
-                {"source": o.url, "id": t.id, "created": t.created, "replaces": t.replaces, "title": title,
-                 "chars": t.chars})
+                {"source": o.source or o.url, "id": t.id, "created": t.created, "replaces": t.replaces,
+                 "title": title, "chars": t.chars, "article_url": o.url})
         progress.advance(len(batch))
         batch.clear()
 

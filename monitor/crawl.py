@@ -18,7 +18,7 @@ import threading
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from queue import SimpleQueue
 from urllib.parse import urlsplit
 
@@ -28,6 +28,7 @@ from monitor.extract import Extracted, text_of
 from monitor.fetch import HTML_TYPES, XML_TYPES, Fetcher, FetchError, FetchResult, is_textual, now_iso, split_url
 from monitor.politeness import Politeness, PoliteSettings
 from monitor.store import PageState, Store
+from monitor.urls import canonical
 
 log = logging.getLogger(__name__)
 
@@ -238,7 +239,7 @@ def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store |
     seen: set[str] = set()
     start_states = states_of(start_urls)
     for u in start_urls:
-        seen.add(u)
+        seen.update((u, canonical(u)))
         if u in invalid:  # recorded as this page's error; the site's other pages are still crawled
             item = note(Crawled(u, 0, None, None, invalid[u], via="start"))
             yield item
@@ -261,9 +262,12 @@ def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store |
         for err in errors:
             yield note(err)
             processed(err)
+        entries = [(replace(e, url=canonical(e.url)), via) for e, via in entries]
         fresh = [(e, via) for e, via in entries if e.url not in seen and in_scope(e.url, scopes, site)]
         states = states_of([e.url for e, _ in fresh])
         for e, via in fresh:
+            if e.url in seen:  # two entries for one page
+                continue
             seen.add(e.url)
             st = states.get(e.url)
             if (st is not None and st.status == 200 and e.lastmod and st.lastmod and e.lastmod <= st.lastmod
@@ -348,7 +352,7 @@ def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store |
             if item.page is None or item.depth >= site.max_depth:
                 continue
             links: list[str] = []
-            for link in item.page.links:
+            for link in map(canonical, item.page.links):  # one page, one fetch: not one per utm_source
                 if link in seen or not in_scope(link, scopes, site):
                     continue
                 seen.add(link)

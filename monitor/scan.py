@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
-from monitor.alerts import assess_credit, host_of, ignore_rule_for, is_licensed, raise_alert, summary
+from monitor.alerts import assess_credit, ignore_rule_for, is_licensed, raise_alert, summary
 from monitor.config import Config, MatchSettings, Site
 from monitor.crawl import crawl, held_politeness, keep_holds, polite_settings
 from monitor.evidence import Evidence
@@ -28,6 +28,7 @@ from monitor.fingerprint import article_fingerprints_of, page_fingerprints_of
 from monitor.match import Match, Prepared, compare
 from monitor.store import OPEN_STATES, Article, Store, Tracked
 from monitor.templates import TemplateLearner, block_hash, drop_template_blocks
+from monitor.urls import canonical, host_of, on_site_of, same_page
 
 if TYPE_CHECKING:  # the optional [semantic] stage is imported only when enabled
     from monitor.semantic import SemanticVerifier
@@ -95,14 +96,25 @@ def read_source(fetcher: Fetcher, url: str, allow_private: bool = True) -> Extra
 class Original:
     """A text to track, as read from its source."""
 
-    url: str
+    url: str  # the address it is tracked under (tracked_url)
     title: str
     text: str
     plain: bool = False  # a plain-text file: tracked as it is, so evidence offsets count its characters
+    source: str = ""  # the source as given, when not `url`
 
     @classmethod
     def of(cls, url: str, page: Extracted, title: str = "") -> Original:
-        return cls(url, title or page.title, page.text, page.plain)
+        return cls(tracked_url(url, page), title or page.title, page.text, page.plain, source=url)
+
+
+def tracked_url(url: str, page: Extracted) -> str:
+    """The address an original is tracked under: the canonical address its page names on its own site (an AMP,
+    mobile or feed-tagged URL is one article with its canonical one, not a second), else the URL read, without
+    tracking parameters (monitor.urls.canonical)."""
+    named = page.canonical_url
+    if named and on_site_of(url, named) and urlsplit(named).scheme in ("http", "https"):
+        return canonical(named)
+    return canonical(url)
 
 
 def track_text(store: Store, original: Original) -> Tracked:
@@ -366,16 +378,16 @@ def _scan_pages(store: Store, fetcher: Fetcher, cfg: Config, site: Site, stop: t
         text = learner.drop(site.name, page.text, paragraphs, hashes)
         if not text:
             continue
-        own = page.canonical_url or page.og_url
+        page_url = canonical(result.final_url)  # one page, one alert: not one per utm_source
         for f in find_copies(store, text, cfg.match, exclude_url=result.final_url, verifier=verifier):
-            if own and own == f.article.url and host_of(result.final_url) == host_of(f.article.url):
+            if same_page(page_url, f.article.url) or _own_version(page_url, page, f.article.url):
                 continue  # the original itself, served under another address of its own site
             report.copies += 1
-            if _not_to_alert(store, cfg, site.name, result.final_url, result.sha256, f, text):
+            if _not_to_alert(store, cfg, site.name, page_url, result.sha256, f, text):
                 report.licensed += 1
                 continue
             raised = raise_alert(store, article=f.article, match=f.match, page_text=text,
-                                 site=site.name, page_url=result.final_url,
+                                 site=site.name, page_url=page_url,
                                  content_sha256=result.sha256, channels=channels,
                                  credit=assess_credit(page, f.article.url, cfg.owner.credit_names),
                                  evidence=Evidence.of(result, text))
@@ -469,15 +481,20 @@ def recheck_alerts(store: Store, fetcher: Fetcher, cfg: Config, stop: threading.
     return report
 
 
+def _own_version(url: str, page: Extracted, original_url: str) -> bool:
+    """A page of the original's own site (its host or a subdomain: amp., m.) that names the original as its
+    canonical address (rel=canonical, or og:url, relative or not): an AMP, mobile or tracking-tagged version."""
+    if not on_site_of(url, original_url):
+        return False
+    return any(same_page(urljoin(url, named), original_url) for named in (page.canonical_url, page.og_url) if named)
+
+
 def _is_the_original(copy_url: str, final_url: str, page: Extracted, original_url: str) -> bool:
     """The copy's address now serves the original: redirected to it or to another page of its site (the usual
     remedy), or the original's own site answering there with its canonical address."""
-    if final_url == original_url:
+    if same_page(final_url, original_url) or _own_version(final_url, page, original_url):
         return True
-    host = host_of(final_url)
-    if not host or host != host_of(original_url):
-        return False
-    return host != host_of(copy_url) or (page.canonical_url or page.og_url) == original_url
+    return bool(host_of(final_url)) and on_site_of(final_url, original_url) and not on_site_of(copy_url, original_url)
 
 
 def _still_copies(store: Store, alert: dict[str, Any], page_text: str, template: frozenset[str], cfg: Config,

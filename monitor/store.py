@@ -832,6 +832,14 @@ class Store:
             ).fetchone()
             if existing:
                 return int(existing[0]), False
+            same = self._alert_for_same_content(owner, site, content_sha256)
+            if same is not None:
+                # The same copy at another address of its site (a trailing slash, index.html, ?page=1): one alert.
+                self.db.execute("UPDATE matches SET disposition = 'duplicate' WHERE id = ?", [match_id])
+                if not self.db.execute("SELECT 1 FROM alert_events WHERE alert_id = ? AND event = 'also_at' "
+                                       "AND detail = ?", [same, page_url]).fetchone():
+                    self._event(same, "also_at", page_url, now)
+                return same, False
             cur = self.db.execute(
                 "INSERT INTO alerts (created_at, article_id, article_title, article_url, copy_url, site, "
                 "kind, coverage, page_share, status, match_id, severity, credit, credit_detail, updated_at) "
@@ -850,6 +858,14 @@ class Store:
                     [alert_id, channel, f"provmon-alert-{alert_id}-{channel}", now],
                 )
         return alert_id, True
+
+    def _alert_for_same_content(self, article_id: int, site: str, content_sha256: str) -> int | None:
+        """An alert of this article and site, not removed, whose copy was captured with exactly these bytes."""
+        row = self.db.execute(
+            "SELECT a.id FROM alerts a WHERE a.article_id = ? AND a.site = ? AND a.status != 'removed' AND EXISTS "
+            "(SELECT 1 FROM evidence e WHERE e.alert_id = a.id AND e.sha256 = ?) ORDER BY a.id LIMIT 1",
+            [article_id, site, content_sha256]).fetchone()
+        return int(row[0]) if row else None
 
     def _insert_match(self, article_id: int, page_url: str, site: str, content_sha256: str,
                       match: dict[str, Any], disposition: str, now: str) -> int:

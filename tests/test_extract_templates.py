@@ -81,9 +81,14 @@ def test_drop_per_paragraph_equals_dropping_the_template_set() -> None:
     learner = TemplateLearner()
     for i in range(6):
         learner.observe("s", [FOOTER, f"story {'z' * i}", "Quote of the week" if i < 2 else "other"])
-    text = f"A story of its own.\n\n{FOOTER}\n\nQuote of the week"
+    story = "A story of its own, long enough that the footer the site puts under it is the smaller part of the page."
+    text = f"{story}\n\n{FOOTER}\n\nQuote of the week"
     paragraphs = text.split("\n\n")
     hashes = [block_hash(p) for p in paragraphs]
     assert learner.drop("s", text, paragraphs, hashes) == drop_template_blocks(text, learner.template_hashes("s"))
-    assert learner.drop("s", text, paragraphs, hashes) == "A story of its own.\n\nQuote of the week"
+    assert learner.drop("s", text, paragraphs, hashes) == f"{story}\n\nQuote of the week"
+    # A template that would be most of the page is kept (templates.MAX_TEMPLATE_SHARE), both ways.
+    short = f"A story.\n\n{FOOTER}"
+    assert learner.drop("s", short, short.split("\n\n"), [block_hash(p) for p in short.split("\n\n")]) == short
+    assert drop_template_blocks(short, learner.template_hashes("s")) == short
     assert learner.drop("other", text, paragraphs, hashes) == text

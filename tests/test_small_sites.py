@@ -113,8 +113,8 @@ def test_the_same_article_at_three_addresses_of_a_small_site(tmp_path: Path,
                                                              copier: tuple[Path, dict[str, Any]]) -> None:
     cfg, pages = copier
     names = ["copy-a.html", "copy-b.html", "copy-c.html"]
-    for name in names:
-        pages[f"/{name}"] = COPY
+    for name in names:  # the bytes differ (as an AMP or print version's do), the text is the same
+        pages[f"/{name}"] = COPY.replace("</body>", f"<!-- {name} --></body>")
     link_all(pages, names)
     r = provmon("--config", str(cfg), "run", "--once")
     assert r.code == 0, r.err
