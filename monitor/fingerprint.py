@@ -25,6 +25,7 @@ from monitor.text import (
     WORD,
     Token,
     fold,
+    fold_typography,
     has_mark,
     mixes_lookalikes,
     normalize,
@@ -46,7 +47,11 @@ FINGERPRINT_VERSION = 2  # bump when hashes change: the store re-indexes its art
 #   3: combining marks (monitor.text.MARKS: NFD accents, Indic vowel signs, Hebrew points, ...) after a word
 #      character stay in the word instead of ending it; a word that keeps no ASCII letter is NFC-composed; a
 #      capital I with a dot above is lower-cased to "i" (it was "i" + a combining dot, which split the word).
-NORMALISATION_VERSION = 3
+#   4: lookalikes of Latin letters read as them (monitor.text.normalize and fold): small capitals, circled,
+#      parenthesized and squared letters, the Latin alpha, script g, dotless i and j everywhere; Armenian and more
+#      Cyrillic/Greek lookalikes (accented ones too) in a word with Latin letters; a word of lookalikes only in a line
+#      of Latin text; the run of a right-to-left override (RLO) read backwards, as it displays.
+NORMALISATION_VERSION = 4
 
 _MASK = (1 << 64) - 1
 _K1, _K2, _MIX = 0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0xBF58476D1CE4E5B9
@@ -107,7 +112,7 @@ _INVISIBLE = re.compile(f"[{IGNORABLE}]+")
 
 
 def normalisation_changed(text: str) -> bool:
-    """Whether NORMALISATION_VERSION 3 may read this text's words differently from version 1 or 2.
+    """Whether NORMALISATION_VERSION 4 may read this text's words differently from version 1, 2 or 3.
 
     True when version 1 or 2 cut a word of the text elsewhere or folded it otherwise; for every text where it is
     False the fingerprints are bit-for-bit those of versions 1 and 2. Version 1 -> 2: an invisible character
@@ -117,7 +122,10 @@ def normalisation_changed(text: str) -> bool:
     a mark or is not in NFC; a capital I with a dot above. The test is a superset, never a miss: a word whose
     marks all fall away (an accented Latin word in NFD, "cafe" + U+0301) reads the same in every version, but a
     mark between its letters is enough for True, and so is a mixed-script word whose fold is in fact unchanged
-    (tests/test_text_marks.py checks it against the readings of versions 1 and 2 on random texts).
+    Version 3 -> 4: `normalize` changed a character (a lookalike read as its Latin letter, an override run
+    reversed), or a word mixes Latin letters with lookalikes (monitor.text.mixes_lookalikes: more of them now, found
+    after NFKD too; a superset of version 2's mixed words).
+    (tests/test_text_marks.py checks it against the readings of versions 1, 2 and 3 on random texts).
     A store whose articles were fingerprinted under an older NORMALISATION_VERSION re-fingerprints
     (article_fingerprints_of) just the articles for which this is true. ASCII texts are answered at once (False).
     """
@@ -126,6 +134,8 @@ def normalisation_changed(text: str) -> bool:
     if "\u0130" in text:
         return True
     norm = normalize(text)
+    if norm != fold_typography(text):  # version 3's normalize: lookalikes and override runs are read otherwise now
+        return True
     if norm.isascii():  # only typography (curly quotes, dashes) was not ASCII
         return False
     marks = has_mark(norm)

@@ -3,12 +3,17 @@
 Everything here keeps character offsets into the original text, so that evidence passages
 point at the exact characters of the article and of the page.
 
-Two tricks hide a verbatim copy from word-level matching without changing how it looks: invisible
+Three tricks hide a verbatim copy from word-level matching without changing how it looks: invisible
 characters inside words (soft hyphens from hyphenation plugins or `&shy;`, zero-width spaces and joiners,
-word joiners, BOMs) and homoglyphs (Latin letters swapped for Cyrillic or Greek lookalikes). Both are undone
-per word without moving any offset: WORD takes invisible characters between word characters into the word
-(the token still spans the original characters), and `fold` drops them from the token's word and maps the
-lookalikes of a word that mixes them with Latin letters to Latin (a whole Russian or Greek word is kept).
+word joiners, BOMs), homoglyphs (Latin letters swapped for lookalikes: small capitals, circled or squared
+letters, the Latin alpha or dotless i, Cyrillic, Greek or Armenian letters) and text written backwards inside a
+right-to-left override. All are undone without moving any offset. WORD takes invisible characters between word
+characters into the word (the token still spans the original characters), and `fold` drops them from the
+token's word. `normalize` reads each lookalike as its letter, one character for one: the Latin ones and the
+letter symbols everywhere, the Cyrillic, Greek and Armenian ones in a word of lookalikes only when its line is
+Latin text (a Russian or Greek text keeps its words); `fold` maps those of a word that mixes them with Latin
+letters. `normalize` also puts the run of each right-to-left override in display order; a word there spans its
+own characters of the text (written backwards), and a sentence there spans the whole run (`sentences`).
 
 Combining marks (categories Mn, Mc, Me) are not word characters to Python's regular expressions, yet each is
 part of the letter before it: the decomposed accents of NFD text (macOS and some CMSs write "é" as "e" + U+0301),
@@ -21,6 +26,7 @@ NFC-composes a word that keeps no ASCII letter, so the NFD and NFC spellings of 
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -153,14 +159,228 @@ _REPLACE = (("\u2018", "'"), ("\u2019", "'"), ("\u201c", '"'), ("\u201d", '"'), 
             ("\u00a0", " "), ("\u2026", "."),
             ("\u0130", "i"))  # capital I with dot above: lower() makes it i + a combining dot, two characters
 
+# Lookalikes: characters a reader takes for a Latin letter, one character for one, so that a copy written in them
+# reads as the article's words. Chosen from Unicode's confusables for the letters a-z (by hand, single characters
+# only, no file copied) and from unicodedata: NFKC, and the character names of the small capitals and letter
+# symbols (tests/test_text_evasion.py checks these tables against this Python's unicodedata). Keys are lower-cased:
+# texts are lower-cased before they are read. Two kinds:
+#
+# 1. Read as Latin everywhere (normalize): Latin letters that NFKD leaves alone (so the accent fold dropped them)
+#    and letter symbols that are no word characters to `\w` (category So, so WORD cut the word at each of them).
+_LATIN_ANYWHERE = {
+    # "LATIN LETTER SMALL CAPITAL X" for one letter X (there is no small capital X)
+    "ᴀ": "a", "ʙ": "b", "ᴄ": "c", "ᴅ": "d", "ᴇ": "e", "ꜰ": "f", "ɢ": "g", "ʜ": "h", "ɪ": "i", "ᴊ": "j", "ᴋ": "k",
+    "ʟ": "l", "ᴍ": "m", "ɴ": "n", "ᴏ": "o", "ᴘ": "p", "ꞯ": "q", "ʀ": "r", "ꜱ": "s", "ᴛ": "t", "ᴜ": "u", "ᴠ": "v",
+    "ᴡ": "w", "ʏ": "y", "ᴢ": "z",
+    # Latin letters confusable with a-z: alpha, script g, dotless i and j, iota, dental click (an l or I)
+    "ɑ": "a", "ɡ": "g", "ı": "i", "ȷ": "j", "ɩ": "i", "ǀ": "l",
+}
+# The letter symbols, as runs of the alphabet from a first code point: parenthesized small letters (NFKC "(a)"),
+# circled capitals and small letters (NFKC "A", "a"; lower() maps the capitals to the small ones), parenthesized,
+# squared, negative circled and negative squared capitals (no lower case; NFKC "(A)", "A", none for the negative
+# ones), and three stragglers: circled italic C and R, negative squared small d.
+for _first, _letters in ((0x249C, "abcdefghijklmnopqrstuvwxyz"), (0x24B6, "abcdefghijklmnopqrstuvwxyz"),
+                         (0x24D0, "abcdefghijklmnopqrstuvwxyz"), (0x1F110, "abcdefghijklmnopqrstuvwxyz"),
+                         (0x1F130, "abcdefghijklmnopqrstuvwxyz"), (0x1F150, "abcdefghijklmnopqrstuvwxyz"),
+                         (0x1F170, "abcdefghijklmnopqrstuvwxyz"), (0x1F12B, "cr"), (0x1F1A5, "d")):
+    _LATIN_ANYWHERE.update((chr(_first + _k), _c) for _k, _c in enumerate(_letters))
+del _first, _letters
+# A class with ranges above U+FFFF is tested range by range (~20 ns a character for these) unless it has one range
+# of them at most: so one range for the astral symbols, and the table says which of its characters are letters.
+_ANYWHERE = re.compile(f"[{''.join(c for c in _LATIN_ANYWHERE if c < chr(0x10000))}\U0001f110-\U0001f1a5]")
 
-def normalize(text: str) -> str:
-    """Unicode-fold text without changing its length (NFKC may change length, so only per char)."""
+# 2. Letters of Cyrillic, Greek and Armenian, scripts written on their own: read as Latin inside a word with Latin
+#    letters ("pаssеnger"), and in a word of lookalikes only ("роӏісе") when its line is Latin text (the rule is in
+#    _latin_words); a Russian, Greek or Armenian word in Russian, Greek or Armenian text keeps its letters. Some
+#    stand for a capital: Cyrillic в, н, м, т and Greek η, μ are lower-cased B, H, M, T, H, M. Matched after NFKD,
+#    so an accented one (ё, ά) is its base letter.
+_LOOKALIKES = {
+    # Cyrillic
+    "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c",
+    "т": "t", "у": "y", "х": "x", "ѕ": "s", "і": "i", "ї": "i", "ј": "j", "ԁ": "d", "һ": "h", "ԛ": "q",
+    "ԝ": "w", "ӏ": "l", "ү": "y", "ѵ": "v", "ѡ": "w",
+    # Greek
+    "α": "a", "β": "b", "γ": "y", "ε": "e", "ζ": "z", "η": "h", "ι": "i", "κ": "k", "μ": "m", "ν": "v", "ο": "o",
+    "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "ω": "w", "ϲ": "c", "ϳ": "j",
+    # Armenian (օ, ս, լ also for the capitals Օ, Ս, Լ)
+    "օ": "o", "ս": "u", "ո": "n", "հ": "h", "ց": "g", "զ": "q", "լ": "l", "ա": "w",
+}
+_DECONFUSE = str.maketrans(_LOOKALIKES)
+_LOOKALIKE = re.compile(f"[{''.join(_LOOKALIKES)}]")
+_LATIN = re.compile("[a-z]")
+_ANY_LOOKALIKE = re.compile(f"[{_ANYWHERE.pattern[1:-1]}{''.join(_LOOKALIKES)}]")
+# A word of lookalikes only (with marks and invisible characters inside): no word character, mark or invisible
+# character before it (an invisible character at its start is taken in), no word character after it. (BMP marks and
+# invisible characters only: see _ANYWHERE.)
+_BMP_IGNORABLE = re.sub("[\U00010000-\U0010ffff](?:-[\U00010000-\U0010ffff])?", "", IGNORABLE)
+_LOOKALIKE_WORD = re.compile(f"(?<![\\w{_BMP_MARKS}{_BMP_IGNORABLE}])[{_BMP_IGNORABLE}]*+[{''.join(_LOOKALIKES)}]"
+                             f"[{''.join(_LOOKALIKES)}{_BMP_MARKS}{_BMP_IGNORABLE}]*+(?!\\w)")
+# Letters of the Latin script (lower case, with the small capitals); a word with one is a Latin word, a word with a
+# letter of another script that is no lookalike is a foreign word (Russian "что", Greek "είναι"); a word of
+# lookalikes only is neither, and so is one of mathematical letters or other characters above U+FFFF.
+_LATIN_RANGES = ("a-z\u00aa\u00b5\u00ba\u00df-\u00f6\u00f8-\u024f\u0250-\u02af\u1d00-\u1dbf\u1e00-\u1eff"
+                 "\u2c60-\u2c7f\ua720-\ua7ff\uab30-\uab6f\uff41-\uff5a")
+_LATIN_LETTER = re.compile(f"[{_LATIN_RANGES}]")
+_LATIN_WORD = re.compile(f"[{_LATIN_RANGES}]\\w*+")  # one match a word, from its first Latin letter
+_FOREIGN_WORD = re.compile(f"(?![{_LATIN_RANGES}{''.join(_LOOKALIKES)}\\U00010000-\\U0010ffff])[^\\W\\d_]\\w*+")
+
+
+def _latin_line(line: str) -> bool | None:
+    """Whether a (lower-cased) line is Latin text: it has more Latin words than foreign ones (None: neither)."""
+    latin = len(_LATIN_WORD.findall(line))
+    if not latin:  # most lines of a Russian or Greek text
+        return False if _FOREIGN_WORD.search(line) else None
+    # Not Latin as soon as as many foreign words as Latin ones are found (a Russian line with an English name).
+    return all(k < latin for k, _ in enumerate(_FOREIGN_WORD.finditer(line), 1))
+
+
+def _latin_word(m: re.Match[str]) -> str:
+    return m.group().translate(_DECONFUSE)
+
+
+def _latin_words(text: str) -> str:
+    """The (lower-cased) text with its words of lookalikes only read as Latin, in the lines that are Latin text.
+
+    A line (a paragraph, in most texts) is Latin text when it has more words with a Latin letter than words with a
+    letter that can only be read as another script (б, д, л, я; γ, λ, π, ά), words of lookalikes only aside: a copy
+    whose every Latin letter with a Cyrillic lookalike was swapped keeps a Latin letter in most words, and most words
+    of a Russian or Greek line have a letter that looks like no Latin one, an English name in it or not. A line with
+    neither (a heading of lookalikes only) goes by the whole text."""
+    if _LATIN_LETTER.search(text) is None:  # no line is Latin text (a Russian or Greek text)
+        return text
+    lines = text.split("\n")
+    whole: bool | None = None
+    changed = False
+    for k, line in enumerate(lines):
+        if _LOOKALIKE.search(line) is None:  # the lines of an English text without lookalikes
+            continue
+        latin = _latin_line(line)
+        if latin is None:
+            if _LOOKALIKE_WORD.search(line) is None:
+                continue
+            if whole is None:
+                whole = bool(_latin_line(text))
+            latin = whole
+        if latin:
+            new = _LOOKALIKE_WORD.sub(_latin_word, line)
+            if new != line:
+                lines[k], changed = new, True
+    return "\n".join(lines) if changed else text
+
+
+# Right-to-left override (U+202E RLO, up to its U+202C PDF or the end of the line) displays the characters of its
+# run in reverse order: a copy may be written backwards inside one ("\u202e" + "yrref" + "\u202c" shows "ferry").
+# The run is read in display order: reversed, with its mirrored brackets swapped (an RLO run shows "(" as ")").
+_RLO, _PDF = "\u202e", "\u202c"
+_EMBEDDING = "\u202a\u202b\u202d\u202e"  # LRE, RLE, LRO, RLO: each ends at its own PDF
+_BIDI_STOP = re.compile("[\n\r\x1c-\x1e\x85\u2029\u202a-\u202e]")  # paragraph separators, embeddings, PDF
+_RTL_LETTER = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefe\U00010800-\U00010fff\U0001e800-\U0001efff]")
+_MIRRORED = str.maketrans("()[]{}<>«»‹›", ")(][}{><»«›‹")
+
+
+def override_runs(text: str) -> list[tuple[int, int]]:
+    """The runs of right-to-left overrides that are read backwards, as (start, end) offsets of the characters
+    between an RLO and its PDF (or the end of the line: a paragraph separator ends every override). A run with a
+    right-to-left letter (Hebrew, Arabic, ...) is left as it is: those are stored in reading order already."""
+    runs: list[tuple[int, int]] = []
+    i = text.find(_RLO)
+    while i >= 0:
+        depth, end = 0, len(text)
+        for m in _BIDI_STOP.finditer(text, i + 1):
+            c = m.group()
+            if c in _EMBEDDING:
+                depth += 1
+            elif c != _PDF or depth == 0:
+                end = m.start()
+                break
+            else:
+                depth -= 1
+        if end > i + 1 and not _RTL_LETTER.search(text, i + 1, end):
+            runs.append((i + 1, end))
+        i = text.find(_RLO, end)
+    return runs
+
+
+def _display(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """The text in display order (its override runs reversed: the same length, each run on its own characters),
+    and the runs."""
+    if _RLO not in text:
+        return text, []
+    runs = override_runs(text)
+    if not runs:
+        return text, runs
+    parts, done = [], 0
+    for a, b in runs:
+        parts += (text[done:a], text[a:b][::-1].translate(_MIRRORED))
+        done = b
+    parts.append(text[done:])
+    return "".join(parts), runs
+
+
+def _run_of(runs: list[tuple[int, int]], i: int) -> int:
+    """The index of the run holding offset i, or -1."""
+    k = bisect.bisect_right(runs, (i, 1 << 62)) - 1
+    return k if k >= 0 and i < runs[k][1] else -1
+
+
+def _source(runs: list[tuple[int, int]], i: int) -> int:
+    """The offset in the text of the character at offset i of its display order (and the reverse: a run is its own
+    mirror image)."""
+    k = _run_of(runs, i)
+    return i if k < 0 else runs[k][0] + runs[k][1] - 1 - i
+
+
+def _source_span(runs: list[tuple[int, int]], start: int, end: int) -> tuple[int, int]:
+    """The characters of the text that a span of the display order shows: the same span outside runs (or across
+    whole runs), its mirror image inside one run (one character for one), and the smallest span holding them all
+    when it crosses the edge of a run (its mirror image is not contiguous with the rest)."""
+    k, j = _run_of(runs, start), _run_of(runs, end - 1)
+    if k == j:
+        if k < 0:
+            return start, end
+        a, b = runs[k]
+        return a + b - end, a + b - start
+    where = [_source(runs, i) for i in range(start, end)]
+    return min(where), max(where) + 1
+
+
+def fold_typography(text: str) -> str:
+    """Curly quotes, dashes, no-break spaces and ellipses to ASCII, then lower case: `normalize` without lookalikes
+    and overrides (all it did up to NORMALISATION_VERSION 3 of monitor.fingerprint)."""
     if not text.isascii():
         for a, b in _REPLACE:
             if a in text:
                 text = text.replace(a, b)
     return text.lower()
+
+
+def _normalized(shown: str) -> str:
+    """normalize() of a text in display order."""
+    text = fold_typography(shown)
+    if text.isascii():
+        return text
+    try:
+        text.encode("latin-1")  # ~2 us for 100 KB: no lookalike is in Latin-1 (a regex scan costs ~0.3 ms)
+        return text
+    except UnicodeEncodeError:
+        pass
+    if _ANY_LOOKALIKE.search(text) is None:
+        return text
+    for c in set(_ANYWHERE.findall(text)):
+        if c in _LATIN_ANYWHERE:
+            text = text.replace(c, _LATIN_ANYWHERE[c])
+    if _LOOKALIKE.search(text):
+        text = _latin_words(text)
+    return text
+
+
+def normalize(text: str) -> str:
+    """Unicode-fold text without changing its length (NFKC may change length, so only per char): typography (curly
+    quotes, dashes, no-break spaces) to ASCII, lower case, lookalikes of Latin letters to them (everywhere, or in
+    Latin text), right-to-left override runs in display order."""
+    if text.isascii():
+        return text.lower()
+    return _normalized(_display(text)[0])
 
 
 @lru_cache(maxsize=65536)
@@ -226,39 +446,27 @@ def key(word: str) -> str:
     return w
 
 
-# Lower-case Cyrillic and Greek letters that look like a Latin letter (in some case: texts are lower-cased
-# before they are folded, so Cyrillic в, н, м, т and Greek η, μ stand for their capitals B, H, M, T, H, M).
-_LOOKALIKES = {
-    # Cyrillic
-    "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c",
-    "т": "t", "у": "y", "х": "x", "ѕ": "s", "і": "i", "ї": "i", "ј": "j", "ԁ": "d", "һ": "h", "ԛ": "q",
-    "ԝ": "w", "ӏ": "l", "ү": "y", "ѵ": "v",
-    # Greek
-    "α": "a", "β": "b", "ε": "e", "ζ": "z", "η": "h", "ι": "i", "κ": "k", "μ": "m", "ν": "v", "ο": "o",
-    "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "ω": "w", "ϲ": "c", "ϳ": "j",
-}
-_DECONFUSE = str.maketrans(_LOOKALIKES)
-_LOOKALIKE = re.compile(f"[{''.join(_LOOKALIKES)}]")
-_LATIN = re.compile("[a-z]")
-
-
 def mixes_lookalikes(word: str) -> bool:
-    """True when a (lower-cased) word has Latin letters and Cyrillic/Greek lookalikes: a homoglyph swap."""
-    return _LOOKALIKE.search(word) is not None and _LATIN.search(unicodedata.normalize("NFKD", word)) is not None
+    """True when a (lower-cased) word has Latin letters and Cyrillic/Greek/Armenian lookalikes (after NFKD, so an
+    accented one counts): a homoglyph swap."""
+    d = unicodedata.normalize("NFKD", word)
+    return _LOOKALIKE.search(d) is not None and _LATIN.search(d) is not None
 
 
 def fold(word: str) -> str:
-    """A word's comparable form: invisible characters dropped, the lookalikes of a word that mixes them with
-    Latin letters mapped to Latin, then accents and other combining marks stripped. A word that keeps no ASCII
-    letter (Russian, Greek, Hindi, Hebrew) is kept, less its invisible characters, NFC-composed: its NFD and
-    NFC spellings are one word."""
+    """A word's comparable form: invisible characters dropped, compatibility forms decomposed (NFKD: fullwidth and
+    mathematical letters, ligatures), the lookalikes of a word that mixes them with Latin letters mapped to Latin,
+    then accents and other combining marks stripped. A word that keeps no ASCII letter (Russian, Greek, Hindi,
+    Hebrew) is kept, less its invisible characters, NFC-composed: its NFD and NFC spellings are one word. (The
+    lookalikes read as Latin everywhere, and words of lookalikes only in Latin text, are read by `normalize`.)"""
     if word.isascii():
         return word
     if _IGNORABLE.search(word):
         word = _IGNORABLE.sub("", word)
-    if mixes_lookalikes(word):
-        word = word.translate(_DECONFUSE)
-    return unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode() or unicodedata.normalize("NFC", word)
+    d = unicodedata.normalize("NFKD", word)
+    if _LOOKALIKE.search(d) is not None and _LATIN.search(d) is not None:
+        d = d.translate(_DECONFUSE)
+    return d.encode("ascii", "ignore").decode() or unicodedata.normalize("NFC", word)
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,16 +510,22 @@ def quoted_spans(text: str) -> list[tuple[int, int]]:
 
 
 def tokens(text: str) -> list[Token]:
-    norm = normalize(text)
-    spans = quoted_spans(text)
+    """The words of a text in reading order, each with its offsets in the text. A word inside a right-to-left
+    override run is read in display order and spans its own characters, written backwards there."""
+    shown, runs = _display(text)
+    norm = _normalized(shown)
+    spans = quoted_spans(shown)
     out: list[Token] = []
     si = 0
     for m in word_pattern(norm).finditer(norm):
-        while si < len(spans) and spans[si][1] <= m.start():
+        start, end = m.span()
+        while si < len(spans) and spans[si][1] <= start:
             si += 1
-        inside = si < len(spans) and spans[si][0] <= m.start()
+        inside = si < len(spans) and spans[si][0] <= start
         w = fold(m.group())
-        out.append(Token(w, stem(w), key(w), m.start(), m.end(), inside))
+        if runs:
+            start, end = _source_span(runs, start, end)
+        out.append(Token(w, stem(w), key(w), start, end, inside))
     return out
 
 
@@ -337,6 +551,9 @@ def _is_abbrev(text: str, dot: int) -> bool:
 def sentences(text: str, toks: list[Token] | None = None) -> list[Sentence]:
     """Split text into sentences with character offsets, each with its tokens."""
     toks = tokens(text) if toks is None else toks
+    shown, runs = _display(text)
+    if runs:
+        return _sentences_shown(shown, runs, toks)
     bounds: list[int] = []
     for m in SENT_END.finditer(text):
         if text[m.start()] == "." and _is_abbrev(text, m.start()):
@@ -360,5 +577,40 @@ def sentences(text: str, toks: list[Token] | None = None) -> list[Sentence]:
             while e > s and text[e - 1].isspace():
                 e -= 1
             out.append(Sentence(s, e, tuple(group)))
+        start = end
+    return out
+
+
+def _sentences_shown(shown: str, runs: list[tuple[int, int]], toks: list[Token]) -> list[Sentence]:
+    """`sentences` of a text with right-to-left override runs, cut in display order (`shown`). Sentences follow
+    one another in reading order, and so must their spans: a sentence that has characters of a run spans the whole
+    run, from its RLO (the span displays as the copy does), and the sentences of one run share its span."""
+    bounds: list[int] = []
+    for m in SENT_END.finditer(shown):
+        if shown[m.start()] == "." and _is_abbrev(shown, m.start()):
+            continue
+        bounds.append(m.end())
+    bounds.append(len(shown))
+    where = [_source_span(runs, t.start, t.end) for t in toks]  # each word's span in display order
+    out: list[Sentence] = []
+    start = 0
+    ti = 0
+    for end in bounds:
+        if end <= start:
+            continue
+        first = ti
+        while ti < len(toks) and where[ti][0] < end:
+            ti += 1
+        if ti > first:
+            s = where[first][0]
+            e = max(where[ti - 1][1], min(end, len(shown)))
+            while e > s and shown[e - 1].isspace():
+                e -= 1
+            for a, b in runs:
+                if a < e and s < b:
+                    s, e = min(s, a - 1), max(e, b)
+            while shown[e - 1] == _PDF:  # the PDF that ends a run ends no sentence: each of the run's spans the same
+                e -= 1
+            out.append(Sentence(s, e, tuple(toks[first:ti])))
         start = end
     return out
