@@ -476,7 +476,9 @@ def _edge(s: Sentence, partner_words: frozenset[str], start: bool) -> int:
     k = next((n for n, t in enumerate(toks) if t.content and t.key in partner_words), 0)
     while k > 0 and toks[k - 1].key in partner_words:
         k -= 1
-    if k == 0:
+    # Words out of text order are a right-to-left override run read as displayed (text.normalize): an edge
+    # inside it would cut the run mid-way, so the passage keeps the whole sentence.
+    if k == 0 or any(a.start > b.start for a, b in zip(s.tokens, s.tokens[1:], strict=False)):
         return s.start if start else s.end
     return toks[k].start if start else toks[k].end
 
