@@ -585,8 +585,8 @@ def cmd_notify(cfg: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_extract(cfg: Config | None, args: argparse.Namespace) -> int:
-    agent = cfg.monitor.user_agent if cfg else "ProvenanceMonitor"
-    with Fetcher(agent) as fetcher:
+    # With a config, the fetch is the monitor's own ([fetch] max_bytes, timeouts): it shows what a scan sees.
+    with (make_fetcher(cfg) if cfg else Fetcher("ProvenanceMonitor")) as fetcher:
         for url in _sources(args.sources):
             try:
                 page = read_source(fetcher, url)

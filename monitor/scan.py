@@ -381,7 +381,10 @@ def _scan_pages(store: Store, fetcher: Fetcher, cfg: Config, site: Site, stop: t
         page_url = canonical(result.final_url)  # one page, one alert: not one per utm_source
         for f in find_copies(store, text, cfg.match, exclude_url=result.final_url, verifier=verifier):
             if same_page(page_url, f.article.url) or _own_version(page_url, page, f.article.url):
-                continue  # the original itself, served under another address of its own site
+                # The original itself, under another address of its own site: said, so a skipped page is traceable.
+                log.info("site %s: %s is the original of #%d (%s), not a copy", site.name, page_url, f.article.id,
+                         f.article.url)
+                continue
             report.copies += 1
             if _not_to_alert(store, cfg, site.name, page_url, result.sha256, f, text):
                 report.licensed += 1

@@ -264,3 +264,15 @@ def test_track_title_renames_an_article_tracked_before(cfg: Path, tmp_path: Path
     assert r.code == 0 and "already tracked #1: Renamed story" in r.out and f"renamed from {TITLE!r}" in r.out, r.out
     again = provmon("--config", str(cfg), "track", "--json", str(original)).json_lines()[0]
     assert again["title"] == "Renamed story" and not again["created"]
+
+
+def test_extract_fetches_as_the_configured_monitor_does(tmp_path: Path) -> None:
+    """`extract` shows what a scan sees, so it reads [fetch] (here max_bytes) from the config when one is given."""
+    page = tmp_path / "page.html"
+    page.write_text("<html><body><article>" + "<p>A paragraph of our own page, repeated.</p>" * 100
+                    + "</article></body></html>")
+    cfg = write_config(tmp_path / "config.toml", "[fetch]\nmax_bytes = 2000\n")
+    r = provmon("--config", str(cfg), "extract", str(page))
+    assert r.code == 2 and "exceeds fetch.max_bytes (2000)" in r.err, r.err
+    (tmp_path / "elsewhere").mkdir()
+    assert provmon("extract", str(page), cwd=tmp_path / "elsewhere").code == 0  # no config: the default cap
