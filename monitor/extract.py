@@ -1,23 +1,31 @@
 """Turn a page's HTML into its article text, title and provenance metadata.
 
 How the main text is found (selectolax/lexbor, one parse, one walk; details in docs/extraction.md):
-1. Elements that never hold readable text are dropped in C, and small nav/aside subtrees pruned.
+1. Elements that never hold readable text are dropped in C, and small nav/aside subtrees pruned; what a
+   browser shows of elements that would be dropped (open dialogs, buttons holding prose, declarative shadow
+   roots, <iframe srcdoc> documents) is put into the document first.
 2. One walk cuts the body into text blocks (paragraphs, headings, list items, cells, bare text
-   between <br>s), each with its element (whose ancestors are kept as parent links, so any
+   between <br><br>s), each with its element (whose ancestors are kept as parent links, so any
    nesting depth costs linear time and memory) and link-text share. Elements whose tag, role or
-   class/id words say "furniture" are marked; a mark is overruled when the element holds most of
-   the page's prose (a theme's "content-sidebar-wrap" is the page, not a sidebar).
+   class/id words say "furniture", and hidden elements (attribute, inline style or a simple rule of the
+   page's style sheets), are marked; a mark is overruled when the element holds most of
+   the page's prose (a theme's "content-sidebar-wrap" is the page, not a sidebar). The text of hidden
+   inline elements is left out of its paragraph, and text under a right-to-left bidi override is read in
+   the order a browser shows it.
 3. The container starts as the deepest element holding 60% of the unmarked prose, then climbs to
    the ancestor with the best prose-minus-junk score (joins articles split into chunks).
 4. Inside it, furniture, link lists, known furniture lines, bylines, template blocks and a trailing
    site-name line are dropped; credit lines inside or just after it become credits.
-5. If the DOM gives little and JSON-LD carries a longer articleBody, that is used.
+5. If the DOM gives little and JSON-LD carries a longer articleBody, that is used; if the DOM gives
+   almost nothing, the prose of the page's JSON data scripts (__NEXT_DATA__...) is.
 """
 
 from __future__ import annotations
 
+import html as htmllib
 import json
 import re
+import unicodedata
 from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from itertools import pairwise
@@ -34,16 +42,22 @@ from monitor.templates import block_hash
 # time for pages fetch.max_bytes lets through (docs/extraction.md, "Big pages"). Callers may raise it.
 MAX_CHARS = 5_000_000
 
+# Dropped with their content. Browsers never show noembed/noframes content, nor <rp> next to ruby text. Shown, so
+# not here: an open <dialog> (a closed one is dropped before), <object> fallback content, a <button> holding prose
+# (other buttons are dropped before), <textarea> (read like <pre>), declarative shadow roots (<template
+# shadowrootmode>, unwrapped before); an <iframe srcdoc> is extracted as its own page and put in its place.
 DROP_TAGS = [
-    "script", "style", "noscript", "template", "svg", "math", "iframe", "object", "embed", "canvas",
-    "button", "select", "textarea", "input", "option", "datalist", "dialog", "video", "audio", "map",
+    "script", "style", "noscript", "template", "svg", "math", "iframe", "embed", "canvas", "noembed", "noframes",
+    "rp", "select", "input", "option", "datalist", "video", "audio", "map",
 ]
 BLOCK_TAGS = frozenset({
     "p", "div", "section", "article", "main", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul",
     "ol", "dl", "dt", "dd", "blockquote", "pre", "table", "thead", "tbody", "tfoot", "tr", "td", "th",
-    "figure", "figcaption", "hr", "br", "address", "center", "details", "summary", "form", "fieldset",
-    "body", "header", "footer", "nav", "aside", "caption", "legend", "menu", "hgroup", "picture",
+    "figure", "figcaption", "hr", "address", "center", "details", "summary", "form", "fieldset",
+    "body", "header", "footer", "nav", "aside", "caption", "legend", "menu", "hgroup", "picture", "dialog",
+    "textarea", "button",
 })
+PRE_TAGS = frozenset({"pre", "textarea"})
 PRUNE_SELECTOR = (
     "nav, aside, menu, [role=navigation], [role=complementary], [role=search], [role=menu], [role=menubar]"
 )
@@ -117,6 +131,292 @@ HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
 XML_ENCODING = re.compile(rb"""^<\?xml[^>]+encoding\s*=\s*["']([a-zA-Z0-9_.:-]+)""")
 PRE_WS = re.compile(r"[ \t\r\f\v\u00a0]+")
 
+# Control characters are invisible in a browser and are terminal escape sequences when printed: C0 controls other
+# than tab, newline, carriage return and form feed (HTML whitespace), DEL and the C1 controls are removed.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+
+# --- What a browser does not show, and text it shows reversed (docs/extraction.md, "Hidden and reversed text") ---
+# Why an element's text is not shown, as bits. A descendant can show again what its ancestor hid by visibility,
+# font size or colour (visibility:visible, font-size:14px, color:black), never what display:none & co. hid.
+HIDE_HARD, HIDE_VISIBILITY, HIDE_FONT, HIDE_COLOR = 1, 2, 4, 8
+# Properties read from inline styles and simple style-sheet rules.
+CSS_PROPS = frozenset({
+    "display", "visibility", "opacity", "font-size", "font", "position", "left", "top", "right", "clip",
+    "clip-path", "text-indent", "height", "max-height", "width", "max-width", "overflow", "overflow-x",
+    "overflow-y", "transform", "color", "-webkit-text-fill-color", "background-clip", "-webkit-background-clip",
+    "text-shadow", "unicode-bidi", "direction",
+})
+_BLOCKY_DISPLAY = frozenset({"block", "inline-block", "flex", "inline-flex", "grid", "inline-grid", "list-item",
+                             "table", "flow-root", "table-cell"})
+_FONT_KEYWORDS = frozenset({"xx-small", "x-small", "small", "medium", "large", "x-large", "xx-large", "xxx-large"})
+_ABSOLUTE_UNITS = {"px": 1.0, "pt": 4 / 3, "pc": 16.0, "in": 96.0, "cm": 37.8, "mm": 3.78, "q": 0.945,
+                   "rem": 16.0, "vw": 12.8, "vh": 8.0, "vmin": 8.0, "vmax": 12.8}
+_LENGTH = re.compile(r"([+-]?(?:\d+(?:\.\d*)?|\.\d+))([a-z%]*)")
+_DECLARATION = re.compile(r"([-a-zA-Z]+)\s*:\s*([^;]*)")
+_IMPORTANT = re.compile(r"\s*!\s*important\s*$", re.I)
+_FLAT_RULE = re.compile(r"([^{}@;]*)\{([^{}]*)\}")
+_BRACE = re.compile(r"[{}]")
+# A selector list with at least one simple selector (tag, .class, #id, tag.class, tag#id) in it, searched in the
+# list with a "," put in front (a literal first character and possessive quantifiers keep the search fast).
+_HAS_SIMPLE = re.compile(r",\s*+(?:[a-zA-Z][-\w]*+)?(?:[.#][-\w]++)?\s*+(?:,|\Z)")
+_SIMPLE_SELECTOR = re.compile(r"([a-zA-Z][a-zA-Z0-9-]*)?(?:([.#])(-?[_a-zA-Z\u00a0-\uffff][-\w\u00a0-\uffff]*))?")
+# Style sheets with none of these cannot hide or reverse anything: they are not parsed at all.
+_SHEET_HINTS = ("none", "hidden", "collapse", "opacity", "font", "-", "clip", "transparent", "rgb", "hsl", "#",
+                "scale", "bidi", "rtl", "height", "width")
+# A page's style sheets are read up to this many characters (the 5,000,000-character markup cap allows 5 MB of CSS).
+MAX_CSS = 500_000
+SHEET_ATTR = "data-provmon-sheet"  # _strip_bulk leaves <style data-provmon-sheet=N></style> for style sheet N
+_SHEET_PLACEHOLDER = re.compile(r"<style " + SHEET_ATTR + r"=(\d+)></style>")
+# Past this many nested bidi overrides/isolates, deeper ones are read as they are (a bound on the walk's work).
+MAX_BIDI_DEPTH = 32
+
+
+def _length(value: str) -> tuple[float, str] | None:
+    """(number, unit) of a CSS length such as "-9999px", "0", "1.5em"; None for anything else (calc(), keywords)."""
+    m = _LENGTH.fullmatch(value.strip())
+    return (float(m.group(1)), m.group(2)) if m else None
+
+
+def _is_zero(value: str | None) -> bool:
+    n = _length(value) if value else None
+    return n is not None and n[0] == 0
+
+
+def _far_negative(value: str | None, limit: float) -> bool:
+    """A length of at most -limit pixels (em and rem as 16 px; a percentage of at most -100)."""
+    n = _length(value) if value else None
+    if n is None:
+        return False
+    num, unit = n
+    if unit == "%":
+        return num <= -100
+    scale = 16.0 if unit == "em" else _ABSOLUTE_UNITS.get(unit or "px")
+    return scale is not None and num * scale <= -limit
+
+
+def _transparent(value: str) -> bool:
+    """A colour with alpha 0: transparent, rgba(0,0,0,0), rgb(0 0 0 / 0), hsla(...,0), #rgb0, #rrggbb00."""
+    v = value.strip()
+    if v == "transparent":
+        return True
+    m = re.fullmatch(r"(?:rgba?|hsla?)\((.*)\)", v)
+    if m:
+        args = [a for a in re.split(r"[\s,/]+", m.group(1)) if a]
+        return len(args) == 4 and _is_zero(args[3].rstrip("%"))
+    return bool(re.fullmatch(r"#(?:[0-9a-f]{3}0|[0-9a-f]{6}00)", v))
+
+
+def _declarations(style: str) -> dict[str, tuple[str, bool]]:
+    """The properties of CSS_PROPS in a declaration block: name -> (lower-cased value, !important); last one wins."""
+    out: dict[str, tuple[str, bool]] = {}
+    for m in _DECLARATION.finditer(style):
+        name = m.group(1).lower()
+        if name in CSS_PROPS:
+            value = m.group(2).strip().lower()
+            important = "!" in value and bool(_IMPORTANT.search(value))
+            if important:
+                value = _IMPORTANT.sub("", value)
+            if not important and out.get(name, ("", False))[1]:
+                continue  # an earlier !important declaration wins
+            out[name] = (value, important)
+    return out
+
+
+def _look(tag: str, props: dict[str, str]) -> tuple[int, int, int, int]:
+    """(hide bits set, hide bits cleared, bidi, direction) of an element from its computed properties.
+
+    bidi: 0 normal, 1 override (its inline text is laid out in `direction` regardless of the letters), 2 isolate or
+    embed (a unit inside an override). direction: 0 inherited, 1 ltr, 2 rtl."""
+    sets = clears = 0
+    get = props.get
+    display = get("display")
+    if display == "none":
+        sets |= HIDE_HARD
+    blocky = tag in BLOCK_TAGS or display in _BLOCKY_DISPLAY
+    visibility = get("visibility")
+    if visibility in ("hidden", "collapse"):
+        sets |= HIDE_VISIBILITY
+    elif visibility == "visible":
+        clears |= HIDE_VISIBILITY
+    opacity = get("opacity")
+    if opacity is not None and _is_zero(opacity.rstrip("%")):
+        sets |= HIDE_HARD
+    size = get("font-size")
+    font = get("font")
+    if size is None and font:  # the shorthand: "0/0 a", "bold 0 sans-serif"
+        size = next((w.split("/")[0] for w in font.split() if w[:1].isdigit() or w[:1] == "."), None)
+    if size is not None:
+        n = _length(size)
+        if n is not None and n[0] == 0:
+            sets |= HIDE_FONT
+        elif size in _FONT_KEYWORDS or (n is not None and n[0] > 0 and n[1] in _ABSOLUTE_UNITS):
+            clears |= HIDE_FONT
+    position = get("position")
+    if position in ("absolute", "fixed", "relative"):
+        if any(_far_negative(get(side), 1000) for side in ("left", "top", "right")):
+            sets |= HIDE_HARD
+        clip = get("clip")
+        if position != "relative" and clip and clip.startswith("rect("):
+            sizes = [_length(x) for x in re.split(r"[,\s]+", clip[5:].rstrip(")").strip()) if x]
+            if sizes and all(x is not None and abs(x[0]) <= 1 for x in sizes):
+                sets |= HIDE_HARD
+    clip_path = get("clip-path")
+    if clip_path:
+        m = re.match(r"inset\(\s*(\d+(?:\.\d+)?)%", clip_path)
+        if (m and float(m.group(1)) >= 50) or re.match(r"circle\(\s*0(?:px|%)?[\s)]", clip_path):
+            sets |= HIDE_HARD
+    if blocky:
+        if _far_negative(get("text-indent"), 999):
+            sets |= HIDE_HARD
+        if "hidden" in (get("overflow") or "") + (get("overflow-y") or "") + (get("overflow-x") or "") and (
+                _is_zero(get("height")) or _is_zero(get("max-height")) or _is_zero(get("width"))
+                or _is_zero(get("max-width"))):
+            sets |= HIDE_HARD
+    transform = get("transform")
+    if transform and re.search(r"scale[xy]?\(\s*0(?:\.0*)?\s*[,)]", transform):
+        sets |= HIDE_HARD
+    colour = get("-webkit-text-fill-color") or get("color")
+    if colour and colour not in ("inherit", "currentcolor", "unset", "initial"):
+        if not _transparent(colour):
+            clears |= HIDE_COLOR
+        elif "text" not in (get("background-clip") or "") + (get("-webkit-background-clip") or "") and (
+                get("text-shadow") or "none") == "none":
+            sets |= HIDE_COLOR
+    bidi = get("unicode-bidi") or ""
+    direction = get("direction")
+    return (sets, clears, 1 if "override" in bidi else 2 if bidi in ("isolate", "embed", "plaintext") else 0,
+            2 if direction == "rtl" else 1 if direction == "ltr" else 0)
+
+
+@dataclass
+class _Sheet:
+    """Rules of a page's style sheets whose selector is simple (tag, .class, #id, tag.class, tag#id): selector ->
+    property -> (important, specificity, order, value). Rules inside @media, @supports and the like are ignored."""
+
+    rules: dict[str, dict[str, tuple[bool, int, int, str]]]
+    tags: frozenset[str]
+    classes: frozenset[str]
+    ids: frozenset[str]
+
+    def props(self, tag: str, classes: Collection[str], id_: str) -> dict[str, tuple[bool, int, int, str]]:
+        keys = [tag]
+        for c in classes:
+            keys += ("." + c, tag + "." + c)
+        if id_:
+            keys += ("#" + id_, tag + "#" + id_)
+        won: dict[str, tuple[bool, int, int, str]] = {}
+        for key in keys:
+            for prop, decl in self.rules.get(key, {}).items():
+                if prop not in won or decl > won[prop]:
+                    won[prop] = decl
+        return won
+
+
+def _strip_css_comments(css: str) -> str:
+    if "/*" not in css:
+        return css
+    parts, pos = [], 0
+    while (start := css.find("/*", pos)) >= 0:
+        parts.append(css[pos:start])
+        end = css.find("*/", start + 2)
+        if end < 0:
+            pos = len(css)
+            break
+        pos = end + 2
+    parts.append(css[pos:])
+    return " ".join(parts)
+
+
+def _parse_sheet(css: str) -> _Sheet | None:
+    """The simple rules of `css` that can hide or reverse text (one pass over its braces), or None."""
+    css = css[:MAX_CSS]
+    low = css.lower()
+    if not any(hint in low for hint in _SHEET_HINTS):
+        return None
+    css = _strip_css_comments(css)
+    rules: dict[str, dict[str, tuple[bool, int, int, str]]] = {}
+    order = 0
+    pos, end = 0, len(css)
+    while pos < end:
+        m = _FLAT_RULE.match(css, pos)
+        if m is not None:  # a rule with declarations and no nested block
+            order += 1
+            if _HAS_SIMPLE.search("," + m.group(1)):
+                _add_rule(rules, m.group(1), m.group(2), order)
+            pos = m.end()
+            continue
+        opening, closing = css.find("{", pos), css.find("}", pos)
+        if opening < 0:
+            break
+        if 0 <= closing < opening:  # a stray "}"
+            pos = closing + 1
+            continue
+        semi = css.rfind(";", pos, opening)
+        if semi >= 0 and "@" not in css[semi:opening]:  # an at-rule statement (@import ...;) before a rule
+            pos = semi + 1
+            continue
+        depth = 0  # an at-rule block (@media, @supports...) or a rule holding nested ones: skipped whole
+        for brace in _BRACE.finditer(css, opening):
+            depth += 1 if brace.group() == "{" else -1
+            if depth == 0:
+                pos = brace.end()
+                break
+        else:
+            break
+    if not rules:
+        return None
+    tags, classes, ids = set(), set(), set()
+    for key in rules:
+        tag, sep, name = key.partition(".") if "." in key else key.partition("#")
+        if not sep:
+            tags.add(tag)
+        else:
+            (classes if sep == "." else ids).add(name)
+    return _Sheet(rules, frozenset(tags), frozenset(classes), frozenset(ids))
+
+
+def _add_rule(rules: dict[str, dict[str, tuple[bool, int, int, str]]], selectors: str, block: str,
+              order: int) -> None:
+    keys = []
+    for sel in selectors.split(","):
+        sel = sel.strip()
+        if not sel or " " in sel or ":" in sel or "[" in sel or ">" in sel:
+            continue
+        m = _SIMPLE_SELECTOR.fullmatch(sel)
+        if m is None or not (m.group(1) or m.group(2)):
+            continue  # not a simple selector: descendant, attribute, pseudo-class... (ignored)
+        tag = (m.group(1) or "").lower()
+        if m.group(2):
+            keys.append((tag + m.group(2) + m.group(3), (100 if m.group(2) == "#" else 10) + (1 if tag else 0)))
+        else:
+            keys.append((tag, 1))
+    if not keys:
+        return
+    decls = _declarations(block)
+    if not decls:
+        return
+    for key, specificity in keys:
+        held = rules.setdefault(key, {})
+        for prop, (value, important) in decls.items():
+            decl = (important, specificity, order, value)
+            if prop not in held or decl > held[prop]:
+                held[prop] = decl
+
+
+def _mostly_rtl(text: str) -> bool:
+    """Whether the letters of `text` are mostly right-to-left ones (Hebrew, Arabic...): shown in an override they
+    read in their own order, so only left-to-right text is reversed."""
+    if not text or max(text) < "\u0590":
+        return False
+    rtl = ltr = 0
+    for ch in text:
+        kind = unicodedata.bidirectional(ch)
+        if kind in ("R", "AL"):
+            rtl += 1
+        elif kind == "L":
+            ltr += 1
+    return rtl > ltr
+
 
 @dataclass(frozen=True)
 class Extracted:
@@ -133,8 +433,8 @@ class Extracted:
     credit_links: tuple[str, ...] = ()
     links: tuple[str, ...] = field(default=(), repr=False)
     plain: bool = False  # a plain-text file, taken as it is: offsets into `text` count its characters
-    # How the text was found: "dom", "json-ld" or "" (nothing); and whether the input was cut, and if so
-    # `warning` says where (callers show it: only part of the page was searched).
+    # How the text was found: "dom", "json-ld", "json" (JSON data scripts) or "" (nothing); and whether the
+    # input was cut, and if so `warning` says where (callers show it: only part of the page was searched).
     method: str = ""
     truncated: bool = False
     warning: str = ""
@@ -198,6 +498,15 @@ def clean_ws(text: str) -> str:
     return " ".join(text.split())
 
 
+def _clean(text: str) -> str:
+    """`text` without control characters or style-sheet placeholders, its whitespace collapsed."""
+    if "<style " in text:
+        text = _SHEET_PLACEHOLDER.sub("", text)
+    if _CONTROL.search(text):
+        text = _CONTROL.sub("", text)
+    return " ".join(text.split())
+
+
 def _meta(tree: LexborHTMLParser, *selectors: str, attr: str = "content") -> str:
     for sel in selectors:
         node = tree.css_first(sel)
@@ -254,21 +563,6 @@ def _word_mark(marker: str) -> int:
     if not hits:
         return 0
     return 1 if HARD_FURNITURE_WORDS.isdisjoint(hits) else 2
-
-
-def _state_mark(attrs: dict[str, str | None]) -> int:
-    """1 when role, hidden flags or inline style say the element is not article content."""
-    role = attrs.get("role")
-    if role and role.lower() in FURNITURE_ROLES:
-        return 1
-    if "hidden" in attrs or (attrs.get("aria-hidden") or "").lower() == "true":
-        return 1
-    style = attrs.get("style")
-    if style:
-        style = style.replace(" ", "").lower()
-        if "display:none" in style or "visibility:hidden" in style:
-            return 1
-    return 0
 
 
 def _prune(body: LexborNode, share: float = 0.3) -> list[str]:
@@ -339,14 +633,84 @@ def _under(up: dict[int, int | None], tops: Collection[int]) -> set[int]:
     return below
 
 
-def _walk(body: LexborNode) -> _Walk:
+def _role_mark(attrs: dict[str, str | None]) -> int:
+    """1 when the ARIA role says the element is not article content. (aria-hidden is not a mark: it hides
+    nothing on screen, and a copier can put it on every paragraph of a copy.)"""
+    role = attrs.get("role")
+    return 1 if role and role.lower() in FURNITURE_ROLES else 0
+
+
+_NO_LOOK = (0, 0, 0, 0)
+
+
+class _Looker:
+    """Works out, per element, what hides or reverses its text: the `hidden` attribute, its inline style and the
+    simple rules of the page's style sheets (the winner per property by !important, specificity and order, as the
+    cascade picks it; an inline declaration beats a sheet's unless that is !important), `dir`, <bdo> and <bdi>.
+    Pages repeat the same few tag/class/style combinations, so each is worked out once."""
+
+    def __init__(self, sheet: _Sheet | None) -> None:
+        self.sheet = sheet
+        self.memo: dict[tuple[str, str | None, str | None, str | None, bool, str | None],
+                        tuple[int, int, int, int]] = {}
+        self.class_memo: dict[str, tuple[str, ...]] = {}
+
+    def classes(self, value: str) -> tuple[str, ...]:
+        """The classes of a class attribute that the style sheets have rules for."""
+        hit = self.class_memo.get(value)
+        if hit is None:
+            hit = () if self.sheet is None else tuple(c for c in value.split() if c in self.sheet.classes)
+            self.class_memo[value] = hit
+        return hit
+
+    def look(self, tag: str, attrs: dict[str, str | None]) -> tuple[int, int, int, int]:
+        style, cls, id_, dir_ = attrs.get("style"), attrs.get("class"), attrs.get("id"), attrs.get("dir")
+        key = (tag, cls, id_, style, "hidden" in attrs, dir_)
+        got = self.memo.get(key)
+        if got is not None:
+            return got
+        props: dict[str, str] = {}
+        important: set[str] = set()
+        if self.sheet is not None:
+            for prop, decl in self.sheet.props(tag, self.classes(cls) if cls else (), id_ or "").items():
+                props[prop] = decl[3]
+                if decl[0]:
+                    important.add(prop)
+        if style:
+            for prop, (value, imp) in _declarations(style).items():
+                if imp or prop not in important:
+                    props[prop] = value
+        sets, clears, bidi, direction = _look(tag, props) if props else _NO_LOOK
+        if "hidden" in attrs:
+            sets |= HIDE_HARD
+        if dir_ is not None:  # the dir attribute sets the direction and isolates the element
+            d = dir_.strip().lower()
+            direction = 2 if d == "rtl" else 1 if d in ("ltr", "auto") else direction
+            bidi = bidi or 2
+        if tag == "bdo":
+            bidi = 1
+        elif tag == "bdi":
+            bidi = bidi or 2
+        got = self.memo[key] = (sets, clears, bidi, direction)
+        return got
+
+
+def _walk(body: LexborNode, sheet: _Sheet | None = None) -> _Walk:
     """Cut the body into blocks in one pass over lexbor's node iterator.
 
-    Per element we keep (tail, block, href): the innermost block or marked element at or above
-    it (the end of its ancestor chain), the nearest block element (whose text it belongs to) and
-    the href of the link it sits in (None outside links). Inline elements share their parent's
-    tail unless marked, which keeps this loop cheap. Each block or marked element records only
-    its parent's tail in `up`, so deep nesting costs O(1) per element.
+    Per element we keep (tail, block, href, hide, bidi context, rtl, vh): the innermost block or marked element at
+    or above it (the end of its ancestor chain), the nearest block element (whose text it belongs to), the href of
+    the link it sits in (None outside links), why its text is hidden (HIDE_* bits, 0: shown), the innermost bidi
+    override or isolate its text is laid out in (0: none), whether its direction is right-to-left, and the
+    innermost block above it marked only for visibility:hidden (0: none).
+    Inline elements share their parent's tail unless marked, which keeps this loop cheap. Each block or marked
+    element records only its parent's tail in `up`, so deep nesting costs O(1) per element.
+
+    Hidden elements are marked like furniture (so a hidden block is dropped unless it holds most of the page's
+    prose), and the text of a hidden inline element is left out of its paragraph, as is text hidden by a zero font
+    size or a transparent colour (which a descendant can undo, on blocks too). A single <br> is a line break
+    inside the paragraph (a space), two or more in a row end it. The text of a right-to-left override (<bdo
+    dir=rtl>, unicode-bidi:bidi-override with direction:rtl) is read in the order it is shown.
     """
     blocks: list[_Block] = []
     marks: dict[int, int] = {}
@@ -354,19 +718,66 @@ def _walk(body: LexborNode) -> _Walk:
     hrefs: list[str] = []
     body_id = body.mem_id
     up: dict[int, int | None] = {body_id: None}
-    info: dict[int, tuple[int, int, str | None]] = {body_id: (body_id, body_id, None)}
+    info: dict[int, tuple[int, int, str | None, int, int, bool, int]] = {
+        body_id: (body_id, body_id, None, 0, 0, False, 0)}
     block_tag: dict[int, str] = {body_id: "body"}
     pre_blocks: set[int] = set()  # block elements inside a <pre>
+    looker = _Looker(sheet)
+    class_memo: dict[str, int] = {}
+    vis_marked: set[int] = set()  # blocks marked only for visibility:hidden (vh: the innermost one above)
+    sheet_classes = sheet.classes if sheet is not None else frozenset()
+    sheet_ids = sheet.ids if sheet is not None else frozenset()
+    sheet_tags = sheet.tags if sheet is not None else frozenset()
 
     buf: list[str] = []
     link_chars = 0
     links: list[str] = []
     cur_block = body_id
     in_pre = False
+    after_br = False  # nothing but whitespace since the last <br> of this paragraph
+    # Bidi contexts: per override/isolate element, its parent context, whether it reverses, its depth. The open
+    # ones form a stack of (id, reverses, [(text, is a unit)...]) from the outermost down.
+    ctx_parent: dict[int, int] = {}
+    ctx_rev: dict[int, bool] = {}
+    ctx_depth: dict[int, int] = {0: 0}
+    stack: list[tuple[int, bool, list[tuple[str, bool]]]] = []
+    open_ctx: set[int] = set()
+
+    def fold() -> None:
+        """Close the innermost open context: its pieces in the order they are shown go to its parent as one unit."""
+        cid, rev, parts = stack.pop()
+        open_ctx.discard(cid)
+        if rev and not _mostly_rtl("".join(p for p, _ in parts)):
+            text = "".join(p if unit else p[::-1] for p, unit in reversed(parts))
+        else:
+            text = "".join(p for p, _ in parts)
+        if stack:
+            stack[-1][2].append((text, True))
+        else:
+            buf.append(text)
+
+    def enter(ctx: int) -> None:
+        """Make `ctx` the innermost open context, closing those it is not inside and opening its missing parents."""
+        missing = []
+        c = ctx
+        while c and c not in open_ctx:
+            missing.append(c)
+            c = ctx_parent[c]
+        while stack and stack[-1][0] != c:
+            fold()
+        for c in reversed(missing):
+            stack.append((c, ctx_rev[c], []))
+            open_ctx.add(c)
 
     def flush() -> None:
-        nonlocal link_chars
+        nonlocal link_chars, after_br
+        while stack:
+            fold()
         raw = "".join(buf)
+        if "<style " in raw:
+            raw = _SHEET_PLACEHOLDER.sub("", raw)
+        if _CONTROL.search(raw):
+            raw = _CONTROL.sub("", raw)
         if in_pre:
             text = "\n".join(PRE_WS.sub(" ", ln).rstrip() for ln in raw.strip("\n").split("\n"))
         else:
@@ -376,14 +787,16 @@ def _walk(body: LexborNode) -> _Walk:
         buf.clear()
         links.clear()
         link_chars = 0
+        after_br = False
 
     for node in body.traverse(include_text=True):
         tag = node.tag
         if tag == "-text":
             t = node.text_content
-            if not t or t.isspace():
-                if buf:  # whitespace between inline elements still separates words
-                    buf.append(" ")
+            if not t:
+                continue
+            space = t.isspace()
+            if space and not buf and not stack:
                 continue
             parent = node.parent
             if parent is None:
@@ -391,15 +804,32 @@ def _walk(body: LexborNode) -> _Walk:
             pinfo = info.get(parent.mem_id)
             if pinfo is None:
                 continue
-            _, blk, href = pinfo
+            _, blk, href, hide, ctx, _rtl, _vh = pinfo
+            if hide:
+                continue
+            if space and not ctx:
+                if buf or stack:  # whitespace between inline elements still separates words
+                    if stack:
+                        fold()
+                    buf.append(" ")
+                continue
             if blk != cur_block:
-                if buf:
+                if buf or stack:
                     flush()
                 cur_block = blk
                 in_pre = blk in pre_blocks
-            buf.append(t)
-            if href is not None:
-                link_chars += len(t.strip())
+            if ctx:
+                if not stack or stack[-1][0] != ctx:
+                    enter(ctx)
+                stack[-1][2].append((" " if space else t, False))
+            else:
+                while stack:
+                    fold()
+                buf.append(t)
+            if not space:
+                after_br = False
+                if href is not None:
+                    link_chars += len(t.strip())
             continue
         if tag is None or tag[0] == "-":
             continue
@@ -409,17 +839,42 @@ def _walk(body: LexborNode) -> _Walk:
         pinfo = info.get(parent.mem_id)
         if pinfo is None:
             continue
-        tail, blk, href = pinfo
+        tail, blk, href, hide, ctx, rtl, vh = pinfo
+        if tag == "br":
+            if hide:
+                continue
+            if blk != cur_block:
+                if buf or stack:
+                    flush()
+                cur_block = blk
+                in_pre = blk in pre_blocks
+            while stack:
+                fold()
+            if in_pre:
+                buf.append("\n")
+            elif after_br:
+                if buf:
+                    flush()  # two or more <br> in a row: a paragraph break
+            elif buf:
+                buf.append(" ")  # one <br>: a line break inside the paragraph
+                after_br = True
+            continue
         nid = node.mem_id
         mark = 1 if tag in FURNITURE_TAGS else 0
         attrs = node.attributes
+        styled = False
         if attrs:
-            # Pages repeat the same few class strings: judge each value once.
+            # Pages repeat the same few class strings: judge each value once (its furniture mark, plus 4 when the
+            # style sheets have a rule for one of its classes).
             value = attrs.get("class")
             if value:
-                m = memo.get(value)
+                m = class_memo.get(value)
                 if m is None:
-                    m = memo[value] = _word_mark(value)
+                    m = class_memo[value] = _word_mark(value) + (
+                        4 if sheet_classes and not sheet_classes.isdisjoint(value.split()) else 0)
+                if m >= 4:
+                    styled = True
+                    m -= 4
                 mark = m if m > mark else mark
             value = attrs.get("id")
             if value:
@@ -427,35 +882,65 @@ def _walk(body: LexborNode) -> _Walk:
                 if m is None:
                     m = memo[value] = _word_mark(value)
                 mark = m if m > mark else mark
-            if not mark and ("role" in attrs or "style" in attrs or "hidden" in attrs or "aria-hidden" in attrs):
-                mark = _state_mark(attrs)
+                styled = styled or value in sheet_ids
+            if not mark and "role" in attrs:
+                mark = _role_mark(attrs)
             if tag == "a":
                 href = attrs.get("href") or ""
                 if href:
-                    links.append(href)
+                    if not hide:
+                        links.append(href)
                     hrefs.append(href)
         elif tag == "a":
             href = ""
+        if (styled or tag in sheet_tags or tag == "bdo" or tag == "bdi"
+                or (attrs and ("style" in attrs or "hidden" in attrs or "dir" in attrs))):
+            sets, clears, bidi, direction = looker.look(tag, attrs or {})
+            if direction:
+                rtl = direction == 2
+            if clears & HIDE_VISIBILITY and vh in vis_marked:
+                del marks[vh]  # visible text inside a block marked for visibility:hidden: it is shown after all
+                vis_marked.discard(vh)
+            hide = (hide & ~clears) | sets
+            if sets & (HIDE_HARD | HIDE_VISIBILITY):
+                # Hidden: dropped like furniture unless it holds most of the page's prose (JavaScript reveals it).
+                if tag in BLOCK_TAGS:
+                    hide = 0  # the mark decides for all of its text
+                    if not mark and not sets & HIDE_HARD:
+                        vis_marked.add(nid)
+                        vh = nid
+                mark = mark or 1
+            if tag in BLOCK_TAGS:
+                ctx = 0  # an ancestor's override does not reach into a block
+            if bidi and (ctx or (bidi == 1 and rtl)) and ctx_depth[ctx] < MAX_BIDI_DEPTH:
+                ctx_parent[nid] = ctx
+                ctx_rev[nid] = bidi == 1 and rtl
+                ctx_depth[nid] = ctx_depth[ctx] + 1
+                ctx = nid
         if mark:
             marks[nid] = mark
         if tag in BLOCK_TAGS:
             up[nid] = tail
-            info[nid] = (nid, nid, href)
+            # A hidden block is marked, so only a zero font size or a transparent colour (which a descendant can
+            # undo, and which lay-outs use on containers) hides its text; only an override on the block itself
+            # applies to its text, not one of an ancestor.
+            info[nid] = (nid, nid, href, hide & (HIDE_FONT | HIDE_COLOR), ctx if ctx == nid else 0, rtl, vh)
             block_tag[nid] = tag
-            if buf:
+            if buf or stack:
                 flush()
             else:
                 links.clear()
+                after_br = False
             cur_block = nid
-            in_pre = tag == "pre" or blk in pre_blocks
+            in_pre = tag in PRE_TAGS or blk in pre_blocks
             if in_pre:
                 pre_blocks.add(nid)
         elif mark:
             up[nid] = tail
-            info[nid] = (nid, blk, href)
+            info[nid] = (nid, blk, href, hide, ctx, rtl, vh)
         else:
-            info[nid] = (tail, blk, href)
-    if buf:
+            info[nid] = (tail, blk, href, hide, ctx, rtl, vh)
+    if buf or stack:
         flush()
     return _Walk(blocks, marks, hrefs, up)
 
@@ -548,12 +1033,12 @@ def _title(tree: LexborHTMLParser, ld: dict[str, Any]) -> str:
         _ld_str(ld, "headline"),
     ):
         if value:
-            return clean_ws(value)
+            return _clean(value)
     h1 = tree.css_first("h1")
     if h1 is not None and h1.text(strip=True):
-        return clean_ws(h1.text(separator=" "))
+        return _clean(h1.text(separator=" "))
     t = tree.css_first("title")
-    return clean_ws(t.text()) if t is not None else ""
+    return _clean(t.text()) if t is not None else ""
 
 
 def _same_heading(text: str, title: str) -> bool:
@@ -600,46 +1085,268 @@ _SVG_TAG = re.compile(r"<(/?)svg(?=[\s>/])[^>]*>", re.I)
 _DATA_URI = re.compile(r"data:[^\"'\s>)]{256,}", re.I)
 
 
-def _bulk_end(html: str, m: re.Match[str]) -> tuple[int, bool]:
-    """Where the bulk element opened at `m` ends (-1: never closed), and whether it is kept (JSON-LD)."""
+def _bulk_end(html: str, m: re.Match[str]) -> tuple[int, bool, int]:
+    """Where the bulk element opened at `m` ends (-1: never closed), whether it is kept (JSON-LD), and where its
+    content ends (its closing tag's start; the content begins after the opener's ">")."""
     name = (m.group(1) or "").lower()
     if not name:  # a comment; "<!-->" and "<!--->" are empty ones
         end = html.find("-->", m.start() + 2)
-        return (end + 3 if end >= 0 else -1), False
+        return (end + 3 if end >= 0 else -1), False, end
     if name == "svg":
         depth = 0
         for t in _SVG_TAG.finditer(html, m.start()):
             if not t.group(0).endswith("/>"):
                 depth += -1 if t.group(1) else 1
             if depth <= 0:
-                return t.end(), False
-        return -1, False
+                return t.end(), False, t.start()
+        return -1, False, -1
     tag_end = html.find(">", m.end())
     close = _BULK_CLOSE[name].search(html, tag_end) if tag_end >= 0 else None
     if close is None:
-        return -1, False
-    return close.end(), name == "script" and "ld+json" in html[m.start():tag_end].lower()
+        return -1, False, -1
+    return close.end(), name == "script" and "ld+json" in html[m.start():tag_end].lower(), close.start()
 
 
-def _strip_bulk(html: str) -> str:
+_MEDIA = re.compile(r"""\bmedia\s*=\s*["']?([^"'>]*)""", re.I)
+# Scripts whose content is data a JavaScript page renders from (its article text, on some sites).
+_DATA_SCRIPT = re.compile(r"""application/json|__NEXT_DATA__|__NUXT_DATA__""", re.I)
+MAX_DATA = 5_000_000  # characters of such scripts kept for the fallback
+
+
+def _strip_bulk(html: str, sheets: list[str] | None = None, data: list[str] | None = None) -> str:
     """`html` without the markup that never holds text (comments, scripts, styles, SVG; long data: URIs).
 
     Done before the size cap, so megabytes of inline CSS, scripts or icons cannot push the article past it, and
     before parsing, which then has less to do. One pass, linear in the page: an element never closed is where it
-    stops (for the tokenizer the rest of the page is inside it anyway)."""
+    stops (for the tokenizer the rest of the page is inside it anyway).
+
+    With `sheets`, each style sheet for the screen is appended to it and left as an empty
+    `<style data-provmon-sheet=N></style>`: once parsed, only those that are elements of the document apply (not
+    a "<style>" in an attribute value or a <textarea>). With `data`, the content of JSON data scripts
+    (`application/json`, `__NEXT_DATA__`) is appended to it."""
     if "<" in html:
         parts, pos = [], 0
+        kept = css_kept = 0
         while (m := _BULK_OPEN.search(html, pos)) is not None:
-            end, keep = _bulk_end(html, m)
+            end, keep, content_end = _bulk_end(html, m)
             if end < 0:
                 break
             parts.append(html[pos:end] if keep else html[pos:m.start()])
             pos = end
+            name = (m.group(1) or "").lower()
+            if keep or name not in ("style", "script") or (sheets is None and data is None):
+                continue
+            tag_end = html.find(">", m.end())
+            opener = html[m.start():tag_end]
+            if name == "style" and sheets is not None:
+                media = _MEDIA.search(opener)
+                if (media is None or not media.group(1).strip()
+                        or re.search(r"\b(?:all|screen)\b", media.group(1), re.I)):
+                    parts.append(f"<style {SHEET_ATTR}={len(sheets)}></style>")
+                    sheets.append(html[tag_end + 1:min(content_end, tag_end + 1 + max(0, MAX_CSS - css_kept))])
+                    css_kept += len(sheets[-1])
+            elif name == "script" and data is not None and _DATA_SCRIPT.search(opener) and kept < MAX_DATA:
+                data.append(html[tag_end + 1:content_end])
+                kept += content_end - tag_end
         parts.append(html[pos:])
         html = "".join(parts)
     if "data:" in html:
         html = _DATA_URI.sub("data:", html)
     return html
+
+
+# What DROP_TAGS would drop although a browser shows it (_reveal).
+MAX_SRCDOC = 10  # <iframe srcdoc> documents extracted per page
+MAX_SHADOW_ROUNDS = 8  # shadow roots nested in shadow roots are unwrapped this deep
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*$")
+
+
+def _prose_button(text: str) -> bool:
+    """A <button> holding prose (a copy wrapped in buttons styled as text), not a control's label."""
+    words = text.split()
+    return len(words) >= 15 or (len(words) >= 8 and bool(_SENTENCE_END.search(words[-1])))
+
+
+def _reveal(tree: LexborHTMLParser, url: str, limit: int, nested: bool, sheets: list[str]) -> None:
+    """Put into the document what a browser shows of elements DROP_TAGS drops: the content of declarative shadow
+    roots (<template shadowrootmode>; the host's own children go when the shadow root has no <slot> for them),
+    the article text of <iframe srcdoc> documents (extracted as pages of their own, not in a nested one), and
+    leave open dialogs and buttons holding prose (closed dialogs and other buttons are removed here)."""
+    if tree.css_first("template[shadowrootmode]") is not None:  # first: its content may hold all of the rest
+        _unwrap_shadow_roots(tree)
+    nodes = tree.css("iframe[srcdoc], dialog, button")
+    frames = [n for n in nodes if n.tag == "iframe"][:0 if nested else MAX_SRCDOC]
+    frame_ids = {n.mem_id for n in frames}
+    # Last first: removing an element frees its subtree, so what is inside it is done before it.
+    for node in reversed(nodes):
+        tag = node.tag
+        if tag == "dialog":
+            if "open" not in node.attributes:
+                node.decompose()
+        elif tag == "button":
+            if not _prose_button(node.text()):
+                node.decompose()
+        elif node.mem_id in frame_ids:
+            _inline_srcdoc(node, url, limit, sheets)
+
+
+def _inline_srcdoc(node: LexborNode, url: str, limit: int, sheets: list[str]) -> None:
+    """Replace an <iframe srcdoc> by the article text of its document (one <p> per paragraph), keeping the
+    iframe's attributes that can hide it."""
+    attrs = node.attributes
+    doc = attrs.get("srcdoc") or ""
+    if not doc.strip() or any((attrs.get(a) or "").strip() in ("0", "0px") for a in ("width", "height")):
+        return
+    if "<style " in doc:  # _strip_bulk took the style sheets of a srcdoc written with bare "<": put them back
+
+        def sheet(m: re.Match[str]) -> str:
+            n = int(m.group(1))
+            return f"<style>{sheets[n]}</style>" if n < len(sheets) else ""
+
+        doc = _SHEET_PLACEHOLDER.sub(sheet, doc)
+    paragraphs = _extract(doc, url, "", (), limit, nested=True).paragraphs
+    if not paragraphs:
+        return
+    keep = "".join(f' {a}="{htmllib.escape(v or "", quote=True)}"' for a, v in attrs.items()
+                   if a in ("style", "class", "id", "hidden", "role", "dir"))
+    box = LexborHTMLParser(f"<div{keep}>" + "".join(f"<p>{htmllib.escape(p)}</p>" for p in paragraphs)
+                           + "</div>").body
+    if box is not None and box.child is not None:
+        node.replace_with(box.child)
+
+
+def _unwrap_shadow_roots(tree: LexborHTMLParser) -> None:
+    for _ in range(MAX_SHADOW_ROUNDS):
+        found = [t for t in tree.css("template[shadowrootmode]")
+                 if (t.attributes.get("shadowrootmode") or "").lower() in ("open", "closed")]
+        if not found:
+            return
+        hosts: set[int] = set()
+        first = []  # only a host's first shadow root is attached; a later one stays a (dropped) template
+        for t in found:
+            host = t.parent
+            if host is not None and host.mem_id not in hosts:
+                hosts.add(host.mem_id)
+                first.append(t)
+        # Nothing here frees an element that holds others (which would leave a later one dangling): the host's own
+        # children are hidden, not removed (only its bare text is), and a template holds nothing once emptied.
+        for tmpl in first:
+            fragments = tmpl.template_fragments()
+            host = tmpl.parent
+            if not fragments or host is None:
+                continue
+            content = fragments[0]
+            if content.css_first("slot") is None:  # nowhere to show the host's own children: not shown
+                child = host.child
+                while child is not None:
+                    after = child.next
+                    if child.is_text_node:
+                        child.decompose()
+                    elif child.is_element_node and child.mem_id != tmpl.mem_id:
+                        child.attrs["hidden"] = ""
+                    child = after
+            kids = []
+            child = content.child
+            while child is not None:
+                kids.append(child)
+                child = child.next
+            for kid in kids:
+                tmpl.insert_before(kid, move=True)
+            tmpl.decompose()
+
+
+def _sheet_of(tree: LexborHTMLParser, sheets: list[str]) -> _Sheet | None:
+    """The rules of the page's style sheets that apply: those left as <style> elements of the document (see
+    _strip_bulk), not inside <noscript>, in document order, up to MAX_CSS characters."""
+    if not sheets:
+        return None
+    nodes = tree.css(f"style[{SHEET_ATTR}]")
+    if not nodes:
+        return None
+    unused = {n.mem_id for n in tree.css(f"noscript style[{SHEET_ATTR}]")}
+    texts: list[str] = []
+    size = 0
+    for node in nodes:
+        if node.mem_id in unused:
+            continue
+        try:
+            text = sheets[int(node.attributes.get(SHEET_ATTR) or "")]
+        except (ValueError, IndexError):
+            continue
+        texts.append(text)
+        size += len(text)
+        if size >= MAX_CSS:
+            break
+    return _parse_sheet("\n".join(texts)) if texts else None
+
+
+# JavaScript pages: when the markup gives under DATA_FALLBACK_BELOW characters of text, the prose in the page's
+# JSON data scripts (see _strip_bulk) is used if it is more than twice as long (plus 200), like JSON-LD's body.
+DATA_FALLBACK_BELOW = 300
+MAX_DATA_HTML = 200  # HTML strings in JSON data extracted per page
+_HTML_IN_STRING = re.compile(r"<(?:p|br|div|h[1-6]|li|blockquote|section|article)\b", re.I)
+
+
+def _data_prose(blobs: list[str], url: str, limit: int) -> list[str]:
+    """The article paragraphs of JSON data: its prose strings (HTML ones extracted as pages), then, as for the
+    DOM, the deepest object or array holding 60 % of that prose; its prose strings in order. [] when none."""
+    best: list[str] = []
+    budget = [MAX_DATA_HTML]
+    for blob in blobs:
+        try:
+            obj = json.loads(blob, strict=False)
+        except (ValueError, RecursionError):
+            continue
+        parents: list[int] = []
+        depth: list[int] = []
+        leaves: dict[int, list[str]] = {}
+        stack: list[tuple[Any, int]] = [(obj, -1)]
+        while stack:
+            item, parent = stack.pop()
+            if isinstance(item, str):
+                paras = _prose_string(item, url, limit, budget)
+                if not paras:
+                    continue
+                leaves[len(parents)] = paras
+            elif isinstance(item, dict | list):
+                values = list(item.values() if isinstance(item, dict) else item)
+                stack.extend((v, len(parents)) for v in reversed(values))
+            else:
+                continue
+            depth.append(depth[parent] + 1 if parent >= 0 else 0)
+            parents.append(parent)
+        if not leaves:
+            continue
+        weight = [0] * len(parents)
+        size = [1] * len(parents)
+        for i, paras in leaves.items():
+            weight[i] = sum(len(p) for p in paras)
+        for i in range(len(parents) - 1, 0, -1):  # children after parents (preorder)
+            p = parents[i]
+            weight[p] += weight[i]
+            size[p] += size[i]
+        total = weight[0]
+        box = max((i for i in range(len(parents)) if weight[i] >= 0.6 * total), key=depth.__getitem__)
+        found = [p for i in range(box, box + size[box]) for p in leaves.get(i, ())]
+        found = list(dict.fromkeys(found))
+        if sum(len(p) for p in found) > sum(len(p) for p in best):
+            best = found
+    return best
+
+
+def _prose_string(text: str, url: str, limit: int, budget: list[int]) -> list[str]:
+    """The paragraphs of a JSON string that reads as prose: eight words or more and a sentence end; HTML is
+    extracted (up to budget[0] strings per page). [] otherwise."""
+    if len(text) < 40 or text.count(" ") < 7 or text.startswith(("http://", "https://", "/")):
+        return []
+    if "<" in text and _HTML_IN_STRING.search(text):
+        if budget[0] <= 0:
+            return []
+        budget[0] -= 1
+        return _extract(text, url, "", (), limit, nested=True).paragraphs
+    if not re.search(r"[.!?…][\"'”’»)\]]*(?:\s|$)", text):
+        return []
+    return [p for p in (_clean(p) for p in text.split("\n")) if p]
 
 
 def extract(
@@ -656,6 +1363,13 @@ def extract(
     pages (its template); such blocks are dropped. Markup that never holds text is removed first; what is left
     beyond `max_chars` (default MAX_CHARS) characters is cut, and the result's `truncated` and `warning` say so.
     """
+    return _extract(html, url, content_type, template_hashes, max_chars, nested=False)
+
+
+def _extract(html: str | bytes, url: str, content_type: str, template_hashes: Collection[str],
+             max_chars: int | None, nested: bool) -> Extracted:
+    """extract(); `nested` for a document inside the page (an <iframe srcdoc>, HTML in JSON data), whose own
+    iframes and JSON data are not read."""
     limit = MAX_CHARS if max_chars is None else max_chars
     cut_bytes = 0
     if isinstance(html, bytes):
@@ -664,7 +1378,9 @@ def extract(
             html = html[: 4 * limit]
         html = decode_html(html, content_type)
     size = len(html)
-    html = _strip_bulk(html.replace("\x00", ""))
+    sheets: list[str] = []
+    data: list[str] = []
+    html = _strip_bulk(html.replace("\x00", ""), sheets, None if nested else data)
     truncated = bool(cut_bytes) or len(html) > limit
     warning = ""
     if truncated:
@@ -698,9 +1414,11 @@ def extract(
     credit_links: list[str] = []
     templates = frozenset(template_hashes)
     if body is not None:
+        sheet = _sheet_of(tree, sheets)
+        _reveal(tree, url, limit, nested, sheets)
         tree.strip_tags(DROP_TAGS)
         pruned = _prune(body)
-        walk = _walk(body)
+        walk = _walk(body, sheet)
         origin = _origin(url)
         for href in dict.fromkeys(pruned + walk.hrefs):
             href = href.strip()
@@ -709,15 +1427,21 @@ def extract(
         paragraphs, credits, credit_links = _select(walk, title, url, templates)
     method = "dom" if paragraphs else ""
     ld_body = _ld_str(ld, "articleBody")
-    if ld_body and len(ld_body) > 2 * sum(len(p) for p in paragraphs) + 200:
-        paragraphs = [clean_ws(p) for p in re.split(r"\n\s*\n|\r?\n", ld_body) if p.strip()]
+    dom_chars = sum(len(p) for p in paragraphs)
+    if ld_body and len(ld_body) > 2 * dom_chars + 200:
+        paragraphs = [p for p in (_clean(p) for p in re.split(r"\n\s*\n|\r?\n", ld_body)) if p]
         method = "json-ld"
+    elif data and dom_chars < DATA_FALLBACK_BELOW:
+        found = _data_prose(data, url, limit)
+        if sum(len(p) for p in found) > 2 * dom_chars + 200:
+            paragraphs = found
+            method = "json"
     return Extracted(
         title=title,
         text="\n\n".join(paragraphs),
         canonical_url=urljoin(url, canonical) if canonical and url else canonical,
         og_url=og_url,
-        author=clean_ws(author),
+        author=_clean(author),
         published=published,
         language=lang,
         credits=tuple(dict.fromkeys(credits)),

@@ -20,6 +20,12 @@ TOKENS = st.sampled_from([
     "\ufeff", "<script type='application/ld+json'>", '{"@type":"Article","articleBody":', '"x"}', "[ad_1]",
     "Leave A Reply", "Source link", "The quick brown fox jumps over the lazy dog again and again. ", "<html lang=",
     "<link rel=canonical href=", "<body>", "</body>", "<template>", "<svg>", "<math>", "<select><option>",
+    # hidden, reversed and revealed content (tests/test_extract_evasion.py)
+    "<span style='display:none'>", "<b hidden>", "</span>", "<bdo dir=rtl>", "</bdo>", "<i style='direction:rtl;"
+    "unicode-bidi:bidi-override'>", "<span dir=ltr>", "<style>.q{display:none} #x,i{font-size:0}@media{", "}",
+    "<p class=q>", "<template shadowrootmode=open>", "<slot>", "</template>", "<iframe srcdoc='<p>x", "'>",
+    "<dialog open>", "<button>", "<textarea>", "<object>", "<rp>", "<noembed>", "<br>", "\x01\x1b[0m\x85",
+    "<script type='application/json'>", '{"body":"<p>', "The slow green river runs past the old mill. ", '"}',
 ])
 
 
