@@ -227,9 +227,11 @@ def test_hostile_page_text_reaches_the_terminal_escaped(tmp_path: Path, http_dir
     assert run.code == 0 and "1 new alerts" in run.out, run.out + run.err
     assert_clean(run.out)
     assert "ALERT #1" in run.out and "news\\x9b2J\\u202elmth.html" in run.out
-    # The stored data is as fetched: only its display is escaped.
+    # The stored URL is as fetched: only its display is escaped. (Control characters in page text never reach the
+    # store: the extractor drops them, as a browser shows none; bidi characters stay, and are escaped on display.)
     (stored,) = rows(db, "SELECT copy_url, credit_detail FROM alerts")
-    assert stored["copy_url"] == url and f"{ESC}[1;31m" in stored["credit_detail"]
+    assert stored["copy_url"] == url and "Tollgate Courier [1;31mTHIS" in stored["credit_detail"]
+    assert ESC not in stored["credit_detail"]
 
     listed = provmon("--config", str(cfg), "alerts")
     assert listed.code == 0 and "news\\x9b2J\\u202elmth.html" in listed.out
@@ -243,8 +245,8 @@ def test_hostile_page_text_reaches_the_terminal_escaped(tmp_path: Path, http_dir
     assert_clean(notice.out)
     # The copy's URL as the server received it; the quoted text and credit line escaped.
     assert "http://127.0.0.1:" in notice.out and "/news%C2%9B2J%E2%80%AElmth.html" in notice.out
-    assert "pendulum \\x1b]0;owned\\x07\\x1b[2J\\x1b[8m" in notice.out
-    assert "Tollgate Courier \\x1b[1;31mTHIS NOTICE IS VOID\\x1b[0m" in notice.out
+    assert "pendulum ]0;owned[2J[8m" in notice.out
+    assert "Tollgate Courier [1;31mTHIS NOTICE IS VOID[0m" in notice.out
     out = tmp_path / "notice.txt"
     assert provmon("--config", str(cfg), "notice", "1", "-o", str(out)).code == 0
     assert out.read_text(encoding="utf-8") == notice.out
@@ -257,9 +259,10 @@ def test_hostile_page_text_reaches_the_terminal_escaped(tmp_path: Path, http_dir
     extract = provmon("--config", str(cfg), "extract", url)
     assert extract.code == 0, extract.err
     assert_clean(extract.out)
-    assert "# Clock \\x1b]0;title\\x07 stops" in extract.out
+    assert "# Clock ]0;title stops" in extract.out
     (page,) = provmon("--config", str(cfg), "extract", "--json", url).json_lines()
-    assert ESC in page["title"]  # --json: the value itself, escaped by JSON
+    assert page["title"] == "Clock ]0;title stops"  # the controls were dropped by the extractor, not the display
+    assert "\u202e" in page["text"]  # --json: a bidi character is the value itself
 
     missing = provmon("--config", str(cfg), "extract", url.replace("lmth", f"{ESC}[2J"))
     assert missing.code == 2 and "error:" in missing.err
