@@ -30,6 +30,7 @@ from monitor.config import (
     Config,
     ConfigError,
     IntervalTooLong,
+    Site,
     load_config,
     parse_interval,
     to_url,
@@ -52,7 +53,7 @@ from monitor.scan import (
     recheck_alerts,
     track_texts,
 )
-from monitor.scheduler import Service
+from monitor.scheduler import Service, site_period
 from monitor.store import ALERT_STATES, OPEN_STATES, Store, StoreError, readonly_reason
 
 log = logging.getLogger("monitor")
@@ -624,8 +625,13 @@ def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
     return EXIT_USAGE if track_errors else EXIT_OK
 
 
+RUN_TOLERANCE = 300.0  # seconds a site's last run may seem to lie in the future (clocks disagree a little)
+LONGEST_SCAN = 6 * 3600.0  # a scan running longer than this, or than two periods if longer, is reported
+
+
 def health(cfg: Config, store: Store, now: datetime) -> tuple[list[str], list[dict[str, Any]]]:
-    """What is wrong (empty when healthy): the service stalled, stopped or never run, a site overdue, a notification
+    """What is wrong (empty when healthy): the service stalled, stopped or never run, a heartbeat or a site's run
+    from the future (the clock moved back), a site overdue or its scan running implausibly long, a notification
     channel failing; and the per-site state."""
     problems: list[str] = []
     beat = store.last_beat()
@@ -639,6 +645,9 @@ def health(cfg: Config, store: Store, now: datetime) -> tuple[list[str], list[di
         age = (now - datetime.fromisoformat(beat[0])).total_seconds()
         if age > limit:
             problems.append(f"last heartbeat {age:.0f}s ago (pid {beat[1]}), more than {limit:.0f}s")
+        elif age < -limit:  # written while the clock was ahead: whether the service still runs cannot be told
+            problems.append(f"last heartbeat {-age:.0f}s in the future, at {beat[0]} (pid {beat[1]}): the clock "
+                            f"moved back? A running service writes a new one within {limit / 3:.0f}s")
     states = {row["site"]: row for row in store.site_states()}
     rows = []
     for site in cfg.sites:
@@ -649,12 +658,33 @@ def health(cfg: Config, store: Store, now: datetime) -> tuple[list[str], list[di
             row["health_reason"] = health_row.reason
             row["health_since"] = health_row.since
         rows.append(row)
-        if row.get("next_run"):
-            late = (now - datetime.fromisoformat(row["next_run"])).total_seconds()
-            if late > max(3600.0, 2 * site.interval_seconds):
-                problems.append(f"site {site.name} is overdue by {late:.0f}s")
+        problems.extend(_site_problems(site, row, now, max(limit, RUN_TOLERANCE)))
     problems.extend(_notification_problem(n) for n in failing_notifications(cfg, store))
     return problems, rows
+
+
+def _site_problems(site: Site, row: dict[str, Any], now: datetime, tolerance: float) -> list[str]:
+    """A site's run from the future, its scan running implausibly long, or the site overdue. A scan that is
+    running (started after the last one ended) is not overdue: a slow site's scan may outlast its period."""
+    problems = []
+    for key, what in (("last_start", "started"), ("last_end", "ended")):
+        if row.get(key) and (ahead := (datetime.fromisoformat(row[key]) - now).total_seconds()) > tolerance:
+            problems.append(f"site {site.name}: its last run {what} at {row[key]}, {ahead:.0f}s in the future: "
+                            f"the clock moved back?")
+    start, end = row.get("last_start"), row.get("last_end")
+    if start and (not end or datetime.fromisoformat(start) > datetime.fromisoformat(end)):
+        since = datetime.fromisoformat(start)
+        running = (now - since).total_seconds()
+        longest = max(LONGEST_SCAN, 2 * site_period(site, since))
+        if running > longest:
+            problems.append(f"site {site.name}: scan running for {running:.0f}s (since {start}), more than "
+                            f"{longest:.0f}s")
+    elif row.get("next_run"):
+        due = datetime.fromisoformat(row["next_run"])
+        late = (now - due).total_seconds()
+        if late > max(3600.0, 2 * site_period(site, due)):
+            problems.append(f"site {site.name} is overdue by {late:.0f}s")
+    return problems
 
 
 def failing_notifications(cfg: Config, store: Store) -> list[dict[str, Any]]:

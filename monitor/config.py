@@ -542,9 +542,12 @@ def _check_schedule(site: Site, key: str, bad: Any) -> None:
         raise bad(f"{key}.jitter", str(exc)) from None
     if site.active_hours:
         try:
-            parse_hours(site.active_hours)
+            start, end = parse_hours(site.active_hours)
         except ValueError as exc:
             raise bad(f"{key}.active_hours", str(exc)) from None
+        if start == end:  # would never be open: the site would never run, and nothing would say so
+            raise bad(f"{key}.active_hours", f"= {site.active_hours!r} is an empty window (it ends when it "
+                                             f"starts); '00:00-24:00' is the whole day, as is leaving it out")
 
 
 def _check_crawl(cfg: Config, bad: typing.Callable[[str, str], ConfigError]) -> None:

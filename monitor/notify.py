@@ -13,6 +13,7 @@ earlier one is unsent (Store.claim_notifications), and only that alert waits.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import html
@@ -292,10 +293,14 @@ def send(channel: Channel, msg: Outgoing, env: Mapping[str, str]) -> None:
         raise NotifyError(f"{channel.label}: {type(exc).__name__}: {exc}") from exc
 
 
+MAX_DOUBLINGS = 1000  # 2.0 ** 1024 overflows a float; past this many doublings any retry_base is past retry_max
+
+
 def backoff(channel: Channel, attempts: int) -> float:
-    """Seconds before the next try after `attempts` failed ones: retry_base doubling, capped at retry_max."""
+    """Seconds before the next try after `attempts` failed ones: retry_base doubling, capped at retry_max, at
+    any number of attempts (a channel down for weeks reaches thousands)."""
     base, cap = parse_interval(channel.retry_base), parse_interval(channel.retry_max)
-    return min(cap, base * 2 ** max(0, attempts - 1))
+    return min(cap, base * 2.0 ** min(MAX_DOUBLINGS, max(0, attempts - 1)))
 
 
 def lease_seconds(channel: Channel) -> float:
@@ -313,7 +318,10 @@ def deliver_pending(store: Store, channels: tuple[Channel, ...], env: Mapping[st
     """One delivery pass over the outbox; returns (sent, failed). Each channel is claimed from until none of
     its rows is due, so rows queued while the pass runs go out in it too (for a channel not yet finished).
     Once `stop` is set the pass returns before claiming the next message: a message that was sent is
-    always recorded first, and nothing is claimed and left unsent."""
+    always recorded first, and nothing is claimed and left unsent.
+    An error nobody expected (a message that cannot be built, a store error while recording) fails that row
+    with its reason and a backoff like a refused send; should recording that fail too, the channel's claim is
+    given back and the pass goes on with the next channel: one channel never keeps the others from theirs."""
     env = os.environ if env is None else env
     clock = now or (lambda: datetime.now(UTC))
     holder = holder_id()
@@ -321,27 +329,45 @@ def deliver_pending(store: Store, channels: tuple[Channel, ...], env: Mapping[st
     for channel in channels:
         if stop is not None and stop.is_set():
             break
-        if channel.digest:
-            s, f = _deliver_digest(store, channel, env, holder, clock)
-            sent, failed = sent + s, failed + f
-            continue
-        while stop is None or not stop.is_set():
-            claimed = store.claim_notifications(channel.label, holder, lease_seconds(channel), clock(),
-                                                holder_alive=holder_alive)
-            if not claimed:
-                break
-            note = claimed[0]
-            alert = store.alert(note.alert_id)
-            try:
-                send(channel, outgoing_for(alert, note.event, note.idempotency_key), env)
-            except NotifyError as exc:
-                failed += 1
-                _failed(store, channel, [note], str(exc), holder, clock())
+        claimed: list[Notification] = []
+        try:
+            if channel.digest:
+                s, f = _deliver_digest(store, channel, env, holder, clock, claimed)
+                sent, failed = sent + s, failed + f
                 continue
-            store.mark_sent(note.id, note.alert_id, holder)
-            sent += 1
-            log.info("notified %s (%s): %s", channel.label, note.event, summary(alert))
+            while stop is None or not stop.is_set():
+                claimed[:] = store.claim_notifications(channel.label, holder, lease_seconds(channel), clock(),
+                                                       holder_alive=holder_alive)
+                if not claimed:
+                    break
+                note = claimed[0]
+                try:
+                    alert = store.alert(note.alert_id)
+                    send(channel, outgoing_for(alert, note.event, note.idempotency_key), env)
+                except Exception as exc:
+                    _failed(store, channel, [note], _reason(channel, exc), holder, clock())
+                    claimed.clear()
+                    failed += 1
+                    continue
+                store.mark_sent(note.id, note.alert_id, holder)
+                claimed.clear()
+                sent += 1
+                log.info("notified %s (%s): %s", channel.label, note.event, summary(alert))
+        except Exception:
+            log.exception("delivery to %s failed; going on with the other channels", channel.label)
+            for note in claimed:  # given back now rather than when the lease ends
+                with contextlib.suppress(Exception):
+                    store.release(note.id, holder)
+            failed += len(claimed)
     return sent, failed
+
+
+def _reason(channel: Channel, exc: Exception) -> str:
+    """A failed row's reason: a NotifyError names its channel already; anything else is unexpected."""
+    if isinstance(exc, NotifyError):
+        return str(exc)
+    log.error("notification to %s failed unexpectedly", channel.label, exc_info=exc)
+    return f"{channel.label}: {type(exc).__name__}: {exc}"
 
 
 def _failed(store: Store, channel: Channel, notes: list[Notification], error: str, holder: str,
@@ -354,23 +380,27 @@ def _failed(store: Store, channel: Channel, notes: list[Notification], error: st
 
 
 def _deliver_digest(store: Store, channel: Channel, env: Mapping[str, str], holder: str,
-                    clock: Callable[[], datetime]) -> tuple[int, int]:
-    """At most one message per `digest` period, holding every due row of the channel."""
+                    clock: Callable[[], datetime], claimed: list[Notification]) -> tuple[int, int]:
+    """At most one message per `digest` period, holding every due row of the channel. `claimed` holds the rows
+    claimed and not yet recorded (the caller gives them back if recording fails)."""
     at = clock()
     notes = store.claim_notifications(channel.label, holder, lease_seconds(channel), at, limit=10_000,
                                       holder_alive=holder_alive,
                                       digest_since=at - timedelta(seconds=parse_interval(channel.digest)))
     if not notes:
         return 0, 0
-    items = [(n.event, store.alert(n.alert_id)) for n in notes]
-    key = f"provmon-digest-{channel.label}-{notes[0].id}-{notes[-1].id}"
+    claimed[:] = notes
     try:
+        items = [(n.event, store.alert(n.alert_id)) for n in notes]
+        key = f"provmon-digest-{channel.label}-{notes[0].id}-{notes[-1].id}"
         send(channel, outgoing_digest(items, key), env)
-    except NotifyError as exc:
-        _failed(store, channel, notes, str(exc), holder, clock())
+    except Exception as exc:
+        _failed(store, channel, notes, _reason(channel, exc), holder, clock())
+        claimed.clear()
         return 0, len(notes)
     for n in notes:
         store.mark_sent(n.id, n.alert_id, holder)
+    claimed.clear()
     log.info("digest to %s: %d alert updates", channel.label, len(notes))
     return len(notes), 0
 

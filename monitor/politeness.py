@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC
 from email.utils import parsedate_to_datetime
 
 from protego import Protego
@@ -50,14 +51,18 @@ def agent_token(user_agent: str) -> str:
 
 
 def retry_after_seconds(value: str, now: float | None = None) -> float | None:
-    """Retry-After as seconds: either delta-seconds or an HTTP date."""
+    """Retry-After as seconds: either delta-seconds or an HTTP date. An HTTP date is GMT (RFC 9110, 5.6.7),
+    whether it says so ("GMT"), says "-0000", or says nothing (the asctime form): never local time."""
     value = value.strip()
     if not value:
         return None
     if value.isascii() and value.isdigit():  # str.isdigit() is also true for "²" and other non-ASCII digits
         return float(value)
     try:
-        when = parsedate_to_datetime(value).timestamp()
+        date = parsedate_to_datetime(value)
+        if date.tzinfo is None:  # "-0000" and the asctime form: a naive result would be read as local time
+            date = date.replace(tzinfo=UTC)
+        when = date.timestamp()
     except (TypeError, ValueError, OverflowError):
         return None
     return max(0.0, when - (time.time() if now is None else now))

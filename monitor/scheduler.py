@@ -2,10 +2,22 @@
 
 - The plan survives restarts: after each run the site's next due time is written to the store, and at
   start a site that fell due while the service was down runs once (staggered), not once per missed slot.
-- Jobs coalesce, never overlap (max_instances=1) and run late rather than not at all (misfire grace).
-- A heartbeat job writes to the store and pings the systemd watchdog: if the scheduler hangs, both stop.
-  It has an executor (thread) of its own, and the other housekeeping jobs (tracking, recheck, delivery,
-  retention) share another: site jobs filling theirs cannot starve them.
+- Jobs coalesce, never overlap (max_instances=1), and a run missed by any margin (a suspend and resume, a busy
+  pool) runs once, late, rather than not at all (no misfire grace): the stored plan then moves on with it.
+- A site's jitter is a random delay drawn for each run that never shifts the schedule: the next run is
+  computed from the previous scheduled time (SiteTrigger). A cron with fixed hours does not fire twice in the
+  hour a fall-back repeats.
+- A heartbeat thread writes to the store and pings the systemd watchdog every monitor.heartbeat by the
+  monotonic clock, so a wall-clock step neither delays nor hurries it; it stops if the scheduler's thread
+  ends or hangs holding its job store. It also notices wall-clock steps (the wall clock moving by more than
+  the monotonic one): after a step back, a plan further ahead than one period is brought back to one period
+  from now. And it wakes the scheduler at every beat: the scheduler sleeps by the monotonic clock, which
+  stands still in a suspend, so after a resume what fell due runs within a beat.
+- At start a stored next run further ahead than one period (planned while the clock was ahead, or by a
+  schedule since changed) is brought back the same way, and a site whose schedule changed in the config
+  while the service was down is rescheduled from now (the schedule each plan was made by is kept in meta).
+- Housekeeping jobs (tracking, recheck, delivery, retention) share an executor of their own: site jobs
+  filling theirs cannot starve them.
 - A site's run is recorded before its new alerts are delivered. Only one delivery pass runs at a time; a
   job that finds one running leaves its rows to it (the pass goes round again until nothing new was
   queued meanwhile) instead of waiting.
@@ -22,8 +34,10 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
+import random
 import signal
 import threading
 import time
@@ -33,6 +47,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
@@ -56,14 +71,13 @@ from monitor.store import Store, StoreError
 
 log = logging.getLogger(__name__)
 
-HEARTBEAT_JOB = "_heartbeat"
 PRUNE_JOB = "_prune"
 TRACK_JOB = "_track"
 TRACK_NOW_JOB = "_track_now"  # once, after a reload
 RECHECK_JOB = "_recheck"
 DELIVER_JOB = "_deliver"
 STAGGER = timedelta(seconds=2)
-HEARTBEAT_EXECUTOR = "heartbeat"
+CLOCK_STEP = 5.0  # seconds the wall clock may move apart from the monotonic one between beats, unremarked
 HOUSEKEEPING = "housekeeping"  # tracking, recheck, delivery, retention: one thread each, never a site's
 
 
@@ -71,14 +85,97 @@ class DatabaseGone(StoreError):
     """The database file was removed or replaced while the service ran (already logged)."""
 
 
-def site_trigger(site: Site) -> BaseTrigger:
+def _repeated_wall_time(when: datetime) -> bool:
+    """`when` is the second occurrence of a wall time that a fall-back repeats (01:30 GMT after 01:30 BST)."""
+    return when.fold == 1 and when.replace(fold=0).utcoffset() != when.utcoffset()
+
+
+class SiteTrigger(BaseTrigger):
+    """A site's schedule: its interval or cron, and its jitter as a random delay drawn for each run.
+
+    APScheduler computes a job's next run from its previous run time, and with the triggers' own jitter that
+    time is the jittered one, so the delays add up: `interval = "1h"` with `jitter = "30m"` ran about 19 times
+    a day instead of 24. Here the next run is computed from the previous *scheduled* time (the one the jitter
+    was drawn for), so the schedule keeps its rate and phase whatever the jitter.
+    A cron with fixed hours (not `*` in the hour field) does not fire again at the second occurrence of a wall
+    time a fall-back repeats: `30 1 * * *` runs once on that day, as cron does. A cron time that a
+    spring-forward skips fires at the jump (`30 1 * * *` in Europe/London at 02:00 BST that day), not as much
+    later as the jump (APScheduler's 02:30 BST).
+    """
+
+    def __init__(self, base: IntervalTrigger | CronTrigger, jitter: float, skip_repeated: bool = False) -> None:
+        self.base = base
+        self.jitter = jitter
+        self.skip_repeated = skip_repeated
+        self._drawn: dict[float, datetime] = {}  # a jittered run time (epoch) -> the scheduled time it was drawn for
+        self._lock = threading.Lock()  # the scheduler's thread and a reload or clamp may ask at once
+
+    def scheduled(self, previous: datetime | None, now: datetime) -> datetime | None:
+        """The next scheduled (un-jittered) time after `previous` (a scheduled time), or from `now`."""
+        when = self.base.get_next_fire_time(previous, now)
+        for _ in range(1000):  # at most an hour's worth of a cron's times are skipped; the bound is a safety net
+            if when is None or not (self.skip_repeated and _repeated_wall_time(when)):
+                break
+            when = self.base.get_next_fire_time(when, when)
+        if when is not None and isinstance(self.base, CronTrigger):
+            when = _first_instant_at(when)
+        return when
+
+    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
+        previous = None
+        if previous_fire_time is not None:
+            with self._lock:
+                previous = self._drawn.get(previous_fire_time.timestamp(), previous_fire_time)
+        when = self.scheduled(previous, now)
+        if when is None or not self.jitter:
+            return when
+        fired = when + timedelta(seconds=random.uniform(0, self.jitter))
+        with self._lock:
+            self._drawn[fired.timestamp()] = when
+            while len(self._drawn) > 64:  # the scheduler asks about the last few only
+                del self._drawn[next(iter(self._drawn))]
+        return fired
+
+    def __str__(self) -> str:
+        return f"{self.base}" + (f", jitter {self.jitter:g}s" if self.jitter else "")
+
+    def __repr__(self) -> str:
+        return f"<SiteTrigger ({self})>"
+
+
+def site_trigger(site: Site) -> SiteTrigger:
     zone = ZoneInfo(site.timezone)
-    jitter = int(site.jitter_seconds) or None
     if site.cron:
-        trigger = CronTrigger.from_crontab(site.cron, timezone=zone)
-        trigger.jitter = jitter
-        return trigger
-    return IntervalTrigger(seconds=site.interval_seconds, timezone=zone, jitter=jitter)
+        cron = CronTrigger.from_crontab(site.cron, timezone=zone)
+        hour = next(f for f in cron.fields if f.name == "hour")
+        return SiteTrigger(cron, site.jitter_seconds, skip_repeated=str(hour) != "*")
+    return SiteTrigger(IntervalTrigger(seconds=site.interval_seconds, timezone=zone), site.jitter_seconds)
+
+
+def site_period(site: Site, at: datetime) -> float:
+    """Seconds between a site's two scheduled runs after `at`: its interval, or for a cron the gap between its
+    next two times (a cron's `interval` key is ignored by the schedule, and so here)."""
+    if not site.cron:
+        return site.interval_seconds
+    trigger = site_trigger(site)
+    first = trigger.scheduled(None, at)
+    second = trigger.scheduled(first, first) if first is not None else None
+    if first is None or second is None:
+        return site.interval_seconds
+    return (second - first).total_seconds()
+
+
+def latest_next_run(site: Site, trigger: SiteTrigger, now: datetime) -> datetime:
+    """The furthest a site's next run can rightly be from `now`: one period (its interval, or its cron's next
+    time) plus its jitter, or the next opening of its active hours if that is later. A plan further ahead was
+    made while the wall clock was ahead, or by a schedule that has changed since."""
+    if site.cron:
+        nearest = trigger.scheduled(None, now) or now
+    else:
+        nearest = now + timedelta(seconds=site.interval_seconds)
+    latest = nearest + timedelta(seconds=site.jitter_seconds)
+    opens = window_start(site, now)
+    return max(latest, opens) if opens is not None else latest
 
 
 def window_start(site: Site, now: datetime) -> datetime | None:
@@ -95,7 +192,26 @@ def window_start(site: Site, now: datetime) -> datetime | None:
     opens = local.replace(hour=start.hour, minute=start.minute, second=0, microsecond=0)
     if opens <= local:
         opens += timedelta(days=1)
-    return opens
+    return _first_instant_at(opens)
+
+
+def _first_instant_at(wall: datetime) -> datetime:
+    """The first instant whose wall time is `wall` or later: `wall` itself, unless a spring-forward skips it.
+    Then it is the jump (02:00 BST for 01:30 in Europe/London), where zoneinfo would read the missing wall
+    time with the offset before the jump, as much later as the jump (02:30 BST)."""
+    before = wall.replace(fold=0).astimezone(UTC)  # a skipped wall time read with the offset before the jump
+    after = wall.replace(fold=1).astimezone(UTC)  # ...and with the one after it: an earlier instant
+    if after >= before:
+        return wall  # a wall time that exists (once, or twice in a fall-back)
+    naive = wall.replace(tzinfo=None, fold=0)
+    lo, hi = after, before  # the wall time is before `naive` at lo and at or past it at hi: the jump is between
+    while hi - lo > timedelta(seconds=1):
+        mid = lo + (hi - lo) / 2
+        if mid.astimezone(wall.tzinfo).replace(tzinfo=None, fold=0) >= naive:
+            hi = mid
+        else:
+            lo = mid
+    return hi.replace(microsecond=0).astimezone(wall.tzinfo)  # time zones jump at whole seconds
 
 
 def parse_time(text: str) -> datetime:
@@ -105,6 +221,26 @@ def parse_time(text: str) -> datetime:
 def when_key(site: Site) -> tuple[object, ...]:
     """What decides when a site runs: a reload that changes it reschedules the site from now."""
     return site.cron, site.interval_seconds, site.timezone, site.jitter_seconds, site.active_hours
+
+
+SCHEDULE_META = "schedule "  # meta key prefix: "schedule <site>" -> the when_key its stored next run was planned by
+
+
+def stored_schedules(store: Store) -> dict[str, str]:
+    """Per site, the schedule (when_key, as JSON) its stored next run was planned by."""
+    # Kept in the store's meta table, read and written here: the store has no accessor for it (yet).
+    rows = store.db.execute("SELECT key, value FROM meta WHERE key LIKE ?", [SCHEDULE_META + "%"]).fetchall()
+    return {key[len(SCHEDULE_META):]: value for key, value in rows}
+
+
+def save_schedules(store: Store, sites: tuple[Site, ...]) -> None:
+    with store.transaction():
+        store.db.conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                                  [(SCHEDULE_META + s.name, schedule_text(s)) for s in sites])
+
+
+def schedule_text(site: Site) -> str:
+    return json.dumps(when_key(site))
 
 
 def file_identity(path: Path) -> tuple[int, int] | None:
@@ -129,13 +265,16 @@ class Service:
         self._fatal_lock = threading.Lock()
         self._tls = tls_context()  # one for every fetcher of the service: each would load the CA bundle again
         self._executors = {"default": ThreadPoolExecutor(cfg.monitor.max_concurrent_sites),
-                           HEARTBEAT_EXECUTOR: ThreadPoolExecutor(1),
                            HOUSEKEEPING: ThreadPoolExecutor(5)}  # _track, _track_now, _recheck, _deliver, _prune
+        # misfire_grace_time None: a run missed by however much (a suspend, a pool busy for hours) runs once,
+        # late (coalesce), instead of being dropped while its stored next run stays in the past.
         self.scheduler = BackgroundScheduler(
             executors=dict(self._executors),
-            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
             timezone=UTC,
         )
+        self._beat_thread: threading.Thread | None = None
+        self._scheduler_dead = False  # logged once
 
     # -- the work ----------------------------------------------------------------------------------
     def open_store(self) -> Store:
@@ -294,12 +433,92 @@ class Service:
         store.set_next_run(name, when.astimezone(UTC).isoformat(timespec="seconds") if when else None)
 
     def _heartbeat(self) -> None:
+        if not self._scheduler_alive():
+            return  # no heartbeat, no watchdog ping: systemd restarts the service (WatchdogSec)
         try:
             with self.open_store() as store:
                 store.beat(os.getpid())
         except DatabaseGone:
             return  # no watchdog ping either: the service is stopping with an error
         sd_notify("WATCHDOG=1")
+
+    def _scheduler_alive(self) -> bool:
+        """The scheduler's thread runs, and its job store answers: get_jobs() waits while the scheduler holds
+        the store's lock, so a scheduler hung there stops the heartbeat with it."""
+        thread = getattr(self.scheduler, "_thread", None)  # BackgroundScheduler's; None once it is shut down
+        if thread is not None and not thread.is_alive():
+            if not self._scheduler_dead:
+                self._scheduler_dead = True
+                log.error("the scheduler's thread has ended: no more heartbeats (systemd's watchdog restarts "
+                          "the service)")
+            return False
+        self.scheduler.get_jobs()
+        return True
+
+    @staticmethod
+    def _clocks() -> tuple[float, float]:
+        """(wall clock, monotonic clock) in seconds."""
+        return datetime.now(UTC).timestamp(), time.monotonic()
+
+    def _heartbeat_loop(self) -> None:
+        """The heartbeat, every monitor.heartbeat by the monotonic clock (Event.wait): a wall-clock step, which
+        delays every job of the wall-clock scheduler by as much, neither delays nor hurries it. Between beats it
+        compares how far the two clocks moved, to notice a wall-clock step or a suspend, and wakes the
+        scheduler."""
+        wall, mono = self._clocks()
+        while not self._stop.is_set():
+            try:
+                self._heartbeat()
+            except Exception:  # the thread must go on: a missed beat is what status and the watchdog are for
+                log.exception("heartbeat failed")
+            if self._stop.wait(parse_interval(self.cfg.monitor.heartbeat)):
+                return
+            now_wall, now_mono = self._clocks()
+            step = (now_wall - wall) - (now_mono - mono)
+            wall, mono = now_wall, now_mono
+            if abs(step) > CLOCK_STEP:
+                try:
+                    self._clock_stepped(step)
+                except DatabaseGone:
+                    return
+                except Exception:
+                    log.exception("could not adjust the schedule to the wall clock's step")
+            # The scheduler sleeps until its next job by the monotonic clock, which stands still during a
+            # suspend: woken at every beat, it runs what fell due by the wall clock at the latest a beat late.
+            self.scheduler.wakeup()
+
+    def start_heartbeat(self) -> None:
+        self._beat_thread = threading.Thread(target=self._heartbeat_loop, name="provmon-heartbeat", daemon=True)
+        self._beat_thread.start()
+
+    def _clock_stepped(self, seconds: float) -> None:
+        """The wall clock moved `seconds` more (or, negative, less) than the monotonic clock since the last beat:
+        a clock step (NTP, a bad RTC corrected), or a suspend and resume (forward)."""
+        log.warning("the wall clock moved %s by %.0fs (a clock step, or a suspend and resume)",
+                    "forward" if seconds > 0 else "back", abs(seconds))
+        if seconds < 0:
+            self.clamp_jobs(datetime.now(UTC))
+
+    def clamp_jobs(self, now: datetime) -> None:
+        """Bring back every job planned further ahead than one period from `now` (the wall clock was ahead
+        when it was planned) to its next time from now; a site's new plan is stored."""
+        for job in self.scheduler.get_jobs():
+            when = job.next_run_time
+            if when is None:
+                continue
+            site = self._site(job.id) if not job.id.startswith("_") else None
+            if site is not None and isinstance(job.trigger, SiteTrigger):
+                if when <= latest_next_run(site, job.trigger, now):
+                    continue
+                new = job.trigger.get_next_fire_time(now, now)  # one period from now
+                log.warning("site %s: next run %s is more than one period ahead (planned while the wall clock was "
+                            "ahead), moved to %s", site.name, when.isoformat(), new.isoformat() if new else "never")
+                with contextlib.suppress(JobLookupError):
+                    self.scheduler.modify_job(job.id, next_run_time=new)
+                    self._record_next_run(site.name, new)
+            elif isinstance(job.trigger, IntervalTrigger) and when > now + job.trigger.interval:
+                with contextlib.suppress(JobLookupError):
+                    self.scheduler.modify_job(job.id, next_run_time=now + job.trigger.interval)
 
     def _deliver_job(self) -> None:
         """Retries after backoff and digests fall due between site scans."""
@@ -333,8 +552,9 @@ class Service:
 
     def schedule(self, retrigger: frozenset[str] = frozenset()) -> None:
         """(Re)build the jobs from self.cfg. A site keeps the next run time of its job (on a reload), else its
-        stored one (at start); a site in `retrigger` (its schedule changed) runs next by its new trigger from
-        now."""
+        stored one (at start); a site in `retrigger` (its schedule changed), or whose schedule changed while the
+        service was down, runs next by its new trigger from now. A next run further ahead than one period (the
+        wall clock was ahead when it was planned) is brought back to one period from now."""
         now = datetime.now(UTC)
         names = {s.name for s in self.cfg.sites}
         jobs = {job.id: job for job in self.scheduler.get_jobs()}
@@ -344,24 +564,30 @@ class Service:
                 log.info("site %s: removed from the schedule", job.id)
         with self.open_store() as store:
             stored = store.next_runs()
+            planned_by = stored_schedules(store)
             due_slot = 0
             for site in self.cfg.sites:
-                trigger = site_trigger(site)
                 job = jobs.get(site.name)
+                # A reload keeps an unchanged site's trigger: it knows the scheduled time behind the jittered one.
+                keep = job is not None and site.name not in retrigger and isinstance(job.trigger, SiteTrigger)
+                trigger = job.trigger if keep else site_trigger(site)
                 if site.name in retrigger:
-                    when = trigger.get_next_fire_time(None, now)
-                    log.info("site %s: schedule changed, next run at %s", site.name,
-                             when.isoformat() if when else "never")
-                    self._record_next_run(site.name, when, store)
+                    when = self._retrigger(site, trigger, now, store, "schedule changed")
                 elif job is not None and job.next_run_time is not None:
-                    when = job.next_run_time
+                    when = self._clamped(site, trigger, job.next_run_time, now, store)
                 else:
                     when = parse_time(stored[site.name]) if site.name in stored else now
                     if when <= now:  # due (or never run): run soon, one after another rather than all at once
                         when = now + due_slot * STAGGER
                         due_slot += 1
+                    elif planned_by.get(site.name, schedule_text(site)) != schedule_text(site):
+                        when = self._retrigger(site, trigger, now, store,
+                                               "schedule changed while the service was not running")
+                    else:
+                        when = self._clamped(site, trigger, when, now, store)
                 self.scheduler.add_job(self._site_job, trigger, args=[site.name], id=site.name,
                                        name=f"scan {site.name}", next_run_time=when, replace_existing=True)
+            save_schedules(store, self.cfg.sites)
         if self.cfg.publishers:  # new own articles are tracked as often as the most frequent site is scanned
             every = min((s.interval_seconds for s in self.cfg.sites), default=3600.0)
             self.scheduler.add_job(self._track_job, IntervalTrigger(seconds=every), id=TRACK_JOB,
@@ -369,9 +595,6 @@ class Service:
                                    replace_existing=True)
         elif self.scheduler.get_job(TRACK_JOB):
             self.scheduler.remove_job(TRACK_JOB)
-        beat = parse_interval(self.cfg.monitor.heartbeat)
-        self.scheduler.add_job(self._heartbeat, IntervalTrigger(seconds=beat), id=HEARTBEAT_JOB,
-                               executor=HEARTBEAT_EXECUTOR, next_run_time=now, replace_existing=True)
         recheck = parse_interval(self.cfg.alerts.recheck_interval)
         self.scheduler.add_job(self._recheck, IntervalTrigger(seconds=recheck), id=RECHECK_JOB,
                                executor=HOUSEKEEPING, next_run_time=now + timedelta(seconds=min(600.0, recheck)),
@@ -385,6 +608,20 @@ class Service:
             self.scheduler.remove_job(DELIVER_JOB)
         self.scheduler.add_job(self._prune, IntervalTrigger(days=1), id=PRUNE_JOB, executor=HOUSEKEEPING,
                                next_run_time=now + timedelta(minutes=5), replace_existing=True)
+
+    def _retrigger(self, site: Site, trigger: SiteTrigger, now: datetime, store: Store, why: str) -> datetime | None:
+        when = trigger.get_next_fire_time(None, now)
+        log.info("site %s: %s, next run at %s", site.name, why, when.isoformat() if when else "never")
+        self._record_next_run(site.name, when, store)
+        return when
+
+    def _clamped(self, site: Site, trigger: SiteTrigger, when: datetime, now: datetime,
+                 store: Store) -> datetime | None:
+        """`when`, or the site's next time from now if `when` is further ahead than one period."""
+        if when <= latest_next_run(site, trigger, now):
+            return when
+        return self._retrigger(site, trigger, now, store, f"next run {when.isoformat()} is more than one period "
+                                                           f"ahead (planned while the clock was ahead?)")
 
     def reload(self, path: Path) -> bool:
         try:
@@ -411,6 +648,8 @@ class Service:
         # reschedule itself finds itself)...
         with contextlib.suppress(SchedulerNotRunningError):
             self.scheduler.pause()
+        if self._beat_thread is not None:
+            self._beat_thread.join(timeout=60)  # its last beat before a clean stop is recorded, not after
         for executor in self._executors.values():
             executor.shutdown(wait=True)
         # ...and only then the scheduler, which removes them. Not shutdown(wait=True) first: APScheduler waits
@@ -448,6 +687,7 @@ class Service:
                 self.scheduler.start()
                 log.info("provmon running: %d sites, database %s", len(self.cfg.sites), self.cfg.database_path)
                 sd_notify("READY=1")
+                self.start_heartbeat()
             while self._fatal is None and stopping is None:
                 while not received and self._fatal is None:
                     time.sleep(0.2)
