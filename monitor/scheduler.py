@@ -223,20 +223,13 @@ def when_key(site: Site) -> tuple[object, ...]:
     return site.cron, site.interval_seconds, site.timezone, site.jitter_seconds, site.active_hours
 
 
-SCHEDULE_META = "schedule "  # meta key prefix: "schedule <site>" -> the when_key its stored next run was planned by
-
-
 def stored_schedules(store: Store) -> dict[str, str]:
     """Per site, the schedule (when_key, as JSON) its stored next run was planned by."""
-    # Kept in the store's meta table, read and written here: the store has no accessor for it (yet).
-    rows = store.db.execute("SELECT key, value FROM meta WHERE key LIKE ?", [SCHEDULE_META + "%"]).fetchall()
-    return {key[len(SCHEDULE_META):]: value for key, value in rows}
+    return store.schedules()
 
 
 def save_schedules(store: Store, sites: tuple[Site, ...]) -> None:
-    with store.transaction():
-        store.db.conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                                  [(SCHEDULE_META + s.name, schedule_text(s)) for s in sites])
+    store.save_schedules({s.name: schedule_text(s) for s in sites})
 
 
 def schedule_text(site: Site) -> str:

@@ -1218,6 +1218,16 @@ class Store:
                 self.db.conn.executemany("DELETE FROM meta WHERE key = ?", [(k,) for k in ended])
         return held
 
+    def schedules(self) -> dict[str, str]:
+        """Per site, the schedule its stored next run was planned by (the service's when-key, as text)."""
+        rows = self.db.execute("SELECT key, value FROM meta WHERE key LIKE 'schedule %'").fetchall()
+        return {key.split(" ", 1)[1]: value for key, value in rows}
+
+    def save_schedules(self, schedules: dict[str, str]) -> None:
+        with self.transaction():
+            self.db.conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                                     [(f"schedule {site}", text) for site, text in schedules.items()])
+
     def record_stop(self, pid: int) -> None:
         """The service stopped cleanly (call it after its last heartbeat): `provmon status` says stopped, not
         stalled, until the next heartbeat clears the mark."""
