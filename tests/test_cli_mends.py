@@ -17,6 +17,9 @@ from tests.conftest import DEMO, Served, provmon, write_config
 VERBATIM = "sea-wall-gives-way.html"
 SPUN = "storm-marren-seawall-collapse.html"
 OWNER = """
+[fetch]
+min_delay = 0.0
+
 [owner]
 credit_names = ["Harbour Herald"]
 name = "Rosa Quill"
@@ -188,6 +191,9 @@ def hostile_site(tmp_path: Path, http_dir: Callable[[Path], Served]) -> tuple[Pa
                                      encoding="utf-8")
     served = http_dir(site)
     cfg = write_config(tmp_path / "config.toml", f"""
+[fetch]
+min_delay = 0.0
+
 [owner]
 credit_names = ["Tollgate Courier"]
 name = "Rosa Quill"
