@@ -152,9 +152,6 @@ _FONT_KEYWORDS = frozenset({"xx-small", "x-small", "small", "medium", "large", "
 _ABSOLUTE_UNITS = {"px": 1.0, "pt": 4 / 3, "pc": 16.0, "in": 96.0, "cm": 37.8, "mm": 3.78, "q": 0.945,
                    "rem": 16.0, "vw": 12.8, "vh": 8.0, "vmin": 8.0, "vmax": 12.8}
 _LENGTH = re.compile(r"([+-]?(?:\d+(?:\.\d*)?|\.\d+))([a-z%]*)")
-_DECLARATION = re.compile(r"([-a-zA-Z]+)\s*:\s*([^;]*)")
-_IMPORTANT = re.compile(r"\s*!\s*important\s*$", re.I)
-_FLAT_RULE = re.compile(r"([^{}@;]*)\{([^{}]*)\}")
 _BRACE = re.compile(r"[{}]")
 # A selector list with at least one simple selector (tag, .class, #id, tag.class, tag#id) in it, searched in the
 # list with a "," put in front (a literal first character and possessive quantifiers keep the search fast).
@@ -207,18 +204,27 @@ def _transparent(value: str) -> bool:
 
 
 def _declarations(style: str) -> dict[str, tuple[str, bool]]:
-    """The properties of CSS_PROPS in a declaration block: name -> (lower-cased value, !important); last one wins."""
+    """The properties of CSS_PROPS in a declaration block: name -> (lower-cased value, !important); last one wins.
+
+    Split at ";" and ":" with string operations only (a regex over a long run of letters without ":" was quadratic:
+    a 100,000-letter style attribute took 68 s)."""
     out: dict[str, tuple[str, bool]] = {}
-    for m in _DECLARATION.finditer(style):
-        name = m.group(1).lower()
-        if name in CSS_PROPS:
-            value = m.group(2).strip().lower()
-            important = "!" in value and bool(_IMPORTANT.search(value))
-            if important:
-                value = _IMPORTANT.sub("", value)
-            if not important and out.get(name, ("", False))[1]:
-                continue  # an earlier !important declaration wins
-            out[name] = (value, important)
+    for piece in style.split(";"):
+        name, colon, value = piece.partition(":")
+        if not colon:
+            continue
+        name = name.strip().lower()
+        if name not in CSS_PROPS:
+            continue
+        value = value.strip().lower()
+        important = False
+        if value.endswith("important"):
+            head = value[:-9].rstrip()
+            if head.endswith("!"):
+                value, important = head[:-1].rstrip(), True
+        if not important and out.get(name, ("", False))[1]:
+            continue  # an earlier !important declaration wins
+        out[name] = (value, important)
     return out
 
 
@@ -328,41 +334,41 @@ def _strip_css_comments(css: str) -> str:
 
 
 def _parse_sheet(css: str) -> _Sheet | None:
-    """The simple rules of `css` that can hide or reverse text (one pass over its braces), or None."""
+    """The simple rules of `css` that can hide or reverse text, or None. One pass over its braces: each character
+    is looked at a bounded number of times (stray "}"s, unclosed blocks and long selectors cost linear time)."""
     css = css[:MAX_CSS]
     low = css.lower()
     if not any(hint in low for hint in _SHEET_HINTS):
         return None
     css = _strip_css_comments(css)
     rules: dict[str, dict[str, tuple[bool, int, int, str]]] = {}
+    shown: dict[str, int] = {}  # class -> order of the last rule of any kind that shows it (see _cancel_hides)
     order = 0
-    pos, end = 0, len(css)
-    while pos < end:
-        m = _FLAT_RULE.match(css, pos)
-        if m is not None:  # a rule with declarations and no nested block
-            order += 1
-            if _HAS_SIMPLE.search("," + m.group(1)):
-                _add_rule(rules, m.group(1), m.group(2), order)
-            pos = m.end()
-            continue
-        opening, closing = css.find("{", pos), css.find("}", pos)
-        if opening < 0:
-            break
-        if 0 <= closing < opening:  # a stray "}"
-            pos = closing + 1
-            continue
-        semi = css.rfind(";", pos, opening)
-        if semi >= 0 and "@" not in css[semi:opening]:  # an at-rule statement (@import ...;) before a rule
-            pos = semi + 1
-            continue
-        depth = 0  # an at-rule block (@media, @supports...) or a rule holding nested ones: skipped whole
-        for brace in _BRACE.finditer(css, opening):
-            depth += 1 if brace.group() == "{" else -1
-            if depth == 0:
-                pos = brace.end()
-                break
-        else:
-            break
+    start = 0  # where the current prelude or declaration block starts
+    stack: list[list[Any]] = []  # open blocks: [prelude, holds a nested block]
+    for brace in _BRACE.finditer(css):
+        at = brace.start()
+        if brace.group() == "{":
+            prelude = css[start:at]
+            semi = prelude.rfind(";")  # an at-rule statement (@import ...;) or a declaration before a nested rule
+            if semi >= 0:
+                prelude = prelude[semi + 1:]
+            if stack:
+                stack[-1][1] = True
+            stack.append([prelude.strip(), False])
+        elif stack:
+            prelude, nested = stack.pop()
+            if not nested:  # a rule with declarations and no nested block
+                order += 1
+                block = css[start:at]
+                outer = not stack and "@" not in prelude
+                if outer and _HAS_SIMPLE.search("," + prelude):
+                    _add_rule(rules, prelude, block, order)
+                if ("@" not in prelude and ("display" in block or "visib" in block or "opacity" in block)
+                        and not any("print" in frame[0].lower() for frame in stack)):
+                    _note_shown(shown, prelude, block, order)
+        start = brace.end()  # a stray "}" is skipped
+    _cancel_hides(rules, shown)
     if not rules:
         return None
     tags, classes, ids = set(), set(), set()
@@ -373,6 +379,44 @@ def _parse_sheet(css: str) -> _Sheet | None:
         else:
             (classes if sep == "." else ids).add(name)
     return _Sheet(rules, frozenset(tags), frozenset(classes), frozenset(ids))
+
+
+_CLASS_IN_SELECTOR = re.compile(r"\.(-?[_a-zA-Z\u00a0-\uffff][-\w\u00a0-\uffff]*)")
+_COMBINATOR = re.compile(r"[\s>+~]+")
+
+
+def _note_shown(shown: dict[str, int], selectors: str, block: str, order: int) -> None:
+    """Record the classes of the subject (last compound selector) of a rule that sets display, visibility or opacity
+    to a visible value: `.collapse.in{display:block}`, `.loaded .lazy{opacity:1}`, a rule inside @media."""
+    decls = _declarations(block)
+    display = decls.get("display", ("", False))[0]
+    visibility = decls.get("visibility", ("", False))[0]
+    opacity = decls.get("opacity", ("", False))[0]
+    if not ((display and display != "none") or visibility == "visible"
+            or (opacity and not _is_zero(opacity.rstrip("%")))):
+        return
+    for sel in selectors.split(","):
+        subject = _COMBINATOR.split(sel.strip())[-1]
+        if ":" not in subject:  # not :hover, :focus...: shown only while the reader points at it
+            for name in _CLASS_IN_SELECTOR.findall(subject):
+                shown[name] = order
+
+
+def _cancel_hides(rules: dict[str, dict[str, tuple[bool, int, int, str]]], shown: dict[str, int]) -> None:
+    """A class that a later rule of any kind shows again (a compound, descendant or @media rule; a state class or
+    a wider screen) is not hidden by its simple rule: the reader sees it when the page is used."""
+    if not shown:
+        return
+    for key, held in rules.items():
+        name = key.partition(".")[2]
+        later = shown.get(name) if name else None
+        if later is None:
+            continue
+        for prop in ("display", "visibility", "opacity"):
+            decl = held.get(prop)
+            if decl is not None and decl[2] < later and (
+                    decl[3] in ("none", "hidden", "collapse") or (prop == "opacity" and _is_zero(decl[3].rstrip("%")))):
+                del held[prop]
 
 
 def _add_rule(rules: dict[str, dict[str, tuple[bool, int, int, str]]], selectors: str, block: str,
