@@ -144,8 +144,13 @@ CSS_PROPS = frozenset({
     "display", "visibility", "opacity", "font-size", "font", "position", "left", "top", "right", "clip",
     "clip-path", "text-indent", "height", "max-height", "width", "max-width", "overflow", "overflow-x",
     "overflow-y", "transform", "color", "-webkit-text-fill-color", "background-clip", "-webkit-background-clip",
-    "text-shadow", "unicode-bidi", "direction",
+    "text-shadow", "unicode-bidi", "direction", "animation", "animation-name", "-webkit-animation",
+    "-webkit-animation-name", "transition", "-webkit-transition", "-webkit-text-stroke", "-webkit-text-stroke-width",
 })
+# Read by the lenient look (_Looker, strict=False): the hiding a page had before style sheets and the newer CSS
+# signals were read (the `hidden` attribute, inline display:none and visibility:hidden) and the bidi properties.
+_LENIENT_INLINE = frozenset({"display", "visibility", "unicode-bidi", "direction"})
+_LENIENT_SHEET = frozenset({"unicode-bidi", "direction"})
 _BLOCKY_DISPLAY = frozenset({"block", "inline-block", "flex", "inline-flex", "grid", "inline-grid", "list-item",
                              "table", "flow-root", "table-cell"})
 _FONT_KEYWORDS = frozenset({"xx-small", "x-small", "small", "medium", "large", "x-large", "xx-large", "xxx-large"})
@@ -239,23 +244,27 @@ def _look(tag: str, props: dict[str, str]) -> tuple[int, int, int, int]:
     if display == "none":
         sets |= HIDE_HARD
     blocky = tag in BLOCK_TAGS or display in _BLOCKY_DISPLAY
+    # An element that is animated or has a transition is the start of a fade-in (a theme's `.fade-in{opacity:0;
+    # animation:...}`): its opacity, visibility and scale do not hide it.
+    animated = any(get(a, "none") not in ("none", "") for a in (
+        "animation", "animation-name", "-webkit-animation", "-webkit-animation-name", "transition",
+        "-webkit-transition"))
     visibility = get("visibility")
-    if visibility in ("hidden", "collapse"):
+    if visibility in ("hidden", "collapse") and not animated:
         sets |= HIDE_VISIBILITY
     elif visibility == "visible":
         clears |= HIDE_VISIBILITY
     opacity = get("opacity")
-    if opacity is not None and _is_zero(opacity.rstrip("%")):
+    if opacity is not None and _is_zero(opacity.rstrip("%")) and not animated:
         sets |= HIDE_HARD
     size = get("font-size")
     font = get("font")
-    if size is None and font:  # the shorthand: "0/0 a", "bold 0 sans-serif"
-        size = next((w.split("/")[0] for w in font.split() if w[:1].isdigit() or w[:1] == "."), None)
+    if size is None and font:  # the shorthand: "0/0 a", "bold 0 sans-serif" hide; "400 1rem/1.5 Inter" sets a size
+        size = "0" if any(_is_zero(w.split("/")[0]) for w in font.split()) else font
     if size is not None:
-        n = _length(size)
-        if n is not None and n[0] == 0:
+        if _is_zero(size):
             sets |= HIDE_FONT
-        elif size in _FONT_KEYWORDS or (n is not None and n[0] > 0 and n[1] in _ABSOLUTE_UNITS):
+        elif size not in ("inherit", "unset"):  # any other size (var(), clamp(), calc(), initial...) shows again
             clears |= HIDE_FONT
     position = get("position")
     if position in ("absolute", "fixed", "relative"):
@@ -279,19 +288,26 @@ def _look(tag: str, props: dict[str, str]) -> tuple[int, int, int, int]:
                 or _is_zero(get("max-width"))):
             sets |= HIDE_HARD
     transform = get("transform")
-    if transform and re.search(r"scale[xy]?\(\s*0(?:\.0*)?\s*[,)]", transform):
+    if transform and not animated and re.search(r"scale[xy]?\(\s*0(?:\.0*)?\s*[,)]", transform):
         sets |= HIDE_HARD
     colour = get("-webkit-text-fill-color") or get("color")
     if colour and colour not in ("inherit", "currentcolor", "unset", "initial"):
         if not _transparent(colour):
             clears |= HIDE_COLOR
         elif "text" not in (get("background-clip") or "") + (get("-webkit-background-clip") or "") and (
-                get("text-shadow") or "none") == "none":
+                get("text-shadow") or "none") == "none" and not _stroked(props):
             sets |= HIDE_COLOR
     bidi = get("unicode-bidi") or ""
     direction = get("direction")
     return (sets, clears, 1 if "override" in bidi else 2 if bidi in ("isolate", "embed", "plaintext") else 0,
             2 if direction == "rtl" else 1 if direction == "ltr" else 0)
+
+
+def _stroked(props: dict[str, str]) -> bool:
+    """Outlined text (`-webkit-text-stroke: 1px #000` with a transparent fill) is shown."""
+    stroke = props.get("-webkit-text-stroke-width") or props.get("-webkit-text-stroke") or ""
+    width = stroke.split()[0] if stroke.split() else ""
+    return bool(width) and width not in ("none", "initial", "unset", "inherit") and not _is_zero(width)
 
 
 @dataclass
@@ -666,6 +682,7 @@ class _Walk:
     # per element (children before parents) rather than once per block and ancestor, which would
     # be quadratic in the nesting depth: 15,000 unclosed <div>s took 32 s and 1.8 GB that way.
     up: dict[int, int | None]
+    soft: bool = False  # style sheets or the newer CSS signals hid something (see _Looker)
 
 
 def _under(up: dict[int, int | None], tops: Collection[int]) -> set[int]:
@@ -691,10 +708,16 @@ class _Looker:
     """Works out, per element, what hides or reverses its text: the `hidden` attribute, its inline style and the
     simple rules of the page's style sheets (the winner per property by !important, specificity and order, as the
     cascade picks it; an inline declaration beats a sheet's unless that is !important), `dir`, <bdo> and <bdi>.
-    Pages repeat the same few tag/class/style combinations, so each is worked out once."""
+    Pages repeat the same few tag/class/style combinations, so each is worked out once.
 
-    def __init__(self, sheet: _Sheet | None) -> None:
+    Not `strict`: the lenient look, which reads only the hiding pages had before (the `hidden` attribute, inline
+    display:none and visibility:hidden) and bidi; the safety net in _extract uses it when the strict one would
+    remove most of a page's prose. `soft` tells whether the strict look hid anything the lenient one does not."""
+
+    def __init__(self, sheet: _Sheet | None, strict: bool = True) -> None:
         self.sheet = sheet
+        self.strict = strict
+        self.soft = False
         self.memo: dict[tuple[str, str | None, str | None, str | None, bool, str | None],
                         tuple[int, int, int, int]] = {}
         self.class_memo: dict[str, tuple[str, ...]] = {}
@@ -714,17 +737,28 @@ class _Looker:
         if got is not None:
             return got
         props: dict[str, str] = {}
+        lenient: dict[str, str] = {}
         important: set[str] = set()
         if self.sheet is not None:
             for prop, decl in self.sheet.props(tag, self.classes(cls) if cls else (), id_ or "").items():
                 props[prop] = decl[3]
                 if decl[0]:
                     important.add(prop)
+                if prop in _LENIENT_SHEET:
+                    lenient[prop] = decl[3]
         if style:
             for prop, (value, imp) in _declarations(style).items():
                 if imp or prop not in important:
                     props[prop] = value
-        sets, clears, bidi, direction = _look(tag, props) if props else _NO_LOOK
+                if prop in _LENIENT_INLINE:
+                    lenient[prop] = value
+        mild = _look(tag, lenient) if lenient else _NO_LOOK
+        if self.strict:
+            sets, clears, bidi, direction = _look(tag, props) if props else _NO_LOOK
+            if sets & ~mild[0]:
+                self.soft = True
+        else:
+            sets, clears, bidi, direction = mild
         if "hidden" in attrs:
             sets |= HIDE_HARD
         if dir_ is not None:  # the dir attribute sets the direction and isolates the element
@@ -739,7 +773,7 @@ class _Looker:
         return got
 
 
-def _walk(body: LexborNode, sheet: _Sheet | None = None) -> _Walk:
+def _walk(body: LexborNode, sheet: _Sheet | None = None, strict: bool = True) -> _Walk:
     """Cut the body into blocks in one pass over lexbor's node iterator.
 
     Per element we keep (tail, block, href, hide, bidi context, rtl, vh): the innermost block or marked element at
@@ -766,7 +800,7 @@ def _walk(body: LexborNode, sheet: _Sheet | None = None) -> _Walk:
         body_id: (body_id, body_id, None, 0, 0, False, 0)}
     block_tag: dict[int, str] = {body_id: "body"}
     pre_blocks: set[int] = set()  # block elements inside a <pre>
-    looker = _Looker(sheet)
+    looker = _Looker(sheet, strict)
     class_memo: dict[str, int] = {}
     vis_marked: set[int] = set()  # blocks marked only for visibility:hidden (vh: the innermost one above)
     sheet_classes = sheet.classes if sheet is not None else frozenset()
@@ -986,7 +1020,7 @@ def _walk(body: LexborNode, sheet: _Sheet | None = None) -> _Walk:
             info[nid] = (tail, blk, href, hide, ctx, rtl, vh)
     if buf or stack:
         flush()
-    return _Walk(blocks, marks, hrefs, up)
+    return _Walk(blocks, marks, hrefs, up, looker.soft)
 
 
 def _is_prose(b: _Block) -> bool:
@@ -1468,7 +1502,22 @@ def _extract(html: str | bytes, url: str, content_type: str, template_hashes: Co
             href = href.strip()
             if href and not href.startswith(("javascript:", "mailto:", "tel:", "#", "data:")):
                 all_links.append(_absolute(url, href, origin))
-        paragraphs, credits, credit_links = _select(walk, title, url, templates)
+        nodes: list[int] = []
+        paragraphs, credits, credit_links = _select(walk, title, url, templates, nodes)
+        if walk.soft:
+            # The safety net: hiding read from style sheets and the newer CSS signals (opacity, font-size:0,
+            # transparent colour, clip, off-screen...) hides decoys between a copy's words and sentences; a theme
+            # that fades in, lazy-loads or collapses the whole article hides its paragraphs. When the paragraphs it
+            # removes whole hold most of the prose the page shows without it, it is not applied to this page.
+            # (Paragraphs that keep some text count whole: decoys inside a copied paragraph, however long, never
+            # make the net give way.)
+            mild_nodes: list[int] = []
+            mild = _select(_walk(body, sheet, strict=False), title, url, templates, mild_nodes)
+            kept = set(nodes)
+            total = sum(map(len, mild[0]))
+            shown = sum(len(p) for p, n in zip(mild[0], mild_nodes, strict=True) if n in kept)
+            if shown < 0.5 * total:
+                paragraphs, credits, credit_links = mild
     method = "dom" if paragraphs else ""
     ld_body = _ld_str(ld, "articleBody")
     dom_chars = sum(len(p) for p in paragraphs)
@@ -1497,7 +1546,10 @@ def _extract(html: str | bytes, url: str, content_type: str, template_hashes: Co
     )
 
 
-def _select(walk: _Walk, title: str, url: str, templates: frozenset[str]) -> tuple[list[str], list[str], list[str]]:
+def _select(walk: _Walk, title: str, url: str, templates: frozenset[str],
+            nodes: list[int] | None = None) -> tuple[list[str], list[str], list[str]]:
+    """The article's paragraphs, credit lines and credit links; with `nodes`, each paragraph's block element is
+    appended to it."""
     box, in_furniture = _choose(walk)
     blocks = walk.blocks
     if box is None:
@@ -1534,9 +1586,13 @@ def _select(walk: _Walk, title: str, url: str, templates: frozenset[str]) -> tup
             continue
         seen_prose = seen_prose or _is_prose(b)
         paragraphs.append(text)
+        if nodes is not None:
+            nodes.append(b.node)
     # A scraper's site name or signature often trails the article: short lines, no sentence.
     while paragraphs and len(paragraphs[-1]) < 60 and not SENTENCE_END.search(paragraphs[-1]):
         paragraphs.pop()
+        if nodes is not None:
+            nodes.pop()
     return paragraphs, credits, credit_links
 
 

@@ -79,3 +79,84 @@ def test_style_sheet_junk_parses_in_linear_time_and_later_rules_still_apply(junk
 def test_a_sheet_of_many_rules_parses_in_linear_time() -> None:
     sheet = _parse_sheet(".x{display:none}" * (BIG // 16) + "{" * BIG)
     assert sheet is not None and sheet.rules[".x"]["display"][3] == "none"
+
+
+# --- 2. Themes that hide the whole article until a script or an animation shows it ---
+
+@pytest.mark.parametrize("css,wrap", [
+    # a pure-CSS fade-in per paragraph
+    ("@keyframes f{from{opacity:0}to{opacity:1}}.fade-in{opacity:0;animation:f .6s forwards}",
+     '<p class="fade-in">{}</p>'),
+    (".rise{opacity:0;transform:scale(0);transition:all .4s}", '<p class="rise">{}</p>'),
+    # WOW.js: hidden until its script runs
+    (".wow{visibility:hidden}", '<p class="wow fadeInUp">{}</p>'),
+    # lazy blocks shown once the page has loaded
+    (".lazy{opacity:0}.loaded .lazy{opacity:1}", '<p class="lazy">{}</p>'),
+    (".reveal{opacity:0}", '<div class="reveal"><p>{}</p></div>'),  # no rule shows it: the safety net
+    (".offstage{position:absolute;left:-10000px}", '<p class="offstage">{}</p>'),
+    # outlined text
+    (".outline{color:transparent;-webkit-text-stroke:1px #000}", '<p class="outline">{}</p>'),
+    (".outline{color:transparent;-webkit-text-stroke-width:2px}", '<p class="outline">{}</p>'),
+])
+def test_themes_hiding_every_paragraph_keep_the_article(css: str, wrap: str) -> None:
+    text = text_of(page(paras(wrap), css))
+    assert has_article(text)
+
+
+@pytest.mark.parametrize("size", [
+    "var(--text-md, 1rem)", "clamp(1rem, 2vw, 1.25rem)", "calc(1rem + 2px)", "initial", "revert", "1.1em", "100%",
+])
+def test_font_size_zero_rows_whose_columns_set_any_size_are_shown(size: str) -> None:
+    css = f".row{{font-size:0}}.col{{display:inline-block;width:100%;font-size:{size}}}"
+    text = text_of(page('<div class="row">' + paras('<div class="col"><p>{}</p></div>') + "</div>", css))
+    assert has_article(text)
+
+
+@pytest.mark.parametrize("font", ["400 1rem/1.5 Inter,sans-serif", "bold 16px Georgia", "italic 600 1.2em serif"])
+def test_the_font_shorthand_with_a_weight_first_sets_a_size(font: str) -> None:
+    css = f".row{{font-size:0}}.col{{display:inline-block;font:{font}}}"
+    text = text_of(page('<div class="row">' + paras('<div class="col"><p>{}</p></div>') + "</div>", css))
+    assert has_article(text)
+
+
+@pytest.mark.parametrize("css,cls", [
+    (".collapse{display:none}.collapse.in{display:block}", "collapse in"),
+    (".more{display:none}@media (min-width:600px){.more{display:block}}", "more"),
+    (".lazy{opacity:0}.loaded .lazy{opacity:1}", "lazy"),
+    (".tab{visibility:hidden}.tabs > .tab{visibility:visible}", "tab"),
+])
+def test_a_later_rule_that_shows_a_class_again_cancels_the_hide(css: str, cls: str) -> None:
+    """Only two of the three paragraphs are in the shown-again element: the safety net alone would not keep them."""
+    body = f'<p>{ART[0]}</p><div class="{cls}"><p>{ART[1]}</p><p>{ART[2]}</p></div>'
+    assert has_article(text_of(page(body, css)))
+
+
+@pytest.mark.parametrize("css", [
+    ".d{display:none}.d:hover{display:inline}",
+    ".d{display:none}@media print{.d{display:inline}}",
+    ".d{display:none}.x .d{color:red}",
+])
+def test_hover_print_and_other_rules_do_not_show_a_hidden_class(css: str) -> None:
+    body = "".join(f'<p>{p} <span class="d">{DECOY}</span></p>' for p in ART)
+    text = text_of(page(body, css))
+    assert has_article(text) and DECOY not in text
+
+
+@pytest.mark.parametrize("hide", [
+    'class="d"', 'style="opacity:0"', 'style="font-size:0"', 'style="color:transparent"',
+    'style="position:absolute;left:-9999px"',
+])
+def test_decoys_between_copied_sentences_are_still_hidden(hide: str) -> None:
+    """The copier's trick hides a minority of the text: the safety net does not undo it."""
+    body = "".join(f'<p>{p} <span {hide}>{DECOY}</span></p>' for p in ART)
+    text = text_of(page(body, ".d{opacity:0}"))
+    assert has_article(text) and DECOY not in text
+
+
+def test_the_safety_net_leaves_the_hidden_attribute_and_inline_display_none_alone() -> None:
+    """Most of the page hidden with `hidden` or inline display:none stays hidden (as before this change): only
+    the visible paragraph and nothing of the hidden spans."""
+    body = (f"<p>{ART[0]}</p>" + "".join(f'<p hidden>{DECOY} {p}</p>' for p in ART[1:])
+            + "".join(f'<p>{ART[0][:60]} <span style="display:none">{DECOY * 3}</span></p>' for _ in range(2)))
+    text = text_of(page(body))
+    assert DECOY not in text and ART[1] not in text
