@@ -65,6 +65,7 @@ HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 # Tags that are furniture wherever they are (overruled only when they hold most of the prose).
 FURNITURE_TAGS = frozenset({
     "nav", "aside", "footer", "header", "form", "figure", "figcaption", "menu", "label", "address", "picture",
+    "dialog",
 })
 FURNITURE_ROLES = frozenset({
     "navigation", "banner", "contentinfo", "complementary", "search", "dialog", "alertdialog", "menu",
@@ -1252,9 +1253,15 @@ def _reveal(tree: LexborHTMLParser, url: str, limit: int, nested: bool, sheets: 
     leave open dialogs and buttons holding prose (closed dialogs and other buttons are removed here)."""
     if tree.css_first("template[shadowrootmode]") is not None:  # first: its content may hold all of the rest
         _unwrap_shadow_roots(tree)
-    nodes = tree.css("iframe[srcdoc], dialog, button")
+    nodes = tree.css("iframe[srcdoc], dialog, button, object, textarea")
     frames = [n for n in nodes if n.tag == "iframe"][:0 if nested else MAX_SRCDOC]
     frame_ids = {n.mem_id for n in frames}
+    # Buttons holding prose are read only when together they hold most of the page's text (a copy split into
+    # buttons); otherwise they are "Show all 48 comments...", "Continue reading..." and the like.
+    buttons = [n for n in nodes if n.tag == "button"]
+    button_text = sum(len(t) for n in buttons if _prose_button(t := n.text()))
+    body = tree.body
+    keep_buttons = bool(button_text) and body is not None and button_text >= 0.5 * len(body.text())
     # Last first: removing an element frees its subtree, so what is inside it is done before it.
     for node in reversed(nodes):
         tag = node.tag
@@ -1262,10 +1269,29 @@ def _reveal(tree: LexborHTMLParser, url: str, limit: int, nested: bool, sheets: 
             if "open" not in node.attributes:
                 node.decompose()
         elif tag == "button":
-            if not _prose_button(node.text()):
+            if not keep_buttons or not _prose_button(node.text()):
                 node.decompose()
+        elif tag == "object":
+            if _renders(node.attributes):
+                node.decompose()  # the embed is shown, not its fallback content
+        elif tag == "textarea":
+            if _MARKUP.search(node.text()):
+                node.decompose()  # code or markup to copy ("embed this"), not prose
         elif node.mem_id in frame_ids:
             _inline_srcdoc(node, url, limit, sheets)
+
+
+_MARKUP = re.compile(r"<[a-zA-Z!/]")
+_RENDERED_TYPES = ("application/pdf", "image/", "video/", "audio/", "text/", "application/xhtml")
+_RENDERED_FILES = re.compile(r"\.(?:pdf|svg|png|jpe?g|gif|webp|html?|mp4|webm|mp3|ogg)(?:[?#]|$)", re.I)
+
+
+def _renders(attrs: dict[str, str | None]) -> bool:
+    """Whether a browser shows an <object>'s resource (a PDF, an image, a page...) rather than its fallback."""
+    kind = (attrs.get("type") or "").strip().lower()
+    if kind:
+        return kind.startswith(_RENDERED_TYPES)
+    return bool(_RENDERED_FILES.search((attrs.get("data") or "").strip()))
 
 
 def _inline_srcdoc(node: LexborNode, url: str, limit: int, sheets: list[str]) -> None:

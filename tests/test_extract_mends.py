@@ -160,3 +160,51 @@ def test_the_safety_net_leaves_the_hidden_attribute_and_inline_display_none_alon
             + "".join(f'<p>{ART[0][:60]} <span style="display:none">{DECOY * 3}</span></p>' for _ in range(2)))
     text = text_of(page(body))
     assert DECOY not in text and ART[1] not in text
+
+
+# --- 3. Furniture in elements a browser shows ---
+
+COOKIE = ("This website stores small files on your device to remember your choices and to measure how visitors "
+          "use the pages, as described in our privacy notice.")
+
+
+def test_an_open_dialog_beside_the_article_is_furniture() -> None:
+    body = paras() + f"<dialog open><p>{COOKIE}</p><p>{COOKIE.replace('small', 'tiny')}</p><button>OK</button></dialog>"
+    out = extract(page(body))
+    assert out.paragraphs == ART
+
+
+def test_an_open_dialog_holding_the_article_is_read() -> None:
+    assert extract(page(f"<dialog open>{paras()}</dialog><p>{COOKIE}</p>")).paragraphs[:3] == ART
+
+
+@pytest.mark.parametrize("label", [
+    "Show all 48 comments from readers who have joined the discussion on this story so far.",
+    "Continue reading the rest of this story about the harbour ferry and its new winter timetable…",
+    "Listen to this article, read aloud by our narrator in about four minutes and a half.",
+])
+def test_prose_buttons_beside_an_article_are_dropped(label: str) -> None:
+    out = extract(page(paras() + f"<button type=button>{label}</button>"))
+    assert out.paragraphs == ART
+
+
+def test_a_copy_split_into_buttons_is_read() -> None:
+    out = extract(page(paras("<button style='all:unset;display:block'>{}</button>") + "<button>Share</button>"))
+    assert out.paragraphs == ART
+
+
+@pytest.mark.parametrize("attrs", [
+    'data="/files/report.pdf" type="application/pdf"', 'data="/files/report.pdf"', 'type="image/svg+xml" data="x"',
+    'data="map.html" type="text/html"',
+])
+def test_object_fallback_of_a_shown_embed_is_dropped(attrs: str) -> None:
+    fallback = "<p>Your browser cannot show this document here, so please download the file to read it offline.</p>"
+    out = extract(page(paras() + f"<object {attrs}>{fallback}</object>"))
+    assert out.paragraphs == ART
+
+
+def test_a_textarea_of_markup_is_dropped() -> None:
+    embed = '<textarea readonly><iframe src="https://example.org/embed/ferry" width="560"></iframe>' \
+            " Copy this code to show the timetable on your own site, it updates itself every week.</textarea>"
+    out = extract(page(paras() + embed))
+    assert out.paragraphs == ART
