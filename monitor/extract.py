@@ -1188,7 +1188,8 @@ def _bulk_end(html: str, m: re.Match[str]) -> tuple[int, bool, int]:
 
 _MEDIA = re.compile(r"""\bmedia\s*=\s*["']?([^"'>]*)""", re.I)
 # Scripts whose content is data a JavaScript page renders from (its article text, on some sites).
-_DATA_SCRIPT = re.compile(r"""application/json|__NEXT_DATA__|__NUXT_DATA__""", re.I)
+# Only a framework's page-data script (Next.js, Nuxt): other JSON scripts are i18n bundles, settings, teasers.
+_DATA_SCRIPT = re.compile(r"""\bid\s*=\s*["']?(?:__NEXT_DATA__|__NUXT_DATA__|__NUXT__)\b""")
 MAX_DATA = 5_000_000  # characters of such scripts kept for the fallback
 
 
@@ -1202,7 +1203,7 @@ def _strip_bulk(html: str, sheets: list[str] | None = None, data: list[str] | No
     With `sheets`, each style sheet for the screen is appended to it and left as an empty
     `<style data-provmon-sheet=N></style>`: once parsed, only those that are elements of the document apply (not
     a "<style>" in an attribute value or a <textarea>). With `data`, the content of JSON data scripts
-    (`application/json`, `__NEXT_DATA__`) is appended to it."""
+    (a framework's page data: `id="__NEXT_DATA__"`, `__NUXT_DATA__`, `__NUXT__`) is appended to it."""
     if "<" in html:
         parts, pos = [], 0
         kept = css_kept = 0
@@ -1384,9 +1385,11 @@ def _sheet_of(tree: LexborHTMLParser, sheets: list[str]) -> _Sheet | None:
     return _parse_sheet("\n".join(texts)) if texts else None
 
 
-# JavaScript pages: when the markup gives under DATA_FALLBACK_BELOW characters of text, the prose in the page's
-# JSON data scripts (see _strip_bulk) is used if it is more than twice as long (plus 200), like JSON-LD's body.
-DATA_FALLBACK_BELOW = 300
+# JavaScript pages: when the markup gives under DATA_FALLBACK_BELOW characters of text (nearly nothing), the prose
+# in the page's data script (see _strip_bulk) is used if it is more than DATA_FALLBACK_TIMES as long (plus 200).
+DATA_FALLBACK_BELOW = 80
+DATA_FALLBACK_TIMES = 3
+DATA_MIN_WORDS = 12  # shorter strings are UI strings (labels, messages, teasers), not prose
 MAX_DATA_HTML = 200  # HTML strings in JSON data extracted per page
 _HTML_IN_STRING = re.compile(r"<(?:p|br|div|h[1-6]|li|blockquote|section|article)\b", re.I)
 
@@ -1439,9 +1442,11 @@ def _data_prose(blobs: list[str], url: str, limit: int) -> list[str]:
 
 
 def _prose_string(text: str, url: str, limit: int, budget: list[int]) -> list[str]:
-    """The paragraphs of a JSON string that reads as prose: eight words or more and a sentence end; HTML is
-    extracted (up to budget[0] strings per page). [] otherwise."""
-    if len(text) < 40 or text.count(" ") < 7 or text.startswith(("http://", "https://", "/")):
+    """The paragraphs of a JSON string that reads as prose: DATA_MIN_WORDS words or more and a sentence end; HTML
+    is extracted (up to budget[0] strings per page). [] otherwise."""
+    if len(text) < 60 or text.count(" ") < DATA_MIN_WORDS - 1 or text.startswith(("http://", "https://", "/")):
+        return []
+    if len(text.split()) < DATA_MIN_WORDS:
         return []
     if "<" in text and _HTML_IN_STRING.search(text):
         if budget[0] <= 0:
@@ -1552,7 +1557,7 @@ def _extract(html: str | bytes, url: str, content_type: str, template_hashes: Co
         method = "json-ld"
     elif data and dom_chars < DATA_FALLBACK_BELOW:
         found = _data_prose(data, url, limit)
-        if sum(len(p) for p in found) > 2 * dom_chars + 200:
+        if sum(len(p) for p in found) > DATA_FALLBACK_TIMES * dom_chars + 200:
             paragraphs = found
             method = "json"
     return Extracted(

@@ -6,6 +6,8 @@ All fixture text is written for these tests."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from monitor.extract import _declarations, _parse_sheet, extract
@@ -208,3 +210,43 @@ def test_a_textarea_of_markup_is_dropped() -> None:
             " Copy this code to show the timetable on your own site, it updates itself every week.</textarea>"
     out = extract(page(paras() + embed))
     assert out.paragraphs == ART
+
+
+# --- 4. The JSON data fallback is for pages whose markup is empty ---
+
+SHORT = "Our photographer caught the ferry leaving the quay at dusk on Friday, as crowds gathered on the pier."
+
+
+def data_page(data: object, body: str, script_id: str = "__NEXT_DATA__") -> str:
+    return (f"<html><head><title>Ferry</title></head><body>{body}<script id='{script_id}' "
+            f"type='application/json'>{json.dumps(data)}</script></body></html>")
+
+
+def test_a_short_article_is_not_replaced_by_an_i18n_bundle() -> None:
+    bundle = {"messages": {
+        "comments.policy": "Comments are moderated and will appear after review. Please keep the discussion civil "
+                           "and on topic, and thank you for taking part.",
+        "paywall.body": "You have reached your limit of free stories this month. Subscribe today for unlimited "
+                        "access to all of our journalism on every device you own.",
+    }}
+    for script_id in ("i18n", "__NEXT_DATA__"):
+        out = extract(data_page(bundle, f"<main><article><h1>Ferry</h1><p>{SHORT}</p></article></main>", script_id))
+        assert (out.method, out.paragraphs) == ("dom", [SHORT])
+
+
+def test_related_story_teasers_do_not_replace_a_short_article() -> None:
+    data = {"props": {"pageProps": {"related": [{"summary": p} for p in ART * 3]}}}
+    out = extract(data_page(data, f"<main><article><p>{SHORT}</p></article></main>"))
+    assert (out.method, out.paragraphs) == ("dom", [SHORT])
+
+
+def test_only_page_data_scripts_are_read() -> None:
+    data = {"article": {"body": "\n".join(ART)}}
+    assert extract(data_page(data, "<div id=app></div>", script_id="settings")).text == ""
+    out = extract(data_page(data, "<div id=app></div>"))
+    assert (out.method, out.paragraphs) == ("json", ART)
+
+
+def test_ui_strings_under_twelve_words_are_not_prose() -> None:
+    data = {"ui": {f"k{i}": f"Something went wrong while loading page {i}. Please try again." for i in range(40)}}
+    assert extract(data_page(data, "<div id=app></div>")).text == ""
