@@ -479,6 +479,28 @@ def _mostly_rtl(text: str) -> bool:
     return rtl > ltr
 
 
+def _joins(ch: str) -> bool:
+    """A character shown as part of the one before it: a combining mark, a variation selector, an emoji modifier."""
+    return (unicodedata.category(ch) in ("Mn", "Mc", "Me") or "\ufe00" <= ch <= "\ufe0f"
+            or "\U0001f3fb" <= ch <= "\U0001f3ff")
+
+
+def _reverse(text: str) -> str:
+    """`text` reversed by the units a reader sees: a base character keeps its combining marks, and characters joined
+    by a zero-width joiner (emoji sequences) stay together ("e\u0301fac" reads "cafe\u0301")."""
+    if max(text, default=" ") < "\u0300":
+        return text[::-1]
+    units: list[str] = []
+    glue = False  # the last unit ended with a zero-width joiner
+    for ch in text:
+        if units and (glue or ch == "\u200d" or _joins(ch)):
+            units[-1] += ch
+        else:
+            units.append(ch)
+        glue = ch == "\u200d"
+    return "".join(reversed(units))
+
+
 @dataclass(frozen=True)
 class Extracted:
     """What the monitor sees of a page."""
@@ -827,7 +849,7 @@ def _walk(body: LexborNode, sheet: _Sheet | None = None, strict: bool = True) ->
         cid, rev, parts = stack.pop()
         open_ctx.discard(cid)
         if rev and not _mostly_rtl("".join(p for p, _ in parts)):
-            text = "".join(p if unit else p[::-1] for p, unit in reversed(parts))
+            text = "".join(p if unit else _reverse(p) for p, unit in reversed(parts))
         else:
             text = "".join(p for p, _ in parts)
         if stack:
@@ -888,7 +910,7 @@ def _walk(body: LexborNode, sheet: _Sheet | None = None, strict: bool = True) ->
                 continue
             if space and not ctx:
                 if buf or stack:  # whitespace between inline elements still separates words
-                    if stack:
+                    while stack:  # every open context ends before it (one fold left "XtwoDelta")
                         fold()
                     buf.append(" ")
                 continue

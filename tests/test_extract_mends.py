@@ -250,3 +250,22 @@ def test_only_page_data_scripts_are_read() -> None:
 def test_ui_strings_under_twelve_words_are_not_prose() -> None:
     data = {"ui": {f"k{i}": f"Something went wrong while loading page {i}. Please try again." for i in range(40)}}
     assert extract(data_page(data, "<div id=app></div>")).text == ""
+
+
+# --- 5. Bidi ---
+
+FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467"  # one emoji of three joined by zero-width joiners
+
+def test_words_after_a_nested_override_stay_apart() -> None:
+    body = f"<p>Alpha <bdo dir=rtl>owt<bdi>X</bdi></bdo> <b>Delta</b> makes a sentence of prose here.</p>{paras()}"
+    assert extract(page(body)).paragraphs[0] == "Alpha Xtwo Delta makes a sentence of prose here."
+
+
+@pytest.mark.parametrize("shown,stored", [
+    ("I went to the cafe\u0301 today", "yadot e\u0301fac eht ot tnew I"),
+    (f"a family {FAMILY} walked by", f"yb deklaw {FAMILY} ylimaf a"),
+    ("a wave \U0001f44b\U0001f3fd from the quay", "yauq eht morf \U0001f44b\U0001f3fd evaw a"),
+])
+def test_reversed_text_keeps_combining_marks_and_joined_emoji_with_their_base(shown: str, stored: str) -> None:
+    out = extract(page(f"<p><bdo dir=rtl>{stored}</bdo>, said the ferry's skipper on the quay.</p>{paras()}"))
+    assert out.paragraphs[0] == f"{shown}, said the ferry's skipper on the quay."
