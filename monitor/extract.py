@@ -1322,7 +1322,8 @@ def _inline_srcdoc(node: LexborNode, url: str, limit: int, sheets: list[str]) ->
     iframe's attributes that can hide it."""
     attrs = node.attributes
     doc = attrs.get("srcdoc") or ""
-    if not doc.strip() or any((attrs.get(a) or "").strip() in ("0", "0px") for a in ("width", "height")):
+    if not doc.strip() or _zero_size(attrs):
+        node.decompose()  # not shown (the walk would drop the iframe anyway)
         return
     if "<style " in doc:  # _strip_bulk took the style sheets of a srcdoc written with bare "<": put them back
 
@@ -1340,6 +1341,23 @@ def _inline_srcdoc(node: LexborNode, url: str, limit: int, sheets: list[str]) ->
                            + "</div>").body
     if box is not None and box.child is not None:
         node.replace_with(box.child)
+
+
+def _tiny(value: str | None) -> bool:
+    """A length of at most 1 pixel ("0", "1", "0px", "1px", "0%")."""
+    n = _length(value) if value else None
+    return n is not None and (n[0] == 0 or (n[1] in ("", "px") and abs(n[0]) <= 1))
+
+
+def _zero_size(attrs: dict[str, str | None]) -> bool:
+    """Whether an iframe is 1 pixel or less wide or high (its width/height attributes or its inline style)."""
+    if _tiny(attrs.get("width")) or _tiny(attrs.get("height")):
+        return True
+    style = attrs.get("style")
+    if not style:
+        return False
+    decls = _declarations(style)
+    return any(_tiny(decls.get(p, ("", False))[0]) for p in ("width", "height", "max-width", "max-height"))
 
 
 def _unwrap_shadow_roots(tree: LexborHTMLParser) -> None:

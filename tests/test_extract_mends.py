@@ -269,3 +269,20 @@ def test_words_after_a_nested_override_stay_apart() -> None:
 def test_reversed_text_keeps_combining_marks_and_joined_emoji_with_their_base(shown: str, stored: str) -> None:
     out = extract(page(f"<p><bdo dir=rtl>{stored}</bdo>, said the ferry's skipper on the quay.</p>{paras()}"))
     assert out.paragraphs[0] == f"{shown}, said the ferry's skipper on the quay."
+
+
+# --- 6. Zero-size frames ---
+
+@pytest.mark.parametrize("attrs", [
+    'style="width:0;height:0;border:0"', 'width="1" height="1"', 'style="height:1px"', "width=0", 'height="0px"',
+    'style="max-width:0"',
+])
+def test_a_zero_size_iframe_srcdoc_stays_hidden(attrs: str) -> None:
+    srcdoc = f"&lt;p&gt;{DECOY} It is injected into the page text by a frame nobody sees.&lt;/p&gt;"
+    text = text_of(page(paras() + f'<iframe {attrs} srcdoc="{srcdoc}"></iframe>'))
+    assert has_article(text) and "lighthouse" not in text
+
+
+def test_a_visible_iframe_srcdoc_is_still_read() -> None:
+    srcdoc = "".join(f"&lt;p&gt;{p}&lt;/p&gt;" for p in ART)
+    assert has_article(text_of(page(f'<iframe width="600" height="400" srcdoc="{srcdoc}"></iframe>')))
