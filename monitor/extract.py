@@ -881,6 +881,8 @@ def _walk(body: LexborNode, sheet: _Sheet | None = None, strict: bool = True) ->
             raw = _CONTROL.sub("", raw)
         if in_pre:
             text = "\n".join(PRE_WS.sub(" ", ln).rstrip() for ln in raw.strip("\n").split("\n"))
+        elif _LINE in raw:
+            text = _lines(raw)
         else:
             text = " ".join(raw.split())
         if text:
@@ -957,7 +959,7 @@ def _walk(body: LexborNode, sheet: _Sheet | None = None, strict: bool = True) ->
                 if buf:
                     flush()  # two or more <br> in a row: a paragraph break
             elif buf:
-                buf.append(" ")  # one <br>: a line break inside the paragraph
+                buf.append(_LINE)  # one <br>: a line break inside the paragraph (see _lines)
                 after_br = True
             continue
         nid = node.mem_id
@@ -1044,6 +1046,24 @@ def _walk(body: LexborNode, sheet: _Sheet | None = None, strict: bool = True) ->
     if buf or stack:
         flush()
     return _Walk(blocks, marks, hrefs, up, looker.soft)
+
+
+_LINE = "\ufdd0"  # a single <br> in a paragraph's text while it is gathered (a noncharacter: never shown)
+_LINE_END = re.compile(r"[.!?…;:][\"'”’»)\]]*$")
+MAX_VERSE_LINE = 80
+
+
+def _lines(raw: str) -> str:
+    """A paragraph's text whose lines were ended by single <br>s: joined with newlines when it is verse, an address
+    or a list of lines (3 or more lines, each at most MAX_VERSE_LINE characters, starting with a capital or a digit
+    and not ending a sentence, the last aside), so monitor/text.py sees the line ends; otherwise with spaces (a
+    prose paragraph hard-wrapped every few words reads as its sentences)."""
+    lines = [ln for ln in (" ".join(part.split()) for part in raw.split(_LINE)) if ln]
+    if len(lines) >= 3 and all(
+            len(ln) <= MAX_VERSE_LINE and (ln[0].isupper() or ln[0].isdigit()) for ln in lines) and not any(
+            _LINE_END.search(ln) for ln in lines[:-1]):
+        return "\n".join(lines)
+    return " ".join(lines)
 
 
 def _is_prose(b: _Block) -> bool:

@@ -286,3 +286,23 @@ def test_a_zero_size_iframe_srcdoc_stays_hidden(attrs: str) -> None:
 def test_a_visible_iframe_srcdoc_is_still_read() -> None:
     srcdoc = "".join(f"&lt;p&gt;{p}&lt;/p&gt;" for p in ART)
     assert has_article(text_of(page(f'<iframe width="600" height="400" srcdoc="{srcdoc}"></iframe>')))
+
+
+# --- 7. Lines ended by single <br>s ---
+
+def test_verse_and_addresses_keep_their_line_ends() -> None:
+    poem = ["The ferry leaves the harbour wall", "Grey water folding at the bow", "Gulls behind it, one and all",
+            "Winter timetable now"]
+    address = ["Harbour Ferry Office", "12 Quay Street", "Eastport", "EP1 4QA"]
+    body = paras() + "<p>" + "<br>".join(address) + "</p><p>" + "<br>\n".join(poem) + "</p>"
+    out = extract(page(body))
+    assert "\n".join(poem) in out.paragraphs
+    assert "\n".join(address) in out.text
+
+
+def test_hard_wrapped_prose_and_two_lines_still_read_as_sentences() -> None:
+    words = ART[0].split()
+    wrapped = "<br>".join(" ".join(words[i:i + 5]) for i in range(0, len(words), 5))
+    out = extract(page(f"<p>{wrapped}</p><p>Ferry Office<br>Quay Street</p>" + "".join(f"<p>{p}</p>" for p in ART[1:])))
+    assert out.paragraphs[0] == ART[0]
+    assert "Ferry Office Quay Street" in out.text or "Ferry Office" not in out.text
