@@ -65,6 +65,7 @@ HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 # Tags that are furniture wherever they are (overruled only when they hold most of the prose).
 FURNITURE_TAGS = frozenset({
     "nav", "aside", "footer", "header", "form", "figure", "figcaption", "menu", "label", "address", "picture",
+    "dialog",
 })
 FURNITURE_ROLES = frozenset({
     "navigation", "banner", "contentinfo", "complementary", "search", "dialog", "alertdialog", "menu",
@@ -144,17 +145,19 @@ CSS_PROPS = frozenset({
     "display", "visibility", "opacity", "font-size", "font", "position", "left", "top", "right", "clip",
     "clip-path", "text-indent", "height", "max-height", "width", "max-width", "overflow", "overflow-x",
     "overflow-y", "transform", "color", "-webkit-text-fill-color", "background-clip", "-webkit-background-clip",
-    "text-shadow", "unicode-bidi", "direction",
+    "text-shadow", "unicode-bidi", "direction", "animation", "animation-name", "-webkit-animation",
+    "-webkit-animation-name", "transition", "-webkit-transition", "-webkit-text-stroke", "-webkit-text-stroke-width",
 })
+# Read by the lenient look (_Looker, strict=False): the hiding a page had before style sheets and the newer CSS
+# signals were read (the `hidden` attribute, inline display:none and visibility:hidden) and the bidi properties.
+_LENIENT_INLINE = frozenset({"display", "visibility", "unicode-bidi", "direction"})
+_LENIENT_SHEET = frozenset({"unicode-bidi", "direction"})
 _BLOCKY_DISPLAY = frozenset({"block", "inline-block", "flex", "inline-flex", "grid", "inline-grid", "list-item",
                              "table", "flow-root", "table-cell"})
 _FONT_KEYWORDS = frozenset({"xx-small", "x-small", "small", "medium", "large", "x-large", "xx-large", "xxx-large"})
 _ABSOLUTE_UNITS = {"px": 1.0, "pt": 4 / 3, "pc": 16.0, "in": 96.0, "cm": 37.8, "mm": 3.78, "q": 0.945,
                    "rem": 16.0, "vw": 12.8, "vh": 8.0, "vmin": 8.0, "vmax": 12.8}
 _LENGTH = re.compile(r"([+-]?(?:\d+(?:\.\d*)?|\.\d+))([a-z%]*)")
-_DECLARATION = re.compile(r"([-a-zA-Z]+)\s*:\s*([^;]*)")
-_IMPORTANT = re.compile(r"\s*!\s*important\s*$", re.I)
-_FLAT_RULE = re.compile(r"([^{}@;]*)\{([^{}]*)\}")
 _BRACE = re.compile(r"[{}]")
 # A selector list with at least one simple selector (tag, .class, #id, tag.class, tag#id) in it, searched in the
 # list with a "," put in front (a literal first character and possessive quantifiers keep the search fast).
@@ -207,18 +210,27 @@ def _transparent(value: str) -> bool:
 
 
 def _declarations(style: str) -> dict[str, tuple[str, bool]]:
-    """The properties of CSS_PROPS in a declaration block: name -> (lower-cased value, !important); last one wins."""
+    """The properties of CSS_PROPS in a declaration block: name -> (lower-cased value, !important); last one wins.
+
+    Split at ";" and ":" with string operations only (a regex over a long run of letters without ":" was quadratic:
+    a 100,000-letter style attribute took 68 s)."""
     out: dict[str, tuple[str, bool]] = {}
-    for m in _DECLARATION.finditer(style):
-        name = m.group(1).lower()
-        if name in CSS_PROPS:
-            value = m.group(2).strip().lower()
-            important = "!" in value and bool(_IMPORTANT.search(value))
-            if important:
-                value = _IMPORTANT.sub("", value)
-            if not important and out.get(name, ("", False))[1]:
-                continue  # an earlier !important declaration wins
-            out[name] = (value, important)
+    for piece in style.split(";"):
+        name, colon, value = piece.partition(":")
+        if not colon:
+            continue
+        name = name.strip().lower()
+        if name not in CSS_PROPS:
+            continue
+        value = value.strip().lower()
+        important = False
+        if value.endswith("important"):
+            head = value[:-9].rstrip()
+            if head.endswith("!"):
+                value, important = head[:-1].rstrip(), True
+        if not important and out.get(name, ("", False))[1]:
+            continue  # an earlier !important declaration wins
+        out[name] = (value, important)
     return out
 
 
@@ -233,23 +245,27 @@ def _look(tag: str, props: dict[str, str]) -> tuple[int, int, int, int]:
     if display == "none":
         sets |= HIDE_HARD
     blocky = tag in BLOCK_TAGS or display in _BLOCKY_DISPLAY
+    # An element that is animated or has a transition is the start of a fade-in (a theme's `.fade-in{opacity:0;
+    # animation:...}`): its opacity, visibility and scale do not hide it.
+    animated = any(get(a, "none") not in ("none", "") for a in (
+        "animation", "animation-name", "-webkit-animation", "-webkit-animation-name", "transition",
+        "-webkit-transition"))
     visibility = get("visibility")
-    if visibility in ("hidden", "collapse"):
+    if visibility in ("hidden", "collapse") and not animated:
         sets |= HIDE_VISIBILITY
     elif visibility == "visible":
         clears |= HIDE_VISIBILITY
     opacity = get("opacity")
-    if opacity is not None and _is_zero(opacity.rstrip("%")):
+    if opacity is not None and _is_zero(opacity.rstrip("%")) and not animated:
         sets |= HIDE_HARD
     size = get("font-size")
     font = get("font")
-    if size is None and font:  # the shorthand: "0/0 a", "bold 0 sans-serif"
-        size = next((w.split("/")[0] for w in font.split() if w[:1].isdigit() or w[:1] == "."), None)
+    if size is None and font:  # the shorthand: "0/0 a", "bold 0 sans-serif" hide; "400 1rem/1.5 Inter" sets a size
+        size = "0" if any(_is_zero(w.split("/")[0]) for w in font.split()) else font
     if size is not None:
-        n = _length(size)
-        if n is not None and n[0] == 0:
+        if _is_zero(size):
             sets |= HIDE_FONT
-        elif size in _FONT_KEYWORDS or (n is not None and n[0] > 0 and n[1] in _ABSOLUTE_UNITS):
+        elif size not in ("inherit", "unset"):  # any other size (var(), clamp(), calc(), initial...) shows again
             clears |= HIDE_FONT
     position = get("position")
     if position in ("absolute", "fixed", "relative"):
@@ -273,19 +289,26 @@ def _look(tag: str, props: dict[str, str]) -> tuple[int, int, int, int]:
                 or _is_zero(get("max-width"))):
             sets |= HIDE_HARD
     transform = get("transform")
-    if transform and re.search(r"scale[xy]?\(\s*0(?:\.0*)?\s*[,)]", transform):
+    if transform and not animated and re.search(r"scale[xy]?\(\s*0(?:\.0*)?\s*[,)]", transform):
         sets |= HIDE_HARD
     colour = get("-webkit-text-fill-color") or get("color")
     if colour and colour not in ("inherit", "currentcolor", "unset", "initial"):
         if not _transparent(colour):
             clears |= HIDE_COLOR
         elif "text" not in (get("background-clip") or "") + (get("-webkit-background-clip") or "") and (
-                get("text-shadow") or "none") == "none":
+                get("text-shadow") or "none") == "none" and not _stroked(props):
             sets |= HIDE_COLOR
     bidi = get("unicode-bidi") or ""
     direction = get("direction")
     return (sets, clears, 1 if "override" in bidi else 2 if bidi in ("isolate", "embed", "plaintext") else 0,
             2 if direction == "rtl" else 1 if direction == "ltr" else 0)
+
+
+def _stroked(props: dict[str, str]) -> bool:
+    """Outlined text (`-webkit-text-stroke: 1px #000` with a transparent fill) is shown."""
+    stroke = props.get("-webkit-text-stroke-width") or props.get("-webkit-text-stroke") or ""
+    width = stroke.split()[0] if stroke.split() else ""
+    return bool(width) and width not in ("none", "initial", "unset", "inherit") and not _is_zero(width)
 
 
 @dataclass
@@ -328,41 +351,41 @@ def _strip_css_comments(css: str) -> str:
 
 
 def _parse_sheet(css: str) -> _Sheet | None:
-    """The simple rules of `css` that can hide or reverse text (one pass over its braces), or None."""
+    """The simple rules of `css` that can hide or reverse text, or None. One pass over its braces: each character
+    is looked at a bounded number of times (stray "}"s, unclosed blocks and long selectors cost linear time)."""
     css = css[:MAX_CSS]
     low = css.lower()
     if not any(hint in low for hint in _SHEET_HINTS):
         return None
     css = _strip_css_comments(css)
     rules: dict[str, dict[str, tuple[bool, int, int, str]]] = {}
+    shown: dict[str, int] = {}  # class -> order of the last rule of any kind that shows it (see _cancel_hides)
     order = 0
-    pos, end = 0, len(css)
-    while pos < end:
-        m = _FLAT_RULE.match(css, pos)
-        if m is not None:  # a rule with declarations and no nested block
-            order += 1
-            if _HAS_SIMPLE.search("," + m.group(1)):
-                _add_rule(rules, m.group(1), m.group(2), order)
-            pos = m.end()
-            continue
-        opening, closing = css.find("{", pos), css.find("}", pos)
-        if opening < 0:
-            break
-        if 0 <= closing < opening:  # a stray "}"
-            pos = closing + 1
-            continue
-        semi = css.rfind(";", pos, opening)
-        if semi >= 0 and "@" not in css[semi:opening]:  # an at-rule statement (@import ...;) before a rule
-            pos = semi + 1
-            continue
-        depth = 0  # an at-rule block (@media, @supports...) or a rule holding nested ones: skipped whole
-        for brace in _BRACE.finditer(css, opening):
-            depth += 1 if brace.group() == "{" else -1
-            if depth == 0:
-                pos = brace.end()
-                break
-        else:
-            break
+    start = 0  # where the current prelude or declaration block starts
+    stack: list[list[Any]] = []  # open blocks: [prelude, holds a nested block]
+    for brace in _BRACE.finditer(css):
+        at = brace.start()
+        if brace.group() == "{":
+            prelude = css[start:at]
+            semi = prelude.rfind(";")  # an at-rule statement (@import ...;) or a declaration before a nested rule
+            if semi >= 0:
+                prelude = prelude[semi + 1:]
+            if stack:
+                stack[-1][1] = True
+            stack.append([prelude.strip(), False])
+        elif stack:
+            prelude, nested = stack.pop()
+            if not nested:  # a rule with declarations and no nested block
+                order += 1
+                block = css[start:at]
+                outer = not stack and "@" not in prelude
+                if outer and _HAS_SIMPLE.search("," + prelude):
+                    _add_rule(rules, prelude, block, order)
+                if ("@" not in prelude and ("display" in block or "visib" in block or "opacity" in block)
+                        and not any("print" in frame[0].lower() for frame in stack)):
+                    _note_shown(shown, prelude, block, order)
+        start = brace.end()  # a stray "}" is skipped
+    _cancel_hides(rules, shown)
     if not rules:
         return None
     tags, classes, ids = set(), set(), set()
@@ -373,6 +396,44 @@ def _parse_sheet(css: str) -> _Sheet | None:
         else:
             (classes if sep == "." else ids).add(name)
     return _Sheet(rules, frozenset(tags), frozenset(classes), frozenset(ids))
+
+
+_CLASS_IN_SELECTOR = re.compile(r"\.(-?[_a-zA-Z\u00a0-\uffff][-\w\u00a0-\uffff]*)")
+_COMBINATOR = re.compile(r"[\s>+~]+")
+
+
+def _note_shown(shown: dict[str, int], selectors: str, block: str, order: int) -> None:
+    """Record the classes of the subject (last compound selector) of a rule that sets display, visibility or opacity
+    to a visible value: `.collapse.in{display:block}`, `.loaded .lazy{opacity:1}`, a rule inside @media."""
+    decls = _declarations(block)
+    display = decls.get("display", ("", False))[0]
+    visibility = decls.get("visibility", ("", False))[0]
+    opacity = decls.get("opacity", ("", False))[0]
+    if not ((display and display != "none") or visibility == "visible"
+            or (opacity and not _is_zero(opacity.rstrip("%")))):
+        return
+    for sel in selectors.split(","):
+        subject = _COMBINATOR.split(sel.strip())[-1]
+        if ":" not in subject:  # not :hover, :focus...: shown only while the reader points at it
+            for name in _CLASS_IN_SELECTOR.findall(subject):
+                shown[name] = order
+
+
+def _cancel_hides(rules: dict[str, dict[str, tuple[bool, int, int, str]]], shown: dict[str, int]) -> None:
+    """A class that a later rule of any kind shows again (a compound, descendant or @media rule; a state class or
+    a wider screen) is not hidden by its simple rule: the reader sees it when the page is used."""
+    if not shown:
+        return
+    for key, held in rules.items():
+        name = key.partition(".")[2]
+        later = shown.get(name) if name else None
+        if later is None:
+            continue
+        for prop in ("display", "visibility", "opacity"):
+            decl = held.get(prop)
+            if decl is not None and decl[2] < later and (
+                    decl[3] in ("none", "hidden", "collapse") or (prop == "opacity" and _is_zero(decl[3].rstrip("%")))):
+                del held[prop]
 
 
 def _add_rule(rules: dict[str, dict[str, tuple[bool, int, int, str]]], selectors: str, block: str,
@@ -416,6 +477,28 @@ def _mostly_rtl(text: str) -> bool:
         elif kind == "L":
             ltr += 1
     return rtl > ltr
+
+
+def _joins(ch: str) -> bool:
+    """A character shown as part of the one before it: a combining mark, a variation selector, an emoji modifier."""
+    return (unicodedata.category(ch) in ("Mn", "Mc", "Me") or "\ufe00" <= ch <= "\ufe0f"
+            or "\U0001f3fb" <= ch <= "\U0001f3ff")
+
+
+def _reverse(text: str) -> str:
+    """`text` reversed by the units a reader sees: a base character keeps its combining marks, and characters joined
+    by a zero-width joiner (emoji sequences) stay together ("e\u0301fac" reads "cafe\u0301")."""
+    if max(text, default=" ") < "\u0300":
+        return text[::-1]
+    units: list[str] = []
+    glue = False  # the last unit ended with a zero-width joiner
+    for ch in text:
+        if units and (glue or ch == "\u200d" or _joins(ch)):
+            units[-1] += ch
+        else:
+            units.append(ch)
+        glue = ch == "\u200d"
+    return "".join(reversed(units))
 
 
 @dataclass(frozen=True)
@@ -622,6 +705,7 @@ class _Walk:
     # per element (children before parents) rather than once per block and ancestor, which would
     # be quadratic in the nesting depth: 15,000 unclosed <div>s took 32 s and 1.8 GB that way.
     up: dict[int, int | None]
+    soft: bool = False  # style sheets or the newer CSS signals hid something (see _Looker)
 
 
 def _under(up: dict[int, int | None], tops: Collection[int]) -> set[int]:
@@ -647,10 +731,16 @@ class _Looker:
     """Works out, per element, what hides or reverses its text: the `hidden` attribute, its inline style and the
     simple rules of the page's style sheets (the winner per property by !important, specificity and order, as the
     cascade picks it; an inline declaration beats a sheet's unless that is !important), `dir`, <bdo> and <bdi>.
-    Pages repeat the same few tag/class/style combinations, so each is worked out once."""
+    Pages repeat the same few tag/class/style combinations, so each is worked out once.
 
-    def __init__(self, sheet: _Sheet | None) -> None:
+    Not `strict`: the lenient look, which reads only the hiding pages had before (the `hidden` attribute, inline
+    display:none and visibility:hidden) and bidi; the safety net in _extract uses it when the strict one would
+    remove most of a page's prose. `soft` tells whether the strict look hid anything the lenient one does not."""
+
+    def __init__(self, sheet: _Sheet | None, strict: bool = True) -> None:
         self.sheet = sheet
+        self.strict = strict
+        self.soft = False
         self.memo: dict[tuple[str, str | None, str | None, str | None, bool, str | None],
                         tuple[int, int, int, int]] = {}
         self.class_memo: dict[str, tuple[str, ...]] = {}
@@ -670,17 +760,28 @@ class _Looker:
         if got is not None:
             return got
         props: dict[str, str] = {}
+        lenient: dict[str, str] = {}
         important: set[str] = set()
         if self.sheet is not None:
             for prop, decl in self.sheet.props(tag, self.classes(cls) if cls else (), id_ or "").items():
                 props[prop] = decl[3]
                 if decl[0]:
                     important.add(prop)
+                if prop in _LENIENT_SHEET:
+                    lenient[prop] = decl[3]
         if style:
             for prop, (value, imp) in _declarations(style).items():
                 if imp or prop not in important:
                     props[prop] = value
-        sets, clears, bidi, direction = _look(tag, props) if props else _NO_LOOK
+                if prop in _LENIENT_INLINE:
+                    lenient[prop] = value
+        mild = _look(tag, lenient) if lenient else _NO_LOOK
+        if self.strict:
+            sets, clears, bidi, direction = _look(tag, props) if props else _NO_LOOK
+            if sets & ~mild[0]:
+                self.soft = True
+        else:
+            sets, clears, bidi, direction = mild
         if "hidden" in attrs:
             sets |= HIDE_HARD
         if dir_ is not None:  # the dir attribute sets the direction and isolates the element
@@ -695,7 +796,7 @@ class _Looker:
         return got
 
 
-def _walk(body: LexborNode, sheet: _Sheet | None = None) -> _Walk:
+def _walk(body: LexborNode, sheet: _Sheet | None = None, strict: bool = True) -> _Walk:
     """Cut the body into blocks in one pass over lexbor's node iterator.
 
     Per element we keep (tail, block, href, hide, bidi context, rtl, vh): the innermost block or marked element at
@@ -722,7 +823,7 @@ def _walk(body: LexborNode, sheet: _Sheet | None = None) -> _Walk:
         body_id: (body_id, body_id, None, 0, 0, False, 0)}
     block_tag: dict[int, str] = {body_id: "body"}
     pre_blocks: set[int] = set()  # block elements inside a <pre>
-    looker = _Looker(sheet)
+    looker = _Looker(sheet, strict)
     class_memo: dict[str, int] = {}
     vis_marked: set[int] = set()  # blocks marked only for visibility:hidden (vh: the innermost one above)
     sheet_classes = sheet.classes if sheet is not None else frozenset()
@@ -748,7 +849,7 @@ def _walk(body: LexborNode, sheet: _Sheet | None = None) -> _Walk:
         cid, rev, parts = stack.pop()
         open_ctx.discard(cid)
         if rev and not _mostly_rtl("".join(p for p, _ in parts)):
-            text = "".join(p if unit else p[::-1] for p, unit in reversed(parts))
+            text = "".join(p if unit else _reverse(p) for p, unit in reversed(parts))
         else:
             text = "".join(p for p, _ in parts)
         if stack:
@@ -780,6 +881,8 @@ def _walk(body: LexborNode, sheet: _Sheet | None = None) -> _Walk:
             raw = _CONTROL.sub("", raw)
         if in_pre:
             text = "\n".join(PRE_WS.sub(" ", ln).rstrip() for ln in raw.strip("\n").split("\n"))
+        elif _LINE in raw:
+            text = _lines(raw)
         else:
             text = " ".join(raw.split())
         if text:
@@ -809,7 +912,7 @@ def _walk(body: LexborNode, sheet: _Sheet | None = None) -> _Walk:
                 continue
             if space and not ctx:
                 if buf or stack:  # whitespace between inline elements still separates words
-                    if stack:
+                    while stack:  # every open context ends before it (one fold left "XtwoDelta")
                         fold()
                     buf.append(" ")
                 continue
@@ -856,7 +959,7 @@ def _walk(body: LexborNode, sheet: _Sheet | None = None) -> _Walk:
                 if buf:
                     flush()  # two or more <br> in a row: a paragraph break
             elif buf:
-                buf.append(" ")  # one <br>: a line break inside the paragraph
+                buf.append(_LINE)  # one <br>: a line break inside the paragraph (see _lines)
                 after_br = True
             continue
         nid = node.mem_id
@@ -942,7 +1045,25 @@ def _walk(body: LexborNode, sheet: _Sheet | None = None) -> _Walk:
             info[nid] = (tail, blk, href, hide, ctx, rtl, vh)
     if buf or stack:
         flush()
-    return _Walk(blocks, marks, hrefs, up)
+    return _Walk(blocks, marks, hrefs, up, looker.soft)
+
+
+_LINE = "\ufdd0"  # a single <br> in a paragraph's text while it is gathered (a noncharacter: never shown)
+_LINE_END = re.compile(r"[.!?…;:][\"'”’»)\]]*$")
+MAX_VERSE_LINE = 80
+
+
+def _lines(raw: str) -> str:
+    """A paragraph's text whose lines were ended by single <br>s: joined with newlines when it is verse, an address
+    or a list of lines (3 or more lines, each at most MAX_VERSE_LINE characters, starting with a capital or a digit
+    and not ending a sentence, the last aside), so monitor/text.py sees the line ends; otherwise with spaces (a
+    prose paragraph hard-wrapped every few words reads as its sentences)."""
+    lines = [ln for ln in (" ".join(part.split()) for part in raw.split(_LINE)) if ln]
+    if len(lines) >= 3 and all(
+            len(ln) <= MAX_VERSE_LINE and (ln[0].isupper() or ln[0].isdigit()) for ln in lines) and not any(
+            _LINE_END.search(ln) for ln in lines[:-1]):
+        return "\n".join(lines)
+    return " ".join(lines)
 
 
 def _is_prose(b: _Block) -> bool:
@@ -1109,7 +1230,8 @@ def _bulk_end(html: str, m: re.Match[str]) -> tuple[int, bool, int]:
 
 _MEDIA = re.compile(r"""\bmedia\s*=\s*["']?([^"'>]*)""", re.I)
 # Scripts whose content is data a JavaScript page renders from (its article text, on some sites).
-_DATA_SCRIPT = re.compile(r"""application/json|__NEXT_DATA__|__NUXT_DATA__""", re.I)
+# Only a framework's page-data script (Next.js, Nuxt): other JSON scripts are i18n bundles, settings, teasers.
+_DATA_SCRIPT = re.compile(r"""\bid\s*=\s*["']?(?:__NEXT_DATA__|__NUXT_DATA__|__NUXT__)\b""")
 MAX_DATA = 5_000_000  # characters of such scripts kept for the fallback
 
 
@@ -1123,7 +1245,7 @@ def _strip_bulk(html: str, sheets: list[str] | None = None, data: list[str] | No
     With `sheets`, each style sheet for the screen is appended to it and left as an empty
     `<style data-provmon-sheet=N></style>`: once parsed, only those that are elements of the document apply (not
     a "<style>" in an attribute value or a <textarea>). With `data`, the content of JSON data scripts
-    (`application/json`, `__NEXT_DATA__`) is appended to it."""
+    (a framework's page data: `id="__NEXT_DATA__"`, `__NUXT_DATA__`, `__NUXT__`) is appended to it."""
     if "<" in html:
         parts, pos = [], 0
         kept = css_kept = 0
@@ -1174,9 +1296,15 @@ def _reveal(tree: LexborHTMLParser, url: str, limit: int, nested: bool, sheets: 
     leave open dialogs and buttons holding prose (closed dialogs and other buttons are removed here)."""
     if tree.css_first("template[shadowrootmode]") is not None:  # first: its content may hold all of the rest
         _unwrap_shadow_roots(tree)
-    nodes = tree.css("iframe[srcdoc], dialog, button")
+    nodes = tree.css("iframe[srcdoc], dialog, button, object, textarea")
     frames = [n for n in nodes if n.tag == "iframe"][:0 if nested else MAX_SRCDOC]
     frame_ids = {n.mem_id for n in frames}
+    # Buttons holding prose are read only when together they hold most of the page's text (a copy split into
+    # buttons); otherwise they are "Show all 48 comments...", "Continue reading..." and the like.
+    buttons = [n for n in nodes if n.tag == "button"]
+    button_text = sum(len(t) for n in buttons if _prose_button(t := n.text()))
+    body = tree.body
+    keep_buttons = bool(button_text) and body is not None and button_text >= 0.5 * len(body.text())
     # Last first: removing an element frees its subtree, so what is inside it is done before it.
     for node in reversed(nodes):
         tag = node.tag
@@ -1184,10 +1312,29 @@ def _reveal(tree: LexborHTMLParser, url: str, limit: int, nested: bool, sheets: 
             if "open" not in node.attributes:
                 node.decompose()
         elif tag == "button":
-            if not _prose_button(node.text()):
+            if not keep_buttons or not _prose_button(node.text()):
                 node.decompose()
+        elif tag == "object":
+            if _renders(node.attributes):
+                node.decompose()  # the embed is shown, not its fallback content
+        elif tag == "textarea":
+            if _MARKUP.search(node.text()):
+                node.decompose()  # code or markup to copy ("embed this"), not prose
         elif node.mem_id in frame_ids:
             _inline_srcdoc(node, url, limit, sheets)
+
+
+_MARKUP = re.compile(r"<[a-zA-Z!/]")
+_RENDERED_TYPES = ("application/pdf", "image/", "video/", "audio/", "text/", "application/xhtml")
+_RENDERED_FILES = re.compile(r"\.(?:pdf|svg|png|jpe?g|gif|webp|html?|mp4|webm|mp3|ogg)(?:[?#]|$)", re.I)
+
+
+def _renders(attrs: dict[str, str | None]) -> bool:
+    """Whether a browser shows an <object>'s resource (a PDF, an image, a page...) rather than its fallback."""
+    kind = (attrs.get("type") or "").strip().lower()
+    if kind:
+        return kind.startswith(_RENDERED_TYPES)
+    return bool(_RENDERED_FILES.search((attrs.get("data") or "").strip()))
 
 
 def _inline_srcdoc(node: LexborNode, url: str, limit: int, sheets: list[str]) -> None:
@@ -1195,7 +1342,8 @@ def _inline_srcdoc(node: LexborNode, url: str, limit: int, sheets: list[str]) ->
     iframe's attributes that can hide it."""
     attrs = node.attributes
     doc = attrs.get("srcdoc") or ""
-    if not doc.strip() or any((attrs.get(a) or "").strip() in ("0", "0px") for a in ("width", "height")):
+    if not doc.strip() or _zero_size(attrs):
+        node.decompose()  # not shown (the walk would drop the iframe anyway)
         return
     if "<style " in doc:  # _strip_bulk took the style sheets of a srcdoc written with bare "<": put them back
 
@@ -1213,6 +1361,23 @@ def _inline_srcdoc(node: LexborNode, url: str, limit: int, sheets: list[str]) ->
                            + "</div>").body
     if box is not None and box.child is not None:
         node.replace_with(box.child)
+
+
+def _tiny(value: str | None) -> bool:
+    """A length of at most 1 pixel ("0", "1", "0px", "1px", "0%")."""
+    n = _length(value) if value else None
+    return n is not None and (n[0] == 0 or (n[1] in ("", "px") and abs(n[0]) <= 1))
+
+
+def _zero_size(attrs: dict[str, str | None]) -> bool:
+    """Whether an iframe is 1 pixel or less wide or high (its width/height attributes or its inline style)."""
+    if _tiny(attrs.get("width")) or _tiny(attrs.get("height")):
+        return True
+    style = attrs.get("style")
+    if not style:
+        return False
+    decls = _declarations(style)
+    return any(_tiny(decls.get(p, ("", False))[0]) for p in ("width", "height", "max-width", "max-height"))
 
 
 def _unwrap_shadow_roots(tree: LexborHTMLParser) -> None:
@@ -1280,9 +1445,11 @@ def _sheet_of(tree: LexborHTMLParser, sheets: list[str]) -> _Sheet | None:
     return _parse_sheet("\n".join(texts)) if texts else None
 
 
-# JavaScript pages: when the markup gives under DATA_FALLBACK_BELOW characters of text, the prose in the page's
-# JSON data scripts (see _strip_bulk) is used if it is more than twice as long (plus 200), like JSON-LD's body.
-DATA_FALLBACK_BELOW = 300
+# JavaScript pages: when the markup gives under DATA_FALLBACK_BELOW characters of text (nearly nothing), the prose
+# in the page's data script (see _strip_bulk) is used if it is more than DATA_FALLBACK_TIMES as long (plus 200).
+DATA_FALLBACK_BELOW = 80
+DATA_FALLBACK_TIMES = 3
+DATA_MIN_WORDS = 12  # shorter strings are UI strings (labels, messages, teasers), not prose
 MAX_DATA_HTML = 200  # HTML strings in JSON data extracted per page
 _HTML_IN_STRING = re.compile(r"<(?:p|br|div|h[1-6]|li|blockquote|section|article)\b", re.I)
 
@@ -1335,9 +1502,11 @@ def _data_prose(blobs: list[str], url: str, limit: int) -> list[str]:
 
 
 def _prose_string(text: str, url: str, limit: int, budget: list[int]) -> list[str]:
-    """The paragraphs of a JSON string that reads as prose: eight words or more and a sentence end; HTML is
-    extracted (up to budget[0] strings per page). [] otherwise."""
-    if len(text) < 40 or text.count(" ") < 7 or text.startswith(("http://", "https://", "/")):
+    """The paragraphs of a JSON string that reads as prose: DATA_MIN_WORDS words or more and a sentence end; HTML
+    is extracted (up to budget[0] strings per page). [] otherwise."""
+    if len(text) < 60 or text.count(" ") < DATA_MIN_WORDS - 1 or text.startswith(("http://", "https://", "/")):
+        return []
+    if len(text.split()) < DATA_MIN_WORDS:
         return []
     if "<" in text and _HTML_IN_STRING.search(text):
         if budget[0] <= 0:
@@ -1424,7 +1593,22 @@ def _extract(html: str | bytes, url: str, content_type: str, template_hashes: Co
             href = href.strip()
             if href and not href.startswith(("javascript:", "mailto:", "tel:", "#", "data:")):
                 all_links.append(_absolute(url, href, origin))
-        paragraphs, credits, credit_links = _select(walk, title, url, templates)
+        nodes: list[int] = []
+        paragraphs, credits, credit_links = _select(walk, title, url, templates, nodes)
+        if walk.soft:
+            # The safety net: hiding read from style sheets and the newer CSS signals (opacity, font-size:0,
+            # transparent colour, clip, off-screen...) hides decoys between a copy's words and sentences; a theme
+            # that fades in, lazy-loads or collapses the whole article hides its paragraphs. When the paragraphs it
+            # removes whole hold most of the prose the page shows without it, it is not applied to this page.
+            # (Paragraphs that keep some text count whole: decoys inside a copied paragraph, however long, never
+            # make the net give way.)
+            mild_nodes: list[int] = []
+            mild = _select(_walk(body, sheet, strict=False), title, url, templates, mild_nodes)
+            kept = set(nodes)
+            total = sum(map(len, mild[0]))
+            shown = sum(len(p) for p, n in zip(mild[0], mild_nodes, strict=True) if n in kept)
+            if shown < 0.5 * total:
+                paragraphs, credits, credit_links = mild
     method = "dom" if paragraphs else ""
     ld_body = _ld_str(ld, "articleBody")
     dom_chars = sum(len(p) for p in paragraphs)
@@ -1433,7 +1617,7 @@ def _extract(html: str | bytes, url: str, content_type: str, template_hashes: Co
         method = "json-ld"
     elif data and dom_chars < DATA_FALLBACK_BELOW:
         found = _data_prose(data, url, limit)
-        if sum(len(p) for p in found) > 2 * dom_chars + 200:
+        if sum(len(p) for p in found) > DATA_FALLBACK_TIMES * dom_chars + 200:
             paragraphs = found
             method = "json"
     return Extracted(
@@ -1453,7 +1637,10 @@ def _extract(html: str | bytes, url: str, content_type: str, template_hashes: Co
     )
 
 
-def _select(walk: _Walk, title: str, url: str, templates: frozenset[str]) -> tuple[list[str], list[str], list[str]]:
+def _select(walk: _Walk, title: str, url: str, templates: frozenset[str],
+            nodes: list[int] | None = None) -> tuple[list[str], list[str], list[str]]:
+    """The article's paragraphs, credit lines and credit links; with `nodes`, each paragraph's block element is
+    appended to it."""
     box, in_furniture = _choose(walk)
     blocks = walk.blocks
     if box is None:
@@ -1490,9 +1677,13 @@ def _select(walk: _Walk, title: str, url: str, templates: frozenset[str]) -> tup
             continue
         seen_prose = seen_prose or _is_prose(b)
         paragraphs.append(text)
+        if nodes is not None:
+            nodes.append(b.node)
     # A scraper's site name or signature often trails the article: short lines, no sentence.
     while paragraphs and len(paragraphs[-1]) < 60 and not SENTENCE_END.search(paragraphs[-1]):
         paragraphs.pop()
+        if nodes is not None:
+            nodes.pop()
     return paragraphs, credits, credit_links
 
 

@@ -352,7 +352,7 @@ def test_next_data_html_body_is_the_fallback() -> None:
 def test_json_blocks_of_paragraphs_are_the_fallback() -> None:
     data = {"article": {"blocks": [{"type": "paragraph", "children": [{"text": p}]} for p in COPY]},
             "nav": ["Home", "News", "Sport"]}
-    out = extract(next_page(data).replace("id='__NEXT_DATA__' ", ""))
+    out = extract(next_page(data).replace("__NEXT_DATA__", "__NUXT_DATA__"))
     assert out.paragraphs == COPY
 
 
