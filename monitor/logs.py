@@ -7,6 +7,8 @@ import logging
 import sys
 from datetime import UTC, datetime
 
+from monitor.display import safe
+
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
@@ -24,10 +26,12 @@ class JsonFormatter(logging.Formatter):
 
 
 class OneLineFormatter(logging.Formatter):
-    """Tracebacks folded onto the event's line, so one event is one journald entry."""
+    """Tracebacks folded onto the event's line, so one event is one journald entry. Messages carry URLs and
+    text from pages anyone can write: control and bidi characters are shown escaped (monitor.display.safe), so
+    a log read in a terminal cannot be rewritten by them."""
 
     def format(self, record: logging.LogRecord) -> str:
-        return super().format(record).replace("\n", " | ")
+        return safe(super().format(record).replace("\n", " | "))
 
 
 def setup_logging(level: str, fmt: str = "text") -> None:

@@ -273,3 +273,17 @@ def test_hostile_page_text_reaches_the_terminal_escaped(tmp_path: Path, http_dir
     missing = provmon("--config", str(cfg), "extract", url.replace("lmth", f"{ESC}[2J"))
     assert missing.code == 2 and "error:" in missing.err
     assert_clean(missing.err)
+
+
+def test_text_logs_escape_what_pages_put_in_messages() -> None:
+    """A URL or error from a hostile page, logged: the text log line shows its control and bidi characters
+    escaped (a carriage return could overwrite the line, an ESC sequence retitle the terminal)."""
+    import logging
+
+    from monitor.logs import TEXT_FORMAT, OneLineFormatter
+
+    record = logging.LogRecord("monitor.crawl", logging.WARNING, __file__, 1, "site s: %s: %s", (
+        f"http://x.example/a{ESC}]0;owned{BEL}\u009b2J", "HTTP 404\rall fine\u202e"), None)
+    line = OneLineFormatter(TEXT_FORMAT).format(record)
+    assert "a\\x1b]0;owned\\x07\\x9b2J: HTTP 404\\x0dall fine\\u202e" in line
+    assert_clean(line)
