@@ -259,10 +259,20 @@ SCHEMA_V10_EXTRA_POSTINGS = """
 ALTER TABLE fingerprints ADD COLUMN extra INTEGER NOT NULL DEFAULT 0;
 """
 
+# Version 11: `provmon ignore ID --site --pattern RE` recorded one rule needing both to match, while it said (and the
+# docs said) that it records two: one for the site, one for the pattern. Each such rule becomes those two.
+SCHEMA_V11_SPLIT_IGNORE_RULES = """
+INSERT INTO ignore_rules (created_at, site, url_pattern, from_alert, note)
+    SELECT created_at, NULL, url_pattern, from_alert, note FROM ignore_rules
+    WHERE site IS NOT NULL AND url_pattern IS NOT NULL ORDER BY id;
+UPDATE ignore_rules SET url_pattern = NULL WHERE site IS NOT NULL AND url_pattern IS NOT NULL;
+"""
+
 # MIGRATIONS[i] upgrades schema version i to i + 1. Append new ones; never edit a released one.
 MIGRATIONS: tuple[str, ...] = (
     SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, MIGRATION_CRAWL_STATE, SCHEMA_V5_ALERTS, SCHEMA_V6_INDEX,
     SCHEMA_V7_ARTICLE_URL, SCHEMA_V8_ARTICLE_VERSIONS, SCHEMA_V9_RECENT_BY_ARTICLE, SCHEMA_V10_EXTRA_POSTINGS,
+    SCHEMA_V11_SPLIT_IGNORE_RULES,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -320,3 +320,29 @@ def test_every_older_schema_is_still_opened_and_upgraded(tmp_path: Path, version
         assert store.schema_version() == SCHEMA_VERSION
         assert store.article(1).text == "an old text"
     assert (tmp_path / f"old.db.v{version}.bak").exists()
+
+
+def test_an_ignore_rule_for_a_site_and_a_pattern_becomes_the_two_rules_it_said(tmp_path: Path) -> None:
+    """Before schema 11, `ignore --site --pattern` stored one rule matching only both at once."""
+    from monitor.alerts import ignore_rule_for
+    from monitor.store import MIGRATIONS, _statements
+
+    db = tmp_path / "old.db"
+    conn = sqlite3.connect(db)
+    for script in MIGRATIONS[:10]:
+        for stmt in _statements(script):
+            conn.execute(stmt)
+    conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', '10')")
+    conn.execute("INSERT INTO ignore_rules (created_at, site, url_pattern, note) "
+                 "VALUES ('2026-01-01T00:00:00+00:00', 'copier', 'print/', 'both'), "
+                 "('2026-01-02T00:00:00+00:00', 'other', NULL, 'site only')")
+    conn.commit()
+    conn.close()
+    with Store(db) as store:
+        rules = store.ignore_rules()
+        assert [(r["site"], r["url_pattern"], r["note"]) for r in rules] == [
+            ("copier", None, "both"), ("other", None, "site only"), (None, "print/", "both")]
+        # Each half now ignores on its own, as the command said.
+        assert ignore_rule_for(rules, "copier", "https://copier.example/a") is not None
+        assert ignore_rule_for(rules, "elsewhere", "https://x.example/print/a") is not None
+        assert ignore_rule_for(rules, "elsewhere", "https://x.example/a") is None
