@@ -352,10 +352,14 @@ def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store |
             if item.page is None or item.depth >= site.max_depth:
                 continue
             links: list[str] = []
-            for link in map(canonical, item.page.links):  # one page, one fetch: not one per utm_source
-                if link in seen or not in_scope(link, scopes, site):
+            for written in item.page.links:
+                if written in seen:  # most links repeat (navigation): no parsing for them
                     continue
-                seen.add(link)
+                link = canonical(written)  # one page, one fetch: not one per utm_source
+                known = link in seen
+                seen.update((written, link))
+                if known or not in_scope(link, scopes, site):
+                    continue
                 ok, why = politeness.allowed(link, site.allow_private)
                 if ok:
                     links.append(link)

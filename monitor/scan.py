@@ -28,7 +28,7 @@ from monitor.fingerprint import article_fingerprints_of, page_fingerprints_of
 from monitor.match import Match, Prepared, compare
 from monitor.store import OPEN_STATES, Article, Store, Tracked
 from monitor.templates import TemplateLearner, block_hash, drop_template_blocks
-from monitor.urls import canonical, host_of, on_site_of, same_page
+from monitor.urls import canonical, on_site_of, same_page
 
 if TYPE_CHECKING:  # the optional [semantic] stage is imported only when enabled
     from monitor.semantic import SemanticVerifier
@@ -497,7 +497,7 @@ def _is_the_original(copy_url: str, final_url: str, page: Extracted, original_ur
     remedy), or the original's own site answering there with its canonical address."""
     if same_page(final_url, original_url) or _own_version(final_url, page, original_url):
         return True
-    return bool(host_of(final_url)) and on_site_of(final_url, original_url) and not on_site_of(copy_url, original_url)
+    return on_site_of(final_url, original_url) and not on_site_of(copy_url, original_url)
 
 
 def _still_copies(store: Store, alert: dict[str, Any], page_text: str, template: frozenset[str], cfg: Config,
@@ -509,12 +509,12 @@ def _still_copies(store: Store, alert: dict[str, Any], page_text: str, template:
     since the template learned since the scan may hold the copied paragraphs (the same article at several
     addresses of the site), and a copy still online must not be called removed."""
     texts = list(dict.fromkeys(t for t in (drop_template_blocks(page_text, template), page_text) if t))
-    article = store.article(alert["article_id"])
+    articles = [store.article(i) for i in dict.fromkeys((alert["article_id"], alert["match_article_id"]))]
+    originals = [(a, Prepared.of(a.text)) for a in articles] if texts else []  # each prepared once, for both texts
     for text in texts:
-        prepared = Prepared.of(text)
-        for article_id in dict.fromkeys((alert["article_id"], alert["match_article_id"])):
-            candidate = store.article(article_id)
-            m = decide(Prepared.of(candidate.text), prepared, cfg.match, verifier)
+        page = Prepared.of(text)
+        for article, original in originals:
+            m = decide(original, page, cfg.match, verifier)
             if m is not None:
-                return m, text, candidate
-    return None, texts[0] if texts else "", article
+                return m, text, article
+    return None, texts[0] if texts else "", articles[0]

@@ -223,16 +223,8 @@ def when_key(site: Site) -> tuple[object, ...]:
     return site.cron, site.interval_seconds, site.timezone, site.jitter_seconds, site.active_hours
 
 
-def stored_schedules(store: Store) -> dict[str, str]:
-    """Per site, the schedule (when_key, as JSON) its stored next run was planned by."""
-    return store.schedules()
-
-
-def save_schedules(store: Store, sites: tuple[Site, ...]) -> None:
-    store.save_schedules({s.name: schedule_text(s) for s in sites})
-
-
 def schedule_text(site: Site) -> str:
+    """The schedule (when_key, as JSON) a site's stored next run is planned by (Store.schedules)."""
     return json.dumps(when_key(site))
 
 
@@ -557,7 +549,7 @@ class Service:
                 log.info("site %s: removed from the schedule", job.id)
         with self.open_store() as store:
             stored = store.next_runs()
-            planned_by = stored_schedules(store)
+            planned_by = store.schedules()
             due_slot = 0
             for site in self.cfg.sites:
                 job = jobs.get(site.name)
@@ -580,7 +572,7 @@ class Service:
                         when = self._clamped(site, trigger, when, now, store)
                 self.scheduler.add_job(self._site_job, trigger, args=[site.name], id=site.name,
                                        name=f"scan {site.name}", next_run_time=when, replace_existing=True)
-            save_schedules(store, self.cfg.sites)
+            store.save_schedules({s.name: schedule_text(s) for s in self.cfg.sites})
         if self.cfg.publishers:  # new own articles are tracked as often as the most frequent site is scanned
             every = min((s.interval_seconds for s in self.cfg.sites), default=3600.0)
             self.scheduler.add_job(self._track_job, IntervalTrigger(seconds=every), id=TRACK_JOB,

@@ -548,18 +548,20 @@ def _is_abbrev(text: str, dot: int) -> bool:
     return word in ABBREV or len(word) == 1 or bool(re.fullmatch(r"(?:\w\.)+\w", word))
 
 
+def _sentence_ends(text: str) -> list[int]:
+    """Where the sentences of `text` end (an abbreviation's full stop is no end), and the text's end."""
+    ends = [m.end() for m in SENT_END.finditer(text) if not (text[m.start()] == "." and _is_abbrev(text, m.start()))]
+    ends.append(len(text))
+    return ends
+
+
 def sentences(text: str, toks: list[Token] | None = None) -> list[Sentence]:
     """Split text into sentences with character offsets, each with its tokens."""
     toks = tokens(text) if toks is None else toks
     shown, runs = _display(text)
     if runs:
         return _sentences_shown(shown, runs, toks)
-    bounds: list[int] = []
-    for m in SENT_END.finditer(text):
-        if text[m.start()] == "." and _is_abbrev(text, m.start()):
-            continue
-        bounds.append(m.end())
-    bounds.append(len(text))
+    bounds = _sentence_ends(text)
     out: list[Sentence] = []
     start = 0
     ti = 0
@@ -585,12 +587,7 @@ def _sentences_shown(shown: str, runs: list[tuple[int, int]], toks: list[Token])
     """`sentences` of a text with right-to-left override runs, cut in display order (`shown`). Sentences follow
     one another in reading order, and so must their spans: a sentence that has characters of a run spans the whole
     run, from its RLO (the span displays as the copy does), and the sentences of one run share its span."""
-    bounds: list[int] = []
-    for m in SENT_END.finditer(shown):
-        if shown[m.start()] == "." and _is_abbrev(shown, m.start()):
-            continue
-        bounds.append(m.end())
-    bounds.append(len(shown))
+    bounds = _sentence_ends(shown)
     where = [_source_span(runs, t.start, t.end) for t in toks]  # each word's span in display order
     out: list[Sentence] = []
     start = 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -146,6 +147,29 @@ def run_smtp(refuse: int = 0) -> Iterator[Mailbox]:
 def smtp_server() -> Iterator[Mailbox]:
     """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it receives."""
     yield from run_smtp()
+
+
+def rows(db: Path, sql: str, *params: object) -> list[sqlite3.Row]:
+    """Rows of a query on a real SQLite file, by column name."""
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+def old_database(db: Path, version: int) -> sqlite3.Connection:
+    """A database as provmon's schema `version` made it (no rows), open for the test to add what an older
+    provmon wrote; commit and close it before opening the Store."""
+    from monitor.store import MIGRATIONS, _statements
+
+    conn = sqlite3.connect(db)
+    for script in MIGRATIONS[:version]:
+        for stmt in _statements(script):
+            conn.execute(stmt)
+    conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(version)])
+    return conn
 
 
 def write_config(path: Path, body: str, database: Path | None = None) -> Path:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from monitor.alerts import assess_credit, ignore_rule_for, is_licensed, severity
 from monitor.extract import Extracted
-from tests.conftest import DEMO, Served, Webhook, provmon, write_config
+from tests.conftest import DEMO, Served, Webhook, old_database, provmon, rows, write_config
 
 ORIGINAL = "https://herald.example/news/sea-wall"
 VERBATIM = "sea-wall-gives-way.html"
@@ -51,15 +51,6 @@ def test_licensed_domains_and_ignore_rules() -> None:
     assert ignore_rule_for(rules, "s1", "https://a.example/x")["id"] == 1  # type: ignore[index]
     assert ignore_rule_for(rules, "s2", "https://a.example/tag/x")["id"] == 2  # type: ignore[index]
     assert ignore_rule_for(rules, "s2", "https://a.example/x") is None
-
-
-def rows(db: Path, sql: str, *params: object) -> list[sqlite3.Row]:
-    conn = sqlite3.connect(db)
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 def copier_site(tmp_path: Path, http_dir: Callable[[Path], Served], extra: str = "") -> tuple[Path, Path, Served]:
@@ -226,14 +217,10 @@ def test_recheck_removes_and_reopens(tmp_path: Path, http_dir: Callable[[Path], 
 
 def test_migration_upgrades_a_v3_alert_log_in_place(tmp_path: Path) -> None:
     """An alert raised before lifecycle/evidence existed survives the upgrade and reads in alert_log."""
-    from monitor.store import MIGRATIONS, Store, _statements
+    from monitor.store import Store
 
     db = tmp_path / "old.db"
-    conn = sqlite3.connect(db)
-    for script in MIGRATIONS[:3]:
-        for stmt in _statements(script):
-            conn.execute(stmt)
-    conn.execute("INSERT INTO meta VALUES ('schema_version', '3')")
+    conn = old_database(db, 3)
     conn.execute("INSERT INTO articles VALUES (1, 'https://a.example/x', 'T', 'text', 'h', '2026-01-01')")
     conn.execute("INSERT INTO alerts (id, created_at, article_id, article_title, article_url, copy_url, site, kind, "
                  "coverage, page_share, status) VALUES (1, '2026-01-02T00:00:00+00:00', 1, 'T', 'https://a.example/x', "

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
 from monitor.display import safe, shown_url
-from tests.conftest import DEMO, Served, provmon, write_config
+from tests.conftest import DEMO, Served, provmon, rows, write_config
 
 VERBATIM = "sea-wall-gives-way.html"
 SPUN = "storm-marren-seawall-collapse.html"
@@ -25,15 +24,6 @@ credit_names = ["Harbour Herald"]
 name = "Rosa Quill"
 email = "rights@quill.example"
 """
-
-
-def rows(db: Path, sql: str, *params: object) -> list[sqlite3.Row]:
-    conn = sqlite3.connect(db)
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 def copier_sites(tmp_path: Path, http_dir: Callable[[Path], Served],

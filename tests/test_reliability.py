@@ -40,17 +40,19 @@ class Service:
             assert time.monotonic() < deadline, "timed out; log:\n" + self.text()
             time.sleep(0.1)
 
-    def stop(self, sig: int = signal.SIGTERM) -> int:
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
+        """Signal it (unless it has ended) and wait: a service still running after `timeout` is killed, with every
+        thread's stack in the log, and fails the test."""
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
         try:
-            code = self.proc.wait(timeout=30)
+            code = self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.proc.send_signal(signal.SIGUSR1)  # faulthandler: every thread's stack into the log
             time.sleep(1)
             self.proc.kill()
             self.proc.wait()
-            raise AssertionError("did not stop within 30 s; log and stacks:\n" + self.text()) from None
+            raise AssertionError(f"did not stop within {timeout:g} s; log and stacks:\n" + self.text()) from None
         finally:
             self._fh.close()
         return code

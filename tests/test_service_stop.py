@@ -213,12 +213,8 @@ def test_sigterm_stops_tracking_a_publishers_feed(
         svc.proc.send_signal(signal.SIGHUP)  # a reload tracks the feed again, now with five entries
         svc.wait_for(lambda: "retrying in" in svc.text(), 60)
         asked = sum(n for path, n in hits.items() if path.startswith("/a"))
-        svc.proc.send_signal(signal.SIGTERM)
-        svc.proc.wait(timeout=50)
     finally:
-        if svc.proc.poll() is None:
-            svc.proc.kill()
-            svc.proc.wait()
+        svc.stop(timeout=50)  # SIGTERM
     assert sum(n for path, n in hits.items() if path.startswith("/a")) <= asked + 1
     assert "provmon stopped" in svc.text()
 
@@ -232,12 +228,8 @@ def test_sigterm_while_tracking_at_start_stops_the_service(
     try:
         svc.wait_for(lambda: "retrying in" in svc.text(), 60)
         assert "provmon running" not in svc.text()
-        svc.proc.send_signal(signal.SIGTERM)
-        svc.proc.wait(timeout=50)
     finally:
-        if svc.proc.poll() is None:
-            svc.proc.kill()
-            svc.proc.wait()
+        svc.stop(timeout=50)  # SIGTERM
     assert svc.proc.returncode == 0
     assert "received SIGTERM while tracking at start, stopping" in svc.text()
     assert "provmon stopped" in svc.text() and "provmon running" not in svc.text()

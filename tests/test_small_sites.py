@@ -3,7 +3,6 @@ calls a copy removed only when it is: not while it is still online, and when its
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,7 +12,7 @@ from typing import Any
 import pytest
 
 from monitor.templates import TemplateLearner, block_hash, drop_template_blocks
-from tests.conftest import DEMO, Served, provmon, write_config
+from tests.conftest import DEMO, Served, provmon, rows, write_config
 
 ORIGINAL = DEMO / "publisher" / "sea-wall-gives-way.html"
 COPY = (DEMO / "scraper" / "sea-wall-gives-way.html").read_text(encoding="utf-8")
@@ -22,15 +21,6 @@ OWN = ("<html><head><title>Allotment diary</title></head><body><article><h1>Allo
        "against the pigeons that had stripped last year's crop to the stalks within a week.</p>"
        "<p>Next month the onion sets follow, and after them whatever the seed swap at the village hall brings.</p>"
        "</article></body></html>")
-
-
-def rows(db: Path, sql: str) -> list[sqlite3.Row]:
-    conn = sqlite3.connect(db)
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
 
 
 def test_blocks_that_are_most_of_a_page_are_kept() -> None:

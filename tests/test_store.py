@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from monitor.store import SCHEMA_VERSION, Store, StoreError, Tracked
-from tests.conftest import provmon, write_config
+from tests.conftest import old_database, provmon, write_config
 
 MATCH = {"kind": "verbatim", "coverage": 1.0, "page_share": 0.9, "longest_run": 50, "score": 1.0,
          "passages": [{"article_start": 0, "article_end": 10, "page_start": 5, "page_end": 15, "score": 1.0,
@@ -304,14 +304,8 @@ def test_an_empty_file_is_initialised(tmp_path: Path) -> None:
 @pytest.mark.parametrize("version", range(1, SCHEMA_VERSION))
 def test_every_older_schema_is_still_opened_and_upgraded(tmp_path: Path, version: int) -> None:
     """The refusal of other programs' databases does not catch provmon's own of any older version."""
-    from monitor.store import MIGRATIONS, _statements
-
     db = tmp_path / "old.db"
-    conn = sqlite3.connect(db)
-    for script in MIGRATIONS[:version]:
-        for stmt in _statements(script):
-            conn.execute(stmt)
-    conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(version)])
+    conn = old_database(db, version)
     conn.execute("INSERT INTO articles (id, url, title, text, sha256, added_at) "
                  "VALUES (1, 'https://pub.example/a', 'T', 'an old text', 'h', '2026-01-01')")
     conn.commit()
@@ -325,14 +319,9 @@ def test_every_older_schema_is_still_opened_and_upgraded(tmp_path: Path, version
 def test_an_ignore_rule_for_a_site_and_a_pattern_becomes_the_two_rules_it_said(tmp_path: Path) -> None:
     """Before schema 11, `ignore --site --pattern` stored one rule matching only both at once."""
     from monitor.alerts import ignore_rule_for
-    from monitor.store import MIGRATIONS, _statements
 
     db = tmp_path / "old.db"
-    conn = sqlite3.connect(db)
-    for script in MIGRATIONS[:10]:
-        for stmt in _statements(script):
-            conn.execute(stmt)
-    conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', '10')")
+    conn = old_database(db, 10)
     conn.execute("INSERT INTO ignore_rules (created_at, site, url_pattern, note) "
                  "VALUES ('2026-01-01T00:00:00+00:00', 'copier', 'print/', 'both'), "
                  "('2026-01-02T00:00:00+00:00', 'other', NULL, 'site only')")
