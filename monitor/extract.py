@@ -521,6 +521,11 @@ class Extracted:
     method: str = ""
     truncated: bool = False
     warning: str = ""
+    # Paragraphs of `text` that are in the markup but hidden when the page loads (the `hidden` attribute, a
+    # display:none or visibility:hidden element, or a style-sheet rule that hides it): read because they hold
+    # most of the page's prose, which is how a copy shown to search engines and not to readers looks. (Script
+    # may reveal them later: a collapsed "read more" looks the same.)
+    hidden: tuple[str, ...] = field(default=(), repr=False)
 
     @property
     def paragraphs(self) -> list[str]:
@@ -531,6 +536,7 @@ class Extracted:
         d["credits"] = list(self.credits)
         d["credit_links"] = list(self.credit_links)
         d["links"] = list(self.links)
+        d["hidden"] = list(self.hidden)
         return d
 
 
@@ -706,6 +712,7 @@ class _Walk:
     # be quadratic in the nesting depth: 15,000 unclosed <div>s took 32 s and 1.8 GB that way.
     up: dict[int, int | None]
     soft: bool = False  # style sheets or the newer CSS signals hid something (see _Looker)
+    hidden: set[int] = field(default_factory=set)  # elements marked because they are hidden when the page loads
 
 
 def _under(up: dict[int, int | None], tops: Collection[int]) -> set[int]:
@@ -826,6 +833,7 @@ def _walk(body: LexborNode, sheet: _Sheet | None = None, strict: bool = True) ->
     looker = _Looker(sheet, strict)
     class_memo: dict[str, int] = {}
     vis_marked: set[int] = set()  # blocks marked only for visibility:hidden (vh: the innermost one above)
+    hidden: set[int] = set()
     sheet_classes = sheet.classes if sheet is not None else frozenset()
     sheet_ids = sheet.ids if sheet is not None else frozenset()
     sheet_tags = sheet.tags if sheet is not None else frozenset()
@@ -1004,6 +1012,7 @@ def _walk(body: LexborNode, sheet: _Sheet | None = None, strict: bool = True) ->
             if clears & HIDE_VISIBILITY and vh in vis_marked:
                 del marks[vh]  # visible text inside a block marked for visibility:hidden: it is shown after all
                 vis_marked.discard(vh)
+                hidden.discard(vh)
             hide = (hide & ~clears) | sets
             if sets & (HIDE_HARD | HIDE_VISIBILITY):
                 # Hidden: dropped like furniture unless it holds most of the page's prose (JavaScript reveals it).
@@ -1013,6 +1022,7 @@ def _walk(body: LexborNode, sheet: _Sheet | None = None, strict: bool = True) ->
                         vis_marked.add(nid)
                         vh = nid
                 mark = mark or 1
+                hidden.add(nid)
             if tag in BLOCK_TAGS:
                 ctx = 0  # an ancestor's override does not reach into a block
             if bidi and (ctx or (bidi == 1 and rtl)) and ctx_depth[ctx] < MAX_BIDI_DEPTH:
@@ -1045,7 +1055,7 @@ def _walk(body: LexborNode, sheet: _Sheet | None = None, strict: bool = True) ->
             info[nid] = (tail, blk, href, hide, ctx, rtl, vh)
     if buf or stack:
         flush()
-    return _Walk(blocks, marks, hrefs, up, looker.soft)
+    return _Walk(blocks, marks, hrefs, up, looker.soft, hidden)
 
 
 _LINE = "\ufdd0"  # a single <br> in a paragraph's text while it is gathered (a noncharacter: never shown)
@@ -1579,6 +1589,7 @@ def _extract(html: str | bytes, url: str, content_type: str, template_hashes: Co
     body = tree.body
     all_links: list[str] = []
     paragraphs: list[str] = []
+    hidden: list[str] = []
     credits: list[str] = []
     credit_links: list[str] = []
     templates = frozenset(template_hashes)
@@ -1595,6 +1606,7 @@ def _extract(html: str | bytes, url: str, content_type: str, template_hashes: Co
                 all_links.append(_absolute(url, href, origin))
         nodes: list[int] = []
         paragraphs, credits, credit_links = _select(walk, title, url, templates, nodes)
+        chosen = walk
         if walk.soft:
             # The safety net: hiding read from style sheets and the newer CSS signals (opacity, font-size:0,
             # transparent colour, clip, off-screen...) hides decoys between a copy's words and sentences; a theme
@@ -1603,23 +1615,30 @@ def _extract(html: str | bytes, url: str, content_type: str, template_hashes: Co
             # (Paragraphs that keep some text count whole: decoys inside a copied paragraph, however long, never
             # make the net give way.)
             mild_nodes: list[int] = []
-            mild = _select(_walk(body, sheet, strict=False), title, url, templates, mild_nodes)
+            mild_walk = _walk(body, sheet, strict=False)
+            mild = _select(mild_walk, title, url, templates, mild_nodes)
             kept = set(nodes)
             total = sum(map(len, mild[0]))
             shown = sum(len(p) for p, n in zip(mild[0], mild_nodes, strict=True) if n in kept)
             if shown < 0.5 * total:
                 paragraphs, credits, credit_links = mild
+                chosen, nodes = mild_walk, mild_nodes
+        if chosen.hidden:
+            under = _under(chosen.up, chosen.hidden)
+            hidden = [p for p, n in zip(paragraphs, nodes, strict=True) if n in under]
     method = "dom" if paragraphs else ""
     ld_body = _ld_str(ld, "articleBody")
     dom_chars = sum(len(p) for p in paragraphs)
     if ld_body and len(ld_body) > 2 * dom_chars + 200:
         paragraphs = [p for p in (_clean(p) for p in re.split(r"\n\s*\n|\r?\n", ld_body)) if p]
         method = "json-ld"
+        hidden = []
     elif data and dom_chars < DATA_FALLBACK_BELOW:
         found = _data_prose(data, url, limit)
         if sum(len(p) for p in found) > DATA_FALLBACK_TIMES * dom_chars + 200:
             paragraphs = found
             method = "json"
+            hidden = []
     return Extracted(
         title=title,
         text="\n\n".join(paragraphs),
@@ -1634,6 +1653,7 @@ def _extract(html: str | bytes, url: str, content_type: str, template_hashes: Co
         method=method,
         truncated=truncated,
         warning=warning,
+        hidden=tuple(dict.fromkeys(hidden)),
     )
 
 

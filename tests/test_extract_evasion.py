@@ -171,6 +171,39 @@ def test_a_hidden_block_holding_most_of_the_page_is_still_kept(hide: str) -> Non
     assert all(p in out.paragraphs for p in COPY)
 
 
+@pytest.mark.parametrize(("hide", "head"), [
+    ("hidden", ""), ("style='display:none'", ""), ("style='visibility:hidden'", ""),
+    ("class='seo'", "<style>.seo{position:absolute;left:-9999px}</style>"),
+    ("id='cloak'", "<style>#cloak{display:none}</style>"),
+])
+def test_a_copy_hidden_from_readers_is_read_and_recorded_as_hidden(hide: str, head: str) -> None:
+    """A copy kept in the markup for search engines and not shown to readers: read, and its paragraphs named in
+    `hidden` (a visible paragraph is not)."""
+    out = extract(page(f"<p>{DECOYS[0]} {DECOYS[2]}</p><div {hide}>{paras()}</div>", head=head))
+    assert all(p in out.paragraphs for p in COPY)
+    assert out.hidden == tuple(COPY)
+    assert out.to_dict()["hidden"] == COPY
+
+
+@pytest.mark.parametrize("body", [
+    paras(),
+    # a fade-in theme: animated, so not hidden; shown again by a descendant
+    f"<div style='opacity:0;animation:fade 1s forwards'>{paras()}</div>",
+    f"<div style='visibility:hidden'><div style='visibility:visible'>{paras()}</div></div>",
+])
+def test_a_copy_readers_see_is_not_recorded_as_hidden(body: str) -> None:
+    out = extract(page(body))
+    assert all(p in out.paragraphs for p in COPY)
+    assert out.hidden == ()
+
+
+def test_hidden_records_only_the_hidden_part_of_a_copy() -> None:
+    body = f"<p>{COPY[0]}</p><p>{COPY[1]}</p><div hidden><p>{COPY[2]}</p><p>{COPY[3]}</p></div>"
+    out = extract(page(body))
+    assert out.paragraphs == COPY
+    assert out.hidden == tuple(COPY[2:])
+
+
 def test_hidden_blocks_beside_a_visible_copy_are_dropped() -> None:
     body = "".join(f"<p>{p}</p><div class='x1'>{DECOYS[0]} {DECOYS[1]}</div>" for p in COPY)
     out = extract(page(body, head="<style>.x1{display:none}</style>"))
