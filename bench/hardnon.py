@@ -1,0 +1,300 @@
+"""The hard non-copy corpus: 11 tracked articles and 69 pages, most of them hard non-copies, checked through the CLI.
+
+    PYTHONPATH=. python bench/hardnon.py
+
+All texts were written for this project on 2026-11-22 for measurement only and were never used to tune the
+detection (bench/hardnon_corpus/README.md). The non-copies are what a publisher's monitor meets on other sites
+when news prose is formulaic: other outlets' reports of the same earnings, market close, match, storm warning,
+sentencing, rate decision, by-election, death or recall; the primary source itself (press release, police appeal,
+warning page, official notice); other articles carrying the same official statement as a block; other instances
+of the same template; follow-ups, live blogs, round-ups and a translation-like report. Each article also has one
+or two real copies close to those hard cases, so that a detector flagging nothing does not score well.
+
+The originals are tracked into a temporary store with `provmon track --json orig/`, the case directory is checked
+with `provmon check --json cases/` (the commands a user runs, in a subprocess, with this tree on PYTHONPATH and a
+temporary config), and each answer is compared with bench/hardnon_corpus/expected.toml. Prints a table by kind of
+case and by article, then for every false alarm and every missed copy the evidence: the passages the checker
+reported (for a false alarm), the sentence pairs behind them, and for a miss the candidate votes and what
+compare() makes of the page given the article directly. Writes bench/results/hardnon.json.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import tempfile
+import time
+import tomllib
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import NOT, ROOT, provmon, table, totals, verdict, write
+from heldout import closeness_row, measures, rounded
+
+sys.path.insert(0, str(ROOT))
+
+from monitor import match as M
+from monitor.config import MatchSettings
+from monitor.fingerprint import article_fingerprints_of, page_fingerprints_of
+
+CORPUS = Path(__file__).resolve().parent / "hardnon_corpus"
+HELDOUT_RESULTS = Path(__file__).resolve().parent / "results" / "heldout.json"
+REFERENCE_ROWS = ("held-out b heavy rewrite", "held-out e independent report", "audit corpus n_independent",
+                  "BASIL same-event pairs (real outlets, both directions)")
+# A case file's stem without trailing digits: (what it is, is a copy). In the order the tables print them.
+KINDS = {
+    "c_light": ("copy: lightly reworded", True),
+    "c_embed": ("copy: pasted in a round-up page", True),
+    "c_liveblog": ("copy: pasted in a live blog", True),
+    "c_scraped": ("copy: robot report republished", True),
+    "n_outlet": ("other outlet, same event", False),
+    "n_automated": ("automated story, same event", False),
+    "n_source": ("the primary source itself", False),
+    "n_statement": ("same statement as a block", False),
+    "n_template": ("same template, other event", False),
+    "n_followup": ("follow-up with a recap", False),
+    "n_liveblog": ("live blog of the event", False),
+    "n_roundup": ("round-up item", False),
+    "n_translation": ("translation-like report", False),
+}
+WRAP = 110
+
+
+def kind_of(case: str) -> str:
+    return re.sub(r"\d+$", "", Path(case).stem)
+
+
+def span(values: list[float]) -> str:
+    return f"{min(values):.2f}-{max(values):.2f}" if values else "-"
+
+
+def flat(text: str) -> str:
+    """A passage on one line: whitespace runs (paragraph breaks included) as single spaces."""
+    return " ".join(text.split())
+
+
+def wrapped(label: str, text: str) -> str:
+    """`label` then the text, wrapped and indented under it."""
+    words, lines, line = flat(text).split(), [], ""
+    for w in words:
+        if line and len(line) + 1 + len(w) > WRAP:
+            lines.append(line)
+            line = w
+        else:
+            line = f"{line} {w}" if line else w
+    lines.append(line)
+    pad = " " * (len(label) + 1)
+    return label + " " + ("\n" + pad).join(lines)
+
+
+def pairs_of(article: str, page: str, mc: MatchSettings) -> list[dict]:
+    """The aligned passages compare() sees between the two texts (given the article directly: no candidate index,
+    no shared-text blanking), each with its sentence pairs and whether the copy rule takes it as evidence."""
+    A, P = M.Prepared.of(article), M.Prepared.of(page)
+    chained = M._verbatim_chain(M._aligned(A, P, mc, M.AlignParams.of(mc)), A, P, mc)
+    out = []
+    for g in M._aligned(A, P, mc, M.AlignParams.of(mc)):
+        narrative = [p for p in g.pairs if M._narrative(p, A, P)]
+        out.append({
+            "evidence": M._is_evidence(g, A, P, mc), "in_verbatim_chain": any(g is c for c in chained),
+            "narrative_sentences": len({p.i for p in narrative}), "run": M._run(narrative),
+            "pairs": [{"article_sentence": p.i, "page_sentence": p.j, "sim": round(p.sim, 3),
+                       "exact": round(p.exact, 3), "strong": p.strong, "narrative": M._narrative(p, A, P),
+                       "quoted_share": round(max(M.quoted_share(A.sentences[p.i]), M.quoted_share(P.sentences[p.j])),
+                                             2),
+                       "article_text": flat(article[A.sentences[p.i].start:A.sentences[p.i].end]),
+                       "page_text": flat(page[P.sentences[p.j].start:P.sentences[p.j].end])}
+                      for p in sorted(g.pairs, key=lambda p: (p.i, p.j))]})
+    return out
+
+
+def votes(article: str, page: str, mc: MatchSettings) -> dict:
+    """The candidate index's view of a page (as bench/heldout.py) and compare() given the article directly."""
+    ph = page_fingerprints_of(page)
+    got = len(article_fingerprints_of(article) & ph)
+    needed = mc.candidate_min_shared_short if len(ph) < mc.candidate_short_page else mc.candidate_min_shared
+    m = M.compare(M.Prepared.of(article), M.Prepared.of(page), mc)
+    return {"page_3grams": len(ph), "votes": got, "needed": needed, "proposed": got >= needed,
+            "direct_compare": None if m is None else {"kind": m.kind, "coverage": m.coverage,
+                                                      "page_share": m.page_share}}
+
+
+def print_pairs(passages: list[dict], only_evidence: bool) -> None:
+    for k, ps in enumerate(passages, 1):
+        if only_evidence and not (ps["evidence"] or ps["in_verbatim_chain"]):
+            continue
+        what = "evidence" if ps["evidence"] else ("in a verbatim chain" if ps["in_verbatim_chain"] else "no evidence")
+        print(f"    aligned passage {k}: {len(ps['pairs'])} pairs, {ps['narrative_sentences']} narrative article "
+              f"sentences, narrative run {ps['run']} ({what})")
+        for p in ps["pairs"]:
+            flags = ", ".join(x for x in ("strong" if p["strong"] else "weak", "narrative" if p["narrative"] else "",
+                                          f"quoted {p['quoted_share']:.0%}" if p["quoted_share"] else "") if x)
+            print(f"      a{p['article_sentence']} ~ p{p['page_sentence']}: sim {p['sim']:.2f}, 3-grams "
+                  f"{p['exact']:.2f} ({flags})")
+            print(wrapped("        article:", p["article_text"]))
+            print(wrapped("        page:   ", p["page_text"]))
+
+
+def closeness(originals: dict[str, Path], files: dict[str, Path], mc: MatchSettings) -> list[dict]:
+    """bench/heldout.py's closeness measures per kind of case against the page's own original, then the reference
+    rows of bench/results/heldout.json (its last run: BASIL's real same-event pairs among them) for scale."""
+    out = []
+    for kind, (label, _) in KINDS.items():
+        rows = [measures(originals[case.split("/")[1]].read_text(encoding="utf-8"), path.read_text(encoding="utf-8"),
+                         mc) for case, path in sorted(files.items()) if kind_of(case) == kind]
+        if rows:
+            out.append(closeness_row(f"{kind} ({label})", rows))
+    if HELDOUT_RESULTS.exists():
+        ref = {c["texts"]: c for c in json.loads(HELDOUT_RESULTS.read_text(encoding="utf-8"))["closeness"]}
+        out += [{**ref[name], "texts": f"reference: {name}"} for name in REFERENCE_ROWS if name in ref]
+    return out
+
+
+def main() -> None:
+    t_start = time.perf_counter()
+    spec = tomllib.loads((CORPUS / "expected.toml").read_text(encoding="utf-8"))
+    expected: dict[str, str] = spec["cases"]
+    originals = {p.name.split("_")[0]: p for p in sorted((CORPUS / "orig").glob("*.txt"))}
+    names = {p.name for p in originals.values()}
+    if bad := {c: e for c, e in expected.items() if e != NOT and e not in names}:
+        sys.exit(f"expected.toml names originals that are not in orig/: {bad}")
+    files = {p.relative_to(CORPUS).as_posix(): p for p in sorted((CORPUS / "cases").rglob("*")) if p.is_file()}
+    if set(files) != set(expected):
+        sys.exit(f"expected.toml and the corpus disagree: no answer for {sorted(set(files) - set(expected))}, "
+                 f"no file for {sorted(set(expected) - set(files))}")
+    if bad := [c for c in expected if kind_of(c) not in KINDS or KINDS[kind_of(c)][1] != (expected[c] != NOT)]:
+        sys.exit(f"case files whose name does not say their kind (c_* copies, n_* non-copies): {bad}")
+
+    with tempfile.TemporaryDirectory(prefix="provmon-hardnon-") as tmp:
+        work = Path(tmp)
+        config = work / "config.toml"
+        config.write_text(f"[monitor]\ndatabase = {json.dumps(str(work / 'hardnon.db'))}\n", encoding="utf-8")
+        tracked = provmon(config, "track", "--json", str(CORPUS / "orig"))
+        article = {t["id"]: Path(t["url"]).name for t in tracked if "id" in t}  # the url's last segment: file name
+        if len(article) != len(originals):
+            sys.exit(f"tracked {len(article)} articles from {len(originals)} originals: {tracked}")
+        t0 = time.perf_counter()
+        checked = provmon(config, "check", "--json", str(CORPUS / "cases"))
+        check_seconds = time.perf_counter() - t0
+    by_url = {p.resolve().as_uri(): c for c, p in files.items()}
+    answers = {by_url.get(r["url"], r["url"]): r for r in checked}
+
+    results = []
+    for case in sorted(expected):
+        exp, r = expected[case], answers.get(case, {"error": "no answer"})
+        matches = [{"original": article[c["article"]["id"]], "kind": c["kind"], "coverage": c["coverage"],
+                    "page_share": c["page_share"], "longest_run": c["longest_run"],
+                    "passages": [{k: p[k] for k in ("article_start", "article_end", "page_start", "page_end",
+                                                    "score", "verbatim", "article_text", "page_text")}
+                                 for p in c["passages"]]}
+                   for c in r.get("copies", [])]
+        v = "ERROR" if "error" in r else verdict(exp, [m["original"] for m in matches])
+        results.append({"file": case, "expected": exp, "kind": kind_of(case), "matches": matches, "verdict": v,
+                        **({"error": r["error"]} if "error" in r else {})})
+
+    def own(r: dict) -> list[dict]:
+        """The matches to the page's own original (for a non-copy, its false alarm)."""
+        return [m for m in r["matches"] if m["original"] == originals[r["file"].split("/")[1]].name]
+
+    summary = []
+    for kind, (label, is_copy) in KINDS.items():
+        rs = [r for r in results if r["kind"] == kind]
+        if not rs:
+            continue
+        count = Counter(r["verdict"] for r in rs)
+        mine = [m for r in rs for m in own(r)]
+        summary.append({"kind": kind, "what": label, "case": "copy" if is_copy else "not", "files": len(rs),
+                        "flagged": sum(bool(r["matches"]) for r in rs),
+                        "found": count["ok"] if is_copy else None, "missed": count["MISSED"],
+                        "false_alarms": count["FALSE ALARM"],
+                        "wrong_matches": count["EXTRA MATCH"] + count["WRONG ARTICLE"], "errors": count["ERROR"],
+                        "match_kinds": dict(sorted(Counter(m["kind"] for m in mine).items())),
+                        "coverage": span([m["coverage"] for m in mine]),
+                        "page_share": span([m["page_share"] for m in mine])})
+    by_article = []
+    for key, path in originals.items():
+        rs = [r for r in results if r["file"].split("/")[1] == key]
+        copies = [r for r in rs if r["expected"] != NOT]
+        by_article.append({"original": path.name, "copies": len(copies),
+                           "copies_found": sum(r["verdict"] == "ok" for r in copies),
+                           "non_copies": len(rs) - len(copies),
+                           "false_alarms": sum(r["verdict"] == "FALSE ALARM" for r in rs),
+                           "flagged_non_copies": sorted(Path(r["file"]).stem for r in rs
+                                                        if r["verdict"] == "FALSE ALARM")})
+
+    print(f"check --json cases/: {len(checked)} pages in {check_seconds:.2f} s (process start included)\n")
+    print("By kind of case (flagged: reported as a copy of any article; found: matched to its original and no other;"
+          "\nmatch kinds, coverage and page share: the matches to the page's own original)")
+    print(table([[s["kind"], s["what"], s["files"], s["flagged"],
+                  f"{s['found']}/{s['files']}" if s["case"] == "copy" else "-",
+                  s["missed"] if s["case"] == "copy" else "-",
+                  f"{s['false_alarms']}/{s['files']}" if s["case"] == "not" else "-", s["wrong_matches"],
+                  ", ".join(f"{n} {k}" for k, n in s["match_kinds"].items()) or "-", s["coverage"], s["page_share"]]
+                 for s in summary],
+                ["kind", "what", "files", "flagged", "found", "missed", "false alarms", "wrong matches",
+                 "match kinds", "coverage", "page share"]))
+    print("\nBy article")
+    print(table([[a["original"], f"{a['copies_found']}/{a['copies']}", f"{a['false_alarms']}/{a['non_copies']}",
+                  ", ".join(a["flagged_non_copies"]) or "-"] for a in by_article],
+                ["original", "copies found", "false alarms", "non-copies flagged"]))
+    summary_totals = totals(results)
+
+    mc = MatchSettings()
+    diagnosis = {}
+    for r in results:
+        if r["verdict"] == "ok":
+            continue
+        key = r["file"].split("/")[1]
+        page = files[r["file"]].read_text(encoding="utf-8")
+        print(f"\n=== {r['verdict']}: {r['file']} (expected: {r['expected']})")
+        if r["verdict"] == "MISSED":
+            art = originals[key].read_text(encoding="utf-8")
+            v = votes(art, page, mc)
+            passages = pairs_of(art, page, mc)
+            diagnosis[r["file"]] = {"votes": v, "aligned": passages}
+            d = v["direct_compare"]
+            print(f"  candidate votes {v['votes']} (needed {v['needed']}, page of {v['page_3grams']} 3-grams): "
+                  f"{'proposed' if v['proposed'] else 'NOT proposed'}; compare() given the article directly: "
+                  + (f"{d['kind']} {d['coverage']:.2f}/{d['page_share']:.2f}" if d else "no copy"))
+            print_pairs(passages, only_evidence=False)
+            continue
+        for m in r["matches"]:
+            print(f"  reported: {m['kind']} copy of {m['original']}, coverage {m['coverage']:.3f}, page share "
+                  f"{m['page_share']:.3f}, longest verbatim run {m['longest_run']} words, "
+                  f"{len(m['passages'])} passage(s)")
+            for k, p in enumerate(m["passages"], 1):
+                print(f"  passage {k} (article {p['article_start']}-{p['article_end']}, page {p['page_start']}-"
+                      f"{p['page_end']}, score {p['score']:.3f}{', verbatim' if p['verbatim'] else ''})")
+                print(wrapped("    article:", p["article_text"]))
+                print(wrapped("    page:   ", p["page_text"]))
+            art = (CORPUS / "orig" / m["original"]).read_text(encoding="utf-8")
+            passages = pairs_of(art, page, mc)
+            diagnosis.setdefault(r["file"], {})[m["original"]] = {
+                "evidence": [ps for ps in passages if ps["evidence"] or ps["in_verbatim_chain"]]}
+            print("  the sentence pairs of the evidence (compare() on the two texts directly):")
+            print_pairs(passages, only_evidence=True)
+
+    print("\nCloseness to the page's own original (median, range; default match settings; bench/heldout.py's "
+          "measures)")
+    close = closeness(originals, files, mc)
+    rng = "{median:.2f} ({min:.2f}-{max:.2f})"
+    print(table([[c["texts"], c["n"], rng.format(**c["trigram_share"]),
+                  f"{c['longest_run']['median']:.0f} ({c['longest_run']['min']}-{c['longest_run']['max']})",
+                  rng.format(**c["strong_sentences"]), c["compare_flags"]] for c in close],
+                ["texts", "n", "page 3-grams in article", "longest common run, words",
+                 "page sentences strongly aligned", "compare() flags"]))
+    for r in results:  # the passages' texts are kept for the cases printed above; the others keep their offsets
+        if r["verdict"] == "ok":
+            for m in r["matches"]:
+                m["passages"] = [{k: v for k, v in p.items() if not k.endswith("_text")} for p in m["passages"]]
+    out = write("hardnon.json", {"totals": summary_totals, "by_kind": summary, "by_article": by_article,
+                                 "check_seconds": round(check_seconds, 2), "closeness": rounded(close),
+                                 "cases": results, "diagnosis": diagnosis})
+    print(f"\nwrote {out.relative_to(ROOT)} ({time.perf_counter() - t_start:.1f} s)")
+
+
+if __name__ == "__main__":
+    main()
