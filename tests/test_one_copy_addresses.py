@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from monitor.alerts import email_text
 from monitor.store import Store
 from tests.conftest import DEMO, Served, Webhook, provmon, rows, serve, write_config
 
@@ -153,17 +154,27 @@ def test_one_copy_whose_bytes_differ_at_each_address_is_one_alert(tmp_path: Path
     assert kinds == sorted([("verbatim", alert["copy_url"]), ("paraphrased", copier.url("/story/storm/")),
                             ("verbatim", copier.url("/story/garlic/"))]), kinds
 
-    # One notification per alert, none for the other address.
+    # One notification per alert, none for the other address; it names every address known when it went out.
     detected = [json.loads(r["body"]) for r in webhook.received]
     assert sorted(p["alert"]["id"] for p in detected) == sorted(r["id"] for r in rows(db, "SELECT id FROM alerts"))
     (mine,) = [p for p in detected if p["alert"]["id"] == alert["id"]]
-    assert mine["alert"]["copy_url"] == alert["copy_url"]
+    assert mine["alert"]["copy_url"] == alert["copy_url"] and mine["alert"]["also_at"] == [other]
 
     # Run again (every byte differs again): nothing new, no second also_at, nobody told anything.
     out = run(cfg)
     assert "0 new alerts" in out, out
     assert rows(db, "SELECT count(*) AS n FROM alert_events WHERE event = 'also_at'")[0]["n"] == 1
     assert len(webhook.received) == 3
+
+    # The takedown draft and the evidence page name both addresses.
+    r = provmon("--config", str(cfg), "notice", str(alert["id"]))
+    assert r.code == 0, r.err
+    section = r.out.split("2. The infringing material")[1].split("3. Contact")[0]
+    assert alert["copy_url"] in section and other in section, section
+    r = provmon("--config", str(cfg), "report", str(alert["id"]), "-o", str(tmp_path / "report.html"))
+    assert r.code == 0, r.err
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "Also at" in page and f'href="{other}"' in page
 
 
 def test_recheck_keeps_a_copy_while_any_of_its_addresses_carries_it(tmp_path: Path, copier: Copier,
@@ -288,6 +299,7 @@ def test_the_same_copy_on_another_site_or_of_another_article_is_another_alert(tm
                                   match=match(b), channels=["hook"]) == (1, False)
         assert store.addresses(1) == [a, b] and store.alert(1)["also_at"] == [b]
         assert [x["also_at"] for x in store.alerts()] == [[b]]
+        assert f"Also at:   {b}" in email_text(store.alert(1))
         assert [n["alert_id"] for n in store.notifications()] == [1]
         c = "https://mirror.example/a"
         assert store.record_alert(article=first, site="mirror", page_url=c, content_sha256="sha-c",
