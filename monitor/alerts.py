@@ -108,8 +108,10 @@ def raise_alert(store: Store, *, article: Article, match: Match, page_text: str,
 
 
 def summary(alert: dict[str, Any]) -> str:
+    more = len(alert.get("also_at") or ())
     return (f"{alert['kind']} copy of \"{alert['article_title'] or alert['article_url']}\" "
-            f"({alert['coverage']:.0%} of the article) at {alert['copy_url']}")
+            f"({alert['coverage']:.0%} of the article) at {alert['copy_url']}"
+            + (f" (and {more} other address{'es' if more > 1 else ''})" if more else ""))
 
 
 def email_subject(alert: dict[str, Any], event: str = "copy_detected") -> str:
@@ -140,6 +142,7 @@ def email_text(alert: dict[str, Any], event: str = "copy_detected") -> str:
         f"Article:   {alert['article_title']}",
         f"           {alert['article_url']}",
         f"Copy:      {alert['copy_url']}",
+        *(f"Also at:   {url}" for url in alert.get("also_at") or ()),
         f"Site:      {alert['site']}",
         f"Kind:      {alert['kind']}",
         f"Coverage:  {alert['coverage']:.0%} of the article",
@@ -188,6 +191,7 @@ def webhook_payload(alert: dict[str, Any], event: str = "copy_detected") -> dict
             "severity": alert.get("severity", ""),
             "site": alert["site"],
             "copy_url": alert["copy_url"],
+            "also_at": list(alert.get("also_at") or []),
             "kind": alert["kind"],
             "coverage": alert["coverage"],
             "page_share": alert["page_share"],

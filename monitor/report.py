@@ -101,6 +101,7 @@ def render(alert: dict[str, Any], article_text: str, evidence: list[dict[str, An
     summary = _facts([
         ("Article", f"{esc(title)}<br>{_link(alert['article_url'])}"),
         ("Copy", _link(alert["copy_url"])),
+        *([("Also at", "<br>".join(_link(u) for u in alert["also_at"]))] if alert.get("also_at") else []),
         ("Site", esc(alert["site"])),
         ("Kind", esc(alert["kind"])),
         ("Coverage", f"{alert['coverage']:.0%} of the article is in the copy; {alert['page_share']:.0%} of the "
