@@ -77,6 +77,9 @@ def draft(alert: dict[str, Any], article: dict[str, Any], captures: Sequence[dic
     if alert.get("also_at"):  # one copy at several addresses of the site: each is to be named to be taken down
         where += "\n   The same copy is also published on the site at:" + "".join(
             f"\n   {shown_url(url)}" for url in alert["also_at"])
+    if (alert.get("hidden") or 0) >= 0.5:  # the recipient opening the page would not see it
+        where += ("\n   Most of the copied text is in the page's HTML but hidden from view when the page loads; "
+                  "the page\n   source (view-source:) shows it.")
     credit = alert.get("credit") or "unknown"
     credit_line = ""
     if credit in ("canonical", "link", "credit_line"):

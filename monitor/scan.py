@@ -394,7 +394,7 @@ def _scan_pages(store: Store, fetcher: Fetcher, cfg: Config, site: Site, stop: t
                                  site=site.name, page_url=page_url,
                                  content_sha256=result.sha256, channels=channels,
                                  credit=assess_credit(page, f.article.url, cfg.owner.credit_names),
-                                 evidence=Evidence.of(result, text))
+                                 hidden=page.hidden, evidence=Evidence.of(result, text))
             if raised.created:
                 report.new_alerts.append(raised.alert_id)
                 log.info("ALERT #%d site %s: %s", raised.alert_id, site.name,

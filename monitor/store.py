@@ -270,11 +270,30 @@ INSERT INTO ignore_rules (created_at, site, url_pattern, from_alert, note)
 UPDATE ignore_rules SET url_pattern = NULL WHERE site IS NOT NULL AND url_pattern IS NOT NULL;
 """
 
+# Version 12: the share of an alert's copied text that the page hides when it loads (a copy kept in the markup for
+# search engines and not shown to readers; docs/alerts.md, "Hidden copies"). Alerts raised before are 0: unknown.
+SCHEMA_V12_HIDDEN = """
+ALTER TABLE alerts ADD COLUMN hidden REAL NOT NULL DEFAULT 0;
+DROP VIEW IF EXISTS alert_log;
+CREATE VIEW alert_log AS
+    SELECT a.id, a.created_at, a.status, a.severity, a.kind, round(a.coverage * 100) AS coverage_pct,
+           a.credit, a.hidden, a.site, a.copy_url, a.article_title, a.article_url, a.updated_at, a.last_checked_at,
+           a.last_check, a.note,
+           (SELECT count(*) FROM json_each(m.passages)) AS passages,
+           e.fetched_at, e.http_status, e.final_url, e.sha256 AS content_sha256,
+           (SELECT group_concat(n.channel || ':' || n.event || ':' || n.status, ', ') FROM notifications n
+             WHERE n.alert_id = a.id) AS notifications
+    FROM alerts a
+    LEFT JOIN matches m ON m.id = a.match_id
+    LEFT JOIN evidence e ON e.id = (SELECT min(id) FROM evidence WHERE alert_id = a.id)
+    ORDER BY a.created_at DESC, a.id DESC
+"""
+
 # MIGRATIONS[i] upgrades schema version i to i + 1. Append new ones; never edit a released one.
 MIGRATIONS: tuple[str, ...] = (
     SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, MIGRATION_CRAWL_STATE, SCHEMA_V5_ALERTS, SCHEMA_V6_INDEX,
     SCHEMA_V7_ARTICLE_URL, SCHEMA_V8_ARTICLE_VERSIONS, SCHEMA_V9_RECENT_BY_ARTICLE, SCHEMA_V10_EXTRA_POSTINGS,
-    SCHEMA_V11_SPLIT_IGNORE_RULES,
+    SCHEMA_V11_SPLIT_IGNORE_RULES, SCHEMA_V12_HIDDEN,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -850,7 +869,7 @@ class Store:
     # -- matches, alerts and the outbox -----------------------------------------------------------
     def record_alert(self, *, article: Article, site: str, page_url: str, content_sha256: str,
                      match: dict[str, Any], channels: Iterable[str], severity: str = "",
-                     credit: str = "unknown", credit_detail: str = "",
+                     credit: str = "unknown", credit_detail: str = "", hidden: float = 0.0,
                      evidence: Evidence | None = None) -> tuple[int, bool]:
         """Store a match, its alert, its evidence and one pending notification per channel, atomically.
 
@@ -883,10 +902,10 @@ class Store:
                 return same, False
             cur = self.db.execute(
                 "INSERT INTO alerts (created_at, article_id, article_title, article_url, copy_url, site, "
-                "kind, coverage, page_share, status, match_id, severity, credit, credit_detail, updated_at) "
-                "VALUES (?,?,?,?,?,?,?,?,?,'new',?,?,?,?,?)",
+                "kind, coverage, page_share, status, match_id, severity, credit, credit_detail, hidden, updated_at) "
+                "VALUES (?,?,?,?,?,?,?,?,?,'new',?,?,?,?,?,?)",
                 [now, owner, article.title, article.url, page_url, site, match["kind"],
-                 match["coverage"], match["page_share"], match_id, severity, credit, credit_detail, now],
+                 match["coverage"], match["page_share"], match_id, severity, credit, credit_detail, hidden, now],
             )
             alert_id = int(cur.lastrowid or 0)
             self._event(alert_id, "detected", f"{match['kind']}, {match['coverage']:.0%} of the article", now)
@@ -1004,7 +1023,7 @@ class Store:
             where.append("created_at < ?")
             params.append(until)
         sql = ("SELECT id, created_at, article_id, article_title, article_url, copy_url, site, kind, coverage, "
-               "page_share, status, severity, credit, credit_detail, updated_at, last_checked_at, last_check, "
+               "page_share, status, severity, credit, credit_detail, hidden, updated_at, last_checked_at, last_check, "
                f"note, match_id FROM alerts WHERE {' AND '.join(where)} ORDER BY created_at DESC, id DESC")
         if limit is not None:
             sql += " LIMIT ?"
