@@ -62,7 +62,7 @@ from functools import cached_property
 from typing import Any, TypeVar
 
 from monitor.config import MatchSettings
-from monitor.text import Sentence, Token, sentences, tokens
+from monitor.text import Sentence, Token, is_lead_in, sentences, tokens
 
 T = TypeVar("T")
 
@@ -199,6 +199,19 @@ class Prepared:
             out.append(_BLANK_LINE.search(between) is not None or ("\n" in between and ends)
                        or heads[k] or heads[k + 1])
         return tuple(out)
+
+    @cached_property
+    def _per_sentence(self) -> dict[tuple[str, int], Any]:
+        return {}
+
+    def lead_in(self, k: int) -> bool:
+        """Whether sentence k only introduces a quotation ("In a statement, Sergeant Lucy Brennan said:"): it ends with
+        a colon and has a verb of saying (`text.is_lead_in`). It names who speaks; what it introduces is theirs."""
+        got = self._per_sentence.get(("lead_in", k))
+        if got is None:
+            s = self.sentences[k]
+            got = self._per_sentence["lead_in", k] = is_lead_in(self.text[s.start:s.end])
+        return got
 
     @cached_property
     def sentence_df(self) -> Counter[str]:
@@ -564,7 +577,10 @@ def _narrative(p: _Pair, article: Prepared, page: Prepared) -> bool:
     if len(shared) < NARRATIVE_WORDS:
         return False
     quoted = shared & (_quoted_stems(a) | _quoted_stems(b))
-    return 2 * len(quoted) < len(shared)
+    if 2 * len(quoted) >= len(shared):
+        return False
+    # Nor the writer's own telling: a lead-in names who speaks.
+    return not (article.lead_in(p.i) or page.lead_in(p.j))
 
 
 def _run(pairs: list[_Pair]) -> int:

@@ -509,12 +509,78 @@ def quoted_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+# Verbs that introduce someone else's words: a line ending in a colon whose last sentence has one of them among its last
+# LEAD_IN_WORDS words ("It says:", "Police said in a statement after the hearing:", "The notice reads:") is a lead-in,
+# and the paragraph after it is what it quotes. Forms that are as often nouns or imperatives ("states" in "United
+# States:", "note", "comment", "read more:", "add to basket:") are left out.
+SPEECH_VERBS = frozenset(
+    """said says saying added adds stated reads wrote writes told tells warned warns explained explains announced
+    announces declared declares continued commented noted remarked insisted urged tweeted posted replied responded
+    answered asked asks concluded acknowledged admitted confirmed confirms claimed argued advised advises pleaded
+    appealed""".split())
+LEAD_IN_WORDS = 7
+_LINE = re.compile(r"[^\n]*\S[^\n]*")
+_LAST_SENTENCE = re.compile(r"(?:.*[.!?][\"'”’»)\]]*\s+)?(.*)", re.S)
+_LEAD_IN_END = re.compile(r":[\"'”’»)\]]*\s*$")
+_PARA_END = re.compile(r"[.!?…][\"'”’»)\]]*\s*$")
+BLOCK_SHARE = 0.5  # blocks making up this share of a text's words or more are not read as quotation
+
+
+def is_lead_in(sentence: str) -> bool:
+    """Whether a sentence introduces a quotation: it ends with a colon, and one of its last LEAD_IN_WORDS words is a
+    verb of saying (SPEECH_VERBS)."""
+    if not _LEAD_IN_END.search(sentence):
+        return False
+    return any(w in SPEECH_VERBS for w in re.findall(r"\w+", sentence.lower())[-LEAD_IN_WORDS:])
+
+
+def block_quote_spans(text: str) -> list[tuple[int, int]]:
+    """Paragraphs quoted without quotation marks: a line of prose right after a lead-in line (one ending in a colon
+    whose last sentence has a verb of saying, `is_lead_in`), as a statement, warning or notice quoted as a block
+    reads once its blockquote has lost its markup in extraction. One paragraph per lead-in: where a block ends is
+    not marked, and the next paragraph is as likely the writer's own. A text whose blocks make up BLOCK_SHARE of its
+    words or more is not quoting a statement: it is one (or a copy dressed as quotation), and none is read."""
+    if ":" not in text:
+        return []
+    lines = list(_LINE.finditer(text))
+    spans = []
+    for k in range(len(lines) - 1):
+        line = lines[k].group()
+        if not _LEAD_IN_END.search(line):
+            continue
+        last = _LAST_SENTENCE.match(line.strip())
+        if last is None or not is_lead_in(last.group(1)):
+            continue
+        block = lines[k + 1]
+        if _PARA_END.search(block.group()) and not _LEAD_IN_END.search(block.group()):
+            spans.append(block.span())
+    if spans:
+        quoted = sum(len(re.findall(r"\w+", text[a:b])) for a, b in spans)
+        if quoted >= BLOCK_SHARE * len(re.findall(r"\w+", text)):
+            return []
+    return spans
+
+
+def _union(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
 def tokens(text: str) -> list[Token]:
     """The words of a text in reading order, each with its offsets in the text. A word inside a right-to-left
-    override run is read in display order and spans its own characters, written backwards there."""
+    override run is read in display order and spans its own characters, written backwards there. A word is
+    `quoted` inside quotation marks and inside a paragraph quoted as a block after a lead-in (`block_quote_spans`)."""
     shown, runs = _display(text)
     norm = _normalized(shown)
     spans = quoted_spans(shown)
+    blocks = block_quote_spans(shown)
+    if blocks:
+        spans = _union(spans + blocks)
     out: list[Token] = []
     si = 0
     for m in word_pattern(norm).finditer(norm):

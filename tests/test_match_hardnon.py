@@ -1,0 +1,92 @@
+# ruff: noqa: E501  (long lines are paragraphs of test text)
+"""Formulaic news that is no copy: a statement quoted as a block, another instance of a template, shared data lines
+(docs/detection.md, "Formulaic news"). Every text here is fictional and written for these tests."""
+
+from __future__ import annotations
+
+from monitor import text
+from monitor.config import MatchSettings
+from monitor.match import Prepared, compare
+
+CFG = MatchSettings()
+
+
+def run(article: str, page: str):
+    return compare(Prepared.of(article), Prepared.of(page), CFG)
+
+
+# -- a statement quoted as a block, without quotation marks ---------------------------------------------------------
+
+STATEMENT = ("We are sorry for the disruption this will cause to families across the valley. Routine tests at our "
+             "Keld Lane works found coliform bacteria in treated water late on Tuesday evening. Customers should boil "
+             "all water used for drinking, cooking and brushing teeth, and let it cool before use. Water that has not "
+             "been boiled is still safe for washing, bathing and flushing toilets. We will write to every household "
+             "as soon as the notice is lifted.")
+
+BOIL_NOTICE = f"""Boil water notice for 30,000 homes in Marrowby after bacteria found at treatment works
+
+Around 30,000 households in Marrowby and the surrounding villages have been told to boil their tap water after routine tests found bacteria at the Keld Lane treatment works.
+
+Tarn Valley Water said the notice would stay in place until at least Friday, and that bottled water would be handed out at three collection points from 2pm on Wednesday.
+
+In a statement, the company's operations director, Helen Ashby, said:
+
+{STATEMENT}
+
+Marrowby Primary School and Keld Academy both said they would stay open, with staff bringing in bottled water for pupils. The town's two care homes have been given priority deliveries.
+
+Councillor Tom Reyes, who represents Marrowby on the county council, said residents deserved an explanation. "People need to know how this happened and how long it has been going on," he said.
+
+The Keld Lane works, which supplies about a third of the valley, was upgraded in 2019 at a cost of £14 million. The Drinking Water Regulator said it had been informed and would investigate."""
+
+# Another outlet's story with its own angle that carries the same statement under its own lead-in.
+CAFE_STORY = f"""Marrowby cafes turn to bottled water as boil notice bites
+
+Cafe owners in Marrowby spent Wednesday morning queueing at collection points for bottled water after a boil notice was issued for the town.
+
+Jess Morland, who runs the Copper Kettle on Bridge Street, said she had bought forty litres of water before opening. "We cannot make a cup of tea without it, so we had no choice," she said.
+
+Tarn Valley Water said in a statement on Wednesday morning:
+
+{STATEMENT}
+
+Several businesses on Market Street put up signs saying they could only serve bottled drinks. The Marrowby Chamber of Trade said it would ask the company about compensation for lost takings.
+
+Bottled water is being handed out at the leisure centre, the library car park and St Anne's church hall."""
+
+
+def test_a_statement_quoted_as_a_block_by_both_is_not_a_copy():
+    """Both stories paste the company's five-sentence statement as a paragraph after a lead-in ("said:"), as a
+    blockquote reads once extracted: quotation, though unmarked. It made a verbatim run of five narrative sentences
+    (a copy, coverage 0.3, before this rule)."""
+    assert run(BOIL_NOTICE, CAFE_STORY) is None
+    assert run(CAFE_STORY, BOIL_NOTICE) is None
+
+
+def test_a_lead_in_and_the_paragraph_after_it():
+    assert text.is_lead_in("In a statement, the company's operations director, Helen Ashby, said:")
+    assert text.is_lead_in("Tarn Valley Water said in a statement on Wednesday morning:")
+    assert text.is_lead_in("The notice reads:")
+    assert not text.is_lead_in("The full result was:")  # no verb of saying: a table follows, not a quotation
+    assert not text.is_lead_in("BY THE PRESIDENT OF THE UNITED STATES:")
+    assert not text.is_lead_in("He said the result was clear.")
+    page = "Intro line.\n\nThe company said:\n\nA block of words. Another one.\n\nThe writer's own paragraph."
+    (a, b), = text.block_quote_spans(page)
+    assert page[a:b] == "A block of words. Another one."  # one paragraph: where a block ends is not marked
+    quoted = [t.word for t in text.tokens(page) if t.quoted]
+    assert quoted == ["a", "block", "of", "words", "another", "one"]
+    # The lead-in line itself is no narrative sentence: who speaks is not what the writer tells.
+    prepared = Prepared.of(page)
+    assert [prepared.lead_in(k) for k in range(5)] == [False, True, False, False, False]
+
+
+def test_a_copy_dressed_as_block_quotes_is_still_a_copy():
+    """A copier who puts a lead-in before every copied paragraph, or the whole article after one, would hide it if
+    every block counted as quotation; blocks that make up half a text or more are not read as quotation."""
+    head, *body = BOIL_NOTICE.split("\n\n")
+    every = head + "\n\n" + "\n\n".join(f"The company added:\n\n{p}" for p in body)
+    one = head + "\n\nThe Marrowby Gazette reported:\n\n" + " ".join(body)
+    assert text.block_quote_spans(every) == [] and text.block_quote_spans(one) == []
+    for page in (every, one):
+        m = run(BOIL_NOTICE, page)
+        assert m is not None and m.coverage > 0.9
