@@ -119,6 +119,10 @@ class Match:
     longest_run: int  # longest verbatim run, in words
     score: float  # mean similarity of the aligned sentences
     passages: tuple[Passage, ...]
+    # The shares the copy rule decided on: `coverage` and `page_share` with quotation weighed `quote_weight`
+    # (docs/detection.md, step 4). The raw shares above say how much text is reproduced; these why it is a copy.
+    weighted_coverage: float | None = None
+    weighted_page_share: float | None = None
 
     def to_dict(self, article_text: str | None = None, page_text: str | None = None) -> dict[str, Any]:
         """As a dict; given both texts, each passage also carries the text it points at."""
@@ -698,4 +702,6 @@ def compare(article: Prepared, page: Prepared, cfg: MatchSettings) -> Match | No
         longest_run=longest_run(article, page, passages),
         score=round(sum(p.sim for p in pairs) / len(pairs), 3),
         passages=tuple(passages),
+        weighted_coverage=round(min(weighted_cov, 1.0), 3),
+        weighted_page_share=round(min(weighted_share, 1.0), 3),
     )

@@ -63,6 +63,14 @@ def test_a_statement_quoted_as_a_block_by_both_is_not_a_copy():
     assert run(CAFE_STORY, BOIL_NOTICE) is None
 
 
+def test_a_block_counts_as_quotation_in_the_shares_and_a_copy_is_still_a_copy():
+    m = run(BOIL_NOTICE, BOIL_NOTICE.replace("Boil water notice for", "Notice:"))
+    assert m is not None and m.kind == "verbatim" and m.coverage > 0.95
+    partial = "\n\n".join(BOIL_NOTICE.split("\n\n")[:5])  # the opening and the statement: raw 0.43 of the article
+    m = run(BOIL_NOTICE, partial + "\n\nOther news: the Marrowby regatta is cancelled this year.")
+    assert m is not None and m.weighted_coverage > m.coverage
+
+
 def test_a_lead_in_and_the_paragraph_after_it():
     assert text.is_lead_in("In a statement, the company's operations director, Helen Ashby, said:")
     assert text.is_lead_in("Tarn Valley Water said in a statement on Wednesday morning:")
