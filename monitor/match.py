@@ -63,6 +63,7 @@ from typing import Any, TypeVar
 
 from monitor.config import MatchSettings
 from monitor.text import Sentence, Token, is_lead_in, sentences, tokens
+from monitor.text import numbers as numbers_in
 
 T = TypeVar("T")
 
@@ -217,6 +218,14 @@ class Prepared:
             got = self._per_sentence["lead_in", k] = is_lead_in(self.text[s.start:s.end])
         return got
 
+    def numbers(self, k: int) -> frozenset[str]:
+        """The numbers sentence k states, formats normalised (`text.numbers`)."""
+        got = self._per_sentence.get(("numbers", k))
+        if got is None:
+            s = self.sentences[k]
+            got = self._per_sentence["numbers", k] = numbers_in(self.text[s.start:s.end], (t.word for t in s.tokens))
+        return got
+
     @cached_property
     def sentence_df(self) -> Counter[str]:
         """In how many sentences each content key occurs."""
@@ -313,6 +322,12 @@ def _merged(found: dict[tuple[int, int], _Pair], article: Prepared, page: Prepar
                 tri = p_tri(p.j) if merged_a else p_tri(j) | p_tri(j2)
                 exact = len(at & tri) / len(at) if at else 0.0
                 found[p.i, p.j] = _Pair(p.i, p.j, max(sim, p.sim), max(exact, p.exact), True)
+
+
+def _other_numbers(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Whether two sentences both state numbers and fewer than half of the numbers of the one stating fewer are in
+    the other (formats normalised, `text.numbers`): they report other facts, whatever words they share."""
+    return bool(a) and bool(b) and 2 * len(a & b) < min(len(a), len(b))
 
 
 def _pairs(article: Prepared, page: Prepared, cfg: MatchSettings) -> list[_Pair]:
@@ -583,8 +598,8 @@ def _narrative(p: _Pair, article: Prepared, page: Prepared) -> bool:
     quoted = shared & (_quoted_stems(a) | _quoted_stems(b))
     if 2 * len(quoted) >= len(shared):
         return False
-    # Nor the writer's own telling: a lead-in names who speaks.
-    return not (article.lead_in(p.i) or page.lead_in(p.j))
+    # Nor the writer's own telling: a lead-in naming who speaks, or a frame stating other figures.
+    return not (article.lead_in(p.i) or page.lead_in(p.j) or _other_numbers(article.numbers(p.i), page.numbers(p.j)))
 
 
 def _run(pairs: list[_Pair]) -> int:

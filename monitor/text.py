@@ -561,6 +561,86 @@ def block_quote_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+# A number as written in news: digits with thousands separators, a decimal point or comma, or a time's colon
+# ("3,000", "2.5", "4,25", "7:15"), then perhaps "am"/"pm" and a multiplier ("2.5m", "2.5 million", "£3bn"). Not
+# inside a word ("BK1701": a model number is a name), and an ordinal's or a unit's letters ("23rd", "80mph") are left.
+_NUMBER = re.compile(r"(?<![\w.,:])(\d+(?:[.,:]\d+)*)(?:\s?([ap])\.?m\b\.?)?"
+                     r"(?:\s?(thousand|million|billion|trillion|bn|tn|m|k)\b)?", re.I | re.A)
+_MULTIPLIERS = {"thousand": 10**3, "k": 10**3, "million": 10**6, "m": 10**6, "billion": 10**9, "bn": 10**9,
+                "trillion": 10**12, "tn": 10**12}
+_UNITS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+          "seventeen eighteen nineteen").split()
+_ORDINAL_UNITS = ("zeroth first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth "
+                  "fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth").split()
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+_WORD_NUMBERS = {w: k for k, w in enumerate(_UNITS)} | {w: k for k, w in enumerate(_ORDINAL_UNITS)} \
+    | {w: 20 + 10 * k for k, w in enumerate(_TENS)} | {w[:-1] + "ieth": 20 + 10 * k for k, w in enumerate(_TENS)} \
+    | {"hundred": 100}
+_UNIT_WORDS = frozenset(_UNITS[1:10] + _ORDINAL_UNITS[1:10])
+_SCALES = {"hundred": 100, "thousand": 10**3, "million": 10**6, "billion": 10**9}
+_SCALES |= {w + "s": v for w, v in _SCALES.items()}  # "forty-eight millions of pounds" (a translation)
+_LETTERS_ASCII = re.compile(r"[A-Za-z]+")
+_DIGIT = re.compile(r"[0-9]")
+_THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+
+
+def _plain(number: str) -> str:
+    """A decimal without leading zeros in its whole part or trailing zeros in its fraction: "06.50" -> "6.5"."""
+    whole, _, frac = number.partition(".")
+    whole = whole.lstrip("0") or "0"
+    frac = frac.rstrip("0")
+    return f"{whole}.{frac}" if frac else whole
+
+
+def numbers(text: str, words: Iterable[str] | None = None) -> frozenset[str]:
+    """The numbers a text states, each in the forms it may be written in elsewhere, so that two texts stating the
+    same number share a form: thousands separators dropped ("3,000" and "3000"), a decimal comma read as a point,
+    a time's colon as a point ("7.15am" and "7:15"), an afternoon hour in 24 hours ("3.30pm" and "15:30"), and a
+    multiplied number in both forms ("2.5m", "2.5 million" and "2,500,000"). Leading and trailing zeros dropped.
+    Number words up to ninety-nine, cardinal and ordinal, are read as their numbers ("three", "eighth",
+    "twenty-one", "two hundred"), so that "four" and "4" are one number; "one" alone is not (a pronoun or an
+    article as often as a number: "one of the", "no one"). `words`: the text's words lower-cased, when known."""
+    out: set[str] = set()
+    words = [w.lower() for w in _LETTERS_ASCII.findall(text)] if words is None else list(words)
+    k = 0
+    while k < len(words):
+        word = words[k]
+        k += 1
+        value = _WORD_NUMBERS.get(word)
+        if value is None:
+            continue
+        if word in _TENS and k < len(words) and words[k] in _UNIT_WORDS:  # "twenty-five", "forty first"
+            value += _WORD_NUMBERS[words[k]]
+            k += 1
+        if k < len(words) and words[k] in _SCALES:  # "two hundred", "one million": in both forms, as "2.5m"
+            out.add(str(value))
+            value *= _SCALES[words[k]]
+            k += 1
+        elif word == "one":
+            continue  # a pronoun or an article as often as a number ("one of the", "no one")
+        out.add(str(value))
+    if _DIGIT.search(text) is None:
+        return frozenset(out)
+    for m in _NUMBER.finditer(text):
+        g = m.group(1)
+        if _THOUSANDS.fullmatch(g):
+            g = g.replace(",", "")
+        parts = g.replace(",", ".").replace(":", ".").split(".")
+        if len(parts) > 2:  # a date or a version ("18.11.2024"): each part as written
+            out.add(".".join(p.lstrip("0") or "0" for p in parts))
+            continue
+        core = _plain(".".join(parts))
+        if m.group(2) and m.group(2).lower() == "p" and len(parts[0]) <= 2 and 1 <= int(parts[0]) < 12:
+            core = _plain(f"{int(parts[0]) + 12}.{parts[1]}" if len(parts) == 2 else str(int(parts[0]) + 12))
+        out.add(core)
+        if m.group(3):
+            whole, _, frac = core.partition(".")
+            scale = _MULTIPLIERS[m.group(3).lower()]
+            value = int(whole) * scale + (int(frac) * scale // 10 ** len(frac) if frac else 0)
+            out.add(str(value))
+    return frozenset(out)
+
+
 def _union(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     for a, b in sorted(spans):

@@ -98,3 +98,58 @@ def test_a_copy_dressed_as_block_quotes_is_still_a_copy():
     for page in (every, one):
         m = run(BOIL_NOTICE, page)
         assert m is not None and m.coverage > 0.9
+
+
+# -- another instance of a template ---------------------------------------------------------------------------------
+
+def planning(homes: int, site: str, village: str, votes: str, day: str, ref: str, submitted: str, objections: int,
+             support: int, developer: str, schools: str, surgery: str, affordable: int, pct: int, start: str,
+             months: int) -> str:
+    """A local news robot's report of a planning decision (a fictional template)."""
+    return f"""Planning committee approves {homes} homes on {site} site in {village}
+
+The Ashdale District Council planning committee voted {votes} on {day} to approve an application for {homes} homes on land at {site}, {village}.
+
+The application, reference {ref}, was submitted on {submitted} and received {objections} objections and {support} letters of support.
+
+The developer, {developer}, will pay £{schools} towards school places and £{surgery} towards the {village} surgery.
+
+Of the {homes} homes, {affordable} will be affordable, {pct} per cent of the total.
+
+Work is expected to start in {start} and take {months} months.
+
+This story was produced automatically from the council's published planning decisions."""
+
+
+BROOK_FARM = planning(42, "Brook Farm", "Wetherden", "7 to 2", "Tuesday", "24/0815/FUL", "3 March", 118, 6,
+                      "Greyfield Homes", "310,000", "85,000", 14, 35, "spring 2025", 18)
+MILL_LANE = planning(18, "Mill Lane", "Oakhurst", "6 to 3", "Monday", "24/1102/OUT", "12 May", 47, 2,
+                     "Hallam Estates", "96,000", "20,000", 5, 28, "autumn 2025", 11)
+
+
+def test_another_instance_of_a_template_is_not_a_copy():
+    """Same frames, other figures: each sentence pair shares most of its words and none or few of its numbers. It
+    was a copy (every frame a narrative pair) before numbers were compared."""
+    assert run(BROOK_FARM, MILL_LANE) is None
+    assert run(MILL_LANE, BROOK_FARM) is None
+
+
+def test_a_copy_keeps_its_numbers_in_other_formats():
+    """A copier or spinner keeps the figures; written another way they are the same numbers."""
+    spun = (BROOK_FARM.replace("£310,000", "£310k").replace("7 to 2", "seven votes to two")
+            .replace("voted", "backed by").replace("received", "drew").replace("18 months", "eighteen months")
+            .replace("Of the 42 homes, 14", "Fourteen of the 42 houses"))
+    m = run(BROOK_FARM, spun)
+    assert m is not None and m.coverage > 0.8
+
+
+def test_numbers_are_compared_in_any_format():
+    assert text.numbers("at 7.15am") == text.numbers("at 7:15") == {"7.15"}
+    assert text.numbers("3,000 people") == text.numbers("3000 people") == {"3000"}
+    assert text.numbers("£2.5m") & text.numbers("2.5 million") & text.numbers("2,500,000")
+    assert text.numbers("at 3.30pm") == text.numbers("at 15:30")
+    assert text.numbers("four of them") == text.numbers("4 of them") and text.numbers("the eighth goal") == {"8"}
+    assert text.numbers("twenty-five") == {"25"} and "100" in text.numbers("one hundred")
+    assert text.numbers("forty-eight millions") & text.numbers("48m")
+    assert text.numbers("one of the victims") == set()  # "one" alone is as often a pronoun
+    assert text.numbers("model BK1701") == set()  # a model number is a name
