@@ -62,7 +62,7 @@ from functools import cached_property
 from typing import Any, TypeVar
 
 from monitor.config import MatchSettings
-from monitor.text import Sentence, Token, is_lead_in, sentences, tokens
+from monitor.text import STOPWORDS, Sentence, Token, is_lead_in, sentences, tokens
 from monitor.text import numbers as numbers_in
 
 T = TypeVar("T")
@@ -70,6 +70,7 @@ T = TypeVar("T")
 _FINAL = (".", "!", "?", "\u2026")
 FURNITURE_WORDS = 3  # an unaligned line of its own this short is page furniture, final punctuation or not
 NARRATIVE_WORDS = 3  # content words a pair must share to be narrative (as many as a reworded strong pair)
+DATA_SHARE = 2 / 3  # names and numbers making up this share of a sentence's words make it data (is_data)
 _CLOSERS = "\"'\u201d\u2019\u00bb)] \t"
 _BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
 
@@ -218,6 +219,14 @@ class Prepared:
             got = self._per_sentence["lead_in", k] = is_lead_in(self.text[s.start:s.end])
         return got
 
+    def data_line(self, k: int) -> bool:
+        """Whether sentence k is a line of data rather than prose (`is_data`): a team sheet, a table row, a result
+        line ("Booked: Hughes, Irving.", "Graham Fell (Progress Party) 11,907")."""
+        got = self._per_sentence.get(("data", k))
+        if got is None:
+            got = self._per_sentence["data", k] = is_data(self.text, self.sentences[k])
+        return got
+
     def numbers(self, k: int) -> frozenset[str]:
         """The numbers sentence k states, formats normalised (`text.numbers`)."""
         got = self._per_sentence.get(("numbers", k))
@@ -262,6 +271,33 @@ def _trigrams(s: Sentence) -> set[tuple[str, ...]]:
     if len(w) < 3:
         return {tuple(w)} if w else set()
     return {tuple(w[k: k + 3]) for k in range(len(w) - 2)}
+
+
+_LIST_MARK = re.compile(r"[\d:;,|(\t]")
+
+
+def is_data(text: str, s: Sentence) -> bool:
+    """Whether a sentence is a line of data (a team sheet, a table row, a line of results) rather than prose.
+
+    At least DATA_SHARE of its words are names or numbers (a word written with a capital letter, or with a digit),
+    at most one word in four is a stop word (prose is held together by them), no stop word after the first word is
+    capitalised (a headline in title case capitalises every word, so its names cannot be told), and it has a digit
+    or a list mark (a colon, semicolon, comma, bracket, tab or bar): "Booked: Hughes, Irving.", "Maria Costanza
+    (Civic Alliance) 14,382", "Fenwick Athletic: W W L D W". Not "Joe Biden knew Lloyd Bentsen." (no list), nor a
+    headline in title case."""
+    toks = s.tokens
+    if not toks:
+        return False
+    stop = sum(t.word in STOPWORDS for t in toks)
+    if 4 * stop > len(toks):
+        return False
+    named = 0
+    for k, t in enumerate(toks):
+        cap = text[t.start].isupper()
+        if k and cap and t.word in STOPWORDS:
+            return False
+        named += cap or any(c.isdigit() for c in t.word)
+    return named >= DATA_SHARE * len(toks) and _LIST_MARK.search(text, s.start, s.end) is not None
 
 
 def quoted_share(s: Sentence) -> float:
@@ -598,8 +634,9 @@ def _narrative(p: _Pair, article: Prepared, page: Prepared) -> bool:
     quoted = shared & (_quoted_stems(a) | _quoted_stems(b))
     if 2 * len(quoted) >= len(shared):
         return False
-    # Nor the writer's own telling: a lead-in naming who speaks, or a frame stating other figures.
-    return not (article.lead_in(p.i) or page.lead_in(p.j) or _other_numbers(article.numbers(p.i), page.numbers(p.j)))
+    # Nor the writer's own telling: a lead-in naming who speaks, a line of data, or a frame stating other figures.
+    return not (article.lead_in(p.i) or page.lead_in(p.j) or article.data_line(p.i) or page.data_line(p.j)
+                or _other_numbers(article.numbers(p.i), page.numbers(p.j)))
 
 
 def _run(pairs: list[_Pair]) -> int:
