@@ -518,8 +518,8 @@ def _passage(group: _Group, article: Prepared, page: Prepared, cfg: MatchSetting
     return Passage(
         article_start=min(a[g.i].start for g in ps),
         article_end=max(a[g.i].end for g in ps),
-        page_start=_edge(p[j0], _near(article, (g.i for g in ps if g.j == j0)), start=True),
-        page_end=_edge(p[j1], _near(article, (g.i for g in ps if g.j == j1)), start=False),
+        page_start=_edge(p[j0], _near(article, (g.i for g in ps if g.j == j0)), True, page.text),
+        page_end=_edge(p[j1], _near(article, (g.i for g in ps if g.j == j1)), False, page.text),
         score=round(sum(g.sim for g in ps) / len(ps), 3),
         verbatim=all(g.exact >= cfg.verbatim_similarity for g in ps),
     )
@@ -532,17 +532,29 @@ def _near(article: Prepared, partners: Iterable[int]) -> frozenset[str]:
                      for t in article.sentences[k].tokens)
 
 
-def _edge(s: Sentence, partner_words: frozenset[str], start: bool) -> int:
+def _clitic(t: Token, text: str) -> bool:
+    """Whether a word is the tail of a word cut at its apostrophe: the "s" of "Borough's", the "t" of "don't"."""
+    return t.start >= 2 and text[t.start - 1] in "'\u2019" and text[t.start - 2].isalnum()
+
+
+def _edge(s: Sentence, partner_words: frozenset[str], start: bool, text: str) -> int:
     """Where the copied part of a page's first (or last) sentence of a passage starts (or ends).
 
     Copied text pasted into a page often runs into the page's own words with no sentence break
     between them, so a passage starts at the first content word found in the partner sentences or
     their neighbours (plus the words before it found there too) and ends likewise: the page's own
-    words around a copied sentence are not part of the copy.
+    words around a copied sentence are not part of the copy. The tail of a word cut at its apostrophe
+    (the "s" of "Borough's") is part of its word: found in the partners (any possessive has one) it is
+    no copied word, so a passage neither starts inside a word nor ends before its tail.
     """
     toks = s.tokens if start else s.tokens[::-1]
-    k = next((n for n, t in enumerate(toks) if t.content and t.key in partner_words), 0)
+    k = next((n for n, t in enumerate(toks) if t.content and t.key in partner_words and not _clitic(t, text)), 0)
     while k > 0 and toks[k - 1].key in partner_words:
+        k -= 1
+    if start:
+        while k + 1 < len(toks) and _clitic(toks[k], text):
+            k += 1
+    elif k > 0 and _clitic(toks[k - 1], text):
         k -= 1
     # Words out of text order are a right-to-left override run read as displayed (text.normalize): an edge
     # inside it would cut the run mid-way, so the passage keeps the whole sentence.

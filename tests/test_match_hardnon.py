@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from monitor import match, text
 from monitor.config import MatchSettings
-from monitor.match import Prepared, compare
+from monitor.match import AlignParams, Prepared, align, compare
 
 CFG = MatchSettings()
 
@@ -212,3 +212,20 @@ def test_data_lines():
                  "Two players were booked: Marcus Quaye of Fenwick Athletic in the 44th minute.",
                  "The committee voted 7 to 2 on Tuesday to approve the application."):
         assert not data(line), line
+
+
+# -- evidence offsets -------------------------------------------------------------------------------------------------
+
+def test_a_passage_does_not_start_inside_a_word():
+    """The "s" of a possessive is a word to the tokenizer and, as every possessive has one, it was found among the
+    article's words: a passage started at the "s" of "Borough's" (the hard non-copy corpus, k11)."""
+    article = ("The win was Fenwick Athletic's third in their last five league matches and lifts them to fourth place. "
+               "Harl Rovers remain bottom after another away defeat.")
+    page = ("The draw was Selsey Borough's second in their last five league matches and lifts them to fourth place. "
+            "Marston Vale remain bottom after another away defeat.")
+    passages = align(Prepared.of(article), Prepared.of(page), CFG, AlignParams.of(CFG))
+    assert passages
+    for p in passages:
+        assert not page[p.page_start - 1].isalnum() and page[p.page_start - 1] not in "'\u2019"
+        assert p.page_end == len(page) or not page[p.page_end].isalnum()
+    assert page[passages[0].page_start:].startswith("in their last five")
