@@ -92,24 +92,54 @@ def ignore_rule_for(rules: Iterable[dict[str, Any]], site: str, url: str) -> dic
     return None
 
 
+def hidden_share(match: Match, page_text: str, hidden: Sequence[str]) -> float:
+    """The share of the copied text (the match's passages, page side) that lies in `hidden` paragraphs of
+    `page_text` (Extracted.hidden: in the markup, not shown when the page loads)."""
+    if not hidden or not match.passages:
+        return 0.0
+    wanted = set(hidden)
+    spans, at = [], 0
+    for para in page_text.split("\n\n"):
+        if para in wanted:
+            spans.append((at, at + len(para)))
+        at += len(para) + 2
+    copied = inside = 0
+    for p in match.passages:
+        copied += p.page_end - p.page_start
+        inside += sum(max(0, min(p.page_end, end) - max(p.page_start, start)) for start, end in spans)
+    return round(inside / copied, 3) if copied else 0.0
+
+
 def raise_alert(store: Store, *, article: Article, match: Match, page_text: str, site: str,
                 page_url: str, content_sha256: str, channels: Iterable[str], credit: Credit | None = None,
-                evidence: Evidence | None = None) -> Raised:
+                hidden: Sequence[str] = (), evidence: Evidence | None = None) -> Raised:
     """Record the match and, the first time this copy URL is seen for this article, an alert with its
-    evidence and one pending notification per channel (all in one transaction)."""
+    evidence and one pending notification per channel (all in one transaction). `hidden`: the page's paragraphs
+    that are hidden when it loads (Extracted.hidden); the alert records the share of the copy they hold."""
     credit = credit or Credit("unknown", "")
     alert_id, created = store.record_alert(
         article=article, site=site, page_url=page_url, content_sha256=content_sha256,
         match=match.to_dict(article.text, page_text), channels=channels,
         severity=severity(match.kind, match.coverage, credit.grade), credit=credit.grade,
-        credit_detail=credit.detail, evidence=evidence,
+        credit_detail=credit.detail, hidden=hidden_share(match, page_text, hidden), evidence=evidence,
     )
     return Raised(alert_id, created)
 
 
+def hidden_text(alert: dict[str, Any]) -> str:
+    """How much of the copy the page hides from readers, in words; empty when none of it."""
+    share = alert.get("hidden") or 0.0
+    if share <= 0:
+        return ""
+    return (f"{share:.0%} of the copied text is hidden when the page loads: it is in the page's HTML, which search "
+            "engines read, but not shown to a reader (unless a script reveals it). Look at the page source to see it.")
+
+
 def summary(alert: dict[str, Any]) -> str:
+    more = len(alert.get("also_at") or ())
     return (f"{alert['kind']} copy of \"{alert['article_title'] or alert['article_url']}\" "
-            f"({alert['coverage']:.0%} of the article) at {alert['copy_url']}")
+            f"({alert['coverage']:.0%} of the article) at {alert['copy_url']}"
+            + (f" (and {more} other address{'es' if more > 1 else ''})" if more else ""))
 
 
 def email_subject(alert: dict[str, Any], event: str = "copy_detected") -> str:
@@ -140,11 +170,13 @@ def email_text(alert: dict[str, Any], event: str = "copy_detected") -> str:
         f"Article:   {alert['article_title']}",
         f"           {alert['article_url']}",
         f"Copy:      {alert['copy_url']}",
+        *(f"Also at:   {url}" for url in alert.get("also_at") or ()),
         f"Site:      {alert['site']}",
         f"Kind:      {alert['kind']}",
         f"Coverage:  {alert['coverage']:.0%} of the article",
         f"Page:      {alert['page_share']:.0%} of the page comes from the article",
         f"Credit:    {_credit_text(alert)}",
+        *([f"Hidden:    {hidden_text(alert)}"] if alert.get("hidden") else []),
         f"Severity:  {alert.get('severity') or 'unknown'}",
         f"Alert:     #{alert['id']} at {alert['created_at']}, now {alert.get('status', 'new')}",
     ]
@@ -170,7 +202,8 @@ def digest_text(alerts: Sequence[tuple[str, dict[str, Any]]]) -> str:
     lines = [f"Provenance Monitor: {len(alerts)} alert updates since the last digest.", ""]
     for event, a in alerts:
         lines.append(f"#{a['id']} {EVENT_TITLES.get(event, event)}: {a.get('severity') or '?'} {summary(a)}"
-                     f" [credit: {a.get('credit') or 'unknown'}]")
+                     f" [credit: {a.get('credit') or 'unknown'}]"
+                     + (" [hidden from readers]" if a.get("hidden") else ""))
     lines += ["", "Details: provmon report ID; the alert log: provmon alerts"]
     return "\n".join(lines) + "\n"
 
@@ -188,11 +221,13 @@ def webhook_payload(alert: dict[str, Any], event: str = "copy_detected") -> dict
             "severity": alert.get("severity", ""),
             "site": alert["site"],
             "copy_url": alert["copy_url"],
+            "also_at": list(alert.get("also_at") or []),
             "kind": alert["kind"],
             "coverage": alert["coverage"],
             "page_share": alert["page_share"],
             "longest_run": alert.get("longest_run", 0),
             "credit": {"grade": alert.get("credit") or "unknown", "detail": alert.get("credit_detail") or ""},
+            "hidden": alert.get("hidden") or 0.0,
             "last_check": {"at": alert.get("last_checked_at"), "result": alert.get("last_check")},
             "article": {"id": alert["article_id"], "title": alert["article_title"],
                         "url": alert["article_url"]},

@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from monitor.alerts import ignore_rule_for
+from monitor.alerts import hidden_share, hidden_text, ignore_rule_for
 from monitor.config import (
     CONFIG_ENV,
     URL_SCHEME,
@@ -236,22 +236,25 @@ def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
     return EXIT_USAGE if counts["errors"] else EXIT_OK
 
 
-def _found_dict(url: str, found: list[Any]) -> dict[str, Any]:
+def _found_dict(url: str, found: list[Any], hidden: Sequence[str] = ()) -> dict[str, Any]:
     return {
         "url": url,
         "copies": [
             {"article": {"id": f.article.id, "title": f.article.title, "url": f.article.url},
-             **f.match.to_dict(f.article.text, found_text)}
+             **f.match.to_dict(f.article.text, found_text), "hidden": hidden_share(f.match, found_text, hidden)}
             for f, found_text in found
         ],
     }
 
 
-def _print_copy(url: str, f: Found, text: str, width: int, detail: bool) -> None:
+def _print_copy(url: str, f: Found, text: str, width: int, detail: bool, hidden: Sequence[str] = ()) -> None:
     m = f.match
     echo(f"{url}: COPY ({m.kind}) of #{f.article.id} \"{f.article.title}\" {f.article.url}")
     echo(f"  covers {m.coverage:.0%} of the article; {m.page_share:.0%} of the page comes from it; "
          f"longest verbatim run {m.longest_run} words; {len(m.passages)} passages")
+    share = hidden_share(m, text, hidden)
+    if share:
+        echo(f"  {hidden_text({'hidden': share})}")
     if not detail:
         return
     echo()
@@ -311,14 +314,15 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
             pages += 1
             copies += bool(found)
             if args.json:
-                print(json.dumps(_found_dict(url, [(f, page.text) for f in found]), ensure_ascii=False), flush=True)
+                print(json.dumps(_found_dict(url, [(f, page.text) for f in found], page.hidden), ensure_ascii=False),
+                      flush=True)
                 continue
             if quiet and found:
                 progress.clear()
             if not found and per_page:
                 echo(f"{url}: no copy of a tracked article")
             for f in found:
-                _print_copy(url, f, page.text, width, detail)
+                _print_copy(url, f, page.text, width, detail, page.hidden)
     progress.close()
     if len(sources) > 1 and not args.json:
         bad = len(sources) - pages + len(errors)
@@ -391,7 +395,8 @@ def cmd_alerts(cfg: Config, args: argparse.Namespace) -> int:
         return EXIT_OK
     for r in rows:
         echo(f"#{r['id']:<4} {r['created_at']}  {r['status']:<12} {r['severity'] or '-':<6} {r['kind']:<11} "
-             f"{r['coverage']:>4.0%}  credit:{r['credit']:<11} {r['site']}  {r['copy_url']}\n"
+             f"{r['coverage']:>4.0%}  credit:{r['credit']:<11} {r['site']}  {r['copy_url']}"
+             + (f"  [{r['hidden']:.0%} hidden from readers]" if r.get("hidden") else "") + "\n"
              f"      copies: {r['article_title']} <{r['article_url']}>")
     return EXIT_OK
 

@@ -73,6 +73,13 @@ def draft(alert: dict[str, Any], article: dict[str, Any], captures: Sequence[dic
         capture = _capture_text(captures)
     else:
         capture = f"   The copy was found on {alert['created_at']}."
+    where = f"   {shown_url(alert['copy_url'])}"
+    if alert.get("also_at"):  # one copy at several addresses of the site: each is to be named to be taken down
+        where += "\n   The same copy is also published on the site at:" + "".join(
+            f"\n   {shown_url(url)}" for url in alert["also_at"])
+    if (alert.get("hidden") or 0) >= 0.5:  # the recipient opening the page would not see it
+        where += ("\n   Most of the copied text is in the page's HTML but hidden from view when the page loads; "
+                  "the page\n   source (view-source:) shows it.")
     credit = alert.get("credit") or "unknown"
     credit_line = ""
     if credit in ("canonical", "link", "credit_line"):
@@ -106,7 +113,7 @@ material on your service that infringes it, and to ask that you remove it or dis
    {shown_url(alert['article_url'])}
 
 2. The infringing material and its location (§ 512(c)(3)(A)(iii))
-   {shown_url(alert['copy_url'])}
+{where}
    This page reproduces about {found['coverage']:.0%} of the work's text without authorisation ({found['kind']} copy,
    {len(passages)} corresponding passages). For example:
 {chr(10).join(examples) if examples else "   (no passages recorded)"}

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from monitor.alerts import hidden_text
 from monitor.fetch import now_iso
 from monitor.store import Store
 
@@ -97,10 +98,12 @@ def render(alert: dict[str, Any], article_text: str, evidence: list[dict[str, An
     title = alert["article_title"] or alert["article_url"]
     badges = "".join(f"<span class='{esc(c)}'>{esc(t)}</span>" for c, t in (
         (sev, f"severity: {sev}"), ("", f"{alert['kind']} copy"), ("", f"{alert['coverage']:.0%} of the article"),
-        ("", f"credit: {alert.get('credit') or 'unknown'}"), ("", f"status: {alert['status']}")))
+        ("", f"credit: {alert.get('credit') or 'unknown'}"),
+        *([("high", "hidden from readers")] if alert.get("hidden") else []), ("", f"status: {alert['status']}")))
     summary = _facts([
         ("Article", f"{esc(title)}<br>{_link(alert['article_url'])}"),
         ("Copy", _link(alert["copy_url"])),
+        *([("Also at", "<br>".join(_link(u) for u in alert["also_at"]))] if alert.get("also_at") else []),
         ("Site", esc(alert["site"])),
         ("Kind", esc(alert["kind"])),
         ("Coverage", f"{alert['coverage']:.0%} of the article is in the copy; {alert['page_share']:.0%} of the "
@@ -108,6 +111,7 @@ def render(alert: dict[str, Any], article_text: str, evidence: list[dict[str, An
         ("Passages", f"{len(passages)} aligned passages "
                      f"({sum(1 for p in passages if p.get('verbatim'))} verbatim)"),
         ("Credit", f"<b>{esc(alert.get('credit') or 'unknown')}</b> — {esc(alert.get('credit_detail') or '')}"),
+        *([("Hidden", esc(hidden_text(alert)))] if alert.get("hidden") else []),
         ("Severity", esc(sev)),
         ("Status", f"{esc(alert['status'])} (since {esc(alert.get('updated_at') or alert['created_at'])})"
                    + (f"; note: {esc(alert['note'])}" if alert.get("note") else "")),

@@ -23,9 +23,10 @@ from monitor.config import Config, MatchSettings, Site
 from monitor.crawl import crawl, held_politeness, keep_holds, polite_settings
 from monitor.evidence import Evidence
 from monitor.extract import Extracted, text_of
-from monitor.fetch import Fetcher, FetchError, file_path, is_textual, shown_path
+from monitor.fetch import Fetcher, FetchError, FetchResult, file_path, is_textual, shown_path
 from monitor.fingerprint import article_fingerprints_of, page_fingerprints_of
 from monitor.match import Match, Prepared, compare
+from monitor.politeness import Politeness
 from monitor.store import OPEN_STATES, Article, Store, Tracked
 from monitor.templates import TemplateLearner, block_hash, drop_template_blocks
 from monitor.urls import canonical, on_site_of, same_page
@@ -393,7 +394,7 @@ def _scan_pages(store: Store, fetcher: Fetcher, cfg: Config, site: Site, stop: t
                                  site=site.name, page_url=page_url,
                                  content_sha256=result.sha256, channels=channels,
                                  credit=assess_credit(page, f.article.url, cfg.owner.credit_names),
-                                 evidence=Evidence.of(result, text))
+                                 hidden=page.hidden, evidence=Evidence.of(result, text))
             if raised.created:
                 report.new_alerts.append(raised.alert_id)
                 log.info("ALERT #%d site %s: %s", raised.alert_id, site.name,
@@ -426,9 +427,11 @@ class RecheckReport:
 
 def recheck_alerts(store: Store, fetcher: Fetcher, cfg: Config, stop: threading.Event | None = None,
                    alert_ids: list[int] | None = None, verifier: SemanticVerifier | None = None) -> RecheckReport:
-    """Fetch every flagged copy (open or removed) again. 404/410, or a page that no longer copies the
-    article, makes the alert `removed`; a removed copy that is back is reopened. Both queue a notification.
-    A fetch error or another HTTP status proves nothing, so it changes nothing."""
+    """Fetch every flagged copy (open or removed) again, at its addresses in turn (its own first, then the others
+    it was also found at) until one still carries it. A copy gone from all of them (404/410, a page that no longer
+    copies the article, or the original's site answering) makes the alert `removed`; a removed copy back at any of
+    them is reopened. Both queue a notification. A fetch error or another HTTP status proves nothing: a copy gone
+    from some addresses and not known at the others changes nothing."""
     report = RecheckReport()
     channels = [c.label for c in cfg.notify]
     sites = {s.name: s for s in cfg.sites}
@@ -442,30 +445,26 @@ def recheck_alerts(store: Store, fetcher: Fetcher, cfg: Config, stop: threading.
             continue
         report.checked += 1
         aid, url = alert["id"], alert["copy_url"]
-        site = sites.get(alert["site"])
-        try:
-            result = polite.fetch(url, allow_private=site.allow_private if site else False)
-        except FetchError as exc:
-            store.record_check(aid, f"inconclusive: {exc.reason}")
-            report.inconclusive.append(f"#{aid} {url}: {exc.reason}")
+        if alert["site"] not in templates:
+            templates[alert["site"]] = load_learner(store, alert["site"]).template_hashes(alert["site"])
+        checks: list[tuple[str, _Check]] = []
+        for address in store.addresses(aid):
+            check = _check_address(store, polite, alert, address, sites.get(alert["site"]),
+                                   templates[alert["site"]], cfg, verifier)
+            checks.append((address, check))
+            if check.state == "there":
+                break
+        address, found = checks[-1]  # the address that still carries the copy, if one does
+        if found.state != "there":
+            address, found = next(((u, c) for u, c in checks if c.state == "inconclusive"), checks[0])
+        # What was seen, said where: the address that decides first, then what the others answered.
+        said = [(u, c) for u, c in checks if u != address]
+        why = found.why + (f" at {address}" if address != url else "") + "".join(f"; {u}: {c.why}" for u, c in said)
+        if found.state == "inconclusive":  # gone from every other address perhaps, but not known to be gone here
+            store.record_check(aid, f"inconclusive: {why}")
+            report.inconclusive.append(f"#{aid} {address}: {found.why}")
             continue
-        if result.status in (404, 410):
-            gone, why = True, f"HTTP {result.status}{result.where}"
-        elif not result.ok:
-            store.record_check(aid, f"inconclusive: HTTP {result.status}{result.where}")
-            report.inconclusive.append(f"#{aid} {url}: HTTP {result.status}{result.where}")
-            continue
-        else:
-            page = text_of(result.body, result.content_type, result.final_url)
-            if alert["site"] not in templates:
-                templates[alert["site"]] = load_learner(store, alert["site"]).template_hashes(alert["site"])
-            m, text, article = _still_copies(store, alert, page.text, templates[alert["site"]], cfg, verifier)
-            if _is_the_original(url, result.final_url, page, article.url):
-                gone, why = True, f"it is now the original's site: {result.final_url}"
-            else:
-                gone = m is None
-                why = "the page no longer copies the article" if gone else \
-                    f"still there: {m.kind}, {m.coverage:.0%} of the article"  # type: ignore[union-attr]
+        gone = found.state == "gone"  # from every address
         store.record_check(aid, why)
         # The status may have changed since the list was read (ignored by a person, reopened by another
         # recheck): each change applies only from the states it was decided for.
@@ -474,14 +473,47 @@ def recheck_alerts(store: Store, fetcher: Fetcher, cfg: Config, stop: threading.
                 report.removed.append(aid)
                 log.info("alert #%d: copy gone (%s): %s", aid, why, url)
         elif not gone and alert["status"] == "removed":
+            assert found.result is not None and found.match is not None and found.article is not None
             back = store.set_state(aid, "reopened", detail=why, channels=channels, only_from=("removed",),
-                                   evidence=Evidence.of(result, text, "reopened"),
-                                   match=m.to_dict(article.text, text))  # type: ignore[union-attr]
+                                   evidence=Evidence.of(found.result, found.text, "reopened"),
+                                   match=found.match.to_dict(found.article.text, found.text), page_url=address)
             if back:
                 report.reopened.append(aid)
-                log.info("alert #%d: copy is back (%s): %s", aid, why, url)
+                log.info("alert #%d: copy is back (%s): %s", aid, why, address)
     keep_holds(store, polite)
     return report
+
+
+@dataclass(frozen=True)
+class _Check:
+    """What one address of a flagged copy serves now: the copy (`there`, with the fetch, the match, the page text
+    it was made on and the article), not the copy (`gone`), or nothing proven (`inconclusive`); and why."""
+
+    state: str
+    why: str
+    result: FetchResult | None = None
+    match: Match | None = None
+    text: str = ""
+    article: Article | None = None
+
+
+def _check_address(store: Store, polite: Politeness, alert: dict[str, Any], url: str, site: Site | None,
+                   template: frozenset[str], cfg: Config, verifier: SemanticVerifier | None) -> _Check:
+    try:
+        result = polite.fetch(url, allow_private=site.allow_private if site else False)
+    except FetchError as exc:
+        return _Check("inconclusive", exc.reason)
+    if result.status in (404, 410):
+        return _Check("gone", f"HTTP {result.status}{result.where}")
+    if not result.ok:
+        return _Check("inconclusive", f"HTTP {result.status}{result.where}")
+    page = text_of(result.body, result.content_type, result.final_url)
+    m, text, article = _still_copies(store, alert, page.text, template, cfg, verifier)
+    if _is_the_original(url, result.final_url, page, article.url):
+        return _Check("gone", f"it is now the original's site: {result.final_url}")
+    if m is None:
+        return _Check("gone", "the page no longer copies the article")
+    return _Check("there", f"still there: {m.kind}, {m.coverage:.0%} of the article", result, m, text, article)
 
 
 def _own_version(url: str, page: Extracted, original_url: str) -> bool:

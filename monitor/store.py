@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -33,6 +34,7 @@ from monitor.fingerprint import (
     article_fingerprints_of,
     extra_fingerprints_of,
     normalisation_changed,
+    page_fingerprints_of,
 )
 from monitor.index import Index, IndexFileError, adopt, who
 
@@ -268,11 +270,30 @@ INSERT INTO ignore_rules (created_at, site, url_pattern, from_alert, note)
 UPDATE ignore_rules SET url_pattern = NULL WHERE site IS NOT NULL AND url_pattern IS NOT NULL;
 """
 
+# Version 12: the share of an alert's copied text that the page hides when it loads (a copy kept in the markup for
+# search engines and not shown to readers; docs/alerts.md, "Hidden copies"). Alerts raised before are 0: unknown.
+SCHEMA_V12_HIDDEN = """
+ALTER TABLE alerts ADD COLUMN hidden REAL NOT NULL DEFAULT 0;
+DROP VIEW IF EXISTS alert_log;
+CREATE VIEW alert_log AS
+    SELECT a.id, a.created_at, a.status, a.severity, a.kind, round(a.coverage * 100) AS coverage_pct,
+           a.credit, a.hidden, a.site, a.copy_url, a.article_title, a.article_url, a.updated_at, a.last_checked_at,
+           a.last_check, a.note,
+           (SELECT count(*) FROM json_each(m.passages)) AS passages,
+           e.fetched_at, e.http_status, e.final_url, e.sha256 AS content_sha256,
+           (SELECT group_concat(n.channel || ':' || n.event || ':' || n.status, ', ') FROM notifications n
+             WHERE n.alert_id = a.id) AS notifications
+    FROM alerts a
+    LEFT JOIN matches m ON m.id = a.match_id
+    LEFT JOIN evidence e ON e.id = (SELECT min(id) FROM evidence WHERE alert_id = a.id)
+    ORDER BY a.created_at DESC, a.id DESC
+"""
+
 # MIGRATIONS[i] upgrades schema version i to i + 1. Append new ones; never edit a released one.
 MIGRATIONS: tuple[str, ...] = (
     SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, MIGRATION_CRAWL_STATE, SCHEMA_V5_ALERTS, SCHEMA_V6_INDEX,
     SCHEMA_V7_ARTICLE_URL, SCHEMA_V8_ARTICLE_VERSIONS, SCHEMA_V9_RECENT_BY_ARTICLE, SCHEMA_V10_EXTRA_POSTINGS,
-    SCHEMA_V11_SPLIT_IGNORE_RULES,
+    SCHEMA_V11_SPLIT_IGNORE_RULES, SCHEMA_V12_HIDDEN,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -374,6 +395,35 @@ ALERT_STATES = ("new", "notified", "acknowledged", "ignored", "removed")
 OPEN_STATES = ("new", "notified", "acknowledged")
 # Lifecycle changes the user is told about, and the notification event each one sends.
 NOTIFIED_EVENTS = {"removed": "copy_removed", "reopened": "copy_reopened"}
+
+# One copy, one alert (docs/alerts.md): a match at another address of a site is the same copy as an alert of the same
+# article there when what the matcher saw copied is the same text. Two pages' copied text is compared as near-duplicate
+# detection compares web pages (Broder's shingling): the Jaccard resemblance of their sets of content-word 3-grams,
+# here of the passages' page-side text only (the rest of the page, a tag page's other posts included, plays no part),
+# without the tokens a page changes from address to address or from fetch to fetch. At SAME_COPY or more it is one
+# copy: a line with the page's own URL, a counter or an ad id inside the copied text costs a few 3-grams; another
+# excerpt of the article, or another rewrite of it, shares far fewer.
+SAME_COPY = 0.9
+# Tokens holding a digit (counters, ids, times, dates), a URL or path, an e-mail address or a query, and very long
+# ones (tokens, hashes): the furniture that differs between two addresses of one copy.
+_VOLATILE = re.compile(r"\S*(?:\d|://|[/@=?&#])\S*|\S{25,}")
+
+
+def copy_shingles(passages: Iterable[dict[str, Any]]) -> frozenset[int]:
+    """What a copy is, to tell one copy from another: the content-word 3-grams (monitor.fingerprint) of its
+    passages' page-side text, volatile tokens dropped. Empty when the passages carry no text."""
+    text = "\n".join(p.get("page_text") or "" for p in passages)
+    return frozenset(page_fingerprints_of(_VOLATILE.sub(" ", text)))
+
+
+def copy_resemblance(a: frozenset[int], b: frozenset[int]) -> float:
+    """Jaccard resemblance of two copies' shingles (0 when either is empty)."""
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+# An alert's other addresses (its also_at events), each once, in the order found.
+_ALSO_AT = ("SELECT detail FROM alert_events WHERE alert_id = {alert} AND event = 'also_at' GROUP BY detail "
+            "ORDER BY min(id)")
 
 
 class Store:
@@ -819,7 +869,7 @@ class Store:
     # -- matches, alerts and the outbox -----------------------------------------------------------
     def record_alert(self, *, article: Article, site: str, page_url: str, content_sha256: str,
                      match: dict[str, Any], channels: Iterable[str], severity: str = "",
-                     credit: str = "unknown", credit_detail: str = "",
+                     credit: str = "unknown", credit_detail: str = "", hidden: float = 0.0,
                      evidence: Evidence | None = None) -> tuple[int, bool]:
         """Store a match, its alert, its evidence and one pending notification per channel, atomically.
 
@@ -837,25 +887,25 @@ class Store:
                          "text", article.url, article.id, page_url)
                 return 0, False
             match_id = self._insert_match(article.id, page_url, site, content_sha256, match, "alert", now)
-            existing = self.db.execute(
-                "SELECT id FROM alerts WHERE article_id = ? AND copy_url = ?", [owner, page_url]
-            ).fetchone()
-            if existing:
-                return int(existing[0]), False
-            same = self._alert_for_same_content(owner, site, content_sha256)
+            existing = self._alert_at(owner, site, page_url)
+            if existing is not None:
+                alert_id, primary = existing
+                if not primary:  # an address the copy was seen at besides its own: still that copy's
+                    self.db.execute("UPDATE matches SET disposition = 'duplicate' WHERE id = ?", [match_id])
+                return alert_id, False
+            same = self._alert_for_same_copy(owner, site, content_sha256, match)
             if same is not None:
-                # The same copy at another address of its site (a trailing slash, index.html, ?page=1): one alert.
+                # The same copy at another address of its site (a trailing slash, index.html, ?page=1, a tag page),
+                # its bytes the same or not (the page prints its own URL, a token, a counter): one alert.
                 self.db.execute("UPDATE matches SET disposition = 'duplicate' WHERE id = ?", [match_id])
-                if not self.db.execute("SELECT 1 FROM alert_events WHERE alert_id = ? AND event = 'also_at' "
-                                       "AND detail = ?", [same, page_url]).fetchone():
-                    self._event(same, "also_at", page_url, now)
+                self._event(same, "also_at", page_url, now)
                 return same, False
             cur = self.db.execute(
                 "INSERT INTO alerts (created_at, article_id, article_title, article_url, copy_url, site, "
-                "kind, coverage, page_share, status, match_id, severity, credit, credit_detail, updated_at) "
-                "VALUES (?,?,?,?,?,?,?,?,?,'new',?,?,?,?,?)",
+                "kind, coverage, page_share, status, match_id, severity, credit, credit_detail, hidden, updated_at) "
+                "VALUES (?,?,?,?,?,?,?,?,?,'new',?,?,?,?,?,?)",
                 [now, owner, article.title, article.url, page_url, site, match["kind"],
-                 match["coverage"], match["page_share"], match_id, severity, credit, credit_detail, now],
+                 match["coverage"], match["page_share"], match_id, severity, credit, credit_detail, hidden, now],
             )
             alert_id = int(cur.lastrowid or 0)
             self._event(alert_id, "detected", f"{match['kind']}, {match['coverage']:.0%} of the article", now)
@@ -869,13 +919,44 @@ class Store:
                 )
         return alert_id, True
 
-    def _alert_for_same_content(self, article_id: int, site: str, content_sha256: str) -> int | None:
-        """An alert of this article and site, not removed, whose copy was captured with exactly these bytes."""
+    def _alert_at(self, article_id: int, site: str, page_url: str) -> tuple[int, bool] | None:
+        """The alert of this article that `page_url` belongs to, whatever its state, and whether it is the alert's
+        own address (`copy_url`) rather than one it was also seen at (an `also_at` event on this site)."""
+        row = self.db.execute("SELECT id FROM alerts WHERE article_id = ? AND copy_url = ?",
+                              [article_id, page_url]).fetchone()
+        if row:
+            return int(row[0]), True
+        row = self.db.execute(
+            "SELECT a.id FROM alerts a JOIN alert_events e ON e.alert_id = a.id WHERE a.article_id = ? "
+            "AND a.site = ? AND e.event = 'also_at' AND e.detail = ? ORDER BY a.id LIMIT 1",
+            [article_id, site, page_url]).fetchone()
+        return (int(row[0]), False) if row else None
+
+    def _alert_for_same_copy(self, article_id: int, site: str, content_sha256: str,
+                             match: dict[str, Any]) -> int | None:
+        """An alert of this article and site, not removed, of the same copy: captured with exactly these bytes, or
+        whose match copied the same text (copy_resemblance of at least SAME_COPY, the most alike first)."""
         row = self.db.execute(
             "SELECT a.id FROM alerts a WHERE a.article_id = ? AND a.site = ? AND a.status != 'removed' AND EXISTS "
             "(SELECT 1 FROM evidence e WHERE e.alert_id = a.id AND e.sha256 = ?) ORDER BY a.id LIMIT 1",
             [article_id, site, content_sha256]).fetchone()
-        return int(row[0]) if row else None
+        if row:
+            return int(row[0])
+        mine = copy_shingles(match["passages"])
+        if not mine:
+            return None
+        # Each alert's detection match, and the match of every later capture (a copy back after its removal).
+        rows = self.db.execute(
+            "SELECT a.id, m.passages FROM alerts a JOIN matches m ON m.id = a.match_id OR m.id IN "
+            "(SELECT e.match_id FROM evidence e WHERE e.alert_id = a.id) "
+            "WHERE a.article_id = ? AND a.site = ? AND a.status != 'removed' ORDER BY a.id, m.id",
+            [article_id, site]).fetchall()
+        best, best_id = SAME_COPY, None
+        for alert_id, passages in rows:
+            alike = copy_resemblance(mine, copy_shingles(json.loads(passages)))
+            if alike >= best and (best_id is None or alike > best):
+                best, best_id = alike, int(alert_id)
+        return best_id
 
     def _insert_match(self, article_id: int, page_url: str, site: str, content_sha256: str,
                       match: dict[str, Any], disposition: str, now: str) -> int:
@@ -923,8 +1004,9 @@ class Store:
     def alerts(self, limit: int | None = None, since_id: int = 0, *, states: Iterable[str] = (),
                site: str = "", kind: str = "", severity: str = "", since: str = "",
                until: str = "", evidence: bool = False) -> list[dict[str, Any]]:
-        """The alert log, newest first, filtered by state, site, kind, severity and creation time (ISO). With
-        `evidence`, each alert also carries its match's longest verbatim run and passages (offsets and texts)."""
+        """The alert log, newest first, filtered by state, site, kind, severity and creation time (ISO). Each alert
+        carries `also_at`, its copy's other addresses. With `evidence`, each alert also carries its match's longest
+        verbatim run and passages (offsets and texts)."""
         where, params = ["id > ?"], [since_id]
         wanted = list(states)
         if wanted:
@@ -941,18 +1023,20 @@ class Store:
             where.append("created_at < ?")
             params.append(until)
         sql = ("SELECT id, created_at, article_id, article_title, article_url, copy_url, site, kind, coverage, "
-               "page_share, status, severity, credit, credit_detail, updated_at, last_checked_at, last_check, "
+               "page_share, status, severity, credit, credit_detail, hidden, updated_at, last_checked_at, last_check, "
                f"note, match_id FROM alerts WHERE {' AND '.join(where)} ORDER BY created_at DESC, id DESC")
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
         # Each alert's match, in the same query: the article its offsets point into, and the evidence.
         sql = ("SELECT a.*, coalesce(m.article_id, a.article_id) AS match_article_id, "
-               "coalesce(m.longest_run, 0) AS m_run, m.passages AS m_passages "
+               "coalesce(m.longest_run, 0) AS m_run, m.passages AS m_passages, "
+               f"(SELECT json_group_array(detail) FROM ({_ALSO_AT.format(alert='a.id')})) AS m_also_at "
                f"FROM ({sql}) a LEFT JOIN matches m ON m.id = a.match_id ORDER BY a.created_at DESC, a.id DESC")
         rows = list(self.db.query(sql, params))
         for row in rows:
             run, passages = row.pop("m_run"), row.pop("m_passages")
+            row["also_at"] = json.loads(row.pop("m_also_at"))
             if evidence:
                 row["longest_run"], row["passages"] = run, json.loads(passages) if passages else []
         return rows
@@ -967,7 +1051,20 @@ class Store:
         # The passages' offsets point into the text the match was made with: after the URL's text changed, an
         # alert follows the new article while its match stays with the version it was found on.
         row["match_article_id"] = m["article_id"] if m else row["article_id"]
+        row["also_at"] = self.also_at(alert_id)
         return row
+
+    def also_at(self, alert_id: int) -> list[str]:
+        """The other addresses of the site the alert's copy was found at (its `also_at` events), in the order found.
+        With `copy_url` first, these are every address of the copy (Store.addresses)."""
+        return [r[0] for r in self.db.execute(_ALSO_AT.format(alert="?"), [alert_id])]
+
+    def addresses(self, alert_id: int) -> list[str]:
+        """Every address the alert's copy was found at: its own (`copy_url`) first, then the others (also_at)."""
+        row = self.db.execute("SELECT copy_url FROM alerts WHERE id = ?", [alert_id]).fetchone()
+        if row is None:
+            raise KeyError(alert_id)
+        return [row[0], *(u for u in self.also_at(alert_id) if u != row[0])]
 
     def evidence(self, alert_id: int) -> list[dict[str, Any]]:
         """Every capture for an alert, oldest (the detection) first."""
@@ -986,7 +1083,8 @@ class Store:
     # -- the lifecycle ------------------------------------------------------------------------------
     def set_state(self, alert_id: int, state: str, *, detail: str = "", note: str | None = None,
                   channels: Iterable[str] = (), evidence: Evidence | None = None,
-                  match: dict[str, Any] | None = None, only_from: Iterable[str] | None = None) -> bool:
+                  match: dict[str, Any] | None = None, only_from: Iterable[str] | None = None,
+                  page_url: str | None = None) -> bool:
         """Move an alert to `state`, logging the change; returns False when it already was there, or when
         `only_from` is given and the alert is in none of those states.
 
@@ -994,7 +1092,8 @@ class Store:
         read earlier (a recheck pass takes minutes) must not undo what a person or another process did
         since, e.g. mark removed, and notify about, an alert that was ignored meanwhile.
         `removed` and `reopened` (which lands in `new`) queue one notification per channel so the user
-        is told, in the same transaction as the change.
+        is told, in the same transaction as the change. `evidence` adds a capture, and `match` the match made on
+        it, at `page_url` (default the alert's `copy_url`; another of its addresses when the copy is back there).
         """
         if state not in ALERT_STATES and state != "reopened":
             raise ValueError(f"unknown alert state {state!r} (known: {', '.join(ALERT_STATES)})")
@@ -1013,7 +1112,8 @@ class Store:
             if evidence is not None:
                 match_id = None
                 if match is not None:
-                    match_id = self._insert_match(row[3], row[1], row[2], evidence.sha256, match, "alert", now)
+                    match_id = self._insert_match(row[3], page_url or row[1], row[2], evidence.sha256, match,
+                                                  "alert", now)
                 self._insert_evidence(alert_id, match_id, evidence)
             if state in NOTIFIED_EVENTS:
                 event = NOTIFIED_EVENTS[state]
