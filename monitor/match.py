@@ -279,12 +279,12 @@ _LIST_MARK = re.compile(r"[\d:;,|(\t]")
 def is_data(text: str, s: Sentence) -> bool:
     """Whether a sentence is a line of data (a team sheet, a table row, a line of results) rather than prose.
 
-    At least DATA_SHARE of its words are names or numbers (a word written with a capital letter, or with a digit),
-    at most one word in four is a stop word (prose is held together by them), no stop word after the first word is
-    capitalised (a headline in title case capitalises every word, so its names cannot be told), and it has a digit
-    or a list mark (a colon, semicolon, comma, bracket, tab or bar): "Booked: Hughes, Irving.", "Maria Costanza
-    (Civic Alliance) 14,382", "Fenwick Athletic: W W L D W". Not "Joe Biden knew Lloyd Bentsen." (no list), nor a
-    headline in title case."""
+    At least DATA_SHARE of its words are names or numbers (a word written with a capital letter, or starting with a
+    digit: "14", "23rd", not "storyw12"), at most one word in four is a stop word (prose is held together by them),
+    no stop word after the first word is capitalised (a headline in title case capitalises every word, so its names
+    cannot be told), and it has a digit or a list mark (a colon, semicolon, comma, bracket, tab or bar): "Booked:
+    Hughes, Irving.", "Maria Costanza (Civic Alliance) 14,382", "Fenwick Athletic: W W L D W". Not "Joe Biden knew
+    Lloyd Bentsen." (no list), nor a headline in title case."""
     toks = s.tokens
     if not toks:
         return False
@@ -296,7 +296,7 @@ def is_data(text: str, s: Sentence) -> bool:
         cap = text[t.start].isupper()
         if k and cap and t.word in STOPWORDS:
             return False
-        named += cap or any(c.isdigit() for c in t.word)
+        named += cap or text[t.start].isdigit()
     return named >= DATA_SHARE * len(toks) and _LIST_MARK.search(text, s.start, s.end) is not None
 
 

@@ -210,7 +210,8 @@ def test_data_lines():
     for line in ("Joe Bloggs knew Lloyd Bentsen.",  # names, but no list
                  "Governor Appoints Former Aide To Fill Seat",  # a headline in title case
                  "Two players were booked: Marcus Quaye of Fenwick Athletic in the 44th minute.",
-                 "The committee voted 7 to 2 on Tuesday to approve the application."):
+                 "The committee voted 7 to 2 on Tuesday to approve the application.",
+                 "storyw0 storyw1 storyw2 storyw3 storyw4 storyw5 storyw6 storyw7 storyw8 storyw9."):  # codes, no list
         assert not data(line), line
 
 
