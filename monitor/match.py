@@ -28,14 +28,20 @@ How detection works (the copy rule; thresholds in [match], see docs/detection.md
    either text (a sentence split in two counts as two), or one
    sentence of at least `long_sentence_words` words: isolated similar sentences (a shared fact,
    a name and a number) are what independent reports of one event have in common; runs of
-   consecutive sentences in the same order are what copies have.
+   consecutive sentences in the same order are what copies have. A pair is *narrative* when it is
+   strong, shares at least NARRATIVE_WORDS content words, and is none of what independent texts share
+   for another reason: mostly quotation in either text (in quotation marks, or in a paragraph quoted
+   as a block after a lead-in such as "Police said:", `text.block_quote_spans`), a lead-in itself, a
+   line of data (a team sheet, a table row: `is_data`), or two sentences stating other numbers (another
+   instance of a template: `_other_numbers`).
 4. The page is a copy when the evidence holds at least `min_passages` narrative (not mostly
    quoted) article sentences and covers at least `min_coverage` of the article, or at least
    `min_page_share` of the page (an excerpt of a long article embedded in a short page).
    Sentences that are mostly quotation count only `quote_weight` towards both shares:
    independent reports of one event share quotes, not the narrative around them (a quote copied word
    for word inside a verbatim run of `min_run` narrative sentences came with that narrative: it counts
-   in full).
+   in full). A match reports both: the raw shares (`coverage`, `page_share`) and the weighted ones the
+   rule decided on (`weighted_coverage`, `weighted_page_share`).
 5. Kind: pairs whose word 3-grams are at least `verbatim_similarity` shared are verbatim. When
    most of the evidence is verbatim the copy is `verbatim` if it covers `verbatim_coverage` of
    the article, else `partial`; otherwise it is `paraphrased`.
