@@ -28,14 +28,20 @@ How detection works (the copy rule; thresholds in [match], see docs/detection.md
    either text (a sentence split in two counts as two), or one
    sentence of at least `long_sentence_words` words: isolated similar sentences (a shared fact,
    a name and a number) are what independent reports of one event have in common; runs of
-   consecutive sentences in the same order are what copies have.
+   consecutive sentences in the same order are what copies have. A pair is *narrative* when it is
+   strong, shares at least NARRATIVE_WORDS content words, and is none of what independent texts share
+   for another reason: mostly quotation in either text (in quotation marks, or in a paragraph quoted
+   as a block after a lead-in such as "Police said:", `text.block_quote_spans`), a lead-in itself, a
+   line of data (a team sheet, a table row: `is_data`), or two sentences stating other numbers (another
+   instance of a template: `_other_numbers`).
 4. The page is a copy when the evidence holds at least `min_passages` narrative (not mostly
    quoted) article sentences and covers at least `min_coverage` of the article, or at least
    `min_page_share` of the page (an excerpt of a long article embedded in a short page).
    Sentences that are mostly quotation count only `quote_weight` towards both shares:
    independent reports of one event share quotes, not the narrative around them (a quote copied word
    for word inside a verbatim run of `min_run` narrative sentences came with that narrative: it counts
-   in full).
+   in full). A match reports both: the raw shares (`coverage`, `page_share`) and the weighted ones the
+   rule decided on (`weighted_coverage`, `weighted_page_share`).
 5. Kind: pairs whose word 3-grams are at least `verbatim_similarity` shared are verbatim. When
    most of the evidence is verbatim the copy is `verbatim` if it covers `verbatim_coverage` of
    the article, else `partial`; otherwise it is `paraphrased`.
@@ -62,13 +68,15 @@ from functools import cached_property
 from typing import Any, TypeVar
 
 from monitor.config import MatchSettings
-from monitor.text import Sentence, Token, sentences, tokens
+from monitor.text import STOPWORDS, Sentence, Token, is_lead_in, sentences, tokens
+from monitor.text import numbers as numbers_in
 
 T = TypeVar("T")
 
 _FINAL = (".", "!", "?", "\u2026")
 FURNITURE_WORDS = 3  # an unaligned line of its own this short is page furniture, final punctuation or not
 NARRATIVE_WORDS = 3  # content words a pair must share to be narrative (as many as a reworded strong pair)
+DATA_SHARE = 2 / 3  # names and numbers making up this share of a sentence's words make it data (is_data)
 _CLOSERS = "\"'\u201d\u2019\u00bb)] \t"
 _BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
 
@@ -119,6 +127,10 @@ class Match:
     longest_run: int  # longest verbatim run, in words
     score: float  # mean similarity of the aligned sentences
     passages: tuple[Passage, ...]
+    # The shares the copy rule decided on: `coverage` and `page_share` with quotation weighed `quote_weight`
+    # (docs/detection.md, step 4). The raw shares above say how much text is reproduced; these why it is a copy.
+    weighted_coverage: float | None = None
+    weighted_page_share: float | None = None
 
     def to_dict(self, article_text: str | None = None, page_text: str | None = None) -> dict[str, Any]:
         """As a dict; given both texts, each passage also carries the text it points at."""
@@ -201,6 +213,35 @@ class Prepared:
         return tuple(out)
 
     @cached_property
+    def _per_sentence(self) -> dict[tuple[str, int], Any]:
+        return {}
+
+    def lead_in(self, k: int) -> bool:
+        """Whether sentence k only introduces a quotation ("In a statement, Sergeant Lucy Brennan said:"): it ends with
+        a colon and has a verb of saying (`text.is_lead_in`). It names who speaks; what it introduces is theirs."""
+        got = self._per_sentence.get(("lead_in", k))
+        if got is None:
+            s = self.sentences[k]
+            got = self._per_sentence["lead_in", k] = is_lead_in(self.text[s.start:s.end])
+        return got
+
+    def data_line(self, k: int) -> bool:
+        """Whether sentence k is a line of data rather than prose (`is_data`): a team sheet, a table row, a result
+        line ("Booked: Hughes, Irving.", "Graham Fell (Progress Party) 11,907")."""
+        got = self._per_sentence.get(("data", k))
+        if got is None:
+            got = self._per_sentence["data", k] = is_data(self.text, self.sentences[k])
+        return got
+
+    def numbers(self, k: int) -> frozenset[str]:
+        """The numbers sentence k states, formats normalised (`text.numbers`)."""
+        got = self._per_sentence.get(("numbers", k))
+        if got is None:
+            s = self.sentences[k]
+            got = self._per_sentence["numbers", k] = numbers_in(self.text[s.start:s.end], (t.word for t in s.tokens))
+        return got
+
+    @cached_property
     def sentence_df(self) -> Counter[str]:
         """In how many sentences each content key occurs."""
         df: Counter[str] = Counter()
@@ -236,6 +277,33 @@ def _trigrams(s: Sentence) -> set[tuple[str, ...]]:
     if len(w) < 3:
         return {tuple(w)} if w else set()
     return {tuple(w[k: k + 3]) for k in range(len(w) - 2)}
+
+
+_LIST_MARK = re.compile(r"[\d:;,|(\t]")
+
+
+def is_data(text: str, s: Sentence) -> bool:
+    """Whether a sentence is a line of data (a team sheet, a table row, a line of results) rather than prose.
+
+    At least DATA_SHARE of its words are names or numbers (a word written with a capital letter, or starting with a
+    digit: "14", "23rd", not "storyw12"), at most one word in four is a stop word (prose is held together by them),
+    no stop word after the first word is capitalised (a headline in title case capitalises every word, so its names
+    cannot be told), and it has a digit or a list mark (a colon, semicolon, comma, bracket, tab or bar): "Booked:
+    Hughes, Irving.", "Maria Costanza (Civic Alliance) 14,382", "Fenwick Athletic: W W L D W". Not "Joe Biden knew
+    Lloyd Bentsen." (no list), nor a headline in title case."""
+    toks = s.tokens
+    if not toks:
+        return False
+    stop = sum(t.word in STOPWORDS for t in toks)
+    if 4 * stop > len(toks):
+        return False
+    named = 0
+    for k, t in enumerate(toks):
+        cap = text[t.start].isupper()
+        if k and cap and t.word in STOPWORDS:
+            return False
+        named += cap or text[t.start].isdigit()
+    return named >= DATA_SHARE * len(toks) and _LIST_MARK.search(text, s.start, s.end) is not None
 
 
 def quoted_share(s: Sentence) -> float:
@@ -296,6 +364,12 @@ def _merged(found: dict[tuple[int, int], _Pair], article: Prepared, page: Prepar
                 tri = p_tri(p.j) if merged_a else p_tri(j) | p_tri(j2)
                 exact = len(at & tri) / len(at) if at else 0.0
                 found[p.i, p.j] = _Pair(p.i, p.j, max(sim, p.sim), max(exact, p.exact), True)
+
+
+def _other_numbers(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Whether two sentences both state numbers and fewer than half of the numbers of the one stating fewer are in
+    the other (formats normalised, `text.numbers`): they report other facts, whatever words they share."""
+    return bool(a) and bool(b) and 2 * len(a & b) < min(len(a), len(b))
 
 
 def _pairs(article: Prepared, page: Prepared, cfg: MatchSettings) -> list[_Pair]:
@@ -450,8 +524,8 @@ def _passage(group: _Group, article: Prepared, page: Prepared, cfg: MatchSetting
     return Passage(
         article_start=min(a[g.i].start for g in ps),
         article_end=max(a[g.i].end for g in ps),
-        page_start=_edge(p[j0], _near(article, (g.i for g in ps if g.j == j0)), start=True),
-        page_end=_edge(p[j1], _near(article, (g.i for g in ps if g.j == j1)), start=False),
+        page_start=_edge(p[j0], _near(article, (g.i for g in ps if g.j == j0)), True, page.text),
+        page_end=_edge(p[j1], _near(article, (g.i for g in ps if g.j == j1)), False, page.text),
         score=round(sum(g.sim for g in ps) / len(ps), 3),
         verbatim=all(g.exact >= cfg.verbatim_similarity for g in ps),
     )
@@ -464,17 +538,29 @@ def _near(article: Prepared, partners: Iterable[int]) -> frozenset[str]:
                      for t in article.sentences[k].tokens)
 
 
-def _edge(s: Sentence, partner_words: frozenset[str], start: bool) -> int:
+def _clitic(t: Token, text: str) -> bool:
+    """Whether a word is the tail of a word cut at its apostrophe: the "s" of "Borough's", the "t" of "don't"."""
+    return t.start >= 2 and text[t.start - 1] in "'\u2019" and text[t.start - 2].isalnum()
+
+
+def _edge(s: Sentence, partner_words: frozenset[str], start: bool, text: str) -> int:
     """Where the copied part of a page's first (or last) sentence of a passage starts (or ends).
 
     Copied text pasted into a page often runs into the page's own words with no sentence break
     between them, so a passage starts at the first content word found in the partner sentences or
     their neighbours (plus the words before it found there too) and ends likewise: the page's own
-    words around a copied sentence are not part of the copy.
+    words around a copied sentence are not part of the copy. The tail of a word cut at its apostrophe
+    (the "s" of "Borough's") is part of its word: found in the partners (any possessive has one) it is
+    no copied word, so a passage neither starts inside a word nor ends before its tail.
     """
     toks = s.tokens if start else s.tokens[::-1]
-    k = next((n for n, t in enumerate(toks) if t.content and t.key in partner_words), 0)
+    k = next((n for n, t in enumerate(toks) if t.content and t.key in partner_words and not _clitic(t, text)), 0)
     while k > 0 and toks[k - 1].key in partner_words:
+        k -= 1
+    if start:
+        while k + 1 < len(toks) and _clitic(toks[k], text):
+            k += 1
+    elif k > 0 and _clitic(toks[k - 1], text):
         k -= 1
     # Words out of text order are a right-to-left override run read as displayed (text.normalize): an edge
     # inside it would cut the run mid-way, so the passage keeps the whole sentence.
@@ -564,7 +650,11 @@ def _narrative(p: _Pair, article: Prepared, page: Prepared) -> bool:
     if len(shared) < NARRATIVE_WORDS:
         return False
     quoted = shared & (_quoted_stems(a) | _quoted_stems(b))
-    return 2 * len(quoted) < len(shared)
+    if 2 * len(quoted) >= len(shared):
+        return False
+    # Nor the writer's own telling: a lead-in naming who speaks, a line of data, or a frame stating other figures.
+    return not (article.lead_in(p.i) or page.lead_in(p.j) or article.data_line(p.i) or page.data_line(p.j)
+                or _other_numbers(article.numbers(p.i), page.numbers(p.j)))
 
 
 def _run(pairs: list[_Pair]) -> int:
@@ -682,4 +772,6 @@ def compare(article: Prepared, page: Prepared, cfg: MatchSettings) -> Match | No
         longest_run=longest_run(article, page, passages),
         score=round(sum(p.sim for p in pairs) / len(pairs), 3),
         passages=tuple(passages),
+        weighted_coverage=round(min(weighted_cov, 1.0), 3),
+        weighted_page_share=round(min(weighted_share, 1.0), 3),
     )

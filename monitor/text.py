@@ -509,12 +509,158 @@ def quoted_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+# Verbs that introduce someone else's words: a line ending in a colon whose last sentence has one of them among its last
+# LEAD_IN_WORDS words ("It says:", "Police said in a statement after the hearing:", "The notice reads:") is a lead-in,
+# and the paragraph after it is what it quotes. Forms that are as often nouns or imperatives ("states" in "United
+# States:", "note", "comment", "read more:", "add to basket:") are left out.
+SPEECH_VERBS = frozenset(
+    """said says saying added adds stated reads wrote writes told tells warned warns explained explains announced
+    announces declared declares continued commented noted remarked insisted urged tweeted posted replied responded
+    answered asked asks concluded acknowledged admitted confirmed confirms claimed argued advised advises pleaded
+    appealed""".split())
+LEAD_IN_WORDS = 7
+_LINE = re.compile(r"[^\n]*\S[^\n]*")
+_LAST_SENTENCE = re.compile(r"(?:.*[.!?][\"'”’»)\]]*\s+)?(.*)", re.S)
+_LEAD_IN_END = re.compile(r":[\"'”’»)\]]*\s*$")
+_PARA_END = re.compile(r"[.!?…][\"'”’»)\]]*\s*$")
+BLOCK_SHARE = 0.5  # blocks making up this share of a text's words or more are not read as quotation
+
+
+def is_lead_in(sentence: str) -> bool:
+    """Whether a sentence introduces a quotation: it ends with a colon, and one of its last LEAD_IN_WORDS words is a
+    verb of saying (SPEECH_VERBS)."""
+    if not _LEAD_IN_END.search(sentence):
+        return False
+    return any(w in SPEECH_VERBS for w in re.findall(r"\w+", sentence.lower())[-LEAD_IN_WORDS:])
+
+
+def block_quote_spans(text: str) -> list[tuple[int, int]]:
+    """Paragraphs quoted without quotation marks: a line of prose right after a lead-in line (one ending in a colon
+    whose last sentence has a verb of saying, `is_lead_in`), as a statement, warning or notice quoted as a block
+    reads once its blockquote has lost its markup in extraction. One paragraph per lead-in: where a block ends is
+    not marked, and the next paragraph is as likely the writer's own. A text whose blocks make up BLOCK_SHARE of its
+    words or more is not quoting a statement: it is one (or a copy dressed as quotation), and none is read."""
+    if ":" not in text:
+        return []
+    lines = list(_LINE.finditer(text))
+    spans = []
+    for k in range(len(lines) - 1):
+        line = lines[k].group()
+        if not _LEAD_IN_END.search(line):
+            continue
+        last = _LAST_SENTENCE.match(line.strip())
+        if last is None or not is_lead_in(last.group(1)):
+            continue
+        block = lines[k + 1]
+        if _PARA_END.search(block.group()) and not _LEAD_IN_END.search(block.group()):
+            spans.append(block.span())
+    if spans:
+        quoted = sum(len(re.findall(r"\w+", text[a:b])) for a, b in spans)
+        if quoted >= BLOCK_SHARE * len(re.findall(r"\w+", text)):
+            return []
+    return spans
+
+
+# A number as written in news: digits with thousands separators, a decimal point or comma, or a time's colon
+# ("3,000", "2.5", "4,25", "7:15"), then perhaps "am"/"pm" and a multiplier ("2.5m", "2.5 million", "£3bn"). Not
+# inside a word ("BK1701": a model number is a name), and an ordinal's or a unit's letters ("23rd", "80mph") are left.
+_NUMBER = re.compile(r"(?<![\w.,:])(\d+(?:[.,:]\d+)*)(?:\s?([ap])\.?m\b\.?)?"
+                     r"(?:\s?(thousand|million|billion|trillion|bn|tn|m|k)\b)?", re.I | re.A)
+_MULTIPLIERS = {"thousand": 10**3, "k": 10**3, "million": 10**6, "m": 10**6, "billion": 10**9, "bn": 10**9,
+                "trillion": 10**12, "tn": 10**12}
+_UNITS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+          "seventeen eighteen nineteen").split()
+_ORDINAL_UNITS = ("zeroth first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth "
+                  "fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth").split()
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+_WORD_NUMBERS = {w: k for k, w in enumerate(_UNITS)} | {w: k for k, w in enumerate(_ORDINAL_UNITS)} \
+    | {w: 20 + 10 * k for k, w in enumerate(_TENS)} | {w[:-1] + "ieth": 20 + 10 * k for k, w in enumerate(_TENS)} \
+    | {"hundred": 100}
+_UNIT_WORDS = frozenset(_UNITS[1:10] + _ORDINAL_UNITS[1:10])
+_SCALES = {"hundred": 100, "thousand": 10**3, "million": 10**6, "billion": 10**9}
+_SCALES |= {w + "s": v for w, v in _SCALES.items()}  # "forty-eight millions of pounds" (a translation)
+_LETTERS_ASCII = re.compile(r"[A-Za-z]+")
+_DIGIT = re.compile(r"[0-9]")
+_THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+
+
+def _plain(number: str) -> str:
+    """A decimal without leading zeros in its whole part or trailing zeros in its fraction: "06.50" -> "6.5"."""
+    whole, _, frac = number.partition(".")
+    whole = whole.lstrip("0") or "0"
+    frac = frac.rstrip("0")
+    return f"{whole}.{frac}" if frac else whole
+
+
+def numbers(text: str, words: Iterable[str] | None = None) -> frozenset[str]:
+    """The numbers a text states, each in the forms it may be written in elsewhere, so that two texts stating the
+    same number share a form: thousands separators dropped ("3,000" and "3000"), a decimal comma read as a point,
+    a time's colon as a point ("7.15am" and "7:15"), an afternoon hour in 24 hours ("3.30pm" and "15:30"), and a
+    multiplied number in both forms ("2.5m", "2.5 million" and "2,500,000"). Leading and trailing zeros dropped.
+    Number words up to ninety-nine, cardinal and ordinal, are read as their numbers ("three", "eighth",
+    "twenty-one", "two hundred"), so that "four" and "4" are one number; "one" alone is not (a pronoun or an
+    article as often as a number: "one of the", "no one"). `words`: the text's words lower-cased, when known."""
+    out: set[str] = set()
+    words = [w.lower() for w in _LETTERS_ASCII.findall(text)] if words is None else list(words)
+    k = 0
+    while k < len(words):
+        word = words[k]
+        k += 1
+        value = _WORD_NUMBERS.get(word)
+        if value is None:
+            continue
+        if word in _TENS and k < len(words) and words[k] in _UNIT_WORDS:  # "twenty-five", "forty first"
+            value += _WORD_NUMBERS[words[k]]
+            k += 1
+        if k < len(words) and words[k] in _SCALES:  # "two hundred", "one million": in both forms, as "2.5m"
+            out.add(str(value))
+            value *= _SCALES[words[k]]
+            k += 1
+        elif word == "one":
+            continue  # a pronoun or an article as often as a number ("one of the", "no one")
+        out.add(str(value))
+    if _DIGIT.search(text) is None:
+        return frozenset(out)
+    for m in _NUMBER.finditer(text):
+        g = m.group(1)
+        if _THOUSANDS.fullmatch(g):
+            g = g.replace(",", "")
+        parts = g.replace(",", ".").replace(":", ".").split(".")
+        if len(parts) > 2:  # a date or a version ("18.11.2024"): each part as written
+            out.add(".".join(p.lstrip("0") or "0" for p in parts))
+            continue
+        core = _plain(".".join(parts))
+        if m.group(2) and m.group(2).lower() == "p" and len(parts[0]) <= 2 and 1 <= int(parts[0]) < 12:
+            core = _plain(f"{int(parts[0]) + 12}.{parts[1]}" if len(parts) == 2 else str(int(parts[0]) + 12))
+        out.add(core)
+        if m.group(3):
+            whole, _, frac = core.partition(".")
+            scale = _MULTIPLIERS[m.group(3).lower()]
+            value = int(whole) * scale + (int(frac) * scale // 10 ** len(frac) if frac else 0)
+            out.add(str(value))
+    return frozenset(out)
+
+
+def _union(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
 def tokens(text: str) -> list[Token]:
     """The words of a text in reading order, each with its offsets in the text. A word inside a right-to-left
-    override run is read in display order and spans its own characters, written backwards there."""
+    override run is read in display order and spans its own characters, written backwards there. A word is
+    `quoted` inside quotation marks and inside a paragraph quoted as a block after a lead-in (`block_quote_spans`)."""
     shown, runs = _display(text)
     norm = _normalized(shown)
     spans = quoted_spans(shown)
+    blocks = block_quote_spans(shown)
+    if blocks:
+        spans = _union(spans + blocks)
     out: list[Token] = []
     si = 0
     for m in word_pattern(norm).finditer(norm):
