@@ -77,6 +77,9 @@ _FINAL = (".", "!", "?", "\u2026")
 FURNITURE_WORDS = 3  # an unaligned line of its own this short is page furniture, final punctuation or not
 NARRATIVE_WORDS = 3  # content words a pair must share to be narrative (as many as a reworded strong pair)
 DATA_SHARE = 2 / 3  # names and numbers making up this share of a sentence's words make it data (is_data)
+# A page whose content words are this share quotation or more is not quoting its sources: only the article's own
+# quotation counts there (_narrative), or a copier would hide a copy by putting each paragraph in quotation marks.
+QUOTED_PAGE = 0.5
 _CLOSERS = "\"'\u201d\u2019\u00bb)] \t"
 _BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
 
@@ -211,6 +214,12 @@ class Prepared:
             out.append(_BLANK_LINE.search(between) is not None or ("\n" in between and ends)
                        or heads[k] or heads[k + 1])
         return tuple(out)
+
+    @cached_property
+    def mostly_quoted(self) -> bool:
+        """Whether QUOTED_PAGE of the text's content words or more are inside quotation marks (or a quoted block)."""
+        content = [t for t in self.tokens if t.content]
+        return bool(content) and sum(t.quoted for t in content) >= QUOTED_PAGE * len(content)
 
     @cached_property
     def _per_sentence(self) -> dict[tuple[str, int], Any]:
@@ -640,7 +649,8 @@ def _quoted_stems(s: Sentence) -> frozenset[str]:
 
 
 def _narrative(p: _Pair, article: Prepared, page: Prepared) -> bool:
-    """A strong pair sharing at least NARRATIVE_WORDS content words, mostly not quotation (in either text). A
+    """A strong pair sharing at least NARRATIVE_WORDS content words, mostly not quotation (in either text; in the
+    article's only, on a page that is mostly quotation). A
     shorter sentence copied word for word ("About Corvane Analytics", "Nobody was hurt.") is strong, but it is
     no narrative: press releases end with the same "About" heading, reports with the same stock line."""
     if not p.strong:
@@ -649,7 +659,9 @@ def _narrative(p: _Pair, article: Prepared, page: Prepared) -> bool:
     shared = a.content & b.content
     if len(shared) < NARRATIVE_WORDS:
         return False
-    quoted = shared & (_quoted_stems(a) | _quoted_stems(b))
+    # On a page that is mostly quotation, only the article's quotes are quotes: a page that puts the article's own
+    # narrative in quotation marks at that length is copying it, not quoting a speaker the article quotes too.
+    quoted = shared & (_quoted_stems(a) if page.mostly_quoted else _quoted_stems(a) | _quoted_stems(b))
     if 2 * len(quoted) >= len(shared):
         return False
     # Nor the writer's own telling: a lead-in naming who speaks, a line of data, or a frame stating other figures.

@@ -100,6 +100,17 @@ def test_a_copy_dressed_as_block_quotes_is_still_a_copy():
         assert m is not None and m.coverage > 0.9
 
 
+def test_a_copy_with_every_paragraph_in_quotation_marks_is_still_a_copy():
+    """A copier who puts each copied paragraph in quotation marks: on a page that is mostly quotation, only the
+    article's own quotes are quotes (the rest of the page quotes the article's narrative, which is copying it)."""
+    head, *body = BOIL_NOTICE.split("\n\n")
+    wrapped = head + "\n\n" + "\n\n".join(f"“{p}”" for p in body)
+    m = run(BOIL_NOTICE, wrapped)
+    assert m is not None and m.coverage > 0.9
+    # A page of its own that quotes the same statement is still no copy, mostly quotation or not.
+    assert run(BOIL_NOTICE, CAFE_STORY.replace(STATEMENT, f"“{STATEMENT}”")) is None
+
+
 # -- another instance of a template ---------------------------------------------------------------------------------
 
 def planning(homes: int, site: str, village: str, votes: str, day: str, ref: str, submitted: str, objections: int,
