@@ -15,7 +15,7 @@ import pytest
 
 from monitor.alerts import email_text
 from monitor.store import Store
-from tests.conftest import DEMO, Served, Webhook, old_database, provmon, rows, serve, write_config
+from tests.conftest import DEMO, Mailbox, Served, Webhook, old_database, provmon, rows, serve, write_config
 
 ORIGINAL = DEMO / "publisher" / "sea-wall-gives-way.html"
 GARLIC = DEMO / "scraper" / "plant-garlic-in-autumn.html"
@@ -151,3 +151,24 @@ def test_check_says_how_much_of_a_copy_is_hidden(tmp_path: Path) -> None:
     text = provmon("--config", str(cfg), "check", str(page)).out
     assert "hidden when the page loads" in text
     assert "hidden when the page loads" not in provmon("--config", str(cfg), "check", str(shown)).out
+
+
+def test_the_email_a_mail_client_shows_says_where_and_how_hidden(tmp_path: Path, site: tuple[Served, dict[str, str]],
+                                                                 webhook: Webhook, smtp_server: Mailbox) -> None:
+    """Mail clients show the HTML part of the message: it has the hidden share and every address too, as the
+    plain-text part does."""
+    served, pages = site
+    pages["/cloaked/"] = pages["/cloaked/index.html"] = cloaked("hidden")  # one copy at two addresses
+    cfg = config(tmp_path, served.base, webhook)
+    with cfg.open("a", encoding="utf-8") as f:
+        f.write(f'\n[[notify]]\ntype = "email"\nhost = "{smtp_server.host}"\nport = {smtp_server.port}\n'
+                f'sender = "provmon@localhost"\nrecipients = ["editor@localhost"]\n')
+    r = provmon("--config", str(cfg), "run", "--once")
+    assert r.code == 0, r.out + r.err
+    (alert,) = rows(tmp_path / "provmon.db", "SELECT * FROM alerts")
+    other = next(served.base + p for p in ("/cloaked/", "/cloaked/index.html") if served.base + p != alert["copy_url"])
+    (msg,) = smtp_server.messages
+    text, page = msg.get_body(("plain",)).get_content(), msg.get_body(("html",)).get_content()
+    assert f"Also at:   {other}" in text and "Hidden:" in text
+    assert "Also at" in page and f'href="{other}"' in page, page
+    assert "Hidden" in page and "hidden when the page loads" in page, page
