@@ -889,7 +889,14 @@ class Store:
             match_id = self._insert_match(article.id, page_url, site, content_sha256, match, "alert", now)
             existing = self._alert_at(owner, site, page_url)
             if existing is not None:
-                alert_id, primary = existing
+                alert_id, primary, status = existing
+                # An address of a copy taken down that lists the copy posted again and alerted anew (a tag page of
+                # both): the new alert's address now, not the old one's back.
+                twin = self._alert_for_same_copy(owner, site, content_sha256, match, exclude=alert_id) \
+                    if status == "removed" else None
+                if twin is not None:
+                    self._add_address(twin, page_url, now)
+                    alert_id, primary = twin, False
                 if not primary:  # an address the copy was seen at besides its own: still that copy's
                     self.db.execute("UPDATE matches SET disposition = 'duplicate' WHERE id = ?", [match_id])
                 return alert_id, False
@@ -919,27 +926,51 @@ class Store:
                 )
         return alert_id, True
 
-    def _alert_at(self, article_id: int, site: str, page_url: str) -> tuple[int, bool] | None:
-        """The alert of this article that `page_url` belongs to, whatever its state, and whether it is the alert's
-        own address (`copy_url`) rather than one it was also seen at (an `also_at` event on this site)."""
-        row = self.db.execute("SELECT id FROM alerts WHERE article_id = ? AND copy_url = ?",
+    def _alert_at(self, article_id: int, site: str, page_url: str) -> tuple[int, bool, str] | None:
+        """The alert of this article that `page_url` belongs to, whatever its state, whether it is the alert's own
+        address (`copy_url`) rather than one it was also seen at (an `also_at` event on this site; the alert that
+        recorded it last), and its state."""
+        row = self.db.execute("SELECT id, status FROM alerts WHERE article_id = ? AND copy_url = ?",
                               [article_id, page_url]).fetchone()
         if row:
-            return int(row[0]), True
+            return int(row[0]), True, row[1]
         row = self.db.execute(
-            "SELECT a.id FROM alerts a JOIN alert_events e ON e.alert_id = a.id WHERE a.article_id = ? "
-            "AND a.site = ? AND e.event = 'also_at' AND e.detail = ? ORDER BY a.id LIMIT 1",
+            "SELECT a.id, a.status FROM alerts a JOIN alert_events e ON e.alert_id = a.id WHERE a.article_id = ? "
+            "AND a.site = ? AND e.event = 'also_at' AND e.detail = ? ORDER BY e.id DESC LIMIT 1",
             [article_id, site, page_url]).fetchone()
-        return (int(row[0]), False) if row else None
+        return (int(row[0]), False, row[1]) if row else None
+
+    def _add_address(self, alert_id: int, page_url: str, now: str) -> None:
+        """Record `page_url` as an address of the alert's copy (an `also_at` event) unless it is one already."""
+        if not self.db.execute(
+                "SELECT 1 FROM alerts WHERE id = ? AND copy_url = ? UNION ALL SELECT 1 FROM alert_events WHERE "
+                "alert_id = ? AND event = 'also_at' AND detail = ?", [alert_id, page_url, alert_id, page_url]
+        ).fetchone():
+            self._event(alert_id, "also_at", page_url, now)
+
+    def alerted_anew(self, alert_id: int, page_url: str, content_sha256: str, match: dict[str, Any]) -> int | None:
+        """For a removed alert whose copy a recheck finds at `page_url` (one of its addresses): another alert of its
+        article and site, not removed, whose copy this is (Store._alert_for_same_copy): the copy was posted again
+        after its removal and alerted anew, and `page_url`, a page listing it (a tag page), is now that alert's
+        address too. None when there is none: the removed copy is back."""
+        with self.transaction():
+            row = self.db.execute("SELECT article_id, site FROM alerts WHERE id = ?", [alert_id]).fetchone()
+            if row is None:
+                raise KeyError(alert_id)
+            twin = self._alert_for_same_copy(int(row[0]), row[1], content_sha256, match, exclude=alert_id)
+            if twin is not None:
+                self._add_address(twin, page_url, now_iso())
+        return twin
 
     def _alert_for_same_copy(self, article_id: int, site: str, content_sha256: str,
-                             match: dict[str, Any]) -> int | None:
-        """An alert of this article and site, not removed, of the same copy: captured with exactly these bytes, or
-        whose match copied the same text (copy_resemblance of at least SAME_COPY, the most alike first)."""
+                             match: dict[str, Any], exclude: int = 0) -> int | None:
+        """An alert of this article and site, not removed (nor `exclude`), of the same copy: captured with exactly
+        these bytes, or whose match copied the same text (copy_resemblance of at least SAME_COPY, the most alike
+        first)."""
         row = self.db.execute(
-            "SELECT a.id FROM alerts a WHERE a.article_id = ? AND a.site = ? AND a.status != 'removed' AND EXISTS "
-            "(SELECT 1 FROM evidence e WHERE e.alert_id = a.id AND e.sha256 = ?) ORDER BY a.id LIMIT 1",
-            [article_id, site, content_sha256]).fetchone()
+            "SELECT a.id FROM alerts a WHERE a.article_id = ? AND a.site = ? AND a.status != 'removed' AND a.id != ? "
+            "AND EXISTS (SELECT 1 FROM evidence e WHERE e.alert_id = a.id AND e.sha256 = ?) ORDER BY a.id LIMIT 1",
+            [article_id, site, exclude, content_sha256]).fetchone()
         if row:
             return int(row[0])
         mine = copy_shingles(match["passages"])
@@ -949,8 +980,8 @@ class Store:
         rows = self.db.execute(
             "SELECT a.id, m.passages FROM alerts a JOIN matches m ON m.id = a.match_id OR m.id IN "
             "(SELECT e.match_id FROM evidence e WHERE e.alert_id = a.id) "
-            "WHERE a.article_id = ? AND a.site = ? AND a.status != 'removed' ORDER BY a.id, m.id",
-            [article_id, site]).fetchall()
+            "WHERE a.article_id = ? AND a.site = ? AND a.status != 'removed' AND a.id != ? ORDER BY a.id, m.id",
+            [article_id, site, exclude]).fetchall()
         best, best_id = SAME_COPY, None
         for alert_id, passages in rows:
             alike = copy_resemblance(mine, copy_shingles(json.loads(passages)))

@@ -307,3 +307,35 @@ def test_the_same_copy_on_another_site_or_of_another_article_is_another_alert(tm
         assert store.record_alert(article=store.article(two), site="copier", page_url=b, content_sha256="sha-b",
                                   match=match(b), channels=["hook"]) == (3, True)
         assert [n["alert_id"] for n in store.notifications()] == [1, 2, 3]
+
+
+def test_a_copy_posted_again_after_its_removal_is_one_alert_whatever_old_address_lists_it(
+        tmp_path: Path, copier: Copier, webhook: Webhook) -> None:
+    """Taken down, then posted again at a new address (a new alert, as documented) that a page of the old copy's, a tag
+    page, lists again: the tag page is the new alert's address now, and the recheck does not reopen the old alert for
+    the new copy (one repost, one alert, one message)."""
+    tag = "/tag/sea/"
+    copier.pages.update({STORY: "copy", tag: "copy"})
+    cfg = config(tmp_path, copier, webhook)
+    assert "1 new alerts" in run(cfg)
+    db = tmp_path / "provmon.db"
+    (old,) = sea_wall_alerts(db)
+    assert set(addresses(db, old["id"])) == {copier.url(STORY), copier.url(tag)}
+    copier.pages.clear()  # the takedown
+    assert "1 gone" in provmon("--config", str(cfg), "recheck").out
+    again = "/story/sea-wall-again/"
+    copier.pages.update({again: "copy", tag: "copy"})  # posted again, listed on the tag page again
+    assert "1 new alerts" in run(cfg)
+    r = provmon("--config", str(cfg), "recheck")
+    assert "0 back" in r.out, r.out + r.err
+    first, new = sea_wall_alerts(db)
+    assert first["status"] == "removed" and new["status"] == "notified", (dict(first), dict(new))
+    assert set(addresses(db, new["id"])) == {copier.url(again), copier.url(tag)}
+    assert [(json.loads(x["body"])["event"], json.loads(x["body"])["alert"]["id"]) for x in webhook.received] == [
+        ("copy_detected", old["id"]), ("copy_removed", old["id"]), ("copy_detected", new["id"])]
+    # Gone again from the new address but still on the tag page: the new alert keeps it, the old one stays removed.
+    del copier.pages[again]
+    r = provmon("--config", str(cfg), "recheck")
+    assert "0 gone, 0 back" in r.out, r.out + r.err
+    assert [a["status"] for a in sea_wall_alerts(db)] == ["removed", "notified"]
+    assert "0 new alerts" in run(cfg) and len(webhook.received) == 3
