@@ -97,12 +97,22 @@ def hidden_share(match: Match, page_text: str, hidden: Sequence[str]) -> float:
     `page_text` (Extracted.hidden: in the markup, not shown when the page loads)."""
     if not hidden or not match.passages:
         return 0.0
-    wanted = set(hidden)
-    spans, at = [], 0
-    for para in page_text.split("\n\n"):
-        if para in wanted:
-            spans.append((at, at + len(para)))
-        at += len(para) + 2
+    # Where each hidden paragraph is, as a whole paragraph of the text. Paragraphs are joined by a blank line, and one
+    # of preformatted text (<pre>) can hold blank lines itself: it is looked for where its first piece is.
+    by_first: dict[str, list[str]] = {}
+    for para in set(hidden):
+        by_first.setdefault(para.split("\n\n", 1)[0], []).append(para)
+    spans: list[tuple[int, int]] = []
+    at = 0
+    for piece in page_text.split("\n\n"):
+        for para in by_first.get(piece, ()):
+            end = at + len(para)
+            if page_text.startswith(para, at) and (end == len(page_text) or page_text.startswith("\n\n", end)):
+                if spans and at <= spans[-1][1]:
+                    spans[-1] = (spans[-1][0], max(spans[-1][1], end))
+                else:
+                    spans.append((at, end))
+        at += len(piece) + 2
     copied = inside = 0
     for p in match.passages:
         copied += p.page_end - p.page_start

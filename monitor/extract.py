@@ -524,7 +524,8 @@ class Extracted:
     # Paragraphs of `text` that are in the markup but hidden when the page loads (the `hidden` attribute, a
     # display:none or visibility:hidden element, or a style-sheet rule that hides it): read because they hold
     # most of the page's prose, which is how a copy shown to search engines and not to readers looks. (Script
-    # may reveal them later: a collapsed "read more" looks the same.)
+    # may reveal them later: a collapsed "read more" looks the same.) A paragraph also shown elsewhere on the page
+    # is not one of them. (One of a <pre> can hold blank lines: look for it whole, not in `text` split at them.)
     hidden: tuple[str, ...] = field(default=(), repr=False)
 
     @property
@@ -1624,8 +1625,10 @@ def _extract(html: str | bytes, url: str, content_type: str, template_hashes: Co
                 paragraphs, credits, credit_links = mild
                 chosen, nodes = mild_walk, mild_nodes
         if chosen.hidden:
+            # A paragraph the page also shows elsewhere (a "read more" teaser above the whole text, hidden) is read.
             under = _under(chosen.up, chosen.hidden)
-            hidden = [p for p, n in zip(paragraphs, nodes, strict=True) if n in under]
+            shown = {p for p, n in zip(paragraphs, nodes, strict=True) if n not in under}
+            hidden = [p for p, n in zip(paragraphs, nodes, strict=True) if n in under and p not in shown]
     method = "dom" if paragraphs else ""
     ld_body = _ld_str(ld, "articleBody")
     dom_chars = sum(len(p) for p in paragraphs)

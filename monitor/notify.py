@@ -44,6 +44,7 @@ from monitor.alerts import (
     digest_text,
     email_subject,
     email_text,
+    hidden_text,
     summary,
     webhook_payload,
 )
@@ -128,10 +129,13 @@ def email_html(alert: dict[str, Any], event: str = "copy_detected") -> str:
             ("Event", esc(EVENT_TITLES.get(event, event))),
             ("Article", f"<a href=\"{esc(alert['article_url'])}\">{esc(alert['article_title'])}</a>"),
             ("Copy", f"<a href=\"{esc(alert['copy_url'])}\">{esc(alert['copy_url'])}</a>"),
+            *([("Also at", "<br>".join(f"<a href=\"{esc(u)}\">{esc(u)}</a>" for u in alert["also_at"]))]
+              if alert.get("also_at") else []),
             ("Site", esc(alert["site"])),
             ("Kind", esc(alert["kind"])),
             ("Coverage", f"{alert['coverage']:.0%} of the article"),
             ("Credit", esc(f"{alert.get('credit') or 'unknown'} {alert.get('credit_detail') or ''}")),
+            *([("Hidden", esc(hidden_text(alert)))] if alert.get("hidden") else []),
             ("Severity", esc(alert.get("severity") or "unknown")),
             ("Alert", esc(f"#{alert['id']} ({alert.get('status', 'new')})")),
         )

@@ -465,6 +465,14 @@ def recheck_alerts(store: Store, fetcher: Fetcher, cfg: Config, stop: threading.
             report.inconclusive.append(f"#{aid} {address}: {found.why}")
             continue
         gone = found.state == "gone"  # from every address
+        if not gone and alert["status"] == "removed":
+            assert found.result is not None and found.match is not None and found.article is not None
+            twin = store.alerted_anew(aid, address, found.result.sha256,
+                                      found.match.to_dict(found.article.text, found.text))
+            if twin is not None:  # not this copy back: one posted again since, and alerted as #twin
+                store.record_check(aid, f"{why}; the copy there is alert #{twin}'s, posted again after this one's "
+                                        "removal")
+                continue
         store.record_check(aid, why)
         # The status may have changed since the list was read (ignored by a person, reopened by another
         # recheck): each change applies only from the states it was decided for.

@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import sqlite3
+import struct
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -289,11 +290,20 @@ CREATE VIEW alert_log AS
     ORDER BY a.created_at DESC, a.id DESC
 """
 
+# Version 13: telling whether a match at a new address is the same copy as one of the site's alerts of the article
+# compared it with every such alert by fingerprinting each alert's passages again (1.3 ms each: 1.3 s a new page at
+# 1,300 alerts, inside the write transaction). An alert's match keeps its copy's 3-grams (copy_shingles), filled in on
+# first use for alerts from before; and an address is looked up among the also_at events by an index.
+SCHEMA_V13_COPY_SHINGLES = """
+ALTER TABLE matches ADD COLUMN copy_shingles BLOB;
+CREATE INDEX IF NOT EXISTS alert_events_also_at ON alert_events (detail) WHERE event = 'also_at';
+"""
+
 # MIGRATIONS[i] upgrades schema version i to i + 1. Append new ones; never edit a released one.
 MIGRATIONS: tuple[str, ...] = (
     SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, MIGRATION_CRAWL_STATE, SCHEMA_V5_ALERTS, SCHEMA_V6_INDEX,
     SCHEMA_V7_ARTICLE_URL, SCHEMA_V8_ARTICLE_VERSIONS, SCHEMA_V9_RECENT_BY_ARTICLE, SCHEMA_V10_EXTRA_POSTINGS,
-    SCHEMA_V11_SPLIT_IGNORE_RULES, SCHEMA_V12_HIDDEN,
+    SCHEMA_V11_SPLIT_IGNORE_RULES, SCHEMA_V12_HIDDEN, SCHEMA_V13_COPY_SHINGLES,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -419,6 +429,23 @@ def copy_shingles(passages: Iterable[dict[str, Any]]) -> frozenset[int]:
 def copy_resemblance(a: frozenset[int], b: frozenset[int]) -> float:
     """Jaccard resemblance of two copies' shingles (0 when either is empty)."""
     return len(a & b) / len(a | b) if a and b else 0.0
+
+
+# What the kept 3-grams were computed with (matches.copy_shingles starts with it): kept ones of another revision of the
+# fingerprints or of the text normalisation (monitor.fingerprint) are computed again.
+SHINGLES_VERSION = FINGERPRINT_VERSION * 1000 + NORMALISATION_VERSION * 10 + 1
+
+
+def pack_shingles(shingles: frozenset[int]) -> bytes:
+    """copy_shingles as kept in matches.copy_shingles: SHINGLES_VERSION, then the 32-bit hashes, little-endian."""
+    return struct.pack(f"<I{len(shingles)}I", SHINGLES_VERSION, *sorted(shingles))
+
+
+def unpack_shingles(blob: bytes | None) -> tuple[int, ...] | None:
+    """The hashes pack_shingles kept, or None when there are none of this SHINGLES_VERSION."""
+    if not blob or len(blob) % 4 or struct.unpack_from("<I", blob)[0] != SHINGLES_VERSION:
+        return None
+    return struct.unpack_from(f"<{len(blob) // 4 - 1}I", blob, 4)
 
 
 # An alert's other addresses (its also_at events), each once, in the order found.
@@ -889,11 +916,19 @@ class Store:
             match_id = self._insert_match(article.id, page_url, site, content_sha256, match, "alert", now)
             existing = self._alert_at(owner, site, page_url)
             if existing is not None:
-                alert_id, primary = existing
+                alert_id, primary, status = existing
+                # An address of a copy taken down that lists the copy posted again and alerted anew (a tag page of
+                # both): the new alert's address now, not the old one's back.
+                twin = self._alert_for_same_copy(owner, site, content_sha256, copy_shingles(match["passages"]),
+                                                 exclude=alert_id) if status == "removed" else None
+                if twin is not None:
+                    self._add_address(twin, page_url, now)
+                    alert_id, primary = twin, False
                 if not primary:  # an address the copy was seen at besides its own: still that copy's
                     self.db.execute("UPDATE matches SET disposition = 'duplicate' WHERE id = ?", [match_id])
                 return alert_id, False
-            same = self._alert_for_same_copy(owner, site, content_sha256, match)
+            mine = copy_shingles(match["passages"])
+            same = self._alert_for_same_copy(owner, site, content_sha256, mine)
             if same is not None:
                 # The same copy at another address of its site (a trailing slash, index.html, ?page=1, a tag page),
                 # its bytes the same or not (the page prints its own URL, a token, a counter): one alert.
@@ -908,6 +943,7 @@ class Store:
                  match["coverage"], match["page_share"], match_id, severity, credit, credit_detail, hidden, now],
             )
             alert_id = int(cur.lastrowid or 0)
+            self.db.execute("UPDATE matches SET copy_shingles = ? WHERE id = ?", [pack_shingles(mine), match_id])
             self._event(alert_id, "detected", f"{match['kind']}, {match['coverage']:.0%} of the article", now)
             if evidence is not None:
                 self._insert_evidence(alert_id, match_id, evidence)
@@ -919,41 +955,76 @@ class Store:
                 )
         return alert_id, True
 
-    def _alert_at(self, article_id: int, site: str, page_url: str) -> tuple[int, bool] | None:
-        """The alert of this article that `page_url` belongs to, whatever its state, and whether it is the alert's
-        own address (`copy_url`) rather than one it was also seen at (an `also_at` event on this site)."""
-        row = self.db.execute("SELECT id FROM alerts WHERE article_id = ? AND copy_url = ?",
+    def _alert_at(self, article_id: int, site: str, page_url: str) -> tuple[int, bool, str] | None:
+        """The alert of this article that `page_url` belongs to, whatever its state, whether it is the alert's own
+        address (`copy_url`) rather than one it was also seen at (an `also_at` event on this site; the alert that
+        recorded it last), and its state."""
+        row = self.db.execute("SELECT id, status FROM alerts WHERE article_id = ? AND copy_url = ?",
                               [article_id, page_url]).fetchone()
         if row:
-            return int(row[0]), True
+            return int(row[0]), True, row[1]
         row = self.db.execute(
-            "SELECT a.id FROM alerts a JOIN alert_events e ON e.alert_id = a.id WHERE a.article_id = ? "
-            "AND a.site = ? AND e.event = 'also_at' AND e.detail = ? ORDER BY a.id LIMIT 1",
+            "SELECT a.id, a.status FROM alerts a JOIN alert_events e ON e.alert_id = a.id WHERE a.article_id = ? "
+            "AND a.site = ? AND e.event = 'also_at' AND e.detail = ? ORDER BY e.id DESC LIMIT 1",
             [article_id, site, page_url]).fetchone()
-        return (int(row[0]), False) if row else None
+        return (int(row[0]), False, row[1]) if row else None
+
+    def _add_address(self, alert_id: int, page_url: str, now: str) -> None:
+        """Record `page_url` as an address of the alert's copy (an `also_at` event) unless it is one already."""
+        if not self.db.execute(
+                "SELECT 1 FROM alerts WHERE id = ? AND copy_url = ? UNION ALL SELECT 1 FROM alert_events WHERE "
+                "alert_id = ? AND event = 'also_at' AND detail = ?", [alert_id, page_url, alert_id, page_url]
+        ).fetchone():
+            self._event(alert_id, "also_at", page_url, now)
+
+    def alerted_anew(self, alert_id: int, page_url: str, content_sha256: str, match: dict[str, Any]) -> int | None:
+        """For a removed alert whose copy a recheck finds at `page_url` (one of its addresses): another alert of its
+        article and site, not removed, whose copy this is (Store._alert_for_same_copy): the copy was posted again
+        after its removal and alerted anew, and `page_url`, a page listing it (a tag page), is now that alert's
+        address too. None when there is none: the removed copy is back."""
+        with self.transaction():
+            row = self.db.execute("SELECT article_id, site FROM alerts WHERE id = ?", [alert_id]).fetchone()
+            if row is None:
+                raise KeyError(alert_id)
+            twin = self._alert_for_same_copy(int(row[0]), row[1], content_sha256, copy_shingles(match["passages"]),
+                                             exclude=alert_id)
+            if twin is not None:
+                self._add_address(twin, page_url, now_iso())
+        return twin
 
     def _alert_for_same_copy(self, article_id: int, site: str, content_sha256: str,
-                             match: dict[str, Any]) -> int | None:
-        """An alert of this article and site, not removed, of the same copy: captured with exactly these bytes, or
-        whose match copied the same text (copy_resemblance of at least SAME_COPY, the most alike first)."""
+                             mine: frozenset[int], exclude: int = 0) -> int | None:
+        """An alert of this article and site, not removed (nor `exclude`), of the same copy as a match (`mine`: its
+        copy_shingles): captured with exactly these bytes, or whose match copied the same text (copy_resemblance
+        of at least SAME_COPY, the most alike first)."""
         row = self.db.execute(
-            "SELECT a.id FROM alerts a WHERE a.article_id = ? AND a.site = ? AND a.status != 'removed' AND EXISTS "
-            "(SELECT 1 FROM evidence e WHERE e.alert_id = a.id AND e.sha256 = ?) ORDER BY a.id LIMIT 1",
-            [article_id, site, content_sha256]).fetchone()
+            "SELECT a.id FROM alerts a WHERE a.article_id = ? AND a.site = ? AND a.status != 'removed' AND a.id != ? "
+            "AND EXISTS (SELECT 1 FROM evidence e WHERE e.alert_id = a.id AND e.sha256 = ?) ORDER BY a.id LIMIT 1",
+            [article_id, site, exclude, content_sha256]).fetchone()
         if row:
             return int(row[0])
-        mine = copy_shingles(match["passages"])
         if not mine:
             return None
-        # Each alert's detection match, and the match of every later capture (a copy back after its removal).
+        # Each alert's detection match, and the match of every later capture (a copy back after its removal), with
+        # the 3-grams kept with it (computed and kept now for a match from before they were).
         rows = self.db.execute(
-            "SELECT a.id, m.passages FROM alerts a JOIN matches m ON m.id = a.match_id OR m.id IN "
+            "SELECT a.id, m.id, m.copy_shingles FROM alerts a JOIN matches m ON m.id = a.match_id OR m.id IN "
             "(SELECT e.match_id FROM evidence e WHERE e.alert_id = a.id) "
-            "WHERE a.article_id = ? AND a.site = ? AND a.status != 'removed' ORDER BY a.id, m.id",
-            [article_id, site]).fetchall()
+            "WHERE a.article_id = ? AND a.site = ? AND a.status != 'removed' AND a.id != ? ORDER BY a.id, m.id",
+            [article_id, site, exclude]).fetchall()
         best, best_id = SAME_COPY, None
-        for alert_id, passages in rows:
-            alike = copy_resemblance(mine, copy_shingles(json.loads(passages)))
+        for alert_id, match_id, blob in rows:
+            theirs = unpack_shingles(blob)
+            if theirs is None:
+                passages = self.db.execute("SELECT passages FROM matches WHERE id = ?", [match_id]).fetchone()[0]
+                kept = copy_shingles(json.loads(passages))
+                self.db.execute("UPDATE matches SET copy_shingles = ? WHERE id = ?", [pack_shingles(kept), match_id])
+                theirs = tuple(kept)
+            # A resemblance of `best` or more needs sets of sizes within that ratio of each other.
+            if not theirs or min(len(mine), len(theirs)) < best * max(len(mine), len(theirs)):
+                continue
+            shared = len(mine.intersection(theirs))
+            alike = shared / (len(mine) + len(theirs) - shared)
             if alike >= best and (best_id is None or alike > best):
                 best, best_id = alike, int(alert_id)
         return best_id

@@ -6,6 +6,7 @@ loopback copier site, a real webhook receiver and a real SQLite file, through th
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 
 from monitor.alerts import email_text
 from monitor.store import Store
-from tests.conftest import DEMO, Served, Webhook, old_database, provmon, rows, serve, write_config
+from tests.conftest import DEMO, Mailbox, Served, Webhook, old_database, provmon, rows, serve, write_config
 
 ORIGINAL = DEMO / "publisher" / "sea-wall-gives-way.html"
 GARLIC = DEMO / "scraper" / "plant-garlic-in-autumn.html"
@@ -151,3 +152,63 @@ def test_check_says_how_much_of_a_copy_is_hidden(tmp_path: Path) -> None:
     text = provmon("--config", str(cfg), "check", str(page)).out
     assert "hidden when the page loads" in text
     assert "hidden when the page loads" not in provmon("--config", str(cfg), "check", str(shown)).out
+
+
+def test_the_email_a_mail_client_shows_says_where_and_how_hidden(tmp_path: Path, site: tuple[Served, dict[str, str]],
+                                                                 webhook: Webhook, smtp_server: Mailbox) -> None:
+    """Mail clients show the HTML part of the message: it has the hidden share and every address too, as the
+    plain-text part does."""
+    served, pages = site
+    pages["/cloaked/"] = pages["/cloaked/index.html"] = cloaked("hidden")  # one copy at two addresses
+    cfg = config(tmp_path, served.base, webhook)
+    with cfg.open("a", encoding="utf-8") as f:
+        f.write(f'\n[[notify]]\ntype = "email"\nhost = "{smtp_server.host}"\nport = {smtp_server.port}\n'
+                f'sender = "provmon@localhost"\nrecipients = ["editor@localhost"]\n')
+    r = provmon("--config", str(cfg), "run", "--once")
+    assert r.code == 0, r.out + r.err
+    (alert,) = rows(tmp_path / "provmon.db", "SELECT * FROM alerts")
+    other = next(served.base + p for p in ("/cloaked/", "/cloaked/index.html") if served.base + p != alert["copy_url"])
+    (msg,) = smtp_server.messages
+    text, page = msg.get_body(("plain",)).get_content(), msg.get_body(("html",)).get_content()
+    assert f"Also at:   {other}" in text and "Hidden:" in text
+    assert "Also at" in page and f'href="{other}"' in page, page
+    assert "Hidden" in page and "hidden when the page loads" in page, page
+
+
+def _paragraphs_of_the_copy() -> list[str]:
+    body = COPY.split('<div class="entry-content">', 1)[1].split("<p><strong>Daily Coast Digest</strong></p>", 1)[0]
+    return [p + "</p>" for p in body.split("</p>") if "<p>" in p]
+
+
+def test_what_a_reader_sees_elsewhere_on_the_page_is_not_hidden(tmp_path: Path) -> None:
+    """A "read more" page: the first half of the copy shown, the whole copy (the first half again) in a hidden block.
+    A paragraph shown somewhere on the page is read, whichever of its two places the passages point into: about
+    half of the copy is hidden, not all of it."""
+    cfg = write_config(tmp_path / "config.toml", f'[[track]]\nsource = "{ORIGINAL}"\n')
+    assert provmon("--config", str(cfg), "track", str(ORIGINAL)).code == 0
+    paras = _paragraphs_of_the_copy()
+    half = len(paras) // 2
+    page = tmp_path / "read-more.html"
+    page.write_text(f"<html><head><title>Sea wall</title></head><body><div class='entry'>{''.join(paras[:half])}"
+                    f"<button>Read more</button><div hidden>{''.join(paras)}</div></div></body></html>",
+                    encoding="utf-8")
+    (out,) = provmon("--config", str(cfg), "check", "--json", str(page)).json_lines()
+    (copy,) = out["copies"]
+    assert copy["kind"] == "verbatim"
+    assert 0.3 < copy["hidden"] < 0.6, copy["hidden"]
+    shown = provmon("--config", str(cfg), "extract", "--json", str(page)).json_lines()[0]
+    assert all(p not in shown["hidden"] for p in shown["text"].split("\n\n")[:half])  # shown above: not hidden
+
+
+def test_a_hidden_block_of_preformatted_text_is_hidden(tmp_path: Path) -> None:
+    """A copy hidden in a <pre> (or <textarea>) keeps its blank lines: one paragraph of the text holding several,
+    still counted as hidden."""
+    cfg = write_config(tmp_path / "config.toml", f'[[track]]\nsource = "{ORIGINAL}"\n')
+    assert provmon("--config", str(cfg), "track", str(ORIGINAL)).code == 0
+    plain = "\n\n".join(re.sub(r"<[^>]+>", "", p) for p in _paragraphs_of_the_copy())
+    for tag in ("pre", "textarea"):
+        page = tmp_path / f"{tag}.html"
+        page.write_text(f"<html><body>{OWN}<div hidden><{tag}>{plain}</{tag}></div></body></html>", encoding="utf-8")
+        (out,) = provmon("--config", str(cfg), "check", "--json", str(page)).json_lines()
+        (copy,) = out["copies"]
+        assert copy["hidden"] > 0.9, (tag, copy["hidden"])

@@ -208,8 +208,10 @@ def test_schema_upgrade_reindexes_tracked_articles(tmp_path: Path, caplog: pytes
         ids = track(store, range(3))
     conn = sqlite3.connect(db)  # make it look like a schema-5 store, before the index (old 63-bit fingerprints)
     conn.execute("UPDATE meta SET value = '5' WHERE key = 'schema_version'")
-    conn.execute("DROP VIEW alert_log")  # schema 12 redefines it, with the column it adds
-    conn.execute("ALTER TABLE alerts DROP COLUMN hidden")  # what schema 12 added
+    conn.execute("DROP INDEX alert_events_also_at")  # what schema 13 added
+    conn.execute("ALTER TABLE matches DROP COLUMN copy_shingles")
+    conn.execute("DROP VIEW alert_log")  # what schema 12 added (the view is made again by schema 5 and 12)
+    conn.execute("ALTER TABLE alerts DROP COLUMN hidden")
     conn.execute("ALTER TABLE fingerprints DROP COLUMN extra")  # what schema 10 added
     conn.execute("DROP INDEX fingerprints_article")  # what schema 9 added
     conn.execute("DROP INDEX articles_replaced")  # what schema 8 added

@@ -5,6 +5,7 @@ copier site and a real SQLite file, through the real command line."""
 from __future__ import annotations
 
 import json
+import random
 import secrets
 import sqlite3
 import time
@@ -307,3 +308,91 @@ def test_the_same_copy_on_another_site_or_of_another_article_is_another_alert(tm
         assert store.record_alert(article=store.article(two), site="copier", page_url=b, content_sha256="sha-b",
                                   match=match(b), channels=["hook"]) == (3, True)
         assert [n["alert_id"] for n in store.notifications()] == [1, 2, 3]
+
+
+def test_a_copy_posted_again_after_its_removal_is_one_alert_whatever_old_address_lists_it(
+        tmp_path: Path, copier: Copier, webhook: Webhook) -> None:
+    """Taken down, then posted again at a new address (a new alert, as documented) that a page of the old copy's, a tag
+    page, lists again: the tag page is the new alert's address now, and the recheck does not reopen the old alert for
+    the new copy (one repost, one alert, one message)."""
+    tag = "/tag/sea/"
+    copier.pages.update({STORY: "copy", tag: "copy"})
+    cfg = config(tmp_path, copier, webhook)
+    assert "1 new alerts" in run(cfg)
+    db = tmp_path / "provmon.db"
+    (old,) = sea_wall_alerts(db)
+    assert set(addresses(db, old["id"])) == {copier.url(STORY), copier.url(tag)}
+    copier.pages.clear()  # the takedown
+    assert "1 gone" in provmon("--config", str(cfg), "recheck").out
+    again = "/story/sea-wall-again/"
+    copier.pages.update({again: "copy", tag: "copy"})  # posted again, listed on the tag page again
+    assert "1 new alerts" in run(cfg)
+    r = provmon("--config", str(cfg), "recheck")
+    assert "0 back" in r.out, r.out + r.err
+    first, new = sea_wall_alerts(db)
+    assert first["status"] == "removed" and new["status"] == "notified", (dict(first), dict(new))
+    assert set(addresses(db, new["id"])) == {copier.url(again), copier.url(tag)}
+    assert [(json.loads(x["body"])["event"], json.loads(x["body"])["alert"]["id"]) for x in webhook.received] == [
+        ("copy_detected", old["id"]), ("copy_removed", old["id"]), ("copy_detected", new["id"])]
+    # Gone again from the new address but still on the tag page: the new alert keeps it, the old one stays removed.
+    del copier.pages[again]
+    r = provmon("--config", str(cfg), "recheck")
+    assert "0 gone, 0 back" in r.out, r.out + r.err
+    assert [a["status"] for a in sea_wall_alerts(db)] == ["removed", "notified"]
+    assert "0 new alerts" in run(cfg) and len(webhook.received) == 3
+
+
+def test_telling_a_new_address_from_many_copies_reads_each_copy_once(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A site with many alerts of one article (a farm of rewrites): a new address is compared with each of them, from
+    3-grams kept with the alert's match, not by fingerprinting every alert's passages again on every new page (1.3 s
+    a page at 1,300 alerts, inside the write transaction). A store from before (none kept) computes each once."""
+    import monitor.store as store_mod
+
+    words = [a + b for a in ("har", "tid", "stor", "wal", "bre", "cre", "wat", "shel", "coun", "eng", "rep", "fam")
+             for b in ("bor", "ment", "ling", "ster", "gate", "wick", "ford", "mere", "holt", "by", "thorpe", "stead")]
+
+    def rewrite(i: int) -> str:  # a text of its own for each page
+        return " ".join(random.Random(i).choices(words, k=150))
+
+    def match(text: str) -> dict[str, Any]:
+        return {"kind": "paraphrased", "coverage": 0.6, "page_share": 0.8, "longest_run": 4, "score": 0.5,
+                "passages": [{"article_start": 0, "article_end": 10, "page_start": 0, "page_end": len(text),
+                              "score": 0.5, "verbatim": False, "article_text": "x", "page_text": text}]}
+
+    calls = []
+    real = store_mod.page_fingerprints_of
+    monkeypatch.setattr(store_mod, "page_fingerprints_of", lambda text: calls.append(1) or real(text))
+    db = tmp_path / "provmon.db"
+    with Store(db) as store:
+        aid, _ = store.add_article("https://herald.example/a", "Sea wall", "Some text.", [1, 2, 3])
+        article = store.article(aid)
+        for i in range(30):
+            url = f"https://farm.example/p{i}"
+            store.record_alert(article=article, site="farm", page_url=url, content_sha256=f"sha{i}",
+                               match=match(rewrite(i)), channels=[])
+        assert len(store.alerts()) == 30
+        calls.clear()
+        new = store.record_alert(article=article, site="farm", page_url="https://farm.example/new",
+                                 content_sha256="sha-new", match=match(rewrite(1000)), channels=[])
+        assert new == (31, True) and len(calls) == 1, len(calls)  # the new page's, once
+        # The same copy as #5 at another address (its bytes differ): found among them all.
+        calls.clear()
+        assert store.record_alert(article=article, site="farm", page_url="https://farm.example/p5?amp=1",
+                                  content_sha256="sha-amp", match=match(rewrite(5) + " viewed 12 times"),
+                                  channels=[]) == (6, False)
+        assert len(calls) == 1
+    # A store from before keeps no 3-grams: each alert's are computed once, then kept.
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE matches SET copy_shingles = NULL")
+    conn.commit()
+    conn.close()
+    with Store(db) as store:
+        calls.clear()
+        assert store.record_alert(article=article, site="farm", page_url="https://farm.example/new2",
+                                  content_sha256="sha-new2", match=match(rewrite(2000)), channels=[])[1]
+        assert len(calls) == 32, len(calls)  # 31 alerts' matches and the new page's
+        calls.clear()
+        assert store.record_alert(article=article, site="farm", page_url="https://farm.example/p7/",
+                                  content_sha256="sha-7b", match=match(rewrite(7)), channels=[]) == (8, False)
+        assert len(calls) == 1
