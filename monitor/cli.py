@@ -624,7 +624,7 @@ def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
                 a = store.alert(alert_id)
                 echo(f"  ALERT #{a['id']}: {a['kind']} copy ({a['coverage']:.0%} of the article) "
                      f"of \"{a['article_title']}\" at {a['copy_url']} [{a['severity']}; credit: {a['credit']}]")
-        echo(f"alert log: {cfg.database_path} ({len(store.alerts())} alerts in all)")
+        echo(f"alert log: {cfg.database_path} ({store.alert_count()} alerts in all)")
     # A [[track]] source that cannot be read is bad input, as it is for `provmon track`; a site that cannot be
     # fetched is the site's state (printed above, and `provmon status`), not the run's.
     return EXIT_USAGE if track_errors else EXIT_OK

@@ -838,6 +838,10 @@ class Store:
         """Tracked articles (replaced versions kept for their alerts are not counted)."""
         return int(self.db.execute("SELECT count(*) FROM articles WHERE replaced_by IS NULL").fetchone()[0])
 
+    def alert_count(self) -> int:
+        """Alerts in the log, in every state."""
+        return int(self.db.execute("SELECT count(*) FROM alerts").fetchone()[0])
+
     def candidates(self, hashes: Iterable[int], min_shared: int, limit: int) -> list[tuple[int, int]]:
         """Articles sharing at least `min_shared` fingerprints with a page, most shared first (monitor.index)."""
         return self.index.candidates(hashes, min_shared, limit)

@@ -47,6 +47,7 @@ def test_second_run_adds_no_alert(tmp_path: Path) -> None:
     r = provmon("--config", str(cfg), "run", "--once")
     assert r.code == 0, r.err
     assert "0 new alerts" in r.out
+    assert "(2 alerts in all)" in r.out
     assert len(alerts(tmp_path / "provmon.db")) == 2
 
 
