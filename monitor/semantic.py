@@ -244,6 +244,8 @@ def decide(article: Prepared, page: Prepared, sims: np.ndarray, cfg: SemanticSet
         longest_run=longest_run(article, page, passages),
         score=round(sum(p.sim for p in pairs) / len(pairs), 3),
         passages=tuple(passages),
+        weighted_coverage=round(min(cov, 1.0), 3),
+        weighted_page_share=round(min(share, 1.0), 3),
     )
 
 

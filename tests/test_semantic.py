@@ -175,6 +175,9 @@ def test_rule_flags_a_run_of_retold_sentences_with_offsets() -> None:
     m = v.verify(a, p)
     assert m is not None and m.kind == "paraphrased" and not any(x.verbatim for x in m.passages)
     assert 0.3 < m.coverage <= 1.0 and m.page_share > 0.5
+    # The shares the rule decided on (quotation weighed quote_weight), reported as the lexical rule reports its own.
+    assert m.weighted_coverage is not None and m.weighted_page_share is not None
+    assert 0.2 <= m.weighted_coverage <= 1.0 and 0.5 <= m.weighted_page_share <= 1.0
     for x in m.passages:
         assert 0 <= x.article_start < x.article_end <= len(ARTICLE) and 0 <= x.page_start < x.page_end <= len(page)
         assert 0.6 <= x.score <= 1.0
