@@ -6,6 +6,9 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
+import time
+import tomllib
 from collections import Counter
 from pathlib import Path
 
@@ -80,3 +83,38 @@ def totals(results: list[dict]) -> dict:
           f"({t['missed']} missed), {t['false_alarms']} false alarms in {t['non_copies']} non-copies, "
           f"{t['wrong_matches']} wrong or extra matches, {t['errors']} errors")
     return t
+
+
+def corpus_cases(corpus: Path) -> tuple[dict[str, str], dict[str, Path], dict[str, Path]]:
+    """A corpus laid out as orig/, cases/ and expected.toml (the held-out and hard corpora): each case's expected
+    answer, each original by its id (the file name's part before "_"), and each case file by its name under the
+    corpus; exits naming what disagrees."""
+    expected: dict[str, str] = tomllib.loads((corpus / "expected.toml").read_text(encoding="utf-8"))["cases"]
+    originals = {p.name.split("_")[0]: p for p in sorted((corpus / "orig").glob("*.txt"))}
+    names = {p.name for p in originals.values()}
+    if bad := {c: e for c, e in expected.items() if e != NOT and e not in names}:
+        sys.exit(f"expected.toml names originals that are not in orig/: {bad}")
+    files = {p.relative_to(corpus).as_posix(): p for p in sorted((corpus / "cases").rglob("*")) if p.is_file()}
+    if set(files) != set(expected):
+        sys.exit(f"expected.toml and the corpus disagree: no answer for {sorted(set(files) - set(expected))}, "
+                 f"no file for {sorted(set(expected) - set(files))}")
+    return expected, originals, files
+
+
+def track_and_check(corpus: Path, originals: int, files: dict[str, Path]) -> tuple[dict[int, str], dict, float]:
+    """As a user runs them, in a temporary store: `provmon track --json` of corpus/orig, then `provmon check --json`
+    of corpus/cases. The tracked articles' file names by id, each case's answer by its name (the keys of `files`),
+    and the seconds the check took."""
+    with tempfile.TemporaryDirectory(prefix=f"provmon-{corpus.name}-") as tmp:
+        work = Path(tmp)
+        config = work / "config.toml"
+        config.write_text(f"[monitor]\ndatabase = {json.dumps(str(work / 'bench.db'))}\n", encoding="utf-8")
+        tracked = provmon(config, "track", "--json", str(corpus / "orig"))
+        article = {t["id"]: Path(t["url"]).name for t in tracked if "id" in t}  # the url's last segment: file name
+        if len(article) != originals:
+            sys.exit(f"tracked {len(article)} articles from {originals} originals: {tracked}")
+        t0 = time.perf_counter()
+        checked = provmon(config, "check", "--json", str(corpus / "cases"))
+        seconds = time.perf_counter() - t0
+    by_url = {p.resolve().as_uri(): c for c, p in files.items()}
+    return article, {by_url.get(r["url"], r["url"]): r for r in checked}, seconds

@@ -23,15 +23,13 @@ from __future__ import annotations
 import json
 import re
 import sys
-import tempfile
 import time
-import tomllib
 from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import NOT, ROOT, provmon, table, totals, verdict, write
+from _common import NOT, ROOT, corpus_cases, table, totals, track_and_check, verdict, write
 from heldout import closeness_row, measures, rounded
 
 sys.path.insert(0, str(ROOT))
@@ -155,32 +153,11 @@ def closeness(originals: dict[str, Path], files: dict[str, Path], mc: MatchSetti
 
 def main() -> None:
     t_start = time.perf_counter()
-    spec = tomllib.loads((CORPUS / "expected.toml").read_text(encoding="utf-8"))
-    expected: dict[str, str] = spec["cases"]
-    originals = {p.name.split("_")[0]: p for p in sorted((CORPUS / "orig").glob("*.txt"))}
-    names = {p.name for p in originals.values()}
-    if bad := {c: e for c, e in expected.items() if e != NOT and e not in names}:
-        sys.exit(f"expected.toml names originals that are not in orig/: {bad}")
-    files = {p.relative_to(CORPUS).as_posix(): p for p in sorted((CORPUS / "cases").rglob("*")) if p.is_file()}
-    if set(files) != set(expected):
-        sys.exit(f"expected.toml and the corpus disagree: no answer for {sorted(set(files) - set(expected))}, "
-                 f"no file for {sorted(set(expected) - set(files))}")
+    expected, originals, files = corpus_cases(CORPUS)
     if bad := [c for c in expected if kind_of(c) not in KINDS or KINDS[kind_of(c)][1] != (expected[c] != NOT)]:
         sys.exit(f"case files whose name does not say their kind (c_* copies, n_* non-copies): {bad}")
 
-    with tempfile.TemporaryDirectory(prefix="provmon-hardnon-") as tmp:
-        work = Path(tmp)
-        config = work / "config.toml"
-        config.write_text(f"[monitor]\ndatabase = {json.dumps(str(work / 'hardnon.db'))}\n", encoding="utf-8")
-        tracked = provmon(config, "track", "--json", str(CORPUS / "orig"))
-        article = {t["id"]: Path(t["url"]).name for t in tracked if "id" in t}  # the url's last segment: file name
-        if len(article) != len(originals):
-            sys.exit(f"tracked {len(article)} articles from {len(originals)} originals: {tracked}")
-        t0 = time.perf_counter()
-        checked = provmon(config, "check", "--json", str(CORPUS / "cases"))
-        check_seconds = time.perf_counter() - t0
-    by_url = {p.resolve().as_uri(): c for c, p in files.items()}
-    answers = {by_url.get(r["url"], r["url"]): r for r in checked}
+    article, answers, check_seconds = track_and_check(CORPUS, len(originals), files)
 
     results = []
     for case in sorted(expected):
@@ -225,7 +202,7 @@ def main() -> None:
                            "flagged_non_copies": sorted(Path(r["file"]).stem for r in rs
                                                         if r["verdict"] == "FALSE ALARM")})
 
-    print(f"check --json cases/: {len(checked)} pages in {check_seconds:.2f} s (process start included)\n")
+    print(f"check --json cases/: {len(answers)} pages in {check_seconds:.2f} s (process start included)\n")
     print("By kind of case (flagged: reported as a copy of any article; found: matched to its original and no other;"
           "\nmatch kinds, coverage and page share: the matches to the page's own original)")
     print(table([[s["kind"], s["what"], s["files"], s["flagged"],

@@ -22,16 +22,14 @@ import json
 import re
 import statistics
 import sys
-import tempfile
 import time
-import tomllib
 from collections import Counter
 from difflib import SequenceMatcher
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import DATASETS, NOT, ROOT, provmon, read_text, table, totals, verdict, write
+from _common import DATASETS, ROOT, corpus_cases, read_text, table, totals, track_and_check, verdict, write
 
 sys.path.insert(0, str(ROOT))
 
@@ -158,34 +156,13 @@ def votes(original: Path, page: Path, mc: MatchSettings) -> dict:
 
 def main() -> None:
     t_start = time.perf_counter()
-    spec = tomllib.loads((CORPUS / "expected.toml").read_text(encoding="utf-8"))
-    expected: dict[str, str] = spec["cases"]
-    originals = {p.name.split("_")[0]: p for p in sorted((CORPUS / "orig").glob("*.txt"))}
-    names = {p.name for p in originals.values()}
-    if bad := {c: e for c, e in expected.items() if e != NOT and e not in names}:
-        sys.exit(f"expected.toml names originals that are not in orig/: {bad}")
-    files = {p.relative_to(CORPUS).as_posix(): p for p in sorted((CORPUS / "cases").rglob("*")) if p.is_file()}
-    if set(files) != set(expected):
-        sys.exit(f"expected.toml and the corpus disagree: no answer for {sorted(set(files) - set(expected))}, "
-                 f"no file for {sorted(set(expected) - set(files))}")
+    expected, originals, files = corpus_cases(CORPUS)
     stale = [c for c, p in files.items() if p.name == "c_excerpt.txt" and p.read_text(encoding="utf-8")
              != excerpt_page(CORPUS / "blog" / f"{p.parent.name}.txt", originals[p.parent.name])]
     if stale:
         print(f"warning: stored excerpt cases differ from blog/ + orig/: {stale}")
 
-    with tempfile.TemporaryDirectory(prefix="provmon-heldout-") as tmp:
-        work = Path(tmp)
-        config = work / "config.toml"
-        config.write_text(f"[monitor]\ndatabase = {json.dumps(str(work / 'heldout.db'))}\n", encoding="utf-8")
-        tracked = provmon(config, "track", "--json", str(CORPUS / "orig"))
-        article = {t["id"]: Path(t["url"]).name for t in tracked if "id" in t}  # the url's last segment: file name
-        if len(article) != len(originals):
-            sys.exit(f"tracked {len(article)} articles from {len(originals)} originals: {tracked}")
-        t0 = time.perf_counter()
-        checked = provmon(config, "check", "--json", str(CORPUS / "cases"))
-        check_seconds = time.perf_counter() - t0
-    by_url = {p.resolve().as_uri(): c for c, p in files.items()}
-    answers = {by_url.get(r["url"], r["url"]): r for r in checked}
+    article, answers, check_seconds = track_and_check(CORPUS, len(originals), files)
 
     results = []
     for case in sorted(expected):
@@ -211,7 +188,7 @@ def main() -> None:
                         "match_kinds": dict(sorted(Counter(m["kind"] for m in own).items())),
                         "coverage": span([m["coverage"] for m in own]),
                         "page_share": span([m["page_share"] for m in own])})
-    print(f"check --json cases/: {len(checked)} pages in {check_seconds:.2f} s (process start included)\n")
+    print(f"check --json cases/: {len(answers)} pages in {check_seconds:.2f} s (process start included)\n")
     print("By kind of case (found: matched to the right original and no other; ranges over the matches reported)")
     print(table([[s["kind"], s["case"], f"{s['found']}/{s['files']}" if s["case"] == "copy" else "-",
                   s["missed"] if s["case"] == "copy" else "-",

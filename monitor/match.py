@@ -61,7 +61,7 @@ import bisect
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, replace
 from difflib import SequenceMatcher
 from functools import cached_property
@@ -225,30 +225,26 @@ class Prepared:
     def _per_sentence(self) -> dict[tuple[str, int], Any]:
         return {}
 
+    def _once(self, what: str, k: int, read: Callable[[Sentence], T]) -> T:
+        """`read` of sentence k, worked out the first time it is asked for (only strong pairs ask)."""
+        key = (what, k)
+        if key not in self._per_sentence:
+            self._per_sentence[key] = read(self.sentences[k])
+        return self._per_sentence[key]
+
     def lead_in(self, k: int) -> bool:
         """Whether sentence k only introduces a quotation ("In a statement, Sergeant Lucy Brennan said:"): it ends with
         a colon and has a verb of saying (`text.is_lead_in`). It names who speaks; what it introduces is theirs."""
-        got = self._per_sentence.get(("lead_in", k))
-        if got is None:
-            s = self.sentences[k]
-            got = self._per_sentence["lead_in", k] = is_lead_in(self.text[s.start:s.end])
-        return got
+        return self._once("lead_in", k, lambda s: is_lead_in(self.text[s.start:s.end]))
 
     def data_line(self, k: int) -> bool:
         """Whether sentence k is a line of data rather than prose (`is_data`): a team sheet, a table row, a result
         line ("Booked: Hughes, Irving.", "Graham Fell (Progress Party) 11,907")."""
-        got = self._per_sentence.get(("data", k))
-        if got is None:
-            got = self._per_sentence["data", k] = is_data(self.text, self.sentences[k])
-        return got
+        return self._once("data", k, lambda s: is_data(self.text, s))
 
     def numbers(self, k: int) -> frozenset[str]:
         """The numbers sentence k states, formats normalised (`text.numbers`)."""
-        got = self._per_sentence.get(("numbers", k))
-        if got is None:
-            s = self.sentences[k]
-            got = self._per_sentence["numbers", k] = numbers_in(self.text[s.start:s.end], (t.word for t in s.tokens))
-        return got
+        return self._once("numbers", k, lambda s: numbers_in(self.text[s.start:s.end], (t.word for t in s.tokens)))
 
     @cached_property
     def sentence_df(self) -> Counter[str]:

@@ -465,10 +465,11 @@ def recheck_alerts(store: Store, fetcher: Fetcher, cfg: Config, stop: threading.
             report.inconclusive.append(f"#{aid} {address}: {found.why}")
             continue
         gone = found.state == "gone"  # from every address
+        back: dict[str, Any] = {}  # the match of a removed copy found again
         if not gone and alert["status"] == "removed":
             assert found.result is not None and found.match is not None and found.article is not None
-            twin = store.alerted_anew(aid, address, found.result.sha256,
-                                      found.match.to_dict(found.article.text, found.text))
+            back = found.match.to_dict(found.article.text, found.text)
+            twin = store.alerted_anew(aid, address, found.result.sha256, back)
             if twin is not None:  # not this copy back: one posted again since, and alerted as #twin
                 store.record_check(aid, f"{why}; the copy there is alert #{twin}'s, posted again after this one's "
                                         "removal")
@@ -481,11 +482,10 @@ def recheck_alerts(store: Store, fetcher: Fetcher, cfg: Config, stop: threading.
                 report.removed.append(aid)
                 log.info("alert #%d: copy gone (%s): %s", aid, why, url)
         elif not gone and alert["status"] == "removed":
-            assert found.result is not None and found.match is not None and found.article is not None
-            back = store.set_state(aid, "reopened", detail=why, channels=channels, only_from=("removed",),
-                                   evidence=Evidence.of(found.result, found.text, "reopened"),
-                                   match=found.match.to_dict(found.article.text, found.text), page_url=address)
-            if back:
+            assert found.result is not None
+            if store.set_state(aid, "reopened", detail=why, channels=channels, only_from=("removed",),
+                               evidence=Evidence.of(found.result, found.text, "reopened"), match=back,
+                               page_url=address):
                 report.reopened.append(aid)
                 log.info("alert #%d: copy is back (%s): %s", aid, why, address)
     keep_holds(store, polite)

@@ -16,7 +16,7 @@ import re
 import sqlite3
 import struct
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -426,9 +426,12 @@ def copy_shingles(passages: Iterable[dict[str, Any]]) -> frozenset[int]:
     return frozenset(page_fingerprints_of(_VOLATILE.sub(" ", text)))
 
 
-def copy_resemblance(a: frozenset[int], b: frozenset[int]) -> float:
-    """Jaccard resemblance of two copies' shingles (0 when either is empty)."""
-    return len(a & b) / len(a | b) if a and b else 0.0
+def copy_resemblance(a: frozenset[int], b: Collection[int]) -> float:
+    """Jaccard resemblance of two copies' shingles (0 when either is empty); `b` holds each hash once."""
+    if not a or not b:
+        return 0.0
+    shared = len(a.intersection(b))
+    return shared / (len(a) + len(b) - shared)
 
 
 # What the kept 3-grams were computed with (matches.copy_shingles starts with it): kept ones of another revision of the
@@ -1027,8 +1030,7 @@ class Store:
             # A resemblance of `best` or more needs sets of sizes within that ratio of each other.
             if not theirs or min(len(mine), len(theirs)) < best * max(len(mine), len(theirs)):
                 continue
-            shared = len(mine.intersection(theirs))
-            alike = shared / (len(mine) + len(theirs) - shared)
+            alike = copy_resemblance(mine, theirs)
             if alike >= best and (best_id is None or alike > best):
                 best, best_id = alike, int(alert_id)
         return best_id
