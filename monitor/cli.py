@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import faulthandler
-import json
 import logging
 import os
 import re
@@ -35,7 +34,7 @@ from monitor.config import (
     parse_interval,
     to_url,
 )
-from monitor.display import safe
+from monitor.display import json_text, safe
 from monitor.fetch import Fetcher, shown_path
 from monitor.index import IndexFileError
 from monitor.logs import setup_logging
@@ -68,7 +67,7 @@ DOCUMENT_SUFFIXES = (".txt", ".text", ".html", ".htm", ".xhtml")
 def echo(text: str = "", *, err: bool = False, end: str = "\n") -> None:
     """Print a line for people (to stderr with `err`). Page text, titles, URLs and error messages come from pages
     anyone can write: control characters and bidi overrides in them are shown escaped (monitor.display), never
-    sent to the terminal. JSON output is printed as it is: json.dumps escapes what it must."""
+    sent to the terminal. JSON output goes through monitor.display.json_text, which writes them as \\u escapes."""
     print(safe(text), end=end, file=sys.stderr if err else sys.stdout)
 
 
@@ -189,7 +188,7 @@ def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
     def say(line: str, obj: dict[str, Any], err: bool = False) -> None:
         if args.json:
             # "url" as in check and extract; "source" is its old name here, kept for existing scripts
-            print(json.dumps({"url": obj["source"], **obj}, ensure_ascii=False), flush=True)
+            print(json_text({"url": obj["source"], **obj}), flush=True)
         if err:
             progress.clear()
             echo(f"error: {line}", err=True)
@@ -283,7 +282,7 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
     for source, e in errors:
         echo(f"error: {e}", err=True)
         if args.json:
-            print(json.dumps({"url": source, "error": e}, ensure_ascii=False))
+            print(json_text({"url": source, "error": e}))
     untracked = f"error: no articles are tracked in {cfg.database_path}: run provmon track first"
     if not cfg.database_path.exists():  # a wrong --config or cwd: say so, and leave no empty database behind
         echo(untracked, err=True)
@@ -299,7 +298,7 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
             except NoText as exc:  # not a copy of anything, not bad input: a directory holds index pages too
                 pages += 1
                 if args.json:
-                    print(json.dumps({"url": url, "copies": [], "note": "no article text"}), flush=True)
+                    print(json_text({"url": url, "copies": [], "note": "no article text"}), flush=True)
                 elif per_page:
                     echo(f"{exc}: no copy")
                 continue
@@ -307,14 +306,14 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
                 progress.clear()
                 echo(f"error: {exc}", err=True)
                 if args.json:
-                    print(json.dumps({"url": url, "error": str(exc)}, ensure_ascii=False))
+                    print(json_text({"url": url, "error": str(exc)}))
                 failed = True
                 continue
             found = find_copies(store, page.text, cfg.match, exclude_url=url, verifier=verifier)
             pages += 1
             copies += bool(found)
             if args.json:
-                print(json.dumps(_found_dict(url, [(f, page.text) for f in found], page.hidden), ensure_ascii=False),
+                print(json_text(_found_dict(url, [(f, page.text) for f in found], page.hidden)),
                       flush=True)
                 continue
             if quiet and found:
@@ -388,7 +387,7 @@ def cmd_alerts(cfg: Config, args: argparse.Namespace) -> int:
                             until=args.until or "", evidence=args.json)
     if args.json:
         for row in rows:
-            print(json.dumps(row, ensure_ascii=False))
+            print(json_text(row))
         return EXIT_OK
     if not rows:
         echo("no alerts")
@@ -600,7 +599,7 @@ def cmd_extract(cfg: Config | None, args: argparse.Namespace) -> int:
                 echo(f"error: {exc}", err=True)
                 return EXIT_USAGE
             if args.json:
-                print(json.dumps({"url": url, **page.to_dict()}, ensure_ascii=False))
+                print(json_text({"url": url, **page.to_dict()}))
             else:
                 echo(f"# {page.title}\n\n{page.text}\n")
     return EXIT_OK
@@ -722,10 +721,10 @@ def cmd_status(cfg: Config, args: argparse.Namespace) -> int:
         state = service_state(store, problems)
         failing = failing_notifications(cfg, store)
     if args.json:
-        print(json.dumps({"healthy": not problems, "service": state, "problems": problems,
+        print(json_text({"healthy": not problems, "service": state, "problems": problems,
                           "heartbeat": beat[0] if beat else None,
                           "stopped": {"at": stop[0], "pid": stop[1]} if stop else None,
-                          "failing_notifications": failing, "sites": rows}, ensure_ascii=False))
+                          "failing_notifications": failing, "sites": rows}))
     else:
         shown = {"running": "ok", "stopped": "stopped"}.get(state, "STALLED")
         echo(f"service: {shown}; last heartbeat {beat[0] if beat else 'never'}")

@@ -5,12 +5,15 @@ ESC sequence retitles or clears the terminal or hides the lines after it, a carr
 a C1 control (U+009B is a one-character CSI) does the same, and a bidi override makes a URL or a sentence read
 differently from what it is. `safe` shows each such character as a Python-style escape instead (ESC as
 `\\x1b`, U+009B as `\\x9b`, U+202E as `\\u202e`), so it is visible and nothing is acted on; the stored data
-is never changed. JSON output does not go through here (json.dumps escapes C0 controls itself).
+is never changed. JSON output goes through `json_text`: json.dumps escapes C0 controls itself but, with
+`ensure_ascii=False`, writes DEL, C1 controls and bidi characters raw, and `--json` output is read in terminals too.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 from urllib.parse import quote
 
 # C0 controls but tab and newline, DEL, C1 controls, the bidi embeddings and overrides (U+202A-U+202E) and
@@ -36,3 +39,14 @@ def shown_url(url: str) -> str:
     """A URL holding such characters, percent-encoded as a request sends it (what the server received);
     any other URL as it is."""
     return quote(url, safe=URL_SAFE) if UNSAFE.search(url) else url
+
+
+def _json_escape(m: re.Match[str]) -> str:
+    return f"\\u{ord(m.group()):04x}"
+
+
+def json_text(obj: Any) -> str:
+    """`obj` as one line of JSON, non-ASCII text as it is but DEL, C1 controls and bidi overrides and isolates
+    written as \\u escapes: the same value to any JSON reader, and inert in a terminal (json.dumps escapes only
+    C0 controls). Outside strings JSON holds none of these characters, so only string contents change."""
+    return UNSAFE.sub(_json_escape, json.dumps(obj, ensure_ascii=False))

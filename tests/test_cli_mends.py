@@ -6,6 +6,7 @@ against a real loopback site and a real SQLite file."""
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -256,9 +257,17 @@ def test_hostile_page_text_reaches_the_terminal_escaped(tmp_path: Path, http_dir
     assert extract.code == 0, extract.err
     assert_clean(extract.out)
     assert "# Clock ]0;title stops" in extract.out
-    (page,) = provmon("--config", str(cfg), "extract", "--json", url).json_lines()
+    extracted = provmon("--config", str(cfg), "extract", "--json", url)
+    (page,) = extracted.json_lines()
     assert page["title"] == "Clock ]0;title stops"  # the controls were dropped by the extractor, not the display
-    assert "\u202e" in page["text"]  # --json: a bidi character is the value itself
+    assert "\u202e" in page["text"]  # --json: a bidi character is the value itself...
+    assert_clean(extracted.out)  # ...written as an escape, inert in a terminal
+    assert "\\u202ewen a\\u2066" in extracted.out
+
+    checked = provmon("--config", str(cfg), "check", "--json", url)
+    (found,) = checked.json_lines()
+    assert found["copies"] and "\u202e" in found["copies"][0]["passages"][0]["page_text"], found
+    assert_clean(checked.out)
 
     missing = provmon("--config", str(cfg), "extract", url.replace("lmth", f"{ESC}[2J"))
     assert missing.code == 2 and "error:" in missing.err
@@ -270,10 +279,14 @@ def test_text_logs_escape_what_pages_put_in_messages() -> None:
     escaped (a carriage return could overwrite the line, an ESC sequence retitle the terminal)."""
     import logging
 
-    from monitor.logs import TEXT_FORMAT, OneLineFormatter
+    from monitor.logs import TEXT_FORMAT, JsonFormatter, OneLineFormatter
 
     record = logging.LogRecord("monitor.crawl", logging.WARNING, __file__, 1, "site s: %s: %s", (
         f"http://x.example/a{ESC}]0;owned{BEL}\u009b2J", "HTTP 404\rall fine\u202e"), None)
     line = OneLineFormatter(TEXT_FORMAT).format(record)
     assert "a\\x1b]0;owned\\x07\\x9b2J: HTTP 404\\x0dall fine\\u202e" in line
+    assert_clean(line)
+
+    line = JsonFormatter().format(record)
+    assert json.loads(line)["message"] == record.getMessage()  # the same value, to any JSON reader
     assert_clean(line)
