@@ -43,6 +43,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from datetime import time as clock
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -186,13 +187,44 @@ def window_start(site: Site, now: datetime) -> datetime | None:
     start, end = window
     local = now.astimezone(ZoneInfo(site.timezone))
     t = local.time()
-    inside = start <= t <= end if start <= end else (t >= start or t <= end)  # a window may span midnight
-    if inside:
+    if _inside(t, start, end):
         return None
     opens = local.replace(hour=start.hour, minute=start.minute, second=0, microsecond=0)
     if opens <= local:
         opens += timedelta(days=1)
-    return _first_instant_at(opens)
+    opens = _first_instant_at(opens)
+    again = _repeated_opening(now, opens, start, end)
+    return again if again is not None else opens
+
+
+def _inside(t: clock, start: clock, end: clock) -> bool:
+    return start <= t <= end if start <= end else (t >= start or t <= end)  # a window may span midnight
+
+
+def _repeated_opening(now: datetime, opens: datetime, start: clock, end: clock) -> datetime | None:
+    """Before `opens`, a fall-back that sets the wall clock back into the window (01:45 BST is past a window of
+    00:00-01:30, and 15 minutes later it is 01:00 GMT): the first instant the wall clock is inside it again."""
+    tz = opens.tzinfo
+    t, stop = now.astimezone(UTC), opens.astimezone(UTC)
+    while t < stop:  # offsets are looked at hourly: no zone changes its offset twice in an hour
+        step = min(t + timedelta(hours=1), stop)
+        if step.astimezone(tz).utcoffset() < t.astimezone(tz).utcoffset():  # type: ignore[operator]
+            lo, hi = t, step
+            while hi - lo > timedelta(seconds=1):
+                mid = lo + (hi - lo) / 2
+                lo, hi = (mid, hi) if mid.astimezone(tz).utcoffset() == lo.astimezone(tz).utcoffset() else (lo, mid)
+            turn = lo.replace(microsecond=0) + timedelta(seconds=1)  # time zones change at whole seconds
+            back = turn.astimezone(tz)  # the wall clock just set back (01:00 GMT)
+            before = (turn - timedelta(seconds=1)).astimezone(tz)  # and where it was (01:59:59 BST)
+            if _inside(back.time(), start, end):
+                return back
+            wall = back.replace(hour=start.hour, minute=start.minute, second=0, microsecond=0)
+            if back.time() < start <= before.time() and wall.date() == back.date():
+                # The start, the second time round: counted in UTC, as wall-clock arithmetic would drop the fold.
+                later = wall.replace(tzinfo=None) - back.replace(tzinfo=None)
+                return (turn + later).astimezone(tz)
+        t = step
+    return None
 
 
 def _first_instant_at(wall: datetime) -> datetime:

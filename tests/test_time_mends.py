@@ -304,6 +304,21 @@ def test_a_window_starting_in_the_skipped_hour_opens_at_the_jump() -> None:
 
 
 # -- 2, 4: plans from a clock that was ahead, or by a changed schedule ------------------------------------
+@pytest.mark.parametrize(("hours", "now_utc", "want_utc"), [
+    ("00:00-01:30", (0, 45), (1, 0)),  # 01:45 BST, past the window: at 01:00 GMT the wall clock is inside again
+    ("01:30-01:50", (0, 55), (1, 30)),  # 01:55 BST: the window's start comes round again at 01:30 GMT
+    ("22:00-01:15", (0, 30), (1, 0)),  # a window over midnight
+    ("03:00-04:00", (0, 45), (3, 0)),  # the repeated hour is not in the window: the next opening, as on any day
+])
+def test_the_repeated_hour_of_a_fall_back_reopens_a_window_it_is_in(hours: str, now_utc: tuple[int, int],
+                                                                       want_utc: tuple[int, int]) -> None:
+    site = Site(name="s", start_urls=("http://x/",), active_hours=hours, timezone="Europe/London")
+    now = dt.datetime(2026, 10, 25, *now_utc, tzinfo=UTC)  # 02:00 BST becomes 01:00 GMT at 01:00 UTC
+    opens = sch.window_start(site, now)
+    assert opens is not None and opens.astimezone(UTC) == dt.datetime(2026, 10, 25, *want_utc, tzinfo=UTC)
+    assert sch.window_start(site, opens.astimezone(UTC) + dt.timedelta(seconds=1)) is None
+
+
 def test_a_stored_plan_more_than_a_period_ahead_is_brought_back_at_start(tmp_path: Path,
                                                                          services: list[sch.Service]) -> None:
     cfg = site_config(tmp_path, 'interval = "1h"')
