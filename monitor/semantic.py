@@ -10,9 +10,12 @@ similarity, and the same kind of explicit copy rule as the core decides (docs/se
    between them; with `article_order`, also in the article (as the core does). A passage needs a strong
    pair (weak pairs only extend one). Without `article_order` a rewrite that retells the article's
    sentences in its own order still forms a run, which is what the lexical rule misses most.
-3. Evidence: a passage holding >= `min_run` narrative article sentences (strong, not mostly quotation).
-   Independent reports of one topic say similar things one sentence at a time and share quotes;
-   copies reproduce ordered runs of narrative.
+3. Evidence: a passage holding >= `min_run` narrative article sentences. A pair is narrative by the core's
+   rules (`narrative`, docs/detection.md step 3 and "Formulaic news"): strong, not mostly quotation (quotation
+   marks, or a paragraph quoted as a block after a lead-in; on a page that is mostly quotation only the
+   article's own quotes count), and not a lead-in, a line of data or two sentences stating other numbers.
+   Independent reports of one topic say similar things one sentence at a time and share quotes, statements,
+   official data and templates; copies reproduce ordered runs of narrative.
 4. Decision: the evidence holds >= `min_passages` narrative sentences and covers >= `min_coverage` of
    the article (quoted sentences weigh `match.quote_weight`), or >= `min_page_share` of the page.
 
@@ -33,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from monitor.config import MatchSettings, SemanticSettings
-from monitor.match import Match, Passage, Prepared, components, longest_run, quoted_share
+from monitor.match import Match, Passage, Prepared, _other_numbers, components, longest_run, quoted_share
 from monitor.text import Sentence
 
 if TYPE_CHECKING:
@@ -204,20 +207,43 @@ def _groups(pairs: list[_Pair], gap: int, ordered: bool) -> list[list[_Pair]]:
     return [g for g in components(pairs, links()) if any(p.strong for p in g)]
 
 
+def narrative(article: Prepared, i: int, page: Prepared, j: int) -> bool:
+    """Whether article sentence i and page sentence j, paired by their embeddings, are narrative by the core's rules
+    (`match._narrative`, docs/detection.md step 3): what independent texts share for a reason of their own is none.
+
+    The quotation rule is read per sentence, as the pair shares meaning rather than words: neither sentence is mostly
+    quotation (`quoted_share`: quotation marks, or a paragraph quoted as a block after a lead-in); on a page that is
+    mostly quotation (`Prepared.mostly_quoted`, QUOTED_PAGE) only the article's quotes count, or a spinner would hide
+    a copy in quotation marks. The rest is the core's own readings: a lead-in naming who speaks, a line of data (a
+    team sheet, a table row) and two sentences stating other numbers (another instance of a template) are no
+    narrative. The core's NARRATIVE_WORDS (content words shared) is not asked: a paraphrase shares meaning, not
+    words; `min_words` keeps short sentences out instead."""
+    a, b = article.sentences[i], page.sentences[j]
+    if quoted_share(a) >= 0.5 or (not page.mostly_quoted and quoted_share(b) >= 0.5):
+        return False
+    # The same test as the end of match._narrative, which takes a lexical pair; every reading is the core's own
+    # (_other_numbers is private there: imported, not copied).
+    return not (article.lead_in(i) or page.lead_in(j) or article.data_line(i) or page.data_line(j)
+                or _other_numbers(article.numbers(i), page.numbers(j)))
+
+
 def decide(article: Prepared, page: Prepared, sims: np.ndarray, cfg: SemanticSettings,
            match_cfg: MatchSettings) -> Match | None:
     """The copy rule on a cosine matrix (article sentences x page sentences)."""
     a_s, p_s = article.sentences, page.sentences
     a_ok = [i for i, s in enumerate(a_s) if _content_words(s) >= cfg.min_words]
     p_ok = [j for j, s in enumerate(p_s) if _content_words(s) >= cfg.min_words]
+    told_by: dict[tuple[int, int], bool] = {}
 
-    def narrative(p: _Pair) -> bool:
-        return p.strong and quoted_share(a_s[p.i]) < 0.5 and quoted_share(p_s[p.j]) < 0.5
+    def told(p: _Pair) -> bool:
+        if (p.i, p.j) not in told_by:  # asked once per pair; the readings are memoised in each Prepared
+            told_by[p.i, p.j] = p.strong and narrative(article, p.i, page, p.j)
+        return told_by[p.i, p.j]
 
     groups = [g for g in _groups(_pairs(sims, a_ok, p_ok, cfg), cfg.gap, cfg.article_order)
-              if len({p.i for p in g if narrative(p)}) >= cfg.min_run]
-    told = {p.i for g in groups for p in g if narrative(p)}
-    if len(told) < cfg.min_passages:
+              if len({p.i for p in g if told(p)}) >= cfg.min_run]
+    told_sents = {p.i for g in groups for p in g if told(p)}
+    if len(told_sents) < cfg.min_passages:
         return None
 
     def length(s: Sentence) -> int:
