@@ -31,14 +31,13 @@ import argparse
 import json
 import re
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import NOT, ROOT, corpus_cases, provmon, table, totals, track_and_check, verdict, write
+from _common import NOT, ROOT, corpus_cases, table, totals, track_and_check, verdict, write
 from heldout import closeness_row, measures, rounded
 
 sys.path.insert(0, str(ROOT))
@@ -168,25 +167,6 @@ def semantic_section(model: str, tokenizer: str) -> str:
             f"tokenizer = {json.dumps(str(Path(tokenizer).resolve()))}\n")
 
 
-def track_and_check_semantic(originals: int, files: dict[str, Path], semantic: str) -> tuple[dict[int, str], dict,
-                                                                                                 float]:
-    """_common.track_and_check with `semantic` in the check's config: the same two commands in a temporary store.
-    (track_and_check writes a config of its own with no way to add a section to it; this is its copy with one.)"""
-    with tempfile.TemporaryDirectory(prefix="provmon-hardnon-semantic-") as tmp:
-        work = Path(tmp)
-        config = work / "config.toml"
-        config.write_text(f"[monitor]\ndatabase = {json.dumps(str(work / 'bench.db'))}\n\n{semantic}", encoding="utf-8")
-        tracked = provmon(config, "track", "--json", str(CORPUS / "orig"))
-        article = {t["id"]: Path(t["url"]).name for t in tracked if "id" in t}
-        if len(article) != originals:
-            sys.exit(f"tracked {len(article)} articles from {originals} originals: {tracked}")
-        t0 = time.perf_counter()
-        checked = provmon(config, "check", "--json", str(CORPUS / "cases"))
-        seconds = time.perf_counter() - t0
-    by_url = {p.resolve().as_uri(): c for c, p in files.items()}
-    return article, {by_url.get(r["url"], r["url"]): r for r in checked}, seconds
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--semantic", action="store_true", help="check with the embedding verifier on (ONNX build)")
@@ -201,11 +181,8 @@ def main() -> None:
     if bad := [c for c in expected if kind_of(c) not in KINDS or KINDS[kind_of(c)][1] != (expected[c] != NOT)]:
         sys.exit(f"case files whose name does not say their kind (c_* copies, n_* non-copies): {bad}")
 
-    if args.semantic:
-        article, answers, check_seconds = track_and_check_semantic(
-            len(originals), files, semantic_section(args.model, args.tokenizer))
-    else:
-        article, answers, check_seconds = track_and_check(CORPUS, len(originals), files)
+    semantic = semantic_section(args.model, args.tokenizer) if args.semantic else ""
+    article, answers, check_seconds = track_and_check(CORPUS, len(originals), files, config_extra=semantic)
     mc = MatchSettings()
 
     results = []

@@ -660,9 +660,15 @@ def _narrative(p: _Pair, article: Prepared, page: Prepared) -> bool:
     quoted = shared & (_quoted_stems(a) if page.mostly_quoted else _quoted_stems(a) | _quoted_stems(b))
     if 2 * len(quoted) >= len(shared):
         return False
-    # Nor the writer's own telling: a lead-in naming who speaks, a line of data, or a frame stating other figures.
-    return not (article.lead_in(p.i) or page.lead_in(p.j) or article.data_line(p.i) or page.data_line(p.j)
-                or _other_numbers(article.numbers(p.i), page.numbers(p.j)))
+    return not own_telling(article, p.i, page, p.j)
+
+
+def own_telling(article: Prepared, i: int, page: Prepared, j: int) -> bool:
+    """Whether article sentence i and page sentence j are each writer's own telling, which independent texts share
+    for a reason of their own: a lead-in naming who speaks, a line of data, or a frame stating other figures (the
+    narrative rule of both the core and the embedding verifier)."""
+    return (article.lead_in(i) or page.lead_in(j) or article.data_line(i) or page.data_line(j)
+            or _other_numbers(article.numbers(i), page.numbers(j)))
 
 
 def _run(pairs: list[_Pair]) -> int:
@@ -695,6 +701,26 @@ def _lede_copied(groups: list[_Group], article: Prepared, page: Prepared, cfg: M
     copied = {p.i for g in groups for p in g.pairs
               if p.i in lede and p.exact >= cfg.verbatim_similarity and _narrative(p, article, page)}
     return copied == lede
+
+
+def _verbatim_block(groups: list[_Group], article: Prepared, page: Prepared, cfg: MatchSettings) -> bool:
+    """Whether a passage holds a stretch of the article copied whole: consecutive article sentences copied word for
+    word, in order on the page, `min_passages` of them narrative or quotation and `min_run` narrative. News is
+    quote-heavy, so a third of an article is often a narrative sentence, the quote it leads to and the next
+    narrative sentence: two narrative sentences where `min_passages` asks three. Independent reports share the
+    quote, not the words around it. Headings and stock lines in the stretch count for nothing: two press releases
+    end with the same "About" heading and two sentences (docs/detection.md, step 4)."""
+    for g in groups:
+        run: list[_Pair] = []
+        for p in sorted((p for p in g.pairs if p.exact >= cfg.verbatim_similarity), key=lambda p: (p.i, p.j)):
+            if run and (p.i != run[-1].i + 1 or p.j <= run[-1].j):
+                run = []
+            run.append(p)
+            narrative = [_narrative(q, article, page) for q in run]
+            counted = sum(n or quoted_share(article.sentences[q.i]) >= 0.5 for n, q in zip(narrative, run, strict=True))
+            if sum(narrative) >= cfg.min_run and counted >= cfg.min_passages:
+                return True
+    return False
 
 
 def _verbatim_chain(groups: list[_Group], article: Prepared, page: Prepared, cfg: MatchSettings) -> list[_Group]:
@@ -736,7 +762,8 @@ def compare(article: Prepared, page: Prepared, cfg: MatchSettings) -> Match | No
     a_idx = sorted(set().union(*(g.article_sents for g in groups)))
     p_idx = sorted(set().union(*(g.page_sents for g in groups)))
     narrative = {p.i for g in groups for p in g.pairs if _narrative(p, article, page)}
-    if len(narrative) < cfg.min_passages and not _lede_copied(groups, article, page, cfg):
+    if (len(narrative) < cfg.min_passages and not _lede_copied(groups, article, page, cfg)
+            and not _verbatim_block(groups, article, page, cfg)):
         return None
 
     def length(s: Sentence) -> int:

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from monitor.config import MatchSettings, SemanticSettings
-from monitor.match import Match, Passage, Prepared, _other_numbers, components, longest_run, quoted_share
+from monitor.match import Match, Passage, Prepared, components, longest_run, own_telling, quoted_share
 from monitor.text import Sentence
 
 if TYPE_CHECKING:
@@ -221,10 +221,7 @@ def narrative(article: Prepared, i: int, page: Prepared, j: int) -> bool:
     a, b = article.sentences[i], page.sentences[j]
     if quoted_share(a) >= 0.5 or (not page.mostly_quoted and quoted_share(b) >= 0.5):
         return False
-    # The same test as the end of match._narrative, which takes a lexical pair; every reading is the core's own
-    # (_other_numbers is private there: imported, not copied).
-    return not (article.lead_in(i) or page.lead_in(j) or article.data_line(i) or page.data_line(j)
-                or _other_numbers(article.numbers(i), page.numbers(j)))
+    return not own_telling(article, i, page, j)
 
 
 def decide(article: Prepared, page: Prepared, sims: np.ndarray, cfg: SemanticSettings,
