@@ -21,7 +21,7 @@ PAYLOAD_VERSION = 1
 # owner or the original's site; `none`: nothing.
 CREDIT_GRADES = ("canonical", "link", "credit_line", "none")
 EVENT_TITLES = {"copy_detected": "copy found", "copy_removed": "copy gone", "copy_reopened": "copy is back",
-                "test": "test message"}
+                "copy_grew": "copy grew", "test": "test message"}
 
 
 @dataclass(frozen=True)
@@ -158,6 +158,8 @@ def email_subject(alert: dict[str, Any], event: str = "copy_detected") -> str:
         return f"[provmon] copy gone from {alert['site']}: {title}"
     if event == "copy_reopened":
         return f"[provmon] copy is back on {alert['site']}: {title}"
+    if event == "copy_grew":
+        return f"[provmon] copy grew to {alert['kind']} ({alert['coverage']:.0%}) on {alert['site']}: {title}"
     sev = f"{alert['severity']} " if alert.get("severity") else ""
     return f"[provmon] {sev}{alert['kind']} copy on {alert['site']}: {title}"
 
@@ -173,17 +175,22 @@ def email_text(alert: dict[str, Any], event: str = "copy_detected") -> str:
         "copy_detected": "Provenance Monitor found a copy of a tracked article.",
         "copy_removed": "A copy Provenance Monitor flagged is gone (the page no longer has it).",
         "copy_reopened": "A copy Provenance Monitor flagged earlier, then saw removed, is back.",
+        "copy_grew": "A copy Provenance Monitor flagged now copies more of the article (an excerpt or a rewrite "
+                     "became a fuller copy).",
     }.get(event, "Provenance Monitor")
+    gone = alert.get("gone_from") or ()
     lines = [
         head,
         "",
         f"Article:   {alert['article_title']}",
         f"           {alert['article_url']}",
-        f"Copy:      {alert['copy_url']}",
+        f"Copy:      {alert['copy_url']}" + (" (no longer there)" if alert["copy_url"] in gone else ""),
         *(f"Also at:   {url}" for url in alert.get("also_at") or ()),
+        *(f"Gone from: {url}" for url in gone if url != alert["copy_url"]),
         f"Site:      {alert['site']}",
         f"Kind:      {alert['kind']}",
         f"Coverage:  {alert['coverage']:.0%} of the article",
+        *([f"Grew:      {alert['grew']['detail']} ({alert['grew']['at']})"] if alert.get("grew") else []),
         f"Page:      {alert['page_share']:.0%} of the page comes from the article",
         f"Credit:    {_credit_text(alert)}",
         *([f"Hidden:    {hidden_text(alert)}"] if alert.get("hidden") else []),
@@ -232,12 +239,14 @@ def webhook_payload(alert: dict[str, Any], event: str = "copy_detected") -> dict
             "site": alert["site"],
             "copy_url": alert["copy_url"],
             "also_at": list(alert.get("also_at") or []),
+            "gone_from": list(alert.get("gone_from") or []),
             "kind": alert["kind"],
             "coverage": alert["coverage"],
             "page_share": alert["page_share"],
             "longest_run": alert.get("longest_run", 0),
             "credit": {"grade": alert.get("credit") or "unknown", "detail": alert.get("credit_detail") or ""},
             "hidden": alert.get("hidden") or 0.0,
+            "grew": alert.get("grew"),
             "last_check": {"at": alert.get("last_checked_at"), "result": alert.get("last_check")},
             "article": {"id": alert["article_id"], "title": alert["article_title"],
                         "url": alert["article_url"]},

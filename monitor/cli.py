@@ -498,11 +498,13 @@ def cmd_recheck(cfg: Config, args: argparse.Namespace) -> int:
             rep = recheck_alerts(store, fetcher, cfg, alert_ids=ids, verifier=make_verifier(cfg))
         sent, failed = deliver_pending(store, cfg.notify) if cfg.notify else (0, 0)
     echo(f"rechecked {rep.checked} copies: {len(rep.removed)} gone, {len(rep.reopened)} back, "
-         f"{len(rep.inconclusive)} inconclusive; notifications {sent} sent, {failed} failed")
+         f"{len(rep.inconclusive)} inconclusive, {len(rep.grew)} grew; notifications {sent} sent, {failed} failed")
     for aid in rep.removed:
         echo(f"  REMOVED #{aid}: the copy is gone")
     for aid in rep.reopened:
         echo(f"  REOPENED #{aid}: the copy is back")
+    for aid in rep.grew:
+        echo(f"  GREW #{aid}: the copy now copies more of the article (provmon alerts shows it)")
     for line in rep.inconclusive:
         echo(f"  inconclusive {line}")
     return status

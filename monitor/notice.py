@@ -51,11 +51,33 @@ def _capture_text(captures: Sequence[dict[str, Any]]) -> str:
     return text
 
 
+def _urls(urls: Sequence[str]) -> str:
+    return "".join(f"\n   {shown_url(url)}" for url in urls)
+
+
+def _where(alert: dict[str, Any]) -> str:
+    """The copy's location: the addresses that carry it, as far as the last rechecks know (each is to be named to be
+    taken down), then, apart, those it was seen at before and that no longer carried it when last fetched."""
+    gone = list(alert.get("gone_from") or [])
+    current = [u for u in (alert["copy_url"], *(alert.get("also_at") or [])) if u not in gone]
+    if not current:
+        return ("   The copy was published at the following addresses of the site; none of them carried it when last "
+                "fetched:" + _urls(gone or [alert["copy_url"]]))
+    where = f"   {shown_url(current[0])}"
+    if len(current) > 1:  # one copy at several addresses of the site
+        where += "\n   The same copy is also published on the site at:" + _urls(current[1:])
+    if gone:
+        where += ("\n   It was published at these addresses too, which no longer carried it when last fetched "
+                  "(listed for the record, not for removal):" + _urls(gone))
+    return where
+
+
 def draft(alert: dict[str, Any], article: dict[str, Any], captures: Sequence[dict[str, Any]], owner: OwnerSettings,
           config_path: str, today: datetime | None = None, match: dict[str, Any] | None = None) -> str:
     """The notice for an alert, citing its newest capture (`captures`, oldest first, as Store.evidence lists
-    them) and quoting `match` (the match made on that capture; default the alert's own). Every character a
-    terminal or editor would act on is shown escaped (monitor.display): the text quotes hostile pages."""
+    them) and quoting `match` (the match made on that capture; default the alert's own). It names where the copy is
+    (`copy_url` and `also_at` less `gone_from`, as Store.alert gives them), and apart where it was before. Every
+    character a terminal or editor would act on is shown escaped (monitor.display): the text quotes hostile pages."""
     missing = missing_owner_keys(owner)
     if missing:
         raise NoticeError(f"{config_path}: set {', '.join(missing)} in [owner] to draft a takedown notice "
@@ -73,10 +95,7 @@ def draft(alert: dict[str, Any], article: dict[str, Any], captures: Sequence[dic
         capture = _capture_text(captures)
     else:
         capture = f"   The copy was found on {alert['created_at']}."
-    where = f"   {shown_url(alert['copy_url'])}"
-    if alert.get("also_at"):  # one copy at several addresses of the site: each is to be named to be taken down
-        where += "\n   The same copy is also published on the site at:" + "".join(
-            f"\n   {shown_url(url)}" for url in alert["also_at"])
+    where = _where(alert)
     if (alert.get("hidden") or 0) >= 0.5:  # the recipient opening the page would not see it
         where += ("\n   Most of the copied text is in the page's HTML but hidden from view when the page loads; "
                   "the page\n   source (view-source:) shows it.")

@@ -123,17 +123,22 @@ def smtp_password(channel: Channel, env: Mapping[str, str]) -> str:
 # -- what is sent ------------------------------------------------------------------------------------
 def email_html(alert: dict[str, Any], event: str = "copy_detected") -> str:
     esc = html.escape
+    gone = alert.get("gone_from") or []
     rows = "".join(
         f"<tr><th align=left>{esc(k)}</th><td>{v}</td></tr>"
         for k, v in (
             ("Event", esc(EVENT_TITLES.get(event, event))),
             ("Article", f"<a href=\"{esc(alert['article_url'])}\">{esc(alert['article_title'])}</a>"),
-            ("Copy", f"<a href=\"{esc(alert['copy_url'])}\">{esc(alert['copy_url'])}</a>"),
+            ("Copy", f"<a href=\"{esc(alert['copy_url'])}\">{esc(alert['copy_url'])}</a>"
+                     + (" (no longer there)" if alert["copy_url"] in gone else "")),
             *([("Also at", "<br>".join(f"<a href=\"{esc(u)}\">{esc(u)}</a>" for u in alert["also_at"]))]
               if alert.get("also_at") else []),
+            *([("Gone from", "<br>".join(esc(u) for u in gone if u != alert["copy_url"]))]
+              if any(u != alert["copy_url"] for u in gone) else []),
             ("Site", esc(alert["site"])),
             ("Kind", esc(alert["kind"])),
             ("Coverage", f"{alert['coverage']:.0%} of the article"),
+            *([("Grew", esc(f"{alert['grew']['detail']} ({alert['grew']['at']})"))] if alert.get("grew") else []),
             ("Credit", esc(f"{alert.get('credit') or 'unknown'} {alert.get('credit_detail') or ''}")),
             *([("Hidden", esc(hidden_text(alert)))] if alert.get("hidden") else []),
             ("Severity", esc(alert.get("severity") or "unknown")),

@@ -89,8 +89,13 @@ def render(alert: dict[str, Any], article_text: str, evidence: list[dict[str, An
            events: list[dict[str, Any]], notifications: list[dict[str, Any]]) -> str:
     """The evidence page for one alert (`alert` as Store.alert returns it)."""
     passages = alert.get("passages") or []
-    detected = evidence[0] if evidence else None
-    page_text = detected["page_text"] if detected else ""
+    # The capture the alert's match was made on (the passages' offsets point into its text): the detection, or the
+    # capture of the copy grown since.
+    shown = next((ev for ev in evidence if ev.get("match_id") == alert.get("match_id")),
+                 evidence[0] if evidence else None)
+    page_text = shown["page_text"] if shown else ""
+    gone = alert.get("gone_from") or []
+    gone_others = [u for u in gone if u != alert["copy_url"]]
     a_spans = [Span(p["article_start"], p["article_end"], i, bool(p.get("verbatim")))
                for i, p in enumerate(passages, 1)]
     p_spans = [Span(p["page_start"], p["page_end"], i, bool(p.get("verbatim"))) for i, p in enumerate(passages, 1)]
@@ -102,10 +107,14 @@ def render(alert: dict[str, Any], article_text: str, evidence: list[dict[str, An
         *([("high", "hidden from readers")] if alert.get("hidden") else []), ("", f"status: {alert['status']}")))
     summary = _facts([
         ("Article", f"{esc(title)}<br>{_link(alert['article_url'])}"),
-        ("Copy", _link(alert["copy_url"])),
+        ("Copy", _link(alert["copy_url"]) + (" (no longer there when last fetched)"
+                                             if alert["copy_url"] in gone else "")),
         *([("Also at", "<br>".join(_link(u) for u in alert["also_at"]))] if alert.get("also_at") else []),
+        *([("No longer at", "<br>".join(_link(u) for u in gone_others) + " (seen there before; gone when last "
+                                                                          "fetched)")] if gone_others else []),
         ("Site", esc(alert["site"])),
-        ("Kind", esc(alert["kind"])),
+        ("Kind", esc(alert["kind"])
+                 + (esc(f" (grew {alert['grew']['at']}: {alert['grew']['detail']})") if alert.get("grew") else "")),
         ("Coverage", f"{alert['coverage']:.0%} of the article is in the copy; {alert['page_share']:.0%} of the "
                      f"copy's text comes from the article; longest verbatim run {alert.get('longest_run', 0)} words"),
         ("Passages", f"{len(passages)} aligned passages "

@@ -18,7 +18,15 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
-from monitor.alerts import assess_credit, ignore_rule_for, is_licensed, raise_alert, summary
+from monitor.alerts import (
+    assess_credit,
+    hidden_share,
+    ignore_rule_for,
+    is_licensed,
+    raise_alert,
+    severity,
+    summary,
+)
 from monitor.config import Config, MatchSettings, Site
 from monitor.crawl import crawl, held_politeness, keep_holds, polite_settings
 from monitor.evidence import Evidence
@@ -27,7 +35,7 @@ from monitor.fetch import Fetcher, FetchError, FetchResult, file_path, is_textua
 from monitor.fingerprint import article_fingerprints_of, page_fingerprints_of
 from monitor.match import Match, Prepared, compare
 from monitor.politeness import Politeness
-from monitor.store import OPEN_STATES, Article, Store, Tracked
+from monitor.store import OPEN_STATES, Address, Article, Probe, Store, Tracked, grew
 from monitor.templates import TemplateLearner, block_hash, drop_template_blocks
 from monitor.urls import canonical, on_site_of, same_page
 
@@ -423,15 +431,33 @@ class RecheckReport:
     removed: list[int] = field(default_factory=list)
     reopened: list[int] = field(default_factory=list)
     inconclusive: list[str] = field(default_factory=list)
+    grew: list[int] = field(default_factory=list)
+
+
+# Addresses known not to carry a copy any more, fetched at each recheck of its alert to notice the copy back there: the
+# least recently fetched first, so each is fetched again within ceil(n / GONE_PROBES) rechecks (docs/alerts.md).
+GONE_PROBES = 3
+
+
+def recheck_plan(addresses: Sequence[Address]) -> list[str]:
+    """The addresses of a copy (Store.address_states, its own first) a recheck fetches, in order: its own address,
+    every other one that carries the copy as far as is known (a takedown notice names them, so each is confirmed at
+    every recheck), then up to GONE_PROBES of those found not to carry it, the least recently fetched first (in the
+    order found among equals). A removed copy's addresses are all of the last kind: it costs 1 + GONE_PROBES fetches
+    a recheck however many addresses it had, not one each."""
+    own, *others = addresses
+    gone = sorted((a for a in others if not a.present), key=lambda a: a.probed)  # stable
+    return [own.url, *(a.url for a in others if a.present), *(a.url for a in gone[:GONE_PROBES])]
 
 
 def recheck_alerts(store: Store, fetcher: Fetcher, cfg: Config, stop: threading.Event | None = None,
                    alert_ids: list[int] | None = None, verifier: SemanticVerifier | None = None) -> RecheckReport:
-    """Fetch every flagged copy (open or removed) again, at its addresses in turn (its own first, then the others
-    it was also found at) until one still carries it. A copy gone from all of them (404/410, a page that no longer
-    copies the article, or the original's site answering) makes the alert `removed`; a removed copy back at any of
-    them is reopened. Both queue a notification. A fetch error or another HTTP status proves nothing: a copy gone
-    from some addresses and not known at the others changes nothing."""
+    """Fetch every flagged copy (open or removed) again, at the addresses recheck_plan picks, and record what each
+    showed (the notice names the addresses that carry the copy). An open copy found at none of them is fetched at its
+    other addresses too: gone from all (404/410, a page that no longer copies the article, or the original's site
+    answering) makes the alert `removed`; a removed copy back at any address fetched is reopened. Both queue a
+    notification. A fetch error or another HTTP status proves nothing: a copy gone from some addresses and not known
+    at the others changes nothing. A copy found grown at its address updates its open alert (Store.grow)."""
     report = RecheckReport()
     channels = [c.label for c in cfg.notify]
     sites = {s.name: s for s in cfg.sites}
@@ -447,55 +473,109 @@ def recheck_alerts(store: Store, fetcher: Fetcher, cfg: Config, stop: threading.
         aid, url = alert["id"], alert["copy_url"]
         if alert["site"] not in templates:
             templates[alert["site"]] = load_learner(store, alert["site"]).template_hashes(alert["site"])
+        removed = alert["status"] == "removed"
+        addresses = store.address_states(aid)
+        round_ = 1 + max(a.probed for a in addresses)
         checks: list[tuple[str, _Check]] = []
-        for address in store.addresses(aid):
-            check = _check_address(store, polite, alert, address, sites.get(alert["site"]),
-                                   templates[alert["site"]], cfg, verifier)
-            checks.append((address, check))
-            if check.state == "there":
-                break
-        address, found = checks[-1]  # the address that still carries the copy, if one does
-        if found.state != "there":
-            address, found = next(((u, c) for u, c in checks if c.state == "inconclusive"), checks[0])
+        probe = _Prober(store, polite, alert, sites.get(alert["site"]), templates[alert["site"]], cfg, verifier)
+        back = probe.fetch(recheck_plan(addresses), checks)  # the match of a removed copy found again
+        if not removed and all(c.state == "gone" for _, c in checks):
+            # Gone from every address fetched: the others are fetched too before the copy is called gone.
+            fetched = {u for u, _ in checks}
+            probe.fetch([a.url for a in addresses if a.url not in fetched], checks)
+        there = [(u, c) for u, c in checks if c.state == "there"]
+        address, found = there[0] if there else next(((u, c) for u, c in checks if c.state == "inconclusive"),
+                                                     checks[0])
         # What was seen, said where: the address that decides first, then what the others answered.
         said = [(u, c) for u, c in checks if u != address]
         why = found.why + (f" at {address}" if address != url else "") + "".join(f"; {u}: {c.why}" for u, c in said)
+        probes = [Probe(u, c.state, c.why) for u, c in checks]
         if found.state == "inconclusive":  # gone from every other address perhaps, but not known to be gone here
-            store.record_check(aid, f"inconclusive: {why}")
+            store.record_check(aid, f"inconclusive: {why}", probes, round_)
             report.inconclusive.append(f"#{aid} {address}: {found.why}")
             continue
         gone = found.state == "gone"  # from every address
-        back: dict[str, Any] = {}  # the match of a removed copy found again
-        if not gone and alert["status"] == "removed":
-            assert found.result is not None and found.match is not None and found.article is not None
-            back = found.match.to_dict(found.article.text, found.text)
-            twin = store.alerted_anew(aid, address, found.result.sha256, back)
-            if twin is not None:  # not this copy back: one posted again since, and alerted as #twin
-                store.record_check(aid, f"{why}; the copy there is alert #{twin}'s, posted again after this one's "
-                                        "removal")
-                continue
-        store.record_check(aid, why)
+        # Each address's change is an event of its own unless the alert's removal or return (naming them) is.
+        store.record_check(aid, why, probes, round_, events=gone == removed)
         # The status may have changed since the list was read (ignored by a person, reopened by another
         # recheck): each change applies only from the states it was decided for.
-        if gone and alert["status"] != "removed":
+        if gone and not removed:
             if store.set_state(aid, "removed", detail=why, channels=channels, only_from=OPEN_STATES):
                 report.removed.append(aid)
                 log.info("alert #%d: copy gone (%s): %s", aid, why, url)
-        elif not gone and alert["status"] == "removed":
-            assert found.result is not None
+        elif not gone and removed:
+            assert found.result is not None and back is not None
             if store.set_state(aid, "reopened", detail=why, channels=channels, only_from=("removed",),
                                evidence=Evidence.of(found.result, found.text, "reopened"), match=back,
                                page_url=address):
                 report.reopened.append(aid)
                 log.info("alert #%d: copy is back (%s): %s", aid, why, address)
+        if not gone and _grew_at(store, cfg, alert, checks, channels, reopened=address if removed else None):
+            report.grew.append(aid)
     keep_holds(store, polite)
     return report
 
 
 @dataclass(frozen=True)
+class _Prober:
+    """Fetches addresses of one flagged copy (the alert as the recheck read it) and says what each serves."""
+
+    store: Store
+    polite: Politeness
+    alert: dict[str, Any]
+    site: Site | None
+    template: frozenset[str]
+    cfg: Config
+    verifier: SemanticVerifier | None
+
+    def fetch(self, urls: Sequence[str], checks: list[tuple[str, _Check]]) -> dict[str, Any] | None:
+        """Fetch `urls` in turn, adding (address, check) to `checks`. A removed copy stops at the first address that
+        carries it, unless what is there is the copy of another alert, posted again since its removal (then that
+        alert's address: Store.alerted_anew); its match (as a dict) is returned."""
+        removed = self.alert["status"] == "removed"
+        for address in urls:
+            check = _check_address(self.store, self.polite, self.alert, address, self.site, self.template, self.cfg,
+                                   self.verifier)
+            if check.state == "there" and removed:
+                assert check.result is not None and check.match is not None and check.article is not None
+                back = check.match.to_dict(check.article.text, check.text)
+                twin = self.store.alerted_anew(self.alert["id"], address, check.result.sha256, back)
+                if twin is None:
+                    checks.append((address, check))
+                    return back
+                # Not this copy back: one posted again since, alerted as #twin.
+                check = _Check("gone", f"the copy there is alert #{twin}'s, posted again after this one's removal")
+            checks.append((address, check))
+        return None
+
+
+def _grew_at(store: Store, cfg: Config, alert: dict[str, Any], checks: Sequence[tuple[str, _Check]],
+             channels: list[str], reopened: str | None) -> bool:
+    """Whether the copy found at one of its addresses grew (Store.grow decides, on the alert as it is now); the first
+    address that shows it wins, so the same growth at two addresses is one. The address a removed copy was reopened at
+    has its capture already (`reopened`)."""
+    for address, check in checks:
+        if check.state != "there" or check.match is None:
+            continue
+        if not grew(alert["kind"], alert["coverage"], check.match.kind, check.match.coverage):
+            continue  # most rechecks: nothing to build a match for (Store.grow decides again, in its transaction)
+        assert check.result is not None and check.article is not None and check.page is not None
+        credit = assess_credit(check.page, alert["article_url"], cfg.owner.credit_names)
+        if store.grow(alert["id"], article_id=check.article.id, page_url=address,
+                      content_sha256=check.result.sha256, match=check.match.to_dict(check.article.text, check.text),
+                      severity=severity(check.match.kind, check.match.coverage, credit.grade), credit=credit.grade,
+                      credit_detail=credit.detail, hidden=hidden_share(check.match, check.text, check.page.hidden),
+                      evidence=None if address == reopened else Evidence.of(check.result, check.text, "grew"),
+                      channels=channels):
+            return True
+    return False
+
+
+@dataclass(frozen=True)
 class _Check:
     """What one address of a flagged copy serves now: the copy (`there`, with the fetch, the match, the page text
-    it was made on and the article), not the copy (`gone`), or nothing proven (`inconclusive`); and why."""
+    it was made on, the article and the page as extracted), not the copy (`gone`), or nothing proven
+    (`inconclusive`); and why."""
 
     state: str
     why: str
@@ -503,6 +583,7 @@ class _Check:
     match: Match | None = None
     text: str = ""
     article: Article | None = None
+    page: Extracted | None = None
 
 
 def _check_address(store: Store, polite: Politeness, alert: dict[str, Any], url: str, site: Site | None,
@@ -521,7 +602,7 @@ def _check_address(store: Store, polite: Politeness, alert: dict[str, Any], url:
         return _Check("gone", f"it is now the original's site: {result.final_url}")
     if m is None:
         return _Check("gone", "the page no longer copies the article")
-    return _Check("there", f"still there: {m.kind}, {m.coverage:.0%} of the article", result, m, text, article)
+    return _Check("there", f"still there: {m.kind}, {m.coverage:.0%} of the article", result, m, text, article, page)
 
 
 def _own_version(url: str, page: Extracted, original_url: str) -> bool:

@@ -18,7 +18,7 @@ import struct
 import tempfile
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
@@ -299,11 +299,34 @@ ALTER TABLE matches ADD COLUMN copy_shingles BLOB;
 CREATE INDEX IF NOT EXISTS alert_events_also_at ON alert_events (detail) WHERE event = 'also_at';
 """
 
+# Version 14: where an alert's copy is now. A notice must name the addresses that carry the copy, not every one it was
+# ever seen at (a tag page drops a post as newer ones arrive), and a removed copy's addresses are fetched a few at a
+# time rather than all at every recheck. One row per address whose state is known: `present` 0 once a recheck found the
+# copy gone from it (1 again when a recheck or a scan finds it back), `since` when that last changed, `checked_at` and
+# `probed` (the alert's recheck round) the last fetch. An address without a row carries the copy as far as is known.
+# A removed alert's addresses are gone: the recheck that removed it found the copy at none of them.
+SCHEMA_V14_ADDRESSES = """
+CREATE TABLE IF NOT EXISTS alert_addresses (
+    alert_id INTEGER NOT NULL REFERENCES alerts(id),
+    url TEXT NOT NULL,
+    present INTEGER NOT NULL DEFAULT 1,
+    since TEXT,
+    checked_at TEXT,
+    probed INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (alert_id, url)
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO alert_addresses (alert_id, url, present, since, checked_at)
+    SELECT id, copy_url, 0, updated_at, last_checked_at FROM alerts WHERE status = 'removed';
+INSERT OR IGNORE INTO alert_addresses (alert_id, url, present, since, checked_at)
+    SELECT a.id, e.detail, 0, a.updated_at, a.last_checked_at FROM alerts a JOIN alert_events e ON e.alert_id = a.id
+    WHERE a.status = 'removed' AND e.event = 'also_at'
+"""
+
 # MIGRATIONS[i] upgrades schema version i to i + 1. Append new ones; never edit a released one.
 MIGRATIONS: tuple[str, ...] = (
     SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, MIGRATION_CRAWL_STATE, SCHEMA_V5_ALERTS, SCHEMA_V6_INDEX,
     SCHEMA_V7_ARTICLE_URL, SCHEMA_V8_ARTICLE_VERSIONS, SCHEMA_V9_RECENT_BY_ARTICLE, SCHEMA_V10_EXTRA_POSTINGS,
-    SCHEMA_V11_SPLIT_IGNORE_RULES, SCHEMA_V12_HIDDEN, SCHEMA_V13_COPY_SHINGLES,
+    SCHEMA_V11_SPLIT_IGNORE_RULES, SCHEMA_V12_HIDDEN, SCHEMA_V13_COPY_SHINGLES, SCHEMA_V14_ADDRESSES,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -399,12 +422,44 @@ class Notification:
     event: str = "copy_detected"
 
 
+@dataclass(frozen=True)
+class Address:
+    """One address of an alert's copy and what is known of it (table alert_addresses; none there: carries it)."""
+
+    url: str
+    present: bool  # the copy was there when last seen (by a recheck or a scan), or nothing says otherwise
+    since: str | None = None  # when `present` last changed
+    checked_at: str | None = None  # the last recheck's fetch of it
+    probed: int = 0  # the alert's recheck round of that fetch (0: never fetched by a recheck)
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What a recheck's fetch of one address of a copy found: `there`, `gone` or `inconclusive`, and why."""
+
+    url: str
+    state: str
+    why: str = ""
+
+
 # Alert lifecycle (docs/alerts.md): new -> notified -> acknowledged | ignored; any open state -> removed when
 # the copy is gone; removed -> new again ("reopened") when it comes back.
 ALERT_STATES = ("new", "notified", "acknowledged", "ignored", "removed")
 OPEN_STATES = ("new", "notified", "acknowledged")
 # Lifecycle changes the user is told about, and the notification event each one sends.
 NOTIFIED_EVENTS = {"removed": "copy_removed", "reopened": "copy_reopened"}
+# A copy that grew (docs/alerts.md, "A copy that grows"): the match at its address covers at least this much more of
+# the article than the alert says (30% -> 50%), or it is now verbatim and covers no less.
+GREW_BY = 0.2
+
+
+def grew(kind: str, coverage: float, new_kind: str, new_coverage: float) -> bool:
+    """Whether a copy that was `kind` covering `coverage` of the article copies clearly more of it as `new_kind`
+    covering `new_coverage`: GREW_BY more of the article, or word for word now what was an excerpt or a rewrite
+    (partial or paraphrased -> verbatim) and no less of it. A copy that shrinks is not a change of the alert."""
+    if round(new_coverage - coverage, 3) >= GREW_BY:
+        return True
+    return new_kind == "verbatim" and kind != "verbatim" and new_coverage >= coverage
 
 # One copy, one alert (docs/alerts.md): a match at another address of a site is the same copy as an alert of the same
 # article there when what the matcher saw copied is the same text. Two pages' copied text is compared as near-duplicate
@@ -454,6 +509,17 @@ def unpack_shingles(blob: bytes | None) -> tuple[int, ...] | None:
 # An alert's other addresses (its also_at events), each once, in the order found.
 _ALSO_AT = ("SELECT detail FROM alert_events WHERE alert_id = {alert} AND event = 'also_at' GROUP BY detail "
             "ORDER BY min(id)")
+# ...of them, those that carry the copy as far as is known (no recheck found it gone since, docs/alerts.md).
+_ALSO_AT_NOW = ("SELECT detail FROM alert_events e WHERE e.alert_id = {alert} AND e.event = 'also_at' "
+                "AND e.detail != {own} AND NOT EXISTS (SELECT 1 FROM alert_addresses x WHERE x.alert_id = e.alert_id "
+                "AND x.url = e.detail AND x.present = 0) GROUP BY detail ORDER BY min(e.id)")
+# Every address of an alert found not to carry the copy any more: its own address first, then in the order found.
+_GONE_FROM = ("SELECT x.url, x.url != {own} AS other FROM alert_addresses x WHERE x.alert_id = {alert} "
+              "AND x.present = 0 ORDER BY other, (SELECT min(e.id) FROM alert_events e WHERE e.alert_id = x.alert_id "
+              "AND e.event = 'also_at' AND e.detail = x.url), x.url")
+# The alert's latest growth (its `grew` event): when, and from what to what.
+_GREW = ("SELECT json_object('at', at, 'detail', detail) FROM alert_events WHERE alert_id = {alert} AND event = 'grew' "
+         "ORDER BY id DESC LIMIT 1")
 
 
 class Store:
@@ -908,7 +974,9 @@ class Store:
         """Store a match, its alert, its evidence and one pending notification per channel, atomically.
 
         Returns (alert id, created). A copy URL already alerted for this article gets the new match
-        recorded but no second alert and no new notifications.
+        recorded but no second alert and no new notifications, unless the copy there grew (Store._grows): then the
+        alert is updated in place, with a `grew` event, a capture and one `copy_grew` notification per channel.
+        An address of an alert found carrying the copy again, after a recheck found it gone, is its address now again.
         """
         now = now_iso()
         with self.transaction():
@@ -922,19 +990,29 @@ class Store:
                 return 0, False
             match_id = self._insert_match(article.id, page_url, site, content_sha256, match, "alert", now)
             existing = self._alert_at(owner, site, page_url)
+            mine = copy_shingles(match["passages"])
             if existing is not None:
                 alert_id, primary, status = existing
-                # An address of a copy taken down that lists the copy posted again and alerted anew (a tag page of
-                # both): the new alert's address now, not the old one's back.
-                twin = self._alert_for_same_copy(owner, site, content_sha256, copy_shingles(match["passages"]),
-                                                 exclude=alert_id) if status == "removed" else None
-                if twin is not None:
-                    self._add_address(twin, page_url, now)
-                    alert_id, primary = twin, False
+                # What is there may be another alert's copy, not removed: the copy posted again and alerted anew after
+                # this one's removal, or another post that a page listing this copy (a tag page) now lists as well.
+                # The page is then that alert's address too (an address belongs to the alert that recorded it last).
+                other = self._alert_for_same_copy(owner, site, content_sha256, mine, exclude=alert_id) if (
+                    status == "removed" or not primary) else None
+                if other is not None:
+                    self._add_address(other, page_url, now)
+                    self._mark(other, page_url, True, now, "found by a scan")
+                    alert_id, primary = other, False
+                else:
+                    self._mark(alert_id, page_url, True, now, "found by a scan")
+                    if self._grows(alert_id, primary, match):
+                        same = self._alert_for_same_copy(owner, site, content_sha256, mine, exclude=alert_id)
+                        self._apply_growth(alert_id, page_url=page_url, match_id=match_id, match=match, mine=mine,
+                                           severity=severity, credit=credit, credit_detail=credit_detail,
+                                           hidden=hidden, evidence=evidence, channels=channels, same_as=same, now=now)
+                        primary = True  # the alert's match now
                 if not primary:  # an address the copy was seen at besides its own: still that copy's
                     self.db.execute("UPDATE matches SET disposition = 'duplicate' WHERE id = ?", [match_id])
                 return alert_id, False
-            mine = copy_shingles(match["passages"])
             same = self._alert_for_same_copy(owner, site, content_sha256, mine)
             if same is not None:
                 # The same copy at another address of its site (a trailing slash, index.html, ?page=1, a tag page),
@@ -976,6 +1054,95 @@ class Store:
             [article_id, site, page_url]).fetchone()
         return (int(row[0]), False, row[1]) if row else None
 
+    def _grows(self, alert_id: int, primary: bool, match: dict[str, Any]) -> bool:
+        """Inside a transaction: whether `match`, made at an address of the alert (its own address when `primary`),
+        is the alert's copy grown (rule `grew`). Only an open alert grows (a removed one is reopened by the recheck
+        first; an ignored one stays as the person left it). The copy is read at the alert's own address; at another
+        of its addresses only once the own one no longer carries it (a tag page lists several posts: a bigger match
+        there may be another post's)."""
+        row = self.db.execute("SELECT status, kind, coverage, copy_url FROM alerts WHERE id = ?", [alert_id]).fetchone()
+        if row is None or row[0] not in OPEN_STATES or not grew(row[1], row[2], match["kind"], match["coverage"]):
+            return False
+        if primary:
+            return True
+        own = self.db.execute("SELECT present FROM alert_addresses WHERE alert_id = ? AND url = ?",
+                              [alert_id, row[3]]).fetchone()
+        return own is not None and not own[0]
+
+    def _apply_growth(self, alert_id: int, *, page_url: str, match_id: int, match: dict[str, Any],
+                      mine: frozenset[int], severity: str, credit: str, credit_detail: str, hidden: float,
+                      evidence: Evidence | None, channels: Iterable[str], same_as: int | None, now: str) -> None:
+        """Inside a transaction: the alert now stands for the bigger copy (kind, coverage, page share, its match and
+        that match's 3-grams, severity, credit, hidden share), with a `grew` event, a capture and one `copy_grew`
+        notification per channel. The earlier match stays with its capture, so the copy as first found is still
+        recognised at a new address."""
+        kind, coverage, own = self.db.execute("SELECT kind, coverage, copy_url FROM alerts WHERE id = ?",
+                                              [alert_id]).fetchone()
+        self.db.execute(
+            "UPDATE alerts SET kind = ?, coverage = ?, page_share = ?, match_id = ?, severity = ?, credit = ?, "
+            "credit_detail = ?, hidden = ?, updated_at = ? WHERE id = ?",
+            [match["kind"], match["coverage"], match["page_share"], match_id, severity, credit, credit_detail,
+             hidden, now, alert_id])
+        self.db.execute("UPDATE matches SET copy_shingles = ?, disposition = 'alert' WHERE id = ?",
+                        [pack_shingles(mine), match_id])
+        detail = (f"{kind} {coverage:.0%} -> {match['kind']} {match['coverage']:.0%} of the article"
+                  + (f" at {page_url}" if page_url != own else "")
+                  + (f"; the same copy as alert #{same_as}" if same_as is not None else ""))
+        event_id = self._event(alert_id, "grew", detail, now)
+        if evidence is not None:
+            self._insert_evidence(alert_id, match_id, replace(evidence, reason="grew"))
+        self._queue(alert_id, "copy_grew", event_id, channels, now)
+        log.info("alert #%d: the copy grew: %s", alert_id, detail)
+
+    def grow(self, alert_id: int, *, article_id: int, page_url: str, content_sha256: str, match: dict[str, Any],
+             severity: str, credit: str, credit_detail: str, hidden: float, evidence: Evidence | None,
+             channels: Iterable[str]) -> bool:
+        """A recheck found the copy at `page_url`, one of the alert's addresses, as `match` (made on the text of
+        article `article_id`, the version its offsets point into): if that is the copy grown, update the alert as
+        record_alert does, in one transaction; True then. Decided on the alert as it is in that transaction, so
+        two processes finding the same growth record it once."""
+        now = now_iso()
+        with self.transaction():
+            row = self.db.execute("SELECT article_id, site, copy_url FROM alerts WHERE id = ?", [alert_id]).fetchone()
+            if row is None:
+                raise KeyError(alert_id)
+            primary = page_url == row[2]
+            if not self._grows(alert_id, primary, match):
+                return False
+            mine = copy_shingles(match["passages"])
+            other = self._alert_for_same_copy(int(row[0]), row[1], content_sha256, mine, exclude=alert_id)
+            if other is not None and not primary:
+                self._add_address(other, page_url, now)
+                return False
+            match_id = self._insert_match(article_id, page_url, row[1], content_sha256, match, "alert", now)
+            self._apply_growth(alert_id, page_url=page_url, match_id=match_id, match=match, mine=mine,
+                               severity=severity, credit=credit, credit_detail=credit_detail, hidden=hidden,
+                               evidence=evidence, channels=channels, same_as=other, now=now)
+        return True
+
+    def _mark(self, alert_id: int, url: str, present: bool, now: str, why: str = "", event: bool = True) -> None:
+        """Inside a transaction: whether the copy is at `url`, one of the alert's addresses; with `event`, a change is
+        an event (`gone_from` or `back_at`, naming the address and why)."""
+        row = self.db.execute("SELECT present FROM alert_addresses WHERE alert_id = ? AND url = ?",
+                              [alert_id, url]).fetchone()
+        if (row is None or bool(row[0])) == present:
+            return
+        self.db.execute(
+            "INSERT INTO alert_addresses (alert_id, url, present, since) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (alert_id, url) DO UPDATE SET present = excluded.present, since = excluded.since",
+            [alert_id, url, int(present), now])
+        if event:
+            self._event(alert_id, "back_at" if present else "gone_from", url + (f" ({why})" if why else ""), now)
+
+    def _queue(self, alert_id: int, event: str, event_id: int, channels: Iterable[str], now: str) -> None:
+        """Inside the transaction of the change: one pending notification of a later event per channel, keyed by
+        the event (its delivery is deduplicated by that key, docs/alerts.md)."""
+        for channel in channels:
+            self.db.execute(
+                "INSERT INTO notifications (alert_id, channel, idempotency_key, created_at, event, event_id) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [alert_id, channel, f"provmon-alert-{alert_id}-{event}-{event_id}-{channel}", now, event, event_id])
+
     def _add_address(self, alert_id: int, page_url: str, now: str) -> None:
         """Record `page_url` as an address of the alert's copy (an `also_at` event) unless it is one already."""
         if not self.db.execute(
@@ -996,7 +1163,9 @@ class Store:
             twin = self._alert_for_same_copy(int(row[0]), row[1], content_sha256, copy_shingles(match["passages"]),
                                              exclude=alert_id)
             if twin is not None:
-                self._add_address(twin, page_url, now_iso())
+                now = now_iso()
+                self._add_address(twin, page_url, now)
+                self._mark(twin, page_url, True, now, "found by a recheck")
         return twin
 
     def _alert_for_same_copy(self, article_id: int, site: str, content_sha256: str,
@@ -1082,8 +1251,9 @@ class Store:
                site: str = "", kind: str = "", severity: str = "", since: str = "",
                until: str = "", evidence: bool = False) -> list[dict[str, Any]]:
         """The alert log, newest first, filtered by state, site, kind, severity and creation time (ISO). Each alert
-        carries `also_at`, its copy's other addresses. With `evidence`, each alert also carries its match's longest
-        verbatim run and passages (offsets and texts)."""
+        carries `also_at`, its copy's other addresses that carry it (as far as is known), `gone_from`, its addresses
+        found not to carry it any more, and `grew`, its latest growth ({at, detail}) or None. With `evidence`, each
+        alert also carries its match's longest verbatim run and passages (offsets and texts)."""
         where, params = ["id > ?"], [since_id]
         wanted = list(states)
         if wanted:
@@ -1108,12 +1278,18 @@ class Store:
         # Each alert's match, in the same query: the article its offsets point into, and the evidence.
         sql = ("SELECT a.*, coalesce(m.article_id, a.article_id) AS match_article_id, "
                "coalesce(m.longest_run, 0) AS m_run, m.passages AS m_passages, "
-               f"(SELECT json_group_array(detail) FROM ({_ALSO_AT.format(alert='a.id')})) AS m_also_at "
+               f"(SELECT json_group_array(detail) FROM ({_ALSO_AT_NOW.format(alert='a.id', own='a.copy_url')})) "
+               "AS m_also_at, "
+               f"(SELECT json_group_array(url) FROM ({_GONE_FROM.format(alert='a.id', own='a.copy_url')})) "
+               f"AS m_gone_from, ({_GREW.format(alert='a.id')}) AS m_grew "
                f"FROM ({sql}) a LEFT JOIN matches m ON m.id = a.match_id ORDER BY a.created_at DESC, a.id DESC")
         rows = list(self.db.query(sql, params))
         for row in rows:
             run, passages = row.pop("m_run"), row.pop("m_passages")
             row["also_at"] = json.loads(row.pop("m_also_at"))
+            row["gone_from"] = json.loads(row.pop("m_gone_from"))
+            grown = row.pop("m_grew")
+            row["grew"] = json.loads(grown) if grown else None
             if evidence:
                 row["longest_run"], row["passages"] = run, json.loads(passages) if passages else []
         return rows
@@ -1128,12 +1304,18 @@ class Store:
         # The passages' offsets point into the text the match was made with: after the URL's text changed, an
         # alert follows the new article while its match stays with the version it was found on.
         row["match_article_id"] = m["article_id"] if m else row["article_id"]
-        row["also_at"] = self.also_at(alert_id)
+        # Where the copy is: its other addresses that carry it, and those found not to any more (docs/alerts.md).
+        own = "(SELECT copy_url FROM alerts WHERE id = :a)"
+        row["also_at"] = [r[0] for r in self.db.execute(_ALSO_AT_NOW.format(alert=":a", own=own), {"a": alert_id})]
+        row["gone_from"] = [r[0] for r in self.db.execute(_GONE_FROM.format(alert=":a", own=own), {"a": alert_id})]
+        grown = self.db.execute(_GREW.format(alert=":a"), {"a": alert_id}).fetchone()
+        row["grew"] = json.loads(grown[0]) if grown else None
         return row
 
     def also_at(self, alert_id: int) -> list[str]:
-        """The other addresses of the site the alert's copy was found at (its `also_at` events), in the order found.
-        With `copy_url` first, these are every address of the copy (Store.addresses)."""
+        """The other addresses of the site the alert's copy was ever found at (its `also_at` events), in the order
+        found, whether they carry it now or not (Store.alert's `also_at` holds only those that do). With `copy_url`
+        first, these are every address of the copy (Store.addresses)."""
         return [r[0] for r in self.db.execute(_ALSO_AT.format(alert="?"), [alert_id])]
 
     def addresses(self, alert_id: int) -> list[str]:
@@ -1193,22 +1375,39 @@ class Store:
                                                   "alert", now)
                 self._insert_evidence(alert_id, match_id, evidence)
             if state in NOTIFIED_EVENTS:
-                event = NOTIFIED_EVENTS[state]
-                for channel in channels:
-                    self.db.execute(
-                        "INSERT INTO notifications (alert_id, channel, idempotency_key, created_at, event, event_id) "
-                        "VALUES (?, ?, ?, ?, ?, ?)",
-                        [alert_id, channel, f"provmon-alert-{alert_id}-{event}-{event_id}-{channel}", now, event,
-                         event_id],
-                    )
+                self._queue(alert_id, NOTIFIED_EVENTS[state], event_id, channels, now)
             if target == "ignored":  # nobody needs telling about an alert a person chose to ignore
                 self.db.execute("UPDATE notifications SET status = 'cancelled', claimed_by = NULL "
                                 "WHERE alert_id = ? AND status IN ('pending', 'failed')", [alert_id])
         return True
 
-    def record_check(self, alert_id: int, result: str) -> None:
-        self.db.execute("UPDATE alerts SET last_checked_at = ?, last_check = ? WHERE id = ?",
-                        [now_iso(), result[:500], alert_id])
+    def record_check(self, alert_id: int, result: str, probes: Iterable[Probe] = (), round_: int = 0,
+                     events: bool = True) -> None:
+        """A recheck's result (`last_check`) and, in the same transaction, what each address it fetched showed
+        (`probes`, in the alert's recheck round `round_`): the copy there or gone is recorded per address
+        (Store._mark; `events`: a change is an event too, unless the alert's own `removed` or `reopened` says it);
+        an inconclusive fetch changes nothing but the time and round of the last fetch."""
+        now = now_iso()
+        with self.transaction():
+            self.db.execute("UPDATE alerts SET last_checked_at = ?, last_check = ? WHERE id = ?",
+                            [now, result[:500], alert_id])
+            for probe in probes:
+                self.db.execute(
+                    "INSERT INTO alert_addresses (alert_id, url, checked_at, probed) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (alert_id, url) DO UPDATE SET checked_at = excluded.checked_at, "
+                    "probed = max(probed, excluded.probed)", [alert_id, probe.url, now, round_])
+                if probe.state in ("there", "gone"):
+                    self._mark(alert_id, probe.url, probe.state == "there", now, probe.why, events)
+
+    def address_states(self, alert_id: int) -> list[Address]:
+        """Every address of the alert's copy (Store.addresses: its own first) and what is known of each."""
+        known = {r[0]: r[1:] for r in self.db.execute(
+            "SELECT url, present, since, checked_at, probed FROM alert_addresses WHERE alert_id = ?", [alert_id])}
+        out = []
+        for url in self.addresses(alert_id):
+            k = known.get(url)
+            out.append(Address(url, bool(k[0]), k[1], k[2], int(k[3])) if k else Address(url, True))
+        return out
 
     def add_ignore_rule(self, *, site: str = "", url_pattern: str = "", from_alert: int | None = None,
                         note: str = "") -> int:
