@@ -378,16 +378,17 @@ class Service:
             if sent or failed:
                 log.info("notifications: %d sent, %d failed", sent, failed)
 
-    def run_site(self, site: Site, recorded: Callable[[Store], None] | None = None) -> SiteReport:
-        """Scan a site, record the run, call `recorded` (with the store), then deliver. The run is on record
-        before delivery: a slow channel or a kill during delivery does not lose it."""
+    def run_site(self, site: Site, recorded: Callable[[Store], None] | None = None, deliver: bool = True) -> SiteReport:
+        """Scan a site, record the run, call `recorded` (with the store), then deliver (unless not `deliver`). The
+        run is on record before delivery: a slow channel or a kill during delivery does not lose it."""
         with self.open_store() as store, make_fetcher(self.cfg, self._tls) as fetcher:
             try:
                 return self._scan(store, fetcher, site)
             finally:
                 if recorded is not None:
                     recorded(store)
-                self.deliver(store)
+                if deliver:
+                    self.deliver(store)
 
     def _scan(self, store: Store, fetcher: Fetcher, site: Site) -> SiteReport:
         store.run_started(site.name)
@@ -403,15 +404,19 @@ class Service:
         return report
 
     def run_once(self) -> tuple[list[str], list[SiteReport]]:
-        """Track, scan every site once and notify: the [[track]] errors and a report per site."""
+        """Track, scan every site once, then notify: the [[track]] errors and a report per site. Delivery waits
+        for the last site, so a digest channel sends one message for the whole pass (delivering after each site,
+        the first site's digest went out and the other sites' alerts waited a whole period)."""
         track_errors = self._track_job()
         reports = []
         for site in self.cfg.sites:  # one site's failure is that site's error, not the end of the pass
             try:
-                reports.append(self.run_site(site))
+                reports.append(self.run_site(site, deliver=False))
             except Exception as exc:
                 log.exception("site %s: scan failed", site.name)
                 reports.append(SiteReport(site.name, errors=[f"scan failed: {type(exc).__name__}: {exc}"]))
+        with self.open_store() as store:
+            self.deliver(store)
         return track_errors, reports
 
     # -- scheduled jobs ------------------------------------------------------------------------------

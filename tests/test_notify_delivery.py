@@ -5,6 +5,7 @@ Real processes, a real SMTP server (aiosmtpd), real HTTP receivers on 127.0.0.1.
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import socket
 import sqlite3
@@ -239,6 +240,22 @@ def test_email_digest_at_most_one_per_period(tmp_path: Path, smtp_server: Mailbo
     write(db, "UPDATE notifications SET sent_at = '2000-01-01T00:00:00+00:00' WHERE status = 'sent'")
     assert provmon("--config", str(cfg), "run", "--once").code == 0
     assert len(smtp_server.messages) == 2 and "copy gone" in smtp_server.messages[1].get_body(("plain",)).get_content()
+
+
+def test_run_once_sends_one_digest_for_all_its_sites(tmp_path: Path, smtp_server: Mailbox) -> None:
+    """Two sites with copies in one `run --once` and a daily digest: one mail holding every site's alerts (it used
+    to go out after the first site, and the second site's alerts waited a day)."""
+    mirror = tmp_path / "mirror"
+    shutil.copytree(REPO / "data" / "demo" / "scraper", mirror)
+    site = f'\n[[sites]]\nname = "mirror"\nstart_urls = ["{mirror / "index.html"}"]\n'
+    cfg = demo_config(tmp_path, site + email_channel(smtp_server, 'digest = "1d"'))
+    r = provmon("--config", str(cfg), "run", "--once")
+    assert r.code == 0, r.err
+    assert {row[0] for row in query(tmp_path / "provmon.db", "SELECT site FROM alerts")} == {"demo-scraper", "mirror"}
+    assert len(smtp_server.messages) == 1, [m["Subject"] for m in smtp_server.messages]
+    msg = smtp_server.messages[0]
+    assert "digest: 4 alert updates on demo-scraper, mirror" in msg["Subject"], msg["Subject"]
+    assert msg.get_body(("plain",)).get_content().count("copy found") == 4
 
 
 def test_apprise_url_to_a_loopback_receiver(tmp_path: Path, webhook: Webhook) -> None:
