@@ -42,9 +42,15 @@ def table(rows: list[list[object]], header: list[str]) -> str:
     return "\n".join(lines)
 
 
-def write(name: str, data: dict) -> Path:
+def write(name: str, data: dict, missing: list[str] | None = None) -> Path:
+    """bench/results/`name` holds `data`; when parts of the run were left out (`missing`: what, e.g. a dataset
+    that is absent), the results go to `name` with a `.partial` suffix, so a run without ../shared/datasets, or a
+    narrowed one, does not overwrite the committed numbers of a full run."""
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / name
+    if missing:
+        out = out.with_suffix(".partial" + out.suffix)
+        print(f"not a full run (left out: {', '.join(missing)}): results written to {out}, not {RESULTS / name}")
     out.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
     return out
 

@@ -341,7 +341,8 @@ def main() -> None:
             pages += [Page("index_scale unrelated", corpus.unrelated(q)) for q in range(300)]
         packed = run_packed(args.packed, pages)
     report(clough, unrelated, packed, args.answers)
-    write("candidates.json", {"clough": clough, "unrelated": unrelated, "packed": packed})
+    write("candidates.json", {"clough": clough, "unrelated": unrelated, "packed": packed},
+          missing=[str(p) for p in (PAN / "src", BASIL) if not p.exists()])
 
 
 if __name__ == "__main__":

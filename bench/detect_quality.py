@@ -123,7 +123,8 @@ def speed() -> dict:
 
 
 def main() -> None:
-    write("detect_quality.json", {"seeds": seeds(), "clough": clough(), "basil": basil(), "speed_ms": speed()})
+    parts = {"seeds": seeds(), "clough": clough(), "basil": basil()}
+    write("detect_quality.json", {**parts, "speed_ms": speed()}, missing=[k for k, v in parts.items() if not v])
 
 
 if __name__ == "__main__":

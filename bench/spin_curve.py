@@ -134,7 +134,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "spin.db")
         items = [Original(url, event, body, plain=True) for url, event, body in arts]
-        if not args.no_distractors and PAN_SRC.exists():
+        distractors = not args.no_distractors and PAN_SRC.exists()
+        if distractors:
             items += [Original(p.resolve().as_uri(), p.stem, read_text(p), plain=True)
                       for p in sorted(PAN_SRC.glob("*.txt"))]
         for i in range(0, len(items), 200):
@@ -189,12 +190,13 @@ def main() -> None:
     print(f"\nSame-event negatives: compare() {neg_compare} of {pairs} ordered pairs, "
           f"MinHash J>=0.5 {neg_anchor} of {pairs}; through the store {neg_store} alert(s) "
           f"for {len(arts)} articles checked against all others")
+    left_out = [what for what, out in (("distractors", not distractors), ("some rates", tuple(rates) != RATES)) if out]
     write("spin_curve.json", {"rates": rates, "families": list(FAMILIES), "seed": args.seed,
-                              "distractors": not args.no_distractors and PAN_SRC.exists(),
+                              "distractors": distractors,
                               "recall": results,
                               "negatives": {"pairs": pairs, "compare": neg_compare, "minhash_0.5": neg_anchor,
                                             "store_alerts": neg_store, "articles": len(arts)},
-                              "seconds": round(time.perf_counter() - started, 1)})
+                              "seconds": round(time.perf_counter() - started, 1)}, missing=left_out)
 
 
 if __name__ == "__main__":
