@@ -350,7 +350,10 @@ class Fetcher:
                 headers = None  # validators belong to the first URL only
                 continue
             return FetchResult(url, current, status, body, hdrs, now_iso(), skipped, tuple(hops))
-        raise FetchError(url, f"more than {self.max_redirects} redirects")
+        # Name where the chain went: a loop (a URL met twice) or the last hop, so the user can see which server.
+        looped = next((u for k, u in enumerate(hops) if u in hops[:k] or u == url), None)
+        where = f"a loop through {looped}" if looped else f"the last to {current}"
+        raise FetchError(url, f"more than {self.max_redirects} redirects ({where}; fetch.max_redirects)")
 
     def _get(self, url: str, allow_private: bool, headers: Mapping[str, str] | None,
              accept: tuple[str, ...] | None, deadline: float,

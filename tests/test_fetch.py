@@ -64,6 +64,8 @@ class Misbehaving(BaseHTTPRequestHandler):
             self._send(302, b"", {"location": "file:///etc/hostname"})
         elif path.startswith("/loop"):
             self._send(302, b"", {"location": "/loop" + str(len(path))})
+        elif path.startswith("/chain"):  # every hop a new URL
+            self._send(302, b"", {"location": f"/chain{int(path[6:] or 0) + 1}"})
         elif path == "/empty":
             self._send(200, b"")
         elif path == "/cp1252":
@@ -122,8 +124,13 @@ def test_slow_server_times_out(bad_server: Served) -> None:
 
 
 def test_redirect_loop_is_bounded(bad_server: Served) -> None:
-    with fetcher(max_redirects=3) as f, pytest.raises(FetchError, match="more than 3 redirects"):
-        f.fetch(bad_server.base + "/loop", allow_private=True)
+    """The error names where the chain went: its last hop, or the URL a loop comes back to, and the key."""
+    with fetcher(max_redirects=3) as f, pytest.raises(FetchError) as loop:
+        f.fetch(bad_server.base + "/loop", allow_private=True)  # /loop, /loop5, /loop6, /loop6, ...
+    assert f"more than 3 redirects (a loop through {bad_server.base}/loop6; fetch.max_redirects)" in str(loop.value)
+    with fetcher(max_redirects=3) as f, pytest.raises(FetchError) as chain:
+        f.fetch(bad_server.base + "/chain", allow_private=True)
+    assert f"more than 3 redirects (the last to {bad_server.base}/chain4; fetch.max_redirects)" in str(chain.value)
 
 
 def test_redirect_to_a_local_file_is_refused(bad_server: Served) -> None:
