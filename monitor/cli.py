@@ -1,8 +1,10 @@
 """The `provmon` command.
 
 Exit status: 0 success (for `check`: a copy was found), 1 `check` found no copy or `status` found a
-problem (the service stalled or stopped, a site overdue, a notification channel failing), 2 bad input
-(config, source, database, a `check` with nothing tracked), 130 interrupted.
+problem (the service stalled or stopped, a site overdue or failing, a publisher's feed failing, a notification
+channel failing), 2 bad input (config, source, a [[publishers]] feed in `run --once`, database, a `check` with
+nothing tracked), 130 interrupted, 141 the output was cut (its reader went away) while the command ran, so its
+result is unknown; cut only after the command finished, its own status.
 """
 
 from __future__ import annotations
@@ -34,12 +36,14 @@ from monitor.config import (
     parse_interval,
     to_url,
 )
+from monitor.crawl import backlog as crawl_backlog
 from monitor.display import json_text, safe
-from monitor.fetch import Fetcher, shown_path
+from monitor.fetch import Fetcher, FetchResult, now_iso, shown_path
 from monitor.index import IndexFileError
 from monitor.logs import setup_logging
 from monitor.notify import deliver_pending, send_test
 from monitor.progress import Progress, same_terminal
+from monitor.publishers import publisher_label
 from monitor.scan import (
     Found,
     NoText,
@@ -54,10 +58,12 @@ from monitor.scan import (
 )
 from monitor.scheduler import Service, site_period
 from monitor.store import ALERT_STATES, OPEN_STATES, Store, StoreError, readonly_reason
+from monitor.urls import same_page
 
 log = logging.getLogger("monitor")
 
 EXIT_OK, EXIT_NO_COPY, EXIT_USAGE = 0, 1, 2
+EXIT_PIPE = 141  # output cut while the command ran: what a shell reports for a command ended by SIGPIPE (128 + 13)
 TRACK_BATCH = 200  # articles per transaction when tracking many
 
 
@@ -269,6 +275,22 @@ def _print_copy(url: str, f: Found, text: str, width: int, detail: bool, hidden:
         echo()
 
 
+class _Landing(Fetcher):
+    """A fetcher that remembers where each URL it fetched landed after redirects. `check` needs it to tell the
+    tracked article itself, reached through a redirect (http://host/to-original -> the tracked URL), from a copy of
+    it: read_source gives the page only. Built with make_fetcher's settings."""
+
+    def __init__(self, cfg: Config) -> None:
+        super().__init__(cfg.monitor.user_agent, cfg.fetch.timeout, cfg.fetch.max_bytes, cfg.fetch.max_redirects,
+                         connect_timeout=cfg.fetch.connect_timeout, read_timeout=cfg.fetch.read_timeout)
+        self.landed: dict[str, str] = {}
+
+    def fetch(self, url: str, allow_private: bool = False, **kw: Any) -> FetchResult:
+        result = super().fetch(url, allow_private, **kw)
+        self.landed[url] = result.final_url
+        return result
+
+
 def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
     sources, errors = expand_sources(args.sources)
     width = min(shutil.get_terminal_size((120, 24)).columns, 160)
@@ -287,7 +309,7 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
     if not cfg.database_path.exists():  # a wrong --config or cwd: say so, and leave no empty database behind
         echo(untracked, err=True)
         return EXIT_USAGE
-    with Store(cfg.database_path) as store, make_fetcher(cfg) as fetcher:
+    with Store(cfg.database_path) as store, _Landing(cfg) as fetcher:
         if not store.article_count():  # every page would be "no copy": say why instead
             echo(untracked, err=True)
             return EXIT_USAGE
@@ -309,17 +331,25 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
                     print(json_text({"url": url, "error": str(exc)}))
                 failed = True
                 continue
-            found = find_copies(store, page.text, cfg.match, exclude_url=url, verifier=verifier)
+            landed = fetcher.landed.get(url, url)
+            found: list[Found] = []
+            itself = ""  # the tracked article itself, reached through a redirect or another form of its address
+            for f in find_copies(store, page.text, cfg.match, verifier=verifier):
+                if same_page(landed, f.article.url) or same_page(url, f.article.url):
+                    itself = itself or f"the tracked article #{f.article.id} itself, at {f.article.url}"
+                else:
+                    found.append(f)
             pages += 1
             copies += bool(found)
             if args.json:
-                print(json_text(_found_dict(url, [(f, page.text) for f in found], page.hidden)),
+                note = {"note": itself} if itself and not found else {}
+                print(json_text({**_found_dict(url, [(f, page.text) for f in found], page.hidden), **note}),
                       flush=True)
                 continue
             if quiet and found:
                 progress.clear()
             if not found and per_page:
-                echo(f"{url}: no copy of a tracked article")
+                echo(f"{url}: no copy of a tracked article" + (f" ({itself})" if itself else ""))
             for f in found:
                 _print_copy(url, f, page.text, width, detail, page.hidden)
     progress.close()
@@ -612,33 +642,53 @@ def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
     if not args.once:
         service.run_forever()
         return EXIT_OK
+    started = now_iso()
     track_errors, reports = service.run_once()
     with Store(cfg.database_path) as store:
         for err in track_errors:
             echo(f"track: error: {err}")
+        failing = _failing_publishers(cfg, store)
+        for pub, why in failing:
+            echo(f"publisher {pub}: error: {why} (its new articles are not being tracked)")
         for rep in reports:
             echo(f"site {rep.site}: {rep.pages} pages scanned, {rep.copies} copies, "
                  f"{len(rep.new_alerts)} new alerts, {len(rep.errors)} errors")
             for err in rep.errors:
                 echo(f"  error: {err}")
+            left = crawl_backlog(store, rep.site)
+            if left is not None and left.at >= started:
+                echo(f"  {left.summary()}")
             for alert_id in rep.new_alerts:
                 a = store.alert(alert_id)
                 echo(f"  ALERT #{a['id']}: {a['kind']} copy ({a['coverage']:.0%} of the article) "
                      f"of \"{a['article_title']}\" at {a['copy_url']} [{a['severity']}; credit: {a['credit']}]")
         echo(f"alert log: {cfg.database_path} ({store.alert_count()} alerts in all)")
-    # A [[track]] source that cannot be read is bad input, as it is for `provmon track`; a site that cannot be
-    # fetched is the site's state (printed above, and `provmon status`), not the run's.
-    return EXIT_USAGE if track_errors else EXIT_OK
+    # A [[track]] source or a [[publishers]] feed that cannot be read is bad input, as it is for `provmon track`;
+    # a site that cannot be fetched is the site's state (printed above, and `provmon status`), not the run's.
+    return EXIT_USAGE if track_errors or failing else EXIT_OK
+
+
+def _failing_publishers(cfg: Config, store: Store) -> list[tuple[str, str]]:
+    """(name, why) of each configured publisher whose feeds or sitemaps failed in its last pass."""
+    out = []
+    for pub in cfg.publishers:
+        h = store.site_health(publisher_label(pub.name))
+        if h is not None and h.state == "failing":
+            out.append((pub.name, h.reason))
+    return out
 
 
 RUN_TOLERANCE = 300.0  # seconds a site's last run may seem to lie in the future (clocks disagree a little)
 LONGEST_SCAN = 6 * 3600.0  # a scan running longer than this, or than two periods if longer, is reported
+# A site (or a publisher's feeds) failing this many runs in a row is a problem; one failed run may be a blip. Every
+# site failing (nothing is watched) or every publisher failing (nothing new is tracked) is one at once.
+FAILING_RUNS = 3
 
 
 def health(cfg: Config, store: Store, now: datetime) -> tuple[list[str], list[dict[str, Any]]]:
     """What is wrong (empty when healthy): the service stalled, stopped or never run, a heartbeat or a site's run
-    from the future (the clock moved back), a site overdue or its scan running implausibly long, a notification
-    channel failing; and the per-site state."""
+    from the future (the clock moved back), a site overdue or its scan running implausibly long, sites or
+    publishers' feeds failing (FAILING_RUNS), a notification channel failing; and the per-site state."""
     problems: list[str] = []
     beat = store.last_beat()
     stop = store.last_stop()
@@ -663,10 +713,54 @@ def health(cfg: Config, store: Store, now: datetime) -> tuple[list[str], list[di
             row["health"] = health_row.state
             row["health_reason"] = health_row.reason
             row["health_since"] = health_row.since
+            row["health_failures"] = health_row.failures
+        left = crawl_backlog(store, site.name)
+        row["left_for_later"] = left.to_dict() if left is not None else None
         rows.append(row)
         problems.extend(_site_problems(site, row, now, max(limit, RUN_TOLERANCE)))
+    problems.extend(_failing(rows, "site", "every site is failing: no site is being watched"))
+    problems.extend(_failing(publisher_rows(cfg, store), "publisher",
+                             "every publisher's feeds are failing: no new article is being tracked"))
     problems.extend(_notification_problem(n) for n in failing_notifications(cfg, store))
     return problems, rows
+
+
+def _failing_runs(row: dict[str, Any]) -> int:
+    """Runs in a row a site (or publisher) has failed: as the crawler judged them (site_health), or as the
+    scheduler recorded them (a scan that raised, or reached no page)."""
+    judged = row.get("health_failures", 0) if row.get("health") == "failing" else 0
+    return max(judged, row.get("consecutive_failures") or 0)
+
+
+def _failing(rows: list[dict[str, Any]], what: str, every_note: str) -> list[str]:
+    """Problems for failing sites or publishers (`what`): one failing FAILING_RUNS runs in a row, or every one
+    of them failing, even once."""
+    failing = [r for r in rows if _failing_runs(r)]
+    every = bool(rows) and len(failing) == len(rows)
+    problems = []
+    for r in failing:
+        runs = _failing_runs(r)
+        if runs < FAILING_RUNS and not every:
+            continue
+        since = f" since {r['health_since']}" if r.get("health") == "failing" else ""
+        why = r.get("health_reason") or r.get("last_error") or "unknown error"
+        note = f" ({every_note})" if every and runs < FAILING_RUNS else ""
+        problems.append(f"{what} {r[what]} failing for {runs} run{'s' if runs > 1 else ''} in a row{since}: "
+                        f"{why}{note}")
+    return problems
+
+
+def publisher_rows(cfg: Config, store: Store) -> list[dict[str, Any]]:
+    """Per [[publishers]] entry, its feeds and the health of its last pass (none before the first)."""
+    rows = []
+    for pub in cfg.publishers:
+        row: dict[str, Any] = {"publisher": pub.name, "feeds": list(pub.feeds), "sitemaps": list(pub.sitemaps),
+                               "health": None}
+        h = store.site_health(publisher_label(pub.name))
+        if h is not None:
+            row.update(health=h.state, health_reason=h.reason, health_since=h.since, health_failures=h.failures)
+        rows.append(row)
+    return rows
 
 
 def _site_problems(site: Site, row: dict[str, Any], now: datetime, tolerance: float) -> list[str]:
@@ -722,11 +816,12 @@ def cmd_status(cfg: Config, args: argparse.Namespace) -> int:
         stop = store.last_stop()
         state = service_state(store, problems)
         failing = failing_notifications(cfg, store)
+        publishers = publisher_rows(cfg, store)
     if args.json:
         print(json_text({"healthy": not problems, "service": state, "problems": problems,
                           "heartbeat": beat[0] if beat else None,
                           "stopped": {"at": stop[0], "pid": stop[1]} if stop else None,
-                          "failing_notifications": failing, "sites": rows}))
+                          "failing_notifications": failing, "sites": rows, "publishers": publishers}))
     else:
         shown = {"running": "ok", "stopped": "stopped"}.get(state, "STALLED")
         echo(f"service: {shown}; last heartbeat {beat[0] if beat else 'never'}")
@@ -740,7 +835,22 @@ def cmd_status(cfg: Config, args: argparse.Namespace) -> int:
             if r.get("last_error"):
                 echo(f"    last error: {r['last_error']}")
             if r.get("health") and r["health"] != "ok":
-                echo(f"    site {r['health']} since {r['health_since']}: {r['health_reason']}")
+                runs = r["health_failures"]
+                echo(f"    site {r['health']} since {r['health_since']} ({runs} run{'s' if runs > 1 else ''}): "
+                     f"{r['health_reason']}")
+            if r["left_for_later"]:
+                left = r["left_for_later"]
+                echo(f"    last run: max_pages ({left['max_pages']}) reached, {left['left']} known URLs left for later "
+                     f"runs, {left['never_fetched']} of them never fetched")
+        for p in publishers:
+            if p["health"] is None:
+                echo(f"publisher {p['publisher']}: feeds not read yet")
+            elif p["health"] == "ok":
+                echo(f"publisher {p['publisher']}: ok")
+            else:
+                runs = p["health_failures"]
+                echo(f"publisher {p['publisher']}: FAILING since {p['health_since']} ({runs} "
+                     f"pass{'es' if runs > 1 else ''}): {p['health_reason']}")
     return EXIT_OK if not problems else EXIT_NO_COPY
 
 
@@ -748,8 +858,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="provmon",
         description="Provenance Monitor: find republished and spun copies of your articles.",
-        epilog=f"Exit status: 0 ok (check: copy found), 1 check found no copy / status found a problem, 2 bad input. "
-               f"Config: --config, else ${CONFIG_ENV}, else ./config.toml.",
+        epilog=f"Exit status: 0 ok (check: copy found), 1 check found no copy / status found a problem, 2 bad input, "
+               f"141 output cut before the result. Config: --config, else ${CONFIG_ENV}, else ./config.toml.",
     )
     parser.add_argument("--config", help="config file (default: $PROVMON_CONFIG or ./config.toml)")
     parser.add_argument("--log-level", choices=["debug", "info", "warning", "error"],
@@ -801,8 +911,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("extract", help="print what the monitor sees of a page")
     p.add_argument("sources", nargs="+")
     p.add_argument("--json", action="store_true", help="text and metadata as JSON, one object per input")
-    p = sub.add_parser("status", help="per-site state, service health and failing notifications; exit 1 on any "
-                                      "problem (stalled, stopped, a site overdue, a channel failing)")
+    p = sub.add_parser("status", help="per-site state, service health, publishers' feeds and failing notifications; "
+                                      "exit 1 on any problem (stalled, stopped, a site overdue or failing, a "
+                                      "publisher's feeds failing, a channel failing)")
     p.add_argument("--json", action="store_true")
     p = sub.add_parser("run", help="run the monitor service (or one pass with --once)")
     p.add_argument("--once", action="store_true", help="track, scan every site once, notify, and exit")
@@ -830,9 +941,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                   args.log_format or (cfg.monitor.log_format if cfg else "text"))
     try:
         if args.command == "extract":
-            return cmd_extract(cfg, args)
-        assert cfg is not None
-        return COMMANDS[args.command](cfg, args)
+            status = cmd_extract(cfg, args)
+        else:
+            assert cfg is not None
+            status = COMMANDS[args.command](cfg, args)
     except (StoreError, IndexFileError) as exc:
         echo(f"error: {exc}", err=True)
         return EXIT_USAGE
@@ -843,9 +955,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:  # `provmon alerts | head`
-        sys.stderr.close()
-        return EXIT_OK
+    except BrokenPipeError:  # `provmon alerts | head`: the reader left while the command ran, its result unknown
+        return _output_cut(EXIT_PIPE)
+    try:  # what is still buffered; a reader gone now missed only output written after the result was decided
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return _output_cut(status)
+    return status
+
+
+def _output_cut(status: int) -> int:
+    """The reader of our output went away: `status` it is. What is still buffered goes nowhere, so that Python's
+    flush at exit neither fails again nor turns the status into 120."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # a stdout without a descriptor (replaced, as under pytest)
+        pass
+    return status
 
 
 if __name__ == "__main__":

@@ -1,17 +1,27 @@
 """Discover a site's pages and fetch the new or changed ones.
 
-Sources, in order: the start URLs, the site's sitemaps and feeds (and, if asked, the sitemaps its
-robots.txt names), then same-site links found on pages, breadth first, up to `max_depth` hops and
-`max_pages` fetches per run. Fetching and extraction run in a small thread pool under the per-host
+Sources: the start URLs, the site's sitemaps and feeds (and, if asked, the sitemaps its robots.txt names),
+same-site links found on pages, up to `max_depth` hops, and what the last run had to leave; at most `max_pages`
+fetches per run. Fetching and extraction run in a small thread pool under the per-host
 rules of monitor.politeness; the caller consumes results in its own thread, where all store access
 happens (SQLite connections are not shared between threads).
 
 A page is unchanged, and not matched again, when the server answers 304 to our validators or the
 body hashes the same as last time, provided no article was tracked since it was last matched.
+
+`max_pages` bounds the requests of one run, 304s included, so a run must not take pages in the same order every
+time: the budget would go to the same first pages and a page found after them never be asked for. The frontier is
+a priority queue: the start URLs, then pages never fetched (and sitemap/feed entries whose lastmod is newer than
+last time) in the order they were found, then pages fetched before, longest ago first. What a run had to leave is
+kept for the next one with its depth (Backlog, a row of the store's meta table), so pages found only behind others
+(a hub's articles) are reached too; a log line and the site's run summary say how much was left.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
+import json
 import logging
 import re
 import threading
@@ -41,6 +51,9 @@ FLUSH_EVERY = 50
 # A page bigger than this is extracted while no other big page of the crawl is: a 5 MB table holds ~300 MB
 # during extraction (bench/big_pages.py), so `workers` threads could otherwise hold several at once.
 BIG_PAGE = 1_000_000
+# URLs a run cut short by max_pages keeps for the next one, best first; the rest are found again through links.
+MAX_BACKLOG = 10_000
+BACKLOG_KEY = "crawl_backlog "  # + the site's name: a row of the store's meta table
 
 
 @dataclass(frozen=True)
@@ -71,6 +84,54 @@ class _Stats:
     unchanged: int = 0
     blocked: int = 0
     errors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """What a site's last run left for later when `max_pages` cut it short."""
+
+    at: str  # when that run ended
+    max_pages: int
+    left: int  # known URLs it did not fetch (in scope, allowed by robots.txt)
+    never: int  # ...of which never fetched
+    tasks: tuple[tuple[str, int, str, str], ...] = ()  # (url, depth, via, lastmod), best first; MAX_BACKLOG at most
+
+    def to_dict(self) -> dict[str, object]:
+        return {"at": self.at, "max_pages": self.max_pages, "left": self.left, "never_fetched": self.never}
+
+    def summary(self) -> str:
+        return (f"max_pages ({self.max_pages}) reached: {self.left} known URLs left for later runs, {self.never} of "
+                f"them never fetched")
+
+
+# The crawl's own state over the store's tables: pages.fetched_at (PageState does not carry it) and a meta row per
+# site for its backlog, written as host holds are.
+def backlog(store: Store, site: str) -> Backlog | None:
+    """The backlog a site's last run left (None: that run reached every page it knew of)."""
+    row = store.db.execute("SELECT value FROM meta WHERE key = ?", [BACKLOG_KEY + site]).fetchone()
+    if not row:
+        return None
+    data = json.loads(row[0])
+    return Backlog(data["at"], int(data["max_pages"]), int(data["left"]), int(data["never_fetched"]),
+                   tuple((str(u), int(d), str(v), str(m)) for u, d, v, m in data["tasks"]))
+
+
+def _save_backlog(store: Store, site: str, kept: Backlog | None) -> None:
+    if kept is None:
+        store.db.execute("DELETE FROM meta WHERE key = ?", [BACKLOG_KEY + site])
+        return
+    value = json.dumps({**kept.to_dict(), "tasks": kept.tasks}, separators=(",", ":"))
+    store.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [BACKLOG_KEY + site, value])
+
+
+def _fetched_at(store: Store, urls: list[str]) -> dict[str, str]:
+    """When each of these URLs was last fetched (or seen unchanged), for those on record."""
+    out: dict[str, str] = {}
+    for i in range(0, len(urls), 500):
+        part = urls[i:i + 500]
+        out.update(store.db.execute(f"SELECT url, fetched_at FROM pages WHERE url IN ({','.join('?' * len(part))})",
+                                    part).fetchall())
+    return out
 
 
 def polite_settings(fetch: FetchSettings) -> PoliteSettings:
@@ -235,8 +296,21 @@ def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store |
     def states_of(urls: list[str]) -> dict[str, PageState]:
         return store.page_states(urls) if store is not None and urls else {}
 
-    tasks: deque[_Task] = deque()
+    # The frontier: start URLs first, then pages never fetched (or whose sitemap/feed lastmod is newer than last
+    # time) in the order found, then pages fetched before, longest ago first (module docstring).
+    frontier: list[tuple[tuple[int, str, int], _Task]] = []
+    order = itertools.count()
+
+    def push(batch: list[_Task]) -> None:
+        fetched = _fetched_at(store, [t.url for t in batch if t.state is not None]) if store is not None else {}
+        for t in batch:
+            when = fetched.get(t.url)
+            changed = bool(t.lastmod and t.state is not None and t.state.lastmod and t.lastmod > t.state.lastmod)
+            rank = 0 if t.via == "start" else 1 if when is None or changed else 2
+            heapq.heappush(frontier, ((rank, (when or "") if rank == 2 else "", next(order)), t))
+
     seen: set[str] = set()
+    starts: list[_Task] = []
     start_states = states_of(start_urls)
     for u in start_urls:
         seen.update((u, canonical(u)))
@@ -247,12 +321,13 @@ def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store |
             continue
         ok, why = politeness.allowed(u, site.allow_private)
         if ok:
-            tasks.append(_Task(u, 0, "start", state=start_states.get(u)))
+            starts.append(_Task(u, 0, "start", state=start_states.get(u)))
         else:
             stats.blocked += 1
             item = note(Crawled(u, 0, None, None, why, via="start"))
             yield item
             processed(item)
+    push(starts)
     maps = list(sitemaps or [])
     if site.robots_sitemaps:
         maps += [m for u in start_urls if u not in invalid for m in politeness.sitemaps(u, site.allow_private)]
@@ -265,6 +340,7 @@ def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store |
         entries = [(replace(e, url=canonical(e.url)), via) for e, via in entries]
         fresh = [(e, via) for e, via in entries if e.url not in seen and in_scope(e.url, scopes, site)]
         states = states_of([e.url for e, _ in fresh])
+        listed: list[_Task] = []
         for e, via in fresh:
             if e.url in seen:  # two entries for one page
                 continue
@@ -274,7 +350,19 @@ def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store |
                     and (st.checked_upto or 0) >= upto):
                 stats.unchanged += 1  # lastmod says nothing new: not even a request
                 continue
-            tasks.append(_Task(e.url, site.max_depth, via, e.lastmod, st))
+            listed.append(_Task(e.url, site.max_depth, via, e.lastmod, st))
+        push(listed)  # newest lastmod first (discover), so among new pages the budget goes to new articles
+    prior = backlog(store, site.name) if store is not None else None
+    if prior is not None:  # what the last run had to leave, with the depth it was found at
+        carried: list[tuple[str, int, str, str]] = []
+        for url, depth, via, lastmod in prior.tasks:
+            if url in seen or depth > site.max_depth or not in_scope(url, scopes, site):
+                continue
+            seen.add(url)
+            if politeness.allowed(url, site.allow_private)[0]:
+                carried.append((url, depth, "link" if via == "start" else via, lastmod))
+        states = states_of([u for u, *_ in carried])
+        push([_Task(u, d, v, m, states.get(u)) for u, d, v, m in carried])
 
     big_pages = threading.Lock()
 
@@ -319,10 +407,10 @@ def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store |
     # (concurrent.futures.wait hooks into every pending future on each call).
     finished: SimpleQueue[Future[Crawled]] = SimpleQueue()
     try:
-        while tasks or inflight:
-            while (tasks and len(inflight) < 2 * workers and stats.fetched < site.max_pages
+        while frontier or inflight:
+            while (frontier and len(inflight) < 2 * workers and stats.fetched < site.max_pages
                    and (stop is None or not stop.is_set())):
-                t = tasks.popleft()
+                t = heapq.heappop(frontier)[1]
                 stats.fetched += 1
                 fut = pool.submit(visit, t)
                 inflight[fut] = t
@@ -366,14 +454,24 @@ def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store |
                 else:
                     log.debug("site %s: %s: %s", site.name, link, why)
             states = states_of(links)  # one query for the page's new links
-            tasks.extend(_Task(link, item.depth + 1, "link", state=states.get(link)) for link in links)
+            push([_Task(link, item.depth + 1, "link", state=states.get(link)) for link in links])
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         flush()  # also when the caller stops early: the batch holds only pages it finished
         keep_holds(store, politeness)
+    stopped = stop is not None and stop.is_set()
     log.info("site %s: %d fetched, %d unchanged, %d errors", site.name, stats.fetched, stats.unchanged,
              len(stats.errors))
+    left = None  # a run stopped at shutdown leaves no backlog of its own: it is due again as a whole
+    if frontier and not stopped:
+        best = heapq.nsmallest(MAX_BACKLOG, frontier)  # the keys are unique: tasks are never compared
+        left = Backlog(now_iso(), site.max_pages, len(frontier), sum(t.state is None for _, t in frontier),
+                       tuple((t.url, t.depth, t.via, t.lastmod) for _, t in best))
+        log.info("site %s: %s (pages never fetched, then those fetched longest ago, go first)", site.name,
+                 left.summary())
     if store is not None:
+        if not stopped:
+            _save_backlog(store, site.name, left)
         update_health(store, site.name, stats)
 
 
@@ -389,16 +487,23 @@ def update_health(store: Store, site: str, stats: _Stats) -> None:
         failing = stats.errors[0]
     elif stats.blocked >= 3 and stats.blocked * 2 >= attempts:
         failing = f"blocking most requests ({stats.blocked} of {attempts}), e.g. {stats.errors[0]}"
-    prev = store.site_health(site)
+    record_health(store, site, failing, f"site {site}")
+
+
+def record_health(store: Store, name: str, failing: str, shown: str) -> None:
+    """Record a run of `name` (a site, or "publisher:<name>") in site_health: failing (`failing` says why) or not.
+    The change is logged once, as `shown` (ERROR when it starts failing, WARNING when it recovers); the failing
+    runs are counted (`provmon status` reports a site failing for several runs in a row)."""
+    prev = store.site_health(name)
     if failing:
         if prev is None or prev.state != "failing":
-            log.error("site %s is FAILING: %s (reported once; logged again when it recovers)", site, failing)
-            store.set_site_health(site, "failing", failing, 1, now_iso())
+            log.error("%s is FAILING: %s (reported once; logged again when it recovers)", shown, failing)
+            store.set_site_health(name, "failing", failing, 1, now_iso())
         else:
-            store.set_site_health(site, "failing", prev.reason, prev.failures + 1, prev.since)
+            store.set_site_health(name, "failing", prev.reason, prev.failures + 1, prev.since)
     elif prev is not None and prev.state == "failing":
-        log.warning("site %s RECOVERED after %d failed runs since %s (was: %s)", site, prev.failures, prev.since,
+        log.warning("%s RECOVERED after %d failed runs since %s (was: %s)", shown, prev.failures, prev.since,
                     prev.reason)
-        store.set_site_health(site, "ok", "", 0, now_iso())
+        store.set_site_health(name, "ok", "", 0, now_iso())
     elif prev is None:
-        store.set_site_health(site, "ok", "", 0, now_iso())
+        store.set_site_health(name, "ok", "", 0, now_iso())
