@@ -1411,14 +1411,62 @@ class Store:
 
     def add_ignore_rule(self, *, site: str = "", url_pattern: str = "", from_alert: int | None = None,
                         note: str = "") -> int:
-        cur = self.db.execute(
-            "INSERT INTO ignore_rules (created_at, site, url_pattern, from_alert, note) VALUES (?, ?, ?, ?, ?)",
-            [now_iso(), site or None, url_pattern or None, from_alert, note],
-        )
-        return int(cur.lastrowid or 0)
+        # Ids are never reused (SQLite would hand a deleted largest one out again): events name the rule that
+        # ignored an alert (`ignore rule #N`), and `ignore --undo-rule N` must not reopen what a removed N ignored.
+        with contextlib.nullcontext() if self.db.conn.in_transaction else self.transaction():
+            high = self.db.execute(
+                "SELECT max(coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'ignore_rules_high'), 0), "
+                "coalesce((SELECT max(id) FROM ignore_rules), 0))").fetchone()[0]
+            rule_id = int(high) + 1
+            self.db.execute(
+                "INSERT INTO ignore_rules (id, created_at, site, url_pattern, from_alert, note) "
+                "VALUES (?, ?, ?, ?, ?, ?)", [rule_id, now_iso(), site or None, url_pattern or None, from_alert, note])
+            self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('ignore_rules_high', ?)", [str(rule_id)])
+        return rule_id
 
     def ignore_rules(self) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT * FROM ignore_rules ORDER BY id"))
+
+    def remove_ignore_rule(self, rule_id: int) -> bool:
+        """Delete an ignore rule (`provmon ignore --undo`); False when there is none with that id."""
+        with self.transaction():
+            return self.db.execute("DELETE FROM ignore_rules WHERE id = ?", [rule_id]).rowcount > 0
+
+    def ignored_by_rule(self, rule_id: int) -> list[int]:
+        """The alerts still `ignored` whose latest ignore was this rule's (cmd_ignore records `ignore rule #N`,
+        since `ignore --undo` `ignore rule #N: <state> -> ignored`)."""
+        rows = self.db.execute(
+            "SELECT a.id, (SELECT e.detail FROM alert_events e WHERE e.alert_id = a.id AND e.event = 'ignored' "
+            "ORDER BY e.id DESC LIMIT 1) FROM alerts a WHERE a.status = 'ignored' ORDER BY a.id")
+        tag = f"ignore rule #{rule_id}"
+        return [int(r[0]) for r in rows if r[1] and (r[1] == tag or r[1].startswith(tag + ":"))]
+
+    def unignore(self, alert_id: int, why: str) -> str | None:
+        """Undo the ignore of an alert: back to the state it was ignored from (read from its latest `ignored`
+        event, `<state> -> ignored`; else `notified` when a message went out, `new` when none did), with an
+        `unignored` event, and the notifications the ignore cancelled pending again. None when it is not ignored."""
+        now = now_iso()
+        with self.transaction():
+            row = self.db.execute("SELECT status FROM alerts WHERE id = ?", [alert_id]).fetchone()
+            if row is None:
+                raise KeyError(alert_id)
+            if row[0] != "ignored":
+                return None
+            last = self.db.execute("SELECT detail FROM alert_events WHERE alert_id = ? AND event = 'ignored' "
+                                   "ORDER BY id DESC LIMIT 1", [alert_id]).fetchone()
+            found = re.search(r"(\w+) -> ignored$", last[0]) if last else None
+            target = found.group(1) if found and found.group(1) in ALERT_STATES and found.group(1) != "ignored" \
+                else None
+            if target is None:
+                sent = self.db.execute("SELECT 1 FROM notifications WHERE alert_id = ? AND status = 'sent'",
+                                       [alert_id]).fetchone()
+                target = "notified" if sent else "new"
+            self.db.execute("UPDATE alerts SET status = ?, updated_at = ? WHERE id = ?", [target, now, alert_id])
+            self._event(alert_id, "unignored", f"ignored -> {target} ({why})", now)
+            if target in OPEN_STATES:  # what the ignore cancelled is owed again (a removed copy owes nothing)
+                self.db.execute("UPDATE notifications SET status = 'pending', next_attempt_at = NULL "
+                                "WHERE alert_id = ? AND status = 'cancelled'", [alert_id])
+        return target
 
     # -- delivery: claims with a lease, backoff -------------------------------------------------------
     def pending_notifications(self, channels: Iterable[str]) -> list[Notification]:
