@@ -209,9 +209,19 @@ def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
                 store.set_title(t.id, args.title)
                 again += f", renamed from {title!r}"
                 title = args.title
+            # A .txt and the HTML page of one story are two texts (headline lines, furniture) that would give
+            # every copy two alerts; versions of a story are legitimately tracked, so say it, do not refuse.
+            near = t.near_duplicate
             say(f"{state} #{t.id}: {title or o.url} ({t.chars} chars{again}) {o.url}",
                 {"source": o.source or o.url, "id": t.id, "created": t.created, "replaces": t.replaces,
-                 "title": title, "chars": t.chars, "article_url": o.url})
+                 "title": title, "chars": t.chars, "article_url": o.url,
+                 **({"near_duplicate_of": near[0]} if near else {})})
+            if near:
+                other = store.article(near[0])
+                progress.clear()
+                echo(f"warning: #{t.id} ({o.url}) is nearly the same text as #{other.id} {other.title!r} "
+                     f"({other.url}), {near[1]:.0%} alike: a copy of it will raise an alert for each; if they are "
+                     f"one article, track one of them", err=True)
         progress.advance(len(batch))
         batch.clear()
 

@@ -7,7 +7,6 @@ scheduler call these functions; nothing below this module imports it.
 from __future__ import annotations
 
 import errno
-import hashlib
 import logging
 import os
 import ssl
@@ -35,7 +34,7 @@ from monitor.fetch import Fetcher, FetchError, FetchResult, file_path, is_textua
 from monitor.fingerprint import article_fingerprints_of, page_fingerprints_of
 from monitor.match import Match, Prepared, compare
 from monitor.politeness import Politeness
-from monitor.store import OPEN_STATES, Address, Article, Probe, Store, Tracked, grew
+from monitor.store import OPEN_STATES, Address, Article, Probe, Store, Tracked, grew, text_key
 from monitor.templates import TemplateLearner, block_hash, drop_template_blocks
 from monitor.urls import canonical, on_site_of, same_page
 
@@ -150,7 +149,7 @@ def track_texts(store: Store, items: Sequence[Original]) -> list[Tracked]:
             learner = learners[key] = load_learner(store, key)
         paragraphs = text.split("\n\n")
         hashes = [block_hash(p) for p in paragraphs]
-        digest = hashlib.sha256(text.encode()).hexdigest()
+        digest = text_key(text)  # the same text as the store decides it (whitespace aside)
         # Each original counts once towards its template: one URL once, and one text once (an article and its
         # AMP and print versions are the same text, not three pages that share every paragraph).
         if url not in seen and digest not in seen_texts and not store.is_tracked_url(url):

@@ -3,10 +3,13 @@ secrets in messages, local paths in legal notices, config errors naming neither 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import Served, provmon, rows
+from monitor.fingerprint import article_fingerprints_of
+from monitor.store import Store
+from tests.conftest import Served, provmon, rows, write_config
 from tests.test_alerts import SPUN, VERBATIM, by_page, copier_site
 
 
@@ -51,3 +54,70 @@ def test_ignore_list_and_undo(tmp_path: Path, http_dir: Callable[[Path], Served]
     missing = provmon("--config", str(cfg), "ignore", "--undo-rule", "7")
     assert missing.code == 2 and "no ignore rule #7" in missing.err
     assert provmon("--config", str(cfg), "ignore").code == 2
+
+
+STORY = ("Gulls nest on the ferry terminal roof in Brackwater\n\n"
+         "Harbour staff in Brackwater have closed the upper deck of the ferry terminal after a colony of herring "
+         "gulls built forty nests on its flat roof, the first time the birds have bred on the building since it "
+         "opened in 1998.\n\n"
+         "The port manager, Ilse Varden, said the deck would stay shut until the chicks fledge in late August, "
+         "and that passengers could still board from the lower walkway without delay.\n\n"
+         "A volunteer from the county bird group counted the nests on Tuesday morning and said the colony had "
+         "moved from the old fish market, which was demolished in the spring to make room for new flats.\n")
+
+
+def test_same_text_tracked_once_whitespace_aside(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path / "config.toml", "")
+    db = tmp_path / "provmon.db"
+    variants = {
+        "gulls.txt": STORY,
+        "gulls-nl.txt": STORY + "\n\n",
+        "gulls-crlf.txt": STORY.replace("\n", "\r\n"),
+        "gulls-blank.txt": "  " + STORY.replace("\n\n", "\n\n\n\n").replace("gulls built", "gulls  built"),
+    }
+    for name, text in variants.items():
+        (tmp_path / name).write_bytes(text.encode())
+    first = provmon("--config", str(cfg), "track", str(tmp_path / "gulls.txt"))
+    assert first.code == 0 and first.out.startswith("tracked #1"), first.out + first.err
+    for name in list(variants)[1:]:
+        r = provmon("--config", str(cfg), "track", str(tmp_path / name))
+        assert r.code == 0 and r.out.startswith("already tracked #1"), (name, r.out, r.err)
+    # The text stored is the file's own: .txt offsets count its characters.
+    assert [r["text"] for r in rows(db, "SELECT text FROM articles")] == [STORY]
+    # A text with one more word is another text.
+    (tmp_path / "gulls-edit.txt").write_text(STORY.replace("forty nests", "forty-one nests"))
+    assert provmon("--config", str(cfg), "track", str(tmp_path / "gulls-edit.txt")).out.startswith("tracked #2")
+
+
+def test_store_rekeys_texts_of_an_older_store(tmp_path: Path) -> None:
+    db = tmp_path / "provmon.db"
+    with Store(db) as store:
+        store.add_article("file:///a.txt", "a", STORY, article_fingerprints_of(STORY))
+        store.db.execute("UPDATE articles SET sha256 = ?", [hashlib.sha256(STORY.encode()).hexdigest()])
+        store.db.execute("DELETE FROM meta WHERE key = 'articles_text_key'")
+    with Store(db) as store:
+        crlf = STORY.replace("\n", "\r\n")
+        assert store.add_article("file:///b.txt", "b", crlf, article_fingerprints_of(crlf)) == (1, False)
+
+
+def test_track_warns_of_a_near_duplicate_html_page(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path / "config.toml", "")
+    (tmp_path / "gulls.txt").write_text(STORY)
+    paras = STORY.strip().split("\n\n")
+    body = "".join(f"<p>{p}</p>" for p in paras[1:])
+    (tmp_path / "gulls.html").write_text(
+        f"<!doctype html><html><head><title>{paras[0]} | Brackwater Bugle</title></head><body>"
+        f"<nav><a href='/'>Home</a> <a href='/news/'>News</a></nav><article><h1>{paras[0]}</h1>"
+        f"<p class='byline'>By Bugle staff, 4 May 2026</p>{body}</article>"
+        "<footer>Copyright Brackwater Bugle. All rights reserved.</footer></body></html>")
+    assert provmon("--config", str(cfg), "track", str(tmp_path / "gulls.txt")).code == 0
+    r = provmon("--config", str(cfg), "track", str(tmp_path / "gulls.html"), "--json")
+    assert r.code == 0, r.err
+    assert r.json_lines()[0]["created"] and r.json_lines()[0]["near_duplicate_of"] == 1
+    assert "warning: #2 (file://" in r.err and "nearly the same text as #1" in r.err and "gulls.txt" in r.err
+    # An unrelated text raises no warning.
+    (tmp_path / "other.txt").write_text(
+        "The Brackwater allotment society has voted to let members keep bees on six plots from next spring, after "
+        "a trial on the north field produced forty jars of honey and no complaints from neighbouring gardens.\n")
+    r = provmon("--config", str(cfg), "track", str(tmp_path / "other.txt"))
+    assert r.code == 0 and "warning" not in r.err
