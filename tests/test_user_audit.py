@@ -8,8 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from monitor.fingerprint import article_fingerprints_of
+from monitor.notify import shown_url
 from monitor.store import Store
-from tests.conftest import Served, provmon, rows, write_config
+from tests.conftest import Served, Webhook, provmon, rows, write_config
 from tests.test_alerts import SPUN, VERBATIM, by_page, copier_site
 
 
@@ -121,3 +122,49 @@ def test_track_warns_of_a_near_duplicate_html_page(tmp_path: Path) -> None:
         "a trial on the north field produced forty jars of honey and no complaints from neighbouring gardens.\n")
     r = provmon("--config", str(cfg), "track", str(tmp_path / "other.txt"))
     assert r.code == 0 and "warning" not in r.err
+
+
+def test_shown_url_hides_path_query_and_userinfo() -> None:
+    assert shown_url("https://hooks.example/hooks/T0/B0/SeCrEt?key=K") == "https://hooks.example/…"
+    assert shown_url("http://user:pw@127.0.0.1:8803/x?key=K#f") == "http://127.0.0.1:8803/…"
+    assert shown_url("https://hooks.example") == "https://hooks.example/"
+    assert shown_url("http://[::1]:99/a") == "http://[::1]:99/…"
+
+
+def hook_config(tmp_path: Path, body: str) -> Path:
+    return write_config(tmp_path / "config.toml", f'[[notify]]\ntype = "webhook"\nname = "slowhook"\n{body}\n')
+
+
+def test_webhook_url_from_env_or_credential_and_never_shown(tmp_path: Path, webhook: Webhook) -> None:
+    secret_url = webhook.url.replace("://", "://user:PaSsWoRd@") + "/T0/B0/SeCrEtPaThToKeN?key=SECRETKEY"
+    webhook.status[0] = 500
+    cfg = hook_config(tmp_path, 'url_env = "PROVMON_TEST_HOOK_URL"')
+    r = provmon("--config", str(cfg), "notify", "--test", env={"PROVMON_TEST_HOOK_URL": secret_url})
+    assert r.code == 1 and webhook.received, r.out + r.err
+    assert webhook.received[0]["path"] == "/hook/T0/B0/SeCrEtPaThToKeN?key=SECRETKEY"  # the real URL was used
+    shown = r.out + r.err
+    assert f"slowhook: POST http://127.0.0.1:{webhook.served.server.server_address[1]}/…: HTTP 500" in shown
+    for secret in ("SeCrEt", "SECRETKEY", "PaSsWoRd", "user"):
+        assert secret not in shown, shown
+    unset = provmon("--config", str(cfg), "notify", "--test")
+    assert unset.code == 1 and "environment variable PROVMON_TEST_HOOK_URL (webhook URL) is not set" in unset.out
+    # A systemd credential, as for the SMTP password; a URL in config.toml is shown redacted too.
+    creds = tmp_path / "creds"
+    creds.mkdir()
+    (creds / "hook-url").write_text(secret_url + "\n")
+    cfg = hook_config(tmp_path, 'url_credential = "hook-url"')
+    r = provmon("--config", str(cfg), "notify", "--test", env={"CREDENTIALS_DIRECTORY": str(creds)})
+    assert r.code == 1 and len(webhook.received) == 2 and "SECRETKEY" not in r.out + r.err
+    cfg = hook_config(tmp_path, f'url = "{secret_url}"')
+    r = provmon("--config", str(cfg), "notify", "--test")
+    assert r.code == 1 and "HTTP 500" in r.out and "SECRETKEY" not in r.out + r.err
+    # Refused at load, naming the key and the file.
+    for body, key, why in (
+        ('url_env = "https://hooks.example/T0/B0/SECRETKEY"', "url_env", "must name an environment variable"),
+        ('url = "http://a.example/x"\nurl_env = "HOOK_URL"', "url_env", "and notify[0].url cannot both be set"),
+        ("", "url", "(or url_env, url_file, url_credential) is required for a webhook"),
+    ):
+        cfg = hook_config(tmp_path, body)
+        r = provmon("--config", str(cfg), "notify", "--test")
+        assert r.code == 2 and f"{cfg}: 'notify[0].{key}' {why}" in r.err, r.err
+        assert "SECRETKEY" not in r.err
