@@ -326,7 +326,8 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{cfg_path}: not valid TOML: {exc}") from None
+        # The full path, as every other error about the file's content gives it (parse_config)
+        raise ConfigError(f"{cfg_path.resolve()}: not valid TOML: {exc}") from None
     return parse_config(data, cfg_path.resolve())
 
 
@@ -424,6 +425,9 @@ def _check_semantics(cfg: Config, where: str) -> None:
     def bad(key: str, why: str) -> ConfigError:
         return ConfigError(f"{where}: '{key}' {why}")
 
+    if not cfg.monitor.database.strip():  # would resolve to the config's folder: "cannot open database"
+        raise bad("monitor.database", "must not be empty: the path of the SQLite file (e.g. \"data/provmon.db\", "
+                                      "relative to the config file)")
     if cfg.monitor.log_level not in LOG_LEVELS:
         raise bad("monitor.log_level", f"must be one of {', '.join(LOG_LEVELS)}")
     if cfg.monitor.log_format not in LOG_FORMATS:

@@ -117,10 +117,13 @@ class Original:
 
 def tracked_url(url: str, page: Extracted) -> str:
     """The address an original is tracked under: the canonical address its page names on its own site (an AMP,
-    mobile or feed-tagged URL is one article with its canonical one, not a second), else the URL read, without
-    tracking parameters (monitor.urls.canonical)."""
+    mobile or feed-tagged URL is one article with its canonical one, not a second) or, for a file, the http(s)
+    canonical address it names, else the URL read, without tracking parameters (monitor.urls.canonical)."""
     named = page.canonical_url
-    if named and on_site_of(url, named) and urlsplit(named).scheme in ("http", "https"):
+    # A file has no site: an HTML original read from disk that names its public address is that article
+    # (notices cite it, a copy crediting it is credited, the publisher's page there is the original).
+    if named and urlsplit(named).scheme in ("http", "https") and (
+            on_site_of(url, named) or urlsplit(url).scheme == "file"):
         return canonical(named)
     return canonical(url)
 

@@ -774,8 +774,10 @@ class Store:
         if self.db.execute("SELECT 1 FROM meta WHERE key = 'articles_text_key'").fetchone():
             return
         with self.transaction():
-            rows = self.db.execute("SELECT id, url, text, sha256 FROM articles ORDER BY id").fetchall()
-            for article_id, url, text, old in rows:
+            # One text at a time (an archive's texts need not all be in memory at once).
+            for (article_id,) in self.db.execute("SELECT id FROM articles ORDER BY id").fetchall():
+                url, text, old = self.db.execute("SELECT url, text, sha256 FROM articles WHERE id = ?",
+                                                 [article_id]).fetchone()
                 prefix = old[:old.rindex(":") + 1] if old.startswith("replaced:") else ""
                 key = prefix + text_key(text)
                 if key == old:

@@ -4,9 +4,13 @@ secrets in messages, local paths in legal notices, config errors naming neither 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
+from monitor.config import ConfigError, load_config
 from monitor.fingerprint import article_fingerprints_of
 from monitor.notify import shown_url
 from monitor.store import Store
@@ -168,3 +172,105 @@ def test_webhook_url_from_env_or_credential_and_never_shown(tmp_path: Path, webh
         r = provmon("--config", str(cfg), "notify", "--test")
         assert r.code == 2 and f"{cfg}: 'notify[0].{key}' {why}" in r.err, r.err
         assert "SECRETKEY" not in r.err
+
+
+def gull_page(canonical: str, extra: str = "") -> str:
+    paras = STORY.strip().split("\n\n")
+    body = "".join(f"<p>{p}</p>" for p in paras[1:])
+    return (f"<!doctype html><html><head><title>{paras[0]}</title><link rel=canonical href={canonical}></head>"
+            f"<body><article><h1>{paras[0]}</h1>{body}{extra}</article></body></html>")
+
+
+def test_file_original_is_tracked_under_its_public_canonical_url(tmp_path: Path,
+                                                                 http_dir: Callable[[Path], Served]) -> None:
+    # The publisher's site (its own page, as online) and a copier's, on loopback.
+    pub_root, copier_root = tmp_path / "pubsite", tmp_path / "copier"
+    (pub_root / "news").mkdir(parents=True)
+    copier_root.mkdir()
+    pub = http_dir(pub_root)
+    public = f"{pub.base}/news/gulls.html"
+    (pub_root / "news" / "gulls.html").write_text(gull_page(public))
+    (pub_root / "index.html").write_text('<html><body><a href="news/gulls.html">gulls</a></body></html>')
+    copier = http_dir(copier_root)
+    (copier_root / "gulls.html").write_text(gull_page(f"{copier.base}/gulls.html",
+                                                      f'<p>Source: <a href="{public}">the Bugle</a></p>'))
+    (copier_root / "index.html").write_text('<html><body><a href="gulls.html">gulls</a></body></html>')
+    local = tmp_path / "drafts" / "gulls.html"
+    local.parent.mkdir()
+    local.write_text(gull_page(public))
+    cfg = write_config(tmp_path / "config.toml", f"""
+[fetch]
+min_delay = 0.0
+
+[owner]
+name = "Rosa Quill"
+email = "rights@quill.example"
+organisation = "Brackwater Bugle"
+
+[[sites]]
+name = "publisher"
+start_urls = ["{pub.base}/index.html"]
+allow_private = true
+
+[[sites]]
+name = "copier"
+start_urls = ["{copier.base}/index.html"]
+allow_private = true
+""")
+    r = provmon("--config", str(cfg), "track", str(local), "--json")
+    assert r.code == 0, r.err
+    line = r.json_lines()[0]
+    assert line["article_url"] == public and line["source"] == local.as_uri() and line["created"]
+    again = provmon("--config", str(cfg), "track", str(local), "--json").json_lines()[0]
+    assert again["id"] == line["id"] and not again["created"]
+    r = provmon("--config", str(cfg), "run", "--once")
+    assert r.code == 0, r.out + r.err
+    alerts = rows(tmp_path / "provmon.db", "SELECT id, site, credit, article_url FROM alerts")
+    # The publisher's own page is the original; the copy linking the public URL is credited.
+    assert [(a["site"], a["credit"], a["article_url"]) for a in alerts] == [("copier", "link", public)]
+    notice = provmon("--config", str(cfg), "notice", str(alerts[0]["id"]))
+    assert notice.code == 0, notice.err
+    assert f"published by Brackwater Bugle at\n   {public}" in notice.out and "file://" not in notice.out
+
+
+def test_notice_of_a_file_original_asks_for_its_public_url(tmp_path: Path, http_dir: Callable[[Path], Served]) -> None:
+    copier_root = tmp_path / "copier"
+    copier_root.mkdir()
+    copier = http_dir(copier_root)
+    (copier_root / "gulls.html").write_text(gull_page(f"{copier.base}/gulls.html"))
+    (copier_root / "index.html").write_text('<html><body><a href="gulls.html">gulls</a></body></html>')
+    (tmp_path / "gulls.txt").write_text(STORY)
+    cfg = write_config(tmp_path / "config.toml", f"""
+[fetch]
+min_delay = 0.0
+
+[owner]
+name = "Rosa Quill"
+email = "rights@quill.example"
+
+[[track]]
+source = "{tmp_path / 'gulls.txt'}"
+
+[[sites]]
+name = "copier"
+start_urls = ["{copier.base}/index.html"]
+allow_private = true
+""")
+    assert provmon("--config", str(cfg), "run", "--once").code == 0
+    notice = provmon("--config", str(cfg), "notice", "1")
+    assert notice.code == 0, notice.err
+    assert "published by Rosa Quill at\n   [FILL IN: the article's public URL" in notice.out
+    assert "file://" not in notice.out
+
+
+def test_config_errors_name_the_key_and_the_full_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "bad").mkdir()
+    empty = tmp_path / "bad" / "config.toml"
+    empty.write_text('[monitor]\ndatabase = ""\n')
+    r = provmon("--config", str(empty), "status")
+    assert r.code == 2 and f"{empty}: 'monitor.database' must not be empty" in r.err, r.err
+    broken = tmp_path / "bad" / "broken.toml"
+    broken.write_text("[monitor\n")
+    monkeypatch.chdir(tmp_path)  # given relative, named in full as the other errors name it
+    with pytest.raises(ConfigError, match=f"^{re.escape(str(broken))}: not valid TOML"):
+        load_config("bad/broken.toml")
