@@ -215,9 +215,19 @@ def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
                 store.set_title(t.id, args.title)
                 again += f", renamed from {title!r}"
                 title = args.title
+            # A .txt and the HTML page of one story are two texts (headline lines, furniture) that would give
+            # every copy two alerts; versions of a story are legitimately tracked, so say it, do not refuse.
+            near = t.near_duplicate
             say(f"{state} #{t.id}: {title or o.url} ({t.chars} chars{again}) {o.url}",
                 {"source": o.source or o.url, "id": t.id, "created": t.created, "replaces": t.replaces,
-                 "title": title, "chars": t.chars, "article_url": o.url})
+                 "title": title, "chars": t.chars, "article_url": o.url,
+                 **({"near_duplicate_of": near[0]} if near else {})})
+            if near:
+                other = store.article(near[0])
+                progress.clear()
+                echo(f"warning: #{t.id} ({o.url}) is nearly the same text as #{other.id} {other.title!r} "
+                     f"({other.url}), {near[1]:.0%} alike: a copy of it will raise an alert for each; if they are "
+                     f"one article, track one of them", err=True)
         progress.advance(len(batch))
         batch.clear()
 
@@ -461,7 +471,73 @@ def cmd_ack(cfg: Config, args: argparse.Namespace) -> int:
     return status
 
 
+def _rule_text(rule: dict[str, Any]) -> str:
+    if rule["site"] and rule["url_pattern"]:
+        return f"copies on site '{rule['site']}' at URLs matching '{rule['url_pattern']}'"
+    return f"copies on site '{rule['site']}'" if rule["site"] else f"copies at URLs matching '{rule['url_pattern']}'"
+
+
+def _undo_rule(store: Store, rule: dict[str, Any]) -> list[int]:
+    """Remove an ignore rule and reopen the alerts it ignored, except those another rule still covers."""
+    ignored = store.ignored_by_rule(rule["id"])
+    store.remove_ignore_rule(rule["id"])
+    rest = store.ignore_rules()
+    reopened = []
+    for alert_id in ignored:
+        a = store.alert(alert_id)
+        if ignore_rule_for(rest, a["site"], a["copy_url"]) is None and store.unignore(
+                alert_id, f"ignore rule #{rule['id']} undone"):
+            reopened.append(alert_id)
+    return reopened
+
+
+def _ignore_list(store: Store) -> int:
+    rules = store.ignore_rules()
+    if not rules:
+        echo("no ignore rules")
+    for rule in rules:
+        note = f"; note: {rule['note']}" if rule["note"] else ""
+        src = f" (from alert #{rule['from_alert']})" if rule["from_alert"] else ""
+        echo(f"rule #{rule['id']}: {_rule_text(rule)}{src}, since {rule['created_at']}; "
+             f"{len(store.ignored_by_rule(rule['id']))} alerts ignored by it{note}")
+    return EXIT_OK
+
+
+def _ignore_undo(store: Store, args: argparse.Namespace) -> int:
+    """`ignore ID --undo`: the alert back to its state before, and its rules gone (reopening what they ignored);
+    `ignore --undo-rule N`: that rule only."""
+    if args.undo_rule is not None:
+        rules = [r for r in store.ignore_rules() if r["id"] == args.undo_rule]
+        if not rules:
+            echo(f"error: {store.path}: no ignore rule #{args.undo_rule} (provmon ignore --list lists them)", err=True)
+            return EXIT_USAGE
+    else:
+        if _alert_or_error(store, args.id) is None:
+            return EXIT_USAGE
+        rules = [r for r in store.ignore_rules() if r["from_alert"] == args.id]
+        state = store.unignore(args.id, "provmon ignore --undo")
+        echo(f"alert #{args.id}: " + (f"no longer ignored, {state} again" if state else "was not ignored"))
+    for rule in rules:
+        reopened = _undo_rule(store, rule)
+        listed = ", ".join(f"#{i}" for i in reopened)
+        echo(f"ignore rule #{rule['id']} removed: {_rule_text(rule)} raise alerts again"
+             + (f"; no longer ignored: {listed}" if reopened else ""))
+    return EXIT_OK
+
+
 def cmd_ignore(cfg: Config, args: argparse.Namespace) -> int:
+    undo = args.undo or args.undo_rule is not None
+    if args.list or args.undo_rule is not None:
+        if args.id is not None or args.site or args.pattern is not None or (args.list and undo):
+            echo("error: ignore --list and --undo-rule N take no alert ID nor --site/--pattern", err=True)
+            return EXIT_USAGE
+    elif args.id is None:
+        echo("error: ignore needs an alert ID (or --list, or --undo-rule N)", err=True)
+        return EXIT_USAGE
+    elif args.undo and (args.site or args.pattern is not None):
+        echo("error: ignore ID --undo undoes the ignore and every rule made with it; it takes no --site/--pattern",
+             err=True)
+        return EXIT_USAGE
     if args.pattern is not None:
         if not args.pattern:
             echo("error: --pattern is empty: it would match every copy URL (--site ignores a whole site)", err=True)
@@ -472,11 +548,18 @@ def cmd_ignore(cfg: Config, args: argparse.Namespace) -> int:
             echo(f"error: --pattern '{args.pattern}' is not a regular expression: {exc}", err=True)
             return EXIT_USAGE
     with Store(cfg.database_path) as store:
+        if args.list:
+            return _ignore_list(store)
+        if undo:
+            return _ignore_undo(store, args)
         alert = _alert_or_error(store, args.id)
         if alert is None:
             return EXIT_USAGE
-        store.set_state(args.id, "ignored", note=args.note)
-        echo(f"alert #{args.id}: ignored")
+        # The state it leaves is in the event (`notified -> ignored`): `ignore --undo` goes back to it.
+        if store.set_state(args.id, "ignored", note=args.note):
+            echo(f"alert #{args.id}: ignored")
+        else:
+            echo(f"alert #{args.id}: already ignored")
         # One rule each (docs/alerts.md): --site ignores the whole site and --pattern those URLs on any site;
         # a single rule naming both would ignore only the URLs matching on that site.
         wanted: list[tuple[str, str, str]] = []  # (what it covers, site, url_pattern)
@@ -484,6 +567,11 @@ def cmd_ignore(cfg: Config, args: argparse.Namespace) -> int:
             wanted.append((f"copies on site '{alert['site']}'", alert["site"], ""))
         if args.pattern:
             wanted.append((f"copies at URLs matching '{args.pattern}'", "", args.pattern))
+        existing = {(r["site"] or "", r["url_pattern"] or ""): r["id"] for r in store.ignore_rules()}
+        for what, site, pattern in wanted:
+            if (site, pattern) in existing:
+                echo(f"ignore rule #{existing[site, pattern]}: {what}: already ignored")
+        wanted = [w for w in wanted if (w[1], w[2]) not in existing]
         rule_ids: list[int] = []
         if wanted:
             with store.transaction():  # both rules, or neither
@@ -492,11 +580,12 @@ def cmd_ignore(cfg: Config, args: argparse.Namespace) -> int:
         for rule_id, (what, site, pattern) in zip(rule_ids, wanted, strict=True):
             rule = {"site": site or None, "url_pattern": pattern or None}
             # Removed copies too: one that comes back is reopened, and the rule says it should not be.
-            others = [a["id"] for a in store.alerts(states=(*OPEN_STATES, "removed"))
+            others = [(a["id"], a["status"]) for a in store.alerts(states=(*OPEN_STATES, "removed"))
                       if ignore_rule_for([rule], a["site"], a["copy_url"])]
-            for other in others:
-                store.set_state(other, "ignored", detail=f"ignore rule #{rule_id}", note=args.note)
-            listed = ", ".join(f"#{i}" for i in others)
+            for other, status in others:  # the state left is in the detail: `--undo` restores it
+                store.set_state(other, "ignored", detail=f"ignore rule #{rule_id}: {status} -> ignored",
+                                note=args.note)
+            listed = ", ".join(f"#{i}" for i, _ in others)
             echo(f"ignore rule #{rule_id}: {what} raise no more alerts"
                  + (f"; also ignored {len(others)} other alerts (open or removed): {listed}" if others else ""))
     return EXIT_OK
@@ -888,11 +977,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ack", help="acknowledge alerts: seen, being handled")
     p.add_argument("ids", type=alert_id_arg, nargs="+", metavar="ID")
     p.add_argument("--note", help="why, for the log")
-    p = sub.add_parser("ignore", help="ignore an alert; optionally every copy on its site or matching a URL regex")
-    p.add_argument("id", type=alert_id_arg, metavar="ID")
+    p = sub.add_parser("ignore", help="ignore an alert; optionally every copy on its site or matching a URL regex; "
+                                      "--list the rules, --undo an ignore")
+    p.add_argument("id", type=alert_id_arg, metavar="ID", nargs="?")
     p.add_argument("--site", action="store_true", help="also ignore this alert's site from now on")
     p.add_argument("--pattern", metavar="REGEX", help="also ignore copy URLs matching this regex from now on")
     p.add_argument("--note", help="why, for the log")
+    p.add_argument("--list", action="store_true", help="list the ignore rules (id, what they cover, from which alert)")
+    p.add_argument("--undo", action="store_true",
+                   help="with ID: undo its ignore (back to its state before) and remove the rules made with it, "
+                        "reopening the alerts they ignored")
+    p.add_argument("--undo-rule", metavar="N", type=_positive_int,
+                   help="remove ignore rule N only, reopening the alerts it ignored")
     p = sub.add_parser("recheck", help="fetch flagged copies again now: gone ones are marked removed, returns reopen")
     p.add_argument("ids", type=alert_id_arg, nargs="*", metavar="ID", help="only these alerts")
     p = sub.add_parser("report", help="write the self-contained HTML evidence page of an alert")

@@ -198,6 +198,9 @@ class Channel:
     password_env: str = ""
     password_file: str = ""        # a file holding the password (relative to the config file)
     password_credential: str = ""  # a systemd credential: $CREDENTIALS_DIRECTORY/<name>
+    # webhook: the URL (a secret when tokenised) from a file or a systemd credential, as the SMTP password
+    url_file: str = ""
+    url_credential: str = ""
     sender: str = ""
     recipients: tuple[str, ...] = ()
 
@@ -323,7 +326,8 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{cfg_path}: not valid TOML: {exc}") from None
+        # The full path, as every other error about the file's content gives it (parse_config)
+        raise ConfigError(f"{cfg_path.resolve()}: not valid TOML: {exc}") from None
     return parse_config(data, cfg_path.resolve())
 
 
@@ -360,6 +364,8 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
     # A password file is relative to the config file, like every other path in it.
     notify = tuple(replace(ch, password_file=str(resolve_path(path.parent, ch.password_file)))
                    if ch.password_file else ch for ch in cfg.notify)
+    notify = tuple(replace(ch, url_file=str(resolve_path(path.parent, ch.url_file))) if ch.url_file else ch
+                   for ch in notify)
     return replace(cfg, notify=notify)
 
 
@@ -419,6 +425,9 @@ def _check_semantics(cfg: Config, where: str) -> None:
     def bad(key: str, why: str) -> ConfigError:
         return ConfigError(f"{where}: '{key}' {why}")
 
+    if not cfg.monitor.database.strip():  # would resolve to the config's folder: "cannot open database"
+        raise bad("monitor.database", "must not be empty: the path of the SQLite file (e.g. \"data/provmon.db\", "
+                                      "relative to the config file)")
     if cfg.monitor.log_level not in LOG_LEVELS:
         raise bad("monitor.log_level", f"must be one of {', '.join(LOG_LEVELS)}")
     if cfg.monitor.log_format not in LOG_FORMATS:
@@ -493,8 +502,10 @@ def _check_semantics(cfg: Config, where: str) -> None:
         labels.add(ch.label)
         if ch.type not in NOTIFIER_TYPES:
             raise bad(f"{key}.type", f"must be one of {', '.join(NOTIFIER_TYPES)}, got {ch.type!r}")
-        if ch.type == "webhook" and not re.match(r"^https?://", ch.url):
-            raise bad(f"{key}.url", "must be an http:// or https:// URL for a webhook")
+        if ch.type == "webhook":
+            _check_webhook_url(ch, key, bad)
+        elif ch.url_file or ch.url_credential:
+            raise bad(f"{key}.{'url_file' if ch.url_file else 'url_credential'}", "is only for webhook channels")
         if ch.type == "email":
             if not ch.host:
                 raise bad(f"{key}.host", "is required for email")
@@ -579,6 +590,26 @@ def _check_crawl(cfg: Config, bad: typing.Callable[[str, str], ConfigError]) -> 
                     raise bad(f"publishers[{i}].{field_name}[{j}]", f"= {url!r} {why}")
 
 
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _check_webhook_url(ch: Channel, key: str, bad: Any) -> None:
+    """One of url, url_env, url_file, url_credential; a URL given here is http(s), a variable name is one."""
+    sources = [k for k in ("url", "url_env", "url_file", "url_credential") if getattr(ch, k)]
+    if not sources:
+        raise bad(f"{key}.url", "(or url_env, url_file, url_credential) is required for a webhook: an http:// or "
+                                "https:// URL, or where to read it (a URL holding a token is a secret)")
+    if len(sources) > 1:
+        raise bad(f"{key}.{sources[1]}", f"and {key}.{sources[0]} cannot both be set; pick one")
+    if ch.url and not re.match(r"^https?://", ch.url):
+        raise bad(f"{key}.url", "must be an http:// or https:// URL for a webhook")
+    if ch.url_env and not _ENV_NAME.fullmatch(ch.url_env):
+        raise bad(f"{key}.url_env", "must name an environment variable (letters, digits, _); the URL itself goes in "
+                                    "that variable, not here (its value is not shown: it may be the secret)")
+    if ch.url_credential and ("/" in ch.url_credential or ch.url_credential in (".", "..")):
+        raise bad(f"{key}.url_credential", f"must be a credential name (no '/'), got {ch.url_credential!r}")
+
+
 def _check_channel_delivery(ch: Channel, key: str, bad: Any) -> None:
     if ch.type == "apprise":
         if bool(ch.url) == bool(ch.url_env):
@@ -587,8 +618,8 @@ def _check_channel_delivery(ch: Channel, key: str, bad: Any) -> None:
 
         if importlib.util.find_spec("apprise") is None:
             raise bad(f"{key}.type", "'apprise' needs the optional extra: pip install 'provenance-monitor[apprise]'")
-    elif ch.url_env:
-        raise bad(f"{key}.url_env", "is only for apprise channels")
+    elif ch.url_env and ch.type != "webhook":
+        raise bad(f"{key}.url_env", "is only for webhook and apprise channels")
     for name in ("retry_base", "retry_max"):
         try:
             parse_interval(getattr(ch, name))

@@ -72,6 +72,15 @@ def _where(alert: dict[str, Any]) -> str:
     return where
 
 
+def _published_at(url: str) -> str:
+    """Where the work is published, for the notice. An article tracked from a local file (without a public
+    canonical address in it) has only a path on the publisher's machine, which is no place of publication: the
+    person completing the draft fills the public URL in, as they do the recipient."""
+    if urlsplit(url).scheme in ("http", "https"):
+        return shown_url(url)
+    return "[FILL IN: the article's public URL (it was tracked from a local file)]"
+
+
 def draft(alert: dict[str, Any], article: dict[str, Any], captures: Sequence[dict[str, Any]], owner: OwnerSettings,
           config_path: str, today: datetime | None = None, match: dict[str, Any] | None = None) -> str:
     """The notice for an alert, citing its newest capture (`captures`, oldest first, as Store.evidence lists
@@ -129,7 +138,7 @@ material on your service that infringes it, and to ask that you remove it or dis
 
 1. The copyrighted work (§ 512(c)(3)(A)(ii))
    "{alert['article_title'] or article['title']}", published by {holder} at
-   {shown_url(alert['article_url'])}
+   {_published_at(alert['article_url'])}
 
 2. The infringing material and its location (§ 512(c)(3)(A)(iii))
 {where}

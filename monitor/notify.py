@@ -86,25 +86,28 @@ def _secret(channel: Channel, var: str, env: Mapping[str, str], what: str) -> st
     return value
 
 
-def smtp_password(channel: Channel, env: Mapping[str, str]) -> str:
-    """The SMTP password from the environment, a file, or a systemd credential (LoadCredential=)."""
-    if channel.password_env:
-        return _secret(channel, channel.password_env, env, "SMTP password")
-    if channel.password_credential:
+def _secret_from(channel: Channel, env: Mapping[str, str], what: str, var: str, file: str, credential: str) -> str:
+    """A secret from the environment variable `var`, the file `file`, or the systemd credential `credential`
+    ($CREDENTIALS_DIRECTORY/<name>, LoadCredential=); "" when none is configured. Missing or empty is an error
+    naming where it was looked for."""
+    if var:
+        return _secret(channel, var, env, what)
+    kind = "password" if what == "SMTP password" else "url"
+    if credential:
         directory = env.get("CREDENTIALS_DIRECTORY")
         if not directory:
-            raise NotifyError(f"{channel.label}: password_credential {channel.password_credential!r} needs "
+            raise NotifyError(f"{channel.label}: {kind}_credential {credential!r} needs "
                               f"$CREDENTIALS_DIRECTORY (systemd sets it for LoadCredential=)")
-        path = Path(directory) / channel.password_credential
-    elif channel.password_file:
-        path = Path(channel.password_file)
+        path = Path(directory) / credential
+    elif file:
+        path = Path(file)
     else:
         return ""
     try:
-        password = path.read_text(encoding="utf-8").rstrip("\r\n")
+        value = path.read_text(encoding="utf-8").rstrip("\r\n")
     except OSError as exc:
         hint = ""
-        if channel.password_credential and isinstance(exc, FileNotFoundError):
+        if credential and isinstance(exc, FileNotFoundError):
             # The names the unit gave (a LoadCredential= of a folder prefixes each file: <ID>_<file>).
             try:
                 names = sorted(q.name for q in path.parent.iterdir())
@@ -112,15 +115,59 @@ def smtp_password(channel: Channel, env: Mapping[str, str]) -> str:
                 names = []
             hint = (f" (the unit's LoadCredential= line sets the name; this directory holds "
                     f"{', '.join(names) if names else 'no credential'})")
-        raise NotifyError(f"{channel.label}: cannot read the SMTP password from {path}: {exc.strerror}{hint}") from None
-    if not password:
-        hint = (" (the file the unit's LoadCredential= line names is missing or empty)"
-                if channel.password_credential else "")
-        raise NotifyError(f"{channel.label}: the SMTP password in {path} is empty{hint}")
-    return password
+        raise NotifyError(f"{channel.label}: cannot read the {what} from {path}: {exc.strerror}{hint}") from None
+    if not value:
+        hint = (" (the file the unit's LoadCredential= line names is missing or empty)" if credential else "")
+        raise NotifyError(f"{channel.label}: the {what} in {path} is empty{hint}")
+    return value
 
 
-# -- what is sent ------------------------------------------------------------------------------------
+def smtp_password(channel: Channel, env: Mapping[str, str]) -> str:
+    """The SMTP password from the environment, a file, or a systemd credential (LoadCredential=)."""
+    return _secret_from(channel, env, "SMTP password", channel.password_env, channel.password_file,
+                        channel.password_credential)
+
+
+def shown_url(url: str) -> str:
+    """A webhook URL as messages show it: scheme://host[:port]/… . Its path and query often are the credential
+    (Slack-style /hooks/T0/B0/SECRET, ?key=…, ?token=…) and userinfo a password, so none of them is shown; the host
+    tells which endpoint failed, and the channel's name which channel."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # a malformed port: show nothing of it
+        return "(a malformed URL)"
+    if ":" in host:
+        host = f"[{host}]"
+    tail = "/…" if (parts.path not in ("", "/") or parts.query or parts.fragment) else "/"
+    return f"{parts.scheme}://{host}{port}{tail}"
+
+
+def _scrub(text: str, url: str) -> str:
+    """`text` (an exception's message) with the URL and its secret-bearing parts replaced by shown_url(url)."""
+    parts = urlsplit(url)
+    for secret in sorted({url, url.split("#")[0], parts.path + ("?" + parts.query if parts.query else ""),
+                          parts.query, parts.password or "", parts.netloc if "@" in parts.netloc else ""},
+                         key=len, reverse=True):
+        if len(secret) > 1:
+            text = text.replace(secret, shown_url(url) if secret.startswith(parts.scheme) else "…")
+    return text
+
+
+def webhook_url(channel: Channel, env: Mapping[str, str]) -> str:
+    """The webhook's URL: `url`, or from the environment variable `url_env`, the file `url_file` or the systemd
+    credential `url_credential` (a tokenised URL is a secret: it need not live in config.toml)."""
+    if channel.url:
+        return channel.url
+    url = _secret_from(channel, env, "webhook URL", channel.url_env, channel.url_file, channel.url_credential)
+    if not url.startswith(("http://", "https://")):
+        where = (f"environment variable {channel.url_env}" if channel.url_env
+                 else f"credential {channel.url_credential!r}" if channel.url_credential else channel.url_file)
+        raise NotifyError(f"{channel.label}: the webhook URL in {where} is not an http:// or https:// URL")
+    return url
+
+
 def email_html(alert: dict[str, Any], event: str = "copy_detected") -> str:
     esc = html.escape
     gone = alert.get("gone_from") or []
@@ -212,12 +259,14 @@ def send_webhook(channel: Channel, msg: Outgoing, env: Mapping[str, str]) -> Non
     if secret:
         ts = int(time.time())
         headers["x-provmon-signature"] = f"t={ts},v1={sign(secret, ts, body)}"
+    url = webhook_url(channel, env)
     try:
-        resp = httpx.post(channel.url, content=body, headers=headers, timeout=channel.timeout)
-    except httpx.HTTPError as exc:
-        raise NotifyError(f"{channel.label}: POST {channel.url}: {type(exc).__name__}: {exc}") from None
+        resp = httpx.post(url, content=body, headers=headers, timeout=channel.timeout)
+    except Exception as exc:  # httpx names the URL in some errors (InvalidURL, …): scrubbed like ours
+        raise NotifyError(f"{channel.label}: POST {shown_url(url)}: {type(exc).__name__}: "
+                          f"{_scrub(str(exc), url)}") from None
     if not 200 <= resp.status_code < 300:
-        raise NotifyError(f"{channel.label}: POST {channel.url}: HTTP {resp.status_code}")
+        raise NotifyError(f"{channel.label}: POST {shown_url(url)}: HTTP {resp.status_code}")
 
 
 def send_apprise(channel: Channel, msg: Outgoing, env: Mapping[str, str]) -> None:

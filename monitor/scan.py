@@ -7,7 +7,6 @@ scheduler call these functions; nothing below this module imports it.
 from __future__ import annotations
 
 import errno
-import hashlib
 import logging
 import os
 import ssl
@@ -35,7 +34,7 @@ from monitor.fetch import Fetcher, FetchError, FetchResult, file_path, is_textua
 from monitor.fingerprint import article_fingerprints_of, page_fingerprints_of
 from monitor.match import Match, Prepared, compare
 from monitor.politeness import Politeness
-from monitor.store import OPEN_STATES, Address, Article, Probe, Store, Tracked, grew
+from monitor.store import OPEN_STATES, Address, Article, Probe, Store, Tracked, grew, text_key
 from monitor.templates import TemplateLearner, block_hash, drop_template_blocks
 from monitor.urls import canonical, on_site_of, same_page
 
@@ -118,10 +117,13 @@ class Original:
 
 def tracked_url(url: str, page: Extracted) -> str:
     """The address an original is tracked under: the canonical address its page names on its own site (an AMP,
-    mobile or feed-tagged URL is one article with its canonical one, not a second), else the URL read, without
-    tracking parameters (monitor.urls.canonical)."""
+    mobile or feed-tagged URL is one article with its canonical one, not a second) or, for a file, the http(s)
+    canonical address it names, else the URL read, without tracking parameters (monitor.urls.canonical)."""
     named = page.canonical_url
-    if named and on_site_of(url, named) and urlsplit(named).scheme in ("http", "https"):
+    # A file has no site: an HTML original read from disk that names its public address is that article
+    # (notices cite it, a copy crediting it is credited, the publisher's page there is the original).
+    if named and urlsplit(named).scheme in ("http", "https") and (
+            on_site_of(url, named) or urlsplit(url).scheme == "file"):
         return canonical(named)
     return canonical(url)
 
@@ -150,7 +152,7 @@ def track_texts(store: Store, items: Sequence[Original]) -> list[Tracked]:
             learner = learners[key] = load_learner(store, key)
         paragraphs = text.split("\n\n")
         hashes = [block_hash(p) for p in paragraphs]
-        digest = hashlib.sha256(text.encode()).hexdigest()
+        digest = text_key(text)  # the same text as the store decides it (whitespace aside)
         # Each original counts once towards its template: one URL once, and one text once (an article and its
         # AMP and print versions are the same text, not three pages that share every paragraph).
         if url not in seen and digest not in seen_texts and not store.is_tracked_url(url):

@@ -402,6 +402,7 @@ class Tracked:
     chars: int  # of the text tracked (what evidence offsets into the article count)
     replaces: int | None = None  # the URL's previous article, which this one replaced (its text changed)
     title: str = ""  # the article's title as stored (an article tracked before keeps its title)
+    near_duplicate: tuple[int, float] | None = None  # (id, resemblance) of a nearly identical other article
 
 
 @dataclass(frozen=True)
@@ -474,6 +475,18 @@ SAME_COPY = 0.9
 _VOLATILE = re.compile(r"\S*(?:\d|://|[/@=?&#])\S*|\S{25,}")
 
 
+def text_key(text: str) -> str:
+    """What makes two tracked texts the same text (articles.sha256, UNIQUE): the SHA-256 of its words joined by
+    single spaces. Line endings (CRLF, CR), leading and trailing whitespace, runs of blank lines, and spaces or tabs
+    inside lines do not count: detection reads words, and a file saved by another editor is not a second article.
+    The text stored is the text as read (offsets into a .txt count its characters)."""
+    return hashlib.sha256(" ".join(text.split()).encode()).hexdigest()
+
+
+# Two tracked texts this alike (copy_resemblance of their 3-grams) are one story twice: `provmon track` warns.
+NEAR_DUPLICATE = 0.9
+
+
 def copy_shingles(passages: Iterable[dict[str, Any]]) -> frozenset[int]:
     """What a copy is, to tell one copy from another: the content-word 3-grams (monitor.fingerprint) of its
     passages' page-side text, volatile tokens dropped. Empty when the passages carry no text."""
@@ -544,6 +557,7 @@ class Store:
             self.index = Index(conn, self.path)
             self._reindex_if_stale()
             self._retire_duplicate_urls()
+            self._rekey_texts()
             self._refingerprint_renormalised()
             self._add_missing_extras()
         except sqlite3.DatabaseError as exc:
@@ -683,7 +697,7 @@ class Store:
         return results
 
     def _add_article(self, url: str, title: str, text: str, fingerprints: Iterable[int]) -> Tracked:
-        digest = hashlib.sha256(text.encode()).hexdigest()
+        digest = text_key(text)
         row = self.db.execute("SELECT id, title FROM articles WHERE sha256 = ?", [digest]).fetchone()
         previous = [r[0] for r in self.db.execute(
             "SELECT id FROM articles WHERE url = ? AND replaced_by IS NULL ORDER BY id", [url])]
@@ -693,13 +707,15 @@ class Store:
             for old in stale:
                 self._retire(old, int(row[0]))
             return Tracked(int(row[0]), False, len(text), stale[-1] if stale else None, row[1])
+        fingerprints = set(fingerprints)
+        near = self._near_duplicate(text, fingerprints, previous)  # before it is in the index itself
         article_id = self._insert_article(url, title, text, digest, fingerprints)
         for old in previous:
             self._retire(old, article_id)
         if previous:
             log.info("%s: its text changed; article #%d replaces #%s", url, article_id,
                      ", #".join(map(str, previous)))
-        return Tracked(article_id, True, len(text), previous[-1] if previous else None, title)
+        return Tracked(article_id, True, len(text), previous[-1] if previous else None, title, near)
 
     def set_title(self, article_id: int, title: str) -> None:
         """Rename a tracked article (`track --title` or a [[track]] title given for a text tracked before)."""
@@ -750,6 +766,49 @@ class Store:
                             "not recorded before schema 8; tracking the URL again corrects it)", url, len(older) + 1,
                             newest)
             self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('articles_one_per_url', '1')")
+
+    def _rekey_texts(self) -> None:
+        """Once, for a store from before text_key: each article's sha256 becomes its text's key. A text tracked
+        twice before (differing only in whitespace) keeps its old hash on the later copy, which is logged: the
+        key is UNIQUE, and which of the two a person wants is theirs to say (track the file again to replace it)."""
+        if self.db.execute("SELECT 1 FROM meta WHERE key = 'articles_text_key'").fetchone():
+            return
+        with self.transaction():
+            # One text at a time (an archive's texts need not all be in memory at once).
+            for (article_id,) in self.db.execute("SELECT id FROM articles ORDER BY id").fetchall():
+                url, text, old = self.db.execute("SELECT url, text, sha256 FROM articles WHERE id = ?",
+                                                 [article_id]).fetchone()
+                prefix = old[:old.rindex(":") + 1] if old.startswith("replaced:") else ""
+                key = prefix + text_key(text)
+                if key == old:
+                    continue
+                twin = self.db.execute("SELECT id FROM articles WHERE sha256 = ?", [key]).fetchone()
+                if twin:
+                    log.warning("article #%d (%s) is the same text as #%d but for whitespace; both stay tracked "
+                                "(provmon track of either file again keeps one)", article_id, url, twin[0])
+                    continue
+                self.db.execute("UPDATE articles SET sha256 = ? WHERE id = ?", [key, article_id])
+            self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('articles_text_key', '1')")
+
+    def _near_duplicate(self, text: str, fps: set[int], skip: Collection[int]) -> tuple[int, float] | None:
+        """Another current article whose text is nearly this one's (a .txt and the HTML page of one story:
+        headline lines, furniture): (its id, resemblance), the Jaccard of their content-word 3-grams
+        (copy_resemblance, volatile tokens aside) when at least NEAR_DUPLICATE. Only articles sharing half of
+        this one's sampled fingerprints are compared, so an archive's unrelated texts cost one index lookup."""
+        found = [c for c, _ in self.candidates(fps, max(3, len(fps) // 2), 4) if c not in skip] if fps else []
+        if not found:
+            return None
+        mine = frozenset(page_fingerprints_of(_VOLATILE.sub(" ", text)))
+        best: tuple[int, float] | None = None
+        for other in found:
+            row = self.db.execute("SELECT text FROM articles WHERE id = ? AND replaced_by IS NULL",
+                                  [other]).fetchone()
+            if row is None:
+                continue
+            r = copy_resemblance(mine, frozenset(page_fingerprints_of(_VOLATILE.sub(" ", row[0]))))
+            if r >= NEAR_DUPLICATE and (best is None or r > best[1]):
+                best = (other, r)
+        return best
 
     def _next_article_id(self) -> int:
         """Ids are never reused (SQLite would hand the largest out again after a delete): a deleted article's
@@ -1411,14 +1470,62 @@ class Store:
 
     def add_ignore_rule(self, *, site: str = "", url_pattern: str = "", from_alert: int | None = None,
                         note: str = "") -> int:
-        cur = self.db.execute(
-            "INSERT INTO ignore_rules (created_at, site, url_pattern, from_alert, note) VALUES (?, ?, ?, ?, ?)",
-            [now_iso(), site or None, url_pattern or None, from_alert, note],
-        )
-        return int(cur.lastrowid or 0)
+        # Ids are never reused (SQLite would hand a deleted largest one out again): events name the rule that
+        # ignored an alert (`ignore rule #N`), and `ignore --undo-rule N` must not reopen what a removed N ignored.
+        with contextlib.nullcontext() if self.db.conn.in_transaction else self.transaction():
+            high = self.db.execute(
+                "SELECT max(coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'ignore_rules_high'), 0), "
+                "coalesce((SELECT max(id) FROM ignore_rules), 0))").fetchone()[0]
+            rule_id = int(high) + 1
+            self.db.execute(
+                "INSERT INTO ignore_rules (id, created_at, site, url_pattern, from_alert, note) "
+                "VALUES (?, ?, ?, ?, ?, ?)", [rule_id, now_iso(), site or None, url_pattern or None, from_alert, note])
+            self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('ignore_rules_high', ?)", [str(rule_id)])
+        return rule_id
 
     def ignore_rules(self) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT * FROM ignore_rules ORDER BY id"))
+
+    def remove_ignore_rule(self, rule_id: int) -> bool:
+        """Delete an ignore rule (`provmon ignore --undo`); False when there is none with that id."""
+        with self.transaction():
+            return self.db.execute("DELETE FROM ignore_rules WHERE id = ?", [rule_id]).rowcount > 0
+
+    def ignored_by_rule(self, rule_id: int) -> list[int]:
+        """The alerts still `ignored` whose latest ignore was this rule's (cmd_ignore records `ignore rule #N`,
+        since `ignore --undo` `ignore rule #N: <state> -> ignored`)."""
+        rows = self.db.execute(
+            "SELECT a.id, (SELECT e.detail FROM alert_events e WHERE e.alert_id = a.id AND e.event = 'ignored' "
+            "ORDER BY e.id DESC LIMIT 1) FROM alerts a WHERE a.status = 'ignored' ORDER BY a.id")
+        tag = f"ignore rule #{rule_id}"
+        return [int(r[0]) for r in rows if r[1] and (r[1] == tag or r[1].startswith(tag + ":"))]
+
+    def unignore(self, alert_id: int, why: str) -> str | None:
+        """Undo the ignore of an alert: back to the state it was ignored from (read from its latest `ignored`
+        event, `<state> -> ignored`; else `notified` when a message went out, `new` when none did), with an
+        `unignored` event, and the notifications the ignore cancelled pending again. None when it is not ignored."""
+        now = now_iso()
+        with self.transaction():
+            row = self.db.execute("SELECT status FROM alerts WHERE id = ?", [alert_id]).fetchone()
+            if row is None:
+                raise KeyError(alert_id)
+            if row[0] != "ignored":
+                return None
+            last = self.db.execute("SELECT detail FROM alert_events WHERE alert_id = ? AND event = 'ignored' "
+                                   "ORDER BY id DESC LIMIT 1", [alert_id]).fetchone()
+            found = re.search(r"(\w+) -> ignored$", last[0]) if last else None
+            target = found.group(1) if found and found.group(1) in ALERT_STATES and found.group(1) != "ignored" \
+                else None
+            if target is None:
+                sent = self.db.execute("SELECT 1 FROM notifications WHERE alert_id = ? AND status = 'sent'",
+                                       [alert_id]).fetchone()
+                target = "notified" if sent else "new"
+            self.db.execute("UPDATE alerts SET status = ?, updated_at = ? WHERE id = ?", [target, now, alert_id])
+            self._event(alert_id, "unignored", f"ignored -> {target} ({why})", now)
+            if target in OPEN_STATES:  # what the ignore cancelled is owed again (a removed copy owes nothing)
+                self.db.execute("UPDATE notifications SET status = 'pending', next_attempt_at = NULL "
+                                "WHERE alert_id = ? AND status = 'cancelled'", [alert_id])
+        return target
 
     # -- delivery: claims with a lease, backoff -------------------------------------------------------
     def pending_notifications(self, channels: Iterable[str]) -> list[Notification]:

@@ -67,7 +67,10 @@ def test_an_original_is_tracked_under_the_canonical_address_of_its_own_site() ->
     assert tracked_url("https://amp.pub.example/ferry", page) == "https://pub.example/news/ferry.html"
     # A canonical address on another site is not the publisher's to claim; tracking tags still go.
     assert tracked_url("https://copier.example/f?utm_medium=x", page) == "https://copier.example/f"
-    assert tracked_url("file:///srv/ferry.html", page) == "file:///srv/ferry.html"
+    # A file has no site: the public address it names is the article's (a path is no place of publication).
+    assert tracked_url("file:///srv/ferry.html", page) == "https://pub.example/news/ferry.html"
+    assert tracked_url("file:///srv/ferry.html", Extracted("t", "x", canonical_url="ftp://pub.example/f")) == \
+        "file:///srv/ferry.html"
 
 
 def test_one_copy_linked_under_four_addresses_is_one_alert(tmp_path: Path,
