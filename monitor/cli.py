@@ -288,11 +288,10 @@ def _print_copy(url: str, f: Found, text: str, width: int, detail: bool, hidden:
 class _Landing(Fetcher):
     """A fetcher that remembers where each URL it fetched landed after redirects. `check` needs it to tell the
     tracked article itself, reached through a redirect (http://host/to-original -> the tracked URL), from a copy of
-    it: read_source gives the page only. Built with make_fetcher's settings."""
+    it: read_source gives the page only. Built by make_fetcher."""
 
-    def __init__(self, cfg: Config) -> None:
-        super().__init__(cfg.monitor.user_agent, cfg.fetch.timeout, cfg.fetch.max_bytes, cfg.fetch.max_redirects,
-                         connect_timeout=cfg.fetch.connect_timeout, read_timeout=cfg.fetch.read_timeout)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.landed: dict[str, str] = {}
 
     def fetch(self, url: str, allow_private: bool = False, **kw: Any) -> FetchResult:
@@ -319,7 +318,7 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
     if not cfg.database_path.exists():  # a wrong --config or cwd: say so, and leave no empty database behind
         echo(untracked, err=True)
         return EXIT_USAGE
-    with Store(cfg.database_path) as store, _Landing(cfg) as fetcher:
+    with Store(cfg.database_path) as store, make_fetcher(cfg, kind=_Landing) as fetcher:
         if not store.article_count():  # every page would be "no copy": say why instead
             echo(untracked, err=True)
             return EXIT_USAGE

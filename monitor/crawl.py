@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import json
 import logging
 import re
 import threading
@@ -53,7 +52,6 @@ FLUSH_EVERY = 50
 BIG_PAGE = 1_000_000
 # URLs a run cut short by max_pages keeps for the next one, best first; the rest are found again through links.
 MAX_BACKLOG = 10_000
-BACKLOG_KEY = "crawl_backlog "  # + the site's name: a row of the store's meta table
 
 
 @dataclass(frozen=True)
@@ -104,34 +102,17 @@ class Backlog:
                 f"them never fetched")
 
 
-# The crawl's own state over the store's tables: pages.fetched_at (PageState does not carry it) and a meta row per
-# site for its backlog, written as host holds are.
 def backlog(store: Store, site: str) -> Backlog | None:
     """The backlog a site's last run left (None: that run reached every page it knew of)."""
-    row = store.db.execute("SELECT value FROM meta WHERE key = ?", [BACKLOG_KEY + site]).fetchone()
-    if not row:
+    data = store.crawl_backlog(site)
+    if data is None:
         return None
-    data = json.loads(row[0])
     return Backlog(data["at"], int(data["max_pages"]), int(data["left"]), int(data["never_fetched"]),
                    tuple((str(u), int(d), str(v), str(m)) for u, d, v, m in data["tasks"]))
 
 
 def _save_backlog(store: Store, site: str, kept: Backlog | None) -> None:
-    if kept is None:
-        store.db.execute("DELETE FROM meta WHERE key = ?", [BACKLOG_KEY + site])
-        return
-    value = json.dumps({**kept.to_dict(), "tasks": kept.tasks}, separators=(",", ":"))
-    store.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [BACKLOG_KEY + site, value])
-
-
-def _fetched_at(store: Store, urls: list[str]) -> dict[str, str]:
-    """When each of these URLs was last fetched (or seen unchanged), for those on record."""
-    out: dict[str, str] = {}
-    for i in range(0, len(urls), 500):
-        part = urls[i:i + 500]
-        out.update(store.db.execute(f"SELECT url, fetched_at FROM pages WHERE url IN ({','.join('?' * len(part))})",
-                                    part).fetchall())
-    return out
+    store.set_crawl_backlog(site, None if kept is None else {**kept.to_dict(), "tasks": kept.tasks})
 
 
 def polite_settings(fetch: FetchSettings) -> PoliteSettings:
@@ -302,9 +283,8 @@ def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store |
     order = itertools.count()
 
     def push(batch: list[_Task]) -> None:
-        fetched = _fetched_at(store, [t.url for t in batch if t.state is not None]) if store is not None else {}
         for t in batch:
-            when = fetched.get(t.url)
+            when = t.state.fetched_at if t.state is not None else None
             changed = bool(t.lastmod and t.state is not None and t.state.lastmod and t.lastmod > t.state.lastmod)
             rank = 0 if t.via == "start" else 1 if when is None or changed else 2
             heapq.heappush(frontier, ((rank, (when or "") if rank == 2 else "", next(order)), t))

@@ -391,6 +391,7 @@ class PageState:
     last_modified: str | None
     lastmod: str | None
     checked_upto: int | None
+    fetched_at: str | None = None  # when it was last fetched or seen unchanged (the crawl visits the oldest first)
 
 
 @dataclass(frozen=True)
@@ -986,7 +987,8 @@ class Store:
         for i in range(0, len(batch), 500):
             part = batch[i:i + 500]
             rows = self.db.execute(
-                "SELECT url, status, content_sha256, http_etag, http_last_modified, lastmod, checked_upto FROM pages "
+                "SELECT url, status, content_sha256, http_etag, http_last_modified, lastmod, checked_upto, fetched_at "
+                "FROM pages "
                 f"WHERE url IN ({','.join('?' * len(part))})", part).fetchall()
             out.update((r[0], PageState(*r[1:])) for r in rows)
         return out
@@ -1695,6 +1697,19 @@ class Store:
         with self.transaction():
             self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
                             [f"host_hold {host}", json.dumps({"until": until, "reason": reason})])
+
+    def crawl_backlog(self, site: str) -> dict[str, Any] | None:
+        """What a site's last crawl left for later (monitor.crawl.Backlog, as a dict), or None."""
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", [f"crawl_backlog {site}"]).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def set_crawl_backlog(self, site: str, backlog: dict[str, Any] | None) -> None:
+        """Keep (or, with None, forget) what a site's crawl left for its next run."""
+        if backlog is None:
+            self.db.execute("DELETE FROM meta WHERE key = ?", [f"crawl_backlog {site}"])
+        else:
+            self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                            [f"crawl_backlog {site}", json.dumps(backlog, separators=(",", ":"))])
 
     def host_holds(self, now: float | None = None) -> dict[str, str]:
         """Hosts held now, and why; holds that have ended are deleted."""
