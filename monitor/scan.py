@@ -258,6 +258,15 @@ class _Grams:
 _REST_MIN = 20
 
 
+def _versions(a: set[int], b: set[int]) -> bool:
+    """Whether two tracked texts are versions of one text: each holds at least half of the other's 3-grams. Then
+    neither's text is the other's boilerplate, whatever part of them a page holds: two overlapping excerpts of one
+    source (or a story and its rewrite) each raise their alert for the text the page copies, instead of each
+    blanking the other's and the page raising none."""
+    both = len(a & b)
+    return 2 * both >= len(a) and 2 * both >= len(b)
+
+
 def shared_sentences(store: Store, article: Article, page: Prepared, m: Match, cfg: MatchSettings,
                      grams: _Grams) -> list[tuple[int, int]]:
     """Page spans (sentences inside the passages of `m`) whose words another tracked article holds as well as
@@ -265,7 +274,8 @@ def shared_sentences(store: Store, article: Article, page: Prepared, m: Match, c
     publisher's "About us" paragraph, an author's bio), which a page may carry without copying either.
 
     Another article is a *version* of this one (an update under a new URL, a syndicated copy the publisher
-    tracks) when it holds at least half of this article's 3-grams the page does not: then nothing is blanked, and
+    tracks) when it holds at least half of this article's 3-grams the page does not, or when the two hold at least
+    half of each other's 3-grams (`_versions`: overlapping excerpts of one text): then nothing is blanked, and
     a partial copy of the story is reported for both. When the page holds nearly all of this article, that
     cannot be told, and nothing is blanked either."""
     text = page.text
@@ -284,7 +294,8 @@ def shared_sentences(store: Store, article: Article, page: Prepared, m: Match, c
             if other == article.id:
                 continue
             theirs = grams.of(other)
-            if len(mine & theirs) >= cfg.candidate_min_shared and 2 * len(rest & theirs) < len(rest):
+            if (len(mine & theirs) >= cfg.candidate_min_shared and 2 * len(rest & theirs) < len(rest)
+                    and not _versions(mine_all, theirs)):
                 holders.append(theirs)
         if not holders:
             continue
