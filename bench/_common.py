@@ -19,6 +19,20 @@ ROOT = Path(__file__).resolve().parents[1]
 NOT = "not"  # the expected answer of a non-copy in the audit and held-out corpora
 
 
+BASIL = DATASETS / "basil-same-event-news" / "articles"
+
+
+def basil_articles() -> list[tuple[str, str, str]]:
+    """(file URI, triplet id, body) of each BASIL article, paragraphs separated by blank lines (as
+    bench/detect_quality.py reads them)."""
+    out = []
+    for f in sorted(BASIL.glob("*/*.json")):
+        d = json.loads(f.read_text(encoding="utf-8"))
+        body = "\n\n".join(" ".join(p) for p in d["body-paragraphs"])
+        out.append((f.resolve().as_uri(), d["triplet-uuid"], body))
+    return out
+
+
 def need(path: Path) -> None:
     """Exit cleanly with a message when a dataset is absent."""
     if not path.exists():

@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
-import json
 import statistics
 import sys
 import tempfile
@@ -42,7 +41,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import DATASETS, need, read_text, table, write
+from _common import BASIL, DATASETS, basil_articles, need, read_text, table, write
 
 from monitor.config import MatchSettings
 from monitor.fingerprint import page_fingerprints_of, text_content_words
@@ -52,7 +51,6 @@ from monitor.store import Store
 
 CLOUGH = DATASETS / "clough-stevenson-plagiarism"
 PAN = DATASETS / "pan13-text-alignment-train"
-BASIL = DATASETS / "basil-same-event-news" / "articles"
 DEFAULT = MatchSettings()
 # Settings compared: the rule before this change (3 everywhere), short-page cut-offs, 2 everywhere.
 VARIANTS = {
@@ -71,16 +69,6 @@ class Page:
     text: str
     url: str = ""  # excluded from its own check (a tracked BASIL article)
     own: frozenset[int] = frozenset()  # tracked ids it may legitimately share text with (its BASIL event)
-
-
-def basil_articles() -> list[tuple[str, str, str]]:
-    """(file URI, triplet id, body) of each BASIL article, body as bench/detect_quality.py reads it."""
-    out = []
-    for f in sorted(BASIL.glob("*/*.json")):
-        d = json.loads(f.read_text(encoding="utf-8"))
-        body = "\n\n".join(" ".join(p) for p in d["body-paragraphs"])
-        out.append((f.resolve().as_uri(), d["triplet-uuid"], body))
-    return out
 
 
 def clean_pan_susp() -> list[Path]:

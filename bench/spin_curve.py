@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import random
 import re
 import tempfile
@@ -40,30 +39,19 @@ from pathlib import Path
 
 from datasketch import MinHash
 
-from bench._common import DATASETS, need, read_text, table, write
+from bench._common import BASIL, DATASETS, basil_articles, need, read_text, table, write
 from monitor.config import MatchSettings
 from monitor.match import Prepared, compare
 from monitor.scan import Original, find_copies, track_texts
 from monitor.store import Store
 from monitor.text import STOPWORDS, stem
 
-BASIL = DATASETS / "basil-same-event-news" / "articles"
 PAN_SRC = DATASETS / "pan13-text-alignment-train" / "src"
 CFG = MatchSettings()
 RATES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
 FAMILIES = ("swap", "swap + restructure", "swap, 30% excerpt")
 WORD = re.compile(r"[A-Za-z]+(?:'[a-z]+)?")
 FOOTER = "Share this story. Follow us for more news every day. All rights reserved."
-
-
-def articles() -> list[tuple[str, str, str]]:
-    """(file URI, event id, body) of each BASIL article, paragraphs separated by blank lines."""
-    out = []
-    for f in sorted(BASIL.glob("*/*.json")):
-        d = json.loads(f.read_text(encoding="utf-8"))
-        body = "\n\n".join(" ".join(p) for p in d["body-paragraphs"])
-        out.append((f.resolve().as_uri(), d["triplet-uuid"], body))
-    return out
 
 
 def swappable(word: str) -> bool:
@@ -127,7 +115,7 @@ def main() -> None:
     args = ap.parse_args()
     need(BASIL)
     rates = [float(r) for r in args.rates.split(",")]
-    arts = articles()
+    arts = basil_articles()
     pool = sorted({w for _, _, body in arts for w in WORD.findall(body) if swappable(w)})
     started = time.perf_counter()
 
