@@ -206,7 +206,7 @@ def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
     batch: list[Original] = []
 
     def flush() -> None:
-        for o, t in zip(batch, track_texts(store, batch), strict=True):
+        for o, t in zip(batch, track_texts(store, batch, near_duplicates=True), strict=True):
             state = "tracked" if t.created else "already tracked"
             counts[state] += 1
             again = f", replaces #{t.replaces}: its text changed" if t.replaces else ""
@@ -735,7 +735,8 @@ def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
     with Store(cfg.database_path) as store:
         for err in track_errors:
             echo(f"track: error: {err}")
-        failing = _failing_publishers(cfg, store)
+        failing = [(r["publisher"], r["health_reason"]) for r in publisher_rows(cfg, store)
+                   if r["health"] == "failing"]
         for pub, why in failing:
             echo(f"publisher {pub}: error: {why} (its new articles are not being tracked)")
         for rep in reports:
@@ -754,16 +755,6 @@ def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
     # A [[track]] source or a [[publishers]] feed that cannot be read is bad input, as it is for `provmon track`;
     # a site that cannot be fetched is the site's state (printed above, and `provmon status`), not the run's.
     return EXIT_USAGE if track_errors or failing else EXIT_OK
-
-
-def _failing_publishers(cfg: Config, store: Store) -> list[tuple[str, str]]:
-    """(name, why) of each configured publisher whose feeds or sitemaps failed in its last pass."""
-    out = []
-    for pub in cfg.publishers:
-        h = store.site_health(publisher_label(pub.name))
-        if h is not None and h.state == "failing":
-            out.append((pub.name, h.reason))
-    return out
 
 
 RUN_TOLERANCE = 300.0  # seconds a site's last run may seem to lie in the future (clocks disagree a little)

@@ -711,14 +711,16 @@ def _verbatim_block(groups: list[_Group], article: Prepared, page: Prepared, cfg
     quote, not the words around it. Headings and stock lines in the stretch count for nothing: two press releases
     end with the same "About" heading and two sentences (docs/detection.md, step 4)."""
     for g in groups:
-        run: list[_Pair] = []
+        last: _Pair | None = None
+        narrative = counted = 0  # of the stretch ending at `last`
         for p in sorted((p for p in g.pairs if p.exact >= cfg.verbatim_similarity), key=lambda p: (p.i, p.j)):
-            if run and (p.i != run[-1].i + 1 or p.j <= run[-1].j):
-                run = []
-            run.append(p)
-            narrative = [_narrative(q, article, page) for q in run]
-            counted = sum(n or quoted_share(article.sentences[q.i]) >= 0.5 for n, q in zip(narrative, run, strict=True))
-            if sum(narrative) >= cfg.min_run and counted >= cfg.min_passages:
+            if last is not None and (p.i != last.i + 1 or p.j <= last.j):
+                narrative = counted = 0
+            last = p
+            told = _narrative(p, article, page)
+            narrative += told
+            counted += told or quoted_share(article.sentences[p.i]) >= 0.5
+            if narrative >= cfg.min_run and counted >= cfg.min_passages:
                 return True
     return False
 

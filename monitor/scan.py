@@ -139,9 +139,10 @@ def track_text(store: Store, original: Original) -> Tracked:
     return track_texts(store, [original])[0]
 
 
-def track_texts(store: Store, items: Sequence[Original]) -> list[Tracked]:
+def track_texts(store: Store, items: Sequence[Original], near_duplicates: bool = False) -> list[Tracked]:
     """Track many originals, the articles in one transaction, each exactly as track_text would in turn: a
-    publisher's archive is tracked in batches, its site's template state loaded and saved once a batch."""
+    publisher's archive is tracked in batches, its site's template state loaded and saved once a batch. With
+    `near_duplicates`, each new article names a nearly identical tracked one (Store.track_articles)."""
     learners: dict[str, TemplateLearner] = {}
     seen: set[str] = set()
     seen_texts: set[str] = set()
@@ -168,7 +169,7 @@ def track_texts(store: Store, items: Sequence[Original]) -> list[Tracked]:
         rows.append((url, title, text, article_fingerprints_of(text)))
     for key, learner in learners.items():
         store.update_template_state(key, learner.merged_with)
-    return store.track_articles(rows)
+    return store.track_articles(rows, near_duplicates=near_duplicates)
 
 
 def make_verifier(cfg: Config) -> SemanticVerifier | None:
