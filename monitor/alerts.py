@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from monitor.display import plural
 from monitor.evidence import Evidence
 from monitor.extract import Extracted
 from monitor.match import Match
@@ -149,7 +150,7 @@ def summary(alert: dict[str, Any]) -> str:
     more = len(alert.get("also_at") or ())
     return (f"{alert['kind']} copy of \"{alert['article_title'] or alert['article_url']}\" "
             f"({alert['coverage']:.0%} of the article) at {alert['copy_url']}"
-            + (f" (and {more} other address{'es' if more > 1 else ''})" if more else ""))
+            + (f" (and {plural(more, 'other address', 'other addresses')})" if more else ""))
 
 
 def email_subject(alert: dict[str, Any], event: str = "copy_detected") -> str:
@@ -201,7 +202,8 @@ def email_text(alert: dict[str, Any], event: str = "copy_detected") -> str:
         lines.append(f"Checked:   {alert.get('last_checked_at')}: {alert['last_check']}")
     passages = alert.get("passages") or []
     if passages and event != "copy_removed":
-        lines += ["", f"Matching passages ({len(passages)}; the first five, article then copy):"]
+        shown = "article then copy" if len(passages) <= 5 else "the first five, article then copy"
+        lines += ["", f"Matching passages ({len(passages)}; {shown}):"]
         for p in passages[:5]:
             lines += ["", f"  article: {p.get('article_text', '')[:400]}",
                       f"  copy:    {p.get('page_text', '')[:400]}"]
@@ -212,11 +214,11 @@ def email_text(alert: dict[str, Any], event: str = "copy_detected") -> str:
 
 def digest_subject(alerts: Sequence[tuple[str, dict[str, Any]]]) -> str:
     sites = sorted({a["site"] for _, a in alerts})
-    return f"[provmon] digest: {len(alerts)} alert updates on {', '.join(sites)}"
+    return f"[provmon] digest: {plural(len(alerts), 'alert update')} on {', '.join(sites)}"
 
 
 def digest_text(alerts: Sequence[tuple[str, dict[str, Any]]]) -> str:
-    lines = [f"Provenance Monitor: {len(alerts)} alert updates since the last digest.", ""]
+    lines = [f"Provenance Monitor: {plural(len(alerts), 'alert update')} since the last digest.", ""]
     for event, a in alerts:
         lines.append(f"#{a['id']} {EVENT_TITLES.get(event, event)}: {a.get('severity') or '?'} {summary(a)}"
                      f" [credit: {a.get('credit') or 'unknown'}]"

@@ -37,7 +37,7 @@ from monitor.config import (
     to_url,
 )
 from monitor.crawl import backlog as crawl_backlog
-from monitor.display import json_text, safe
+from monitor.display import json_text, plural, safe
 from monitor.fetch import Fetcher, FetchResult, now_iso, shown_path
 from monitor.index import IndexFileError
 from monitor.logs import setup_logging
@@ -178,7 +178,7 @@ def side_by_side(left: str, right: str, width: int) -> str:
 def cmd_init(cfg: Config, args: argparse.Namespace) -> int:
     with Store(cfg.database_path) as store:
         echo(f"database ready: {cfg.database_path} (schema {store.schema_version()}, "
-             f"{store.article_count()} tracked articles)")
+             f"{plural(store.article_count(), 'tracked article')})")
     return EXIT_OK
 
 
@@ -218,7 +218,7 @@ def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
             # A .txt and the HTML page of one story are two texts (headline lines, furniture) that would give
             # every copy two alerts; versions of a story are legitimately tracked, so say it, do not refuse.
             near = t.near_duplicate
-            say(f"{state} #{t.id}: {title or o.url} ({t.chars} chars{again}) {o.url}",
+            say(f"{state} #{t.id}: {title or o.url} ({plural(t.chars, 'char')}{again}) {o.url}",
                 {"source": o.source or o.url, "id": t.id, "created": t.created, "replaces": t.replaces,
                  "title": title, "chars": t.chars, "article_url": o.url,
                  **({"near_duplicate_of": near[0]} if near else {})})
@@ -246,7 +246,8 @@ def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
         flush()
     progress.close()
     if len(sources) > 1 and not args.json:
-        echo(f"{counts['tracked']} tracked, {counts['already tracked']} already tracked, {counts['errors']} errors "
+        echo(f"{counts['tracked']} tracked, {counts['already tracked']} already tracked, "
+             f"{plural(counts['errors'], 'error')} "
              f"({cfg.database_path})")
     return EXIT_USAGE if counts["errors"] else EXIT_OK
 
@@ -266,7 +267,7 @@ def _print_copy(url: str, f: Found, text: str, width: int, detail: bool, hidden:
     m = f.match
     echo(f"{url}: COPY ({m.kind}) of #{f.article.id} \"{f.article.title}\" {f.article.url}")
     echo(f"  covers {m.coverage:.0%} of the article; {m.page_share:.0%} of the page comes from it; "
-         f"longest verbatim run {m.longest_run} words; {len(m.passages)} passages")
+         f"longest verbatim run {plural(m.longest_run, 'word')}; {plural(len(m.passages), 'passage')}")
     share = hidden_share(m, text, hidden)
     if share:
         echo(f"  {hidden_text({'hidden': share})}")
@@ -364,7 +365,8 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
     progress.close()
     if len(sources) > 1 and not args.json:
         bad = len(sources) - pages + len(errors)
-        echo(f"checked {pages} pages: {copies} copy a tracked article, {pages - copies} do not"
+        echo(f"checked {plural(pages, 'page')}: {copies} {'copies' if copies == 1 else 'copy'} a tracked article, "
+             f"{pages - copies} {'does' if pages - copies == 1 else 'do'} not"
              f"{f', {bad} could not be read' if bad else ''}")
     if failed:
         return EXIT_USAGE
@@ -498,7 +500,7 @@ def _ignore_list(store: Store) -> int:
         note = f"; note: {rule['note']}" if rule["note"] else ""
         src = f" (from alert #{rule['from_alert']})" if rule["from_alert"] else ""
         echo(f"rule #{rule['id']}: {_rule_text(rule)}{src}, since {rule['created_at']}; "
-             f"{len(store.ignored_by_rule(rule['id']))} alerts ignored by it{note}")
+             f"{plural(len(store.ignored_by_rule(rule['id'])), 'alert')} ignored by it{note}")
     return EXIT_OK
 
 
@@ -586,7 +588,8 @@ def cmd_ignore(cfg: Config, args: argparse.Namespace) -> int:
                                 note=args.note)
             listed = ", ".join(f"#{i}" for i, _ in others)
             echo(f"ignore rule #{rule_id}: {what} raise no more alerts"
-                 + (f"; also ignored {len(others)} other alerts (open or removed): {listed}" if others else ""))
+                 + (f"; also ignored {plural(len(others), 'other alert')} (open or removed): {listed}"
+                    if others else ""))
     return EXIT_OK
 
 
@@ -615,7 +618,7 @@ def cmd_recheck(cfg: Config, args: argparse.Namespace) -> int:
         with make_fetcher(cfg) as fetcher:
             rep = recheck_alerts(store, fetcher, cfg, alert_ids=ids, verifier=make_verifier(cfg))
         sent, failed = deliver_pending(store, cfg.notify) if cfg.notify else (0, 0)
-    echo(f"rechecked {rep.checked} copies: {len(rep.removed)} gone, {len(rep.reopened)} back, "
+    echo(f"rechecked {plural(rep.checked, 'copy', 'copies')}: {len(rep.removed)} gone, {len(rep.reopened)} back, "
          f"{len(rep.inconclusive)} inconclusive, {len(rep.grew)} grew; notifications {sent} sent, {failed} failed")
     for aid in rep.removed:
         echo(f"  REMOVED #{aid}: the copy is gone")
@@ -649,7 +652,8 @@ def cmd_report(cfg: Config, args: argparse.Namespace) -> int:
             return EXIT_USAGE
         evidence = store.evidence(args.id)
         if args.capture is not None and args.capture > len(evidence):
-            echo(f"error: --capture {args.capture}: alert #{args.id} has {len(evidence)} captures", err=True)
+            echo(f"error: --capture {args.capture}: alert #{args.id} has {plural(len(evidence), 'capture')}",
+                 err=True)
             return EXIT_USAGE
         page = report_html(store, args.id)
     out = Path(args.output or f"alert-{args.id}.html")
@@ -672,7 +676,7 @@ def cmd_report(cfg: Config, args: argparse.Namespace) -> int:
         if not _write(Path(args.raw), raw):
             return EXIT_USAGE
         which = f"capture {number} of {len(evidence)}, {ev['reason']} {ev['fetched_at']}; "
-        echo(f"raw page as fetched ({which}{len(raw)} bytes, SHA-256 {ev['sha256']}): {args.raw}")
+        echo(f"raw page as fetched ({which}{plural(len(raw), 'byte')}, SHA-256 {ev['sha256']}): {args.raw}")
     return EXIT_OK
 
 
@@ -725,6 +729,11 @@ def cmd_extract(cfg: Config | None, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _left_text(left: int, never: int) -> str:
+    """What max_pages left of a site's known URLs for later runs."""
+    return f"{plural(left, 'known URL')} left for later runs, {never} of them never fetched"
+
+
 def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
     service = Service(cfg)
     if not args.once:
@@ -740,18 +749,18 @@ def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
         for pub, why in failing:
             echo(f"publisher {pub}: error: {why} (its new articles are not being tracked)")
         for rep in reports:
-            echo(f"site {rep.site}: {rep.pages} pages scanned, {rep.copies} copies, "
-                 f"{len(rep.new_alerts)} new alerts, {len(rep.errors)} errors")
+            echo(f"site {rep.site}: {plural(rep.pages, 'page')} scanned, {plural(rep.copies, 'copy', 'copies')}, "
+                 f"{plural(len(rep.new_alerts), 'new alert')}, {plural(len(rep.errors), 'error')}")
             for err in rep.errors:
                 echo(f"  error: {err}")
             left = crawl_backlog(store, rep.site)
             if left is not None and left.at >= started:
-                echo(f"  {left.summary()}")
+                echo(f"  max_pages ({left.max_pages}) reached: {_left_text(left.left, left.never)}")
             for alert_id in rep.new_alerts:
                 a = store.alert(alert_id)
                 echo(f"  ALERT #{a['id']}: {a['kind']} copy ({a['coverage']:.0%} of the article) "
                      f"of \"{a['article_title']}\" at {a['copy_url']} [{a['severity']}; credit: {a['credit']}]")
-        echo(f"alert log: {cfg.database_path} ({store.alert_count()} alerts in all)")
+        echo(f"alert log: {cfg.database_path} ({plural(store.alert_count(), 'alert')} in all)")
     # A [[track]] source or a [[publishers]] feed that cannot be read is bad input, as it is for `provmon track`;
     # a site that cannot be fetched is the site's state (printed above, and `provmon status`), not the run's.
     return EXIT_USAGE if track_errors or failing else EXIT_OK
@@ -824,7 +833,7 @@ def _failing(rows: list[dict[str, Any]], what: str, every_note: str) -> list[str
         since = f" since {r['health_since']}" if r.get("health") == "failing" else ""
         why = r.get("health_reason") or r.get("last_error") or "unknown error"
         note = f" ({every_note})" if every and runs < FAILING_RUNS else ""
-        problems.append(f"{what} {r[what]} failing for {runs} run{'s' if runs > 1 else ''} in a row{since}: "
+        problems.append(f"{what} {r[what]} failing for {plural(runs, 'run')} in a row{since}: "
                         f"{why}{note}")
     return problems
 
@@ -915,12 +924,12 @@ def cmd_status(cfg: Config, args: argparse.Namespace) -> int:
                 echo(f"    last error: {r['last_error']}")
             if r.get("health") and r["health"] != "ok":
                 runs = r["health_failures"]
-                echo(f"    site {r['health']} since {r['health_since']} ({runs} run{'s' if runs > 1 else ''}): "
+                echo(f"    site {r['health']} since {r['health_since']} ({plural(runs, 'run')}): "
                      f"{r['health_reason']}")
             if r["left_for_later"]:
                 left = r["left_for_later"]
-                echo(f"    last run: max_pages ({left['max_pages']}) reached, {left['left']} known URLs left for later "
-                     f"runs, {left['never_fetched']} of them never fetched")
+                echo(f"    last run: max_pages ({left['max_pages']}) reached, "
+                     f"{_left_text(left['left'], left['never_fetched'])}")
         for p in publishers:
             if p["health"] is None:
                 echo(f"publisher {p['publisher']}: feeds not read yet")
@@ -928,8 +937,8 @@ def cmd_status(cfg: Config, args: argparse.Namespace) -> int:
                 echo(f"publisher {p['publisher']}: ok")
             else:
                 runs = p["health_failures"]
-                echo(f"publisher {p['publisher']}: FAILING since {p['health_since']} ({runs} "
-                     f"pass{'es' if runs > 1 else ''}): {p['health_reason']}")
+                echo(f"publisher {p['publisher']}: FAILING since {p['health_since']} "
+                     f"({plural(runs, 'pass', 'passes')}): {p['health_reason']}")
     return EXIT_OK if not problems else EXIT_NO_COPY
 
 

@@ -50,3 +50,9 @@ def json_text(obj: Any) -> str:
     written as \\u escapes: the same value to any JSON reader, and inert in a terminal (json.dumps escapes only
     C0 controls). Outside strings JSON holds none of these characters, so only string contents change."""
     return UNSAFE.sub(_json_escape, json.dumps(obj, ensure_ascii=False))
+
+
+def plural(count: int, noun: str, nouns: str = "") -> str:
+    """`count` and `noun` agreeing in number, for text people read ("1 passage", "2 passages", "0 copies");
+    `nouns` is the plural when adding "s" does not make it. JSON output keeps its numbers bare."""
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"

@@ -49,6 +49,7 @@ from monitor.alerts import (
     webhook_payload,
 )
 from monitor.config import Channel, parse_interval
+from monitor.display import plural
 from monitor.store import Notification, Store
 
 log = logging.getLogger(__name__)
@@ -459,7 +460,7 @@ def _deliver_digest(store: Store, channel: Channel, env: Mapping[str, str], hold
     for n in notes:
         store.mark_sent(n.id, n.alert_id, holder)
     claimed.clear()
-    log.info("digest to %s: %d alert updates", channel.label, len(notes))
+    log.info("digest to %s: %s", channel.label, plural(len(notes), "alert update"))
     return len(notes), 0
 
 

@@ -242,7 +242,7 @@ def test_result_lines_reach_a_redirected_stdout_under_the_progress_bar(cfg: Path
     assert code == 0 and "check [" in terminal
     assert f"{(pages / 'a-copy.txt').as_uri()}: COPY (verbatim)" in out
     assert f"{(pages / 'b-other.txt').as_uri()}: no copy of a tracked article" in out
-    assert out.splitlines()[-1] == "checked 2 pages: 1 copy a tracked article, 1 do not"
+    assert out.splitlines()[-1] == "checked 2 pages: 1 copies a tracked article, 1 does not"
 
 
 def test_on_one_terminal_the_bar_replaces_the_line_per_input(cfg: Path, tmp_path: Path) -> None:

@@ -182,7 +182,7 @@ def test_an_excerpt_that_becomes_the_whole_article_is_one_alert_updated_and_told
         tmp_path: Path, copier: Copier, webhook: Webhook) -> None:
     copier.pages[STORY] = excerpt()
     cfg = config(tmp_path, copier, webhook)
-    assert "1 new alerts" in run(cfg)
+    assert "1 new alert," in run(cfg)
     db = tmp_path / "provmon.db"
     (first,) = rows(db, "SELECT * FROM alerts")
     assert (first["kind"], round(first["coverage"], 1), first["severity"]) == ("partial", 0.3, "medium"), dict(first)
@@ -236,7 +236,7 @@ def test_a_recheck_finds_a_grown_copy_too(tmp_path: Path, copier: Copier, webhoo
     """A copy whose page the scans no longer reach (out of the crawl's bounds) grows under the recheck's eyes."""
     copier.pages[STORY] = excerpt()
     cfg = config(tmp_path, copier, webhook)
-    assert "1 new alerts" in run(cfg)
+    assert "1 new alert," in run(cfg)
     db = tmp_path / "provmon.db"
     (alert,) = rows(db, "SELECT id FROM alerts")
     copier.pages[STORY] = COPY
@@ -366,7 +366,7 @@ def test_the_notice_names_where_the_copy_is_now(tmp_path: Path, copier: Copier, 
     coast = "/tag/coast/"
     copier.pages.update({STORY: COPY, TAG: listing("harbour"), coast: listing("coast")})
     cfg = config(tmp_path, copier, webhook)
-    assert "1 new alerts" in run(cfg)
+    assert "1 new alert," in run(cfg)
     db = tmp_path / "provmon.db"
     (alert,) = rows(db, "SELECT id FROM alerts")
     aid = alert["id"]
@@ -447,7 +447,7 @@ def test_a_removed_copy_costs_a_few_fetches_a_recheck_and_is_still_found_back_an
     copier.pages[STORY] = COPY
     copier.pages.update({t: listing(t) for t in tags})
     cfg = config(tmp_path, copier, webhook)
-    assert "1 new alerts" in run(cfg)
+    assert "1 new alert," in run(cfg)
     db = tmp_path / "provmon.db"
     (alert,) = rows(db, "SELECT id, copy_url FROM alerts")
     aid = alert["id"]
