@@ -196,7 +196,7 @@ def email_text(alert: dict[str, Any], event: str = "copy_detected") -> str:
         f"Credit:    {_credit_text(alert)}",
         *([f"Hidden:    {hidden_text(alert)}"] if alert.get("hidden") else []),
         f"Severity:  {alert.get('severity') or 'unknown'}",
-        f"Alert:     #{alert['id']} at {alert['created_at']}, now {alert.get('status', 'new')}",
+        f"Alert:     #{alert['id']} at {alert['created_at']}, {alert.get('status', 'new')} after this event",
     ]
     if alert.get("last_check") and event != "copy_detected":
         lines.append(f"Checked:   {alert.get('last_checked_at')}: {alert['last_check']}")

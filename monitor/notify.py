@@ -401,7 +401,7 @@ def deliver_pending(store: Store, channels: tuple[Channel, ...], env: Mapping[st
                     break
                 note = claimed[0]
                 try:
-                    alert = store.alert(note.alert_id)
+                    alert = store.alert_as_of(note.alert_id, note.snapshot)
                     send(channel, outgoing_for(alert, note.event, note.idempotency_key), env)
                 except Exception as exc:
                     _failed(store, channel, [note], _reason(channel, exc), holder, clock())
@@ -450,7 +450,7 @@ def _deliver_digest(store: Store, channel: Channel, env: Mapping[str, str], hold
         return 0, 0
     claimed[:] = notes
     try:
-        items = [(n.event, store.alert(n.alert_id)) for n in notes]
+        items = [(n.event, store.alert_as_of(n.alert_id, n.snapshot)) for n in notes]
         key = f"provmon-digest-{channel.label}-{notes[0].id}-{notes[-1].id}"
         send(channel, outgoing_digest(items, key), env)
     except Exception as exc:

@@ -322,11 +322,19 @@ INSERT OR IGNORE INTO alert_addresses (alert_id, url, present, since, checked_at
     WHERE a.status = 'removed' AND e.event = 'also_at'
 """
 
+# Version 15: a notification describes its event, not the alert as it is when the message goes out (a `copy_detected`
+# sent after the copy grew would report the grown copy). `snapshot` holds, as JSON, what the alert said right after
+# the event (Store._snapshot); rows queued by an older provmon have none and are sent with the alert as it is.
+SCHEMA_V15_EVENT_SNAPSHOT = """
+ALTER TABLE notifications ADD COLUMN snapshot TEXT
+"""
+
 # MIGRATIONS[i] upgrades schema version i to i + 1. Append new ones; never edit a released one.
 MIGRATIONS: tuple[str, ...] = (
     SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, MIGRATION_CRAWL_STATE, SCHEMA_V5_ALERTS, SCHEMA_V6_INDEX,
     SCHEMA_V7_ARTICLE_URL, SCHEMA_V8_ARTICLE_VERSIONS, SCHEMA_V9_RECENT_BY_ARTICLE, SCHEMA_V10_EXTRA_POSTINGS,
     SCHEMA_V11_SPLIT_IGNORE_RULES, SCHEMA_V12_HIDDEN, SCHEMA_V13_COPY_SHINGLES, SCHEMA_V14_ADDRESSES,
+    SCHEMA_V15_EVENT_SNAPSHOT,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -422,6 +430,7 @@ class Notification:
     attempts: int
     idempotency_key: str
     event: str = "copy_detected"
+    snapshot: str | None = None  # the alert as the event left it (JSON, Store._snapshot); None from older rows
 
 
 @dataclass(frozen=True)
@@ -534,6 +543,9 @@ _GONE_FROM = ("SELECT x.url, x.url != {own} AS other FROM alert_addresses x WHER
 # The alert's latest growth (its `grew` event): when, and from what to what.
 _GREW = ("SELECT json_object('at', at, 'detail', detail) FROM alert_events WHERE alert_id = {alert} AND event = 'grew' "
          "ORDER BY id DESC LIMIT 1")
+# The columns of an alert that an event can change, kept with its notifications (Store._snapshot).
+SNAPSHOT_FIELDS = ("status", "kind", "coverage", "page_share", "severity", "credit", "credit_detail", "hidden",
+                   "match_id", "updated_at", "last_checked_at", "last_check")
 
 
 class Store:
@@ -1098,11 +1110,12 @@ class Store:
             self._event(alert_id, "detected", f"{match['kind']}, {match['coverage']:.0%} of the article", now)
             if evidence is not None:
                 self._insert_evidence(alert_id, match_id, evidence)
+            snapshot = self._snapshot(alert_id) if channels else None
             for channel in channels:
                 self.db.execute(
-                    "INSERT INTO notifications (alert_id, channel, idempotency_key, created_at) "
-                    "VALUES (?, ?, ?, ?)",
-                    [alert_id, channel, f"provmon-alert-{alert_id}-{channel}", now],
+                    "INSERT INTO notifications (alert_id, channel, idempotency_key, created_at, snapshot) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    [alert_id, channel, f"provmon-alert-{alert_id}-{channel}", now, snapshot],
                 )
         return alert_id, True
 
@@ -1202,12 +1215,36 @@ class Store:
 
     def _queue(self, alert_id: int, event: str, event_id: int, channels: Iterable[str], now: str) -> None:
         """Inside the transaction of the change: one pending notification of a later event per channel, keyed by
-        the event (its delivery is deduplicated by that key, docs/alerts.md)."""
+        the event (its delivery is deduplicated by that key, docs/alerts.md), with the alert as the event left it."""
+        snapshot = None
         for channel in channels:
+            snapshot = snapshot or self._snapshot(alert_id)
             self.db.execute(
-                "INSERT INTO notifications (alert_id, channel, idempotency_key, created_at, event, event_id) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                [alert_id, channel, f"provmon-alert-{alert_id}-{event}-{event_id}-{channel}", now, event, event_id])
+                "INSERT INTO notifications (alert_id, channel, idempotency_key, created_at, event, event_id, "
+                "snapshot) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [alert_id, channel, f"provmon-alert-{alert_id}-{event}-{event_id}-{channel}", now, event, event_id,
+                 snapshot])
+
+    def _snapshot(self, alert_id: int) -> str:
+        """Inside the transaction of an event: what the alert says right after it (SNAPSHOT_FIELDS and its last
+        `grew` event), as JSON, for the notifications of that event (Store.alert_as_of)."""
+        row = self.db.execute(f"SELECT {', '.join(SNAPSHOT_FIELDS)}, ({_GREW.format(alert='alerts.id')}) FROM alerts "
+                              f"WHERE id = ?", [alert_id]).fetchone()
+        return json.dumps({**dict(zip(SNAPSHOT_FIELDS, row[:-1], strict=True)),
+                           "grew": json.loads(row[-1]) if row[-1] else None}, separators=(",", ":"))
+
+    def alert_as_of(self, alert_id: int, snapshot: str | None) -> dict[str, Any]:
+        """The alert as a notification tells it: what its event left (`snapshot`: kind, coverage, severity,
+        credit, status, the last check, the match and its passages), with the addresses known now (a message
+        lists where the copy is when it is sent). Without a snapshot (a row queued by an older provmon), the alert
+        as it is."""
+        alert = self.alert(alert_id)
+        if not snapshot:
+            return alert
+        then = json.loads(snapshot)
+        if then["match_id"] != alert["match_id"] and (m := self.match(then["match_id"])) is not None:
+            alert.update(passages=m["passages"], longest_run=m["longest_run"], match_article_id=m["article_id"])
+        return {**alert, **then}
 
     def _add_address(self, alert_id: int, page_url: str, now: str) -> None:
         """Record `page_url` as an address of the alert's copy (an `also_at` event) unless it is one already."""
@@ -1573,7 +1610,7 @@ class Store:
             # Every unsent row of the channel, due or not: one in backoff still holds back its alert's later rows.
             cursor = self.db.execute(
                 "SELECT id, alert_id, channel, attempts, idempotency_key, event, claimed_by, claimed_until, "
-                "next_attempt_at FROM notifications WHERE channel = ? AND status IN ('pending', 'failed') "
+                "next_attempt_at, snapshot FROM notifications WHERE channel = ? AND status IN ('pending', 'failed') "
                 "ORDER BY id",
                 [channel],
             )
@@ -1596,7 +1633,7 @@ class Store:
                 if r[1] in waiting or (r[8] is not None and r[8] > stamp) or held(r):
                     waiting.add(r[1])
                     continue
-                taken.append(Notification(*r[:6]))
+                taken.append(Notification(*r[:6], snapshot=r[9]))
             cursor.close()
             self.db.conn.executemany("UPDATE notifications SET claimed_by = ?, claimed_until = ? WHERE id = ?",
                                      [(holder, until, n.id) for n in taken])
