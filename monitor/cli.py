@@ -10,6 +10,7 @@ result is unknown; cut only after the command finished, its own status.
 from __future__ import annotations
 
 import argparse
+import errno
 import faulthandler
 import logging
 import os
@@ -38,7 +39,7 @@ from monitor.config import (
 )
 from monitor.crawl import backlog as crawl_backlog
 from monitor.display import json_text, plural, safe
-from monitor.fetch import Fetcher, FetchResult, now_iso, shown_path
+from monitor.fetch import Fetcher, FetchResult, file_path, now_iso, shown_path
 from monitor.index import IndexFileError
 from monitor.logs import setup_logging
 from monitor.notify import deliver_pending, send_test
@@ -729,6 +730,20 @@ def cmd_extract(cfg: Config | None, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# A crawl error about a local page the file transport answered 404, as the crawler records it ("URL: HTTP 404").
+LOCAL_404 = re.compile(r"(file://\S+): HTTP 404$")
+
+
+def site_error(error: str) -> str:
+    """A site's error as people read it: a local start URL (or page) that does not exist is said to be missing, not
+    "HTTP 404" (the file transport answers 404 for it, as a web server would, so the crawler takes it as gone).
+    The store keeps the error as recorded; a file that exists by now keeps its recorded 404."""
+    m = LOCAL_404.fullmatch(error)
+    if m is None or os.path.lexists(path := file_path(m[1])):
+        return error
+    return f"{m[1]}: cannot read {shown_path(path)}: {os.strerror(errno.ENOENT)}"
+
+
 def _left_text(left: int, never: int) -> str:
     """What max_pages left of a site's known URLs for later runs."""
     return f"{plural(left, 'known URL')} left for later runs, {never} of them never fetched"
@@ -752,7 +767,7 @@ def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
             echo(f"site {rep.site}: {plural(rep.pages, 'page')} scanned, {plural(rep.copies, 'copy', 'copies')}, "
                  f"{plural(len(rep.new_alerts), 'new alert')}, {plural(len(rep.errors), 'error')}")
             for err in rep.errors:
-                echo(f"  error: {err}")
+                echo(f"  error: {site_error(err)}")
             left = crawl_backlog(store, rep.site)
             if left is not None and left.at >= started:
                 echo(f"  max_pages ({left.max_pages}) reached: {_left_text(left.left, left.never)}")
@@ -796,10 +811,12 @@ def health(cfg: Config, store: Store, now: datetime) -> tuple[list[str], list[di
     rows = []
     for site in cfg.sites:
         row = {"site": site.name, **{k: v for k, v in states.get(site.name, {}).items() if k != "site"}}
+        if row.get("last_error"):
+            row["last_error"] = site_error(row["last_error"])
         health_row = store.site_health(site.name)
         if health_row is not None:  # failing or blocking sites, as the crawler last judged them
             row["health"] = health_row.state
-            row["health_reason"] = health_row.reason
+            row["health_reason"] = site_error(health_row.reason)
             row["health_since"] = health_row.since
             row["health_failures"] = health_row.failures
         left = crawl_backlog(store, site.name)

@@ -104,3 +104,26 @@ def _alerts(db: Path) -> int:
         return rows(db, "SELECT count(*) FROM alerts")[0][0]
     except sqlite3.OperationalError:  # the schema is not there yet
         return 0
+
+
+def test_a_missing_local_start_url_is_said_to_be_missing_not_http_404(tmp_path: Path) -> None:
+    """The file transport answers 404 for a missing file (the crawler reads that as "gone"); where a site's error is
+    shown to people (run --once, status, status --json) a missing local start URL is said not to exist."""
+    missing = tmp_path / "no" / "such" / "dir"
+    cfg = write_config(tmp_path / "config.toml", f"""
+[[track]]
+source = "{DEMO / 'publisher' / 'sea-wall-gives-way.html'}"
+
+[[sites]]
+name = "local"
+start_urls = ["{missing.as_uri()}/"]
+""")
+    said = f"{missing.as_uri()}/: cannot read {missing}: No such file or directory"
+    run = provmon("--config", str(cfg), "run", "--once")
+    assert f"  error: {said}\n" in run.out and "HTTP 404" not in run.out, run.out
+    human = provmon("--config", str(cfg), "status").out
+    assert f"    last error: {said}\n" in human and f"(1 run): {said}" in human and "HTTP 404" not in human, human
+    status = json.loads(provmon("--config", str(cfg), "status", "--json").out)
+    (site,) = status["sites"]
+    assert site["last_error"] == said and site["health_reason"] == said
+    assert any(said in p for p in status["problems"]), status["problems"]
