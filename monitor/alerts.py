@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from monitor.display import plural
+from monitor.display import percent, plural
 from monitor.evidence import Evidence
 from monitor.extract import Extracted
 from monitor.match import Match
@@ -142,14 +142,15 @@ def hidden_text(alert: dict[str, Any]) -> str:
     share = alert.get("hidden") or 0.0
     if share <= 0:
         return ""
-    return (f"{share:.0%} of the copied text is hidden when the page loads: it is in the page's HTML, which search "
-            "engines read, but not shown to a reader (unless a script reveals it). Look at the page source to see it.")
+    return (f"{percent(share)} of the copied text is hidden when the page loads: it is in the page's HTML, which "
+            "search engines read, but not shown to a reader (unless a script reveals it). Look at the page source to "
+            "see it.")
 
 
 def summary(alert: dict[str, Any]) -> str:
     more = len(alert.get("also_at") or ())
     return (f"{alert['kind']} copy of \"{alert['article_title'] or alert['article_url']}\" "
-            f"({alert['coverage']:.0%} of the article) at {alert['copy_url']}"
+            f"({percent(alert['coverage'])} of the article) at {alert['copy_url']}"
             + (f" (and {plural(more, 'other address', 'other addresses')})" if more else ""))
 
 
@@ -160,7 +161,7 @@ def email_subject(alert: dict[str, Any], event: str = "copy_detected") -> str:
     if event == "copy_reopened":
         return f"[provmon] copy is back on {alert['site']}: {title}"
     if event == "copy_grew":
-        return f"[provmon] copy grew to {alert['kind']} ({alert['coverage']:.0%}) on {alert['site']}: {title}"
+        return f"[provmon] copy grew to {alert['kind']} ({percent(alert['coverage'])}) on {alert['site']}: {title}"
     sev = f"{alert['severity']} " if alert.get("severity") else ""
     return f"[provmon] {sev}{alert['kind']} copy on {alert['site']}: {title}"
 
@@ -190,9 +191,9 @@ def email_text(alert: dict[str, Any], event: str = "copy_detected") -> str:
         *(f"Gone from: {url}" for url in gone if url != alert["copy_url"]),
         f"Site:      {alert['site']}",
         f"Kind:      {alert['kind']}",
-        f"Coverage:  {alert['coverage']:.0%} of the article",
+        f"Coverage:  {percent(alert['coverage'])} of the article",
         *([f"Grew:      {alert['grew']['detail']} ({alert['grew']['at']})"] if alert.get("grew") else []),
-        f"Page:      {alert['page_share']:.0%} of the page comes from the article",
+        f"Page:      {percent(alert['page_share'])} of the page comes from the article",
         f"Credit:    {_credit_text(alert)}",
         *([f"Hidden:    {hidden_text(alert)}"] if alert.get("hidden") else []),
         f"Severity:  {alert.get('severity') or 'unknown'}",

@@ -38,7 +38,7 @@ from monitor.config import (
     to_url,
 )
 from monitor.crawl import backlog as crawl_backlog
-from monitor.display import json_text, plural, safe
+from monitor.display import json_text, percent, plural, safe
 from monitor.fetch import Fetcher, FetchResult, file_path, now_iso, shown_path
 from monitor.index import IndexFileError
 from monitor.logs import setup_logging
@@ -227,7 +227,7 @@ def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
                 other = store.article(near[0])
                 progress.clear()
                 echo(f"warning: #{t.id} ({o.url}) is nearly the same text as #{other.id} {other.title!r} "
-                     f"({other.url}), {near[1]:.0%} alike: a copy of it will raise an alert for each; if they are "
+                     f"({other.url}), {percent(near[1])} alike: a copy of it will raise an alert for each; if they are "
                      f"one article, track one of them", err=True)
         progress.advance(len(batch))
         batch.clear()
@@ -267,7 +267,7 @@ def _found_dict(url: str, found: list[Any], hidden: Sequence[str] = ()) -> dict[
 def _print_copy(url: str, f: Found, text: str, width: int, detail: bool, hidden: Sequence[str] = ()) -> None:
     m = f.match
     echo(f"{url}: COPY ({m.kind}) of #{f.article.id} \"{f.article.title}\" {f.article.url}")
-    echo(f"  covers {m.coverage:.0%} of the article; {m.page_share:.0%} of the page comes from it; "
+    echo(f"  covers {percent(m.coverage)} of the article; {percent(m.page_share)} of the page comes from it; "
          f"longest verbatim run {plural(m.longest_run, 'word')}; {plural(len(m.passages), 'passage')}")
     share = hidden_share(m, text, hidden)
     if share:
@@ -436,8 +436,8 @@ def cmd_alerts(cfg: Config, args: argparse.Namespace) -> int:
         return EXIT_OK
     for r in rows:
         echo(f"#{r['id']:<4} {r['created_at']}  {r['status']:<12} {r['severity'] or '-':<6} {r['kind']:<11} "
-             f"{r['coverage']:>4.0%}  credit:{r['credit']:<11} {r['site']}  {r['copy_url']}"
-             + (f"  [{r['hidden']:.0%} hidden from readers]" if r.get("hidden") else "") + "\n"
+             f"{percent(r['coverage']):>4}  credit:{r['credit']:<11} {r['site']}  {r['copy_url']}"
+             + (f"  [{percent(r['hidden'])} hidden from readers]" if r.get("hidden") else "") + "\n"
              f"      copies: {r['article_title']} <{r['article_url']}>")
     return EXIT_OK
 
@@ -773,7 +773,7 @@ def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
                 echo(f"  max_pages ({left.max_pages}) reached: {_left_text(left.left, left.never)}")
             for alert_id in rep.new_alerts:
                 a = store.alert(alert_id)
-                echo(f"  ALERT #{a['id']}: {a['kind']} copy ({a['coverage']:.0%} of the article) "
+                echo(f"  ALERT #{a['id']}: {a['kind']} copy ({percent(a['coverage'])} of the article) "
                      f"of \"{a['article_title']}\" at {a['copy_url']} [{a['severity']}; credit: {a['credit']}]")
         echo(f"alert log: {cfg.database_path} ({plural(store.alert_count(), 'alert')} in all)")
     # A [[track]] source or a [[publishers]] feed that cannot be read is bad input, as it is for `provmon track`;

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from monitor.config import OwnerSettings
-from monitor.display import plural, safe, shown_url
+from monitor.display import percent, plural, safe, shown_url
 from monitor.store import Store
 
 # Why each capture was made (evidence.reason), as the notice says it.
@@ -95,6 +95,7 @@ def draft(alert: dict[str, Any], article: dict[str, Any], captures: Sequence[dic
     holder = owner.organisation or owner.name
     host = urlsplit(alert["copy_url"]).hostname or alert["copy_url"]
     found = match or alert
+    covered = percent(found["coverage"])
     passages = found.get("passages") or []
     examples = []
     for i, p in enumerate(passages[:3], 1):
@@ -142,7 +143,7 @@ material on your service that infringes it, and to ask that you remove it or dis
 
 2. The infringing material and its location (§ 512(c)(3)(A)(iii))
 {where}
-   This page reproduces about {found['coverage']:.0%} of the work's text without authorisation ({found['kind']} copy,
+   This page reproduces about {covered} of the work's text without authorisation ({found['kind']} copy,
    {plural(len(passages), 'corresponding passage')}). For example:
 {chr(10).join(examples) if examples else "   (no passages recorded)"}
 {capture}

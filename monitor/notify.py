@@ -49,7 +49,7 @@ from monitor.alerts import (
     webhook_payload,
 )
 from monitor.config import Channel, parse_interval
-from monitor.display import plural
+from monitor.display import percent, plural
 from monitor.store import Notification, Store
 
 log = logging.getLogger(__name__)
@@ -185,7 +185,7 @@ def email_html(alert: dict[str, Any], event: str = "copy_detected") -> str:
               if any(u != alert["copy_url"] for u in gone) else []),
             ("Site", esc(alert["site"])),
             ("Kind", esc(alert["kind"])),
-            ("Coverage", f"{alert['coverage']:.0%} of the article"),
+            ("Coverage", f"{percent(alert['coverage'])} of the article"),
             *([("Grew", esc(f"{alert['grew']['detail']} ({alert['grew']['at']})"))] if alert.get("grew") else []),
             ("Credit", esc(f"{alert.get('credit') or 'unknown'} {alert.get('credit_detail') or ''}")),
             *([("Hidden", esc(hidden_text(alert)))] if alert.get("hidden") else []),

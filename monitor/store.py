@@ -25,6 +25,7 @@ from typing import Any, NoReturn
 
 import sqlite_utils
 
+from monitor.display import percent
 from monitor.evidence import Evidence
 from monitor.fetch import now_iso
 from monitor.fingerprint import (
@@ -1107,7 +1108,7 @@ class Store:
             )
             alert_id = int(cur.lastrowid or 0)
             self.db.execute("UPDATE matches SET copy_shingles = ? WHERE id = ?", [pack_shingles(mine), match_id])
-            self._event(alert_id, "detected", f"{match['kind']}, {match['coverage']:.0%} of the article", now)
+            self._event(alert_id, "detected", f"{match['kind']}, {percent(match['coverage'])} of the article", now)
             if evidence is not None:
                 self._insert_evidence(alert_id, match_id, evidence)
             snapshot = self._snapshot(alert_id) if channels else None
@@ -1164,7 +1165,7 @@ class Store:
              hidden, now, alert_id])
         self.db.execute("UPDATE matches SET copy_shingles = ?, disposition = 'alert' WHERE id = ?",
                         [pack_shingles(mine), match_id])
-        detail = (f"{kind} {coverage:.0%} -> {match['kind']} {match['coverage']:.0%} of the article"
+        detail = (f"{kind} {percent(coverage)} -> {match['kind']} {percent(match['coverage'])} of the article"
                   + (f" at {page_url}" if page_url != own else "")
                   + (f"; the same copy as alert #{same_as}" if same_as is not None else ""))
         event_id = self._event(alert_id, "grew", detail, now)
