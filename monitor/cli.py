@@ -21,9 +21,11 @@ import sqlite3
 import sys
 import textwrap
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from monitor.alerts import hidden_share, hidden_text, ignore_rule_for
 from monitor.config import (
@@ -59,7 +61,7 @@ from monitor.scan import (
 )
 from monitor.scheduler import Service, site_period
 from monitor.store import ALERT_STATES, OPEN_STATES, Store, StoreError, readonly_reason
-from monitor.urls import same_page
+from monitor.urls import canonical, same_page
 
 log = logging.getLogger("monitor")
 
@@ -185,9 +187,11 @@ def cmd_init(cfg: Config, args: argparse.Namespace) -> int:
 
 def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
     sources, errors = expand_sources(args.sources)
-    if args.title and len(sources) > 1:
-        echo(f"error: --title names one article, but {len(sources)} sources were given", err=True)
-        return EXIT_USAGE
+    for option, value in (("--title", args.title), ("--url", args.url)):
+        if value and len(sources) > 1:
+            echo(f"error: {option} names one article, but {len(sources)} sources were given", err=True)
+            return EXIT_USAGE
+    public = canonical(args.url) if args.url else ""
     progress = _progress(args, len(sources), "track")
     quiet = _stdout_under_bar(progress)
     counts = {"tracked": 0, "already tracked": 0, "errors": len(errors)}
@@ -216,6 +220,9 @@ def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
                 store.set_title(t.id, args.title)
                 again += f", renamed from {title!r}"
                 title = args.title
+            if public and (was := store.article(t.id).url) != public:  # the text was tracked before, at its file
+                store.set_url(t.id, public)
+                again += f", public URL set (was {was})"
             # A .txt and the HTML page of one story are two texts (headline lines, furniture) that would give
             # every copy two alerts; versions of a story are legitimately tracked, so say it, do not refuse.
             near = t.near_duplicate
@@ -241,7 +248,9 @@ def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
                 say(str(exc), {"source": url, "error": str(exc)}, err=True)
                 progress.advance()
                 continue
-            batch.append(Original.of(url, page, args.title))
+            original = Original.of(url, page, args.title)
+            # A file names no public address (a .txt cannot): --url gives the one notices cite and copies credit.
+            batch.append(replace(original, url=public) if public else original)
             if len(batch) >= TRACK_BATCH:
                 flush()
         flush()
@@ -413,6 +422,19 @@ def when_arg(text: str, now: datetime | None = None) -> str:
     except OverflowError:  # 0001-01-01T00:00+05:00 is in year 0 in UTC, which datetime cannot hold
         raise argparse.ArgumentTypeError(f"{text!r} is out of range: in UTC it falls before the year 1 or after "
                                          f"9999") from None
+
+
+def public_url_arg(text: str) -> str:
+    """--url: an article's public address, http(s) with a host."""
+    try:
+        parts = urlsplit(text)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname) and not any(c.isspace() for c in text)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an http:// or https:// URL with a host (the article's "
+                                         f"public address)")
+    return text
 
 
 def path_arg(text: str) -> str:
@@ -977,6 +999,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("track", help="track originals (URLs, files, directories)")
     p.add_argument("sources", nargs="+", help=sources_help)
     p.add_argument("--title", help="title to record for a single source (default: the page's own)")
+    p.add_argument("--url", type=public_url_arg,
+                   help="the public http(s) address of a single source read from a file (a .txt has no canonical "
+                        "link): it is tracked under it, notices cite it, a copy linking it is credited")
     p.add_argument("--json", action="store_true", help="one JSON object per input (JSON Lines)")
     p = sub.add_parser("check", help="do these pages copy a tracked article?")
     p.add_argument("sources", nargs="+", help=sources_help)

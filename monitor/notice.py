@@ -72,12 +72,14 @@ def _where(alert: dict[str, Any]) -> str:
     return where
 
 
-def _published_at(url: str) -> str:
-    """Where the work is published, for the notice. An article tracked from a local file (without a public
-    canonical address in it) has only a path on the publisher's machine, which is no place of publication: the
+def _published_at(url: str, now: str = "") -> str:
+    """Where the work is published, for the notice: the article's address when the alert was raised, else the one it
+    has now (`track --url` gave it one since). An article tracked from a local file (without a public canonical
+    address in it, nor a --url) has only a path on the publisher's machine, which is no place of publication: the
     person completing the draft fills the public URL in, as they do the recipient."""
-    if urlsplit(url).scheme in ("http", "https"):
-        return shown_url(url)
+    for address in (url, now):
+        if urlsplit(address).scheme in ("http", "https"):
+            return shown_url(address)
     return "[FILL IN: the article's public URL (it was tracked from a local file)]"
 
 
@@ -139,7 +141,7 @@ material on your service that infringes it, and to ask that you remove it or dis
 
 1. The copyrighted work (§ 512(c)(3)(A)(ii))
    "{alert['article_title'] or article['title']}", published by {holder} at
-   {_published_at(alert['article_url'])}
+   {_published_at(alert['article_url'], article.get('url', ''))}
 
 2. The infringing material and its location (§ 512(c)(3)(A)(iii))
 {where}

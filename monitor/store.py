@@ -736,6 +736,13 @@ class Store:
                      ", #".join(map(str, previous)))
         return Tracked(article_id, True, len(text), previous[-1] if previous else None, title, near)
 
+    def set_url(self, article_id: int, url: str) -> None:
+        """Give a tracked article the public address it is known by (`track --url` for a text tracked before from a
+        file). Tracking its text for `url` (track_articles) has retired any other current article there already:
+        one current article per URL (schema 8) holds."""
+        with self.transaction():
+            self.db.execute("UPDATE articles SET url = ? WHERE id = ?", [url, article_id])
+
     def set_title(self, article_id: int, title: str) -> None:
         """Rename a tracked article (`track --title` or a [[track]] title given for a text tracked before)."""
         with self.transaction():
