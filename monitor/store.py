@@ -1586,7 +1586,7 @@ class Store:
             return []
         marks = ",".join("?" * len(names))
         rows = self.db.execute(
-            f"SELECT id, alert_id, channel, attempts, idempotency_key, event FROM notifications "
+            f"SELECT id, alert_id, channel, attempts, idempotency_key, event, snapshot FROM notifications "
             f"WHERE status IN ('pending', 'failed') AND channel IN ({marks}) ORDER BY id",
             names,
         ).fetchall()
