@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from monitor.display import percent, plural
 from monitor.evidence import Evidence
 from monitor.extract import Extracted
 from monitor.match import Match
@@ -141,15 +142,16 @@ def hidden_text(alert: dict[str, Any]) -> str:
     share = alert.get("hidden") or 0.0
     if share <= 0:
         return ""
-    return (f"{share:.0%} of the copied text is hidden when the page loads: it is in the page's HTML, which search "
-            "engines read, but not shown to a reader (unless a script reveals it). Look at the page source to see it.")
+    return (f"{percent(share)} of the copied text is hidden when the page loads: it is in the page's HTML, which "
+            "search engines read, but not shown to a reader (unless a script reveals it). Look at the page source to "
+            "see it.")
 
 
 def summary(alert: dict[str, Any]) -> str:
     more = len(alert.get("also_at") or ())
     return (f"{alert['kind']} copy of \"{alert['article_title'] or alert['article_url']}\" "
-            f"({alert['coverage']:.0%} of the article) at {alert['copy_url']}"
-            + (f" (and {more} other address{'es' if more > 1 else ''})" if more else ""))
+            f"({percent(alert['coverage'])} of the article) at {alert['copy_url']}"
+            + (f" (and {plural(more, 'other address', 'other addresses')})" if more else ""))
 
 
 def email_subject(alert: dict[str, Any], event: str = "copy_detected") -> str:
@@ -159,7 +161,7 @@ def email_subject(alert: dict[str, Any], event: str = "copy_detected") -> str:
     if event == "copy_reopened":
         return f"[provmon] copy is back on {alert['site']}: {title}"
     if event == "copy_grew":
-        return f"[provmon] copy grew to {alert['kind']} ({alert['coverage']:.0%}) on {alert['site']}: {title}"
+        return f"[provmon] copy grew to {alert['kind']} ({percent(alert['coverage'])}) on {alert['site']}: {title}"
     sev = f"{alert['severity']} " if alert.get("severity") else ""
     return f"[provmon] {sev}{alert['kind']} copy on {alert['site']}: {title}"
 
@@ -189,19 +191,20 @@ def email_text(alert: dict[str, Any], event: str = "copy_detected") -> str:
         *(f"Gone from: {url}" for url in gone if url != alert["copy_url"]),
         f"Site:      {alert['site']}",
         f"Kind:      {alert['kind']}",
-        f"Coverage:  {alert['coverage']:.0%} of the article",
+        f"Coverage:  {percent(alert['coverage'])} of the article",
         *([f"Grew:      {alert['grew']['detail']} ({alert['grew']['at']})"] if alert.get("grew") else []),
-        f"Page:      {alert['page_share']:.0%} of the page comes from the article",
+        f"Page:      {percent(alert['page_share'])} of the page comes from the article",
         f"Credit:    {_credit_text(alert)}",
         *([f"Hidden:    {hidden_text(alert)}"] if alert.get("hidden") else []),
         f"Severity:  {alert.get('severity') or 'unknown'}",
-        f"Alert:     #{alert['id']} at {alert['created_at']}, now {alert.get('status', 'new')}",
+        f"Alert:     #{alert['id']} at {alert['created_at']}, {alert.get('status', 'new')} after this event",
     ]
     if alert.get("last_check") and event != "copy_detected":
         lines.append(f"Checked:   {alert.get('last_checked_at')}: {alert['last_check']}")
     passages = alert.get("passages") or []
     if passages and event != "copy_removed":
-        lines += ["", f"Matching passages ({len(passages)}; the first five, article then copy):"]
+        shown = "article then copy" if len(passages) <= 5 else "the first five, article then copy"
+        lines += ["", f"Matching passages ({len(passages)}; {shown}):"]
         for p in passages[:5]:
             lines += ["", f"  article: {p.get('article_text', '')[:400]}",
                       f"  copy:    {p.get('page_text', '')[:400]}"]
@@ -212,11 +215,11 @@ def email_text(alert: dict[str, Any], event: str = "copy_detected") -> str:
 
 def digest_subject(alerts: Sequence[tuple[str, dict[str, Any]]]) -> str:
     sites = sorted({a["site"] for _, a in alerts})
-    return f"[provmon] digest: {len(alerts)} alert updates on {', '.join(sites)}"
+    return f"[provmon] digest: {plural(len(alerts), 'alert update')} on {', '.join(sites)}"
 
 
 def digest_text(alerts: Sequence[tuple[str, dict[str, Any]]]) -> str:
-    lines = [f"Provenance Monitor: {len(alerts)} alert updates since the last digest.", ""]
+    lines = [f"Provenance Monitor: {plural(len(alerts), 'alert update')} since the last digest.", ""]
     for event, a in alerts:
         lines.append(f"#{a['id']} {EVENT_TITLES.get(event, event)}: {a.get('severity') or '?'} {summary(a)}"
                      f" [credit: {a.get('credit') or 'unknown'}]"

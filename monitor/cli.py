@@ -10,6 +10,7 @@ result is unknown; cut only after the command finished, its own status.
 from __future__ import annotations
 
 import argparse
+import errno
 import faulthandler
 import logging
 import os
@@ -20,9 +21,11 @@ import sqlite3
 import sys
 import textwrap
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from monitor.alerts import hidden_share, hidden_text, ignore_rule_for
 from monitor.config import (
@@ -37,8 +40,8 @@ from monitor.config import (
     to_url,
 )
 from monitor.crawl import backlog as crawl_backlog
-from monitor.display import json_text, safe
-from monitor.fetch import Fetcher, FetchResult, now_iso, shown_path
+from monitor.display import json_text, percent, plural, safe
+from monitor.fetch import Fetcher, FetchResult, file_path, now_iso, shown_path
 from monitor.index import IndexFileError
 from monitor.logs import setup_logging
 from monitor.notify import deliver_pending, send_test
@@ -58,7 +61,7 @@ from monitor.scan import (
 )
 from monitor.scheduler import Service, site_period
 from monitor.store import ALERT_STATES, OPEN_STATES, Store, StoreError, readonly_reason
-from monitor.urls import same_page
+from monitor.urls import canonical, same_page
 
 log = logging.getLogger("monitor")
 
@@ -178,15 +181,17 @@ def side_by_side(left: str, right: str, width: int) -> str:
 def cmd_init(cfg: Config, args: argparse.Namespace) -> int:
     with Store(cfg.database_path) as store:
         echo(f"database ready: {cfg.database_path} (schema {store.schema_version()}, "
-             f"{store.article_count()} tracked articles)")
+             f"{plural(store.article_count(), 'tracked article')})")
     return EXIT_OK
 
 
 def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
     sources, errors = expand_sources(args.sources)
-    if args.title and len(sources) > 1:
-        echo(f"error: --title names one article, but {len(sources)} sources were given", err=True)
-        return EXIT_USAGE
+    for option, value in (("--title", args.title), ("--url", args.url)):
+        if value and len(sources) > 1:
+            echo(f"error: {option} names one article, but {len(sources)} sources were given", err=True)
+            return EXIT_USAGE
+    public = canonical(args.url) if args.url else ""
     progress = _progress(args, len(sources), "track")
     quiet = _stdout_under_bar(progress)
     counts = {"tracked": 0, "already tracked": 0, "errors": len(errors)}
@@ -215,10 +220,13 @@ def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
                 store.set_title(t.id, args.title)
                 again += f", renamed from {title!r}"
                 title = args.title
+            if public and (was := store.article(t.id).url) != public:  # the text was tracked before, at its file
+                store.set_url(t.id, public)
+                again += f", public URL set (was {was})"
             # A .txt and the HTML page of one story are two texts (headline lines, furniture) that would give
             # every copy two alerts; versions of a story are legitimately tracked, so say it, do not refuse.
             near = t.near_duplicate
-            say(f"{state} #{t.id}: {title or o.url} ({t.chars} chars{again}) {o.url}",
+            say(f"{state} #{t.id}: {title or o.url} ({plural(t.chars, 'char')}{again}) {o.url}",
                 {"source": o.source or o.url, "id": t.id, "created": t.created, "replaces": t.replaces,
                  "title": title, "chars": t.chars, "article_url": o.url,
                  **({"near_duplicate_of": near[0]} if near else {})})
@@ -226,7 +234,7 @@ def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
                 other = store.article(near[0])
                 progress.clear()
                 echo(f"warning: #{t.id} ({o.url}) is nearly the same text as #{other.id} {other.title!r} "
-                     f"({other.url}), {near[1]:.0%} alike: a copy of it will raise an alert for each; if they are "
+                     f"({other.url}), {percent(near[1])} alike: a copy of it will raise an alert for each; if they are "
                      f"one article, track one of them", err=True)
         progress.advance(len(batch))
         batch.clear()
@@ -240,13 +248,16 @@ def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
                 say(str(exc), {"source": url, "error": str(exc)}, err=True)
                 progress.advance()
                 continue
-            batch.append(Original.of(url, page, args.title))
+            original = Original.of(url, page, args.title)
+            # A file names no public address (a .txt cannot): --url gives the one notices cite and copies credit.
+            batch.append(replace(original, url=public) if public else original)
             if len(batch) >= TRACK_BATCH:
                 flush()
         flush()
     progress.close()
     if len(sources) > 1 and not args.json:
-        echo(f"{counts['tracked']} tracked, {counts['already tracked']} already tracked, {counts['errors']} errors "
+        echo(f"{counts['tracked']} tracked, {counts['already tracked']} already tracked, "
+             f"{plural(counts['errors'], 'error')} "
              f"({cfg.database_path})")
     return EXIT_USAGE if counts["errors"] else EXIT_OK
 
@@ -265,8 +276,8 @@ def _found_dict(url: str, found: list[Any], hidden: Sequence[str] = ()) -> dict[
 def _print_copy(url: str, f: Found, text: str, width: int, detail: bool, hidden: Sequence[str] = ()) -> None:
     m = f.match
     echo(f"{url}: COPY ({m.kind}) of #{f.article.id} \"{f.article.title}\" {f.article.url}")
-    echo(f"  covers {m.coverage:.0%} of the article; {m.page_share:.0%} of the page comes from it; "
-         f"longest verbatim run {m.longest_run} words; {len(m.passages)} passages")
+    echo(f"  covers {percent(m.coverage)} of the article; {percent(m.page_share)} of the page comes from it; "
+         f"longest verbatim run {plural(m.longest_run, 'word')}; {plural(len(m.passages), 'passage')}")
     share = hidden_share(m, text, hidden)
     if share:
         echo(f"  {hidden_text({'hidden': share})}")
@@ -364,7 +375,8 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
     progress.close()
     if len(sources) > 1 and not args.json:
         bad = len(sources) - pages + len(errors)
-        echo(f"checked {pages} pages: {copies} copy a tracked article, {pages - copies} do not"
+        echo(f"checked {plural(pages, 'page')}: {copies} {'copies' if copies == 1 else 'copy'} a tracked article, "
+             f"{pages - copies} {'does' if pages - copies == 1 else 'do'} not"
              f"{f', {bad} could not be read' if bad else ''}")
     if failed:
         return EXIT_USAGE
@@ -412,6 +424,19 @@ def when_arg(text: str, now: datetime | None = None) -> str:
                                          f"9999") from None
 
 
+def public_url_arg(text: str) -> str:
+    """--url: an article's public address, http(s) with a host."""
+    try:
+        parts = urlsplit(text)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname) and not any(c.isspace() for c in text)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an http:// or https:// URL with a host (the article's "
+                                         f"public address)")
+    return text
+
+
 def path_arg(text: str) -> str:
     """A file to write: an empty path names none (and would otherwise be taken as "not given")."""
     if not text:
@@ -433,8 +458,8 @@ def cmd_alerts(cfg: Config, args: argparse.Namespace) -> int:
         return EXIT_OK
     for r in rows:
         echo(f"#{r['id']:<4} {r['created_at']}  {r['status']:<12} {r['severity'] or '-':<6} {r['kind']:<11} "
-             f"{r['coverage']:>4.0%}  credit:{r['credit']:<11} {r['site']}  {r['copy_url']}"
-             + (f"  [{r['hidden']:.0%} hidden from readers]" if r.get("hidden") else "") + "\n"
+             f"{percent(r['coverage']):>4}  credit:{r['credit']:<11} {r['site']}  {r['copy_url']}"
+             + (f"  [{percent(r['hidden'])} hidden from readers]" if r.get("hidden") else "") + "\n"
              f"      copies: {r['article_title']} <{r['article_url']}>")
     return EXIT_OK
 
@@ -498,7 +523,7 @@ def _ignore_list(store: Store) -> int:
         note = f"; note: {rule['note']}" if rule["note"] else ""
         src = f" (from alert #{rule['from_alert']})" if rule["from_alert"] else ""
         echo(f"rule #{rule['id']}: {_rule_text(rule)}{src}, since {rule['created_at']}; "
-             f"{len(store.ignored_by_rule(rule['id']))} alerts ignored by it{note}")
+             f"{plural(len(store.ignored_by_rule(rule['id'])), 'alert')} ignored by it{note}")
     return EXIT_OK
 
 
@@ -586,7 +611,8 @@ def cmd_ignore(cfg: Config, args: argparse.Namespace) -> int:
                                 note=args.note)
             listed = ", ".join(f"#{i}" for i, _ in others)
             echo(f"ignore rule #{rule_id}: {what} raise no more alerts"
-                 + (f"; also ignored {len(others)} other alerts (open or removed): {listed}" if others else ""))
+                 + (f"; also ignored {plural(len(others), 'other alert')} (open or removed): {listed}"
+                    if others else ""))
     return EXIT_OK
 
 
@@ -615,7 +641,7 @@ def cmd_recheck(cfg: Config, args: argparse.Namespace) -> int:
         with make_fetcher(cfg) as fetcher:
             rep = recheck_alerts(store, fetcher, cfg, alert_ids=ids, verifier=make_verifier(cfg))
         sent, failed = deliver_pending(store, cfg.notify) if cfg.notify else (0, 0)
-    echo(f"rechecked {rep.checked} copies: {len(rep.removed)} gone, {len(rep.reopened)} back, "
+    echo(f"rechecked {plural(rep.checked, 'copy', 'copies')}: {len(rep.removed)} gone, {len(rep.reopened)} back, "
          f"{len(rep.inconclusive)} inconclusive, {len(rep.grew)} grew; notifications {sent} sent, {failed} failed")
     for aid in rep.removed:
         echo(f"  REMOVED #{aid}: the copy is gone")
@@ -649,7 +675,8 @@ def cmd_report(cfg: Config, args: argparse.Namespace) -> int:
             return EXIT_USAGE
         evidence = store.evidence(args.id)
         if args.capture is not None and args.capture > len(evidence):
-            echo(f"error: --capture {args.capture}: alert #{args.id} has {len(evidence)} captures", err=True)
+            echo(f"error: --capture {args.capture}: alert #{args.id} has {plural(len(evidence), 'capture')}",
+                 err=True)
             return EXIT_USAGE
         page = report_html(store, args.id)
     out = Path(args.output or f"alert-{args.id}.html")
@@ -672,7 +699,7 @@ def cmd_report(cfg: Config, args: argparse.Namespace) -> int:
         if not _write(Path(args.raw), raw):
             return EXIT_USAGE
         which = f"capture {number} of {len(evidence)}, {ev['reason']} {ev['fetched_at']}; "
-        echo(f"raw page as fetched ({which}{len(raw)} bytes, SHA-256 {ev['sha256']}): {args.raw}")
+        echo(f"raw page as fetched ({which}{plural(len(raw), 'byte')}, SHA-256 {ev['sha256']}): {args.raw}")
     return EXIT_OK
 
 
@@ -725,6 +752,25 @@ def cmd_extract(cfg: Config | None, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# A crawl error about a local page the file transport answered 404, as the crawler records it ("URL: HTTP 404").
+LOCAL_404 = re.compile(r"(file://\S+): HTTP 404$")
+
+
+def site_error(error: str) -> str:
+    """A site's error as people read it: a local start URL (or page) that does not exist is said to be missing, not
+    "HTTP 404" (the file transport answers 404 for it, as a web server would, so the crawler takes it as gone).
+    The store keeps the error as recorded; a file that exists by now keeps its recorded 404."""
+    m = LOCAL_404.fullmatch(error)
+    if m is None or os.path.lexists(path := file_path(m[1])):
+        return error
+    return f"{m[1]}: cannot read {shown_path(path)}: {os.strerror(errno.ENOENT)}"
+
+
+def _left_text(left: int, never: int) -> str:
+    """What max_pages left of a site's known URLs for later runs."""
+    return f"{plural(left, 'known URL')} left for later runs, {never} of them never fetched"
+
+
 def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
     service = Service(cfg)
     if not args.once:
@@ -740,18 +786,18 @@ def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
         for pub, why in failing:
             echo(f"publisher {pub}: error: {why} (its new articles are not being tracked)")
         for rep in reports:
-            echo(f"site {rep.site}: {rep.pages} pages scanned, {rep.copies} copies, "
-                 f"{len(rep.new_alerts)} new alerts, {len(rep.errors)} errors")
+            echo(f"site {rep.site}: {plural(rep.pages, 'page')} scanned, {plural(rep.copies, 'copy', 'copies')}, "
+                 f"{plural(len(rep.new_alerts), 'new alert')}, {plural(len(rep.errors), 'error')}")
             for err in rep.errors:
-                echo(f"  error: {err}")
+                echo(f"  error: {site_error(err)}")
             left = crawl_backlog(store, rep.site)
             if left is not None and left.at >= started:
-                echo(f"  {left.summary()}")
+                echo(f"  max_pages ({left.max_pages}) reached: {_left_text(left.left, left.never)}")
             for alert_id in rep.new_alerts:
                 a = store.alert(alert_id)
-                echo(f"  ALERT #{a['id']}: {a['kind']} copy ({a['coverage']:.0%} of the article) "
+                echo(f"  ALERT #{a['id']}: {a['kind']} copy ({percent(a['coverage'])} of the article) "
                      f"of \"{a['article_title']}\" at {a['copy_url']} [{a['severity']}; credit: {a['credit']}]")
-        echo(f"alert log: {cfg.database_path} ({store.alert_count()} alerts in all)")
+        echo(f"alert log: {cfg.database_path} ({plural(store.alert_count(), 'alert')} in all)")
     # A [[track]] source or a [[publishers]] feed that cannot be read is bad input, as it is for `provmon track`;
     # a site that cannot be fetched is the site's state (printed above, and `provmon status`), not the run's.
     return EXIT_USAGE if track_errors or failing else EXIT_OK
@@ -787,10 +833,12 @@ def health(cfg: Config, store: Store, now: datetime) -> tuple[list[str], list[di
     rows = []
     for site in cfg.sites:
         row = {"site": site.name, **{k: v for k, v in states.get(site.name, {}).items() if k != "site"}}
+        if row.get("last_error"):
+            row["last_error"] = site_error(row["last_error"])
         health_row = store.site_health(site.name)
         if health_row is not None:  # failing or blocking sites, as the crawler last judged them
             row["health"] = health_row.state
-            row["health_reason"] = health_row.reason
+            row["health_reason"] = site_error(health_row.reason)
             row["health_since"] = health_row.since
             row["health_failures"] = health_row.failures
         left = crawl_backlog(store, site.name)
@@ -824,7 +872,7 @@ def _failing(rows: list[dict[str, Any]], what: str, every_note: str) -> list[str
         since = f" since {r['health_since']}" if r.get("health") == "failing" else ""
         why = r.get("health_reason") or r.get("last_error") or "unknown error"
         note = f" ({every_note})" if every and runs < FAILING_RUNS else ""
-        problems.append(f"{what} {r[what]} failing for {runs} run{'s' if runs > 1 else ''} in a row{since}: "
+        problems.append(f"{what} {r[what]} failing for {plural(runs, 'run')} in a row{since}: "
                         f"{why}{note}")
     return problems
 
@@ -915,12 +963,12 @@ def cmd_status(cfg: Config, args: argparse.Namespace) -> int:
                 echo(f"    last error: {r['last_error']}")
             if r.get("health") and r["health"] != "ok":
                 runs = r["health_failures"]
-                echo(f"    site {r['health']} since {r['health_since']} ({runs} run{'s' if runs > 1 else ''}): "
+                echo(f"    site {r['health']} since {r['health_since']} ({plural(runs, 'run')}): "
                      f"{r['health_reason']}")
             if r["left_for_later"]:
                 left = r["left_for_later"]
-                echo(f"    last run: max_pages ({left['max_pages']}) reached, {left['left']} known URLs left for later "
-                     f"runs, {left['never_fetched']} of them never fetched")
+                echo(f"    last run: max_pages ({left['max_pages']}) reached, "
+                     f"{_left_text(left['left'], left['never_fetched'])}")
         for p in publishers:
             if p["health"] is None:
                 echo(f"publisher {p['publisher']}: feeds not read yet")
@@ -928,8 +976,8 @@ def cmd_status(cfg: Config, args: argparse.Namespace) -> int:
                 echo(f"publisher {p['publisher']}: ok")
             else:
                 runs = p["health_failures"]
-                echo(f"publisher {p['publisher']}: FAILING since {p['health_since']} ({runs} "
-                     f"pass{'es' if runs > 1 else ''}): {p['health_reason']}")
+                echo(f"publisher {p['publisher']}: FAILING since {p['health_since']} "
+                     f"({plural(runs, 'pass', 'passes')}): {p['health_reason']}")
     return EXIT_OK if not problems else EXIT_NO_COPY
 
 
@@ -951,6 +999,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("track", help="track originals (URLs, files, directories)")
     p.add_argument("sources", nargs="+", help=sources_help)
     p.add_argument("--title", help="title to record for a single source (default: the page's own)")
+    p.add_argument("--url", type=public_url_arg,
+                   help="the public http(s) address of a single source read from a file (a .txt has no canonical "
+                        "link): it is tracked under it, notices cite it, a copy linking it is credited")
     p.add_argument("--json", action="store_true", help="one JSON object per input (JSON Lines)")
     p = sub.add_parser("check", help="do these pages copy a tracked article?")
     p.add_argument("sources", nargs="+", help=sources_help)

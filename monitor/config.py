@@ -15,7 +15,7 @@ from dataclasses import MISSING, dataclass, field, fields, replace
 from datetime import time
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import unquote_to_bytes, urlsplit
 
 DEFAULT_CONFIG = "config.toml"
 CONFIG_ENV = "PROVMON_CONFIG"
@@ -295,6 +295,14 @@ def to_url(source: str, base: Path) -> str:
     return path.as_uri()
 
 
+def _folder_without_index(url: str) -> str:
+    """The directory a file:// URL names when it holds no index.html (the page a folder is read as), else ""."""
+    if not url.startswith("file:"):
+        return ""
+    path = Path(os.fsdecode(unquote_to_bytes(urlsplit(url).path)))
+    return str(path) if path.is_dir() and not (path / "index.html").is_file() else ""
+
+
 def url_problem(url: str) -> str:
     """Why `url` cannot be fetched ("" when it can): a scheme we do not fetch, a malformed host or port."""
     if not URL_SCHEME.match(url):
@@ -529,6 +537,12 @@ def _check_semantics(cfg: Config, where: str) -> None:
             raise bad(f"track[{i}].source", "must not be empty")
         if why := url_problem(t.source):
             raise bad(f"track[{i}].source", f"= {t.source!r} {why}")
+        if folder := _folder_without_index(cfg.resolve_source(t.source)):
+            # The file transport reads a folder as its index.html (a static site's page): without one, the error
+            # at track time named a file nobody meant. A [[track]] entry is one original.
+            raise bad(f"track[{i}].source", f"= {t.source!r} is a directory ({folder}) with no index.html: a "
+                                            f"[[track]] entry is one file or URL. Track the files in it with "
+                                            f"`provmon track {folder}`, or give each its own [[track]] entry")
     _check_alerts(cfg, bad)
     _check_semantic(cfg, bad)
 

@@ -12,6 +12,7 @@ is never changed. JSON output goes through `json_text`: json.dumps escapes C0 co
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 from urllib.parse import quote
@@ -50,3 +51,16 @@ def json_text(obj: Any) -> str:
     written as \\u escapes: the same value to any JSON reader, and inert in a terminal (json.dumps escapes only
     C0 controls). Outside strings JSON holds none of these characters, so only string contents change."""
     return UNSAFE.sub(_json_escape, json.dumps(obj, ensure_ascii=False))
+
+
+def plural(count: int, noun: str, nouns: str = "") -> str:
+    """`count` and `noun` agreeing in number, for text people read ("1 passage", "2 passages", "0 copies");
+    `nouns` is the plural when adding "s" does not make it. JSON output keeps its numbers bare."""
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
+
+
+def percent(share: float) -> str:
+    """A share (0.865) as a whole percentage ("87%"), rounded half up: the alert_log view's rule,
+    round(coverage * 100), so `provmon alerts`, messages and SQL agree. Python's `:.0%` gives 86% here: it
+    rounds the binary value 0.86499999... and ties to even."""
+    return f"{math.floor(share * 100 + 0.5)}%"

@@ -14,6 +14,7 @@ import hashlib
 import ipaddress
 import mimetypes
 import os
+import re
 import socket
 import ssl
 import stat
@@ -65,6 +66,24 @@ def is_textual(content_type: str, body: bytes) -> bool:
     if head.startswith(BINARY_SIGNATURES):
         return False
     return head.startswith(WIDE_BOMS) or b"\x00" not in head
+
+
+# Characters no text file holds in any number: C0 controls but tab, newlines, vertical tab and form feed; DEL and
+# the C1 controls; U+FFFD, what an undecodable byte becomes. A few may be stray; binary data is full of them.
+NOT_TEXT = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ufffd]")
+NOT_TEXT_SHARE = 0.01
+
+
+def binary_reason(text: str) -> str:
+    """Why decoded plain text is binary data rather than text ("" when it is text): a NUL anywhere (is_textual reads
+    only the first KB), or more than 1% of its characters controls or undecodable bytes. Text in cp1252 or
+    another 8-bit encoding is not invalid UTF-8 to be refused: it decodes (monitor.extract.decode_html)."""
+    if "\x00" in text:
+        return "it holds NUL bytes"
+    bad = len(NOT_TEXT.findall(text))
+    if bad > NOT_TEXT_SHARE * len(text):
+        return f"{bad} of its {len(text)} characters are control characters or bytes no text encoding decodes"
+    return ""
 
 
 @contextmanager

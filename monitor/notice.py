@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from monitor.config import OwnerSettings
-from monitor.display import safe, shown_url
+from monitor.display import percent, plural, safe, shown_url
 from monitor.store import Store
 
 # Why each capture was made (evidence.reason), as the notice says it.
@@ -72,12 +72,14 @@ def _where(alert: dict[str, Any]) -> str:
     return where
 
 
-def _published_at(url: str) -> str:
-    """Where the work is published, for the notice. An article tracked from a local file (without a public
-    canonical address in it) has only a path on the publisher's machine, which is no place of publication: the
+def _published_at(url: str, now: str = "") -> str:
+    """Where the work is published, for the notice: the article's address when the alert was raised, else the one it
+    has now (`track --url` gave it one since). An article tracked from a local file (without a public canonical
+    address in it, nor a --url) has only a path on the publisher's machine, which is no place of publication: the
     person completing the draft fills the public URL in, as they do the recipient."""
-    if urlsplit(url).scheme in ("http", "https"):
-        return shown_url(url)
+    for address in (url, now):
+        if urlsplit(address).scheme in ("http", "https"):
+            return shown_url(address)
     return "[FILL IN: the article's public URL (it was tracked from a local file)]"
 
 
@@ -95,6 +97,7 @@ def draft(alert: dict[str, Any], article: dict[str, Any], captures: Sequence[dic
     holder = owner.organisation or owner.name
     host = urlsplit(alert["copy_url"]).hostname or alert["copy_url"]
     found = match or alert
+    covered = percent(found["coverage"])
     passages = found.get("passages") or []
     examples = []
     for i, p in enumerate(passages[:3], 1):
@@ -138,12 +141,12 @@ material on your service that infringes it, and to ask that you remove it or dis
 
 1. The copyrighted work (§ 512(c)(3)(A)(ii))
    "{alert['article_title'] or article['title']}", published by {holder} at
-   {_published_at(alert['article_url'])}
+   {_published_at(alert['article_url'], article.get('url', ''))}
 
 2. The infringing material and its location (§ 512(c)(3)(A)(iii))
 {where}
-   This page reproduces about {found['coverage']:.0%} of the work's text without authorisation ({found['kind']} copy,
-   {len(passages)} corresponding passages). For example:
+   This page reproduces about {covered} of the work's text without authorisation ({found['kind']} copy,
+   {plural(len(passages), 'corresponding passage')}). For example:
 {chr(10).join(examples) if examples else "   (no passages recorded)"}
 {capture}
 {credit_line}

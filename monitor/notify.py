@@ -49,6 +49,7 @@ from monitor.alerts import (
     webhook_payload,
 )
 from monitor.config import Channel, parse_interval
+from monitor.display import percent, plural
 from monitor.store import Notification, Store
 
 log = logging.getLogger(__name__)
@@ -184,7 +185,7 @@ def email_html(alert: dict[str, Any], event: str = "copy_detected") -> str:
               if any(u != alert["copy_url"] for u in gone) else []),
             ("Site", esc(alert["site"])),
             ("Kind", esc(alert["kind"])),
-            ("Coverage", f"{alert['coverage']:.0%} of the article"),
+            ("Coverage", f"{percent(alert['coverage'])} of the article"),
             *([("Grew", esc(f"{alert['grew']['detail']} ({alert['grew']['at']})"))] if alert.get("grew") else []),
             ("Credit", esc(f"{alert.get('credit') or 'unknown'} {alert.get('credit_detail') or ''}")),
             *([("Hidden", esc(hidden_text(alert)))] if alert.get("hidden") else []),
@@ -400,7 +401,7 @@ def deliver_pending(store: Store, channels: tuple[Channel, ...], env: Mapping[st
                     break
                 note = claimed[0]
                 try:
-                    alert = store.alert(note.alert_id)
+                    alert = store.alert_as_of(note.alert_id, note.snapshot)
                     send(channel, outgoing_for(alert, note.event, note.idempotency_key), env)
                 except Exception as exc:
                     _failed(store, channel, [note], _reason(channel, exc), holder, clock())
@@ -449,7 +450,7 @@ def _deliver_digest(store: Store, channel: Channel, env: Mapping[str, str], hold
         return 0, 0
     claimed[:] = notes
     try:
-        items = [(n.event, store.alert(n.alert_id)) for n in notes]
+        items = [(n.event, store.alert_as_of(n.alert_id, n.snapshot)) for n in notes]
         key = f"provmon-digest-{channel.label}-{notes[0].id}-{notes[-1].id}"
         send(channel, outgoing_digest(items, key), env)
     except Exception as exc:
@@ -459,7 +460,7 @@ def _deliver_digest(store: Store, channel: Channel, env: Mapping[str, str], hold
     for n in notes:
         store.mark_sent(n.id, n.alert_id, holder)
     claimed.clear()
-    log.info("digest to %s: %d alert updates", channel.label, len(notes))
+    log.info("digest to %s: %s", channel.label, plural(len(notes), "alert update"))
     return len(notes), 0
 
 

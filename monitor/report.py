@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from monitor.alerts import hidden_text
+from monitor.display import percent, plural
 from monitor.fetch import now_iso
 from monitor.store import Store
 
@@ -102,7 +103,7 @@ def render(alert: dict[str, Any], article_text: str, evidence: list[dict[str, An
     sev = alert.get("severity") or "unknown"
     title = alert["article_title"] or alert["article_url"]
     badges = "".join(f"<span class='{esc(c)}'>{esc(t)}</span>" for c, t in (
-        (sev, f"severity: {sev}"), ("", f"{alert['kind']} copy"), ("", f"{alert['coverage']:.0%} of the article"),
+        (sev, f"severity: {sev}"), ("", f"{alert['kind']} copy"), ("", f"{percent(alert['coverage'])} of the article"),
         ("", f"credit: {alert.get('credit') or 'unknown'}"),
         *([("high", "hidden from readers")] if alert.get("hidden") else []), ("", f"status: {alert['status']}")))
     summary = _facts([
@@ -115,9 +116,11 @@ def render(alert: dict[str, Any], article_text: str, evidence: list[dict[str, An
         ("Site", esc(alert["site"])),
         ("Kind", esc(alert["kind"])
                  + (esc(f" (grew {alert['grew']['at']}: {alert['grew']['detail']})") if alert.get("grew") else "")),
-        ("Coverage", f"{alert['coverage']:.0%} of the article is in the copy; {alert['page_share']:.0%} of the "
-                     f"copy's text comes from the article; longest verbatim run {alert.get('longest_run', 0)} words"),
-        ("Passages", f"{len(passages)} aligned passages "
+        ("Coverage", f"{percent(alert['coverage'])} of the article is in the copy; "
+                     f"{percent(alert['page_share'])} of the "
+                     f"copy's text comes from the article; longest verbatim run "
+                     f"{plural(alert.get('longest_run', 0), 'word')}"),
+        ("Passages", f"{plural(len(passages), 'aligned passage')} "
                      f"({sum(1 for p in passages if p.get('verbatim'))} verbatim)"),
         ("Credit", f"<b>{esc(alert.get('credit') or 'unknown')}</b> — {esc(alert.get('credit_detail') or '')}"),
         *([("Hidden", esc(hidden_text(alert)))] if alert.get("hidden") else []),

@@ -30,7 +30,7 @@ from monitor.config import Config, MatchSettings, Site
 from monitor.crawl import crawl, held_politeness, keep_holds, polite_settings
 from monitor.evidence import Evidence
 from monitor.extract import Extracted, text_of
-from monitor.fetch import Fetcher, FetchError, FetchResult, file_path, is_textual, shown_path
+from monitor.fetch import Fetcher, FetchError, FetchResult, binary_reason, file_path, is_textual, shown_path
 from monitor.fingerprint import article_fingerprints_of, page_fingerprints_of
 from monitor.match import Match, Prepared, compare
 from monitor.politeness import Politeness
@@ -97,6 +97,10 @@ def read_source(fetcher: Fetcher, url: str, allow_private: bool = True) -> Extra
     if not is_textual("" if local else result.content_type, result.body):
         raise SourceError(f"{url}: not HTML or text ({result.content_type or 'binary content'})")
     page = text_of(result.body, result.content_type, result.final_url)
+    # A .txt is taken as it is, so binary bytes in one (NULs past the first KB, random bytes) would be tracked as text.
+    if page.plain and (why := binary_reason(page.text)):
+        where = shown_path(file_path(result.final_url)) if local else url
+        raise SourceError(f"{url}: {where} is not a text file: {why}")
     if page.warning:  # on stderr for the command line: only part of the page was searched
         log.warning("%s: %s", url, page.warning)
     if not page.text.strip():

@@ -56,6 +56,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor.config import Config, ConfigError, Site, load_config, parse_interval
+from monitor.display import plural
 from monitor.fetch import Fetcher, tls_context
 from monitor.notify import deliver_pending
 from monitor.scan import (
@@ -335,7 +336,7 @@ class Service:
             with self.open_store() as store, make_fetcher(cfg, self._tls) as fetcher:
                 n, errors = track_configured(store, fetcher, cfg, stop=self._stop)
                 n += track_publishers(store, fetcher, cfg, stop=self._stop)
-                log.info("tracking %d articles (%d new)", store.article_count(), n)
+                log.info("tracking %s (%d new)", plural(store.article_count(), "article"), n)
         return errors
 
     def _track_job(self) -> list[str]:
@@ -555,7 +556,7 @@ class Service:
         with contextlib.suppress(DatabaseGone), self.open_store() as store, \
                 make_fetcher(self.cfg, self._tls) as fetcher:
             rep = recheck_alerts(store, fetcher, self.cfg, stop=self._stop, verifier=self.verifier)
-            log.info("recheck: %d copies checked, %d gone, %d back, %d inconclusive", rep.checked,
+            log.info("recheck: %s checked, %d gone, %d back, %d inconclusive", plural(rep.checked, "copy", "copies"),
                      len(rep.removed), len(rep.reopened), len(rep.inconclusive))
             self.deliver(store)
 
@@ -568,9 +569,10 @@ class Service:
                 removed = store.prune(cutoff.isoformat(timespec="seconds"), self.cfg.monitor.retention_max_pages)
         except DatabaseGone:
             return
-        log.info("retention: removed %d page records and %d matches older than %d days, and %d replaced article "
-                 "versions nothing refers to any more", removed["pages"], removed["matches"],
-                 self.cfg.monitor.retention_days, removed["replaced_articles"])
+        log.info("retention: removed %s and %s older than %s, and %s nothing refers to any more",
+                 plural(removed["pages"], "page record"), plural(removed["matches"], "match", "matches"),
+                 plural(self.cfg.monitor.retention_days, "day"),
+                 plural(removed["replaced_articles"], "replaced article version"))
 
     def schedule(self, retrigger: frozenset[str] = frozenset()) -> None:
         """(Re)build the jobs from self.cfg. A site keeps the next run time of its job (on a reload), else its
@@ -659,7 +661,7 @@ class Service:
         before = {s.name: when_key(s) for s in self.cfg.sites}
         self.cfg = new
         self.schedule(frozenset(s.name for s in new.sites if s.name in before and before[s.name] != when_key(s)))
-        log.info("config reloaded from %s: %d sites", path, len(new.sites))
+        log.info("config reloaded from %s: %s", path, plural(len(new.sites), "site"))
         self.track_soon()  # [[track]] entries added to the config are tracked now, not at the next start
         return True
 
@@ -707,7 +709,8 @@ class Service:
             else:
                 self.schedule()
                 self.scheduler.start()
-                log.info("provmon running: %d sites, database %s", len(self.cfg.sites), self.cfg.database_path)
+                log.info("provmon running: %s, database %s", plural(len(self.cfg.sites), "site"),
+                         self.cfg.database_path)
                 sd_notify("READY=1")
                 self.start_heartbeat()
             while self._fatal is None and stopping is None:

@@ -25,6 +25,7 @@ from typing import Any, NoReturn
 
 import sqlite_utils
 
+from monitor.display import percent
 from monitor.evidence import Evidence
 from monitor.fetch import now_iso
 from monitor.fingerprint import (
@@ -322,11 +323,19 @@ INSERT OR IGNORE INTO alert_addresses (alert_id, url, present, since, checked_at
     WHERE a.status = 'removed' AND e.event = 'also_at'
 """
 
+# Version 15: a notification describes its event, not the alert as it is when the message goes out (a `copy_detected`
+# sent after the copy grew would report the grown copy). `snapshot` holds, as JSON, what the alert said right after
+# the event (Store._snapshot); rows queued by an older provmon have none and are sent with the alert as it is.
+SCHEMA_V15_EVENT_SNAPSHOT = """
+ALTER TABLE notifications ADD COLUMN snapshot TEXT
+"""
+
 # MIGRATIONS[i] upgrades schema version i to i + 1. Append new ones; never edit a released one.
 MIGRATIONS: tuple[str, ...] = (
     SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, MIGRATION_CRAWL_STATE, SCHEMA_V5_ALERTS, SCHEMA_V6_INDEX,
     SCHEMA_V7_ARTICLE_URL, SCHEMA_V8_ARTICLE_VERSIONS, SCHEMA_V9_RECENT_BY_ARTICLE, SCHEMA_V10_EXTRA_POSTINGS,
     SCHEMA_V11_SPLIT_IGNORE_RULES, SCHEMA_V12_HIDDEN, SCHEMA_V13_COPY_SHINGLES, SCHEMA_V14_ADDRESSES,
+    SCHEMA_V15_EVENT_SNAPSHOT,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -422,6 +431,7 @@ class Notification:
     attempts: int
     idempotency_key: str
     event: str = "copy_detected"
+    snapshot: str | None = None  # the alert as the event left it (JSON, Store._snapshot); None from older rows
 
 
 @dataclass(frozen=True)
@@ -534,6 +544,9 @@ _GONE_FROM = ("SELECT x.url, x.url != {own} AS other FROM alert_addresses x WHER
 # The alert's latest growth (its `grew` event): when, and from what to what.
 _GREW = ("SELECT json_object('at', at, 'detail', detail) FROM alert_events WHERE alert_id = {alert} AND event = 'grew' "
          "ORDER BY id DESC LIMIT 1")
+# The columns of an alert that an event can change, kept with its notifications (Store._snapshot).
+SNAPSHOT_FIELDS = ("status", "kind", "coverage", "page_share", "severity", "credit", "credit_detail", "hidden",
+                   "match_id", "updated_at", "last_checked_at", "last_check")
 
 
 class Store:
@@ -722,6 +735,13 @@ class Store:
             log.info("%s: its text changed; article #%d replaces #%s", url, article_id,
                      ", #".join(map(str, previous)))
         return Tracked(article_id, True, len(text), previous[-1] if previous else None, title, near)
+
+    def set_url(self, article_id: int, url: str) -> None:
+        """Give a tracked article the public address it is known by (`track --url` for a text tracked before from a
+        file). Tracking its text for `url` (track_articles) has retired any other current article there already:
+        one current article per URL (schema 8) holds."""
+        with self.transaction():
+            self.db.execute("UPDATE articles SET url = ? WHERE id = ?", [url, article_id])
 
     def set_title(self, article_id: int, title: str) -> None:
         """Rename a tracked article (`track --title` or a [[track]] title given for a text tracked before)."""
@@ -1095,14 +1115,15 @@ class Store:
             )
             alert_id = int(cur.lastrowid or 0)
             self.db.execute("UPDATE matches SET copy_shingles = ? WHERE id = ?", [pack_shingles(mine), match_id])
-            self._event(alert_id, "detected", f"{match['kind']}, {match['coverage']:.0%} of the article", now)
+            self._event(alert_id, "detected", f"{match['kind']}, {percent(match['coverage'])} of the article", now)
             if evidence is not None:
                 self._insert_evidence(alert_id, match_id, evidence)
+            snapshot = self._snapshot(alert_id) if channels else None
             for channel in channels:
                 self.db.execute(
-                    "INSERT INTO notifications (alert_id, channel, idempotency_key, created_at) "
-                    "VALUES (?, ?, ?, ?)",
-                    [alert_id, channel, f"provmon-alert-{alert_id}-{channel}", now],
+                    "INSERT INTO notifications (alert_id, channel, idempotency_key, created_at, snapshot) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    [alert_id, channel, f"provmon-alert-{alert_id}-{channel}", now, snapshot],
                 )
         return alert_id, True
 
@@ -1151,7 +1172,7 @@ class Store:
              hidden, now, alert_id])
         self.db.execute("UPDATE matches SET copy_shingles = ?, disposition = 'alert' WHERE id = ?",
                         [pack_shingles(mine), match_id])
-        detail = (f"{kind} {coverage:.0%} -> {match['kind']} {match['coverage']:.0%} of the article"
+        detail = (f"{kind} {percent(coverage)} -> {match['kind']} {percent(match['coverage'])} of the article"
                   + (f" at {page_url}" if page_url != own else "")
                   + (f"; the same copy as alert #{same_as}" if same_as is not None else ""))
         event_id = self._event(alert_id, "grew", detail, now)
@@ -1202,12 +1223,36 @@ class Store:
 
     def _queue(self, alert_id: int, event: str, event_id: int, channels: Iterable[str], now: str) -> None:
         """Inside the transaction of the change: one pending notification of a later event per channel, keyed by
-        the event (its delivery is deduplicated by that key, docs/alerts.md)."""
+        the event (its delivery is deduplicated by that key, docs/alerts.md), with the alert as the event left it."""
+        snapshot = None
         for channel in channels:
+            snapshot = snapshot or self._snapshot(alert_id)
             self.db.execute(
-                "INSERT INTO notifications (alert_id, channel, idempotency_key, created_at, event, event_id) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                [alert_id, channel, f"provmon-alert-{alert_id}-{event}-{event_id}-{channel}", now, event, event_id])
+                "INSERT INTO notifications (alert_id, channel, idempotency_key, created_at, event, event_id, "
+                "snapshot) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [alert_id, channel, f"provmon-alert-{alert_id}-{event}-{event_id}-{channel}", now, event, event_id,
+                 snapshot])
+
+    def _snapshot(self, alert_id: int) -> str:
+        """Inside the transaction of an event: what the alert says right after it (SNAPSHOT_FIELDS and its last
+        `grew` event), as JSON, for the notifications of that event (Store.alert_as_of)."""
+        row = self.db.execute(f"SELECT {', '.join(SNAPSHOT_FIELDS)}, ({_GREW.format(alert='alerts.id')}) FROM alerts "
+                              f"WHERE id = ?", [alert_id]).fetchone()
+        return json.dumps({**dict(zip(SNAPSHOT_FIELDS, row[:-1], strict=True)),
+                           "grew": json.loads(row[-1]) if row[-1] else None}, separators=(",", ":"))
+
+    def alert_as_of(self, alert_id: int, snapshot: str | None) -> dict[str, Any]:
+        """The alert as a notification tells it: what its event left (`snapshot`: kind, coverage, severity,
+        credit, status, the last check, the match and its passages), with the addresses known now (a message
+        lists where the copy is when it is sent). Without a snapshot (a row queued by an older provmon), the alert
+        as it is."""
+        alert = self.alert(alert_id)
+        if not snapshot:
+            return alert
+        then = json.loads(snapshot)
+        if then["match_id"] != alert["match_id"] and (m := self.match(then["match_id"])) is not None:
+            alert.update(passages=m["passages"], longest_run=m["longest_run"], match_article_id=m["article_id"])
+        return {**alert, **then}
 
     def _add_address(self, alert_id: int, page_url: str, now: str) -> None:
         """Record `page_url` as an address of the alert's copy (an `also_at` event) unless it is one already."""
@@ -1541,7 +1586,7 @@ class Store:
             return []
         marks = ",".join("?" * len(names))
         rows = self.db.execute(
-            f"SELECT id, alert_id, channel, attempts, idempotency_key, event FROM notifications "
+            f"SELECT id, alert_id, channel, attempts, idempotency_key, event, snapshot FROM notifications "
             f"WHERE status IN ('pending', 'failed') AND channel IN ({marks}) ORDER BY id",
             names,
         ).fetchall()
@@ -1573,7 +1618,7 @@ class Store:
             # Every unsent row of the channel, due or not: one in backoff still holds back its alert's later rows.
             cursor = self.db.execute(
                 "SELECT id, alert_id, channel, attempts, idempotency_key, event, claimed_by, claimed_until, "
-                "next_attempt_at FROM notifications WHERE channel = ? AND status IN ('pending', 'failed') "
+                "next_attempt_at, snapshot FROM notifications WHERE channel = ? AND status IN ('pending', 'failed') "
                 "ORDER BY id",
                 [channel],
             )
@@ -1596,7 +1641,7 @@ class Store:
                 if r[1] in waiting or (r[8] is not None and r[8] > stamp) or held(r):
                     waiting.add(r[1])
                     continue
-                taken.append(Notification(*r[:6]))
+                taken.append(Notification(*r[:6], snapshot=r[9]))
             cursor.close()
             self.db.conn.executemany("UPDATE notifications SET claimed_by = ?, claimed_until = ? WHERE id = ?",
                                      [(holder, until, n.id) for n in taken])
@@ -1687,7 +1732,14 @@ class Store:
         )
 
     def site_states(self) -> list[dict[str, Any]]:
-        return list(self.db.query("SELECT * FROM site_state ORDER BY site"))
+        """Each site's scheduler state. Its `alerts_raised` is counted from the alerts stored for it: a run killed
+        before run_finished (kill -9, power loss) committed its alerts one by one but never added them to the
+        column, which stays as the tally of finished runs only."""
+        return list(self.db.query(
+            "SELECT s.site, s.next_run, s.last_start, s.last_end, s.last_result, s.last_error, "
+            "s.consecutive_failures, s.runs, s.pages_seen, "
+            "(SELECT count(*) FROM alerts a WHERE a.site = s.site) AS alerts_raised "
+            "FROM site_state s ORDER BY s.site"))
 
     def beat(self, pid: int) -> None:
         """The service's heartbeat; it clears a stop marker (record_stop): the service runs again."""

@@ -9,9 +9,11 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-from monitor.alerts import assess_credit, ignore_rule_for, is_licensed, severity
+from monitor.alerts import assess_credit, email_text, ignore_rule_for, is_licensed, severity
+from monitor.display import percent
 from monitor.extract import Extracted
-from tests.conftest import DEMO, Served, Webhook, old_database, provmon, rows, write_config
+from monitor.store import Store
+from tests.conftest import DEMO, Served, Webhook, demo_config, old_database, provmon, rows, write_config
 
 ORIGINAL = "https://herald.example/news/sea-wall"
 VERBATIM = "sea-wall-gives-way.html"
@@ -329,3 +331,24 @@ def test_recheck_after_the_original_changed_keeps_a_copy_of_the_old_text(tmp_pat
     r = provmon("--config", str(cfg), "recheck")
     assert "rechecked 2 copies: 0 gone, 0 back" in r.out, r.out + r.err
     assert {row["status"] for row in rows(db, "SELECT status FROM alerts")} == {"new"}
+
+
+def test_alerts_and_the_alert_log_view_round_a_coverage_alike(tmp_path: Path) -> None:
+    """One rounding rule, half up on the stored share (the view's round(coverage * 100)): 0.865 is 87% in the view, in
+    `provmon alerts` and in messages (Python's `:.0%` said 86%)."""
+    with sqlite3.connect(":memory:") as conn:
+        for i in range(1001):
+            share = round(i / 1000, 3)  # coverages are stored to three places
+            assert f"{conn.execute('SELECT round(? * 100)', [share]).fetchone()[0]:.0f}%" == percent(share), share
+    cfg = demo_config(tmp_path)
+    assert provmon("--config", str(cfg), "run", "--once").code == 0
+    db = tmp_path / "provmon.db"
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("UPDATE alerts SET coverage = 0.865 WHERE id = 1")
+    conn.close()
+    assert rows(db, "SELECT coverage_pct FROM alert_log WHERE id = 1")[0][0] == 87
+    line = next(x for x in provmon("--config", str(cfg), "alerts").out.splitlines() if x.startswith("#1 "))
+    assert "  87%  credit:" in line, line
+    with Store(db) as store:
+        assert "Coverage:  87% of the article" in email_text(store.alert(1))

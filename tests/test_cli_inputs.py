@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from monitor.store import Store
 from tests.conftest import REPO, provmon, write_config
 from tests.test_bad_input import unprivileged
 from tests.test_index import article_text
@@ -118,6 +119,28 @@ def test_an_unreadable_file_reads_like_a_missing_one(cfg: Path, tmp_path: Path) 
                        capture_output=True, text=True, timeout=120, cwd=REPO)
     assert p.returncode == 2
     assert f"{locked.as_uri()}: cannot read {locked}: Permission denied" in p.stderr, p.stderr
+
+
+def test_a_binary_file_named_txt_is_refused_naming_it(cfg: Path, tmp_path: Path) -> None:
+    """A .txt is taken as it is: one holding binary data (NULs past the first KB, which the quick sniff reads; random
+    bytes, which decode as nothing) is refused, naming the file. A cp1252 text (invalid UTF-8) is text all the same."""
+    (tmp_path / "original.txt").write_text(story(8), encoding="utf-8")
+    assert provmon("--config", str(cfg), "track", str(tmp_path / "original.txt")).code == 0
+    nul = tmp_path / "late-nul.txt"
+    nul.write_bytes(story(9).encode() + b"\x00\x00\x00\x01\x02 trailer")
+    noise = tmp_path / "noise.txt"
+    noise.write_bytes(bytes((i * 7919 + 13) % 255 + 1 for i in range(4000)))  # no NUL, mostly not text
+    for path, why in ((nul, "it holds NUL bytes"), (noise, "are control characters or bytes no text encoding")):
+        for command in ("track", "check"):
+            r = provmon("--config", str(cfg), command, str(path))
+            assert r.code == 2, (command, r.out, r.err)
+            assert f"{path.as_uri()}: {path} is not a text file: " in r.err and why in r.err, (command, r.err)
+    with Store(tmp_path / "provmon.db") as store:
+        assert store.article_count() == 1
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes(story(10).encode("cp1252", "replace"))
+    r = provmon("--config", str(cfg), "track", "--json", str(latin))
+    assert r.code == 0 and r.json_lines()[0]["created"], r.err
 
 
 # 4. Symlinked folders are followed (once), broken links are errors that name the link.
@@ -242,7 +265,7 @@ def test_result_lines_reach_a_redirected_stdout_under_the_progress_bar(cfg: Path
     assert code == 0 and "check [" in terminal
     assert f"{(pages / 'a-copy.txt').as_uri()}: COPY (verbatim)" in out
     assert f"{(pages / 'b-other.txt').as_uri()}: no copy of a tracked article" in out
-    assert out.splitlines()[-1] == "checked 2 pages: 1 copy a tracked article, 1 do not"
+    assert out.splitlines()[-1] == "checked 2 pages: 1 copies a tracked article, 1 does not"
 
 
 def test_on_one_terminal_the_bar_replaces_the_line_per_input(cfg: Path, tmp_path: Path) -> None:

@@ -94,7 +94,7 @@ def test_recheck_names_unknown_ids_and_skipped_states(tmp_path: Path, http_dir: 
     # Known, open ids are still rechecked alongside; the unknown one makes the exit status 2.
     r = provmon("--config", str(cfg), "recheck", "999", str(ids["copier", VERBATIM]), str(ids["copier", SPUN]))
     assert r.code == 2 and "no alert #999" in r.err
-    assert "rechecked 1 copies: 0 gone, 0 back" in r.out and f"skipped #{ids['copier', SPUN]}" in r.out
+    assert "rechecked 1 copy: 0 gone, 0 back" in r.out and f"skipped #{ids['copier', SPUN]}" in r.out
     assert rows(db, "SELECT last_check FROM alerts WHERE id = ?", ids["copier", SPUN])[0][0] is None
 
 
@@ -221,7 +221,7 @@ def test_hostile_page_text_reaches_the_terminal_escaped(tmp_path: Path, http_dir
     cfg, _, url = hostile_site(tmp_path, http_dir)
     db = tmp_path / "provmon.db"
     run = provmon("--config", str(cfg), "run", "--once")
-    assert run.code == 0 and "1 new alerts" in run.out, run.out + run.err
+    assert run.code == 0 and "1 new alert," in run.out, run.out + run.err
     assert_clean(run.out)
     assert "ALERT #1" in run.out and "news\\x9b2J\\u202elmth.html" in run.out
     # The stored URL is as fetched: only its display is escaped. (Control characters in page text never reach the

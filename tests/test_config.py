@@ -106,3 +106,24 @@ def test_parse_interval(text: str, seconds: float) -> None:
 def test_parse_interval_rejects(text: str) -> None:
     with pytest.raises(ValueError):
         parse_interval(text)
+
+
+def test_a_track_source_that_is_a_folder_is_refused_saying_what_to_do(tmp_path: Path) -> None:
+    """A folder of articles as a [[track]] source: refused at load naming the key, the file and the command that
+    tracks a folder, rather than failing at track time on an index.html nobody named. A folder with an index.html
+    is that page (a static site's), as the file transport reads it."""
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    (articles / "one.txt").write_text("A headline\n\nSome text.\n", encoding="utf-8")
+    for source in ("articles", articles.as_uri() + "/", str(articles)):
+        cfg = write_config(tmp_path / "config.toml", f'[[track]]\nsource = "{source}"\n')
+        with pytest.raises(ConfigError) as err:
+            load_config(cfg)
+        assert str(err.value) == (
+            f"{cfg}: 'track[0].source' = {source!r} is a directory ({articles}) with no index.html: a [[track]] "
+            f"entry is one file or URL. Track the files in it with `provmon track {articles}`, or give each its own "
+            f"[[track]] entry")
+    r = provmon("--config", str(cfg), "run", "--once")
+    assert r.code == 2 and "is a directory" in r.err and "index.html: No such file" not in r.err + r.out
+    (articles / "index.html").write_text("<html><body><p>The page.</p></body></html>", encoding="utf-8")
+    assert load_config(cfg).track[0].source == str(articles)

@@ -20,7 +20,7 @@ import pytest
 
 from monitor.alerts import email_text
 from monitor.notify import email_html
-from monitor.store import Address, Probe, Store, grew
+from monitor.store import SCHEMA_VERSION, Address, Probe, Store, grew
 from tests.conftest import DEMO, Served, Webhook, old_database, provmon, rows, serve, write_config
 
 ORIGINAL = DEMO / "publisher" / "sea-wall-gives-way.html"
@@ -182,7 +182,7 @@ def test_an_excerpt_that_becomes_the_whole_article_is_one_alert_updated_and_told
         tmp_path: Path, copier: Copier, webhook: Webhook) -> None:
     copier.pages[STORY] = excerpt()
     cfg = config(tmp_path, copier, webhook)
-    assert "1 new alerts" in run(cfg)
+    assert "1 new alert," in run(cfg)
     db = tmp_path / "provmon.db"
     (first,) = rows(db, "SELECT * FROM alerts")
     assert (first["kind"], round(first["coverage"], 1), first["severity"]) == ("partial", 0.3, "medium"), dict(first)
@@ -236,7 +236,7 @@ def test_a_recheck_finds_a_grown_copy_too(tmp_path: Path, copier: Copier, webhoo
     """A copy whose page the scans no longer reach (out of the crawl's bounds) grows under the recheck's eyes."""
     copier.pages[STORY] = excerpt()
     cfg = config(tmp_path, copier, webhook)
-    assert "1 new alerts" in run(cfg)
+    assert "1 new alert," in run(cfg)
     db = tmp_path / "provmon.db"
     (alert,) = rows(db, "SELECT id FROM alerts")
     copier.pages[STORY] = COPY
@@ -249,6 +249,73 @@ def test_a_recheck_finds_a_grown_copy_too(tmp_path: Path, copier: Copier, webhoo
     assert "0 grew" in recheck(cfg)
     assert "0 new alerts" in run(cfg)
     assert [e for e, _, _ in sent(webhook)] == ["copy_detected", "copy_grew"]
+
+
+def test_each_message_tells_its_own_event_though_sent_after_the_copy_grew(
+        tmp_path: Path, copier: Copier, webhook: Webhook) -> None:
+    """The channel is down when the excerpt is found, and still down when it has grown: the detection, sent once it is
+    back, reports the excerpt that was found (not the grown copy, which its own `copy_grew` message reports)."""
+    copier.pages[STORY] = excerpt()
+    webhook.status[0] = 503
+    cfg = config(tmp_path, copier, webhook)
+    assert "1 new alert," in run(cfg)
+    copier.pages[STORY] = COPY
+    assert "0 new alerts" in run(cfg)
+    db = tmp_path / "provmon.db"
+    assert [n["event"] for n in rows(db, "SELECT event FROM notifications WHERE status != 'sent' ORDER BY id")] == [
+        "copy_detected", "copy_grew"]
+    webhook.status[0] = 200
+    conn = sqlite3.connect(db)  # the failed send's backoff is over
+    with conn:
+        conn.execute("UPDATE notifications SET next_attempt_at = NULL")
+    conn.close()
+    run(cfg)
+    told = [(json.loads(r["body"]), r["headers"]["idempotency-key"]) for r in webhook.received if r["status"] == 200]
+    (found, _), (grown, _) = told
+    assert found["event"] == "copy_detected" and grown["event"] == "copy_grew"
+    first, now = found["alert"], grown["alert"]
+    assert (first["kind"], round(first["coverage"], 1), first["severity"], first["grew"], first["status"]) == (
+        "partial", 0.3, "medium", None, "new")
+    assert (now["kind"], now["coverage"], now["severity"]) == ("verbatim", 1.0, "high") and now["grew"]
+    assert len(first["passages"]) < len(now["passages"]) or \
+        sum(len(p["page_text"]) for p in first["passages"]) < sum(len(p["page_text"]) for p in now["passages"])
+    with Store(db) as store:  # an email made from the same rows says the same
+        (n_found, n_grown) = [(n["alert_id"], n["snapshot"]) for n in store.notifications()]
+        assert "Kind:      partial" in email_text(store.alert_as_of(*n_found))
+        assert "Grew:" not in email_text(store.alert_as_of(*n_found))
+        assert "Kind:      verbatim" in email_text(store.alert_as_of(*n_grown), "copy_grew")
+
+
+def test_a_message_queued_before_the_upgrade_tells_the_alert_as_it_is(tmp_path: Path, webhook: Webhook) -> None:
+    """A notification queued by schema 14 (no snapshot of its event) is still sent after the upgrade, with the alert
+    as it is then (what that provmon would have sent)."""
+    db = tmp_path / "old.db"
+    conn = old_database(db, 14)
+    conn.execute("INSERT INTO articles (id, url, title, text, sha256, added_at) VALUES "
+                 "(1, 'https://herald.example/crane', 'Crane', 'Some text.', 'h1', '2026-01-01T00:00:00+00:00')")
+    conn.execute("INSERT INTO matches (id, article_id, page_url, site, content_sha256, kind, coverage, page_share, "
+                 "longest_run, score, passages, found_at) VALUES (1, 1, 'https://c.example/a/', 'copier', 's1', "
+                 "'verbatim', 1.0, 0.9, 30, 0.9, ?, '2026-01-02T00:00:00+00:00')",
+                 [json.dumps(text_match(FULL_TEXT, "verbatim", 1.0)["passages"])])
+    conn.execute("INSERT INTO alerts (id, created_at, article_id, article_title, article_url, copy_url, site, kind, "
+                 "coverage, page_share, status, match_id, severity, credit, updated_at) VALUES (1, "
+                 "'2026-01-02T00:00:00+00:00', 1, 'Crane', 'https://herald.example/crane', 'https://c.example/a/', "
+                 "'copier', 'verbatim', 1.0, 0.9, 'new', 1, 'high', 'none', '2026-01-02T00:00:00+00:00')")
+    conn.execute("INSERT INTO notifications (alert_id, channel, idempotency_key, created_at) "
+                 "VALUES (1, 'webhook', 'provmon-alert-1-webhook', '2026-01-02T00:00:00+00:00')")
+    conn.commit()
+    conn.close()
+    from monitor.config import Channel
+    from monitor.notify import deliver_pending
+
+    with Store(db) as store:
+        assert store.schema_version() == SCHEMA_VERSION
+        assert [n["snapshot"] for n in store.notifications()] == [None]
+        assert deliver_pending(store, (Channel(type="webhook", name="webhook", url=webhook.url),)) == (1, 0)
+    (sent_,) = sent(webhook)
+    assert sent_[0] == "copy_detected" and (sent_[1]["kind"], sent_[1]["coverage"]) == ("verbatim", 1.0)
+    assert sent_[1]["passages"][0]["page_text"] == FULL_TEXT and sent_[2] == "provmon-alert-1-webhook"
+    assert (tmp_path / "old.db.v14.bak").exists()
 
 
 def text_match(text: str, kind: str, coverage: float) -> dict[str, Any]:
@@ -366,7 +433,7 @@ def test_the_notice_names_where_the_copy_is_now(tmp_path: Path, copier: Copier, 
     coast = "/tag/coast/"
     copier.pages.update({STORY: COPY, TAG: listing("harbour"), coast: listing("coast")})
     cfg = config(tmp_path, copier, webhook)
-    assert "1 new alerts" in run(cfg)
+    assert "1 new alert," in run(cfg)
     db = tmp_path / "provmon.db"
     (alert,) = rows(db, "SELECT id FROM alerts")
     aid = alert["id"]
@@ -447,7 +514,7 @@ def test_a_removed_copy_costs_a_few_fetches_a_recheck_and_is_still_found_back_an
     copier.pages[STORY] = COPY
     copier.pages.update({t: listing(t) for t in tags})
     cfg = config(tmp_path, copier, webhook)
-    assert "1 new alerts" in run(cfg)
+    assert "1 new alert," in run(cfg)
     db = tmp_path / "provmon.db"
     (alert,) = rows(db, "SELECT id, copy_url FROM alerts")
     aid = alert["id"]
@@ -530,7 +597,7 @@ def test_the_upgrade_keeps_every_alert_and_marks_the_removed_ones_addresses_gone
     conn.close()
 
     with Store(db) as store:
-        assert store.schema_version() == 14
+        assert store.schema_version() == SCHEMA_VERSION
         after = [dict(r) for r in rows(db, "SELECT * FROM alerts ORDER BY id")]
         assert after == before
         assert [(a["id"], a["also_at"], a["gone_from"]) for a in reversed(store.alerts())] == [

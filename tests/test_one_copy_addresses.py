@@ -182,7 +182,7 @@ def test_recheck_keeps_a_copy_while_any_of_its_addresses_carries_it(tmp_path: Pa
                                                                      webhook: Webhook) -> None:
     copier.pages.update({STORY: "copy", AMP: "copy"})
     cfg = config(tmp_path, copier, webhook)
-    assert "1 new alerts" in run(cfg)
+    assert "1 new alert," in run(cfg)
     db = tmp_path / "provmon.db"
     (alert,) = sea_wall_alerts(db)
     own = alert["copy_url"].removeprefix(copier.base)
@@ -236,7 +236,7 @@ def test_an_address_of_a_removed_copy_that_comes_back_is_that_copys(tmp_path: Pa
     """The scan does not raise a second alert for an address of a removed copy; the recheck reopens it."""
     copier.pages.update({STORY: "copy", AMP: "copy"})
     cfg = config(tmp_path, copier)
-    assert "1 new alerts" in run(cfg)
+    assert "1 new alert," in run(cfg)
     db = tmp_path / "provmon.db"
     copier.pages.clear()
     assert "1 gone" in provmon("--config", str(cfg), "recheck").out
@@ -318,7 +318,7 @@ def test_a_copy_posted_again_after_its_removal_is_one_alert_whatever_old_address
     tag = "/tag/sea/"
     copier.pages.update({STORY: "copy", tag: "copy"})
     cfg = config(tmp_path, copier, webhook)
-    assert "1 new alerts" in run(cfg)
+    assert "1 new alert," in run(cfg)
     db = tmp_path / "provmon.db"
     (old,) = sea_wall_alerts(db)
     assert set(addresses(db, old["id"])) == {copier.url(STORY), copier.url(tag)}
@@ -326,7 +326,7 @@ def test_a_copy_posted_again_after_its_removal_is_one_alert_whatever_old_address
     assert "1 gone" in provmon("--config", str(cfg), "recheck").out
     again = "/story/sea-wall-again/"
     copier.pages.update({again: "copy", tag: "copy"})  # posted again, listed on the tag page again
-    assert "1 new alerts" in run(cfg)
+    assert "1 new alert," in run(cfg)
     r = provmon("--config", str(cfg), "recheck")
     assert "0 back" in r.out, r.out + r.err
     first, new = sea_wall_alerts(db)

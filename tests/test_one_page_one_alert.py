@@ -99,7 +99,7 @@ max_depth = 1
 """)
     r = provmon("--config", str(cfg), "run", "--once")
     assert r.code == 0, r.err
-    assert "1 new alerts" in r.out, r.out + r.err
+    assert "1 new alert," in r.out, r.out + r.err
     conn = sqlite3.connect(tmp_path / "provmon.db")
     (alert_id, url), = conn.execute("SELECT id, copy_url FROM alerts").fetchall()
     assert url == f"{served.base}/stories/wall/"

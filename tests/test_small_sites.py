@@ -111,14 +111,14 @@ def test_the_same_article_at_three_addresses_of_a_small_site(tmp_path: Path,
     # Its paragraphs are on every article page of the site: learned as template, yet the copy at each address
     # is found (before: the third page, scanned once they were template, was not). One copy at three addresses:
     # one alert, the two other addresses recorded against it (docs/alerts.md, "One copy, one alert").
-    assert "3 copies, 1 new alerts" in r.out, r.out + r.err
+    assert "3 copies, 1 new alert," in r.out, r.out + r.err
     db = tmp_path / "provmon.db"
     (alert,) = rows(db, "SELECT id, copy_url FROM alerts")
     also = [e["detail"] for e in rows(db, "SELECT detail FROM alert_events WHERE event = 'also_at'")]
     assert sorted(u.rsplit("/", 1)[1] for u in [alert["copy_url"], *also]) == names
     # Nothing changed: the copy is still there (before: the recheck dropped the template and called it gone).
     r = provmon("--config", str(cfg), "recheck")
-    assert "rechecked 1 copies: 0 gone, 0 back" in r.out, r.out + r.err
+    assert "rechecked 1 copy: 0 gone, 0 back" in r.out, r.out + r.err
     assert {a["status"] for a in rows(db, "SELECT status FROM alerts")} == {"new"}
 
 
@@ -176,5 +176,5 @@ def test_a_copy_still_online_is_not_removed_when_its_paragraphs_became_template(
     with Store(db) as store:
         store.update_template_state("copier", lambda _state: learner.to_dict())
     r = provmon("--config", str(cfg), "recheck")
-    assert "rechecked 1 copies: 0 gone" in r.out, r.out + r.err
+    assert "rechecked 1 copy: 0 gone" in r.out, r.out + r.err
     assert rows(db, "SELECT status FROM alerts")[0]["status"] == "new"

@@ -63,3 +63,33 @@ def test_security_exposure_is_ok(tmp_path: Path) -> None:
     m = re.search(r"Overall exposure level for \S+: ([\d.]+)", r.stdout)
     assert m, r.stdout + r.stderr
     assert float(m.group(1)) <= 2.0
+
+
+def test_the_webhook_url_credential_example_verifies_and_reads_as_documented(tmp_path: Path) -> None:
+    """The unit carries, commented, the LoadCredential= line a webhook's url_credential needs (docs/alerts.md says to
+    add one). Uncommented it is a valid unit, and the credential it lays out is what the channel reads: the URL, or,
+    with the SetCredential= default of a missing file, the documented "is empty" failure."""
+    from monitor.config import Channel
+    from monitor.notify import NotifyError, webhook_url
+
+    text = UNIT.read_text()
+    example = re.findall(r"^#((?:Load|Set)Credential=webhook-url:.*)$", text, re.M)
+    assert example == ["LoadCredential=webhook-url:/etc/provmon/credentials/webhook-url",
+                       "SetCredential=webhook-url:\\n"]
+    assert 'url_credential = "webhook-url"' in text
+    channel = Channel(type="webhook", name="hook", url_credential="webhook-url")
+    creds = tmp_path / "credentials"
+    creds.mkdir()
+    (creds / "webhook-url").write_text("https://hooks.example/T0/B0/SECRET\n")
+    assert webhook_url(channel, {"CREDENTIALS_DIRECTORY": str(creds)}) == "https://hooks.example/T0/B0/SECRET"
+    (creds / "webhook-url").write_text("\n")  # what SetCredential=webhook-url:\n gives when the file is missing
+    with pytest.raises(NotifyError, match=r"the webhook URL in .*/webhook-url is empty"):
+        webhook_url(channel, {"CREDENTIALS_DIRECTORY": str(creds)})
+    if shutil.which("systemd-analyze") is None:
+        return
+    unit = local_unit(tmp_path)
+    unit.write_text("".join(line[1:] if line.startswith("#LoadCredential=") or line.startswith("#SetCredential=")
+                            else line for line in unit.read_text().splitlines(keepends=True)))
+    assert "\nLoadCredential=webhook-url:" in unit.read_text()
+    r = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True)
+    assert r.returncode == 0 and str(unit) not in r.stderr, r.stderr

@@ -36,7 +36,7 @@ def test_ignore_list_and_undo(tmp_path: Path, http_dir: Callable[[Path], Served]
     listed = provmon("--config", str(cfg), "ignore", "--list")
     assert listed.code == 0
     assert listed.out.startswith(f"rule #1: copies on site 'copier' (from alert #{ids[SPUN]})"), listed.out
-    assert "1 alerts ignored by it; note: our partner" in listed.out
+    assert "1 alert ignored by it; note: our partner" in listed.out
 
     undo = provmon("--config", str(cfg), "ignore", str(ids[SPUN]), "--undo")
     assert undo.code == 0, undo.err
@@ -261,6 +261,60 @@ allow_private = true
     assert notice.code == 0, notice.err
     assert "published by Rosa Quill at\n   [FILL IN: the article's public URL" in notice.out
     assert "file://" not in notice.out
+
+    # `track --url` gives the text its public address (a .txt names none): the notice cites it from then on, and the
+    # [[track]] entry reading the same file at the next start keeps it.
+    r = provmon("--config", str(cfg), "track", str(tmp_path / "gulls.txt"), "--url",
+                "https://quill.example/2026/gulls?utm_source=rss")
+    was = (tmp_path / "gulls.txt").as_uri()
+    assert r.code == 0 and r.out.startswith("already tracked #1: ") and (
+        f", public URL set (was {was})) https://quill.example/2026/gulls\n") in r.out, r.out
+    assert provmon("--config", str(cfg), "run", "--once").code == 0
+    notice = provmon("--config", str(cfg), "notice", "1")
+    assert "published by Rosa Quill at\n   https://quill.example/2026/gulls\n" in notice.out, notice.out
+    assert "FILL IN: the article's public URL" not in notice.out and "file://" not in notice.out
+
+
+def test_track_url_gives_a_text_file_its_public_address(tmp_path: Path, http_dir: Callable[[Path], Served]) -> None:
+    """A .txt tracked with --url is tracked under that address (without analytics parameters), keeps the file as its
+    source, and the alert and the notice cite it. --url takes one source and an http(s) URL."""
+    copier_root = tmp_path / "copier"
+    copier_root.mkdir()
+    copier = http_dir(copier_root)
+    (copier_root / "gulls.html").write_text(gull_page(f"{copier.base}/gulls.html"))
+    (copier_root / "index.html").write_text('<html><body><a href="gulls.html">gulls</a></body></html>')
+    story = tmp_path / "gulls.txt"
+    story.write_text(STORY)
+    cfg = write_config(tmp_path / "config.toml", f"""
+[fetch]
+min_delay = 0.0
+
+[owner]
+name = "Rosa Quill"
+email = "rights@quill.example"
+
+[[sites]]
+name = "copier"
+start_urls = ["{copier.base}/index.html"]
+allow_private = true
+""")
+    for bad in ("ftp://quill.example/gulls", "quill.example/gulls", "https:///gulls"):
+        r = provmon("--config", str(cfg), "track", str(story), "--url", bad)
+        assert r.code == 2 and f"argument --url: {bad!r} is not an http:// or https:// URL" in r.err, r.err
+    (tmp_path / "other.txt").write_text("Another story\n\nIts text.\n")
+    two = provmon("--config", str(cfg), "track", str(story), str(tmp_path / "other.txt"), "--url",
+                  "https://quill.example/gulls")
+    assert two.code == 2 and "--url names one article, but 2 sources were given" in two.err, two.err
+    r = provmon("--config", str(cfg), "track", "--json", str(story), "--url", "https://quill.example/gulls?utm_medium=x")
+    assert r.code == 0, r.err
+    (line,) = r.json_lines()
+    assert (line["article_url"], line["source"], line["created"]) == ("https://quill.example/gulls", story.as_uri(),
+                                                                      True)
+    assert provmon("--config", str(cfg), "run", "--once").code == 0
+    assert [r["article_url"] for r in rows(tmp_path / "provmon.db", "SELECT article_url FROM alerts")] == [
+        "https://quill.example/gulls"]
+    notice = provmon("--config", str(cfg), "notice", "1")
+    assert "published by Rosa Quill at\n   https://quill.example/gulls\n" in notice.out, notice.out
 
 
 def test_config_errors_name_the_key_and_the_full_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
