@@ -25,7 +25,6 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from monitor.alerts import hidden_share, hidden_text, ignore_rule_for
 from monitor.config import (
@@ -37,6 +36,7 @@ from monitor.config import (
     Site,
     load_config,
     parse_interval,
+    public_url_problem,
     to_url,
 )
 from monitor.crawl import backlog as crawl_backlog
@@ -426,14 +426,8 @@ def when_arg(text: str, now: datetime | None = None) -> str:
 
 def public_url_arg(text: str) -> str:
     """--url: an article's public address, http(s) with a host."""
-    try:
-        parts = urlsplit(text)
-        ok = parts.scheme in ("http", "https") and bool(parts.hostname) and not any(c.isspace() for c in text)
-    except ValueError:
-        ok = False
-    if not ok:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an http:// or https:// URL with a host (the article's "
-                                         f"public address)")
+    if why := public_url_problem(text):
+        raise argparse.ArgumentTypeError(f"{text!r} {why}")
     return text
 
 

@@ -103,6 +103,7 @@ class SemanticSettings:
 class TrackSource:
     source: str
     title: str = ""
+    url: str = ""  # the public http(s) address of an original read from a file (a .txt names none)
 
 
 @dataclass(frozen=True)
@@ -317,6 +318,16 @@ def url_problem(url: str) -> str:
     if parts.scheme.lower() != "file" and not parts.hostname:
         return "has no host name"
     return ""
+
+
+def public_url_problem(url: str) -> str:
+    """Why `url` cannot be an article's public address ("" when it can): http(s), with a host, no whitespace."""
+    try:
+        parts = urlsplit(url)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname) and not any(c.isspace() for c in url)
+    except ValueError:
+        ok = False
+    return "" if ok else "is not an http:// or https:// URL with a host (the article's public address)"
 
 
 def default_config_path() -> Path:
@@ -543,6 +554,8 @@ def _check_semantics(cfg: Config, where: str) -> None:
             raise bad(f"track[{i}].source", f"= {t.source!r} is a directory ({folder}) with no index.html: a "
                                             f"[[track]] entry is one file or URL. Track the files in it with "
                                             f"`provmon track {folder}`, or give each its own [[track]] entry")
+        if t.url and (why := public_url_problem(t.url)):
+            raise bad(f"track[{i}].url", f"= {t.url!r} {why}")
     _check_alerts(cfg, bad)
     _check_semantic(cfg, bad)
 

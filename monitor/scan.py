@@ -12,7 +12,7 @@ import os
 import ssl
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urljoin, urlsplit
@@ -327,8 +327,9 @@ def blank(text: str, spans: Sequence[tuple[int, int]]) -> str:
 def track_configured(store: Store, fetcher: Fetcher, cfg: Config,
                      stop: threading.Event | None = None) -> tuple[int, list[str]]:
     """Track the [[track]] sources of the config (idempotent); returns how many were new, and the sources that
-    could not be read (each error names its source). A `title` given in the config is the article's title.
-    Once `stop` is set no further source is read (the rest is tracked at the next start)."""
+    could not be read (each error names its source). A `title` given in the config is the article's title, a `url`
+    its public address (as `provmon track --url`). Once `stop` is set no further source is read (the rest is tracked
+    at the next start)."""
     new, errors = 0, []
     for t in cfg.track:
         if stop is not None and stop.is_set():
@@ -340,10 +341,14 @@ def track_configured(store: Store, fetcher: Fetcher, cfg: Config,
             log.error("track: %s", exc)
             errors.append(str(exc))
             continue
-        tracked = track_text(store, Original.of(url, page, t.title))
+        original = Original.of(url, page, t.title)
+        public = canonical(t.url) if t.url else ""
+        tracked = track_text(store, replace(original, url=public) if public else original)
         new += tracked.created
         if t.title and tracked.title != t.title:
             store.set_title(tracked.id, t.title)
+        if public and store.article(tracked.id).url != public:  # the text was tracked before under its file
+            store.set_url(tracked.id, public)
     return new, errors
 
 

@@ -328,3 +328,42 @@ def test_config_errors_name_the_key_and_the_full_path(tmp_path: Path, monkeypatc
     monkeypatch.chdir(tmp_path)  # given relative, named in full as the other errors name it
     with pytest.raises(ConfigError, match=f"^{re.escape(str(broken))}: not valid TOML"):
         load_config("bad/broken.toml")
+
+
+def test_track_entry_url_key_gives_a_text_file_its_public_address(tmp_path: Path) -> None:
+    """A [[track]] entry's `url` (as track --url): the file is tracked under that address from the first start, a
+    changed file replaces its article there (one article, not a second at the file's URL), and a bad one is refused
+    at load naming the key."""
+    story = tmp_path / "gulls.txt"
+    story.write_text(STORY)
+    body = f"""
+[[track]]
+source = "{story}"
+url = "https://quill.example/2026/gulls?utm_source=rss"
+"""
+    cfg = write_config(tmp_path / "config.toml", body)
+    db = tmp_path / "provmon.db"
+    assert provmon("--config", str(cfg), "run", "--once").code == 0
+    assert [(r["id"], r["url"]) for r in rows(db, "SELECT id, url FROM articles")] == [
+        (1, "https://quill.example/2026/gulls")]
+    story.write_text(STORY + "\nA correction was added to this story on Tuesday.\n")
+    assert provmon("--config", str(cfg), "run", "--once").code == 0
+    current = [(r["id"], r["url"]) for r in rows(db, "SELECT id, url FROM articles WHERE replaced_by IS NULL")]
+    assert current == [(2, "https://quill.example/2026/gulls")], current
+    assert {r["url"] for r in rows(db, "SELECT url FROM articles")} == {"https://quill.example/2026/gulls"}
+
+    # The same file tracked before without the key keeps its article, now under the public address.
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    cfg2 = write_config(plain / "config.toml", f'[[track]]\nsource = "{story}"\n')
+    assert provmon("--config", str(cfg2), "run", "--once").code == 0
+    (plain / "config.toml").write_text((plain / "config.toml").read_text().replace(
+        f'source = "{story}"', f'source = "{story}"\nurl = "https://quill.example/gulls-2"'))
+    assert provmon("--config", str(cfg2), "run", "--once").code == 0
+    assert [r["url"] for r in rows(plain / "provmon.db", "SELECT url FROM articles")] == ["https://quill.example/gulls-2"]
+
+    for bad in ("ftp://quill.example/gulls", "quill.example/gulls"):
+        write_config(tmp_path / "bad.toml", body.replace("https://quill.example/2026/gulls?utm_source=rss", bad))
+        r = provmon("--config", str(tmp_path / "bad.toml"), "status")
+        assert r.code == 2 and "'track[0].url'" in r.err and f"{bad!r} is not an http:// or https:// URL" in r.err, \
+            r.err
