@@ -33,7 +33,7 @@ from monitor.evidence import Evidence
 from monitor.extract import Extracted, text_of
 from monitor.fetch import Fetcher, FetchError, FetchResult, file_path, is_textual, shown_path
 from monitor.fingerprint import article_fingerprints_of, page_fingerprints_of
-from monitor.match import Match, Prepared, compare
+from monitor.match import Match, Prepared, compare, content_keys, may_copy
 from monitor.politeness import Politeness
 from monitor.store import OPEN_STATES, Address, Article, Probe, Store, Tracked, grew, text_key
 from monitor.templates import TemplateLearner, block_hash, drop_template_blocks
@@ -255,7 +255,8 @@ def find_copies(store: Store, text: str, cfg: MatchSettings, exclude_url: str = 
     candidates = candidates_for(store, text, cfg)
     if not candidates:
         return []
-    page = Prepared.of(text)
+    page: Prepared | None = None
+    keys: frozenset[str] | None = None
     grams = _Grams(store, text)
     found: list[Found] = []
     for article_id, _shared in candidates:
@@ -263,6 +264,16 @@ def find_copies(store: Store, text: str, cfg: MatchSettings, exclude_url: str = 
         if exclude_url and article.url == exclude_url:
             continue
         prepared = prepared_article(article.text)
+        # Most candidates of a short page share a few 3-grams with it and nothing like a copied sentence: read from
+        # the page's words alone, they cannot pass the copy rule (match.may_copy, exact), and the page is cut into
+        # sentences only for one that may. The embedding verifier reads the page whatever the copy rule says.
+        if verifier is None:
+            if keys is None:
+                keys = content_keys(text)
+            if not may_copy(prepared, keys, cfg):
+                continue
+        if page is None:
+            page = Prepared.of(text)
         m = decide(prepared, page, cfg, verifier)
         if m is not None:
             shared = shared_sentences(store, article, page, m, cfg, grams)
