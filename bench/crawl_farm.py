@@ -235,6 +235,7 @@ class Result:
     loadavg_end: str = ""
     track_seconds: float = 0.0
     crawl_seconds: float = 0.0
+    crawl_cpu_seconds: float = 0.0  # the crawler process's CPU time (all its threads) over the crawl
     pages_scanned: int = 0
     requests_served: int = 0
     pages_per_second: float = 0.0
@@ -253,6 +254,12 @@ class Result:
 
 def loadavg() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process, every thread (user + system): per page, steadier than pages/s on a busy machine."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 
 
 def stats(port: int) -> list[dict[str, Any]]:
@@ -319,13 +326,13 @@ def main() -> None:
         # What the scheduler does with each due site, on an executor of max_concurrent_sites threads.
         service = Service(cfg)
         res.loadavg_start = loadavg()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), cpu_seconds()
         with ThreadPoolExecutor(cfg.monitor.max_concurrent_sites) as pool:
             for rep in pool.map(service.run_site, cfg.sites):
                 res.pages_scanned += rep.pages
                 res.alerts += len(rep.new_alerts)
                 res.errors += len(rep.errors)
-        res.crawl_seconds = time.perf_counter() - t0
+        res.crawl_seconds, res.crawl_cpu_seconds = time.perf_counter() - t0, cpu_seconds() - c0
         res.loadavg_end = loadavg()
         per = args.pages // args.hosts
         planted_urls = {f"http://127.0.0.1:{ports[i // per]}/a{i % per}" for i in planted}
@@ -352,6 +359,7 @@ def main() -> None:
             ("tracking time", f"{res.track_seconds:.1f} s"), ("pages scanned", res.pages_scanned),
             ("requests served", res.requests_served), ("crawl time", f"{res.crawl_seconds:.1f} s"),
             ("pages per second", f"{res.pages_per_second:.0f}"),
+            ("crawler CPU time per page (all threads)", f"{1000 * res.crawl_cpu_seconds / res.pages_scanned:.2f} ms"),
             ("copies planted / detected", f"{res.copies_planted} / {res.planted_detected}"),
             ("alerts (a copy may match overlapping tracked texts)", res.alerts),
             ("alerted pages that were not planted copies", res.alerted_pages_not_planted), ("errors", res.errors),
