@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 
 from monitor.config import FetchSettings, Site
 from monitor.discover import DiscoveryError, Entry, parse
+from monitor.display import plural
 from monitor.extract import Extracted, text_of
 from monitor.fetch import HTML_TYPES, XML_TYPES, Fetcher, FetchError, FetchResult, is_textual, now_iso, split_url
 from monitor.politeness import Politeness, PoliteSettings
@@ -98,8 +99,8 @@ class Backlog:
         return {"at": self.at, "max_pages": self.max_pages, "left": self.left, "never_fetched": self.never}
 
     def summary(self) -> str:
-        return (f"max_pages ({self.max_pages}) reached: {self.left} known URLs left for later runs, {self.never} of "
-                f"them never fetched")
+        return (f"max_pages ({self.max_pages}) reached: {plural(self.left, 'known URL')} left for later runs, "
+                f"{self.never} of them never fetched")
 
 
 def backlog(store: Store, site: str) -> Backlog | None:
@@ -440,8 +441,8 @@ def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store |
         flush()  # also when the caller stops early: the batch holds only pages it finished
         keep_holds(store, politeness)
     stopped = stop is not None and stop.is_set()
-    log.info("site %s: %d fetched, %d unchanged, %d errors", site.name, stats.fetched, stats.unchanged,
-             len(stats.errors))
+    log.info("site %s: %d fetched, %d unchanged, %s", site.name, stats.fetched, stats.unchanged,
+             plural(len(stats.errors), "error"))
     left = None  # a run stopped at shutdown leaves no backlog of its own: it is due again as a whole
     if frontier and not stopped:
         best = heapq.nsmallest(MAX_BACKLOG, frontier)  # the keys are unique: tasks are never compared

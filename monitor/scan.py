@@ -29,6 +29,7 @@ from monitor.alerts import (
 )
 from monitor.config import Config, MatchSettings, Site
 from monitor.crawl import crawl, held_politeness, keep_holds, polite_settings
+from monitor.display import percent, plural
 from monitor.evidence import Evidence
 from monitor.extract import Extracted, text_of
 from monitor.fetch import Fetcher, FetchError, FetchResult, binary_reason, file_path, is_textual, shown_path
@@ -429,8 +430,9 @@ def scan_site(store: Store, fetcher: Fetcher, cfg: Config, site: Site,
         _scan_pages(store, fetcher, cfg, site, stop, report, channels, learner, verifier)
     finally:
         store.update_template_state(site.name, learner.merged_with)
-    log.info("site %s: %d pages, %d copies, %d new alerts, %d licensed or ignored, %d errors", site.name,
-             report.pages, report.copies, len(report.new_alerts), report.licensed, len(report.errors))
+    log.info("site %s: %s, %s, %s, %d licensed or ignored, %s", site.name, plural(report.pages, "page"),
+             plural(report.copies, "copy", "copies"), plural(len(report.new_alerts), "new alert"), report.licensed,
+             plural(len(report.errors), "error"))
     return report
 
 
@@ -443,7 +445,7 @@ def _scan_pages(store: Store, fetcher: Fetcher, cfg: Config, site: Site, stop: t
                       feeds=[cfg.resolve_source(u) for u in site.feeds], stop=stop):
         if stop is not None and stop.is_set():
             report.abandoned = True
-            log.info("site %s: run abandoned at shutdown after %d pages", site.name, report.pages)
+            log.info("site %s: run abandoned at shutdown after %s", site.name, plural(report.pages, "page"))
             break
         if item.unchanged:  # not modified since it was last matched; crawl has recorded the visit
             report.pages += 1
@@ -680,7 +682,8 @@ def _check_address(store: Store, polite: Politeness, alert: dict[str, Any], url:
         return _Check("gone", f"it is now the original's site: {result.final_url}")
     if m is None:
         return _Check("gone", "the page no longer copies the article")
-    return _Check("there", f"still there: {m.kind}, {m.coverage:.0%} of the article", result, m, text, article, page)
+    return _Check("there", f"still there: {m.kind}, {percent(m.coverage)} of the article", result, m, text, article,
+                  page)
 
 
 def _own_version(url: str, page: Extracted, original_url: str) -> bool:

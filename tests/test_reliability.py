@@ -130,7 +130,7 @@ def test_sighup_reloads_and_refuses_a_bad_config(tmp_path: Path) -> None:
                    '/about.html"]\nmax_depth = 0\n')
     svc.proc.send_signal(signal.SIGHUP)
     svc.wait_for(lambda: "config reloaded" in svc.text())
-    svc.wait_for(lambda: "site second: 1 pages" in svc.text())
+    svc.wait_for(lambda: "site second: 1 page," in svc.text())
     cfg.write_text(good + '\n[[sites]]\nname = "third"\nstart_urls = ["x"]\nbogus = 1\n')
     svc.proc.send_signal(signal.SIGHUP)
     svc.wait_for(lambda: "reload refused" in svc.text())

@@ -40,7 +40,7 @@ def test_reload_reschedules_a_site_whose_schedule_changed(tmp_path: Path) -> Non
     cfg = fast_config(tmp_path, interval="1d", extra=other)
     db = tmp_path / "provmon.db"
     svc = Service(cfg, tmp_path / "svc.log")
-    svc.wait_for(lambda: "site demo-scraper: 6 pages" in svc.text() and "site other: 1 pages" in svc.text())
+    svc.wait_for(lambda: "site demo-scraper: 6 pages" in svc.text() and "site other: 1 page," in svc.text())
     svc.wait_for(lambda: len(query(db, "SELECT 1 FROM site_state WHERE next_run IS NOT NULL")) == 2)
     assert next_run(db, "demo-scraper") - time.time() > 80000  # tomorrow
     other_next = next_run(db, "other")
@@ -52,6 +52,6 @@ def test_reload_reschedules_a_site_whose_schedule_changed(tmp_path: Path) -> Non
     assert "site demo-scraper: schedule changed" in svc.text()
     svc.wait_for(lambda: next_run(db, "demo-scraper") - time.time() < 60)
     assert next_run(db, "other") == other_next
-    assert svc.text().count("site other: 1 pages") == 1
+    assert svc.text().count("site other: 1 page,") == 1
     assert "site other: schedule changed" not in svc.text()
     assert svc.stop() == 0
