@@ -409,7 +409,7 @@ def test_a_backward_step_brings_plans_back_within_a_period(tmp_path: Path, wall:
     """The clock was a day ahead while the site ran (so it planned its next run a day ahead), then NTP corrected
     it: the site ran next a day later. Noticed by the heartbeat (the wall clock moved back against the monotonic
     one), the plan is brought back to one period from now, in the scheduler and on record."""
-    beat_pings(monkeypatch)
+    pings = beat_pings(monkeypatch)
     cfg = site_config(tmp_path, 'interval = "1h"', heartbeat="0.05s")
     svc = service(cfg, services)
     svc.schedule()
@@ -418,7 +418,9 @@ def test_a_backward_step_brings_plans_back_within_a_period(tmp_path: Path, wall:
     svc.scheduler.modify_job(sch.PRUNE_JOB, next_run_time=ahead)
     svc.scheduler.start()
     svc.start_heartbeat()
-    time.sleep(0.1)
+    # The heartbeat reads the clocks before its first beat: the step must come after that reading (a fixed sleep
+    # was not always long enough on a loaded machine).
+    assert wait_until(lambda: pings)
     wall.shift(-60)  # the heartbeat compares clocks between beats: a step of more than CLOCK_STEP
     assert wait_until(lambda: svc.scheduler.get_job("s").next_run_time < ahead - dt.timedelta(hours=20))
     when = svc.scheduler.get_job("s").next_run_time
