@@ -20,6 +20,9 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 SEEDS = SHARED / "seeds"
 DEMO = REPO / "data" / "demo"
+# How often a loopback server's loop looks for shutdown(): the default 0.5 s made every server's teardown wait up
+# to that long (about 30 s of the suite).
+POLL = 0.02
 
 
 def seed_text(prefix: str) -> str:
@@ -48,7 +51,7 @@ class Served:
 def serve(handler: type[BaseHTTPRequestHandler]) -> Served:
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": POLL}, daemon=True)
     thread.start()
     return Served(server, thread)
 

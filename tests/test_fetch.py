@@ -16,7 +16,7 @@ from monitor.config import Site
 from monitor.crawl import crawl
 from monitor.fetch import Fetcher, FetchError
 from monitor.politeness import Politeness, PoliteSettings, retry_after_seconds
-from tests.conftest import Served, serve
+from tests.conftest import POLL, Served, serve
 
 ARTICLE = "<html><body><article>" + "<p>A paragraph of ordinary article text that goes on for a while.</p>" * 5
 
@@ -324,7 +324,7 @@ def second_host() -> Iterator[Served]:
     except OSError as exc:
         pytest.skip(f"cannot listen on 127.0.0.2: {exc}")
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": POLL}, daemon=True)
     thread.start()
     s = Served(server, thread)
     yield s

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from monitor.templates import TemplateLearner, block_hash, drop_template_blocks
-from tests.conftest import DEMO, Served, provmon, rows, write_config
+from tests.conftest import DEMO, POLL, Served, provmon, rows, write_config
 
 ORIGINAL = DEMO / "publisher" / "sea-wall-gives-way.html"
 COPY = (DEMO / "scraper" / "sea-wall-gives-way.html").read_text(encoding="utf-8")
@@ -71,7 +71,7 @@ def copier(tmp_path: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
     for host in ("127.0.0.1", "127.0.0.2"):
         server = ThreadingHTTPServer((host, 0), Handler)
         server.daemon_threads = True
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": POLL}, daemon=True)
         thread.start()
         started.append(Served(server, thread))
     copier_base, original_base = (s.base for s in started)
