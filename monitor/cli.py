@@ -48,9 +48,11 @@ from monitor.notify import deliver_pending, send_test
 from monitor.progress import Progress, same_terminal
 from monitor.publishers import publisher_label
 from monitor.scan import (
+    PREPARED_CHARS,
     Found,
     NoText,
     Original,
+    PreparedCache,
     SourceError,
     find_copies,
     make_fetcher,
@@ -315,6 +317,7 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
     sources, errors = expand_sources(args.sources)
     width = min(shutil.get_terminal_size((120, 24)).columns, 160)
     verifier = make_verifier(cfg)
+    prepared = PreparedCache(PREPARED_CHARS)  # the articles many pages meet, cut into sentences once
     progress = _progress(args, len(sources), "check")
     quiet = _stdout_under_bar(progress)
     # One page: every passage side by side. Many: a line per copy, and per page unless under the bar.
@@ -354,7 +357,7 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
             landed = fetcher.landed.get(url, url)
             found: list[Found] = []
             itself = ""  # the tracked article itself, reached through a redirect or another form of its address
-            for f in find_copies(store, page.text, cfg.match, verifier=verifier):
+            for f in find_copies(store, page.text, cfg.match, verifier=verifier, prepared=prepared):
                 if same_page(landed, f.article.url) or same_page(url, f.article.url):
                     itself = itself or f"the tracked article #{f.article.id} itself, at {f.article.url}"
                 else:

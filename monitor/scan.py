@@ -215,7 +215,7 @@ def candidates_for(store: Store, text: str, cfg: MatchSettings) -> list[tuple[in
 
 class PreparedCache:
     """Tracked articles cut into sentences (`Prepared.of`), the most recently used first, at most `max_chars` of
-    text in all; shared by the threads of a process. Keyed by the text itself, so an entry is right for any store
+    text in all; safe to share between threads. Keyed by the text itself, so an entry is right for any store
     and any article id that holds that text, and never stale: a text changed (re-tracked: a new article id) is
     another key, a removed article is no longer a candidate, and its entry ages out."""
 
@@ -248,12 +248,13 @@ class PreparedCache:
 
 # A candidate article was prepared again for every page it was compared with: Prepared.of costs ~0.6 ms for a
 # 1,500-character brief, and the few articles that unrelated pages keep meeting are met again and again (the crawl
-# farm: 5,149 candidates of 819 articles on 10,000 pages). ~50 bytes of memory per character of text: ~20 MB.
-prepared_article = PreparedCache(400_000)
+# farm: 5,149 candidates of 819 articles on 10,000 pages). ~50 bytes of memory per character of text: ~20 MB. The
+# service holds one cache for all its site scans, `provmon check` one for its pages (`find_copies(prepared=...)`).
+PREPARED_CHARS = 400_000
 
 
 def find_copies(store: Store, text: str, cfg: MatchSettings, exclude_url: str = "",
-                verifier: SemanticVerifier | None = None) -> list[Found]:
+                verifier: SemanticVerifier | None = None, prepared: PreparedCache | None = None) -> list[Found]:
     """Tracked articles that `text` copies, best coverage first."""
     # Most pages copy nothing: candidates come from hashes taken straight from the text, and the page is
     # cut into tokens and sentences (most of the cost of a page) only when some article might match.
@@ -268,22 +269,22 @@ def find_copies(store: Store, text: str, cfg: MatchSettings, exclude_url: str = 
         article = store.article(article_id)
         if exclude_url and article.url == exclude_url:
             continue
-        prepared = prepared_article(article.text)
+        original = prepared(article.text) if prepared is not None else Prepared.of(article.text)
         # Most candidates of a short page share a few 3-grams with it and nothing like a copied sentence: read from
         # the page's words alone, they cannot pass the copy rule (match.may_copy, exact), and the page is cut into
         # sentences only for one that may. The embedding verifier reads the page whatever the copy rule says.
         if verifier is None:
             if keys is None:
                 keys = content_keys(text)
-            if not may_copy(prepared, keys, cfg):
+            if not may_copy(original, keys, cfg):
                 continue
         if page is None:
             page = Prepared.of(text)
-        m = decide(prepared, page, cfg, verifier)
+        m = decide(original, page, cfg, verifier)
         if m is not None:
             shared = shared_sentences(store, article, page, m, cfg, grams)
             if shared:  # the copy rule alone decides again, on the page without them (blanked: the offsets stay)
-                m = compare(prepared, Prepared.of(blank(text, shared)), cfg)
+                m = compare(original, Prepared.of(blank(text, shared)), cfg)
         if m is not None:
             found.append(Found(article, m))
     found.sort(key=lambda f: f.match.coverage, reverse=True)
@@ -422,12 +423,17 @@ def track_publishers(store: Store, fetcher: Fetcher, cfg: Config, stop: threadin
 
 
 def scan_site(store: Store, fetcher: Fetcher, cfg: Config, site: Site,
-              stop: threading.Event | None = None, verifier: SemanticVerifier | None = None) -> SiteReport:
+              stop: threading.Event | None = None, verifier: SemanticVerifier | None = None,
+              prepared: PreparedCache | None = None) -> SiteReport:
+    """One run of a site. `prepared`: tracked articles already cut into sentences, to share between scans (the
+    service's); by default one for this scan."""
     report = SiteReport(site.name)
     channels = [c.label for c in cfg.notify]
     learner = load_learner(store, site.name)
+    if prepared is None:
+        prepared = PreparedCache(PREPARED_CHARS)
     try:
-        _scan_pages(store, fetcher, cfg, site, stop, report, channels, learner, verifier)
+        _scan_pages(store, fetcher, cfg, site, stop, report, channels, learner, verifier, prepared)
     finally:
         store.update_template_state(site.name, learner.merged_with)
     log.info("site %s: %s, %s, %s, %d licensed or ignored, %s", site.name, plural(report.pages, "page"),
@@ -438,7 +444,7 @@ def scan_site(store: Store, fetcher: Fetcher, cfg: Config, site: Site,
 
 def _scan_pages(store: Store, fetcher: Fetcher, cfg: Config, site: Site, stop: threading.Event | None,
                 report: SiteReport, channels: list[str], learner: TemplateLearner,
-                verifier: SemanticVerifier | None = None) -> None:
+                verifier: SemanticVerifier | None, prepared: PreparedCache) -> None:
     for item in crawl(fetcher, site, [cfg.resolve_source(u) for u in site.start_urls], store=store,
                       user_agent=cfg.monitor.user_agent, polite=polite_settings(cfg.fetch), workers=cfg.fetch.workers,
                       sitemaps=[cfg.resolve_source(u) for u in site.sitemaps],
@@ -468,7 +474,8 @@ def _scan_pages(store: Store, fetcher: Fetcher, cfg: Config, site: Site, stop: t
         if not text:
             continue
         page_url = canonical(result.final_url)  # one page, one alert: not one per utm_source
-        for f in find_copies(store, text, cfg.match, exclude_url=result.final_url, verifier=verifier):
+        for f in find_copies(store, text, cfg.match, exclude_url=result.final_url, verifier=verifier,
+                             prepared=prepared):
             if same_page(page_url, f.article.url) or _own_version(page_url, page, f.article.url):
                 # The original itself, under another address of its own site: said, so a skipped page is traceable.
                 log.info("site %s: %s is the original of #%d (%s), not a copy", site.name, page_url, f.article.id,

@@ -60,6 +60,8 @@ from monitor.display import plural
 from monitor.fetch import Fetcher, tls_context
 from monitor.notify import deliver_pending
 from monitor.scan import (
+    PREPARED_CHARS,
+    PreparedCache,
     SiteReport,
     make_fetcher,
     make_verifier,
@@ -273,6 +275,7 @@ class Service:
     def __init__(self, cfg: Config) -> None:
         self.cfg = cfg
         self.verifier = make_verifier(cfg)  # [semantic]: one model for all site jobs, loaded on first use
+        self.prepared = PreparedCache(PREPARED_CHARS)  # tracked articles cut into sentences, for all site jobs
         self._deliver_lock = threading.Lock()
         self._deliver_wanted = threading.Event()  # rows were queued: a delivery pass should (again) run
         self._track_lock = threading.Lock()
@@ -394,7 +397,8 @@ class Service:
     def _scan(self, store: Store, fetcher: Fetcher, site: Site) -> SiteReport:
         store.run_started(site.name)
         try:
-            report = scan_site(store, fetcher, self.cfg, site, stop=self._stop, verifier=self.verifier)
+            report = scan_site(store, fetcher, self.cfg, site, stop=self._stop, verifier=self.verifier,
+                               prepared=self.prepared)
         except Exception as exc:
             store.run_finished(site.name, ok=False, error=f"{type(exc).__name__}: {exc}", pages=0, new_alerts=0)
             raise

@@ -1,4 +1,4 @@
-"""find_copies' shortcuts change no result: candidate articles prepared once (scan.prepared_article, keyed by the
+"""find_copies' shortcuts change no result: candidate articles prepared once (scan.PreparedCache, keyed by the
 text), and a candidate that provably cannot pass the copy rule skipped before the page is cut into sentences
 (match.may_copy, from the page's content keys, match.content_keys).
 
@@ -15,7 +15,7 @@ import pytest
 from monitor import match, scan
 from monitor.config import MatchSettings
 from monitor.match import Match, Prepared, compare, content_keys, may_copy
-from monitor.scan import Original, PreparedCache, find_copies, track_text
+from monitor.scan import PREPARED_CHARS, Original, PreparedCache, find_copies, track_text
 from monitor.store import Store
 from monitor.text import tokens
 
@@ -136,30 +136,31 @@ def test_the_cache_is_keyed_by_text_and_bounded() -> None:
 
 
 def test_two_stores_with_the_same_article_ids_are_not_confused(tmp_path: Path) -> None:
-    """The cache is shared by a process; article #1 of one database is not article #1 of another. A cache keyed by
-    article id would compare store b's page with store a's text and miss the copy."""
-    scan.prepared_article.clear()
+    """One cache may serve several stores (the service's serves every site job); article #1 of one database is not
+    article #1 of another. A cache keyed by article id would compare store b's page with store a's text and miss the
+    copy."""
+    cache = PreparedCache(PREPARED_CHARS)
     with Store(tmp_path / "a.db") as a, Store(tmp_path / "b.db") as b:
         ta = track_text(a, Original("https://pub.example/one", "a", STORY, plain=True))
         tb = track_text(b, Original("https://pub.example/one", "b", OTHER_STORY, plain=True))
         assert ta.id == tb.id
-        assert [f.article.id for f in find_copies(a, STORY, CFG)] == [ta.id]
-        assert [f.article.id for f in find_copies(b, OTHER_STORY, CFG)] == [tb.id]
-        assert find_copies(b, STORY, CFG) == []
+        assert [f.article.id for f in find_copies(a, STORY, CFG, prepared=cache)] == [ta.id]
+        assert [f.article.id for f in find_copies(b, OTHER_STORY, CFG, prepared=cache)] == [tb.id]
+        assert find_copies(b, STORY, CFG, prepared=cache) == []
 
 
 def test_a_retracked_or_removed_article_is_read_as_it_is_now(tmp_path: Path) -> None:
-    scan.prepared_article.clear()
+    cache = PreparedCache(PREPARED_CHARS)
     with Store(tmp_path / "s.db") as store:
         first = track_text(store, Original("https://pub.example/story", "t", STORY, plain=True))
-        assert [f.article.id for f in find_copies(store, STORY, CFG)] == [first.id]
+        assert [f.article.id for f in find_copies(store, STORY, CFG, prepared=cache)] == [first.id]
         # The URL's text changes: its new article is compared with its new text.
         second = track_text(store, Original("https://pub.example/story", "t", OTHER_STORY, plain=True))
         assert second.replaces == first.id
-        assert [f.article.id for f in find_copies(store, OTHER_STORY, CFG)] == [second.id]
-        assert find_copies(store, STORY, CFG) == []
+        assert [f.article.id for f in find_copies(store, OTHER_STORY, CFG, prepared=cache)] == [second.id]
+        assert find_copies(store, STORY, CFG, prepared=cache) == []
         store.delete_article(second.id)
-        assert find_copies(store, OTHER_STORY, CFG) == []
+        assert find_copies(store, OTHER_STORY, CFG, prepared=cache) == []
 
 
 def test_the_embedding_verifier_still_sees_every_candidate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -190,6 +191,5 @@ def test_find_copies_cuts_the_page_into_sentences_only_for_a_candidate_that_may_
         prepared = []
         real = match.Prepared.of.__func__  # type: ignore[attr-defined]
         monkeypatch.setattr(match.Prepared, "of", classmethod(lambda cls, t: prepared.append(t) or real(cls, t)))
-        scan.prepared_article.clear()
         assert find_copies(store, page, CFG) == []
         assert prepared == [STORY]  # the article (for may_copy), not the page
