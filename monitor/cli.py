@@ -40,6 +40,7 @@ from monitor.config import (
     to_url,
 )
 from monitor.crawl import backlog as crawl_backlog
+from monitor.crawl import left_text
 from monitor.display import json_text, percent, plural, safe
 from monitor.fetch import Fetcher, FetchResult, file_path, now_iso, shown_path
 from monitor.index import IndexFileError
@@ -763,11 +764,6 @@ def site_error(error: str) -> str:
     return f"{m[1]}: cannot read {shown_path(path)}: {os.strerror(errno.ENOENT)}"
 
 
-def _left_text(left: int, never: int) -> str:
-    """What max_pages left of a site's known URLs for later runs."""
-    return f"{plural(left, 'known URL')} left for later runs, {never} of them never fetched"
-
-
 def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
     service = Service(cfg)
     if not args.once:
@@ -789,7 +785,7 @@ def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
                 echo(f"  error: {site_error(err)}")
             left = crawl_backlog(store, rep.site)
             if left is not None and left.at >= started:
-                echo(f"  max_pages ({left.max_pages}) reached: {_left_text(left.left, left.never)}")
+                echo(f"  {left.summary()}")
             for alert_id in rep.new_alerts:
                 a = store.alert(alert_id)
                 echo(f"  ALERT #{a['id']}: {a['kind']} copy ({percent(a['coverage'])} of the article) "
@@ -965,7 +961,7 @@ def cmd_status(cfg: Config, args: argparse.Namespace) -> int:
             if r["left_for_later"]:
                 left = r["left_for_later"]
                 echo(f"    last run: max_pages ({left['max_pages']}) reached, "
-                     f"{_left_text(left['left'], left['never_fetched'])}")
+                     f"{left_text(left['left'], left['never_fetched'])}")
         for p in publishers:
             if p["health"] is None:
                 echo(f"publisher {p['publisher']}: feeds not read yet")

@@ -99,8 +99,12 @@ class Backlog:
         return {"at": self.at, "max_pages": self.max_pages, "left": self.left, "never_fetched": self.never}
 
     def summary(self) -> str:
-        return (f"max_pages ({self.max_pages}) reached: {plural(self.left, 'known URL')} left for later runs, "
-                f"{self.never} of them never fetched")
+        return f"max_pages ({self.max_pages}) reached: {left_text(self.left, self.never)}"
+
+
+def left_text(left: int, never: int) -> str:
+    """What max_pages left of a site's known URLs for later runs (Backlog.summary, and `provmon status`)."""
+    return f"{plural(left, 'known URL')} left for later runs, {never} of them never fetched"
 
 
 def backlog(store: Store, site: str) -> Backlog | None:

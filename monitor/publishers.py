@@ -16,6 +16,7 @@ import threading
 
 from monitor.config import Config, Site
 from monitor.crawl import discover, held_politeness, keep_holds, polite_settings, record_health
+from monitor.display import plural
 from monitor.extract import text_of
 from monitor.fetch import HTML_TYPES, Fetcher, FetchError, is_textual
 from monitor.scan import Original, track_text
@@ -87,7 +88,8 @@ def track_new_entries(store: Store, fetcher: Fetcher, cfg: Config, stop: threadi
         if stop is not None and stop.is_set():
             continue  # cut short at shutdown: what failed may be the stop itself, not the feed
         if failed:
-            failing = failed[0] + (f" (and {len(failed) - 1} more feeds or sitemaps)" if len(failed) > 1 else "")
+            more = plural(len(failed) - 1, "more feed or sitemap", "more feeds or sitemaps")
+            failing = failed[0] + (f" (and {more})" if len(failed) > 1 else "")
         elif unread and not fetched:
             failing = f"none of {len(unread)} new entries could be fetched, e.g. {unread[0]}"
         else:

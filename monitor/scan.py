@@ -240,11 +240,6 @@ class PreparedCache:
                     self._chars -= len(self._items.popitem(last=False)[0])
         return prepared
 
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-            self._chars = 0
-
 
 # A candidate article was prepared again for every page it was compared with: Prepared.of costs ~0.6 ms for a
 # 1,500-character brief, and the few articles that unrelated pages keep meeting are met again and again (the crawl
