@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import compileall
 import json
 import os
 import sqlite3
@@ -23,6 +24,15 @@ DEMO = REPO / "data" / "demo"
 # How often a loopback server's loop looks for shutdown(): the default 0.5 s made every server's teardown wait up
 # to that long (about 30 s of the suite).
 POLL = 0.02
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Compile the package's bytecode once for the whole run.
+
+    The tests start `python -m monitor` hundreds of times from the checkout. Where the environment sets
+    PYTHONDONTWRITEBYTECODE, no run leaves its bytecode behind, and each one compiled every module again
+    (about 0.15 s of each start). The files go where Python looks for them (`__pycache__`, ignored by git)."""
+    compileall.compile_dir(REPO / "monitor", quiet=1)
 
 
 def seed_text(prefix: str) -> str:
