@@ -58,6 +58,7 @@ from monitor.scan import (
     find_copies,
     make_fetcher,
     make_verifier,
+    near_duplicate_warning,
     read_source,
     recheck_alerts,
     track_texts,
@@ -226,19 +227,14 @@ def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
             if public and (was := store.article(t.id).url) != public:  # the text was tracked before, at its file
                 store.set_url(t.id, public)
                 again += f", public URL set (was {was})"
-            # A .txt and the HTML page of one story are two texts (headline lines, furniture) that would give
-            # every copy two alerts; versions of a story are legitimately tracked, so say it, do not refuse.
             near = t.near_duplicate
             say(f"{state} #{t.id}: {title or o.url} ({plural(t.chars, 'char')}{again}) {o.url}",
                 {"source": o.source or o.url, "id": t.id, "created": t.created, "replaces": t.replaces,
                  "title": title, "chars": t.chars, "article_url": o.url,
                  **({"near_duplicate_of": near[0]} if near else {})})
-            if near:
-                other = store.article(near[0])
+            if warning := near_duplicate_warning(store, t, o.url):
                 progress.clear()
-                echo(f"warning: #{t.id} ({o.url}) is nearly the same text as #{other.id} {other.title!r} "
-                     f"({other.url}), {percent(near[1])} alike: a copy of it will raise an alert for each; if they are "
-                     f"one article, track one of them", err=True)
+                echo(f"warning: {warning}", err=True)
         progress.advance(len(batch))
         batch.clear()
 

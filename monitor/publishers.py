@@ -19,7 +19,7 @@ from monitor.crawl import discover, held_politeness, keep_holds, polite_settings
 from monitor.display import plural
 from monitor.extract import text_of
 from monitor.fetch import HTML_TYPES, Fetcher, FetchError, is_textual
-from monitor.scan import Original, track_text
+from monitor.scan import Original, near_duplicate_warning, track_text
 from monitor.store import Store
 
 log = logging.getLogger(__name__)
@@ -79,11 +79,13 @@ def track_new_entries(store: Store, fetcher: Fetcher, cfg: Config, stop: threadi
                 log.log(level, "%s: %s: %s", label, url, reason)
                 store.record_page(url, label, r.final_url, r.status if not r.ok else None, None, reason)
                 continue
-            created = track_text(store, Original.of(url, page)).created
+            tracked = track_text(store, Original.of(url, page), near_duplicates=True)
             store.record_page(url, label, r.final_url, r.status, r.sha256)
-            if created:
+            if tracked.created:
                 new += 1
                 log.info("%s: tracking new article %r <%s>", label, page.title, url)
+            if warning := near_duplicate_warning(store, tracked, url):
+                log.warning("%s: %s", label, warning)
         keep_holds(store, polite)
         if stop is not None and stop.is_set():
             continue  # cut short at shutdown: what failed may be the stop itself, not the feed

@@ -138,11 +138,24 @@ def tracked_url(url: str, page: Extracted) -> str:
     return canonical(url)
 
 
-def track_text(store: Store, original: Original) -> Tracked:
+def track_text(store: Store, original: Original, near_duplicates: bool = False) -> Tracked:
     """Track an original. Unless it is plain text, its site's template (blocks repeated across the originals of
     that site, once three or more are tracked) is dropped first, so it cannot make unrelated pages look alike.
     A new text for a URL already tracked replaces that URL's article (Store.track_articles)."""
-    return track_texts(store, [original])[0]
+    return track_texts(store, [original], near_duplicates)[0]
+
+
+def near_duplicate_warning(store: Store, tracked: Tracked, url: str) -> str | None:
+    """What to tell the user when a newly tracked text is nearly another tracked one's (a .txt and the HTML page of
+    one story: headline lines, furniture): every copy would raise an alert for each. Versions of a story are
+    legitimately tracked, so it is said, not refused; None when there is nothing to say."""
+    if tracked.near_duplicate is None:
+        return None
+    other_id, alike = tracked.near_duplicate
+    other = store.article(other_id)
+    return (f"#{tracked.id} ({url}) is nearly the same text as #{other.id} {other.title!r} ({other.url}), "
+            f"{percent(alike)} alike: a copy of it will raise an alert for each; if they are one article, track one "
+            f"of them")
 
 
 def track_texts(store: Store, items: Sequence[Original], near_duplicates: bool = False) -> list[Tracked]:
@@ -391,8 +404,10 @@ def track_configured(store: Store, fetcher: Fetcher, cfg: Config,
             continue
         original = Original.of(url, page, t.title)
         public = canonical(t.url) if t.url else ""
-        tracked = track_text(store, replace(original, url=public) if public else original)
+        tracked = track_text(store, replace(original, url=public) if public else original, near_duplicates=True)
         new += tracked.created
+        if warning := near_duplicate_warning(store, tracked, public or url):
+            log.warning("track: %s", warning)
         if t.title and tracked.title != t.title:
             store.set_title(tracked.id, t.title)
         if public and store.article(tracked.id).url != public:  # the text was tracked before under its file

@@ -105,16 +105,21 @@ def test_store_rekeys_texts_of_an_older_store(tmp_path: Path) -> None:
         assert store.add_article("file:///b.txt", "b", crlf, article_fingerprints_of(crlf)) == (1, False)
 
 
-def test_track_warns_of_a_near_duplicate_html_page(tmp_path: Path) -> None:
-    cfg = write_config(tmp_path / "config.toml", "")
-    (tmp_path / "gulls.txt").write_text(STORY)
+def story_as_txt_and_html(folder: Path) -> None:
+    """STORY twice: gulls.txt as written, and gulls.html, its page with a headline, byline and site furniture."""
+    (folder / "gulls.txt").write_text(STORY)
     paras = STORY.strip().split("\n\n")
     body = "".join(f"<p>{p}</p>" for p in paras[1:])
-    (tmp_path / "gulls.html").write_text(
+    (folder / "gulls.html").write_text(
         f"<!doctype html><html><head><title>{paras[0]} | Brackwater Bugle</title></head><body>"
         f"<nav><a href='/'>Home</a> <a href='/news/'>News</a></nav><article><h1>{paras[0]}</h1>"
         f"<p class='byline'>By Bugle staff, 4 May 2026</p>{body}</article>"
         "<footer>Copyright Brackwater Bugle. All rights reserved.</footer></body></html>")
+
+
+def test_track_warns_of_a_near_duplicate_html_page(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path / "config.toml", "")
+    story_as_txt_and_html(tmp_path)
     assert provmon("--config", str(cfg), "track", str(tmp_path / "gulls.txt")).code == 0
     r = provmon("--config", str(cfg), "track", str(tmp_path / "gulls.html"), "--json")
     assert r.code == 0, r.err
@@ -126,6 +131,22 @@ def test_track_warns_of_a_near_duplicate_html_page(tmp_path: Path) -> None:
         "a trial on the north field produced forty jars of honey and no complaints from neighbouring gardens.\n")
     r = provmon("--config", str(cfg), "track", str(tmp_path / "other.txt"))
     assert r.code == 0 and "warning" not in r.err
+
+
+def test_the_service_warns_of_near_duplicate_track_entries(tmp_path: Path) -> None:
+    """[[track]] entries are tracked by the service, whose log is where the user looks: the same warning as
+    `provmon track`'s, once, when the second text is tracked."""
+    story_as_txt_and_html(tmp_path)
+    cfg = write_config(tmp_path / "config.toml", f'[[track]]\nsource = "{tmp_path / "gulls.txt"}"\n\n'
+                                                   f'[[track]]\nsource = "{tmp_path / "gulls.html"}"\n')
+    r = provmon("--config", str(cfg), "run", "--once")
+    assert r.code == 0, r.err
+    warnings = [line for line in r.err.splitlines() if "nearly the same text" in line]
+    assert len(warnings) == 1, r.err
+    assert "WARNING" in warnings[0] and "track: #2 (file://" in warnings[0], warnings[0]
+    assert "gulls.html) is nearly the same text as #1" in warnings[0] and "gulls.txt), " in warnings[0], warnings[0]
+    again = provmon("--config", str(cfg), "run", "--once")
+    assert again.code == 0 and "nearly the same text" not in again.err, again.err
 
 
 def test_shown_url_hides_path_query_and_userinfo() -> None:
