@@ -129,7 +129,7 @@ def smtp_password(channel: Channel, env: Mapping[str, str]) -> str:
                         channel.password_credential)
 
 
-def shown_url(url: str) -> str:
+def redacted_url(url: str) -> str:
     """A webhook URL as messages show it: scheme://host[:port]/… . Its path and query often are the credential
     (Slack-style /hooks/T0/B0/SECRET, ?key=…, ?token=…) and userinfo a password, so none of them is shown; the host
     tells which endpoint failed, and the channel's name which channel."""
@@ -146,13 +146,13 @@ def shown_url(url: str) -> str:
 
 
 def _scrub(text: str, url: str) -> str:
-    """`text` (an exception's message) with the URL and its secret-bearing parts replaced by shown_url(url)."""
+    """`text` (an exception's message) with the URL and its secret-bearing parts replaced by redacted_url(url)."""
     parts = urlsplit(url)
     for secret in sorted({url, url.split("#")[0], parts.path + ("?" + parts.query if parts.query else ""),
                           parts.query, parts.password or "", parts.netloc if "@" in parts.netloc else ""},
                          key=len, reverse=True):
         if len(secret) > 1:
-            text = text.replace(secret, shown_url(url) if secret.startswith(parts.scheme) else "…")
+            text = text.replace(secret, redacted_url(url) if secret.startswith(parts.scheme) else "…")
     return text
 
 
@@ -264,10 +264,10 @@ def send_webhook(channel: Channel, msg: Outgoing, env: Mapping[str, str]) -> Non
     try:
         resp = httpx.post(url, content=body, headers=headers, timeout=channel.timeout)
     except Exception as exc:  # httpx names the URL in some errors (InvalidURL, …): scrubbed like ours
-        raise NotifyError(f"{channel.label}: POST {shown_url(url)}: {type(exc).__name__}: "
+        raise NotifyError(f"{channel.label}: POST {redacted_url(url)}: {type(exc).__name__}: "
                           f"{_scrub(str(exc), url)}") from None
     if not 200 <= resp.status_code < 300:
-        raise NotifyError(f"{channel.label}: POST {shown_url(url)}: HTTP {resp.status_code}")
+        raise NotifyError(f"{channel.label}: POST {redacted_url(url)}: HTTP {resp.status_code}")
 
 
 def send_apprise(channel: Channel, msg: Outgoing, env: Mapping[str, str]) -> None:

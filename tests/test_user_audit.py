@@ -12,7 +12,7 @@ import pytest
 
 from monitor.config import ConfigError, load_config
 from monitor.fingerprint import article_fingerprints_of
-from monitor.notify import shown_url
+from monitor.notify import redacted_url
 from monitor.store import Store
 from tests.conftest import Served, Webhook, provmon, rows, write_config
 from tests.test_alerts import SPUN, VERBATIM, by_page, copier_site
@@ -149,11 +149,11 @@ def test_the_service_warns_of_near_duplicate_track_entries(tmp_path: Path) -> No
     assert again.code == 0 and "nearly the same text" not in again.err, again.err
 
 
-def test_shown_url_hides_path_query_and_userinfo() -> None:
-    assert shown_url("https://hooks.example/hooks/T0/B0/SeCrEt?key=K") == "https://hooks.example/…"
-    assert shown_url("http://user:pw@127.0.0.1:8803/x?key=K#f") == "http://127.0.0.1:8803/…"
-    assert shown_url("https://hooks.example") == "https://hooks.example/"
-    assert shown_url("http://[::1]:99/a") == "http://[::1]:99/…"
+def test_redacted_url_hides_path_query_and_userinfo() -> None:
+    assert redacted_url("https://hooks.example/hooks/T0/B0/SeCrEt?key=K") == "https://hooks.example/…"
+    assert redacted_url("http://user:pw@127.0.0.1:8803/x?key=K#f") == "http://127.0.0.1:8803/…"
+    assert redacted_url("https://hooks.example") == "https://hooks.example/"
+    assert redacted_url("http://[::1]:99/a") == "http://[::1]:99/…"
 
 
 def hook_config(tmp_path: Path, body: str) -> Path:
