@@ -452,9 +452,25 @@ def scan_site(store: Store, fetcher: Fetcher, cfg: Config, site: Site,
     return report
 
 
+def _template_is_tracked_text(store: Store, cfg: MatchSettings, learner: TemplateLearner, site: str,
+                              paragraphs: list[str], hashes: list[str], known: dict[tuple[str, ...], bool]) -> bool:
+    """Do the site's template blocks on this page share text with a tracked article?
+
+    Then they are not the site's furniture. On a small copier site an article's paragraphs can be on enough of its
+    pages (the post, its AMP version, another copy, a page pasting an excerpt beside other text) to be learned as
+    its template, and dropped, they would hide the excerpt from the scan for good. `known` holds the answer per set
+    of dropped blocks for the scan: a footer is looked up once, not once a page."""
+    dropped = tuple(h for h in hashes if learner.is_template_hash(site, h))
+    if dropped not in known:
+        blocks = [p for p, h in zip(paragraphs, hashes, strict=True) if learner.is_template_hash(site, h)]
+        known[dropped] = bool(candidates_for(store, "\n\n".join(blocks), cfg))
+    return known[dropped]
+
+
 def _scan_pages(store: Store, fetcher: Fetcher, cfg: Config, site: Site, stop: threading.Event | None,
                 report: SiteReport, channels: list[str], learner: TemplateLearner,
                 verifier: SemanticVerifier | None, prepared: PreparedCache) -> None:
+    tracked_blocks: dict[tuple[str, ...], bool] = {}  # _template_is_tracked_text's answers in this scan
     for item in crawl(fetcher, site, [cfg.resolve_source(u) for u in site.start_urls], store=store,
                       user_agent=cfg.monitor.user_agent, polite=polite_settings(cfg.fetch), workers=cfg.fetch.workers,
                       sitemaps=[cfg.resolve_source(u) for u in site.sitemaps],
@@ -481,6 +497,9 @@ def _scan_pages(store: Store, fetcher: Fetcher, cfg: Config, site: Site, stop: t
         if not seen_before:  # each version of a page counts once towards the site's template
             learner.observe_hashes(site.name, hashes)
         text = learner.drop(site.name, page.text, paragraphs, hashes)
+        if text != page.text and _template_is_tracked_text(store, cfg.match, learner, site.name, paragraphs, hashes,
+                                                           tracked_blocks):
+            text = page.text
         if not text:
             continue
         page_url = canonical(result.final_url)  # one page, one alert: not one per utm_source
