@@ -70,7 +70,7 @@ from monitor.scan import (
     track_configured,
     track_publishers,
 )
-from monitor.sdnotify import sd_notify
+from monitor.sdnotify import sd_notify, watchdog_seconds
 from monitor.store import Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -493,12 +493,24 @@ class Service:
         compares how far the two clocks moved, to notice a wall-clock step or a suspend, and wakes the
         scheduler."""
         wall, mono = self._clocks()
+        watchdog = watchdog_seconds(os.environ)
+        warned = False
         while not self._stop.is_set():
             try:
                 self._heartbeat()
             except Exception:  # the thread must go on: a missed beat is what status and the watchdog are for
                 log.exception("heartbeat failed")
-            if self._stop.wait(parse_interval(self.cfg.monitor.heartbeat)):
+            period = parse_interval(self.cfg.monitor.heartbeat)
+            if watchdog is not None and period > watchdog / 2:
+                # A ping later than WatchdogSec gets the service killed and restarted, over and over; systemd's
+                # advice is to ping at half the period.
+                if not warned:
+                    log.warning("monitor.heartbeat (%s) is longer than half systemd's watchdog period (WatchdogSec="
+                                "%gs): the heartbeat runs every %gs", self.cfg.monitor.heartbeat, watchdog,
+                                watchdog / 2)
+                    warned = True
+                period = watchdog / 2
+            if self._stop.wait(period):
                 return
             now_wall, now_mono = self._clocks()
             step = (now_wall - wall) - (now_mono - mono)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Mapping
 
 
 def sd_notify(state: str) -> bool:
@@ -24,3 +25,16 @@ def sd_notify(state: str) -> bool:
     except OSError:
         return False
     return True
+
+
+def watchdog_seconds(env: Mapping[str, str]) -> float | None:
+    """systemd's watchdog period for this process (WatchdogSec=, passed as $WATCHDOG_USEC), or None when no watchdog
+    is on or it is another process's ($WATCHDOG_PID names another): sd_watchdog_enabled()'s rules."""
+    try:
+        usec = int(env.get("WATCHDOG_USEC", ""))
+    except ValueError:
+        return None
+    pid = env.get("WATCHDOG_PID", "")
+    if usec <= 0 or (pid and pid != str(os.getpid())):
+        return None
+    return usec / 1_000_000

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from monitor.sdnotify import watchdog_seconds
 from tests.conftest import REPO, Webhook, demo_config, provmon
 
 
@@ -156,6 +157,33 @@ def test_systemd_notify_ready_watchdog_stopping(tmp_path: Path) -> None:
         assert svc.stop() == 0
     finally:
         sock.close()
+
+
+def test_the_watchdog_is_pinged_within_its_period_whatever_the_heartbeat(tmp_path: Path) -> None:
+    """WatchdogSec shorter than monitor.heartbeat would have systemd kill and restart the service over and over: the
+    pings come at half the watchdog's period ($WATCHDOG_USEC), as systemd advises, with a warning naming both. A
+    watchdog meant for another process ($WATCHDOG_PID) is not this one's."""
+    cfg = demo_config(tmp_path)
+    cfg.write_text(cfg.read_text().replace('heartbeat = "30s"', 'heartbeat = "10m"'))
+    addr = str(tmp_path / "notify.sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(addr)
+    sock.settimeout(30)
+    try:
+        svc = Service(cfg, tmp_path / "w.log", env={"NOTIFY_SOCKET": addr, "WATCHDOG_USEC": "1000000"})
+        pings = 0
+        while pings < 3:  # 10 minutes apart by the heartbeat alone: the test would time out after the first
+            pings += sock.recv(256).decode() == "WATCHDOG=1"
+        assert svc.stop() == 0
+        assert "monitor.heartbeat (10m) is longer than half systemd's watchdog period (WatchdogSec=1s): the " \
+               "heartbeat runs every 0.5s" in svc.text()
+    finally:
+        sock.close()
+    assert watchdog_seconds({"WATCHDOG_USEC": "180000000"}) == 180
+    assert watchdog_seconds({"WATCHDOG_USEC": "180000000", "WATCHDOG_PID": str(os.getpid())}) == 180
+    assert watchdog_seconds({"WATCHDOG_USEC": "180000000", "WATCHDOG_PID": "1"}) is None
+    assert watchdog_seconds({}) is None and watchdog_seconds({"WATCHDOG_USEC": "0"}) is None
+    assert watchdog_seconds({"WATCHDOG_USEC": "soon"}) is None
 
 
 def test_json_logs_are_one_object_per_line(tmp_path: Path) -> None:
