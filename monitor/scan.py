@@ -97,6 +97,10 @@ def read_source(fetcher: Fetcher, url: str, allow_private: bool = True) -> Extra
         raise SourceError(f"{url}: HTTP {result.status}{result.where}")
     # A local file's type is a guess from its name (none for `notes`): there only the bytes decide.
     if not is_textual("" if local else result.content_type, result.body):
+        if local:  # the type guessed from its name (text/plain for a .txt) would contradict the refusal
+            why = "it holds NUL bytes" if b"\x00" in result.body[:1024] else \
+                "it starts as a binary file does (PDF, image, archive)"
+            raise SourceError(f"{url}: {shown_path(file_path(result.final_url))} is not a text file: {why}")
         raise SourceError(f"{url}: not HTML or text ({result.content_type or 'binary content'})")
     page = text_of(result.body, result.content_type, result.final_url)
     # A .txt is taken as it is, so binary bytes in one (NULs past the first KB, random bytes) would be tracked as text.

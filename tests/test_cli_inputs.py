@@ -130,11 +130,17 @@ def test_a_binary_file_named_txt_is_refused_naming_it(cfg: Path, tmp_path: Path)
     nul.write_bytes(story(9).encode() + b"\x00\x00\x00\x01\x02 trailer")
     noise = tmp_path / "noise.txt"
     noise.write_bytes(bytes((i * 7919 + 13) % 255 + 1 for i in range(4000)))  # no NUL, mostly not text
-    for path, why in ((nul, "it holds NUL bytes"), (noise, "are control characters or bytes no text encoding")):
+    early = tmp_path / "early-nul.txt"  # caught by the quick sniff, which used to name the type its name suggests
+    early.write_bytes(b"hello\x00world " + story(9).encode())
+    pdf = tmp_path / "scan.txt"
+    pdf.write_bytes(b"%PDF-1.7\n" + story(9).encode())
+    for path, why in ((nul, "it holds NUL bytes"), (noise, "are control characters or bytes no text encoding"),
+                      (early, "it holds NUL bytes"), (pdf, "it starts as a binary file does (PDF, image, archive)")):
         for command in ("track", "check"):
             r = provmon("--config", str(cfg), command, str(path))
             assert r.code == 2, (command, r.out, r.err)
             assert f"{path.as_uri()}: {path} is not a text file: " in r.err and why in r.err, (command, r.err)
+            assert "not HTML or text" not in r.err, r.err
     with Store(tmp_path / "provmon.db") as store:
         assert store.article_count() == 1
     latin = tmp_path / "latin.txt"
