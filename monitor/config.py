@@ -508,11 +508,12 @@ def _check_semantics(cfg: Config, where: str) -> None:
             raise bad(f"sites[{i}].max_depth", "must not be negative")
         if site.max_pages < 1:
             raise bad(f"sites[{i}].max_pages", "must be at least 1")
-        for j, pattern in enumerate(site.include + site.exclude):
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise bad(f"sites[{i}].include/exclude[{j}]", f"is not a regular expression: {exc}") from None
+        for field_name, patterns in (("include", site.include), ("exclude", site.exclude)):
+            for j, pattern in enumerate(patterns):
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    raise bad(f"sites[{i}].{field_name}[{j}]", f"is not a regular expression: {exc}") from None
     labels: set[str] = set()
     for i, ch in enumerate(cfg.notify):
         key = f"notify[{i}]"
