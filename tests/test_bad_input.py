@@ -175,7 +175,8 @@ def test_binary_files_and_responses_are_not_tracked(tmp_path: Path) -> None:
         served.stop()
     assert r.code == 2, r.out + r.err
     assert f"{served.base}/report.pdf: not HTML or text (application/pdf)" in r.err
-    assert f"{served.base}/photo: not HTML or text" in r.err and "random.bin: not HTML or text" in r.err
+    assert f"{served.base}/photo: not HTML or text" in r.err
+    assert f"random.bin: {tmp_path / 'random.bin'} is not a text file: it holds NUL bytes" in r.err, r.err
     assert "tracked #1" in r.out and r.out.count("tracked #") == 1, r.out
 
 
