@@ -109,9 +109,12 @@ def service(cfg: Config, started: list[sch.Service], runs: list[str] | None = No
     return svc
 
 
-def stored_next_run(cfg: Config) -> dt.datetime:
+def stored_next_run(cfg: Config) -> dt.datetime | None:
+    """The site's plan on record; None while none is (the scheduler moves a job, then records it: a test polling
+    for the record can look in between)."""
     with Store(cfg.database_path) as store:
-        return dt.datetime.fromisoformat(store.next_runs()["s"])
+        when = store.next_runs().get("s")
+    return dt.datetime.fromisoformat(when) if when else None
 
 
 # -- 1. notification backoff and delivery -----------------------------------------------------------------
