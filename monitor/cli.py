@@ -42,6 +42,7 @@ from monitor.config import (
 from monitor.crawl import backlog as crawl_backlog
 from monitor.crawl import left_text
 from monitor.display import json_text, percent, plural, safe
+from monitor.extract import Extracted
 from monitor.fetch import Fetcher, FetchResult, file_path, now_iso, shown_path
 from monitor.index import IndexFileError
 from monitor.logs import setup_logging
@@ -55,6 +56,7 @@ from monitor.scan import (
     Original,
     PreparedCache,
     SourceError,
+    _own_version,  # one rule for "the original's own page" in check and the site scan
     find_copies,
     make_fetcher,
     make_verifier,
@@ -64,7 +66,7 @@ from monitor.scan import (
     track_texts,
 )
 from monitor.scheduler import Service, site_period
-from monitor.store import ALERT_STATES, OPEN_STATES, Store, StoreError, readonly_reason
+from monitor.store import ALERT_STATES, OPEN_STATES, Article, Store, StoreError, readonly_reason
 from monitor.urls import canonical, same_page
 
 log = logging.getLogger("monitor")
@@ -189,6 +191,11 @@ def cmd_init(cfg: Config, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def configured_addresses(cfg: Config) -> dict[str, str]:
+    """The [[track]] sources given a public `url`, as the file:// URL (or URL) read -> the address tracked under."""
+    return {cfg.resolve_source(t.source): canonical(t.url) for t in cfg.track if t.url}
+
+
 def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
     sources, errors = expand_sources(args.sources)
     for option, value in (("--title", args.title), ("--url", args.url)):
@@ -215,7 +222,12 @@ def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
     batch: list[Original] = []
 
     def flush() -> None:
-        for o, t in zip(batch, track_texts(store, batch, near_duplicates=True), strict=True):
+        tracked = track_texts(store, batch, near_duplicates=True)
+        # Where each was read from (schema 16): `check` of that file is the article itself. Recorded just after the
+        # articles (track_texts commits them itself); lost only to a crash in between, and tracking the file again
+        # records it then.
+        store.set_sources((t.id, o.source or o.url, t.created) for o, t in zip(batch, tracked, strict=True))
+        for o, t in zip(batch, tracked, strict=True):
             state = "tracked" if t.created else "already tracked"
             counts[state] += 1
             again = f", replaces #{t.replaces}: its text changed" if t.replaces else ""
@@ -310,6 +322,20 @@ class _Landing(Fetcher):
         return result
 
 
+def _is_the_article(url: str, landed: str, page: Extracted, article: Article, source: str | None,
+                    configured: dict[str, str]) -> bool:
+    """Whether the page read from `url` (landing at `landed` after redirects) is the tracked article itself, not a
+    copy of it, as the site scan decides: its address or one redirecting to it, a page of its own site naming it as
+    canonical (AMP, mobile, a feed-tagged URL: scan._own_version), or the file it was tracked from (its recorded
+    source, or a [[track]] entry's file given that public url). A file elsewhere that names the article's address as
+    canonical stays a copy: a copier's page saved to disk may keep the original's canonical tag."""
+    if same_page(landed, article.url) or same_page(url, article.url) or _own_version(landed, page, article.url):
+        return True
+    if source and source in (url, landed):
+        return True
+    return any(configured.get(u) == article.url for u in (url, landed))
+
+
 def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
     sources, errors = expand_sources(args.sources)
     width = min(shutil.get_terminal_size((120, 24)).columns, 160)
@@ -329,6 +355,7 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
     if not cfg.database_path.exists():  # a wrong --config or cwd: say so, and leave no empty database behind
         echo(untracked, err=True)
         return EXIT_USAGE
+    configured = configured_addresses(cfg)
     with Store(cfg.database_path) as store, make_fetcher(cfg, kind=_Landing) as fetcher:
         if not store.article_count():  # every page would be "no copy": say why instead
             echo(untracked, err=True)
@@ -354,8 +381,10 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
             landed = fetcher.landed.get(url, url)
             found: list[Found] = []
             itself = ""  # the tracked article itself, reached through a redirect or another form of its address
-            for f in find_copies(store, page.text, cfg.match, verifier=verifier, prepared=prepared):
-                if same_page(landed, f.article.url) or same_page(url, f.article.url):
+            copies_found = find_copies(store, page.text, cfg.match, verifier=verifier, prepared=prepared)
+            read_from = store.sources_of(f.article.id for f in copies_found)
+            for f in copies_found:
+                if _is_the_article(url, landed, page, f.article, read_from.get(f.article.id), configured):
                     itself = itself or f"the tracked article #{f.article.id} itself, at {f.article.url}"
                 else:
                     found.append(f)

@@ -330,12 +330,24 @@ SCHEMA_V15_EVENT_SNAPSHOT = """
 ALTER TABLE notifications ADD COLUMN snapshot TEXT
 """
 
+# Version 16: where an article was read from (`source`: the file:// URL of a file, or the URL given), when it is not
+# the address it is tracked under (an HTML file naming its public canonical, `track FILE --url URL`). `provmon check`
+# of that file is the tracked article itself, not a copy of it, and tracking the edited file again replaces the
+# article under its public address instead of adding a second one. Articles tracked from a file under its own file://
+# URL read from there: the column is filled in for them; for the others the file is not known (tracking it again
+# records it).
+SCHEMA_V16_ARTICLE_SOURCE = """
+ALTER TABLE articles ADD COLUMN source TEXT;
+UPDATE articles SET source = url WHERE url LIKE 'file:%';
+CREATE INDEX IF NOT EXISTS articles_source ON articles (source) WHERE source IS NOT NULL
+"""
+
 # MIGRATIONS[i] upgrades schema version i to i + 1. Append new ones; never edit a released one.
 MIGRATIONS: tuple[str, ...] = (
     SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, MIGRATION_CRAWL_STATE, SCHEMA_V5_ALERTS, SCHEMA_V6_INDEX,
     SCHEMA_V7_ARTICLE_URL, SCHEMA_V8_ARTICLE_VERSIONS, SCHEMA_V9_RECENT_BY_ARTICLE, SCHEMA_V10_EXTRA_POSTINGS,
     SCHEMA_V11_SPLIT_IGNORE_RULES, SCHEMA_V12_HIDDEN, SCHEMA_V13_COPY_SHINGLES, SCHEMA_V14_ADDRESSES,
-    SCHEMA_V15_EVENT_SNAPSHOT,
+    SCHEMA_V15_EVENT_SNAPSHOT, SCHEMA_V16_ARTICLE_SOURCE,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -743,6 +755,28 @@ class Store:
         with self.transaction():
             self.db.execute("UPDATE articles SET url = ? WHERE id = ?", [url, article_id])
 
+    def set_sources(self, sources: Iterable[tuple[int, str, bool]]) -> None:
+        """Record where articles were read from, (article id, source URL, created) each: the file an article was
+        tracked from (its file:// URL), or the URL given. A new article (`created`) was read from there; one tracked
+        before keeps the source it has (the same text in a second file: that file is a copy of it on disk) and gets
+        this one only when it had none (tracked before schema 16, or by a [[track]] entry)."""
+        with self.transaction():
+            self.db.conn.executemany("UPDATE articles SET source = ? WHERE id = ? AND (? OR source IS NULL)",
+                                [(source, article_id, created) for article_id, source, created in sources if source])
+
+    def tracked_from(self, source: str) -> Article | None:
+        """The current article read from `source` (a file's file:// URL), the newest when several were, else None."""
+        row = self.db.execute(
+            "SELECT id, url, title, text, sha256 FROM articles WHERE source = ? AND replaced_by IS NULL "
+            "ORDER BY id DESC LIMIT 1", [source]).fetchone()
+        return Article(*row) if row else None
+
+    def sources_of(self, article_ids: Iterable[int]) -> dict[int, str]:
+        """The source each of these articles was read from, when known (schema 16; see set_sources)."""
+        return {int(a): s for a, s in self.db.execute(
+            "SELECT id, source FROM articles WHERE source IS NOT NULL AND id IN (SELECT value FROM json_each(?))",
+            [json.dumps(list(article_ids))])}
+
     def set_title(self, article_id: int, title: str) -> None:
         """Rename a tracked article (`track --title` or a [[track]] title given for a text tracked before)."""
         with self.transaction():
@@ -767,6 +801,10 @@ class Store:
         self.db.execute("UPDATE OR IGNORE alerts SET article_id = ? WHERE article_id = ?", [replaced_by, article_id])
         # Versions it replaced point to the current one: a replaced row always names a current article.
         self.db.execute("UPDATE articles SET replaced_by = ? WHERE replaced_by = ?", [replaced_by, article_id])
+        # A new text of the URL was most likely read from where the old one was (the edited file): it is kept unless
+        # the new version's own source is recorded (set_sources), so the file stays linked to its article.
+        self.db.execute("UPDATE articles SET source = (SELECT source FROM articles WHERE id = ?) "
+                        "WHERE id = ? AND source IS NULL", [article_id, replaced_by])
         referred = self.db.execute(
             "SELECT EXISTS (SELECT 1 FROM matches WHERE article_id = :a) OR "
             "EXISTS (SELECT 1 FROM alerts WHERE article_id = :a)", {"a": article_id}).fetchone()[0]

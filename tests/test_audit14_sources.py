@@ -1,0 +1,99 @@
+"""Session 14's audit, F3, F4 and F7: where a tracked article was read from is kept (articles.source, schema 16).
+
+F3: `check` of the file an article was tracked from, or of a page of its own site naming it as canonical, said
+"COPY (verbatim)" of the article itself. F4: after `track FILE --url URL`, tracking the edited file again added a
+second article (two alerts per copy). F7: "already tracked" and `article_url` named the input, not the address the
+article is stored under."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from monitor.store import SCHEMA_VERSION, Store
+from tests.conftest import Served, old_database, provmon, write_config
+from tests.test_match import ARTICLE, PARAGRAPHS
+from tests.test_user_audit import STORY
+
+PUBLIC = "https://herald.example/news/harborton-fire"
+
+
+def html_page(canonical: str, paragraphs: list[str], title: str = "Fire at the grain terminal") -> str:
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    return (f"<!doctype html><html><head><title>{title}</title><link rel=\"canonical\" href=\"{canonical}\">"
+            f"</head><body><nav><a href=\"/\">Home</a></nav><article><h1>{title}</h1>{body}</article></body></html>")
+
+
+def test_check_of_the_file_an_article_was_tracked_from_is_that_article(tmp_path: Path) -> None:
+    """Before: `provmon track DIR && provmon check DIR/page.html` called the HTML original a verbatim COPY of itself
+    (exit 0), and so for a .txt tracked with --url."""
+    orig = tmp_path / "orig"
+    orig.mkdir()
+    (orig / "page.html").write_text(html_page(PUBLIC, PARAGRAPHS))
+    cfg = write_config(tmp_path / "c.toml", "")
+    assert provmon("--config", str(cfg), "track", str(orig)).code == 0
+    # The same page saved from a copier's site keeps the original's canonical tag: still a copy.
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    (saved / "grabbed.html").write_text(html_page(PUBLIC, PARAGRAPHS, "Grabbed"))
+
+    r = provmon("--config", str(cfg), "check", "--json", str(orig / "page.html"), str(saved / "grabbed.html"))
+    own, grabbed = r.json_lines()
+    assert own["copies"] == [] and own["note"] == f"the tracked article #1 itself, at {PUBLIC}", r.out
+    assert [c["article"]["id"] for c in grabbed["copies"]] == [1], r.out
+    r = provmon("--config", str(cfg), "check", str(orig / "page.html"))
+    assert r.code == 1 and f"no copy of a tracked article (the tracked article #1 itself, at {PUBLIC})" in r.out, \
+        r.out + r.err
+
+    # A .txt given its public address: it is the article at that address, not a copy of it.
+    txt = tmp_path / "fire.txt"
+    txt.write_text(ARTICLE.replace("HARBORTON", "HARBOURTON"))
+    cfg2 = write_config(tmp_path / "c2.toml", "", database=tmp_path / "two.db")
+    assert provmon("--config", str(cfg2), "track", str(txt), "--url", PUBLIC).code == 0
+    r = provmon("--config", str(cfg2), "check", str(txt))
+    assert r.code == 1 and "(the tracked article #1 itself, at https://herald.example/news/harborton-fire)" in r.out, \
+        r.out + r.err
+
+
+def test_check_of_a_tracked_source_given_a_url_in_the_config_and_of_the_sites_own_page(
+        tmp_path: Path, http_dir: Callable[[Path], Served]) -> None:
+    """A [[track]] entry's file with a `url`, and a page of the publisher's site whose canonical is the article
+    (a feed's copy of it), as the site scan already decides."""
+    site = tmp_path / "pub"
+    site.mkdir()
+    served = http_dir(site)
+    (site / "fire.html").write_text(html_page(f"{served.base}/fire.html", PARAGRAPHS))
+    (site / "fire-feed.html").write_text(html_page(f"{served.base}/fire.html", PARAGRAPHS, "From the feed"))
+    txt = tmp_path / "gulls.txt"
+    txt.write_text(STORY)
+    cfg = write_config(tmp_path / "c.toml", f"""
+[[track]]
+source = "{txt}"
+url = "{PUBLIC}"
+[[track]]
+source = "{served.base}/fire.html"
+""")
+    assert provmon("--config", str(cfg), "run", "--once").code == 0
+    r = provmon("--config", str(cfg), "check", "--json", str(txt), f"{served.base}/fire-feed.html")
+    mine, feed = r.json_lines()
+    assert r.code == 1, r.out + r.err
+    assert mine["copies"] == [] and mine["note"].endswith(f"itself, at {PUBLIC}"), mine
+    assert feed["copies"] == [] and feed["note"].endswith(f"itself, at {served.base}/fire.html"), feed
+
+
+def test_schema_16_records_the_file_of_articles_tracked_under_it(tmp_path: Path) -> None:
+    """An article tracked from a file under its file:// URL before schema 16 gets that file as its source; one
+    given a public URL cannot be traced to its file, and gets it when the file is tracked again."""
+    db = tmp_path / "old.db"
+    conn = old_database(db, 15)
+    conn.execute("INSERT INTO articles (id, url, title, text, sha256, added_at) VALUES "
+                 "(1, 'file:///srv/fire.txt', 'T', 'a', 'h1', '2026-01-01'), "
+                 "(2, 'https://herald.example/b', 'B', 'b', 'h2', '2026-01-01')")
+    conn.commit()
+    conn.close()
+    with Store(db) as store:
+        assert store.sources_of([1, 2]) == {1: "file:///srv/fire.txt"}
+        assert store.tracked_from("file:///srv/fire.txt").id == 1  # type: ignore[union-attr]
+        store.set_sources([(2, "file:///srv/b.txt", False), (1, "file:///elsewhere.txt", False)])
+        assert store.sources_of([1, 2]) == {1: "file:///srv/fire.txt", 2: "file:///srv/b.txt"}
+        assert store.schema_version() == SCHEMA_VERSION
