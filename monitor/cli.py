@@ -196,6 +196,16 @@ def configured_addresses(cfg: Config) -> dict[str, str]:
     return {cfg.resolve_source(t.source): canonical(t.url) for t in cfg.track if t.url}
 
 
+def _known_address(configured: dict[str, str], store: Store, source: str) -> str:
+    """The address the article read from `source` is tracked under when that is not the source itself: its [[track]]
+    entry's `url`, else where the store's current article read from it lives (`track FILE --url URL` before); ""
+    when neither says."""
+    if public := configured.get(source):
+        return public
+    article = store.tracked_from(source)
+    return article.url if article is not None and article.url != source else ""
+
+
 def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
     sources, errors = expand_sources(args.sources)
     for option, value in (("--title", args.title), ("--url", args.url)):
@@ -203,6 +213,7 @@ def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
             echo(f"error: {option} names one article, but {len(sources)} sources were given", err=True)
             return EXIT_USAGE
     public = canonical(args.url) if args.url else ""
+    configured = configured_addresses(cfg)
     progress = _progress(args, len(sources), "track")
     quiet = _stdout_under_bar(progress)
     counts = {"tracked": 0, "already tracked": 0, "errors": len(errors)}
@@ -223,9 +234,10 @@ def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
 
     def flush() -> None:
         tracked = track_texts(store, batch, near_duplicates=True)
-        # Where each was read from (schema 16): `check` of that file is the article itself. Recorded just after the
-        # articles (track_texts commits them itself); lost only to a crash in between, and tracking the file again
-        # records it then.
+        # Where each was read from (schema 16): `check` of that file is the article itself, and the file tracked
+        # again after an edit replaces this article wherever it is tracked (its public URL). Recorded just after
+        # the articles (track_texts commits them itself); lost only to a crash in between, and tracking the file
+        # again records it then.
         store.set_sources((t.id, o.source or o.url, t.created) for o, t in zip(batch, tracked, strict=True))
         for o, t in zip(batch, tracked, strict=True):
             state = "tracked" if t.created else "already tracked"
@@ -261,7 +273,10 @@ def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
                 continue
             original = Original.of(url, page, args.title)
             # A file names no public address (a .txt cannot): --url gives the one notices cite and copies credit.
-            batch.append(replace(original, url=public) if public else original)
+            # Without it, a file that names none is tracked where it was before (`track FILE --url URL`, or a
+            # [[track]] url): its edited text replaces that article rather than becoming a second one.
+            address = public or (_known_address(configured, store, url) if original.url == canonical(url) else "")
+            batch.append(replace(original, url=address) if address else original)
             if len(batch) >= TRACK_BATCH:
                 flush()
         flush()

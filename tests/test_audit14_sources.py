@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from monitor.store import SCHEMA_VERSION, Store
-from tests.conftest import Served, old_database, provmon, write_config
+from tests.conftest import Served, old_database, provmon, rows, write_config
 from tests.test_match import ARTICLE, PARAGRAPHS
 from tests.test_user_audit import STORY
 
@@ -79,6 +79,33 @@ source = "{served.base}/fire.html"
     assert r.code == 1, r.out + r.err
     assert mine["copies"] == [] and mine["note"].endswith(f"itself, at {PUBLIC}"), mine
     assert feed["copies"] == [] and feed["note"].endswith(f"itself, at {served.base}/fire.html"), feed
+
+
+def test_an_edited_file_tracked_again_replaces_its_article_at_its_public_url(tmp_path: Path) -> None:
+    """Before: `track FILE --url URL`, edit FILE, `track FILE` made a second current article under the file's
+    URL (each copy then raised two alerts), with a "100% alike" warning."""
+    cfg = write_config(tmp_path / "c.toml", "")
+    db = tmp_path / "provmon.db"
+    txt = tmp_path / "fire.txt"
+    txt.write_text(ARTICLE)
+    first = provmon("--config", str(cfg), "track", "--json", str(txt), "--url", PUBLIC + "?utm_source=x")
+    assert first.code == 0 and first.json_lines()[0]["article_url"] == PUBLIC, first.out + first.err
+    txt.write_text(ARTICLE.replace("about 300 residents", "about 320 residents"))
+    again = provmon("--config", str(cfg), "track", "--json", str(txt))
+    (line,) = again.json_lines()
+    assert again.code == 0 and line["created"] and line["replaces"] == 1, again.out + again.err
+    assert line["article_url"] == PUBLIC and line["source"] == txt.resolve().as_uri(), line
+    assert "nearly the same text" not in again.err, again.err
+    current = rows(db, "SELECT id, url, source FROM articles WHERE replaced_by IS NULL")
+    assert [(r["id"], r["url"], r["source"]) for r in current] == [(2, PUBLIC, txt.resolve().as_uri())]
+
+    # A file a [[track]] entry gives a url is tracked there by `provmon track FILE` too, not under its file URL.
+    gulls = tmp_path / "gulls.txt"
+    gulls.write_text(STORY)
+    cfg2 = write_config(tmp_path / "c2.toml", f'[[track]]\nsource = "{gulls}"\nurl = "https://quill.example/gulls"\n',
+                        database=tmp_path / "two.db")
+    r = provmon("--config", str(cfg2), "track", "--json", str(gulls))
+    assert r.json_lines()[0]["article_url"] == "https://quill.example/gulls", r.out + r.err
 
 
 def test_schema_16_records_the_file_of_articles_tracked_under_it(tmp_path: Path) -> None:
