@@ -251,12 +251,16 @@ def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
             if public and (was := store.article(t.id).url) != public:  # the text was tracked before, at its file
                 store.set_url(t.id, public)
                 again += f", public URL set (was {was})"
+            # The address the article is stored under, which for a text tracked before is not the input's own (its
+            # first file, its public URL): the one notices cite and `alerts` shows.
+            stored = store.article(t.id).url
+            read_from = o.source or o.url
             near = t.near_duplicate
-            say(f"{state} #{t.id}: {title or o.url} ({plural(t.chars, 'char')}{again}) {o.url}",
-                {"source": o.source or o.url, "id": t.id, "created": t.created, "replaces": t.replaces,
-                 "title": title, "chars": t.chars, "article_url": o.url,
+            say(f"{state} #{t.id}: {title or stored} ({plural(t.chars, 'char')}{again}) {stored}",
+                {"source": read_from, "id": t.id, "created": t.created, "replaces": t.replaces,
+                 "title": title, "chars": t.chars, "article_url": stored,
                  **({"near_duplicate_of": near[0]} if near else {})})
-            if warning := near_duplicate_warning(store, t, o.url):
+            if warning := near_duplicate_warning(store, t, stored):
                 progress.clear()
                 echo(f"warning: {warning}", err=True)
         progress.advance(len(batch))

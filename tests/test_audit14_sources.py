@@ -7,6 +7,7 @@ article is stored under."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -99,6 +100,10 @@ def test_an_edited_file_tracked_again_replaces_its_article_at_its_public_url(tmp
     current = rows(db, "SELECT id, url, source FROM articles WHERE replaced_by IS NULL")
     assert [(r["id"], r["url"], r["source"]) for r in current] == [(2, PUBLIC, txt.resolve().as_uri())]
 
+    # F7: tracking it once more names the address it is stored under, not the file's.
+    plain = provmon("--config", str(cfg), "track", str(txt))
+    assert plain.out.startswith("already tracked #2: ") and plain.out.rstrip().endswith(f") {PUBLIC}"), plain.out
+
     # A file a [[track]] entry gives a url is tracked there by `provmon track FILE` too, not under its file URL.
     gulls = tmp_path / "gulls.txt"
     gulls.write_text(STORY)
@@ -106,6 +111,25 @@ def test_an_edited_file_tracked_again_replaces_its_article_at_its_public_url(tmp
                         database=tmp_path / "two.db")
     r = provmon("--config", str(cfg2), "track", "--json", str(gulls))
     assert r.json_lines()[0]["article_url"] == "https://quill.example/gulls", r.out + r.err
+
+
+def test_already_tracked_names_the_address_it_is_stored_under(tmp_path: Path,
+                                                              http_dir: Callable[[Path], Served]) -> None:
+    """Before: `"article_url"` was the input's address after canonicalisation (`.../feed.html`), though the
+    article lives at the address the first read named."""
+    site = tmp_path / "pub"
+    site.mkdir()
+    served = http_dir(site)
+    (site / "fire.html").write_text(html_page(PUBLIC, PARAGRAPHS))
+    (site / "copy-of-file.html").write_text(html_page(f"{served.base}/copy-of-file.html", PARAGRAPHS))
+    cfg = write_config(tmp_path / "c.toml", "")
+    local = tmp_path / "fire.html"
+    local.write_text(html_page(PUBLIC, PARAGRAPHS))
+    assert provmon("--config", str(cfg), "track", str(local)).code == 0
+    r = provmon("--config", str(cfg), "track", "--json", f"{served.base}/copy-of-file.html?utm_source=x")
+    (line,) = r.json_lines()
+    assert not line["created"] and line["article_url"] == PUBLIC, line
+    assert line["url"] == line["source"] == f"{served.base}/copy-of-file.html?utm_source=x"
 
 
 def test_schema_16_records_the_file_of_articles_tracked_under_it(tmp_path: Path) -> None:
@@ -124,3 +148,17 @@ def test_schema_16_records_the_file_of_articles_tracked_under_it(tmp_path: Path)
         store.set_sources([(2, "file:///srv/b.txt", False), (1, "file:///elsewhere.txt", False)])
         assert store.sources_of([1, 2]) == {1: "file:///srv/fire.txt", 2: "file:///srv/b.txt"}
         assert store.schema_version() == SCHEMA_VERSION
+
+
+def test_json_and_text_agree_on_the_stored_address(tmp_path: Path) -> None:
+    """The text line and --json give the same address for a text tracked before from another file."""
+    cfg = write_config(tmp_path / "c.toml", "")
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text(ARTICLE)
+    b.write_text(ARTICLE)
+    assert provmon("--config", str(cfg), "track", str(a)).code == 0
+    r = provmon("--config", str(cfg), "track", "--json", str(b))
+    line = json.loads(r.out)
+    assert line["article_url"] == a.resolve().as_uri() and line["source"] == b.resolve().as_uri(), line
+    text = provmon("--config", str(cfg), "track", str(b)).out
+    assert text.startswith("already tracked #1: ") and text.rstrip().endswith(f") {a.resolve().as_uri()}"), text
