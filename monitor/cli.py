@@ -543,18 +543,26 @@ def _rule_text(rule: dict[str, Any]) -> str:
     return f"copies on site '{rule['site']}'" if rule["site"] else f"copies at URLs matching '{rule['url_pattern']}'"
 
 
-def _undo_rule(store: Store, rule: dict[str, Any]) -> list[int]:
-    """Remove an ignore rule and reopen the alerts it ignored, except those another rule still covers."""
-    ignored = store.ignored_by_rule(rule["id"])
+def _undo_rule(store: Store, rule: dict[str, Any]) -> tuple[list[int], dict[int, list[int]]]:
+    """Remove an ignore rule and reopen the alerts it ignored; (those reopened, {rule: the alerts it keeps}).
+
+    An alert another rule still covers stays ignored, and is from now on that rule's (Store.credit_ignore): removing
+    that one later reopens it. Alerts left ignored by a rule removed before this was so are dealt with the same way
+    now, so no alert stays ignored with no rule behind it."""
+    ignored = [*store.ignored_by_rule(rule["id"]), *store.ignored_by_removed_rules()]
     store.remove_ignore_rule(rule["id"])
     rest = store.ignore_rules()
-    reopened = []
-    for alert_id in ignored:
+    reopened: list[int] = []
+    kept: dict[int, list[int]] = {}
+    for alert_id in sorted(set(ignored)):
         a = store.alert(alert_id)
-        if ignore_rule_for(rest, a["site"], a["copy_url"]) is None and store.unignore(
-                alert_id, f"ignore rule #{rule['id']} undone"):
+        other = ignore_rule_for(rest, a["site"], a["copy_url"])
+        if other is not None:
+            if store.credit_ignore(alert_id, other["id"]):
+                kept.setdefault(other["id"], []).append(alert_id)
+        elif store.unignore(alert_id, f"ignore rule #{rule['id']} undone"):
             reopened.append(alert_id)
-    return reopened
+    return reopened, kept
 
 
 def _ignore_list(store: Store) -> int:
@@ -566,6 +574,10 @@ def _ignore_list(store: Store) -> int:
         src = f" (from alert #{rule['from_alert']})" if rule["from_alert"] else ""
         echo(f"rule #{rule['id']}: {_rule_text(rule)}{src}, since {rule['created_at']}; "
              f"{plural(len(store.ignored_by_rule(rule['id'])), 'alert')} ignored by it{note}")
+    # Left by an undo before such alerts moved to the rule still covering them: said, with the way out.
+    if orphans := store.ignored_by_removed_rules():
+        listed = ", ".join(f"#{a} (rule #{r})" for a, r in orphans.items())
+        echo(f"still ignored by rules removed since: {listed}; provmon ignore ID --undo reopens each")
     return EXIT_OK
 
 
@@ -584,10 +596,13 @@ def _ignore_undo(store: Store, args: argparse.Namespace) -> int:
         state = store.unignore(args.id, "provmon ignore --undo")
         echo(f"alert #{args.id}: " + (f"no longer ignored, {state} again" if state else "was not ignored"))
     for rule in rules:
-        reopened = _undo_rule(store, rule)
+        reopened, kept = _undo_rule(store, rule)
         listed = ", ".join(f"#{i}" for i in reopened)
         echo(f"ignore rule #{rule['id']} removed: {_rule_text(rule)} raise alerts again"
              + (f"; no longer ignored: {listed}" if reopened else ""))
+        for other, ids in kept.items():
+            echo(f"  still ignored by rule #{other}, which covers them too: {', '.join(f'#{i}' for i in ids)} "
+                 f"(ignore --undo-rule {other} reopens them)")
     return EXIT_OK
 
 
@@ -1066,7 +1081,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with ID: undo its ignore (back to its state before) and remove the rules made with it, "
                         "reopening the alerts they ignored")
     p.add_argument("--undo-rule", metavar="N", type=_positive_int,
-                   help="remove ignore rule N only, reopening the alerts it ignored")
+                   help="remove ignore rule N only, reopening the alerts it ignored (those another rule covers stay "
+                        "ignored, by that rule; the alert it came from stays ignored)")
     p = sub.add_parser("recheck", help="fetch flagged copies again now: gone ones are marked removed, returns reopen")
     p.add_argument("ids", type=alert_id_arg, nargs="*", metavar="ID", help="only these alerts")
     p = sub.add_parser("report", help="write the self-contained HTML evidence page of an alert")

@@ -556,6 +556,8 @@ _GONE_FROM = ("SELECT x.url, x.url != {own} AS other FROM alert_addresses x WHER
 # The alert's latest growth (its `grew` event): when, and from what to what.
 _GREW = ("SELECT json_object('at', at, 'detail', detail) FROM alert_events WHERE alert_id = {alert} AND event = 'grew' "
          "ORDER BY id DESC LIMIT 1")
+# The rule an `ignored` event names (`ignore rule #N`, or `ignore rule #N: <state> -> ignored`).
+_BY_RULE = re.compile(r"ignore rule #(\d+)(?::|$)")
 # The columns of an alert that an event can change, kept with its notifications (Store._snapshot).
 SNAPSHOT_FIELDS = ("status", "kind", "coverage", "page_share", "severity", "credit", "credit_detail", "hidden",
                    "match_id", "updated_at", "last_checked_at", "last_check")
@@ -1581,14 +1583,38 @@ class Store:
         with self.transaction():
             return self.db.execute("DELETE FROM ignore_rules WHERE id = ?", [rule_id]).rowcount > 0
 
-    def ignored_by_rule(self, rule_id: int) -> list[int]:
-        """The alerts still `ignored` whose latest ignore was this rule's (cmd_ignore records `ignore rule #N`,
-        since `ignore --undo` `ignore rule #N: <state> -> ignored`)."""
+    def _rule_ignores(self) -> list[tuple[int, int | None]]:
+        """Each `ignored` alert with the rule its latest ignore names (cmd_ignore records `ignore rule #N`, since
+        `ignore --undo` `ignore rule #N: <state> -> ignored`), None when a person ignored it by hand."""
         rows = self.db.execute(
             "SELECT a.id, (SELECT e.detail FROM alert_events e WHERE e.alert_id = a.id AND e.event = 'ignored' "
             "ORDER BY e.id DESC LIMIT 1) FROM alerts a WHERE a.status = 'ignored' ORDER BY a.id")
-        tag = f"ignore rule #{rule_id}"
-        return [int(r[0]) for r in rows if r[1] and (r[1] == tag or r[1].startswith(tag + ":"))]
+        return [(int(r[0]), int(m[1]) if (m := _BY_RULE.match(r[1] or "")) else None) for r in rows]
+
+    def ignored_by_rule(self, rule_id: int) -> list[int]:
+        """The alerts still `ignored` whose latest ignore was this rule's."""
+        return [a for a, rule in self._rule_ignores() if rule == rule_id]
+
+    def ignored_by_removed_rules(self) -> dict[int, int]:
+        """Alerts still `ignored` whose latest ignore was a rule that no longer exists, alert id -> that rule: what
+        an undo left behind before the ignore moved to a rule still covering the alert (credit_ignore)."""
+        rules = {int(r[0]) for r in self.db.execute("SELECT id FROM ignore_rules")}
+        return {a: rule for a, rule in self._rule_ignores() if rule is not None and rule not in rules}
+
+    def credit_ignore(self, alert_id: int, rule_id: int) -> bool:
+        """Record that rule `rule_id` now keeps an ignored alert ignored (the rule that had ignored it is being
+        removed, and this one still covers it): an `ignored` event `ignore rule #M: <state> -> ignored` keeping the
+        state it was first ignored from, so that removing rule M reopens it and `ignore ID --undo` restores that
+        state. False when the alert is not ignored any more."""
+        with self.transaction():
+            row = self.db.execute("SELECT status FROM alerts WHERE id = ?", [alert_id]).fetchone()
+            if row is None or row[0] != "ignored":
+                return False
+            last = self.db.execute("SELECT detail FROM alert_events WHERE alert_id = ? AND event = 'ignored' "
+                                   "ORDER BY id DESC LIMIT 1", [alert_id]).fetchone()
+            found = re.search(r"(\w+) -> ignored$", last[0]) if last else None
+            self._event(alert_id, "ignored", f"ignore rule #{rule_id}" + (f": {found[0]}" if found else ""), now_iso())
+        return True
 
     def unignore(self, alert_id: int, why: str) -> str | None:
         """Undo the ignore of an alert: back to the state it was ignored from (read from its latest `ignored`
