@@ -86,10 +86,6 @@ def echo(text: str = "", *, err: bool = False, end: str = "\n") -> None:
     print(safe(text), end=end, file=sys.stderr if err else sys.stdout)
 
 
-def _sources(args: Sequence[str]) -> list[str]:
-    return [to_url(a, Path.cwd()) for a in args]
-
-
 def _path_url(path: str | Path) -> str:
     """A file:// URL for a path as given, symbolic links not followed (for errors about the link itself)."""
     return Path(os.path.abspath(path)).as_uri()
@@ -794,19 +790,38 @@ def cmd_notify(cfg: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_extract(cfg: Config | None, args: argparse.Namespace) -> int:
+    """What the monitor sees of each input, as `check` reads them: directories expanded to their documents, an input
+    that cannot be read an error line (`{"url", "error"}` in --json) and the rest still shown, exit 2 at the end.
+    A page with no article text (an index page, which a directory often holds) says so and is no error."""
+    sources, errors = expand_sources(args.sources)
+    several = len(sources) + len(errors) > 1
+    failed = bool(errors)
+    for source, e in errors:
+        echo(f"error: {e}", err=True)
+        if args.json:
+            print(json_text({"url": source, "error": e}))
     # With a config, the fetch is the monitor's own ([fetch] max_bytes, timeouts): it shows what a scan sees.
     with (make_fetcher(cfg) if cfg else Fetcher("ProvenanceMonitor")) as fetcher:
-        for url in _sources(args.sources):
+        for url in sources:
             try:
                 page = read_source(fetcher, url)
+            except NoText as exc:
+                if args.json:
+                    print(json_text({"url": url, "text": "", "note": "no article text found"}), flush=True)
+                else:
+                    echo(f"{exc}\n")
+                continue
             except SourceError as exc:
                 echo(f"error: {exc}", err=True)
-                return EXIT_USAGE
+                if args.json:
+                    print(json_text({"url": url, "error": str(exc)}), flush=True)
+                failed = True
+                continue
             if args.json:
-                print(json_text({"url": url, **page.to_dict()}))
-            else:
-                echo(f"# {page.title}\n\n{page.text}\n")
-    return EXIT_OK
+                print(json_text({"url": url, **page.to_dict()}), flush=True)
+            else:  # of several pages, each says which it is
+                echo(f"# {page.title}\n" + (f"{url}\n" if several else "") + f"\n{page.text}\n")
+    return EXIT_USAGE if failed else EXIT_OK
 
 
 # A crawl error about a local page the file transport answered 404, as the crawler records it ("URL: HTTP 404").
@@ -1098,9 +1113,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", type=path_arg, help="file to write (default: print it)")
     p = sub.add_parser("notify", help="notification channels: --test sends a test message to each")
     p.add_argument("--test", action="store_true", help="send a test message to every channel, report each result")
-    p = sub.add_parser("extract", help="print what the monitor sees of a page")
-    p.add_argument("sources", nargs="+")
-    p.add_argument("--json", action="store_true", help="text and metadata as JSON, one object per input")
+    p = sub.add_parser("extract", help="print what the monitor sees of pages: their clean text")
+    p.add_argument("sources", nargs="+", help=sources_help)
+    p.add_argument("--json", action="store_true",
+                   help="text and metadata as JSON, one object per input (JSON Lines); an input that could not be "
+                        "read is {\"url\", \"error\"}")
     p = sub.add_parser("status", help="per-site state, service health, publishers' feeds and failing notifications; "
                                       "exit 1 on any problem (stalled, stopped, a site overdue or failing, a "
                                       "publisher's feeds failing, a channel failing)")
