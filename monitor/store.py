@@ -342,12 +342,30 @@ UPDATE articles SET source = url WHERE url LIKE 'file:%';
 CREATE INDEX IF NOT EXISTS articles_source ON articles (source) WHERE source IS NOT NULL
 """
 
+# Version 17: `alert_log.coverage_pct` is a whole number, as the README says (`64`, not `64.0`: SQLite's round() gives a
+# REAL, which sqlite3 and sqlite-utils print with its `.0`). The same rule, round half up (monitor.display.percent).
+SCHEMA_V17_WHOLE_PERCENT = """
+DROP VIEW IF EXISTS alert_log;
+CREATE VIEW alert_log AS
+    SELECT a.id, a.created_at, a.status, a.severity, a.kind, CAST(round(a.coverage * 100) AS INTEGER) AS coverage_pct,
+           a.credit, a.hidden, a.site, a.copy_url, a.article_title, a.article_url, a.updated_at, a.last_checked_at,
+           a.last_check, a.note,
+           (SELECT count(*) FROM json_each(m.passages)) AS passages,
+           e.fetched_at, e.http_status, e.final_url, e.sha256 AS content_sha256,
+           (SELECT group_concat(n.channel || ':' || n.event || ':' || n.status, ', ') FROM notifications n
+             WHERE n.alert_id = a.id) AS notifications
+    FROM alerts a
+    LEFT JOIN matches m ON m.id = a.match_id
+    LEFT JOIN evidence e ON e.id = (SELECT min(id) FROM evidence WHERE alert_id = a.id)
+    ORDER BY a.created_at DESC, a.id DESC
+"""
+
 # MIGRATIONS[i] upgrades schema version i to i + 1. Append new ones; never edit a released one.
 MIGRATIONS: tuple[str, ...] = (
     SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, MIGRATION_CRAWL_STATE, SCHEMA_V5_ALERTS, SCHEMA_V6_INDEX,
     SCHEMA_V7_ARTICLE_URL, SCHEMA_V8_ARTICLE_VERSIONS, SCHEMA_V9_RECENT_BY_ARTICLE, SCHEMA_V10_EXTRA_POSTINGS,
     SCHEMA_V11_SPLIT_IGNORE_RULES, SCHEMA_V12_HIDDEN, SCHEMA_V13_COPY_SHINGLES, SCHEMA_V14_ADDRESSES,
-    SCHEMA_V15_EVENT_SNAPSHOT, SCHEMA_V16_ARTICLE_SOURCE,
+    SCHEMA_V15_EVENT_SNAPSHOT, SCHEMA_V16_ARTICLE_SOURCE, SCHEMA_V17_WHOLE_PERCENT,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
