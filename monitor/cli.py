@@ -41,7 +41,7 @@ from monitor.config import (
 )
 from monitor.crawl import backlog as crawl_backlog
 from monitor.crawl import left_text
-from monitor.display import json_text, percent, plural, safe
+from monitor.display import alike, json_text, percent, plural, safe
 from monitor.extract import Extracted
 from monitor.fetch import Fetcher, FetchResult, file_path, now_iso, shown_path
 from monitor.index import IndexFileError
@@ -60,13 +60,12 @@ from monitor.scan import (
     find_copies,
     make_fetcher,
     make_verifier,
-    near_duplicate_warning,
     read_source,
     recheck_alerts,
     track_texts,
 )
 from monitor.scheduler import Service, site_period
-from monitor.store import ALERT_STATES, OPEN_STATES, Article, Store, StoreError, readonly_reason
+from monitor.store import ALERT_STATES, OPEN_STATES, Article, Store, StoreError, Tracked, readonly_reason
 from monitor.urls import canonical, same_page
 
 log = logging.getLogger("monitor")
@@ -202,6 +201,18 @@ def _known_address(configured: dict[str, str], store: Store, source: str) -> str
     return article.url if article is not None and article.url != source else ""
 
 
+def _near_duplicate_warning(store: Store, tracked: Tracked, url: str) -> str | None:
+    """scan.near_duplicate_warning's words, with the resemblance as display.alike shows it: two texts that differ
+    (figures, a word) never read "100% alike"."""
+    if tracked.near_duplicate is None:
+        return None
+    other_id, resemblance = tracked.near_duplicate
+    other = store.article(other_id)
+    return (f"#{tracked.id} ({url}) is nearly the same text as #{other.id} {other.title!r} ({other.url}), "
+            f"{alike(resemblance)} alike: a copy of it will raise an alert for each; if they are one article, track "
+            f"one of them")
+
+
 def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
     sources, errors = expand_sources(args.sources)
     for option, value in (("--title", args.title), ("--url", args.url)):
@@ -256,7 +267,7 @@ def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
                 {"source": read_from, "id": t.id, "created": t.created, "replaces": t.replaces,
                  "title": title, "chars": t.chars, "article_url": stored,
                  **({"near_duplicate_of": near[0]} if near else {})})
-            if warning := near_duplicate_warning(store, t, stored):
+            if warning := _near_duplicate_warning(store, t, stored):
                 progress.clear()
                 echo(f"warning: {warning}", err=True)
         progress.advance(len(batch))
