@@ -675,8 +675,8 @@ def cmd_ignore(cfg: Config, args: argparse.Namespace) -> int:
                                 note=args.note)
             listed = ", ".join(f"#{i}" for i, _ in others)
             echo(f"ignore rule #{rule_id}: {what} raise no more alerts"
-                 + (f"; also ignored {plural(len(others), 'other alert')} (open or removed): {listed}"
-                    if others else ""))
+                 + (f"; also ignored {plural(len(others), 'other alert')} (new, notified, acknowledged or "
+                    f"removed): {listed}" if others else ""))
     return EXIT_OK
 
 
@@ -1099,8 +1099,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ignore", help="ignore an alert; optionally every copy on its site or matching a URL regex; "
                                       "--list the rules, --undo an ignore")
     p.add_argument("id", type=alert_id_arg, metavar="ID", nargs="?")
-    p.add_argument("--site", action="store_true", help="also ignore this alert's site from now on")
-    p.add_argument("--pattern", metavar="REGEX", help="also ignore copy URLs matching this regex from now on")
+    p.add_argument("--site", action="store_true",
+                   help="also ignore every copy on this alert's site: a rule that ignores the site's other alerts now "
+                        "(new, notified, acknowledged or removed) and raises no alert for its later copies")
+    p.add_argument("--pattern", metavar="REGEX",
+                   help="also ignore every copy whose URL matches this regex, on any site: a rule that ignores such "
+                        "alerts now (new, notified, acknowledged or removed) and raises none for later copies")
     p.add_argument("--note", help="why, for the log")
     p.add_argument("--list", action="store_true", help="list the ignore rules (id, what they cover, from which alert)")
     p.add_argument("--undo", action="store_true",
