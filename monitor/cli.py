@@ -1028,7 +1028,9 @@ def cmd_status(cfg: Config, args: argparse.Namespace) -> int:
                           "stopped": {"at": stop[0], "pid": stop[1]} if stop else None,
                           "failing_notifications": failing, "sites": rows, "publishers": publishers}))
     else:
-        shown = {"running": "ok", "stopped": "stopped"}.get(state, "STALLED")
+        # The --json words, as people read them: `ok` when running, `STALLED` shouted (something is wrong), and no
+        # heartbeat at all is `never run` (only `run --once`, from cron, has used this database), not a stall.
+        shown = {"running": "ok", "stopped": "stopped", "never-run": "never run"}.get(state, "STALLED")
         echo(f"service: {shown}; last heartbeat {beat[0] if beat else 'never'}")
         for p in problems:
             echo(f"  problem: {p}")
