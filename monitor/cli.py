@@ -939,19 +939,19 @@ def _failing_runs(row: dict[str, Any]) -> int:
 
 def _failing(rows: list[dict[str, Any]], what: str, every_note: str) -> list[str]:
     """Problems for failing sites or publishers (`what`): one failing FAILING_RUNS runs in a row, or every one
-    of them failing, even once."""
+    of them failing, even once; then `every_note` is a problem of its own, said once (not on each line)."""
     failing = [r for r in rows if _failing_runs(r)]
     every = bool(rows) and len(failing) == len(rows)
-    problems = []
+    problems = [every_note] if every else []
     for r in failing:
         runs = _failing_runs(r)
         if runs < FAILING_RUNS and not every:
             continue
         since = f" since {r['health_since']}" if r.get("health") == "failing" else ""
         why = r.get("health_reason") or r.get("last_error") or "unknown error"
-        note = f" ({every_note})" if every and runs < FAILING_RUNS else ""
-        problems.append(f"{what} {r[what]} failing for {plural(runs, 'run')} in a row{since}: "
-                        f"{why}{note}")
+        # "for 1 run", "for 3 runs in a row": one run is no row
+        problems.append(f"{what} {r[what]} failing for {plural(runs, 'run')}{' in a row' if runs > 1 else ''}"
+                        f"{since}: {why}")
     return problems
 
 
