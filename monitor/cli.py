@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from monitor.alerts import hidden_share, hidden_text, ignore_rule_for
+from monitor.alerts import hidden_share, hidden_text, ignore_rule_for, webhook_payload
 from monitor.config import (
     CONFIG_ENV,
     URL_SCHEME,
@@ -500,7 +500,9 @@ def cmd_alerts(cfg: Config, args: argparse.Namespace) -> int:
                             until=args.until or "", evidence=args.json)
     if args.json:
         for row in rows:
-            print(json_text(row))
+            # The webhook's `article` object besides the flat article_* keys (kept for existing scripts), so a
+            # script reads the article of an alert here as in a webhook message (docs/alerts.md, "Webhook payload").
+            print(json_text({**row, "article": webhook_payload(row)["alert"]["article"]}))
         return EXIT_OK
     if not rows:
         echo("no alerts")
