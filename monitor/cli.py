@@ -63,6 +63,7 @@ from monitor.scan import (
     read_source,
     recheck_alerts,
     track_texts,
+    tracked_url,
 )
 from monitor.scheduler import Service, site_period
 from monitor.store import ALERT_STATES, OPEN_STATES, Article, Store, StoreError, Tracked, readonly_reason
@@ -187,8 +188,9 @@ def cmd_init(cfg: Config, args: argparse.Namespace) -> int:
 
 
 def configured_addresses(cfg: Config) -> dict[str, str]:
-    """The [[track]] sources given a public `url`, as the file:// URL (or URL) read -> the address tracked under."""
-    return {cfg.resolve_source(t.source): canonical(t.url) for t in cfg.track if t.url}
+    """The [[track]] sources, as the file:// URL (or URL) read -> the public address its `url` gives ("" for none:
+    then it is tracked where its page says, scan.tracked_url)."""
+    return {cfg.resolve_source(t.source): canonical(t.url) if t.url else "" for t in cfg.track}
 
 
 def _known_address(configured: dict[str, str], store: Store, source: str) -> str:
@@ -353,13 +355,15 @@ def _is_the_article(url: str, landed: str, page: Extracted, article: Article, so
     """Whether the page read from `url` (landing at `landed` after redirects) is the tracked article itself, not a
     copy of it, as the site scan decides: its address or one redirecting to it, a page of its own site naming it as
     canonical (AMP, mobile, a feed-tagged URL: scan._own_version), or the file it was tracked from (its recorded
-    source, or a [[track]] entry's file given that public url). A file elsewhere that names the article's address as
-    canonical stays a copy: a copier's page saved to disk may keep the original's canonical tag."""
+    source, or a [[track]] entry's file, tracked under its `url` or the address its page names). A file elsewhere
+    that names the article's address as canonical stays a copy: a copier's page saved to disk may keep the
+    original's canonical tag."""
     if same_page(landed, article.url) or same_page(url, article.url) or _own_version(landed, page, article.url):
         return True
     if source and source in (url, landed):
         return True
-    return any(configured.get(u) == article.url for u in (url, landed))
+    # A [[track]] source: the service tracks it (scan.track_configured) without recording where it read it from.
+    return any(u in configured and same_page(configured[u] or tracked_url(u, page), article.url) for u in (url, landed))
 
 
 def cmd_check(cfg: Config, args: argparse.Namespace) -> int:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from monitor.store import SCHEMA_VERSION, Store
-from tests.conftest import Served, old_database, provmon, rows, write_config
+from tests.conftest import DEMO, Served, demo_config, old_database, provmon, rows, write_config
 from tests.test_match import ARTICLE, PARAGRAPHS
 from tests.test_user_audit import STORY
 
@@ -162,3 +162,15 @@ def test_json_and_text_agree_on_the_stored_address(tmp_path: Path) -> None:
     assert line["article_url"] == a.resolve().as_uri() and line["source"] == b.resolve().as_uri(), line
     text = provmon("--config", str(cfg), "track", str(b)).out
     assert text.startswith("already tracked #1: ") and text.rstrip().endswith(f") {a.resolve().as_uri()}"), text
+
+
+def test_check_of_a_tracked_html_source_of_the_config_is_that_article(tmp_path: Path) -> None:
+    """The shipped demo's [[track]] page (an HTML file naming its public canonical): `check` of it after `run --once`
+    said COPY (verbatim) of itself; the service does not record where it read a [[track]] source."""
+    cfg = demo_config(tmp_path)
+    assert provmon("--config", str(cfg), "run", "--once").code == 0
+    page = DEMO / "publisher" / "sea-wall-gives-way.html"
+    r = provmon("--config", str(cfg), "check", str(page), str(DEMO / "scraper" / "sea-wall-gives-way.html"))
+    assert r.code == 0, r.out + r.err
+    assert f"{page.as_uri()}: no copy of a tracked article (the tracked article #1 itself, at https://" in r.out, r.out
+    assert "scraper/sea-wall-gives-way.html: COPY (verbatim) of #1" in r.out, r.out
