@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from monitor.alerts import hidden_share, hidden_text, ignore_rule_for
+from monitor.alerts import hidden_share, hidden_text, ignore_rule_for, webhook_payload
 from monitor.config import (
     CONFIG_ENV,
     URL_SCHEME,
@@ -41,7 +41,8 @@ from monitor.config import (
 )
 from monitor.crawl import backlog as crawl_backlog
 from monitor.crawl import left_text
-from monitor.display import json_text, percent, plural, safe
+from monitor.display import alike, json_text, percent, plural, safe
+from monitor.extract import Extracted
 from monitor.fetch import Fetcher, FetchResult, file_path, now_iso, shown_path
 from monitor.index import IndexFileError
 from monitor.logs import setup_logging
@@ -55,16 +56,17 @@ from monitor.scan import (
     Original,
     PreparedCache,
     SourceError,
+    _own_version,  # one rule for "the original's own page" in check and the site scan
     find_copies,
     make_fetcher,
     make_verifier,
-    near_duplicate_warning,
     read_source,
     recheck_alerts,
     track_texts,
+    tracked_url,
 )
 from monitor.scheduler import Service, site_period
-from monitor.store import ALERT_STATES, OPEN_STATES, Store, StoreError, readonly_reason
+from monitor.store import ALERT_STATES, OPEN_STATES, Article, Store, StoreError, Tracked, readonly_reason
 from monitor.urls import canonical, same_page
 
 log = logging.getLogger("monitor")
@@ -82,10 +84,6 @@ def echo(text: str = "", *, err: bool = False, end: str = "\n") -> None:
     anyone can write: control characters and bidi overrides in them are shown escaped (monitor.display), never
     sent to the terminal. JSON output goes through monitor.display.json_text, which writes them as \\u escapes."""
     print(safe(text), end=end, file=sys.stderr if err else sys.stdout)
-
-
-def _sources(args: Sequence[str]) -> list[str]:
-    return [to_url(a, Path.cwd()) for a in args]
 
 
 def _path_url(path: str | Path) -> str:
@@ -189,6 +187,34 @@ def cmd_init(cfg: Config, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def configured_addresses(cfg: Config) -> dict[str, str]:
+    """The [[track]] sources, as the file:// URL (or URL) read -> the public address its `url` gives ("" for none:
+    then it is tracked where its page says, scan.tracked_url)."""
+    return {cfg.resolve_source(t.source): canonical(t.url) if t.url else "" for t in cfg.track}
+
+
+def _known_address(configured: dict[str, str], store: Store, source: str) -> str:
+    """The address the article read from `source` is tracked under when that is not the source itself: its [[track]]
+    entry's `url`, else where the store's current article read from it lives (`track FILE --url URL` before); ""
+    when neither says."""
+    if public := configured.get(source):
+        return public
+    article = store.tracked_from(source)
+    return article.url if article is not None and article.url != source else ""
+
+
+def _near_duplicate_warning(store: Store, tracked: Tracked, url: str) -> str | None:
+    """scan.near_duplicate_warning's words, with the resemblance as display.alike shows it: two texts that differ
+    (figures, a word) never read "100% alike"."""
+    if tracked.near_duplicate is None:
+        return None
+    other_id, resemblance = tracked.near_duplicate
+    other = store.article(other_id)
+    return (f"#{tracked.id} ({url}) is nearly the same text as #{other.id} {other.title!r} ({other.url}), "
+            f"{alike(resemblance)} alike: a copy of it will raise an alert for each; if they are one article, track "
+            f"one of them")
+
+
 def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
     sources, errors = expand_sources(args.sources)
     for option, value in (("--title", args.title), ("--url", args.url)):
@@ -196,6 +222,7 @@ def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
             echo(f"error: {option} names one article, but {len(sources)} sources were given", err=True)
             return EXIT_USAGE
     public = canonical(args.url) if args.url else ""
+    configured = configured_addresses(cfg)
     progress = _progress(args, len(sources), "track")
     quiet = _stdout_under_bar(progress)
     counts = {"tracked": 0, "already tracked": 0, "errors": len(errors)}
@@ -215,7 +242,13 @@ def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
     batch: list[Original] = []
 
     def flush() -> None:
-        for o, t in zip(batch, track_texts(store, batch, near_duplicates=True), strict=True):
+        tracked = track_texts(store, batch, near_duplicates=True)
+        # Where each was read from (schema 16): `check` of that file is the article itself, and the file tracked
+        # again after an edit replaces this article wherever it is tracked (its public URL). Recorded just after
+        # the articles (track_texts commits them itself); lost only to a crash in between, and tracking the file
+        # again records it then.
+        store.set_sources((t.id, o.source or o.url, t.created) for o, t in zip(batch, tracked, strict=True))
+        for o, t in zip(batch, tracked, strict=True):
             state = "tracked" if t.created else "already tracked"
             counts[state] += 1
             again = f", replaces #{t.replaces}: its text changed" if t.replaces else ""
@@ -227,12 +260,16 @@ def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
             if public and (was := store.article(t.id).url) != public:  # the text was tracked before, at its file
                 store.set_url(t.id, public)
                 again += f", public URL set (was {was})"
+            # The address the article is stored under, which for a text tracked before is not the input's own (its
+            # first file, its public URL): the one notices cite and `alerts` shows.
+            stored = store.article(t.id).url
+            read_from = o.source or o.url
             near = t.near_duplicate
-            say(f"{state} #{t.id}: {title or o.url} ({plural(t.chars, 'char')}{again}) {o.url}",
-                {"source": o.source or o.url, "id": t.id, "created": t.created, "replaces": t.replaces,
-                 "title": title, "chars": t.chars, "article_url": o.url,
+            say(f"{state} #{t.id}: {title or stored} ({plural(t.chars, 'char')}{again}) {stored}",
+                {"source": read_from, "id": t.id, "created": t.created, "replaces": t.replaces,
+                 "title": title, "chars": t.chars, "article_url": stored,
                  **({"near_duplicate_of": near[0]} if near else {})})
-            if warning := near_duplicate_warning(store, t, o.url):
+            if warning := _near_duplicate_warning(store, t, stored):
                 progress.clear()
                 echo(f"warning: {warning}", err=True)
         progress.advance(len(batch))
@@ -249,7 +286,10 @@ def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
                 continue
             original = Original.of(url, page, args.title)
             # A file names no public address (a .txt cannot): --url gives the one notices cite and copies credit.
-            batch.append(replace(original, url=public) if public else original)
+            # Without it, a file that names none is tracked where it was before (`track FILE --url URL`, or a
+            # [[track]] url): its edited text replaces that article rather than becoming a second one.
+            address = public or (_known_address(configured, store, url) if original.url == canonical(url) else "")
+            batch.append(replace(original, url=address) if address else original)
             if len(batch) >= TRACK_BATCH:
                 flush()
         flush()
@@ -310,6 +350,22 @@ class _Landing(Fetcher):
         return result
 
 
+def _is_the_article(url: str, landed: str, page: Extracted, article: Article, source: str | None,
+                    configured: dict[str, str]) -> bool:
+    """Whether the page read from `url` (landing at `landed` after redirects) is the tracked article itself, not a
+    copy of it, as the site scan decides: its address or one redirecting to it, a page of its own site naming it as
+    canonical (AMP, mobile, a feed-tagged URL: scan._own_version), or the file it was tracked from (its recorded
+    source, or a [[track]] entry's file, tracked under its `url` or the address its page names). A file elsewhere
+    that names the article's address as canonical stays a copy: a copier's page saved to disk may keep the
+    original's canonical tag."""
+    if same_page(landed, article.url) or same_page(url, article.url) or _own_version(landed, page, article.url):
+        return True
+    if source and source in (url, landed):
+        return True
+    # A [[track]] source: the service tracks it (scan.track_configured) without recording where it read it from.
+    return any(u in configured and same_page(configured[u] or tracked_url(u, page), article.url) for u in (url, landed))
+
+
 def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
     sources, errors = expand_sources(args.sources)
     width = min(shutil.get_terminal_size((120, 24)).columns, 160)
@@ -329,6 +385,7 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
     if not cfg.database_path.exists():  # a wrong --config or cwd: say so, and leave no empty database behind
         echo(untracked, err=True)
         return EXIT_USAGE
+    configured = configured_addresses(cfg)
     with Store(cfg.database_path) as store, make_fetcher(cfg, kind=_Landing) as fetcher:
         if not store.article_count():  # every page would be "no copy": say why instead
             echo(untracked, err=True)
@@ -354,8 +411,10 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
             landed = fetcher.landed.get(url, url)
             found: list[Found] = []
             itself = ""  # the tracked article itself, reached through a redirect or another form of its address
-            for f in find_copies(store, page.text, cfg.match, verifier=verifier, prepared=prepared):
-                if same_page(landed, f.article.url) or same_page(url, f.article.url):
+            copies_found = find_copies(store, page.text, cfg.match, verifier=verifier, prepared=prepared)
+            read_from = store.sources_of(f.article.id for f in copies_found)
+            for f in copies_found:
+                if _is_the_article(url, landed, page, f.article, read_from.get(f.article.id), configured):
                     itself = itself or f"the tracked article #{f.article.id} itself, at {f.article.url}"
                 else:
                     found.append(f)
@@ -445,7 +504,9 @@ def cmd_alerts(cfg: Config, args: argparse.Namespace) -> int:
                             until=args.until or "", evidence=args.json)
     if args.json:
         for row in rows:
-            print(json_text(row))
+            # The webhook's `article` object besides the flat article_* keys (kept for existing scripts), so a
+            # script reads the article of an alert here as in a webhook message (docs/alerts.md, "Webhook payload").
+            print(json_text({**row, "article": webhook_payload(row)["alert"]["article"]}))
         return EXIT_OK
     if not rows:
         echo("no alerts")
@@ -495,18 +556,26 @@ def _rule_text(rule: dict[str, Any]) -> str:
     return f"copies on site '{rule['site']}'" if rule["site"] else f"copies at URLs matching '{rule['url_pattern']}'"
 
 
-def _undo_rule(store: Store, rule: dict[str, Any]) -> list[int]:
-    """Remove an ignore rule and reopen the alerts it ignored, except those another rule still covers."""
-    ignored = store.ignored_by_rule(rule["id"])
+def _undo_rule(store: Store, rule: dict[str, Any]) -> tuple[list[int], dict[int, list[int]]]:
+    """Remove an ignore rule and reopen the alerts it ignored; (those reopened, {rule: the alerts it keeps}).
+
+    An alert another rule still covers stays ignored, and is from now on that rule's (Store.credit_ignore): removing
+    that one later reopens it. Alerts left ignored by a rule removed before this was so are dealt with the same way
+    now, so no alert stays ignored with no rule behind it."""
+    ignored = [*store.ignored_by_rule(rule["id"]), *store.ignored_by_removed_rules()]
     store.remove_ignore_rule(rule["id"])
     rest = store.ignore_rules()
-    reopened = []
-    for alert_id in ignored:
+    reopened: list[int] = []
+    kept: dict[int, list[int]] = {}
+    for alert_id in sorted(set(ignored)):
         a = store.alert(alert_id)
-        if ignore_rule_for(rest, a["site"], a["copy_url"]) is None and store.unignore(
-                alert_id, f"ignore rule #{rule['id']} undone"):
+        other = ignore_rule_for(rest, a["site"], a["copy_url"])
+        if other is not None:
+            if store.credit_ignore(alert_id, other["id"]):
+                kept.setdefault(other["id"], []).append(alert_id)
+        elif store.unignore(alert_id, f"ignore rule #{rule['id']} undone"):
             reopened.append(alert_id)
-    return reopened
+    return reopened, kept
 
 
 def _ignore_list(store: Store) -> int:
@@ -518,6 +587,10 @@ def _ignore_list(store: Store) -> int:
         src = f" (from alert #{rule['from_alert']})" if rule["from_alert"] else ""
         echo(f"rule #{rule['id']}: {_rule_text(rule)}{src}, since {rule['created_at']}; "
              f"{plural(len(store.ignored_by_rule(rule['id'])), 'alert')} ignored by it{note}")
+    # Left by an undo before such alerts moved to the rule still covering them: said, with the way out.
+    if orphans := store.ignored_by_removed_rules():
+        listed = ", ".join(f"#{a} (rule #{r})" for a, r in orphans.items())
+        echo(f"still ignored by rules removed since: {listed}; provmon ignore ID --undo reopens each")
     return EXIT_OK
 
 
@@ -536,10 +609,13 @@ def _ignore_undo(store: Store, args: argparse.Namespace) -> int:
         state = store.unignore(args.id, "provmon ignore --undo")
         echo(f"alert #{args.id}: " + (f"no longer ignored, {state} again" if state else "was not ignored"))
     for rule in rules:
-        reopened = _undo_rule(store, rule)
+        reopened, kept = _undo_rule(store, rule)
         listed = ", ".join(f"#{i}" for i in reopened)
         echo(f"ignore rule #{rule['id']} removed: {_rule_text(rule)} raise alerts again"
              + (f"; no longer ignored: {listed}" if reopened else ""))
+        for other, ids in kept.items():
+            echo(f"  still ignored by rule #{other}, which covers them too: {', '.join(f'#{i}' for i in ids)} "
+                 f"(ignore --undo-rule {other} reopens them)")
     return EXIT_OK
 
 
@@ -605,8 +681,8 @@ def cmd_ignore(cfg: Config, args: argparse.Namespace) -> int:
                                 note=args.note)
             listed = ", ".join(f"#{i}" for i, _ in others)
             echo(f"ignore rule #{rule_id}: {what} raise no more alerts"
-                 + (f"; also ignored {plural(len(others), 'other alert')} (open or removed): {listed}"
-                    if others else ""))
+                 + (f"; also ignored {plural(len(others), 'other alert')} (new, notified, acknowledged or "
+                    f"removed): {listed}" if others else ""))
     return EXIT_OK
 
 
@@ -731,19 +807,38 @@ def cmd_notify(cfg: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_extract(cfg: Config | None, args: argparse.Namespace) -> int:
+    """What the monitor sees of each input, as `check` reads them: directories expanded to their documents, an input
+    that cannot be read an error line (`{"url", "error"}` in --json) and the rest still shown, exit 2 at the end.
+    A page with no article text (an index page, which a directory often holds) says so and is no error."""
+    sources, errors = expand_sources(args.sources)
+    several = len(sources) + len(errors) > 1
+    failed = bool(errors)
+    for source, e in errors:
+        echo(f"error: {e}", err=True)
+        if args.json:
+            print(json_text({"url": source, "error": e}))
     # With a config, the fetch is the monitor's own ([fetch] max_bytes, timeouts): it shows what a scan sees.
     with (make_fetcher(cfg) if cfg else Fetcher("ProvenanceMonitor")) as fetcher:
-        for url in _sources(args.sources):
+        for url in sources:
             try:
                 page = read_source(fetcher, url)
+            except NoText as exc:
+                if args.json:
+                    print(json_text({"url": url, "text": "", "note": "no article text found"}), flush=True)
+                else:
+                    echo(f"{exc}\n")
+                continue
             except SourceError as exc:
                 echo(f"error: {exc}", err=True)
-                return EXIT_USAGE
+                if args.json:
+                    print(json_text({"url": url, "error": str(exc)}), flush=True)
+                failed = True
+                continue
             if args.json:
-                print(json_text({"url": url, **page.to_dict()}))
-            else:
-                echo(f"# {page.title}\n\n{page.text}\n")
-    return EXIT_OK
+                print(json_text({"url": url, **page.to_dict()}), flush=True)
+            else:  # of several pages, each says which it is
+                echo(f"# {page.title}\n" + (f"{url}\n" if several else "") + f"\n{page.text}\n")
+    return EXIT_USAGE if failed else EXIT_OK
 
 
 # A crawl error about a local page the file transport answered 404, as the crawler records it ("URL: HTTP 404").
@@ -850,19 +945,19 @@ def _failing_runs(row: dict[str, Any]) -> int:
 
 def _failing(rows: list[dict[str, Any]], what: str, every_note: str) -> list[str]:
     """Problems for failing sites or publishers (`what`): one failing FAILING_RUNS runs in a row, or every one
-    of them failing, even once."""
+    of them failing, even once; then `every_note` is a problem of its own, said once (not on each line)."""
     failing = [r for r in rows if _failing_runs(r)]
     every = bool(rows) and len(failing) == len(rows)
-    problems = []
+    problems = [every_note] if every else []
     for r in failing:
         runs = _failing_runs(r)
         if runs < FAILING_RUNS and not every:
             continue
         since = f" since {r['health_since']}" if r.get("health") == "failing" else ""
         why = r.get("health_reason") or r.get("last_error") or "unknown error"
-        note = f" ({every_note})" if every and runs < FAILING_RUNS else ""
-        problems.append(f"{what} {r[what]} failing for {plural(runs, 'run')} in a row{since}: "
-                        f"{why}{note}")
+        # "for 1 run", "for 3 runs in a row": one run is no row
+        problems.append(f"{what} {r[what]} failing for {plural(runs, 'run')}{' in a row' if runs > 1 else ''}"
+                        f"{since}: {why}")
     return problems
 
 
@@ -939,7 +1034,9 @@ def cmd_status(cfg: Config, args: argparse.Namespace) -> int:
                           "stopped": {"at": stop[0], "pid": stop[1]} if stop else None,
                           "failing_notifications": failing, "sites": rows, "publishers": publishers}))
     else:
-        shown = {"running": "ok", "stopped": "stopped"}.get(state, "STALLED")
+        # The --json words, as people read them: `ok` when running, `STALLED` shouted (something is wrong), and no
+        # heartbeat at all is `never run` (only `run --once`, from cron, has used this database), not a stall.
+        shown = {"running": "ok", "stopped": "stopped", "never-run": "never run"}.get(state, "STALLED")
         echo(f"service: {shown}; last heartbeat {beat[0] if beat else 'never'}")
         for p in problems:
             echo(f"  problem: {p}")
@@ -1010,15 +1107,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ignore", help="ignore an alert; optionally every copy on its site or matching a URL regex; "
                                       "--list the rules, --undo an ignore")
     p.add_argument("id", type=alert_id_arg, metavar="ID", nargs="?")
-    p.add_argument("--site", action="store_true", help="also ignore this alert's site from now on")
-    p.add_argument("--pattern", metavar="REGEX", help="also ignore copy URLs matching this regex from now on")
+    p.add_argument("--site", action="store_true",
+                   help="also ignore every copy on this alert's site: a rule that ignores the site's other alerts now "
+                        "(new, notified, acknowledged or removed) and raises no alert for its later copies")
+    p.add_argument("--pattern", metavar="REGEX",
+                   help="also ignore every copy whose URL matches this regex, on any site: a rule that ignores such "
+                        "alerts now (new, notified, acknowledged or removed) and raises none for later copies")
     p.add_argument("--note", help="why, for the log")
     p.add_argument("--list", action="store_true", help="list the ignore rules (id, what they cover, from which alert)")
     p.add_argument("--undo", action="store_true",
                    help="with ID: undo its ignore (back to its state before) and remove the rules made with it, "
                         "reopening the alerts they ignored")
     p.add_argument("--undo-rule", metavar="N", type=_positive_int,
-                   help="remove ignore rule N only, reopening the alerts it ignored")
+                   help="remove ignore rule N only, reopening the alerts it ignored (those another rule covers stay "
+                        "ignored, by that rule; the alert it came from stays ignored)")
     p = sub.add_parser("recheck", help="fetch flagged copies again now: gone ones are marked removed, returns reopen")
     p.add_argument("ids", type=alert_id_arg, nargs="*", metavar="ID", help="only these alerts")
     p = sub.add_parser("report", help="write the self-contained HTML evidence page of an alert")
@@ -1034,9 +1136,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", type=path_arg, help="file to write (default: print it)")
     p = sub.add_parser("notify", help="notification channels: --test sends a test message to each")
     p.add_argument("--test", action="store_true", help="send a test message to every channel, report each result")
-    p = sub.add_parser("extract", help="print what the monitor sees of a page")
-    p.add_argument("sources", nargs="+")
-    p.add_argument("--json", action="store_true", help="text and metadata as JSON, one object per input")
+    p = sub.add_parser("extract", help="print what the monitor sees of pages: their clean text")
+    p.add_argument("sources", nargs="+", help=sources_help)
+    p.add_argument("--json", action="store_true",
+                   help="text and metadata as JSON, one object per input (JSON Lines); an input that could not be "
+                        "read is {\"url\", \"error\"}")
     p = sub.add_parser("status", help="per-site state, service health, publishers' feeds and failing notifications; "
                                       "exit 1 on any problem (stalled, stopped, a site overdue or failing, a "
                                       "publisher's feeds failing, a channel failing)")

@@ -64,3 +64,11 @@ def percent(share: float) -> str:
     round(coverage * 100), so `provmon alerts`, messages and SQL agree. Python's `:.0%` gives 86% here: it
     rounds the binary value 0.86499999... and ties to even."""
     return f"{math.floor(share * 100 + 0.5)}%"
+
+
+def alike(share: float) -> str:
+    """How alike two texts that are not the same are (a resemblance, 0.97): as `percent`, except that one rounding to
+    100% reads "over 99%". Two near-duplicate articles can share every 3-gram once figures are set aside (85,000 and
+    86,000 pounds), and "100% alike" would say they are the same text, which would have been "already tracked"."""
+    shown = percent(share)
+    return "over 99%" if shown == "100%" else shown

@@ -330,12 +330,42 @@ SCHEMA_V15_EVENT_SNAPSHOT = """
 ALTER TABLE notifications ADD COLUMN snapshot TEXT
 """
 
+# Version 16: where an article was read from (`source`: the file:// URL of a file, or the URL given), when it is not
+# the address it is tracked under (an HTML file naming its public canonical, `track FILE --url URL`). `provmon check`
+# of that file is the tracked article itself, not a copy of it, and tracking the edited file again replaces the
+# article under its public address instead of adding a second one. Articles tracked from a file under its own file://
+# URL read from there: the column is filled in for them; for the others the file is not known (tracking it again
+# records it).
+SCHEMA_V16_ARTICLE_SOURCE = """
+ALTER TABLE articles ADD COLUMN source TEXT;
+UPDATE articles SET source = url WHERE url LIKE 'file:%';
+CREATE INDEX IF NOT EXISTS articles_source ON articles (source) WHERE source IS NOT NULL
+"""
+
+# Version 17: `alert_log.coverage_pct` is a whole number, as the README says (`64`, not `64.0`: SQLite's round() gives a
+# REAL, which sqlite3 and sqlite-utils print with its `.0`). The same rule, round half up (monitor.display.percent).
+SCHEMA_V17_WHOLE_PERCENT = """
+DROP VIEW IF EXISTS alert_log;
+CREATE VIEW alert_log AS
+    SELECT a.id, a.created_at, a.status, a.severity, a.kind, CAST(round(a.coverage * 100) AS INTEGER) AS coverage_pct,
+           a.credit, a.hidden, a.site, a.copy_url, a.article_title, a.article_url, a.updated_at, a.last_checked_at,
+           a.last_check, a.note,
+           (SELECT count(*) FROM json_each(m.passages)) AS passages,
+           e.fetched_at, e.http_status, e.final_url, e.sha256 AS content_sha256,
+           (SELECT group_concat(n.channel || ':' || n.event || ':' || n.status, ', ') FROM notifications n
+             WHERE n.alert_id = a.id) AS notifications
+    FROM alerts a
+    LEFT JOIN matches m ON m.id = a.match_id
+    LEFT JOIN evidence e ON e.id = (SELECT min(id) FROM evidence WHERE alert_id = a.id)
+    ORDER BY a.created_at DESC, a.id DESC
+"""
+
 # MIGRATIONS[i] upgrades schema version i to i + 1. Append new ones; never edit a released one.
 MIGRATIONS: tuple[str, ...] = (
     SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, MIGRATION_CRAWL_STATE, SCHEMA_V5_ALERTS, SCHEMA_V6_INDEX,
     SCHEMA_V7_ARTICLE_URL, SCHEMA_V8_ARTICLE_VERSIONS, SCHEMA_V9_RECENT_BY_ARTICLE, SCHEMA_V10_EXTRA_POSTINGS,
     SCHEMA_V11_SPLIT_IGNORE_RULES, SCHEMA_V12_HIDDEN, SCHEMA_V13_COPY_SHINGLES, SCHEMA_V14_ADDRESSES,
-    SCHEMA_V15_EVENT_SNAPSHOT,
+    SCHEMA_V15_EVENT_SNAPSHOT, SCHEMA_V16_ARTICLE_SOURCE, SCHEMA_V17_WHOLE_PERCENT,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -544,6 +574,8 @@ _GONE_FROM = ("SELECT x.url, x.url != {own} AS other FROM alert_addresses x WHER
 # The alert's latest growth (its `grew` event): when, and from what to what.
 _GREW = ("SELECT json_object('at', at, 'detail', detail) FROM alert_events WHERE alert_id = {alert} AND event = 'grew' "
          "ORDER BY id DESC LIMIT 1")
+# The rule an `ignored` event names (`ignore rule #N`, or `ignore rule #N: <state> -> ignored`).
+_BY_RULE = re.compile(r"ignore rule #(\d+)(?::|$)")
 # The columns of an alert that an event can change, kept with its notifications (Store._snapshot).
 SNAPSHOT_FIELDS = ("status", "kind", "coverage", "page_share", "severity", "credit", "credit_detail", "hidden",
                    "match_id", "updated_at", "last_checked_at", "last_check")
@@ -743,6 +775,28 @@ class Store:
         with self.transaction():
             self.db.execute("UPDATE articles SET url = ? WHERE id = ?", [url, article_id])
 
+    def set_sources(self, sources: Iterable[tuple[int, str, bool]]) -> None:
+        """Record where articles were read from, (article id, source URL, created) each: the file an article was
+        tracked from (its file:// URL), or the URL given. A new article (`created`) was read from there; one tracked
+        before keeps the source it has (the same text in a second file: that file is a copy of it on disk) and gets
+        this one only when it had none (tracked before schema 16, or by a [[track]] entry)."""
+        with self.transaction():
+            self.db.conn.executemany("UPDATE articles SET source = ? WHERE id = ? AND (? OR source IS NULL)",
+                                [(source, article_id, created) for article_id, source, created in sources if source])
+
+    def tracked_from(self, source: str) -> Article | None:
+        """The current article read from `source` (a file's file:// URL), the newest when several were, else None."""
+        row = self.db.execute(
+            "SELECT id, url, title, text, sha256 FROM articles WHERE source = ? AND replaced_by IS NULL "
+            "ORDER BY id DESC LIMIT 1", [source]).fetchone()
+        return Article(*row) if row else None
+
+    def sources_of(self, article_ids: Iterable[int]) -> dict[int, str]:
+        """The source each of these articles was read from, when known (schema 16; see set_sources)."""
+        return {int(a): s for a, s in self.db.execute(
+            "SELECT id, source FROM articles WHERE source IS NOT NULL AND id IN (SELECT value FROM json_each(?))",
+            [json.dumps(list(article_ids))])}
+
     def set_title(self, article_id: int, title: str) -> None:
         """Rename a tracked article (`track --title` or a [[track]] title given for a text tracked before)."""
         with self.transaction():
@@ -767,6 +821,10 @@ class Store:
         self.db.execute("UPDATE OR IGNORE alerts SET article_id = ? WHERE article_id = ?", [replaced_by, article_id])
         # Versions it replaced point to the current one: a replaced row always names a current article.
         self.db.execute("UPDATE articles SET replaced_by = ? WHERE replaced_by = ?", [replaced_by, article_id])
+        # A new text of the URL was most likely read from where the old one was (the edited file): it is kept unless
+        # the new version's own source is recorded (set_sources), so the file stays linked to its article.
+        self.db.execute("UPDATE articles SET source = (SELECT source FROM articles WHERE id = ?) "
+                        "WHERE id = ? AND source IS NULL", [article_id, replaced_by])
         referred = self.db.execute(
             "SELECT EXISTS (SELECT 1 FROM matches WHERE article_id = :a) OR "
             "EXISTS (SELECT 1 FROM alerts WHERE article_id = :a)", {"a": article_id}).fetchone()[0]
@@ -1543,14 +1601,38 @@ class Store:
         with self.transaction():
             return self.db.execute("DELETE FROM ignore_rules WHERE id = ?", [rule_id]).rowcount > 0
 
-    def ignored_by_rule(self, rule_id: int) -> list[int]:
-        """The alerts still `ignored` whose latest ignore was this rule's (cmd_ignore records `ignore rule #N`,
-        since `ignore --undo` `ignore rule #N: <state> -> ignored`)."""
+    def _rule_ignores(self) -> list[tuple[int, int | None]]:
+        """Each `ignored` alert with the rule its latest ignore names (cmd_ignore records `ignore rule #N`, since
+        `ignore --undo` `ignore rule #N: <state> -> ignored`), None when a person ignored it by hand."""
         rows = self.db.execute(
             "SELECT a.id, (SELECT e.detail FROM alert_events e WHERE e.alert_id = a.id AND e.event = 'ignored' "
             "ORDER BY e.id DESC LIMIT 1) FROM alerts a WHERE a.status = 'ignored' ORDER BY a.id")
-        tag = f"ignore rule #{rule_id}"
-        return [int(r[0]) for r in rows if r[1] and (r[1] == tag or r[1].startswith(tag + ":"))]
+        return [(int(r[0]), int(m[1]) if (m := _BY_RULE.match(r[1] or "")) else None) for r in rows]
+
+    def ignored_by_rule(self, rule_id: int) -> list[int]:
+        """The alerts still `ignored` whose latest ignore was this rule's."""
+        return [a for a, rule in self._rule_ignores() if rule == rule_id]
+
+    def ignored_by_removed_rules(self) -> dict[int, int]:
+        """Alerts still `ignored` whose latest ignore was a rule that no longer exists, alert id -> that rule: what
+        an undo left behind before the ignore moved to a rule still covering the alert (credit_ignore)."""
+        rules = {int(r[0]) for r in self.db.execute("SELECT id FROM ignore_rules")}
+        return {a: rule for a, rule in self._rule_ignores() if rule is not None and rule not in rules}
+
+    def credit_ignore(self, alert_id: int, rule_id: int) -> bool:
+        """Record that rule `rule_id` now keeps an ignored alert ignored (the rule that had ignored it is being
+        removed, and this one still covers it): an `ignored` event `ignore rule #M: <state> -> ignored` keeping the
+        state it was first ignored from, so that removing rule M reopens it and `ignore ID --undo` restores that
+        state. False when the alert is not ignored any more."""
+        with self.transaction():
+            row = self.db.execute("SELECT status FROM alerts WHERE id = ?", [alert_id]).fetchone()
+            if row is None or row[0] != "ignored":
+                return False
+            last = self.db.execute("SELECT detail FROM alert_events WHERE alert_id = ? AND event = 'ignored' "
+                                   "ORDER BY id DESC LIMIT 1", [alert_id]).fetchone()
+            found = re.search(r"(\w+) -> ignored$", last[0]) if last else None
+            self._event(alert_id, "ignored", f"ignore rule #{rule_id}" + (f": {found[0]}" if found else ""), now_iso())
+        return True
 
     def unignore(self, alert_id: int, why: str) -> str | None:
         """Undo the ignore of an alert: back to the state it was ignored from (read from its latest `ignored`
