@@ -41,7 +41,7 @@ from monitor.config import (
 )
 from monitor.crawl import backlog as crawl_backlog
 from monitor.crawl import left_text
-from monitor.display import alike, json_text, percent, plural, safe
+from monitor.display import json_text, percent, plural, safe
 from monitor.extract import Extracted
 from monitor.fetch import Fetcher, FetchResult, file_path, now_iso, shown_path
 from monitor.index import IndexFileError
@@ -56,17 +56,18 @@ from monitor.scan import (
     Original,
     PreparedCache,
     SourceError,
-    _own_version,  # one rule for "the original's own page" in check and the site scan
     find_copies,
     make_fetcher,
     make_verifier,
+    near_duplicate_warning,
+    own_version,
     read_source,
     recheck_alerts,
     track_texts,
     tracked_url,
 )
 from monitor.scheduler import Service, site_period
-from monitor.store import ALERT_STATES, OPEN_STATES, Article, Store, StoreError, Tracked, readonly_reason
+from monitor.store import ALERT_STATES, OPEN_STATES, Article, Store, StoreError, readonly_reason
 from monitor.urls import canonical, same_page
 
 log = logging.getLogger("monitor")
@@ -203,18 +204,6 @@ def _known_address(configured: dict[str, str], store: Store, source: str) -> str
     return article.url if article is not None and article.url != source else ""
 
 
-def _near_duplicate_warning(store: Store, tracked: Tracked, url: str) -> str | None:
-    """scan.near_duplicate_warning's words, with the resemblance as display.alike shows it: two texts that differ
-    (figures, a word) never read "100% alike"."""
-    if tracked.near_duplicate is None:
-        return None
-    other_id, resemblance = tracked.near_duplicate
-    other = store.article(other_id)
-    return (f"#{tracked.id} ({url}) is nearly the same text as #{other.id} {other.title!r} ({other.url}), "
-            f"{alike(resemblance)} alike: a copy of it will raise an alert for each; if they are one article, track "
-            f"one of them")
-
-
 def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
     sources, errors = expand_sources(args.sources)
     for option, value in (("--title", args.title), ("--url", args.url)):
@@ -269,7 +258,7 @@ def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
                 {"source": read_from, "id": t.id, "created": t.created, "replaces": t.replaces,
                  "title": title, "chars": t.chars, "article_url": stored,
                  **({"near_duplicate_of": near[0]} if near else {})})
-            if warning := _near_duplicate_warning(store, t, stored):
+            if warning := near_duplicate_warning(store, t, stored):
                 progress.clear()
                 echo(f"warning: {warning}", err=True)
         progress.advance(len(batch))
@@ -354,15 +343,15 @@ def _is_the_article(url: str, landed: str, page: Extracted, article: Article, so
                     configured: dict[str, str]) -> bool:
     """Whether the page read from `url` (landing at `landed` after redirects) is the tracked article itself, not a
     copy of it, as the site scan decides: its address or one redirecting to it, a page of its own site naming it as
-    canonical (AMP, mobile, a feed-tagged URL: scan._own_version), or the file it was tracked from (its recorded
+    canonical (AMP, mobile, a feed-tagged URL: scan.own_version), or the file it was tracked from (its recorded
     source, or a [[track]] entry's file, tracked under its `url` or the address its page names). A file elsewhere
     that names the article's address as canonical stays a copy: a copier's page saved to disk may keep the
     original's canonical tag."""
-    if same_page(landed, article.url) or same_page(url, article.url) or _own_version(landed, page, article.url):
+    if same_page(landed, article.url) or same_page(url, article.url) or own_version(landed, page, article.url):
         return True
     if source and source in (url, landed):
         return True
-    # A [[track]] source: the service tracks it (scan.track_configured) without recording where it read it from.
+    # A [[track]] source the service tracked before it recorded where it read each one from (scan.track_configured).
     return any(u in configured and same_page(configured[u] or tracked_url(u, page), article.url) for u in (url, landed))
 
 

@@ -29,7 +29,7 @@ from monitor.alerts import (
 )
 from monitor.config import Config, MatchSettings, Site
 from monitor.crawl import crawl, held_politeness, keep_holds, polite_settings
-from monitor.display import percent, plural
+from monitor.display import alike, percent, plural
 from monitor.evidence import Evidence
 from monitor.extract import Extracted, text_of
 from monitor.fetch import Fetcher, FetchError, FetchResult, binary_reason, file_path, is_textual, shown_path
@@ -155,11 +155,11 @@ def near_duplicate_warning(store: Store, tracked: Tracked, url: str) -> str | No
     legitimately tracked, so it is said, not refused; None when there is nothing to say."""
     if tracked.near_duplicate is None:
         return None
-    other_id, alike = tracked.near_duplicate
+    other_id, resemblance = tracked.near_duplicate
     other = store.article(other_id)
     return (f"#{tracked.id} ({url}) is nearly the same text as #{other.id} {other.title!r} ({other.url}), "
-            f"{percent(alike)} alike: a copy of it will raise an alert for each; if they are one article, track one "
-            f"of them")
+            f"{alike(resemblance)} alike: a copy of it will raise an alert for each; if they are one article, track "
+            f"one of them")
 
 
 def track_texts(store: Store, items: Sequence[Original], near_duplicates: bool = False) -> list[Tracked]:
@@ -409,6 +409,7 @@ def track_configured(store: Store, fetcher: Fetcher, cfg: Config,
         original = Original.of(url, page, t.title)
         public = canonical(t.url) if t.url else ""
         tracked = track_text(store, replace(original, url=public) if public else original, near_duplicates=True)
+        store.set_sources([(tracked.id, url, tracked.created)])  # `check` of that file is the article itself
         new += tracked.created
         if warning := near_duplicate_warning(store, tracked, public or url):
             log.warning("track: %s", warning)
@@ -509,7 +510,7 @@ def _scan_pages(store: Store, fetcher: Fetcher, cfg: Config, site: Site, stop: t
         page_url = canonical(result.final_url)  # one page, one alert: not one per utm_source
         for f in find_copies(store, text, cfg.match, exclude_url=result.final_url, verifier=verifier,
                              prepared=prepared):
-            if same_page(page_url, f.article.url) or _own_version(page_url, page, f.article.url):
+            if same_page(page_url, f.article.url) or own_version(page_url, page, f.article.url):
                 # The original itself, under another address of its own site: said, so a skipped page is traceable.
                 log.info("site %s: %s is the original of #%d (%s), not a copy", site.name, page_url, f.article.id,
                          f.article.url)
@@ -726,7 +727,7 @@ def _check_address(store: Store, polite: Politeness, alert: dict[str, Any], url:
                   page)
 
 
-def _own_version(url: str, page: Extracted, original_url: str) -> bool:
+def own_version(url: str, page: Extracted, original_url: str) -> bool:
     """A page of the original's own site (its host or a subdomain: amp., m.) that names the original as its
     canonical address (rel=canonical, or og:url, relative or not): an AMP, mobile or tracking-tagged version."""
     if not on_site_of(url, original_url):
@@ -737,7 +738,7 @@ def _own_version(url: str, page: Extracted, original_url: str) -> bool:
 def _is_the_original(copy_url: str, final_url: str, page: Extracted, original_url: str) -> bool:
     """The copy's address now serves the original: redirected to it or to another page of its site (the usual
     remedy), or the original's own site answering there with its canonical address."""
-    if same_page(final_url, original_url) or _own_version(final_url, page, original_url):
+    if same_page(final_url, original_url) or own_version(final_url, page, original_url):
         return True
     return on_site_of(final_url, original_url) and not on_site_of(copy_url, original_url)
 

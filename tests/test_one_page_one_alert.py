@@ -11,7 +11,7 @@ from pathlib import Path
 
 from monitor.alerts import assess_credit, is_licensed
 from monitor.extract import Extracted
-from monitor.scan import _own_version, tracked_url
+from monitor.scan import own_version, tracked_url
 from monitor.urls import canonical, on_site_of, same_page
 from tests.conftest import DEMO, Served, provmon, write_config
 
@@ -50,12 +50,12 @@ def test_licensed_domains_written_with_www_cover_the_domain() -> None:
 def test_the_publishers_own_versions_are_recognised() -> None:
     original = "https://www.pub.example/news/ferry.html"
     amp = Extracted("t", "x", canonical_url="https://pub.example/news/ferry.html")
-    assert _own_version("https://amp.pub.example/news/ferry.html", amp, original)
-    assert _own_version("https://pub.example/news/ferry.html?utm_source=home", amp, original)
+    assert own_version("https://amp.pub.example/news/ferry.html", amp, original)
+    assert own_version("https://pub.example/news/ferry.html?utm_source=home", amp, original)
     relative = Extracted("t", "x", og_url="/news/ferry.html")  # og:url as some sites write it
-    assert _own_version("https://pub.example/news/ferry.html?from=home", relative, original)
+    assert own_version("https://pub.example/news/ferry.html?from=home", relative, original)
     # A copier naming the original as its canonical address is still a copier.
-    assert not _own_version("https://copier.example/ferry.html", amp, original)
+    assert not own_version("https://copier.example/ferry.html", amp, original)
     assert assess_credit(Extracted("t", "x", canonical_url="http://pub.example/news/ferry.html/"), original,
                          []).grade == "canonical"
 

@@ -147,6 +147,9 @@ def test_the_service_warns_of_near_duplicate_track_entries(tmp_path: Path) -> No
     assert "gulls.html) is nearly the same text as #1" in warnings[0] and "gulls.txt), " in warnings[0], warnings[0]
     again = provmon("--config", str(cfg), "run", "--once")
     assert again.code == 0 and "nearly the same text" not in again.err, again.err
+    # Where each was read from is recorded, as `provmon track` records it (schema 16).
+    assert [r["source"] for r in rows(tmp_path / "provmon.db", "SELECT source FROM articles ORDER BY id")] == \
+        [(tmp_path / "gulls.txt").as_uri(), (tmp_path / "gulls.html").as_uri()]
 
 
 def test_redacted_url_hides_path_query_and_userinfo() -> None:
