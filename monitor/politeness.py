@@ -154,7 +154,9 @@ class Politeness:
         try:
             r = self.fetcher.fetch(robots_url, allow_private=allow_private, pace=self._pacer(_Attempt(0)))
         except FetchError as exc:
-            h.robots_error = f"robots.txt unreachable ({exc.reason})"
+            # The address policy refusing the host is no fault of its robots.txt: it refuses every page the same way.
+            refused = exc.reason.startswith("refused: host is")
+            h.robots_error = exc.reason if refused else f"robots.txt unreachable ({exc.reason})"
             return
         if r.ok:
             h.robots = Protego.parse(r.body[:MAX_ROBOTS_BYTES].decode("utf-8", "replace"))

@@ -157,3 +157,14 @@ def test_a_copy_linked_after_the_budget_is_found_in_a_later_run_and_the_summary_
     assert "INFO monitor.crawl: site notices: max_pages (5) reached: 9 known URLs left" in runs[0].err, runs[0].err
     assert "  max_pages (5) reached: 9 known URLs left for later runs, 5 of them never fetched" in outs[1], outs[1]
     assert "site notices: 5 pages scanned, 1 copy, 1 new alert" in outs[3], outs[3]
+
+
+def test_a_private_host_without_allow_private_is_refused_as_such_not_blamed_on_robots(tmp_path: Path) -> None:
+    """The address policy refuses the host before robots.txt is ever asked for: the error says so, and how to allow
+    it, instead of "robots.txt unreachable"."""
+    cfg = write_config(tmp_path / "config.toml", '[[sites]]\nname = "intranet"\n'
+                                                  'start_urls = ["http://127.0.0.1:9/index.html"]\n')
+    r = provmon("--config", str(cfg), "run", "--once")
+    assert "http://127.0.0.1:9/index.html: refused: host is a private, loopback or link-local address (set " \
+           "allow_private = true on the site to allow it); not crawling this host this run" in r.out, r.out + r.err
+    assert "robots.txt" not in r.out + r.err
