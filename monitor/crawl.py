@@ -387,29 +387,16 @@ def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store |
                        previous_sha256=t.state.content_sha256 if t.state is not None else None)
 
     pool = ThreadPoolExecutor(max(1, workers), thread_name_prefix=f"crawl-{site.name}")
-    # Tasks are taken from the frontier while fewer than twice the pool are taken and unfinished (which pages a run
-    # with a budget fetches depends on when they are taken), but handed to the pool only while fewer than twice
-    # what the site's hosts take at once are in it (max_per_host each: every task is on a start URL's host, and
-    # pacing lets no more through). More would only park pool threads on their host's slots, every parked thread one
-    # more to wake and to take the interpreter from the others: the crawl farm (one host a site, 8 workers, 2
-    # requests a host) made ~78 context switches a page with 16 in the pool. File sources are not paced: no such cap.
-    hosts = {(scheme, host) for scheme, host, _ in scopes}
-    limit = 2 * workers
-    if hosts and all(scheme in ("http", "https") for scheme, _ in hosts):
-        limit = min(limit, 2 * politeness.settings.max_per_host * len(hosts))
-    taken: deque[_Task] = deque()  # taken from the frontier, not yet handed to the pool
     inflight: dict[Future[Crawled], _Task] = {}
     # Finished futures queue up here: waiting on one queue costs the same however many are in flight
     # (concurrent.futures.wait hooks into every pending future on each call).
     finished: SimpleQueue[Future[Crawled]] = SimpleQueue()
     try:
-        while frontier or inflight or taken:
-            while (frontier and len(inflight) + len(taken) < 2 * workers and stats.fetched < site.max_pages
+        while frontier or inflight:
+            while (frontier and len(inflight) < 2 * workers and stats.fetched < site.max_pages
                    and (stop is None or not stop.is_set())):
-                taken.append(heapq.heappop(frontier)[1])
+                t = heapq.heappop(frontier)[1]
                 stats.fetched += 1
-            while taken and len(inflight) < limit:
-                t = taken.popleft()
                 fut = pool.submit(visit, t)
                 inflight[fut] = t
                 fut.add_done_callback(finished.put)
