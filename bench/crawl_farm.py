@@ -236,6 +236,9 @@ class Result:
     track_seconds: float = 0.0
     crawl_seconds: float = 0.0
     crawl_cpu_seconds: float = 0.0  # the crawler process's CPU time (all its threads) over the crawl
+    crawl_system_seconds: float = 0.0  # the part of it spent in the kernel (sockets, futexes of thread hand-offs)
+    crawl_context_switches: int = 0  # voluntary + involuntary, all threads
+    crawl_voluntary_switches: int = 0  # a thread blocked: thread hand-offs, GIL waits, I/O
     pages_scanned: int = 0
     requests_served: int = 0
     pages_per_second: float = 0.0
@@ -260,6 +263,13 @@ def cpu_seconds() -> float:
     """CPU time of this process, every thread (user + system): per page, steadier than pages/s on a busy machine."""
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
+
+
+def kernel_use() -> tuple[float, int, int]:
+    """System CPU time, context switches and the voluntary ones of this process so far (every thread). Involuntary
+    ones are mostly other processes' doing on a shared machine; voluntary ones are this process's blocking waits."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_stime, r.ru_nvcsw + r.ru_nivcsw, r.ru_nvcsw
 
 
 def stats(port: int) -> list[dict[str, Any]]:
@@ -326,13 +336,15 @@ def main() -> None:
         # What the scheduler does with each due site, on an executor of max_concurrent_sites threads.
         service = Service(cfg)
         res.loadavg_start = loadavg()
-        t0, c0 = time.perf_counter(), cpu_seconds()
+        t0, c0, (s0, x0, v0) = time.perf_counter(), cpu_seconds(), kernel_use()
         with ThreadPoolExecutor(cfg.monitor.max_concurrent_sites) as pool:
             for rep in pool.map(service.run_site, cfg.sites):
                 res.pages_scanned += rep.pages
                 res.alerts += len(rep.new_alerts)
                 res.errors += len(rep.errors)
         res.crawl_seconds, res.crawl_cpu_seconds = time.perf_counter() - t0, cpu_seconds() - c0
+        s1, x1, v1 = kernel_use()
+        res.crawl_system_seconds, res.crawl_context_switches, res.crawl_voluntary_switches = s1 - s0, x1 - x0, v1 - v0
         res.loadavg_end = loadavg()
         per = args.pages // args.hosts
         planted_urls = {f"http://127.0.0.1:{ports[i // per]}/a{i % per}" for i in planted}
@@ -360,6 +372,10 @@ def main() -> None:
             ("requests served", res.requests_served), ("crawl time", f"{res.crawl_seconds:.1f} s"),
             ("pages per second", f"{res.pages_per_second:.0f}"),
             ("crawler CPU time per page (all threads)", f"{1000 * res.crawl_cpu_seconds / res.pages_scanned:.2f} ms"),
+            ("  of which in the kernel", f"{1000 * res.crawl_system_seconds / res.pages_scanned:.2f} ms"),
+            ("context switches per page (all threads), voluntary",
+             f"{res.crawl_context_switches / res.pages_scanned:.1f}, "
+             f"{res.crawl_voluntary_switches / res.pages_scanned:.1f}"),
             ("copies planted / detected", f"{res.copies_planted} / {res.planted_detected}"),
             ("alerts (a copy may match overlapping tracked texts)", res.alerts),
             ("alerted pages that were not planted copies", res.alerted_pages_not_planted), ("errors", res.errors),

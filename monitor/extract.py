@@ -127,6 +127,16 @@ CREDIT_LINE = re.compile(
     re.I,
 )
 SENTENCE_END = re.compile(r"[.!?…\"”’»)\]:]$")
+# FURNITURE_LINE and PITCH are tried on nearly every short block of an article, and fail on nearly all of them; the
+# two parts that cost the most (PITCH's look-aheads scan the whole line; FURNITURE_LINE's one alternative that is not
+# held to the line's start is tried at up to 81 places) are tried only on a block that holds their words in some
+# case, which a substring test of its lower-cased text tells. The same blocks match (see _furniture_line, _pitch).
+_RIGHTS = r".{0,80}\ball rights reserved.*|"
+_FURNITURE_START = re.compile(FURNITURE_LINE.pattern.replace(_RIGHTS, "", 1), re.I)
+_RIGHTS_LINE = re.compile(r"^(?:" + _RIGHTS[:-1] + r")$", re.I)
+# The only characters that re.IGNORECASE matches with an ASCII letter although str.lower() does not give that
+# letter: the dotted capital I (lower() makes it "i" + U+0307) and the dotless i (both match "i"), the long s ("s").
+_CASE_ODD = ("\u0130", "\u0131", "\u017f")
 META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.I)
 HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
 XML_ENCODING = re.compile(rb"""^<\?xml[^>]+encoding\s*=\s*["']([a-zA-Z0-9_.:-]+)""")
@@ -1660,6 +1670,31 @@ def _extract(html: str | bytes, url: str, content_type: str, template_hashes: Co
     )
 
 
+def _case_odd(text: str) -> bool:
+    """Whether a substring test on text.lower() could miss an IGNORECASE match of ASCII words (_CASE_ODD)."""
+    return not text.isascii() and any(c in text for c in _CASE_ODD)
+
+
+def _furniture_line(text: str) -> bool:
+    """FURNITURE_LINE.match(text), with its all-rights-reserved alternative tried only where those words are."""
+    if _FURNITURE_START.match(text):
+        return True
+    if "all rights reserved" not in text.lower() and not _case_odd(text):
+        return False
+    return _RIGHTS_LINE.match(text) is not None
+
+
+def _pitch(text: str) -> bool:
+    """PITCH.match(text), tried only on a block holding one of its first words (subscribe, sign up, signup, join)
+    and one of its second ones (newsletter, inbox, e-mail, briefing) in some case."""
+    if not _case_odd(text):
+        low = text.lower()
+        if not (("subscribe" in low or "sign" in low or "join" in low)
+                and ("newsletter" in low or "inbox" in low or "mail" in low or "briefing" in low)):
+            return False
+    return PITCH.match(text) is not None
+
+
 def _select(walk: _Walk, title: str, url: str, templates: frozenset[str],
             nodes: list[int] | None = None) -> tuple[list[str], list[str], list[str]]:
     """The article's paragraphs, credit lines and credit links; with `nodes`, each paragraph's block element is
@@ -1688,7 +1723,7 @@ def _select(walk: _Walk, title: str, url: str, templates: frozenset[str],
         if i > inside[-1] or b.node in in_furniture:
             continue
         n = len(text)
-        if n < 200 and (FURNITURE_LINE.match(text) or PITCH.match(text)):
+        if n < 200 and (_furniture_line(text) or _pitch(text)):
             continue
         if b.link_chars > 0.5 * n:
             continue

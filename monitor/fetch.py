@@ -233,6 +233,17 @@ def split_url(url: str, strict: bool = False) -> SplitResult:
     return parts
 
 
+def _checked_url(url: str) -> tuple[SplitResult, httpx.URL]:
+    """split_url(url, strict=True), and the httpx.URL it checks the URL with: the request reuses it (each parse costs
+    ~20 us of the ~0.5 ms of CPU a fetch takes)."""
+    try:
+        parts = urlsplit(url)
+        checked = httpx.URL(url)
+    except (ValueError, httpx.InvalidURL) as exc:
+        raise FetchError(url, f"invalid URL: {exc}") from None
+    return parts, checked
+
+
 def _is_public(addr: str) -> bool:
     return ipaddress.ip_address(addr.split("%")[0]).is_global
 
@@ -340,7 +351,7 @@ class Fetcher:
         current = url
         hops: list[str] = []
         for _ in range(self.max_redirects + 1):
-            parts = split_url(current, strict=True)
+            parts, checked = _checked_url(current)
             if parts.scheme not in {"http", "https", "file"}:
                 raise FetchError(current, f"unsupported URL scheme {parts.scheme!r}")
             if current != url and parts.scheme == "file" and split_url(url).scheme != "file":
@@ -351,7 +362,7 @@ class Fetcher:
                 with pace(current) as answered:
                     deadline += time.monotonic() - queued  # waiting for the host's turn is not the request's time
                     status, hdrs, body, skipped = self._get(current, allow_private, headers, accepted, deadline,
-                                                            answered)
+                                                            answered, checked)
             except FetchError as exc:
                 if not hops:
                     raise
@@ -376,7 +387,8 @@ class Fetcher:
 
     def _get(self, url: str, allow_private: bool, headers: Mapping[str, str] | None,
              accept: tuple[str, ...] | None, deadline: float,
-             answered: Answered) -> tuple[int, dict[str, str], bytes, str]:
+             answered: Answered, checked: httpx.URL | None = None) -> tuple[int, dict[str, str], bytes, str]:
+        """One request. `checked`: httpx's parse of `url`, when the caller has it (_checked_url)."""
         parts = urlsplit(url)
         extra = dict(headers or {})
         extensions: dict[str, str] = {}
@@ -392,7 +404,7 @@ class Fetcher:
                 raise FetchError(url, "invalid port") from None
             ip = resolve_checked(url, host, port, allow_private)
             # Connect to the address just checked; the name travels in Host and in TLS SNI.
-            target = httpx.URL(url).copy_with(host=ip)
+            target = (checked if checked is not None else httpx.URL(url)).copy_with(host=ip)
             extra["host"] = parts.netloc.rsplit("@", 1)[-1]
             if parts.scheme == "https":
                 extensions["sni_hostname"] = host

@@ -85,6 +85,10 @@ FILTER_BITS = 32
 _UNKNOWN = "?"  # a tombstone generation no meta value has: read them
 # The recent rows by article (schema 9): the rows of ids above those a recent filter holds, and one article's rows.
 RECENT_BY_ARTICLE = "CREATE INDEX IF NOT EXISTS fingerprints_article ON fingerprints (article_id)"
+# What a lookup reads before and after its votes, each in one statement (Index._lookup).
+_STATE_BEFORE = "SELECT (SELECT value FROM meta WHERE key = 'index_generation'), data_version FROM pragma_data_version"
+_STATE_AFTER = ("SELECT (SELECT value FROM meta WHERE key = 'index_segment'), "
+                "(SELECT value FROM meta WHERE key = 'index_generation')")
 
 
 class IndexFileError(Exception):
@@ -279,9 +283,11 @@ class Index:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
         return row[0] if row else None
 
-    def _refresh(self) -> None:
-        """Pick up a new segment or tombstones written by this or another connection."""
-        dv = self.conn.execute("PRAGMA data_version").fetchone()[0]
+    def _refresh(self, dv: int | None = None) -> None:
+        """Pick up a new segment or tombstones written by this or another connection; `dv`: PRAGMA data_version,
+        when the caller has just read it."""
+        if dv is None:
+            dv = self.conn.execute("PRAGMA data_version").fetchone()[0]
         if dv == self._data_version:
             return
         name = self._meta("index_segment")
@@ -569,14 +575,19 @@ class Index:
     def _lookup(self, hashes: Iterable[int]) -> tuple[dict[int, int], dict[int, int]]:
         """Votes from fingerprints and from extra postings, each by article id."""
         hs = hashes if isinstance(hashes, (set, frozenset)) else set(hashes)
+        conn = self.conn
         for _ in range(5):
-            generation = self._meta("index_generation")
-            self._refresh()
+            # The state is read in one statement before the votes and one after (it was two each): every statement
+            # hands the interpreter to another thread while SQLite runs it (the sqlite3 module releases the GIL), and
+            # in a service every page of every site scan is looked up while other threads wait for the GIL.
+            generation, dv = conn.execute(_STATE_BEFORE).fetchone()
+            self._refresh(dv)
             votes = self._votes(hs)
             # A compaction committed between the packed lookup and the recent query moved postings out of
             # the recent table into a segment we did not read (or a reset put rows back that our recent filter
             # does not hold): look again.
-            if self._meta("index_segment") == self._segment_name and self._meta("index_generation") == generation:
+            segment, now = conn.execute(_STATE_AFTER).fetchone()
+            if segment == self._segment_name and now == generation:
                 return votes
             self._data_version = None
         return votes
