@@ -250,8 +250,8 @@ def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
                 store.set_url(t.id, public)
                 again += f", public URL set (was {was})"
             # The address the article is stored under, which for a text tracked before is not the input's own (its
-            # first file, its public URL): the one notices cite and `alerts` shows.
-            stored = store.article(t.id).url
+            # first file, its public URL): the one notices cite and `alerts` shows. A new one is stored under o.url.
+            stored = o.url if t.created else store.article(t.id).url
             read_from = o.source or o.url
             near = t.near_duplicate
             say(f"{state} #{t.id}: {title or stored} ({plural(t.chars, 'char')}{again}) {stored}",

@@ -224,13 +224,12 @@ def split_url(url: str, strict: bool = False) -> SplitResult:
     """urlsplit, with a URL it cannot take (`https://[example.com/`) reported as a FetchError naming it
     rather than a ValueError. `strict` also asks httpx (a control character...); that costs ~30 us, so it
     is done once per request, not for every link a page holds."""
+    if strict:
+        return _checked_url(url)[0]
     try:
-        parts = urlsplit(url)
-        if strict:
-            httpx.URL(url)
-    except (ValueError, httpx.InvalidURL) as exc:
+        return urlsplit(url)
+    except ValueError as exc:
         raise FetchError(url, f"invalid URL: {exc}") from None
-    return parts
 
 
 def _checked_url(url: str) -> tuple[SplitResult, httpx.URL]:
@@ -387,8 +386,8 @@ class Fetcher:
 
     def _get(self, url: str, allow_private: bool, headers: Mapping[str, str] | None,
              accept: tuple[str, ...] | None, deadline: float,
-             answered: Answered, checked: httpx.URL | None = None) -> tuple[int, dict[str, str], bytes, str]:
-        """One request. `checked`: httpx's parse of `url`, when the caller has it (_checked_url)."""
+             answered: Answered, checked: httpx.URL) -> tuple[int, dict[str, str], bytes, str]:
+        """One request. `checked`: httpx's parse of `url` (_checked_url)."""
         parts = urlsplit(url)
         extra = dict(headers or {})
         extensions: dict[str, str] = {}
@@ -404,7 +403,7 @@ class Fetcher:
                 raise FetchError(url, "invalid port") from None
             ip = resolve_checked(url, host, port, allow_private)
             # Connect to the address just checked; the name travels in Host and in TLS SNI.
-            target = (checked if checked is not None else httpx.URL(url)).copy_with(host=ip)
+            target = checked.copy_with(host=ip)
             extra["host"] = parts.netloc.rsplit("@", 1)[-1]
             if parts.scheme == "https":
                 extensions["sni_hostname"] = host

@@ -465,11 +465,11 @@ def _template_is_tracked_text(store: Store, cfg: MatchSettings, learner: Templat
     pages (the post, its AMP version, another copy, a page pasting an excerpt beside other text) to be learned as
     its template, and dropped, they would hide the excerpt from the scan for good. `known` holds the answer per set
     of dropped blocks for the scan: a footer is looked up once, not once a page."""
-    dropped = tuple(h for h in hashes if learner.is_template_hash(site, h))
-    if dropped not in known:
-        blocks = [p for p, h in zip(paragraphs, hashes, strict=True) if learner.is_template_hash(site, h)]
-        known[dropped] = bool(candidates_for(store, "\n\n".join(blocks), cfg))
-    return known[dropped]
+    dropped = [(p, h) for p, h in zip(paragraphs, hashes, strict=True) if learner.is_template_hash(site, h)]
+    blocks = tuple(h for _, h in dropped)
+    if blocks not in known:
+        known[blocks] = bool(candidates_for(store, "\n\n".join(p for p, _ in dropped), cfg))
+    return known[blocks]
 
 
 def _scan_pages(store: Store, fetcher: Fetcher, cfg: Config, site: Site, stop: threading.Event | None,
