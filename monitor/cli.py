@@ -240,7 +240,8 @@ def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
         for o, t in zip(batch, tracked, strict=True):
             state = "tracked" if t.created else "already tracked"
             counts[state] += 1
-            again = f", replaces #{t.replaces}: its text changed" if t.replaces else ""
+            again = (f", tracked again: takes over #{t.replaces}, untracked before, and its alerts" if t.again else
+                     f", replaces #{t.replaces}: its text changed" if t.replaces else "")
             title = t.title
             if args.title and title != args.title:  # --title renames an article tracked before
                 store.set_title(t.id, args.title)
@@ -257,7 +258,7 @@ def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
             say(f"{state} #{t.id}: {title or stored} ({plural(t.chars, 'char')}{again}) {stored}",
                 {"source": read_from, "id": t.id, "created": t.created, "replaces": t.replaces,
                  "title": title, "chars": t.chars, "article_url": stored,
-                 **({"near_duplicate_of": near[0]} if near else {})})
+                 **({"near_duplicate_of": near[0]} if near else {}), **({"again": True} if t.again else {})})
             if warning := near_duplicate_warning(store, t, stored):
                 progress.clear()
                 echo(f"warning: {warning}", err=True)
@@ -288,6 +289,78 @@ def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
              f"{plural(counts['errors'], 'error')} "
              f"({cfg.database_path})")
     return EXIT_USAGE if counts["errors"] else EXIT_OK
+
+
+def cmd_articles(cfg: Config, args: argparse.Namespace) -> int:
+    with Store(cfg.database_path) as store:
+        rows = store.tracked_articles(search=args.search or "", untracked=args.untracked, limit=args.limit)
+    if args.json:
+        for row in rows:
+            print(json_text(row))
+        return EXIT_OK
+    if not rows:
+        what = "untracked articles kept for their alerts" if args.untracked else "tracked articles"
+        echo(f"no {what}" + (f" matching {args.search!r}" if args.search else ""))
+        return EXIT_OK
+    for r in rows:
+        when = f"untracked {r['untracked_at'][:10]}" if args.untracked else f"added {r['added_at'][:10]}"
+        read_from = f"  (from {r['source']})" if r["source"] and r["source"] != r["url"] else ""
+        echo(f"#{r['id']:<5} {when}  {plural(r['alerts'], 'alert'):>9}, {r['open_alerts']} open  "
+             f"{r['title'] or '(no title)'}  <{r['url']}>{read_from}")
+    return EXIT_OK
+
+
+def _article_inputs(store: Store, inputs: Sequence[str]) -> tuple[list[int], list[tuple[str, str]]]:
+    """The article ids `untrack` is given: ids (`12` or `#12`), the address an article is stored under, or the URL,
+    file or directory it was tracked from; returns (ids, [(input, error)])."""
+    ids: list[int] = []
+    errors: list[tuple[str, str]] = []
+    for given in inputs:
+        if re.fullmatch(r"#?[0-9]+", given):
+            ids.append(int(given.lstrip("#")))
+            continue
+        urls, unreadable = expand_sources([given])
+        errors += unreadable
+        for url in urls:
+            found = store.articles_at(url) or store.articles_at(canonical(url))
+            if not found:
+                errors.append((url, f"{url}: no article is tracked under or from this address "
+                                    "(provmon articles lists them)"))
+            ids += found
+    return list(dict.fromkeys(ids)), errors
+
+
+def cmd_untrack(cfg: Config, args: argparse.Namespace) -> int:
+    configured = configured_addresses(cfg)
+    failed = False
+    with Store(cfg.database_path) as store:
+        ids, errors = _article_inputs(store, args.articles)
+        for given, why in errors:
+            failed = True
+            echo(f"error: {why}", err=True)
+            if args.json:
+                print(json_text({"url": given, "error": why}), flush=True)
+        done = store.untrack(ids)
+        sources = store.sources_of(u.id for u in done)
+    for u in done:
+        if args.json:
+            print(json_text({"id": u.id, "outcome": u.outcome, "title": u.title, "url": u.url, "alerts": u.alerts,
+                             "open_alerts": u.open_alerts}), flush=True)
+        if u.outcome == "unknown":
+            failed = True
+            echo(f"error: {cfg.database_path}: no tracked article #{u.id} (provmon articles lists them)", err=True)
+            continue
+        if not args.json:
+            kept = ""
+            if u.alerts:
+                kept = (f" ({plural(u.alerts, 'alert')} kept in the log"
+                        + (f", {u.open_alerts} of them open: still rechecked until removed or ignored"
+                           if u.open_alerts else "") + ")")
+            echo(f"{u.outcome} #{u.id}: {u.title or u.url}{kept} {u.url}")
+        if u.outcome == "untracked" and (sources.get(u.id) in configured or u.url in configured.values()):
+            echo(f"warning: #{u.id} is a [[track]] entry of {cfg.path}: the service tracks it again when it starts "
+                 "unless the entry is removed", err=True)
+    return EXIT_USAGE if failed else EXIT_OK
 
 
 def _found_dict(url: str, found: list[Any], hidden: Sequence[str] = ()) -> dict[str, Any]:
@@ -1078,6 +1151,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the public http(s) address of a single source read from a file (a .txt has no canonical "
                         "link): it is tracked under it, notices cite it, a copy linking it is credited")
     p.add_argument("--json", action="store_true", help="one JSON object per input (JSON Lines)")
+    p = sub.add_parser("articles", help="list the tracked articles, newest first, with their alerts")
+    p.add_argument("--search", metavar="TEXT", help="only those whose title or address holds TEXT (any case)")
+    p.add_argument("--untracked", action="store_true",
+                   help="list the untracked articles kept for their alerts instead")
+    p.add_argument("--limit", type=_positive_int, default=None, help="at most this many (1 or more)")
+    p.add_argument("--json", action="store_true", help="one JSON object per article")
+    p = sub.add_parser("untrack", help="stop tracking articles: by id, address, or the file or directory they were "
+                                       "tracked from; their alerts stay")
+    p.add_argument("articles", nargs="+", metavar="ARTICLE",
+                   help="an article id (12 or #12), the address it is tracked under, or the URL, file or directory "
+                        "it was tracked from")
+    p.add_argument("--json", action="store_true", help="one JSON object per article (JSON Lines)")
     p = sub.add_parser("check", help="do these pages copy a tracked article?")
     p.add_argument("sources", nargs="+", help=sources_help)
     p.add_argument("--json", action="store_true", help="one JSON object per input (JSON Lines), passages with offsets")
@@ -1139,9 +1224,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMANDS = {"init": cmd_init, "track": cmd_track, "check": cmd_check, "alerts": cmd_alerts, "run": cmd_run,
-            "status": cmd_status, "ack": cmd_ack, "ignore": cmd_ignore, "recheck": cmd_recheck,
-            "report": cmd_report, "notice": cmd_notice, "notify": cmd_notify}
+COMMANDS = {"init": cmd_init, "track": cmd_track, "articles": cmd_articles, "untrack": cmd_untrack,
+            "check": cmd_check, "alerts": cmd_alerts, "run": cmd_run, "status": cmd_status, "ack": cmd_ack,
+            "ignore": cmd_ignore, "recheck": cmd_recheck, "report": cmd_report, "notice": cmd_notice,
+            "notify": cmd_notify}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -360,12 +360,20 @@ CREATE VIEW alert_log AS
     ORDER BY a.created_at DESC, a.id DESC
 """
 
+# Version 18: an article can stop being tracked (`provmon untrack`). It leaves the candidate index; its row stays,
+# marked `untracked_at`, while matches or alerts refer to it (their record: text and offsets as found). Tracking its
+# text again tracks it again, under the same id, so its alerts go on.
+SCHEMA_V18_UNTRACKED = """
+ALTER TABLE articles ADD COLUMN untracked_at TEXT
+"""
+
 # MIGRATIONS[i] upgrades schema version i to i + 1. Append new ones; never edit a released one.
 MIGRATIONS: tuple[str, ...] = (
     SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, MIGRATION_CRAWL_STATE, SCHEMA_V5_ALERTS, SCHEMA_V6_INDEX,
     SCHEMA_V7_ARTICLE_URL, SCHEMA_V8_ARTICLE_VERSIONS, SCHEMA_V9_RECENT_BY_ARTICLE, SCHEMA_V10_EXTRA_POSTINGS,
     SCHEMA_V11_SPLIT_IGNORE_RULES, SCHEMA_V12_HIDDEN, SCHEMA_V13_COPY_SHINGLES, SCHEMA_V14_ADDRESSES,
     SCHEMA_V15_EVENT_SNAPSHOT, SCHEMA_V16_ARTICLE_SOURCE, SCHEMA_V17_WHOLE_PERCENT,
+    SCHEMA_V18_UNTRACKED,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -443,6 +451,19 @@ class Tracked:
     replaces: int | None = None  # the URL's previous article, which this one replaced (its text changed)
     title: str = ""  # the article's title as stored (an article tracked before keeps its title)
     near_duplicate: tuple[int, float] | None = None  # (id, resemblance) of a nearly identical other article
+    again: bool = False  # the text was untracked before (`replaces`: that article, whose alerts this one took over)
+
+
+@dataclass(frozen=True)
+class Untracked:
+    """What untracking one article did."""
+
+    id: int
+    title: str
+    url: str
+    outcome: str  # "untracked", "untracked already" or "unknown" (no tracked article has this id)
+    alerts: int = 0  # its alerts, which stay in the log
+    open_alerts: int = 0  # of which open (new, notified, acknowledged): still rechecked
 
 
 @dataclass(frozen=True)
@@ -488,6 +509,9 @@ class Probe:
 # the copy is gone; removed -> new again ("reopened") when it comes back.
 ALERT_STATES = ("new", "notified", "acknowledged", "ignored", "removed")
 OPEN_STATES = ("new", "notified", "acknowledged")
+_OPEN_SQL = "(" + ", ".join(f"'{state}'" for state in OPEN_STATES) + ")"
+# The articles tracked now: not replaced by a newer text of their URL, not untracked (rows kept for their alerts).
+TRACKED = "replaced_by IS NULL AND untracked_at IS NULL"
 # Lifecycle changes the user is told about, and the notification event each one sends.
 NOTIFIED_EVENTS = {"removed": "copy_removed", "reopened": "copy_reopened"}
 # A copy that grew (docs/alerts.md, "A copy that grows"): the match at its address covers at least this much more of
@@ -748,21 +772,33 @@ class Store:
     def _add_article(self, url: str, title: str, text: str, fingerprints: Iterable[int],
                      near_duplicates: bool = False) -> Tracked:
         digest = text_key(text)
-        row = self.db.execute("SELECT id, title FROM articles WHERE sha256 = ?", [digest]).fetchone()
+        row = self.db.execute("SELECT id, title, untracked_at FROM articles WHERE sha256 = ?", [digest]).fetchone()
+        # An untracked article at the URL is replaced too: tracking the URL again tracks it, alerts and all.
         previous = [r[0] for r in self.db.execute(
             "SELECT id FROM articles WHERE url = ? AND replaced_by IS NULL ORDER BY id", [url])]
+        fingerprints = set(fingerprints)
+        untracked = None
+        if row and row[2] is not None:
+            # Untracked, and now tracked again: as a new article that takes its alerts over (_retire), under an id
+            # above every site's checked_upto, so the pages a site scanned meanwhile are compared with it again.
+            untracked = int(row[0])
+            self.db.execute("UPDATE articles SET sha256 = 'replaced:' || id || ':' || sha256 WHERE id = ?", [untracked])
+            previous = [a for a in previous if a != untracked] + [untracked]
+            row = None
         if row:
             # The text is tracked already (under this URL or another): this URL's other text, if any, is gone.
             stale = [a for a in previous if a != row[0]]
             for old in stale:
                 self._retire(old, int(row[0]))
             return Tracked(int(row[0]), False, len(text), stale[-1] if stale else None, row[1])
-        fingerprints = set(fingerprints)
         # Before it is in the index itself.
         near = self._near_duplicate(text, fingerprints, previous) if near_duplicates else None
         article_id = self._insert_article(url, title, text, digest, fingerprints)
         for old in previous:
             self._retire(old, article_id)
+        if untracked is not None:
+            log.info("%s: tracked again: article #%d takes over #%d, untracked before", url, article_id, untracked)
+            return Tracked(article_id, True, len(text), untracked, title, near, again=True)
         if previous:
             log.info("%s: its text changed; article #%d replaces #%s", url, article_id,
                      ", #".join(map(str, previous)))
@@ -790,6 +826,11 @@ class Store:
             "SELECT id, url, title, text, sha256 FROM articles WHERE source = ? AND replaced_by IS NULL "
             "ORDER BY id DESC LIMIT 1", [source]).fetchone()
         return Article(*row) if row else None
+
+    def articles_at(self, address: str) -> list[int]:
+        """The articles, tracked or untracked, stored under `address` or read from it (their `source`)."""
+        return [int(a) for (a,) in self.db.execute(
+            "SELECT id FROM articles WHERE replaced_by IS NULL AND (url = ?1 OR source = ?1) ORDER BY id", [address])]
 
     def sources_of(self, article_ids: Iterable[int]) -> dict[int, str]:
         """The source each of these articles was read from, when known (schema 16; see set_sources)."""
@@ -829,8 +870,10 @@ class Store:
             "SELECT EXISTS (SELECT 1 FROM matches WHERE article_id = :a) OR "
             "EXISTS (SELECT 1 FROM alerts WHERE article_id = :a)", {"a": article_id}).fetchone()[0]
         if referred:
-            self.db.execute("UPDATE articles SET replaced_by = ?, sha256 = 'replaced:' || id || ':' || sha256 "
-                            "WHERE id = ?", [replaced_by, article_id])
+            # (An untracked one tracked again has its prefix already: _add_article freed its key for the new row.)
+            self.db.execute("UPDATE articles SET replaced_by = ?, sha256 = CASE WHEN sha256 LIKE 'replaced:%' "
+                            "THEN sha256 ELSE 'replaced:' || id || ':' || sha256 END WHERE id = ?",
+                            [replaced_by, article_id])
         else:
             self.db.execute("DELETE FROM articles WHERE id = ?", [article_id])
 
@@ -885,7 +928,7 @@ class Store:
         mine = frozenset(page_fingerprints_of(_VOLATILE.sub(" ", text)))
         best: tuple[int, float] | None = None
         for other in found:
-            row = self.db.execute("SELECT text FROM articles WHERE id = ? AND replaced_by IS NULL",
+            row = self.db.execute(f"SELECT text FROM articles WHERE id = ? AND {TRACKED}",
                                   [other]).fetchone()
             if row is None:
                 continue
@@ -905,11 +948,58 @@ class Store:
         return max(high, top) + 1
 
     def delete_article(self, article_id: int) -> None:
-        """Stop tracking an article: it leaves the candidate index at once. Refused (sqlite3.IntegrityError)
-        while matches or alerts refer to it."""
+        """Remove an article with nothing referring to it: it leaves the candidate index at once. Refused
+        (sqlite3.IntegrityError) while matches or alerts refer to it; `untrack` keeps their record instead."""
         with self.transaction():
             self.index.remove(article_id)
             self.db.execute("DELETE FROM articles WHERE id = ?", [article_id])
+
+    def untrack(self, article_ids: Iterable[int]) -> list[Untracked]:
+        """Stop tracking articles (`provmon untrack`): each leaves the candidate index at once, so no page is compared
+        with it again. One that matches or alerts refer to keeps its row, marked `untracked_at`, as their record
+        (its alerts stay as they are, rechecked while open); one with none is deleted. Tracking its text again
+        tracks it again. In one transaction; an id that is not a tracked article is reported, not an error."""
+        now = now_iso()
+        out = []
+        with self.transaction():
+            for article_id in article_ids:
+                row = self.db.execute("SELECT title, url, replaced_by, untracked_at FROM articles WHERE id = ?",
+                                      [article_id]).fetchone()
+                if row is None or row[2] is not None:
+                    out.append(Untracked(article_id, "", "", "unknown"))
+                    continue
+                if row[3] is not None:
+                    out.append(Untracked(article_id, row[0], row[1], "untracked already"))
+                    continue
+                self.index.remove(article_id)
+                total, open_ = self.db.execute(
+                    f"SELECT count(*), coalesce(sum(status IN {_OPEN_SQL}), 0) FROM alerts WHERE article_id = ?",
+                    [article_id]).fetchone()
+                if total or self.db.execute("SELECT 1 FROM matches WHERE article_id = ?", [article_id]).fetchone():
+                    self.db.execute("UPDATE articles SET untracked_at = ? WHERE id = ?", [now, article_id])
+                else:
+                    self.db.execute("DELETE FROM articles WHERE id = ?", [article_id])
+                out.append(Untracked(article_id, row[0], row[1], "untracked", int(total), int(open_)))
+        return out
+
+    def tracked_articles(self, *, search: str = "", untracked: bool = False,
+                         limit: int | None = None) -> list[dict[str, Any]]:
+        """Articles tracked now, newest first (with `untracked`: those untracked and kept for their alerts), with
+        how many alerts they have and how many of those are open; `search`: only those whose title or address
+        holds it (any case)."""
+        where = "untracked_at IS NOT NULL AND replaced_by IS NULL" if untracked else TRACKED
+        params: list[Any] = []
+        if search:
+            where += " AND (instr(lower(title), lower(?)) OR instr(lower(url), lower(?)))"
+            params += [search, search]
+        rows = self.db.execute(
+            "SELECT id, title, url, source, added_at, untracked_at, length(text) AS chars, "
+            "(SELECT count(*) FROM alerts WHERE article_id = articles.id) AS alerts, "
+            f"(SELECT count(*) FROM alerts WHERE article_id = articles.id AND status IN {_OPEN_SQL}) AS open_alerts "
+            f"FROM articles WHERE {where} ORDER BY id DESC" + (" LIMIT ?" if limit else ""),
+            params + ([limit] if limit else []))
+        names = [d[0] for d in rows.description]
+        return [dict(zip(names, r, strict=True)) for r in rows]
 
     def _maybe_compact(self) -> None:
         # Another process compacting already merges (most of) our rows; the next add looks again.
@@ -945,7 +1035,7 @@ class Store:
                 self.index.reset()
                 # One text in memory at a time (a 1M-article store holds gigabytes of text); rows go to another table.
                 for article_id, text in self.db.execute(
-                        "SELECT id, text FROM articles WHERE replaced_by IS NULL ORDER BY id"):
+                        f"SELECT id, text FROM articles WHERE {TRACKED} ORDER BY id"):
                     fps = article_fingerprints_of(text)
                     self.index.add(article_id, fps, extra_fingerprints_of(text, fps))
                 self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('index_fingerprints', ?)",
@@ -970,7 +1060,7 @@ class Store:
         if done():
             return
         counts, extras = self.index.posting_counts()
-        short = [a for (a,) in self.db.execute("SELECT id FROM articles WHERE replaced_by IS NULL ORDER BY id")
+        short = [a for (a,) in self.db.execute(f"SELECT id FROM articles WHERE {TRACKED} ORDER BY id")
                  if counts.get(a, 0) < EXTRA_BELOW and not extras.get(a)]
         del counts, extras
         added = 0
@@ -987,7 +1077,7 @@ class Store:
                 # Still current (not deleted or replaced since they were read), and still without extras (another
                 # process upgrading at the same time may have added and even packed them).
                 live = {a for (a,) in self.db.execute(
-                    "SELECT id FROM articles WHERE replaced_by IS NULL AND id IN (SELECT value FROM json_each(?))",
+                    f"SELECT id FROM articles WHERE {TRACKED} AND id IN (SELECT value FROM json_each(?))",
                     [json.dumps([a for a, _ in todo])])}
                 added += self.index.add_extra((a, xs) for a, xs in todo
                                               if a in live and not self.index.holds_extras(a, xs))
@@ -1018,7 +1108,7 @@ class Store:
             renewed = []
             # The texts are read one at a time and only the ids kept: the loop below adds articles.
             changed = [article_id for article_id, text in self.db.execute(
-                "SELECT id, text FROM articles WHERE replaced_by IS NULL ORDER BY id") if normalisation_changed(text)]
+                f"SELECT id, text FROM articles WHERE {TRACKED} ORDER BY id") if normalisation_changed(text)]
             for article_id in changed:
                 url, title, text, sha = self.db.execute(
                     "SELECT url, title, text, sha256 FROM articles WHERE id = ?", [article_id]).fetchone()
@@ -1048,7 +1138,7 @@ class Store:
 
     def article_count(self) -> int:
         """Tracked articles (replaced versions kept for their alerts are not counted)."""
-        return int(self.db.execute("SELECT count(*) FROM articles WHERE replaced_by IS NULL").fetchone()[0])
+        return int(self.db.execute(f"SELECT count(*) FROM articles WHERE {TRACKED}").fetchone()[0])
 
     def alert_count(self) -> int:
         """Alerts in the log, in every state."""
@@ -1128,9 +1218,9 @@ class Store:
             if owner is None:
                 # Replaced, and deleted, since the page was compared with it (a `provmon track` during the scan):
                 # the match has no text to point into. Its replacement's id is above the sites' checked_upto,
-                # so the next scan compares this page with it.
-                log.info("%s: article #%d was replaced during the scan; the next scan checks %s against the new "
-                         "text", article.url, article.id, page_url)
+                # so the next scan compares this page with it. Or untracked meanwhile (`provmon untrack`).
+                log.info("%s: article #%d was replaced or untracked during the scan; no alert for %s", article.url,
+                         article.id, page_url)
                 return 0, False
             match_id = self._insert_match(article.id, page_url, site, content_sha256, match, "alert", now)
             existing = self._alert_at(owner, site, page_url)
@@ -1410,11 +1500,11 @@ class Store:
 
     def _current_id(self, article_id: int) -> int | None:
         """The article that stands for `article_id` now: itself, or what replaced it (a replaced row always names
-        a current article, see _retire); None when its row is gone."""
-        row = self.db.execute("SELECT replaced_by FROM articles WHERE id = ?", [article_id]).fetchone()
-        if row is None:
-            return None
-        return article_id if row[0] is None else int(row[0])
+        a current article, see _retire); None when its row is gone or that article is untracked."""
+        row = self.db.execute(
+            "SELECT c.id, c.untracked_at FROM articles a JOIN articles c ON c.id = coalesce(a.replaced_by, a.id) "
+            "WHERE a.id = ?", [article_id]).fetchone()
+        return None if row is None or row[1] is not None else int(row[0])
 
     def alerts(self, limit: int | None = None, since_id: int = 0, *, states: Iterable[str] = (),
                site: str = "", kind: str = "", severity: str = "", since: str = "",

@@ -1,0 +1,164 @@
+"""`provmon articles` lists what is tracked; `provmon untrack` stops tracking an article (no page is compared with
+it again) and keeps its alerts; tracking its text again takes them over."""
+
+from __future__ import annotations
+
+import html
+import shutil
+from pathlib import Path
+
+from monitor.extract import text_of
+from monitor.fingerprint import article_fingerprints_of, page_fingerprints_of
+from monitor.store import Store
+from tests.conftest import DEMO, demo_config, provmon, rows, write_config
+from tests.test_match import ARTICLE, PARAGRAPHS
+from tests.test_store import MATCH
+
+PUBLIC = "https://harbour-herald.example/2026/11/sea-wall-gives-way"  # the demo article's canonical address
+
+
+def two_articles(tmp_path: Path) -> tuple[Path, Path]:
+    cfg = write_config(tmp_path / "c.toml", "")
+    (tmp_path / "fire.txt").write_text(ARTICLE, encoding="utf-8")
+    (tmp_path / "gardens.txt").write_text("Allotment holders in Wexbridge voted on Monday to keep the plots open "
+                                          "through the winter, after a season of record harvests.\n\n" * 3,
+                                          encoding="utf-8")
+    r = provmon("--config", str(cfg), "track", str(tmp_path / "fire.txt"), str(tmp_path / "gardens.txt"))
+    assert r.code == 0, r.err
+    page = tmp_path / "copy.txt"
+    page.write_text("Reposted from elsewhere\n\n" + "\n\n".join(PARAGRAPHS[:6]), encoding="utf-8")
+    return cfg, page
+
+
+def test_articles_lists_newest_first_and_searches(tmp_path: Path) -> None:
+    cfg, _ = two_articles(tmp_path)
+    r = provmon("--config", str(cfg), "articles")
+    assert r.code == 0, r.err
+    lines = r.out.splitlines()
+    assert [line.split()[0] for line in lines] == ["#2", "#1"]
+    assert "0 alerts, 0 open" in lines[0] and (tmp_path / "gardens.txt").as_uri() in lines[0]
+    js = provmon("--config", str(cfg), "articles", "--json", "--search", "HARBORTON").json_lines()
+    assert [(a["id"], a["url"], a["alerts"], a["open_alerts"], a["untracked_at"]) for a in js] == [
+        (1, (tmp_path / "fire.txt").as_uri(), 0, 0, None)]
+    assert js[0]["chars"] == len(ARTICLE)
+    assert [a["id"] for a in provmon("--config", str(cfg), "articles", "--json", "--limit", "1").json_lines()] == [2]
+    none = provmon("--config", str(cfg), "articles", "--search", "no such words")
+    assert (none.code, none.out.strip()) == (0, "no tracked articles matching 'no such words'")
+
+
+def test_untracked_article_is_no_longer_compared(tmp_path: Path) -> None:
+    cfg, page = two_articles(tmp_path)
+    assert provmon("--config", str(cfg), "check", str(page)).code == 0  # a copy of #1
+    r = provmon("--config", str(cfg), "untrack", str(tmp_path / "fire.txt"))
+    assert r.code == 0, r.err
+    assert r.out.startswith("untracked #1: HARBORTON") and "kept in the log" not in r.out
+    after = provmon("--config", str(cfg), "check", str(page))
+    assert after.code == 1 and "no copy" in after.out, after.out
+    assert [a["id"] for a in provmon("--config", str(cfg), "articles", "--json").json_lines()] == [2]
+    # Nothing referred to it: nothing is kept.
+    assert provmon("--config", str(cfg), "articles", "--untracked").out.strip() == \
+        "no untracked articles kept for their alerts"
+    assert [r["id"] for r in rows(tmp_path / "provmon.db", "SELECT id FROM articles")] == [2]
+    # Tracked again, it is compared again.
+    again = provmon("--config", str(cfg), "track", str(tmp_path / "fire.txt"))
+    assert again.out.startswith("tracked #3"), again.out
+    assert provmon("--config", str(cfg), "check", str(page)).code == 0
+
+
+def test_untrack_reports_each_input(tmp_path: Path) -> None:
+    cfg, _ = two_articles(tmp_path)
+    r = provmon("--config", str(cfg), "untrack", "#2", "99", str(tmp_path / "nothing.txt"))
+    assert r.code == 2
+    assert r.out.startswith("untracked #2: Allotment holders")
+    assert f"error: {tmp_path / 'provmon.db'}: no tracked article #99 (provmon articles lists them)" in r.err
+    assert f"error: {(tmp_path / 'nothing.txt').as_uri()}: no article is tracked under or from this address" in r.err
+    js = provmon("--config", str(cfg), "untrack", "--json", "2", "1").json_lines()
+    assert [(o["id"], o["outcome"]) for o in js] == [(2, "unknown"), (1, "untracked")]  # #2 had nothing kept
+
+
+def site_config(tmp_path: Path) -> tuple[Path, Path]:
+    """The demo's publisher and copier folders in tmp_path (so a test can add a page), watched by a config with no
+    [[track]] entry."""
+    demo = tmp_path / "demo"
+    shutil.copytree(DEMO, demo)
+    cfg = write_config(tmp_path / "c.toml",
+                       f'[[sites]]\nname = "scraper"\nstart_urls = ["{demo}/scraper/index.html"]\n')
+    return cfg, demo
+
+
+def test_untrack_keeps_alerts_and_tracking_again_takes_them_over(tmp_path: Path) -> None:
+    cfg, demo = site_config(tmp_path)
+    original = demo / "publisher" / "sea-wall-gives-way.html"
+    assert provmon("--config", str(cfg), "track", str(original)).code == 0
+    first = provmon("--config", str(cfg), "run", "--once")
+    assert "2 new alerts" in first.out, first.out + first.err
+    r = provmon("--config", str(cfg), "untrack", str(original))
+    assert r.code == 0 and "warning" not in r.err, r.err
+    assert r.out.strip() == ("untracked #1: Sea wall gives way in Port Elling, forcing 1,200 from their homes "
+                             "(2 alerts kept in the log, 2 of them open: still rechecked until removed or ignored) "
+                             + PUBLIC)
+    kept = provmon("--config", str(cfg), "articles", "--untracked", "--json").json_lines()
+    assert [(a["id"], a["alerts"], a["open_alerts"], a["source"]) for a in kept] == [(1, 2, 2, original.as_uri())]
+    assert provmon("--config", str(cfg), "articles").out.strip() == "no tracked articles"
+    # A new copy on the watched site, while the article is untracked: no alert.
+    paragraphs = text_of(original.read_bytes(), "text/html", original.as_uri()).text.split("\n\n")
+    excerpt = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs[1:6])
+    (demo / "scraper" / "reposted.html").write_text(
+        f"<html><head><title>Coastal news</title></head><body><article>{excerpt}</article></body></html>",
+        encoding="utf-8")
+    index = demo / "scraper" / "index.html"
+    index.write_text(index.read_text(encoding="utf-8").replace("</body>", '<a href="reposted.html">more</a></body>'),
+                     encoding="utf-8")
+    quiet = provmon("--config", str(cfg), "run", "--once")
+    assert quiet.code == 0 and "0 new alerts" in quiet.out, quiet.out + quiet.err
+    recheck = provmon("--config", str(cfg), "recheck")
+    assert "rechecked 2 copies: 0 gone" in recheck.out, recheck.out + recheck.err
+    # Tracked again: a new article that takes the alerts over; the page scanned meanwhile is compared with it.
+    again = provmon("--config", str(cfg), "track", "--json", str(original)).json_lines()[0]
+    assert (again["id"], again["created"], again["replaces"], again.get("again")) == (2, True, 1, True)
+    text = provmon("--config", str(cfg), "track", str(original))
+    assert text.out.startswith("already tracked #2"), text.out
+    last = provmon("--config", str(cfg), "run", "--once")
+    assert "1 new alert," in last.out, last.out + last.err
+    found = rows(tmp_path / "provmon.db", "SELECT id, article_id, copy_url FROM alerts ORDER BY id")
+    assert {(a["article_id"], Path(a["copy_url"]).name) for a in found} == {
+        (2, "storm-marren-seawall-collapse.html"), (2, "sea-wall-gives-way.html"), (2, "reposted.html")}
+    assert Path(found[-1]["copy_url"]).name == "reposted.html"
+
+
+def test_untracking_a_track_entry_warns_that_the_service_tracks_it_again(tmp_path: Path) -> None:
+    cfg = demo_config(tmp_path)
+    assert provmon("--config", str(cfg), "run", "--once").code == 0
+    r = provmon("--config", str(cfg), "untrack", "1")
+    assert r.code == 0, r.err
+    assert r.err.strip() == (f"warning: #1 is a [[track]] entry of {cfg}: the service tracks it again when it starts "
+                             "unless the entry is removed")
+    run = provmon("--config", str(cfg), "run", "--once")
+    assert "0 new alerts" in run.out and "(2 alerts in all)" in run.out, run.out
+    assert [(a["id"], a["alerts"]) for a in provmon("--config", str(cfg), "articles", "--json").json_lines()] == [
+        (2, 2)]
+
+
+def test_an_untracked_article_stays_out_of_the_index(tmp_path: Path) -> None:
+    """Nothing that rebuilds the index brings it back, and a scan that compared a page with it before it was
+    untracked raises no alert."""
+    db = tmp_path / "s.db"
+    other = "Allotment holders in Wexbridge voted on Monday to keep the plots open through the winter. " * 8
+    with Store(db) as store:
+        kept = store.track_articles([("https://pub.example/a", "A", other, article_fingerprints_of(other))])[0].id
+        gone = store.track_articles([("https://pub.example/b", "B", ARTICLE, article_fingerprints_of(ARTICLE))])[0].id
+        page = page_fingerprints_of(ARTICLE + "\n\n" + other)
+        assert {a for a, _ in store.candidates(page, min_shared=1, limit=5)} == {kept, gone}
+        article = store.article(gone)
+        store.record_alert(article=article, site="s", page_url="https://copy.example/1", content_sha256="h",
+                           match=MATCH, channels=[])
+        assert [u.outcome for u in store.untrack([gone, gone])] == ["untracked", "untracked already"]
+        assert store.article_count() == 1
+        assert [a for a, _ in store.candidates(page, min_shared=1, limit=5)] == [kept]
+        # A page compared with it before: no alert now.
+        assert store.record_alert(article=article, site="s", page_url="https://copy.example/2",
+                                  content_sha256="h2", match=MATCH, channels=[]) == (0, False)
+        store.db.execute("UPDATE meta SET value = 'old' WHERE key = 'index_fingerprints'")
+    with Store(db) as store:  # fingerprints every tracked article again
+        assert [a for a, _ in store.candidates(page, min_shared=1, limit=5)] == [kept]
+        assert store.alert_count() == 1
