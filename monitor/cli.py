@@ -1090,16 +1090,18 @@ def cmd_status(cfg: Config, args: argparse.Namespace) -> int:
         state = service_state(store, problems)
         failing = failing_notifications(cfg, store)
         publishers = publisher_rows(cfg, store)
+        tracked = store.article_count()
     if args.json:
         print(json_text({"healthy": not problems, "service": state, "problems": problems,
                           "heartbeat": beat[0] if beat else None,
-                          "stopped": {"at": stop[0], "pid": stop[1]} if stop else None,
+                          "stopped": {"at": stop[0], "pid": stop[1]} if stop else None, "tracked_articles": tracked,
                           "failing_notifications": failing, "sites": rows, "publishers": publishers}))
     else:
         # The --json words, as people read them: `ok` when running, `STALLED` shouted (something is wrong), and no
         # heartbeat at all is `never run` (only `run --once`, from cron, has used this database), not a stall.
         shown = {"running": "ok", "stopped": "stopped", "never-run": "never run"}.get(state, "STALLED")
-        echo(f"service: {shown}; last heartbeat {beat[0] if beat else 'never'}")
+        echo(f"service: {shown}; last heartbeat {beat[0] if beat else 'never'}; "
+             + (f"tracking {plural(tracked, 'article')}" if tracked else "no article tracked (provmon track)"))
         for p in problems:
             echo(f"  problem: {p}")
         echo(f"{'site':<20} {'last run':<26} {'result':<7} {'next run':<26} {'fails':>5} {'pages':>6} {'alerts':>6}")
@@ -1115,7 +1117,7 @@ def cmd_status(cfg: Config, args: argparse.Namespace) -> int:
                      f"{r['health_reason']}")
             if r["left_for_later"]:
                 left = r["left_for_later"]
-                echo(f"    last run: max_pages ({left['max_pages']}) reached, "
+                echo(f"    last run: max_pages ({left['max_pages']}) reached: "
                      f"{left_text(left['left'], left['never_fetched'])}")
         for p in publishers:
             if p["health"] is None:

@@ -26,7 +26,8 @@ def test_no_heartbeat_is_never_run_in_text_as_in_json(tmp_path: Path, capsys: py
     code, out = status(cfg, capsys, "--json")
     assert code == 1 and json.loads(out)["service"] == "never-run", out
     code, out = status(cfg, capsys)
-    assert code == 1 and out.startswith("service: never run; last heartbeat never\n"), out
+    assert code == 1 and out.startswith("service: never run; last heartbeat never; no article tracked (provmon "
+                                        "track)\n"), out
     assert "STALLED" not in out and "problem: the service has never run (no heartbeat)" in out, out
 
 

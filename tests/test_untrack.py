@@ -133,8 +133,11 @@ def test_untracking_a_track_entry_warns_that_the_service_tracks_it_again(tmp_pat
     assert r.code == 0, r.err
     assert r.err.strip() == (f"warning: #1 is a [[track]] entry of {cfg}: the service tracks it again when it starts "
                              "unless the entry is removed")
+    status = provmon("--config", str(cfg), "status", "--json").json_lines()[0]
+    assert status["tracked_articles"] == 0
     run = provmon("--config", str(cfg), "run", "--once")
     assert "0 new alerts" in run.out and "(2 alerts in all)" in run.out, run.out
+    assert "; tracking 1 article\n" in provmon("--config", str(cfg), "status").out
     assert [(a["id"], a["alerts"]) for a in provmon("--config", str(cfg), "articles", "--json").json_lines()] == [
         (2, 2)]
 
