@@ -46,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench._common import DATASETS, need, read_text, table, write
 from monitor import index as index_mod
 from monitor.fingerprint import article_fingerprints_of, page_fingerprints_of, text_content_words
-from monitor.store import Store
+from monitor.store import Store, text_key
 from monitor.text import STOPWORDS
 
 SRC = DATASETS / "pan13-text-alignment-train" / "src"
@@ -233,10 +233,10 @@ def measure_ours(corpus: Corpus, n: int, pages: list[tuple[str, str, int]], buil
     def check(text: str) -> set[int]:
         return {a for a, _ in store.candidates(page_fingerprints_of(text), MIN_SHARED, LIMIT)}
 
-    ids = {}  # the source's id, by the sha256 of its text (articles.url has no index)
+    ids = {}  # the source's id, by the key of its text (the store's articles.sha256)
     for kind, _text, source in pages:
         if kind == "verbatim" and source not in ids:
-            digest = hashlib.sha256(corpus.article(source).encode()).hexdigest()
+            digest = text_key(corpus.article(source))
             ids[source] = store.db.execute("SELECT id FROM articles WHERE sha256 = ?", [digest]).fetchone()[0]
     pages = [(k, t, ids.get(s, -1)) for k, t, s in pages]
     # The first pass after opening pays for what is not in memory yet: the packed file when the OS page
