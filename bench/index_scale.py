@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import gc
 import hashlib
+import importlib.util
 import json
 import random
 import re
@@ -449,11 +450,15 @@ def main() -> None:
     ap.add_argument("--out", default="index_scale.json")
     args = ap.parse_args()
     need(SRC)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    if any(n <= args.lsh_max for n in sizes) and importlib.util.find_spec("datasketch") is None:
+        # Said before the build, not after an hour of it.
+        sys.exit("datasketch is not installed (pip install -e '.[bench]'), or pass --lsh-max 0 to leave it out")
     corpus = Corpus()
     load = Path("/proc/loadavg").read_text().split()[:3]
     print(f"corpus: {len(corpus.docs)} documents, {len(corpus.words)} words; load average {load}")
     rows, results = [], []
-    for n in [int(s) for s in args.sizes.split(",")]:
+    for n in sizes:
         rnd = random.Random(n)
         pages: list[tuple[str, str, int]] = []
         for q in range(args.queries):
