@@ -358,8 +358,8 @@ def cmd_untrack(cfg: Config, args: argparse.Namespace) -> int:
                            if u.open_alerts else "") + ")")
             echo(f"{u.outcome} #{u.id}: {u.title or u.url}{kept} {u.url}")
         if u.outcome == "untracked" and (sources.get(u.id) in configured or u.url in configured.values()):
-            echo(f"warning: #{u.id} is a [[track]] entry of {cfg.path}: the service tracks it again when it starts "
-                 "unless the entry is removed", err=True)
+            echo(f"warning: #{u.id} is a [[track]] entry of {cfg.path}: the service and provmon run track it "
+                 "again unless the entry is removed from the config", err=True)
     return EXIT_USAGE if failed else EXIT_OK
 
 

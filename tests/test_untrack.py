@@ -131,8 +131,8 @@ def test_untracking_a_track_entry_warns_that_the_service_tracks_it_again(tmp_pat
     assert provmon("--config", str(cfg), "run", "--once").code == 0
     r = provmon("--config", str(cfg), "untrack", "1")
     assert r.code == 0, r.err
-    assert r.err.strip() == (f"warning: #1 is a [[track]] entry of {cfg}: the service tracks it again when it starts "
-                             "unless the entry is removed")
+    assert r.err.strip() == (f"warning: #1 is a [[track]] entry of {cfg}: the service and provmon run "
+                             "track it again unless the entry is removed from the config")
     status = provmon("--config", str(cfg), "status", "--json").json_lines()[0]
     assert status["tracked_articles"] == 0
     run = provmon("--config", str(cfg), "run", "--once")
