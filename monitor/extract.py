@@ -22,6 +22,7 @@ How the main text is found (selectolax/lexbor, one parse, one walk; details in d
 
 from __future__ import annotations
 
+import contextlib
 import html as htmllib
 import json
 import re
@@ -526,7 +527,7 @@ class Extracted:
     credit_links: tuple[str, ...] = ()
     links: tuple[str, ...] = field(default=(), repr=False)
     plain: bool = False  # a plain-text file, taken as it is: offsets into `text` count its characters
-    # How the text was found: "dom", "json-ld", "json" (JSON data scripts) or "" (nothing); and whether the
+    # How the text was found: "dom", "json-ld", "json" (data scripts), "noscript" or "" (nothing); and whether the
     # input was cut, and if so `warning` says where (callers show it: only part of the page was searched).
     method: str = ""
     truncated: bool = False
@@ -1250,9 +1251,15 @@ def _bulk_end(html: str, m: re.Match[str]) -> tuple[int, bool, int]:
 
 
 _MEDIA = re.compile(r"""\bmedia\s*=\s*["']?([^"'>]*)""", re.I)
-# Scripts whose content is data a JavaScript page renders from (its article text, on some sites).
-# Only a framework's page-data script (Next.js, Nuxt): other JSON scripts are i18n bundles, settings, teasers.
-_DATA_SCRIPT = re.compile(r"""\bid\s*=\s*["']?(?:__NEXT_DATA__|__NUXT_DATA__|__NUXT__)\b""")
+# Scripts whose content is data a JavaScript page renders from (its article text, on some sites): JSON scripts
+# (Next.js's __NEXT_DATA__, Nuxt's __NUXT_DATA__, SvelteKit's fetched data, a store's initial state...) and
+# inline scripts that assign a JSON literal to a name (window.__APOLLO_STATE__ = {...}, Remix's
+# window.__remixContext, var state = JSON.parse("...")). Read only when the markup gives nearly nothing.
+_DATA_SCRIPT = re.compile(r"""\btype\s*=\s*["']?application/(?:[\w.-]+\+)?json\b|"""
+                          r"""\bid\s*=\s*["']?(?:__NEXT_DATA__|__NUXT_DATA__|__NUXT__)\b""", re.I)
+_STATE_ASSIGNMENT = re.compile(
+    r"""\s*(?:(?:window|self|globalThis)\s*\.\s*|(?:var|let|const)\s+)?[A-Za-z_$][\w$]*"""
+    r"""(?:\s*\.\s*[A-Za-z_$][\w$]*|\[\s*"[^"\n]{1,100}"\s*\])*\s*=\s*(?:JSON\.parse\(\s*)?(?=["{\[])""")
 MAX_DATA = 5_000_000  # characters of such scripts kept for the fallback
 
 
@@ -1265,8 +1272,8 @@ def _strip_bulk(html: str, sheets: list[str] | None = None, data: list[str] | No
 
     With `sheets`, each style sheet for the screen is appended to it and left as an empty
     `<style data-provmon-sheet=N></style>`: once parsed, only those that are elements of the document apply (not
-    a "<style>" in an attribute value or a <textarea>). With `data`, the content of JSON data scripts
-    (a framework's page data: `id="__NEXT_DATA__"`, `__NUXT_DATA__`, `__NUXT__`) is appended to it."""
+    a "<style>" in an attribute value or a <textarea>). With `data`, the content of data scripts (_DATA_SCRIPT:
+    JSON ones; from the value on, scripts assigning a JSON literal to a name) is appended to it."""
     if "<" in html:
         parts, pos = [], 0
         kept = css_kept = 0
@@ -1288,9 +1295,15 @@ def _strip_bulk(html: str, sheets: list[str] | None = None, data: list[str] | No
                     parts.append(f"<style {SHEET_ATTR}={len(sheets)}></style>")
                     sheets.append(html[tag_end + 1:min(content_end, tag_end + 1 + max(0, MAX_CSS - css_kept))])
                     css_kept += len(sheets[-1])
-            elif name == "script" and data is not None and _DATA_SCRIPT.search(opener) and kept < MAX_DATA:
-                data.append(html[tag_end + 1:content_end])
-                kept += content_end - tag_end
+            elif name == "script" and data is not None and kept < MAX_DATA:
+                start = tag_end + 1
+                if not _DATA_SCRIPT.search(opener):
+                    state = _STATE_ASSIGNMENT.match(html, start, content_end)
+                    if state is None:
+                        continue
+                    start = state.end()
+                data.append(html[start:content_end])
+                kept += content_end - start
         parts.append(html[pos:])
         html = "".join(parts)
     if "data:" in html:
@@ -1475,14 +1488,18 @@ MAX_DATA_HTML = 200  # HTML strings in JSON data extracted per page
 _HTML_IN_STRING = re.compile(r"<(?:p|br|div|h[1-6]|li|blockquote|section|article)\b", re.I)
 
 
+_JSON = json.JSONDecoder(strict=False)
+
+
 def _data_prose(blobs: list[str], url: str, limit: int) -> list[str]:
     """The article paragraphs of JSON data: its prose strings (HTML ones extracted as pages), then, as for the
     DOM, the deepest object or array holding 60 % of that prose; its prose strings in order. [] when none."""
     best: list[str] = []
     budget = [MAX_DATA_HTML]
+    decode_budget = MAX_DATA  # characters of JSON kept as strings in the data decoded again
     for blob in blobs:
-        try:
-            obj = json.loads(blob, strict=False)
+        try:  # the value the blob starts with: the rest of an assigning script (";", more code) is not JSON
+            obj = _JSON.raw_decode(blob.lstrip())[0]
         except (ValueError, RecursionError):
             continue
         parents: list[int] = []
@@ -1491,6 +1508,11 @@ def _data_prose(blobs: list[str], url: str, limit: int) -> list[str]:
         stack: list[tuple[Any, int]] = [(obj, -1)]
         while stack:
             item, parent = stack.pop()
+            if isinstance(item, str) and item[:1] in "{[" and item[-1:] in "}]" and len(item) <= decode_budget:
+                # JSON kept as text (JSON.parse("...") state, a fetched response's body): its data, when it parses
+                decode_budget -= len(item)
+                with contextlib.suppress(ValueError, RecursionError):
+                    item = _JSON.decode(item)
             if isinstance(item, str):
                 paras = _prose_string(item, url, limit, budget)
                 if not paras:
@@ -1558,8 +1580,8 @@ def extract(
 
 def _extract(html: str | bytes, url: str, content_type: str, template_hashes: Collection[str],
              max_chars: int | None, nested: bool) -> Extracted:
-    """extract(); `nested` for a document inside the page (an <iframe srcdoc>, HTML in JSON data), whose own
-    iframes and JSON data are not read."""
+    """extract(); `nested` for a document inside the page (an <iframe srcdoc>, HTML in JSON data, <noscript>
+    content), whose own iframes, JSON data and <noscript> are not read."""
     limit = MAX_CHARS if max_chars is None else max_chars
     cut_bytes = 0
     if isinstance(html, bytes):
@@ -1603,10 +1625,13 @@ def _extract(html: str | bytes, url: str, content_type: str, template_hashes: Co
     hidden: list[str] = []
     credits: list[str] = []
     credit_links: list[str] = []
+    noscript: list[str] = []
     templates = frozenset(template_hashes)
     if body is not None:
         sheet = _sheet_of(tree, sheets)
         _reveal(tree, url, limit, nested, sheets)
+        if not nested:  # what the page shows without JavaScript, for the fallback below
+            noscript = [_inner_html(n) for n in tree.css("body noscript")]
         tree.strip_tags(DROP_TAGS)
         pruned = _prune(body)
         walk = _walk(body, sheet)
@@ -1646,11 +1671,15 @@ def _extract(html: str | bytes, url: str, content_type: str, template_hashes: Co
         paragraphs = [p for p in (_clean(p) for p in re.split(r"\n\s*\n|\r?\n", ld_body)) if p]
         method = "json-ld"
         hidden = []
-    elif data and dom_chars < DATA_FALLBACK_BELOW:
-        found = _data_prose(data, url, limit)
+    elif dom_chars < DATA_FALLBACK_BELOW and (data or any(noscript)):
+        found, how = _data_prose(data, url, limit), "json"
+        if any(noscript):
+            shown = _extract("".join(f"<div>{h}</div>" for h in noscript), url, "", (), limit, nested=True)
+            if sum(map(len, shown.paragraphs)) > sum(map(len, found)):
+                found, how = shown.paragraphs, "noscript"
         if sum(len(p) for p in found) > DATA_FALLBACK_TIMES * dom_chars + 200:
             paragraphs = found
-            method = "json"
+            method = how
             hidden = []
     return Extracted(
         title=title,
@@ -1668,6 +1697,12 @@ def _extract(html: str | bytes, url: str, content_type: str, template_hashes: Co
         warning=warning,
         hidden=tuple(dict.fromkeys(hidden)),
     )
+
+
+def _inner_html(node: LexborNode) -> str:
+    """The markup inside `node` (selectolax gives the element's own)."""
+    outer = node.html or ""
+    return outer[outer.find(">") + 1:outer.rfind("<")] if outer.endswith(">") and "</" in outer else ""
 
 
 def _case_odd(text: str) -> bool:

@@ -240,11 +240,61 @@ def test_related_story_teasers_do_not_replace_a_short_article() -> None:
     assert (out.method, out.paragraphs) == ("dom", [SHORT])
 
 
-def test_only_page_data_scripts_are_read() -> None:
-    data = {"article": {"body": "\n".join(ART)}}
-    assert extract(data_page(data, "<div id=app></div>", script_id="settings")).text == ""
-    out = extract(data_page(data, "<div id=app></div>"))
+def test_json_scripts_of_any_id_are_read_when_the_markup_is_empty() -> None:
+    data = {"store": {"story": {"42": {"blocks": [{"type": "para", "text": p} for p in ART]}}}}
+    out = extract(data_page(data, "<div id=app></div>", script_id="initial-state"))
     assert (out.method, out.paragraphs) == ("json", ART)
+    # ...but not over a short article in the markup (an i18n bundle or settings script is no article either)
+    out = extract(data_page(data, f"<main><article><h1>Ferry</h1><p>{SHORT}</p></article></main>", "settings"))
+    assert (out.method, out.paragraphs) == ("dom", [SHORT])
+
+
+def state_page(script: str, body: str = "<div id=root></div>") -> str:
+    return f"<html><head><title>Ferry</title></head><body>{body}<script>{script}</script></body></html>"
+
+
+STATE = {"apollo": {"Story:7": {"__typename": "Story", "body": "".join(f"<p>{p}</p>" for p in ART)}},
+         "teasers": [{"title": "More news", "blurb": "Short."}]}
+
+
+@pytest.mark.parametrize("script", [
+    f"window.__APOLLO_STATE__ = {json.dumps(STATE)};",
+    f"window.__remixContext = {json.dumps(STATE)};__remixContext.p = null; console.log('{{}}');",
+    f"\n  var state={json.dumps(STATE)}\n;window.app && window.app.boot(state);",
+    f'self["__STORE__"] = {json.dumps(STATE)}',
+    f"window.__INITIAL_STATE__ = JSON.parse({json.dumps(json.dumps(STATE))});",
+])
+def test_inline_scripts_assigning_json_state_are_read_when_the_markup_is_empty(script: str) -> None:
+    out = extract(state_page(script))
+    assert (out.method, out.paragraphs) == ("json", ART)
+
+
+def test_json_kept_as_a_string_inside_json_data_is_decoded() -> None:
+    fetched = {"status": 200, "body": json.dumps({"post": {"content": "\n".join(ART)}})}
+    out = extract(data_page(fetched, "<div id=app></div>", script_id="sveltekit-fetched"))
+    assert (out.method, out.paragraphs) == ("json", ART)
+
+
+@pytest.mark.parametrize("script", [
+    f"console.log({json.dumps(STATE)});",  # a call, not data assigned to a name
+    f"if (ready) {{ window.x = {json.dumps(STATE)}; }}",  # assigned inside code
+    "window.__NUXT__=(function(a,b){return {story: a}}(" + json.dumps("\n".join(ART)) + ", 1));",
+])
+def test_scripts_that_run_code_are_not_read(script: str) -> None:
+    assert extract(state_page(script)).text == ""
+
+
+def test_noscript_content_is_read_when_the_markup_is_empty() -> None:
+    body = f"<div id=app></div><noscript><h1>Ferry</h1>{paras()}<p>Enable JavaScript to comment.</p></noscript>"
+    out = extract(state_page("", body))
+    assert out.method == "noscript"
+    assert out.paragraphs[:3] == ART
+
+
+def test_noscript_content_is_not_read_beside_an_article() -> None:
+    body = f"<main><article><h1>Ferry</h1><p>{SHORT}</p></article></main><noscript>{paras()}</noscript>"
+    out = extract(state_page("", body))
+    assert (out.method, out.paragraphs) == ("dom", [SHORT])
 
 
 def test_ui_strings_under_twelve_words_are_not_prose() -> None:
