@@ -532,8 +532,20 @@ def _passage(group: _Group, article: Prepared, page: Prepared, cfg: MatchSetting
         page_start=_edge(p[j0], _near(article, (g.i for g in ps if g.j == j0)), True, page.text),
         page_end=_edge(p[j1], _near(article, (g.i for g in ps if g.j == j1)), False, page.text),
         score=round(sum(g.sim for g in ps) / len(ps), 3),
-        verbatim=all(g.exact >= cfg.verbatim_similarity for g in ps),
+        verbatim=all(g.exact >= cfg.verbatim_similarity for g in ps) and _same_gaps(group, article, page),
     )
+
+
+def _same_gaps(group: _Group, article: Prepared, page: Prepared) -> bool:
+    """Whether the sentences a passage skips inside its span are the same words on both sides (a short
+    "He declined." that pairs with nothing, copied too), page furniture aside: a passage spanning a paragraph
+    the page inserted (a second article interleaved, the copier's own words) or one it left out is not
+    verbatim, however exactly its paired sentences were copied."""
+    def skipped(prep: Prepared, paired: set[int], furniture: bool) -> Counter[tuple[str, ...]]:
+        return Counter(tuple(t.word for t in prep.sentences[k].tokens) for k in range(min(paired), max(paired) + 1)
+                       if k not in paired and not (furniture and prep.furniture[k]))
+
+    return skipped(article, group.article_sents, False) == skipped(page, group.page_sents, True)
 
 
 def _near(article: Prepared, partners: Iterable[int]) -> frozenset[str]:

@@ -513,3 +513,33 @@ def test_a_chain_of_copied_sentences_still_needs_coverage_and_order():
     assert run(ARTICLE, spread, dataclasses.replace(CFG, min_coverage=0.05)) is not None
     reversed_ = f"{FILLER} {chosen[2]} {FILLER} {chosen[1]} {FILLER} {chosen[0]} {FILLER}"
     assert run(ARTICLE, reversed_, dataclasses.replace(CFG, min_coverage=0.05)) is None
+
+
+# --- A passage is verbatim only when the stretch it spans is the same words on both sides ---
+
+def test_a_byte_exact_copy_is_verbatim_passage_by_passage_even_where_short_sentences_pair_with_nothing():
+    article = ARTICLE.replace("she added.", "she added. She declined.")  # one content word: it pairs with nothing
+    m = run(article, "Huge fire\n\n" + article + "\n\nADVERTISEMENT\n\nShare on Facebook")
+    assert m is not None and m.kind == "verbatim"
+    assert m.passages and all(p.verbatim for p in m.passages)
+
+
+def test_a_passage_spanning_a_paragraph_the_page_inserted_is_not_verbatim():
+    inserted = ("Elsewhere in the county, the library service announced shorter opening hours at nine branches "
+                "from January, citing a budget gap of several hundred thousand pounds.")
+    page = "\n\n".join(PARAGRAPHS[:3] + [inserted] + PARAGRAPHS[3:])
+    m = run(ARTICLE, page)
+    assert m is not None and m.kind == "verbatim"  # the copy is still word for word: the kind stays
+    at = page.index(inserted)
+    spanning = [p for p in m.passages if p.page_start < at < p.page_end]
+    assert spanning and not any(p.verbatim for p in spanning)
+    assert all(p.verbatim for p in m.passages if p not in spanning)
+
+
+def test_a_passage_spanning_a_sentence_the_page_left_out_is_not_verbatim():
+    dropped = "Nobody was killed, but four firefighters were treated for smoke inhalation."
+    page = ARTICLE.replace(" " + dropped, "")
+    m = run(ARTICLE, page)
+    assert m is not None
+    at = ARTICLE.index(dropped)
+    assert not any(p.verbatim for p in m.passages if p.article_start < at < p.article_end)
