@@ -43,13 +43,15 @@ from monitor.templates import block_hash
 # time for pages fetch.max_bytes lets through (docs/extraction.md, "Big pages"). Callers may raise it.
 MAX_CHARS = 5_000_000
 
-# Dropped with their content. Browsers never show noembed/noframes content, nor <rp> next to ruby text. Shown, so
+# Dropped with their content. Browsers never show noembed/noframes content, nor <rp> next to ruby text; ruby
+# annotations (<rt>, <rtc>: readings set small above the text) are not the running text, and a copy glossing every
+# word with one hid among them (one decoy a word). Shown, so
 # not here: an open <dialog> (a closed one is dropped before), <object> fallback content, a <button> holding prose
 # (other buttons are dropped before), <textarea> (read like <pre>), declarative shadow roots (<template
 # shadowrootmode>, unwrapped before); an <iframe srcdoc> is extracted as its own page and put in its place.
 DROP_TAGS = [
     "script", "style", "noscript", "template", "svg", "math", "iframe", "embed", "canvas", "noembed", "noframes",
-    "rp", "select", "input", "option", "datalist", "video", "audio", "map",
+    "rp", "rt", "rtc", "select", "input", "option", "datalist", "video", "audio", "map",
 ]
 BLOCK_TAGS = frozenset({
     "p", "div", "section", "article", "main", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul",
@@ -1090,7 +1092,18 @@ def _lines(raw: str) -> str:
 
 def _is_prose(b: _Block) -> bool:
     n = len(b.text)
-    return n >= 25 and b.link_chars <= 0.3 * n and b.tag not in HEADINGS and " " in b.text
+    return (n >= 25 and b.link_chars <= 0.3 * n and " " in b.text
+            and (b.tag not in HEADINGS or _heading_prose(b.text)))
+
+
+HEADING_PROSE_WORDS = 20  # a heading this long that ends a sentence is a paragraph set as a heading
+
+
+def _heading_prose(text: str) -> bool:
+    """A heading element holding a paragraph (a copy set in <h3>s styled as body text), not a headline: real
+    headlines, standfirsts aside, are shorter and seldom end with a full stop."""
+    words = text.split()
+    return len(words) >= HEADING_PROSE_WORDS and bool(_SENTENCE_END.search(words[-1]))
 
 
 def _choose(walk: _Walk, share: float = 0.6, junk_weight: float = 3.0) -> tuple[int | None, set[int]]:

@@ -356,3 +356,24 @@ def test_hard_wrapped_prose_and_two_lines_still_read_as_sentences() -> None:
     out = extract(page(f"<p>{wrapped}</p><p>Ferry Office<br>Quay Street</p>" + "".join(f"<p>{p}</p>" for p in ART[1:])))
     assert out.paragraphs[0] == ART[0]
     assert "Ferry Office Quay Street" in out.text or "Ferry Office" not in out.text
+
+
+# --- 8. Paragraphs set as headings, ruby glosses ---
+
+def test_paragraphs_set_as_headings_are_read() -> None:
+    out = extract(page(paras("<h3 class=body>{}</h3>")))
+    assert out.paragraphs == ART
+
+
+def test_a_long_headline_without_a_full_stop_is_still_no_paragraph() -> None:
+    headline = ("Ferry operator cuts winter crossings to three a day as bookings fall and the boat goes in for its "
+                "annual inspection")
+    out = extract("<html><body><main><section><h2>" + headline + "</h2></section>"
+                  "<aside><h3>" + headline + "</h3></aside></main></body></html>")
+    assert out.paragraphs == []
+
+
+def test_ruby_annotations_are_not_read_into_the_text() -> None:
+    glossed = "".join("<p>" + " ".join(f"<ruby>{w}<rp>(</rp><rt>{DECOY.split()[k % 5]}</rt><rp>)</rp></ruby>"
+                                       for k, w in enumerate(p.split())) + "</p>" for p in ART)
+    assert extract(page(glossed)).paragraphs == ART
