@@ -527,7 +527,7 @@ def test_a_byte_exact_copy_is_verbatim_passage_by_passage_even_where_short_sente
 def test_a_passage_spanning_a_paragraph_the_page_inserted_is_not_verbatim():
     inserted = ("Elsewhere in the county, the library service announced shorter opening hours at nine branches "
                 "from January, citing a budget gap of several hundred thousand pounds.")
-    page = "\n\n".join(PARAGRAPHS[:3] + [inserted] + PARAGRAPHS[3:])
+    page = "\n\n".join([*PARAGRAPHS[:3], inserted, *PARAGRAPHS[3:]])
     m = run(ARTICLE, page)
     assert m is not None and m.kind == "verbatim"  # the copy is still word for word: the kind stays
     at = page.index(inserted)
