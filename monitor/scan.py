@@ -722,6 +722,11 @@ def _check_address(store: Store, polite: Politeness, alert: dict[str, Any], url:
     if _is_the_original(url, result.final_url, page, article.url):
         return _Check("gone", f"it is now the original's site: {result.final_url}")
     if m is None:
+        if store.captured(alert["id"], result.sha256, {page.text, drop_template_blocks(page.text, template)}):
+            # The very page the copy was found on: only the rule changed ([match] tightened, a new version of the
+            # article tracked). Calling it gone would tell the channels a copy still online was taken down.
+            return _Check("inconclusive", "the page is unchanged since the copy was found there, but the current "
+                                          "match rule no longer calls it a copy ([match] changed?)")
         return _Check("gone", "the page no longer copies the article")
     return _Check("there", f"still there: {m.kind}, {percent(m.coverage)} of the article", result, m, text, article,
                   page)

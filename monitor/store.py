@@ -1588,6 +1588,15 @@ class Store:
         """Every capture for an alert, oldest (the detection) first."""
         return list(self.db.query("SELECT * FROM evidence WHERE alert_id = ? ORDER BY id", [alert_id]))
 
+    def captured(self, alert_id: int, sha256: str, texts: Iterable[str]) -> bool:
+        """Whether a capture of the alert holds these bytes (`sha256`) or one of these page texts: the page is as
+        it was when the copy was found there."""
+        texts = list(texts)
+        marks = ", ".join("?" * len(texts)) or "NULL"
+        return self.db.execute(
+            f"SELECT 1 FROM evidence WHERE alert_id = ? AND (sha256 = ? OR page_text IN ({marks})) LIMIT 1",
+            [alert_id, sha256, *texts]).fetchone() is not None
+
     def match(self, match_id: int) -> dict[str, Any] | None:
         """A recorded match (kind, coverage, page_share, longest_run, passages with their texts), or None."""
         row = next(self.db.query("SELECT * FROM matches WHERE id = ?", [match_id]), None)

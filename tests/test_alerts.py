@@ -217,6 +217,30 @@ def test_recheck_removes_and_reopens(tmp_path: Path, http_dir: Callable[[Path], 
     assert events == ["detected", "removed", "reopened"]
 
 
+def test_a_tightened_rule_does_not_call_an_unchanged_copy_gone(tmp_path: Path, http_dir: Callable[[Path], Served],
+                                                                webhook: Webhook) -> None:
+    hook = f'\n[[notify]]\ntype = "webhook"\nurl = "{webhook.url}"\n'
+    cfg, site, _ = copier_site(tmp_path, http_dir, hook)
+    assert provmon("--config", str(cfg), "run", "--once").code == 0
+    db = tmp_path / "provmon.db"
+    assert len(webhook.received) == 2
+    # The operator raises the bar: the spun copy no longer passes it, but its page is the one it was found on.
+    strict = tmp_path / "strict.toml"
+    strict.write_text(cfg.read_text() + "\n[match]\nmin_coverage = 0.99\nmin_page_share = 0.99\n")
+    r = provmon("--config", str(strict), "recheck")
+    assert r.code == 0 and "0 gone" in r.out and "1 inconclusive" in r.out, r.out + r.err
+    alerts = by_page(db)
+    assert alerts[SPUN]["status"] == "notified"
+    assert "unchanged since the copy was found there" in alerts[SPUN]["last_check"]
+    assert alerts[VERBATIM]["last_check"].startswith("still there")
+    assert len(webhook.received) == 2  # nobody told a copy still online was taken down
+    # A page that really changed is still called gone under that rule.
+    shutil.copy(site / "plant-garlic-in-autumn.html", site / SPUN)
+    r = provmon("--config", str(strict), "recheck")
+    assert "1 gone" in r.out, r.out + r.err
+    assert by_page(db)[SPUN]["status"] == "removed"
+
+
 def test_migration_upgrades_a_v3_alert_log_in_place(tmp_path: Path) -> None:
     """An alert raised before lifecycle/evidence existed survives the upgrade and reads in alert_log."""
     from monitor.store import Store
