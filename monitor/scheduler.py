@@ -409,7 +409,8 @@ class Service:
         return report
 
     def run_once(self) -> tuple[list[str], list[SiteReport]]:
-        """Track, scan every site once, then notify: the [[track]] errors and a report per site. Delivery waits
+        """Track, scan every site once, notify, then prune (retention): the [[track]] errors and a report per site.
+        Rechecks of flagged copies are `provmon recheck`'s (a cron line of its own). Delivery waits
         for the last site, so a digest channel sends one message for the whole pass (delivering after each site,
         the first site's digest went out and the other sites' alerts waited a whole period)."""
         track_errors = self._track_job()
@@ -422,6 +423,7 @@ class Service:
                 reports.append(SiteReport(site.name, errors=[f"scan failed: {type(exc).__name__}: {exc}"]))
         with self.open_store() as store:
             self.deliver(store)
+        self._prune()  # a pass from cron is all the service there is: retention is its job too
         return track_errors, reports
 
     # -- scheduled jobs ------------------------------------------------------------------------------

@@ -171,6 +171,37 @@ def test_prune_keeps_evidence_of_open_alerts(demo: Path, tmp_path: Path) -> None
     assert "pruned after retention" in (tmp_path / "d.html").read_text()
 
 
+def test_run_once_applies_retention(demo: Path, tmp_path: Path) -> None:
+    """From cron, `run --once` is all the service there is: old page records and matches no alert needs go."""
+    db = tmp_path / "provmon.db"
+    conn = sqlite3.connect(db)
+    conn.execute("INSERT INTO pages (url, site, final_url, status, content_sha256, fetched_at, error) VALUES "
+                 "('https://gone.example/old', 'scraper', 'https://gone.example/old', 200, 'x', "
+                 "'2020-01-01T00:00:00+00:00', NULL)")
+    match = conn.execute("SELECT * FROM matches WHERE id IN (SELECT match_id FROM alerts) LIMIT 1").fetchone()
+    names = [d[0] for d in conn.execute("SELECT * FROM matches LIMIT 0").description]
+    old = dict(zip(names, match, strict=True)) | {"id": None, "page_url": "https://gone.example/old",
+                                                  "disposition": "duplicate", "found_at": "2020-01-01T00:00:00+00:00"}
+    conn.execute(f"INSERT INTO matches ({', '.join(old)}) VALUES ({', '.join('?' * len(old))})", list(old.values()))
+    conn.commit()
+    alerts = conn.execute("SELECT count(*) FROM alerts").fetchone()[0]
+    conn.close()
+    r = provmon("--config", str(demo), "run", "--once")
+    assert r.code == 0, r.err
+    assert rows_of(db, "SELECT count(*) FROM pages WHERE url = 'https://gone.example/old'") == 0
+    assert rows_of(db, "SELECT count(*) FROM matches WHERE page_url = 'https://gone.example/old'") == 0
+    assert rows_of(db, "SELECT count(*) FROM alerts") == alerts
+    assert rows_of(db, "SELECT count(*) FROM matches WHERE id IN (SELECT match_id FROM alerts)") == alerts
+
+
+def rows_of(db: Path, sql: str) -> int:
+    conn = sqlite3.connect(db)
+    try:
+        return int(conn.execute(sql).fetchone()[0])
+    finally:
+        conn.close()
+
+
 def test_datasette_metadata_names_what_exists(demo: Path, tmp_path: Path) -> None:
     meta = json.loads((REPO / "data/datasette-metadata.json").read_text())
     conn = sqlite3.connect(tmp_path / "provmon.db")
