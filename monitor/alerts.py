@@ -4,7 +4,7 @@ rendering it for people and machines. The lifecycle and the severity rule are in
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,6 +91,33 @@ def ignore_rule_for(rules: Iterable[dict[str, Any]], site: str, url: str) -> dic
         if rule["site"] or rule["url_pattern"]:
             return rule
     return None
+
+
+def rule_text(rule: dict[str, Any]) -> str:
+    """What an ignore rule covers, in words."""
+    if rule["site"] and rule["url_pattern"]:
+        return f"copies on site '{rule['site']}' at URLs matching '{rule['url_pattern']}'"
+    return f"copies on site '{rule['site']}'" if rule["site"] else f"copies at URLs matching '{rule['url_pattern']}'"
+
+
+def unwatched_site_notes(store: Store, site_names: Collection[str], config: str) -> dict[int | str, str]:
+    """What the alert log keeps under site names `config` no longer has (a site renamed or removed: a site's name is
+    its identity), keyed by ignore rule id or site name: rules that ignore no new copy any more, and open alerts
+    (still rechecked, with the default fetch settings)."""
+    names = set(site_names)
+    notes: dict[int | str, str] = {}
+    for rule in store.ignore_rules():
+        if rule["site"] and rule["site"] not in names:
+            notes[rule["id"]] = (
+                f"ignore rule #{rule['id']} ({rule_text(rule)}) names a site that is not in {config}: it ignores no "
+                f"new copy (the site renamed? provmon ignore --undo-rule {rule['id']}, then ignore an alert of the "
+                f"new name with --site)")
+    for site, n in sorted(store.open_alerts_by_site().items()):
+        if site not in names:
+            notes[site] = (f"{plural(n, 'open alert')} on site '{site}', which is not in {config}: still rechecked, "
+                           f"with the default fetch settings (the site renamed or removed? provmon alerts --site "
+                           f"'{site}' lists them, provmon ignore ID closes one)")
+    return notes
 
 
 def hidden_share(match: Match, page_text: str, hidden: Sequence[str]) -> float:

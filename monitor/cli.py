@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from monitor.alerts import hidden_share, hidden_text, ignore_rule_for, webhook_payload
+from monitor.alerts import hidden_share, hidden_text, ignore_rule_for, rule_text, unwatched_site_notes, webhook_payload
 from monitor.config import (
     CONFIG_ENV,
     URL_SCHEME,
@@ -612,12 +612,6 @@ def cmd_ack(cfg: Config, args: argparse.Namespace) -> int:
     return status
 
 
-def _rule_text(rule: dict[str, Any]) -> str:
-    if rule["site"] and rule["url_pattern"]:
-        return f"copies on site '{rule['site']}' at URLs matching '{rule['url_pattern']}'"
-    return f"copies on site '{rule['site']}'" if rule["site"] else f"copies at URLs matching '{rule['url_pattern']}'"
-
-
 def _undo_rule(store: Store, rule: dict[str, Any]) -> tuple[list[int], dict[int, list[int]]]:
     """Remove an ignore rule and reopen the alerts it ignored; (those reopened, {rule: the alerts it keeps}).
 
@@ -640,15 +634,18 @@ def _undo_rule(store: Store, rule: dict[str, Any]) -> tuple[list[int], dict[int,
     return reopened, kept
 
 
-def _ignore_list(store: Store) -> int:
+def _ignore_list(cfg: Config, store: Store) -> int:
     rules = store.ignore_rules()
     if not rules:
         echo("no ignore rules")
+    unwatched = unwatched_site_notes(store, [s.name for s in cfg.sites], str(cfg.path))
     for rule in rules:
         note = f"; note: {rule['note']}" if rule["note"] else ""
         src = f" (from alert #{rule['from_alert']})" if rule["from_alert"] else ""
-        echo(f"rule #{rule['id']}: {_rule_text(rule)}{src}, since {rule['created_at']}; "
-             f"{plural(len(store.ignored_by_rule(rule['id'])), 'alert')} ignored by it{note}")
+        stale = f"\n  warning: site '{rule['site']}' is not in {cfg.path}: this rule ignores no new copy" if (
+            rule["id"] in unwatched) else ""
+        echo(f"rule #{rule['id']}: {rule_text(rule)}{src}, since {rule['created_at']}; "
+             f"{plural(len(store.ignored_by_rule(rule['id'])), 'alert')} ignored by it{note}{stale}")
     # Left by an undo before such alerts moved to the rule still covering them: said, with the way out.
     if orphans := store.ignored_by_removed_rules():
         listed = ", ".join(f"#{a} (rule #{r})" for a, r in orphans.items())
@@ -673,7 +670,7 @@ def _ignore_undo(store: Store, args: argparse.Namespace) -> int:
     for rule in rules:
         reopened, kept = _undo_rule(store, rule)
         listed = ", ".join(f"#{i}" for i in reopened)
-        echo(f"ignore rule #{rule['id']} removed: {_rule_text(rule)} raise alerts again"
+        echo(f"ignore rule #{rule['id']} removed: {rule_text(rule)} raise alerts again"
              + (f"; no longer ignored: {listed}" if reopened else ""))
         for other, ids in kept.items():
             echo(f"  still ignored by rule #{other}, which covers them too: {', '.join(f'#{i}' for i in ids)} "
@@ -705,7 +702,7 @@ def cmd_ignore(cfg: Config, args: argparse.Namespace) -> int:
             return EXIT_USAGE
     with Store(cfg.database_path) as store:
         if args.list:
-            return _ignore_list(store)
+            return _ignore_list(cfg, store)
         if undo:
             return _ignore_undo(store, args)
         alert = _alert_or_error(store, args.id)
@@ -943,6 +940,8 @@ def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
                 a = store.alert(alert_id)
                 echo(f"  ALERT #{a['id']}: {a['kind']} copy ({percent(a['coverage'])} of the article) "
                      f"of \"{a['article_title']}\" at {a['copy_url']} [{a['severity']}; credit: {a['credit']}]")
+        for note in unwatched_site_notes(store, [s.name for s in cfg.sites], str(cfg.path)).values():
+            echo(f"note: {note}")
         echo(f"alert log: {cfg.database_path} ({plural(store.alert_count(), 'alert')} in all)")
     # A [[track]] source or a [[publishers]] feed that cannot be read is bad input, as it is for `provmon track`;
     # a site that cannot be fetched is the site's state (printed above, and `provmon status`), not the run's.
@@ -1091,8 +1090,9 @@ def cmd_status(cfg: Config, args: argparse.Namespace) -> int:
         failing = failing_notifications(cfg, store)
         publishers = publisher_rows(cfg, store)
         tracked = store.article_count()
+        notes = list(unwatched_site_notes(store, [s.name for s in cfg.sites], str(cfg.path)).values())
     if args.json:
-        print(json_text({"healthy": not problems, "service": state, "problems": problems,
+        print(json_text({"healthy": not problems, "service": state, "problems": problems, "notes": notes,
                           "heartbeat": beat[0] if beat else None,
                           "stopped": {"at": stop[0], "pid": stop[1]} if stop else None, "tracked_articles": tracked,
                           "failing_notifications": failing, "sites": rows, "publishers": publishers}))
@@ -1104,6 +1104,8 @@ def cmd_status(cfg: Config, args: argparse.Namespace) -> int:
              + (f"tracking {plural(tracked, 'article')}" if tracked else "no article tracked (provmon track)"))
         for p in problems:
             echo(f"  problem: {p}")
+        for note in notes:
+            echo(f"  note: {note}")
         echo(f"{'site':<20} {'last run':<26} {'result':<7} {'next run':<26} {'fails':>5} {'pages':>6} {'alerts':>6}")
         for r in rows:
             echo(f"{r['site']:<20} {r.get('last_end') or '-':<26} {r.get('last_result') or '-':<7} "

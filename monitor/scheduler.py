@@ -55,6 +55,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from monitor.alerts import unwatched_site_notes
 from monitor.config import Config, ConfigError, Site, load_config, parse_interval
 from monitor.display import plural
 from monitor.fetch import Fetcher, tls_context
@@ -680,8 +681,19 @@ class Service:
         self.cfg = new
         self.schedule(frozenset(s.name for s in new.sites if s.name in before and before[s.name] != when_key(s)))
         log.info("config reloaded from %s: %s", path, plural(len(new.sites), "site"))
+        self.warn_unwatched()
         self.track_soon()  # [[track]] entries added to the config are tracked now, not at the next start
         return True
+
+    def warn_unwatched(self) -> None:
+        """Log what the alert log keeps under site names the config no longer has (renamed or removed sites)."""
+        try:
+            with self.open_store() as store:
+                notes = unwatched_site_notes(store, [s.name for s in self.cfg.sites], str(self.cfg.path))
+        except DatabaseGone:
+            return
+        for note in notes.values():
+            log.warning("%s", note)
 
     def shutdown(self) -> None:
         """Stop the jobs and return once every one of them has ended."""
@@ -729,6 +741,7 @@ class Service:
                 self.scheduler.start()
                 log.info("provmon running: %s, database %s", plural(len(self.cfg.sites), "site"),
                          self.cfg.database_path)
+                self.warn_unwatched()
                 sd_notify("READY=1")
                 self.start_heartbeat()
             while self._fatal is None and stopping is None:

@@ -1695,6 +1695,12 @@ class Store:
     def ignore_rules(self) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT * FROM ignore_rules ORDER BY id"))
 
+    def open_alerts_by_site(self) -> dict[str, int]:
+        """How many open alerts (OPEN_STATES) each site name has."""
+        marks = ", ".join("?" * len(OPEN_STATES))
+        return dict(self.db.execute(f"SELECT site, count(*) FROM alerts WHERE status IN ({marks}) GROUP BY site",
+                                    OPEN_STATES).fetchall())
+
     def remove_ignore_rule(self, rule_id: int) -> bool:
         """Delete an ignore rule (`provmon ignore --undo`); False when there is none with that id."""
         with self.transaction():

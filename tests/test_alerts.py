@@ -241,6 +241,31 @@ def test_a_tightened_rule_does_not_call_an_unchanged_copy_gone(tmp_path: Path, h
     assert by_page(db)[SPUN]["status"] == "removed"
 
 
+def test_a_renamed_site_s_rules_and_open_alerts_are_pointed_out(tmp_path: Path,
+                                                                  http_dir: Callable[[Path], Served]) -> None:
+    """A site's name is its identity: alerts and ignore rules keep the old one. Renaming the site in the config
+    leaves them behind, and every place an operator looks says so."""
+    cfg, _, _ = copier_site(tmp_path, http_dir)
+    assert provmon("--config", str(cfg), "run", "--once").code == 0
+    ids = {name: row["id"] for name, row in by_page(tmp_path / "provmon.db").items()}
+    renamed = tmp_path / "renamed.toml"
+    renamed.write_text(cfg.read_text().replace('name = "copier"', 'name = "copier-news"'))
+    status = provmon("--config", str(renamed), "status", "--json").json_lines()[0]
+    assert [n for n in status["notes"] if "2 open alerts on site 'copier'" in n and str(renamed) in n], status
+    assert provmon("--config", str(cfg), "status", "--json").json_lines()[0]["notes"] == []
+
+    assert provmon("--config", str(cfg), "ignore", str(ids[SPUN]), "--site").code == 0  # both ignored, rule #1
+    listed = provmon("--config", str(renamed), "ignore", "--list")
+    assert "rule #1: copies on site 'copier'" in listed.out
+    assert f"warning: site 'copier' is not in {renamed}: this rule ignores no new copy" in listed.out
+    assert "warning" not in provmon("--config", str(cfg), "ignore", "--list").out
+    r = provmon("--config", str(renamed), "run", "--once")
+    assert r.code == 0 and "note: ignore rule #1 (copies on site 'copier') names a site that is not in" in r.out, r.out
+    assert "open alert" not in r.out  # both are ignored: nothing open is left behind
+    text = provmon("--config", str(renamed), "status").out
+    assert "  note: ignore rule #1" in text
+
+
 def test_migration_upgrades_a_v3_alert_log_in_place(tmp_path: Path) -> None:
     """An alert raised before lifecycle/evidence existed survives the upgrade and reads in alert_log."""
     from monitor.store import Store
