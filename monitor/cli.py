@@ -853,8 +853,10 @@ def cmd_notice(cfg: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_notify(cfg: Config, args: argparse.Namespace) -> int:
+    if args.move or args.drop:
+        return _notify_outbox(cfg, args)
     if not args.test:
-        echo("error: nothing to do: use provmon notify --test", err=True)
+        echo("error: nothing to do: use provmon notify --test (or --move OLD NEW, --drop CHANNEL)", err=True)
         return EXIT_USAGE
     if not cfg.notify:
         echo(f"error: {cfg.path}: no [[notify]] channels configured", err=True)
@@ -863,6 +865,37 @@ def cmd_notify(cfg: Config, args: argparse.Namespace) -> int:
     for r in results:
         echo(f"{r.channel}: {'ok' if r.ok else 'FAILED'}: {r.detail}")
     return EXIT_OK if all(r.ok for r in results) else EXIT_NO_COPY
+
+
+def _notify_outbox(cfg: Config, args: argparse.Namespace) -> int:
+    """`notify --move OLD NEW`: a renamed channel's unsent messages to its new name; `notify --drop CHANNEL`: give
+    a channel's unsent messages up. Outbox rows are kept under the channel's label (`name`, else its type)."""
+    labels = [c.label for c in cfg.notify]
+    with Store(cfg.database_path) as store:
+        queued = store.undelivered_by_channel()
+        channel = args.move[0] if args.move else args.drop
+        if not queued.get(channel):
+            known = ", ".join(f"{c} ({n})" for c, n in sorted(queued.items())) or "none"
+            echo(f"error: {cfg.database_path}: no unsent notifications for channel '{channel}' "
+                 f"(channels with unsent ones: {known})", err=True)
+            return EXIT_USAGE
+        if args.drop:
+            n = store.drop_undelivered(channel)
+            echo(f"dropped {plural(n, 'unsent notification')} for channel '{channel}': they will not be sent")
+            return EXIT_OK
+        new = args.move[1]
+        if new not in labels:
+            echo(f"error: {cfg.path}: no [[notify]] channel named '{new}' (configured: "
+                 f"{', '.join(labels) or 'none'})", err=True)
+            return EXIT_USAGE
+        if new == channel:
+            echo(f"error: --move {channel} {new}: the same channel", err=True)
+            return EXIT_USAGE
+        moved, dropped = store.move_undelivered(channel, new)
+    also = f" ({plural(dropped, 'message')} '{new}' already had: dropped)" if dropped else ""
+    echo(f"moved {plural(moved, 'unsent notification')} from '{channel}' to '{new}'{also}; they go out at the next "
+         f"delivery (the service's, or provmon run --once)")
+    return EXIT_OK
 
 
 def cmd_extract(cfg: Config | None, args: argparse.Namespace) -> int:
@@ -942,6 +975,8 @@ def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
                      f"of \"{a['article_title']}\" at {a['copy_url']} [{a['severity']}; credit: {a['credit']}]")
         for note in unwatched_site_notes(store, [s.name for s in cfg.sites], str(cfg.path)).values():
             echo(f"note: {note}")
+        for problem in _stranded_problems(cfg, store):
+            echo(f"warning: {problem}")
         echo(f"alert log: {cfg.database_path} ({plural(store.alert_count(), 'alert')} in all)")
     # A [[track]] source or a [[publishers]] feed that cannot be read is bad input, as it is for `provmon track`;
     # a site that cannot be fetched is the site's state (printed above, and `provmon status`), not the run's.
@@ -993,7 +1028,8 @@ def health(cfg: Config, store: Store, now: datetime) -> tuple[list[str], list[di
     problems.extend(_failing(rows, "site", "every site is failing: no site is being watched"))
     problems.extend(_failing(publisher_rows(cfg, store), "publisher",
                              "every publisher's feeds are failing: no new article is being tracked"))
-    problems.extend(_notification_problem(n) for n in failing_notifications(cfg, store))
+    problems.extend(_notification_problem(n) for n in failing_notifications(cfg, store) if n["configured"])
+    problems.extend(_stranded_problems(cfg, store))
     return problems, rows
 
 
@@ -1067,9 +1103,17 @@ def failing_notifications(cfg: Config, store: Store) -> list[dict[str, Any]]:
 
 def _notification_problem(n: dict[str, Any]) -> str:
     last = f" at {n['last_failed_at']}" if n["last_failed_at"] else ""
-    gone = "" if n["configured"] else " (no longer configured: these will not be retried)"
     return (f"notifications to {n['channel']} failing: {n['failing']} undelivered, the oldest queued at "
-            f"{n['oldest']}; last error{last}: {n['last_error']}{gone}")
+            f"{n['oldest']}; last error{last}: {n['last_error']}")
+
+
+def _stranded_problems(cfg: Config, store: Store) -> list[str]:
+    """Unsent notifications of channel labels the config no longer has (renamed or removed): never sent."""
+    labels = {c.label for c in cfg.notify}
+    return [f"{plural(n, 'unsent notification')} for channel '{channel}', which is not in {cfg.path}, will never "
+            f"be sent (renamed? provmon notify --move {channel} NEW gives them to a configured channel; "
+            f"provmon notify --drop {channel} gives them up)"
+            for channel, n in sorted(store.undelivered_by_channel().items()) if channel not in labels]
 
 
 def service_state(store: Store, problems: list[str]) -> str:
@@ -1212,8 +1256,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("notice", help="draft a DMCA takedown notice for an alert, to review and send yourself")
     p.add_argument("id", type=alert_id_arg, metavar="ID")
     p.add_argument("-o", "--output", type=path_arg, help="file to write (default: print it)")
-    p = sub.add_parser("notify", help="notification channels: --test sends a test message to each")
-    p.add_argument("--test", action="store_true", help="send a test message to every channel, report each result")
+    p = sub.add_parser("notify", help="notification channels: --test sends a test message to each; --move and "
+                                      "--drop deal with the unsent messages of a renamed or removed channel")
+    action = p.add_mutually_exclusive_group()
+    action.add_argument("--test", action="store_true", help="send a test message to every channel, report each result")
+    action.add_argument("--move", nargs=2, metavar=("OLD", "NEW"),
+                        help="give channel OLD's unsent notifications to the configured channel NEW (OLD renamed)")
+    action.add_argument("--drop", metavar="CHANNEL",
+                        help="give up CHANNEL's unsent notifications: they are kept in the log, never sent")
     p = sub.add_parser("extract", help="print what the monitor sees of pages: their clean text")
     p.add_argument("sources", nargs="+", help=sources_help)
     p.add_argument("--json", action="store_true",

@@ -686,14 +686,20 @@ class Service:
         return True
 
     def warn_unwatched(self) -> None:
-        """Log what the alert log keeps under site names the config no longer has (renamed or removed sites)."""
+        """Log what the store keeps under names the config no longer has: sites' ignore rules and open alerts, and
+        channels' unsent notifications (never sent under a label no channel has)."""
+        labels = {c.label for c in self.cfg.notify}
         try:
             with self.open_store() as store:
                 notes = unwatched_site_notes(store, [s.name for s in self.cfg.sites], str(self.cfg.path))
+                stranded = {c: n for c, n in store.undelivered_by_channel().items() if c not in labels}
         except DatabaseGone:
             return
         for note in notes.values():
             log.warning("%s", note)
+        for channel, n in sorted(stranded.items()):
+            log.warning("%s for channel '%s', which is not in %s, will never be sent (provmon notify --move %s NEW "
+                        "or --drop %s)", plural(n, "unsent notification"), channel, self.cfg.path, channel, channel)
 
     def shutdown(self) -> None:
         """Stop the jobs and return once every one of them has ended."""

@@ -1884,6 +1884,36 @@ class Store:
                         "last_failed_at": failure["at"]})
         return out
 
+    def undelivered_by_channel(self) -> dict[str, int]:
+        """How many notifications each channel label has queued and not sent (pending or failed)."""
+        return dict(self.db.execute("SELECT channel, count(*) FROM notifications WHERE status IN ('pending', 'failed') "
+                                    "GROUP BY channel").fetchall())
+
+    def move_undelivered(self, old: str, new: str) -> tuple[int, int]:
+        """Give channel `old`'s unsent notifications to channel `new` (a channel renamed in the config), as new ones
+        (no attempts, due now; each keeps its idempotency key). A message `new` already has a row for (the same
+        event of the same alert) is not queued twice: `old`'s row is dropped. Returns (moved, dropped)."""
+        with self.transaction():
+            dropped = self.db.execute(
+                "UPDATE notifications SET status = 'dropped', claimed_by = NULL, claimed_until = NULL, "
+                "last_error = ? WHERE channel = ? AND status IN ('pending', 'failed') AND EXISTS (SELECT 1 FROM "
+                "notifications n WHERE n.channel = ? AND n.alert_id = notifications.alert_id AND n.event = "
+                "notifications.event AND n.event_id IS notifications.event_id)",
+                [f"dropped: {new} has this message already (provmon notify --move)", old, new]).rowcount
+            moved = self.db.execute(
+                "UPDATE notifications SET channel = ?, status = 'pending', attempts = 0, next_attempt_at = NULL, "
+                "claimed_by = NULL, claimed_until = NULL, last_error = NULL "
+                "WHERE channel = ? AND status IN ('pending', 'failed')", [new, old]).rowcount
+        return moved, dropped
+
+    def drop_undelivered(self, channel: str) -> int:
+        """Give up channel `channel`'s unsent notifications (status `dropped`: kept, never sent). Returns how many."""
+        with self.transaction():
+            return self.db.execute(
+                "UPDATE notifications SET status = 'dropped', claimed_by = NULL, claimed_until = NULL, "
+                "last_error = 'dropped: provmon notify --drop' WHERE channel = ? AND status IN ('pending', 'failed')",
+                [channel]).rowcount
+
     def release(self, notification_id: int, holder: str) -> None:
         """Give a claim back unsent (e.g. a digest that is not due yet)."""
         self.db.execute("UPDATE notifications SET claimed_by = NULL, claimed_until = NULL "

@@ -24,7 +24,7 @@ import pytest
 
 from monitor.config import Channel
 from monitor.notify import backoff
-from tests.conftest import REPO, Mailbox, Served, Webhook, demo_config, provmon, serve
+from tests.conftest import REPO, Mailbox, Served, Webhook, demo_config, provmon, rows, serve
 from tests.test_reliability import Service, fast_config, query
 
 
@@ -359,3 +359,45 @@ def test_no_second_digest_while_one_is_in_flight(tmp_path: Path, receiver: Recei
     assert service.wait(60) == 0
     assert len(receiver.received) == 1
     assert [s for k, s, _, _ in outbox(db) if k == "k-extra"] == ["pending"]  # the next period's digest
+
+
+def test_a_renamed_channel_s_unsent_messages_are_moved_not_stranded(tmp_path: Path, webhook: Webhook) -> None:
+    """Outbox rows are kept under the channel's label: renamed, its unsent messages would wait for ever.
+    status and run --once say so; notify --move gives them to the new name, notify --drop gives them up."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        down = f"http://127.0.0.1:{sock.getsockname()[1]}/hook"  # nothing listens: every delivery fails
+    cfg = demo_config(tmp_path, f'[[notify]]\ntype = "webhook"\nurl = "{down}"\nretry_base = "1s"\n')
+    assert provmon("--config", str(cfg), "run", "--once").code == 0
+    db = tmp_path / "provmon.db"
+    assert [r[0] for r in rows(db, "SELECT DISTINCT status FROM notifications")] == ["failed"]
+    renamed = tmp_path / "renamed.toml"
+    renamed.write_text(cfg.read_text().replace(f'url = "{down}"', f'name = "newsroom"\nurl = "{webhook.url}"'))
+    r = provmon("--config", str(renamed), "run", "--once")
+    assert not webhook.received  # the rows are the label "webhook"'s, and no channel has it now
+    assert "warning: 2 unsent notifications for channel 'webhook', which is not in" in r.out, r.out
+    status = provmon("--config", str(renamed), "status", "--json")
+    assert status.code == 1
+    assert any("provmon notify --move webhook NEW" in p for p in status.json_lines()[0]["problems"])
+
+    bad = provmon("--config", str(renamed), "notify", "--move", "webhook", "newsrom")
+    assert bad.code == 2 and "no [[notify]] channel named 'newsrom' (configured: newsroom)" in bad.err
+    r = provmon("--config", str(renamed), "notify", "--move", "webhook", "newsroom")
+    assert r.code == 0 and "moved 2 unsent notifications from 'webhook' to 'newsroom'" in r.out, r.out + r.err
+    assert provmon("--config", str(renamed), "run", "--once").code == 0
+    assert len(webhook.received) == 2
+    assert {r[0] for r in rows(db, "SELECT DISTINCT channel || ':' || status FROM notifications")} == {"newsroom:sent"}
+    assert not [p for p in provmon("--config", str(renamed), "status", "--json").json_lines()[0]["problems"]
+                if "notification" in p]
+
+    # A channel removed for good: its messages are given up, kept in the log as `dropped`.
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE alerts SET status = 'new'")  # two alerts owed again, to both channels
+    conn.execute("INSERT INTO notifications (alert_id, channel, idempotency_key, created_at, event) "
+                 "SELECT id, 'old-hook', 'k' || id, created_at, 'copy_detected' FROM alerts")
+    conn.commit()
+    conn.close()
+    assert provmon("--config", str(renamed), "notify", "--drop", "nope").code == 2
+    r = provmon("--config", str(renamed), "notify", "--drop", "old-hook")
+    assert r.code == 0 and "dropped 2 unsent notifications for channel 'old-hook'" in r.out, r.out + r.err
+    assert [r[0] for r in rows(db, "SELECT status FROM notifications WHERE channel = 'old-hook'")] == ["dropped"] * 2
