@@ -7,13 +7,15 @@ scheduler call these functions; nothing below this module imports it.
 from __future__ import annotations
 
 import errno
+import hashlib
+import json
 import logging
 import os
 import ssl
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urljoin, urlsplit
@@ -202,6 +204,18 @@ def make_verifier(cfg: Config) -> SemanticVerifier | None:
     from monitor.semantic import SemanticVerifier
 
     return SemanticVerifier(cfg.semantic, cfg.match, cfg.base_dir)
+
+
+# Raise when a change to extraction or detection should judge again the pages already scanned (rule_key).
+DETECTION_VERSION = 1
+
+
+def rule_key(cfg: Config) -> str:
+    """What a page's verdict depends on besides its bytes and the tracked articles: the copy rule ([match]), the
+    verifier ([semantic], when on) and the code's DETECTION_VERSION. Store.rule_changed compares it."""
+    rule = {"version": DETECTION_VERSION, "match": asdict(cfg.match),
+            "semantic": asdict(cfg.semantic) if cfg.semantic.enabled else None}
+    return hashlib.sha256(json.dumps(rule, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def decide(article: Prepared, page: Prepared, cfg: MatchSettings,

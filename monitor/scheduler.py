@@ -67,6 +67,7 @@ from monitor.scan import (
     make_fetcher,
     make_verifier,
     recheck_alerts,
+    rule_key,
     scan_site,
     track_configured,
     track_publishers,
@@ -414,6 +415,7 @@ class Service:
         Rechecks of flagged copies are `provmon recheck`'s (a cron line of its own). Delivery waits
         for the last site, so a digest channel sends one message for the whole pass (delivering after each site,
         the first site's digest went out and the other sites' alerts waited a whole period)."""
+        self.note_rule()
         track_errors = self._track_job()
         reports = []
         for site in self.cfg.sites:  # one site's failure is that site's error, not the end of the pass
@@ -681,9 +683,22 @@ class Service:
         self.cfg = new
         self.schedule(frozenset(s.name for s in new.sites if s.name in before and before[s.name] != when_key(s)))
         log.info("config reloaded from %s: %s", path, plural(len(new.sites), "site"))
+        self.note_rule()
         self.warn_unwatched()
         self.track_soon()  # [[track]] entries added to the config are tracked now, not at the next start
         return True
+
+    def note_rule(self) -> None:
+        """A copy rule ([match], [semantic]) or detection code other than the last scan's: every page already seen
+        is matched again at its next fetch, so a loosened rule finds the copies a stricter one let pass."""
+        try:
+            with self.open_store() as store:
+                marked = store.rule_changed(rule_key(self.cfg))
+        except DatabaseGone:
+            return
+        if marked:
+            log.info("the copy rule or the detection changed since the last scan: %s already seen will be matched "
+                     "again at their next fetch", plural(marked, "page"))
 
     def warn_unwatched(self) -> None:
         """Log what the store keeps under names the config no longer has: sites' ignore rules and open alerts, and
@@ -730,6 +745,7 @@ class Service:
             # very file, and stops if it is removed or replaced (open_store).
             self.open_store().close()
             self._db_identity = file_identity(self.cfg.database_path)
+            self.note_rule()
             # A failure is logged, not fatal: the sites are still scanned against what is tracked (with
             # [[publishers]] the track job tries again on its interval). It runs in a thread of its own so that
             # this one keeps answering signals: a SIGTERM here stops its fetching and retrying as in a job.

@@ -1187,6 +1187,18 @@ class Store:
             self.db.conn.executemany("UPDATE pages SET fetched_at = ?, status = ? WHERE url = ?",
                                      ((now, status, url) for url, status in touched))
 
+    def rule_changed(self, key: str) -> int | None:
+        """Record the rule pages are matched under (scan.rule_key). When it is not the one recorded (or none was:
+        a database from before, or a new one), every page already seen is matched again at its next fetch, however
+        unchanged (its checked_upto cleared): how many were so marked; None when the rule is the one recorded."""
+        with self.transaction():
+            row = self.db.execute("SELECT value FROM meta WHERE key = 'match_rule'").fetchone()
+            if row is not None and row[0] == key:
+                return None
+            n = self.db.execute("UPDATE pages SET checked_upto = NULL WHERE checked_upto IS NOT NULL").rowcount
+            self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('match_rule', ?)", [key])
+        return n
+
     def max_article_id(self) -> int:
         return int(self.db.execute("SELECT coalesce(max(id), 0) FROM articles").fetchone()[0])
 

@@ -241,6 +241,22 @@ def test_a_tightened_rule_does_not_call_an_unchanged_copy_gone(tmp_path: Path, h
     assert by_page(db)[SPUN]["status"] == "removed"
 
 
+def test_a_loosened_rule_matches_pages_already_scanned_again(tmp_path: Path,
+                                                              http_dir: Callable[[Path], Served]) -> None:
+    cfg, _, _ = copier_site(tmp_path, http_dir)
+    default = cfg.read_text()
+    cfg.write_text(default + "\n[match]\nmin_coverage = 0.99\nmin_page_share = 0.99\n")
+    r = provmon("--config", str(cfg), "run", "--once")
+    assert r.code == 0 and set(by_page(tmp_path / "provmon.db")) == {VERBATIM}, r.out + r.err
+    cfg.write_text(default)  # the rule back to the defaults: the spun copy, unchanged on its site, is one again
+    r = provmon("--config", str(cfg), "run", "--once")
+    assert r.code == 0 and "1 new alert" in r.out, r.out + r.err
+    assert "already seen will be matched again at their next fetch" in r.err
+    assert set(by_page(tmp_path / "provmon.db")) == {VERBATIM, SPUN}
+    r = provmon("--config", str(cfg), "run", "--once")  # the same rule: unchanged pages are not matched again
+    assert "0 new alerts" in r.out and "matched again" not in r.err, r.out + r.err
+
+
 def test_a_renamed_site_s_rules_and_open_alerts_are_pointed_out(tmp_path: Path,
                                                                   http_dir: Callable[[Path], Served]) -> None:
     """A site's name is its identity: alerts and ignore rules keep the old one. Renaming the site in the config
