@@ -367,13 +367,22 @@ SCHEMA_V18_UNTRACKED = """
 ALTER TABLE articles ADD COLUMN untracked_at TEXT
 """
 
+# Version 19: ignore rule ids are never reused (add_ignore_rule keeps the highest id handed out in meta), but a
+# database whose rules an older provmon made had no such mark: removing its highest rule freed that id for the next
+# one, and `ignore rule #N` in events then named two rules. The mark starts at the highest rule there is.
+SCHEMA_V19_RULE_IDS = """
+INSERT OR REPLACE INTO meta (key, value) SELECT 'ignore_rules_high', CAST(max(
+    coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'ignore_rules_high'), 0),
+    coalesce((SELECT max(id) FROM ignore_rules), 0)) AS TEXT)
+"""
+
 # MIGRATIONS[i] upgrades schema version i to i + 1. Append new ones; never edit a released one.
 MIGRATIONS: tuple[str, ...] = (
     SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, MIGRATION_CRAWL_STATE, SCHEMA_V5_ALERTS, SCHEMA_V6_INDEX,
     SCHEMA_V7_ARTICLE_URL, SCHEMA_V8_ARTICLE_VERSIONS, SCHEMA_V9_RECENT_BY_ARTICLE, SCHEMA_V10_EXTRA_POSTINGS,
     SCHEMA_V11_SPLIT_IGNORE_RULES, SCHEMA_V12_HIDDEN, SCHEMA_V13_COPY_SHINGLES, SCHEMA_V14_ADDRESSES,
     SCHEMA_V15_EVENT_SNAPSHOT, SCHEMA_V16_ARTICLE_SOURCE, SCHEMA_V17_WHOLE_PERCENT,
-    SCHEMA_V18_UNTRACKED,
+    SCHEMA_V18_UNTRACKED, SCHEMA_V19_RULE_IDS,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -335,3 +335,15 @@ def test_an_ignore_rule_for_a_site_and_a_pattern_becomes_the_two_rules_it_said(t
         assert ignore_rule_for(rules, "copier", "https://copier.example/a") is not None
         assert ignore_rule_for(rules, "elsewhere", "https://x.example/print/a") is not None
         assert ignore_rule_for(rules, "elsewhere", "https://x.example/a") is None
+
+
+def test_rule_ids_an_older_provmon_handed_out_are_not_reused_after_the_upgrade(tmp_path: Path) -> None:
+    db = tmp_path / "old.db"
+    conn = old_database(db, 18)  # its rules were made without the high-water mark in meta
+    conn.execute("INSERT INTO ignore_rules (id, created_at, site, url_pattern, note) "
+                 "VALUES (1, '2026-01-01T00:00:00+00:00', 'copier', NULL, '')")
+    conn.commit()
+    conn.close()
+    with Store(db) as store:
+        assert store.remove_ignore_rule(1)
+        assert store.add_ignore_rule(site="mirror") == 2
