@@ -257,6 +257,24 @@ def test_a_loosened_rule_matches_pages_already_scanned_again(tmp_path: Path,
     assert "0 new alerts" in r.out and "matched again" not in r.err, r.out + r.err
 
 
+def test_the_recheck_keeps_to_the_site_s_exclude_rules_and_robots_txt(tmp_path: Path,
+                                                                       http_dir: Callable[[Path], Served]) -> None:
+    cfg, site, _ = copier_site(tmp_path, http_dir)
+    assert provmon("--config", str(cfg), "run", "--once").code == 0
+    db = tmp_path / "provmon.db"
+    # The site's owner asks us to keep off one page (exclude) and their robots.txt forbids the other.
+    excluded = 'allow_private = true\nexclude = ["sea-wall-gives"]'
+    cfg.write_text(cfg.read_text().replace("allow_private = true", excluded))
+    (site / "robots.txt").write_text(f"User-agent: *\nDisallow: /{SPUN}\n")
+    r = provmon("--config", str(cfg), "recheck")
+    assert r.code == 0 and "2 inconclusive" in r.out and "0 gone" in r.out, r.out + r.err
+    alerts = by_page(db)
+    assert alerts[VERBATIM]["last_check"] == ("inconclusive: not fetched: the site's exclude rule 'sea-wall-gives' "
+                                              "leaves it out")
+    assert alerts[SPUN]["last_check"] == "inconclusive: not fetched: disallowed by robots.txt for ProvenanceMonitor"
+    assert {a["status"] for a in alerts.values()} == {"new"}
+
+
 def test_a_renamed_site_s_rules_and_open_alerts_are_pointed_out(tmp_path: Path,
                                                                   http_dir: Callable[[Path], Served]) -> None:
     """A site's name is its identity: alerts and ignore rules keep the old one. Renaming the site in the config
