@@ -855,8 +855,11 @@ def cmd_notice(cfg: Config, args: argparse.Namespace) -> int:
 def cmd_notify(cfg: Config, args: argparse.Namespace) -> int:
     if args.move or args.drop:
         return _notify_outbox(cfg, args)
+    if args.retry is not None:
+        return _notify_retry(cfg, args.retry)
     if not args.test:
-        echo("error: nothing to do: use provmon notify --test (or --move OLD NEW, --drop CHANNEL)", err=True)
+        echo("error: nothing to do: use provmon notify --test (or --retry, --move OLD NEW, --drop CHANNEL)",
+             err=True)
         return EXIT_USAGE
     if not cfg.notify:
         echo(f"error: {cfg.path}: no [[notify]] channels configured", err=True)
@@ -865,6 +868,24 @@ def cmd_notify(cfg: Config, args: argparse.Namespace) -> int:
     for r in results:
         echo(f"{r.channel}: {'ok' if r.ok else 'FAILED'}: {r.detail}")
     return EXIT_OK if all(r.ok for r in results) else EXIT_NO_COPY
+
+
+def _notify_retry(cfg: Config, wanted: list[str]) -> int:
+    """`notify --retry [CHANNEL...]`: the receiver is back; its failed notifications are made due and sent now
+    (the backoff would hold them for up to retry_max). Exit 1 when some still failed."""
+    labels = [c.label for c in cfg.notify]
+    unknown = [w for w in wanted if w not in labels]
+    if unknown or not labels:
+        echo(f"error: {cfg.path}: no [[notify]] channel named {', '.join(repr(u) for u in unknown)} "
+             f"(configured: {', '.join(labels) or 'none'})" if unknown else
+             f"error: {cfg.path}: no [[notify]] channels configured", err=True)
+        return EXIT_USAGE
+    channels = tuple(c for c in cfg.notify if not wanted or c.label in wanted)
+    with Store(cfg.database_path) as store:
+        due = store.retry_now(c.label for c in channels)
+        sent, failed = deliver_pending(store, channels)
+    echo(f"{plural(due, 'failed notification')} due now; {sent} sent, {failed} failed")
+    return EXIT_NO_COPY if failed else EXIT_OK
 
 
 def _notify_outbox(cfg: Config, args: argparse.Namespace) -> int:
@@ -1103,8 +1124,10 @@ def failing_notifications(cfg: Config, store: Store) -> list[dict[str, Any]]:
 
 def _notification_problem(n: dict[str, Any]) -> str:
     last = f" at {n['last_failed_at']}" if n["last_failed_at"] else ""
+    upcoming = f"next attempt at {n['next_attempt']}" if n["next_attempt"] else "due again now"
     return (f"notifications to {n['channel']} failing: {n['failing']} undelivered, the oldest queued at "
-            f"{n['oldest']}; last error{last}: {n['last_error']}")
+            f"{n['oldest']}; last error{last}: {n['last_error']}; {upcoming} (provmon notify --retry "
+            f"{n['channel']} sends them now)")
 
 
 def _stranded_problems(cfg: Config, store: Store) -> list[str]:
@@ -1260,6 +1283,9 @@ def build_parser() -> argparse.ArgumentParser:
                                       "--drop deal with the unsent messages of a renamed or removed channel")
     action = p.add_mutually_exclusive_group()
     action.add_argument("--test", action="store_true", help="send a test message to every channel, report each result")
+    action.add_argument("--retry", nargs="*", metavar="CHANNEL",
+                        help="the receiver is back: send the failed notifications of these channels (default: all) "
+                             "now instead of after their backoff; exit 1 if some still fail")
     action.add_argument("--move", nargs=2, metavar=("OLD", "NEW"),
                         help="give channel OLD's unsent notifications to the configured channel NEW (OLD renamed)")
     action.add_argument("--drop", metavar="CHANNEL",

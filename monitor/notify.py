@@ -50,13 +50,28 @@ from monitor.alerts import (
 )
 from monitor.config import Channel, parse_interval
 from monitor.display import percent, plural
+from monitor.politeness import retry_after_seconds
 from monitor.store import Notification, Store
 
 log = logging.getLogger(__name__)
 
 
 class NotifyError(Exception):
-    """A channel refused or could not take a message; the text says which and why."""
+    """A channel refused or could not take a message; the text says which and why.
+
+    `down`: the channel as a whole cannot take messages now (connection refused or timed out, an SMTP login
+    refused, HTTP 429 or 5xx): its other messages are not tried in this pass, each would wait its timeout for the
+    same answer. `retry_after`: the seconds the receiver asked for (HTTP Retry-After), the earliest next attempt.
+    `local`: this process lacks what the channel needs (a secret's environment variable, file or credential not
+    there: an operator's shell running `provmon recheck` has not the service's environment), so the message is
+    due again at once, for a process that has it, rather than pushed back by the backoff."""
+
+    def __init__(self, message: str, *, down: bool = False, retry_after: float | None = None,
+                 local: bool = False) -> None:
+        super().__init__(message)
+        self.down = down
+        self.retry_after = retry_after
+        self.local = local
 
 
 @dataclass(frozen=True)
@@ -81,9 +96,9 @@ def _secret(channel: Channel, var: str, env: Mapping[str, str], what: str) -> st
         return ""
     value = env.get(var)
     if value is None:
-        raise NotifyError(f"{channel.label}: environment variable {var} ({what}) is not set")
+        raise NotifyError(f"{channel.label}: environment variable {var} ({what}) is not set", local=True)
     if not value:
-        raise NotifyError(f"{channel.label}: environment variable {var} ({what}) is empty")
+        raise NotifyError(f"{channel.label}: environment variable {var} ({what}) is empty", local=True)
     return value
 
 
@@ -98,7 +113,7 @@ def _secret_from(channel: Channel, env: Mapping[str, str], what: str, var: str, 
         directory = env.get("CREDENTIALS_DIRECTORY")
         if not directory:
             raise NotifyError(f"{channel.label}: {kind}_credential {credential!r} needs "
-                              f"$CREDENTIALS_DIRECTORY (systemd sets it for LoadCredential=)")
+                              f"$CREDENTIALS_DIRECTORY (systemd sets it for LoadCredential=)", local=True)
         path = Path(directory) / credential
     elif file:
         path = Path(file)
@@ -116,10 +131,11 @@ def _secret_from(channel: Channel, env: Mapping[str, str], what: str, var: str, 
                 names = []
             hint = (f" (the unit's LoadCredential= line sets the name; this directory holds "
                     f"{', '.join(names) if names else 'no credential'})")
-        raise NotifyError(f"{channel.label}: cannot read the {what} from {path}: {exc.strerror}{hint}") from None
+        raise NotifyError(f"{channel.label}: cannot read the {what} from {path}: {exc.strerror}{hint}",
+                          local=True) from None
     if not value:
         hint = (" (the file the unit's LoadCredential= line names is missing or empty)" if credential else "")
-        raise NotifyError(f"{channel.label}: the {what} in {path} is empty{hint}")
+        raise NotifyError(f"{channel.label}: the {what} in {path} is empty{hint}", local=True)
     return value
 
 
@@ -245,7 +261,10 @@ def send_email(channel: Channel, msg: Outgoing, env: Mapping[str, str]) -> None:
                 smtp.login(channel.username, password)
             smtp.send_message(mail)
     except (OSError, smtplib.SMTPException) as exc:
-        raise NotifyError(f"{channel.label}: SMTP {channel.host}:{channel.port}: {exc}") from None
+        # Not reached, not answering, or refusing us: every message would meet the same. A refusal of this one
+        # message (its recipients or data) is the message's.
+        down = not isinstance(exc, smtplib.SMTPRecipientsRefused | smtplib.SMTPDataError | smtplib.SMTPSenderRefused)
+        raise NotifyError(f"{channel.label}: SMTP {channel.host}:{channel.port}: {exc}", down=down) from None
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -265,9 +284,13 @@ def send_webhook(channel: Channel, msg: Outgoing, env: Mapping[str, str]) -> Non
         resp = httpx.post(url, content=body, headers=headers, timeout=channel.timeout)
     except Exception as exc:  # httpx names the URL in some errors (InvalidURL, …): scrubbed like ours
         raise NotifyError(f"{channel.label}: POST {redacted_url(url)}: {type(exc).__name__}: "
-                          f"{_scrub(str(exc), url)}") from None
+                          f"{_scrub(str(exc), url)}", down=True) from None
     if not 200 <= resp.status_code < 300:
-        raise NotifyError(f"{channel.label}: POST {redacted_url(url)}: HTTP {resp.status_code}")
+        wait = retry_after_seconds(resp.headers.get("retry-after", "")) if resp.status_code in (429, 503) else None
+        asked = f" (Retry-After: {wait:.0f}s)" if wait is not None else ""
+        # 400, 413, 422: this message's body was refused; anything else (401, 404, 429, 5xx) every message meets.
+        raise NotifyError(f"{channel.label}: POST {redacted_url(url)}: HTTP {resp.status_code}{asked}",
+                          down=resp.status_code not in (400, 413, 422), retry_after=wait)
 
 
 def send_apprise(channel: Channel, msg: Outgoing, env: Mapping[str, str]) -> None:
@@ -286,7 +309,8 @@ def send_apprise(channel: Channel, msg: Outgoing, env: Mapping[str, str]) -> Non
                            timeout=channel.timeout)
     if not result:
         problems = [str(e.message) for e in _apprise_logs(result) if _is_warning(getattr(e, "level", 0))]
-        raise NotifyError(f"{channel.label}: Apprise {where}…: " + ("; ".join(problems)[:500] or "not delivered"))
+        raise NotifyError(f"{channel.label}: Apprise {where}…: " + ("; ".join(problems)[:500] or "not delivered"),
+                          down=True)
 
 
 def _apprise_logs(result: Any) -> list[Any]:
@@ -404,9 +428,14 @@ def deliver_pending(store: Store, channels: tuple[Channel, ...], env: Mapping[st
                     alert = store.alert_as_of(note.alert_id, note.snapshot)
                     send(channel, outgoing_for(alert, note.event, note.idempotency_key), env)
                 except Exception as exc:
-                    _failed(store, channel, [note], _reason(channel, exc), holder, clock())
+                    _failed(store, channel, [note], _reason(channel, exc), holder, clock(), exc)
                     claimed.clear()
                     failed += 1
+                    if isinstance(exc, NotifyError) and (exc.down or exc.local):
+                        # The channel's other messages would meet the same: they wait for the next pass (a dead
+                        # relay's timeout per message held up every channel after it).
+                        log.info("%s: its other messages wait for the next delivery pass", channel.label)
+                        break
                     continue
                 store.mark_sent(note.id, note.alert_id, holder)
                 claimed.clear()
@@ -430,12 +459,18 @@ def _reason(channel: Channel, exc: Exception) -> str:
 
 
 def _failed(store: Store, channel: Channel, notes: list[Notification], error: str, holder: str,
-            at: datetime) -> None:
+            at: datetime, exc: Exception | None = None) -> None:
+    """Record failed attempts: the next one after the backoff, or after the receiver's Retry-After when that is
+    longer (up to retry_max); at once when only this process lacks what the channel needs (NotifyError.local)."""
+    local = isinstance(exc, NotifyError) and exc.local
+    asked = exc.retry_after if isinstance(exc, NotifyError) and exc.retry_after is not None else 0.0
     for note in notes:
-        delay = backoff(channel, note.attempts + 1)
-        store.mark_failed(note.id, error, _iso(at + timedelta(seconds=delay)), holder)
-        log.warning("notification %s for alert %s failed (attempt %s, next in %.0fs): %s",
-                    channel.label, note.alert_id, note.attempts + 1, delay, error)
+        delay = 0.0 if local else max(backoff(channel, note.attempts + 1),
+                                      min(asked, parse_interval(channel.retry_max)))
+        store.mark_failed(note.id, error, None if local else _iso(at + timedelta(seconds=delay)), holder)
+        log.warning("notification %s for alert %s failed (attempt %s, %s): %s", channel.label, note.alert_id,
+                    note.attempts + 1, "due again for a process that has it" if local else f"next in {delay:.0f}s",
+                    error)
 
 
 def _deliver_digest(store: Store, channel: Channel, env: Mapping[str, str], holder: str,
@@ -454,7 +489,7 @@ def _deliver_digest(store: Store, channel: Channel, env: Mapping[str, str], hold
         key = f"provmon-digest-{channel.label}-{notes[0].id}-{notes[-1].id}"
         send(channel, outgoing_digest(items, key), env)
     except Exception as exc:
-        _failed(store, channel, notes, _reason(channel, exc), holder, clock())
+        _failed(store, channel, notes, _reason(channel, exc), holder, clock(), exc)
         claimed.clear()
         return 0, len(notes)
     for n in notes:

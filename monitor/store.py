@@ -1887,13 +1887,16 @@ class Store:
 
     def failing_channels(self) -> list[dict[str, Any]]:
         """Channels with deliveries that failed and are not sent yet (status `failed`, retried with backoff): per
-        channel `failing` (rows), `oldest` (when the oldest of them was queued: undelivered since), `last_error` and
-        `last_failed_at` (the channel's latest failed attempt)."""
+        channel `failing` (its unsent rows: those that failed and those waiting behind them, a pass stopping at a
+        channel that is down), `oldest` (when the oldest of them was queued: undelivered since), `last_error` and
+        `last_failed_at` (the channel's latest failed attempt), `next_attempt` (the earliest retry due, None when
+        one is due now)."""
         rows = self.db.execute(
-            "SELECT channel, count(*), min(created_at) FROM notifications WHERE status = 'failed' "
-            "GROUP BY channel ORDER BY channel").fetchall()
+            "SELECT channel, count(*), min(created_at), min(next_attempt_at) FILTER (WHERE status = 'failed') "
+            "FROM notifications WHERE status IN ('pending', 'failed') AND channel IN "
+            "(SELECT channel FROM notifications WHERE status = 'failed') GROUP BY channel ORDER BY channel").fetchall()
         out = []
-        for channel, n, oldest in rows:
+        for channel, n, oldest, next_attempt in rows:
             last = self.db.execute("SELECT value FROM meta WHERE key = ?", [f"notify_failure:{channel}"]).fetchone()
             if last:
                 failure = json.loads(last[0])
@@ -1902,13 +1905,21 @@ class Store:
                                     "ORDER BY id DESC LIMIT 1", [channel]).fetchone()
                 failure = {"at": None, "error": r[0]}
             out.append({"channel": channel, "failing": n, "oldest": oldest, "last_error": failure["error"],
-                        "last_failed_at": failure["at"]})
+                        "last_failed_at": failure["at"], "next_attempt": next_attempt})
         return out
 
     def undelivered_by_channel(self) -> dict[str, int]:
         """How many notifications each channel label has queued and not sent (pending or failed)."""
         return dict(self.db.execute("SELECT channel, count(*) FROM notifications WHERE status IN ('pending', 'failed') "
                                     "GROUP BY channel").fetchall())
+
+    def retry_now(self, channels: Iterable[str]) -> int:
+        """Make the channels' failed notifications due now (the receiver is known to be back): how many."""
+        names = list(channels)
+        marks = ", ".join("?" * len(names)) or "NULL"
+        with self.transaction():
+            return self.db.execute(f"UPDATE notifications SET next_attempt_at = NULL WHERE status = 'failed' "
+                                   f"AND channel IN ({marks})", names).rowcount
 
     def move_undelivered(self, old: str, new: str) -> tuple[int, int]:
         """Give channel `old`'s unsent notifications to channel `new` (a channel renamed in the config), as new ones

@@ -88,19 +88,21 @@ def test_failed_webhook_is_recorded_and_retried(tmp_path: Path, webhook: Webhook
     assert provmon("--config", str(cfg), "run", "--once", env=ENV).code == 0
     rows = outbox(tmp_path / "provmon.db")
     hooks = [row for row in rows if row[0] == "webhook"]
-    assert all(status == "failed" and "HTTP 503" in (err or "") for _, status, _, err in hooks)
+    # A 503 is the channel's, not the message's: the other message is not tried in this pass (it waits, unharmed).
+    assert [(s, n) for _, s, n, _ in hooks] == [("failed", 1), ("pending", 0)] and "HTTP 503" in hooks[0][3]
+    assert len(webhook.received) == 1
     assert len(smtp_server.messages) == 2  # email is unaffected by the webhook outage
     webhook.status[0] = 200
-    tried = len(webhook.received)
     assert provmon("--config", str(cfg), "run", "--once", env=ENV).code == 0
-    assert len(webhook.received) == tried  # backing off: not retried before retry_base has passed
+    # The untried message goes out; the failed one backs off: not retried before retry_base has passed.
+    assert [r["status"] for r in webhook.received] == [503, 200]
     time.sleep(4.2)
     assert provmon("--config", str(cfg), "run", "--once", env=ENV).code == 0
     ok = [r for r in webhook.received if r["status"] == 200]
     assert len(ok) == 2
     # The retry repeats the same idempotency key as the failed attempt.
     keys_failed = {r["headers"]["idempotency-key"] for r in webhook.received if r["status"] == 503}
-    assert {r["headers"]["idempotency-key"] for r in ok} == keys_failed
+    assert len(keys_failed) == 1 and keys_failed < {r["headers"]["idempotency-key"] for r in ok}
     assert all(status == "sent" for _, status, _, _ in outbox(tmp_path / "provmon.db"))
     assert len(smtp_server.messages) == 2
 
@@ -115,8 +117,10 @@ def test_smtp_down_then_up(tmp_path: Path, webhook: Webhook) -> None:
     cfg = demo_config(tmp_path, channels(webhook, box))
     assert provmon("--config", str(cfg), "run", "--once", env=ENV).code == 0
     mails = [row for row in outbox(tmp_path / "provmon.db") if row[0] == "email"]
-    assert len(mails) == 2
-    assert all(status == "failed" and f"127.0.0.1:{dead_port}" in err for _, status, _, err in mails)
+    # Refused: the first message is a recorded failure; the other is not sent into the same wall in this pass.
+    assert [(s, n) for _, s, n, _ in mails] == [("failed", 1), ("pending", 0)]
+    assert f"127.0.0.1:{dead_port}" in mails[0][3]
+    assert len(webhook.received) == 2  # the webhook after it is not held up
 
 
 def test_missing_secret_is_a_named_failure(tmp_path: Path, webhook: Webhook, smtp_server: Mailbox) -> None:
@@ -124,9 +128,13 @@ def test_missing_secret_is_a_named_failure(tmp_path: Path, webhook: Webhook, smt
     assert provmon("--config", str(cfg), "run", "--once").code == 0  # PROVMON_TEST_HOOK_SECRET unset
     assert webhook.received == []
     hooks = [row for row in outbox(tmp_path / "provmon.db") if row[0] == "webhook"]
-    assert len(hooks) == 2
-    assert all(status == "failed" and "PROVMON_TEST_HOOK_SECRET" in (err or "") for _, status, _, err in hooks)
+    assert [(s, n) for _, s, n, _ in hooks] == [("failed", 1), ("pending", 0)]
+    assert "PROVMON_TEST_HOOK_SECRET" in hooks[0][3]
     assert len(smtp_server.messages) == 2
+    # Only this process lacked the secret (an operator's shell): no backoff, a process that has it sends at once.
+    assert provmon("--config", str(cfg), "run", "--once", env=ENV).code == 0
+    assert len(webhook.received) == 2
+    assert {s for _, s, _, _ in outbox(tmp_path / "provmon.db")} == {"sent"}
 
 
 def test_every_mail_carries_a_date(tmp_path: Path, smtp_server: Mailbox) -> None:
@@ -168,7 +176,9 @@ def test_an_empty_secret_is_a_named_failure(tmp_path: Path, webhook: Webhook, sm
     assert provmon("--config", str(cfg), "run", "--once", env=empty).code == 0
     assert webhook.received == [] and smtp_server.messages == []
     rows = outbox(tmp_path / "provmon.db")
-    assert len(rows) == 4 and all(s == "failed" and "is empty" in (e or "") for _, s, _, e in rows)
+    for name in ("hook", "email"):
+        mine = [row for row in rows if row[0] == name]
+        assert [(s, n) for _, s, n, _ in mine] == [("failed", 1), ("pending", 0)] and "is empty" in mine[0][3]
     r = provmon("--config", str(cfg), "notify", "--test", env={"PROVMON_TEST_HOOK_SECRET": SECRET})
     assert "hook: ok" in r.out and webhook.received[0]["headers"]["x-provmon-signature"].startswith("t=")
 
@@ -224,3 +234,70 @@ def test_the_documented_smtp_credential_is_read_as_the_unit_exposes_it(tmp_path:
     # A name the unit does not load is a failure that lists the names it does load.
     with pytest.raises(NotifyError, match=r"No such file or directory \(.*this directory holds smtp-password\)"):
         smtp_password(Channel(type="email", password_credential="smtp-pass"), {"CREDENTIALS_DIRECTORY": str(creds)})
+
+
+def test_notify_retry_sends_now_what_waits_out_its_backoff(tmp_path: Path, webhook: Webhook,
+                                                           smtp_server: Mailbox) -> None:
+    """The relay was down for hours (backoff in hours) and is fixed: status says when the next attempt is, and
+    notify --retry sends the queued messages now instead."""
+    webhook.status[0] = 502
+    cfg = demo_config(tmp_path, channels(webhook, smtp_server).replace(
+        'secret_env = "PROVMON_TEST_HOOK_SECRET"', 'secret_env = "PROVMON_TEST_HOOK_SECRET"\nretry_base = "2h"'))
+    assert provmon("--config", str(cfg), "run", "--once", env=ENV).code == 0
+    (problem,) = [p for p in provmon("--config", str(cfg), "status", "--json").json_lines()[0]["problems"]
+                  if "notifications to webhook" in p]
+    assert "failing: 2 undelivered" in problem and "next attempt at 20" in problem, problem
+    assert "provmon notify --retry webhook sends them now" in problem
+    webhook.status[0] = 200
+    assert provmon("--config", str(cfg), "run", "--once", env=ENV).code == 0
+    assert [r["status"] for r in webhook.received] == [502, 200]  # the one in backoff waits its 2 hours
+    bad = provmon("--config", str(cfg), "notify", "--retry", "hook", env=ENV)
+    assert bad.code == 2 and "no [[notify]] channel named 'hook' (configured: webhook, email)" in bad.err
+    r = provmon("--config", str(cfg), "notify", "--retry", "webhook", env=ENV)
+    assert r.code == 0 and "1 failed notification due now; 1 sent, 0 failed" in r.out, r.out + r.err
+    assert [r["status"] for r in webhook.received] == [502, 200, 200]
+    assert {s for _, s, _, _ in outbox(tmp_path / "provmon.db")} == {"sent"}
+    assert not [p for p in provmon("--config", str(cfg), "status", "--json").json_lines()[0]["problems"]
+                if "notification" in p]
+
+
+def test_a_rate_limited_webhook_is_retried_after_its_retry_after(tmp_path: Path, smtp_server: Mailbox) -> None:
+    """HTTP 429 with Retry-After: 120 (chat gateways answer so, and may ban clients that ignore it): the next attempt
+    is no sooner, though retry_base is 1 s, and the channel's other message is not sent into the limit meanwhile."""
+    from datetime import UTC, datetime, timedelta
+    from http.server import BaseHTTPRequestHandler
+    from typing import Any
+
+    from tests.conftest import serve
+
+    hits: list[str] = []
+
+    class Limited(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("content-length", 0)))
+            hits.append(self.headers.get("idempotency-key", ""))
+            self.send_response(429)
+            self.send_header("Retry-After", "120")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    served = serve(Limited)
+    try:
+        hook = f'\n[[notify]]\ntype = "webhook"\nurl = "{served.base}/hook"\nretry_base = "1s"\n'
+        cfg = demo_config(tmp_path, hook)
+        before = datetime.now(UTC)
+        assert provmon("--config", str(cfg), "run", "--once").code == 0
+        assert len(hits) == 1
+        conn = sqlite3.connect(tmp_path / "provmon.db")
+        rows = conn.execute("SELECT status, next_attempt_at, last_error FROM notifications ORDER BY id").fetchall()
+        conn.close()
+        assert [r[0] for r in rows] == ["failed", "pending"]
+        assert datetime.fromisoformat(rows[0][1]) >= before + timedelta(seconds=119)
+        assert "HTTP 429 (Retry-After: 120s)" in rows[0][2]
+        time.sleep(1.1)  # retry_base has passed, Retry-After has not
+        assert provmon("--config", str(cfg), "run", "--once").code == 0
+        assert len(hits) == 2 and hits[1] != hits[0]  # only the untried message, once, and the limit holds again
+    finally:
+        served.stop()
