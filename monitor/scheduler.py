@@ -284,6 +284,7 @@ class Service:
         self._track_wanted = threading.Event()  # a reload asked for the [[track]] sources to be tracked
         self._stop = threading.Event()
         self._db_identity: tuple[int, int] | None = None  # (st_dev, st_ino) of the database at start
+        self._serving = False  # run_forever: the service, which migrates the database even under a heartbeat
         self._fatal: str | None = None  # why the service must stop (the main loop acts on it)
         self._fatal_lock = threading.Lock()
         self._tls = tls_context()  # one for every fetcher of the service: each would load the CA bundle again
@@ -304,7 +305,7 @@ class Service:
         """The service's database. Once the service has started (run_forever), only the file it opened then:
         if it was removed or replaced, DatabaseGone (and the service stops) rather than a new empty one."""
         self._check_database()  # before connecting: connecting to a missing file would create it
-        store = Store(self.cfg.database_path)
+        store = Store(self.cfg.database_path, service=self._serving)
         try:
             self._check_database()  # removed between the check and the connect
         except DatabaseGone:
@@ -743,6 +744,7 @@ class Service:
         try:
             # The database is created (if new) now, and only now: from here on the service works on this
             # very file, and stops if it is removed or replaced (open_store).
+            self._serving = True
             self.open_store().close()
             self._db_identity = file_identity(self.cfg.database_path)
             self.note_rule()

@@ -615,8 +615,12 @@ SNAPSHOT_FIELDS = ("status", "kind", "coverage", "page_share", "severity", "cred
 
 
 class Store:
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, service: bool = False) -> None:
+        """Open (create, migrate) the database. `service`: opened by the service (`provmon run`), which migrates
+        it even when a heartbeat says a service runs on it (its own, before a restart); any other command refuses
+        to migrate under a live service (_refuse_live_migration)."""
         self.path = Path(path)
+        self._service = service
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
@@ -716,6 +720,8 @@ class Store:
         if version == SCHEMA_VERSION:
             return
         if version > 0:
+            if not self._service:
+                self._refuse_live_migration(version)
             self.backup(self.path.with_name(f"{self.path.name}.v{version}.bak"))
         else:
             # Only settable before the first table exists; lets prune() hand pages back to the OS.
@@ -734,6 +740,31 @@ class Store:
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: migration to schema {SCHEMA_VERSION} failed and was rolled back, "
                              f"the database is unchanged: {exc}") from None
+
+    def _refuse_live_migration(self, version: int) -> None:
+        """A service of an older provmon running on this database (its heartbeat's pid alive on this host, beating
+        within the last day, no clean stop since) would fail from the migration on: every heartbeat, scan and
+        delivery (`schema version N is newer`). A newer provmon's `status` right after `pip install -U` did that."""
+        beat = self.last_beat()
+        if beat is None or self.last_stop() is not None or beat[1] == os.getpid():
+            return
+        try:
+            age = (datetime.now(UTC) - datetime.fromisoformat(beat[0])).total_seconds()
+        except ValueError:
+            return
+        if age > 86400:
+            return
+        try:
+            os.kill(beat[1], 0)
+        except ProcessLookupError:
+            return  # gone: killed, or the machine restarted
+        except (PermissionError, OSError):
+            pass  # alive, another user's
+        raise StoreError(
+            f"{self.path}: a provmon service (pid {beat[1]}, last heartbeat {beat[0]}) runs on this database, "
+            f"schema version {version}; this provmon would migrate it to {SCHEMA_VERSION} under that service, which "
+            f"would then fail. Stop the service first (systemctl stop provmon), then start the new one: it "
+            f"migrates the database (or run this command again)")
 
     def backup(self, dest: Path) -> Path:
         """A consistent copy of the database (SQLite's online backup), e.g. before a migration.

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -347,3 +350,42 @@ def test_rule_ids_an_older_provmon_handed_out_are_not_reused_after_the_upgrade(t
     with Store(db) as store:
         assert store.remove_ignore_rule(1)
         assert store.add_ignore_rule(site="mirror") == 2
+
+
+def test_no_command_but_the_service_migrates_under_a_live_service(tmp_path: Path) -> None:
+    """`pip install -U`, then `provmon status` before restarting the unit: the older service still running on the
+    database must not have its schema changed under it."""
+    db = tmp_path / "old.db"
+    conn = old_database(db, 18)
+    service = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])  # stands for the old service
+    try:
+        conn.execute("INSERT INTO meta (key, value) VALUES ('heartbeat', ?)",
+                     [f"{datetime.now(UTC).isoformat(timespec='seconds')} {service.pid}"])
+        conn.commit()
+        conn.close()
+        cfg = write_config(tmp_path / "c.toml", "", database=db)
+        r = provmon("--config", str(cfg), "status")
+        assert r.code == 2, r.out + r.err
+        assert f"a provmon service (pid {service.pid}, last heartbeat " in r.err and "Stop the service first" in r.err
+        assert not list(tmp_path.glob("old.db.v*.bak"))
+        check = sqlite3.connect(db)
+        assert check.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "18"
+        check.close()
+        with Store(db, service=True) as store:  # the new service itself migrates it (its old self is stopping)
+            assert store.schema_version() == SCHEMA_VERSION
+    finally:
+        service.kill()
+        service.wait()
+
+
+def test_a_dead_service_s_heartbeat_does_not_hold_the_migration_back(tmp_path: Path) -> None:
+    db = tmp_path / "old.db"
+    conn = old_database(db, 18)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # killed -9, say: its pid is free
+    conn.execute("INSERT INTO meta (key, value) VALUES ('heartbeat', ?)",
+                 [f"{datetime.now(UTC).isoformat(timespec='seconds')} {gone.pid}"])
+    conn.commit()
+    conn.close()
+    with Store(db) as store:
+        assert store.schema_version() == SCHEMA_VERSION
