@@ -345,7 +345,7 @@ def cmd_untrack(cfg: Config, args: argparse.Namespace) -> int:
     for u in done:
         if args.json:
             print(json_text({"id": u.id, "outcome": u.outcome, "title": u.title, "url": u.url, "alerts": u.alerts,
-                             "open_alerts": u.open_alerts}), flush=True)
+                             "open_alerts": u.open_alerts, "removed_alerts": u.removed_alerts}), flush=True)
         if u.outcome == "unknown":
             failed = True
             echo(f"error: {cfg.database_path}: no tracked article #{u.id} (provmon articles lists them)", err=True)
@@ -353,9 +353,14 @@ def cmd_untrack(cfg: Config, args: argparse.Namespace) -> int:
         if not args.json:
             kept = ""
             if u.alerts:
+                # Rechecks go on for open and removed alerts (a removed copy back is reopened and told): said, with
+                # the way to stop them.
+                still = [f"{u.open_alerts} open" if u.open_alerts else "",
+                         f"{u.removed_alerts} removed" if u.removed_alerts else ""]
+                watched = " and ".join(w for w in still if w)
                 kept = (f" ({plural(u.alerts, 'alert')} kept in the log"
-                        + (f", {u.open_alerts} of them open: still rechecked until removed or ignored"
-                           if u.open_alerts else "") + ")")
+                        + (f", {watched}: still rechecked (a removed copy back is reopened and notified) until "
+                           f"ignored" if watched else "") + ")")
             echo(f"{u.outcome} #{u.id}: {u.title or u.url}{kept} {u.url}")
         if u.outcome == "untracked" and (sources.get(u.id) in configured or u.url in configured.values()):
             echo(f"warning: #{u.id} is a [[track]] entry of {cfg.path}: the service and provmon run track it "
@@ -505,9 +510,9 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
 
 
 def alert_id_arg(text: str) -> int:
-    """An alert id: a positive integer that SQLite can hold."""
+    """An alert id: a positive integer that SQLite can hold, written `12` or `#12` (as lists show it)."""
     try:
-        value = int(text)
+        value = int(text.removeprefix("#"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an alert id (a whole number)") from None
     if not 0 < value < 2**63:

@@ -473,6 +473,7 @@ class Untracked:
     outcome: str  # "untracked", "untracked already" or "unknown" (no tracked article has this id)
     alerts: int = 0  # its alerts, which stay in the log
     open_alerts: int = 0  # of which open (new, notified, acknowledged): still rechecked
+    removed_alerts: int = 0  # of which removed: still rechecked, to notice a copy back (then reopened)
 
 
 @dataclass(frozen=True)
@@ -1012,14 +1013,14 @@ class Store:
                     out.append(Untracked(article_id, row[0], row[1], "untracked already"))
                     continue
                 self.index.remove(article_id)
-                total, open_ = self.db.execute(
-                    f"SELECT count(*), coalesce(sum(status IN {_OPEN_SQL}), 0) FROM alerts WHERE article_id = ?",
-                    [article_id]).fetchone()
+                total, open_, removed = self.db.execute(
+                    f"SELECT count(*), coalesce(sum(status IN {_OPEN_SQL}), 0), coalesce(sum(status = 'removed'), 0) "
+                    f"FROM alerts WHERE article_id = ?", [article_id]).fetchone()
                 if total or self.db.execute("SELECT 1 FROM matches WHERE article_id = ?", [article_id]).fetchone():
                     self.db.execute("UPDATE articles SET untracked_at = ? WHERE id = ?", [now, article_id])
                 else:
                     self.db.execute("DELETE FROM articles WHERE id = ?", [article_id])
-                out.append(Untracked(article_id, row[0], row[1], "untracked", int(total), int(open_)))
+                out.append(Untracked(article_id, row[0], row[1], "untracked", int(total), int(open_), int(removed)))
         return out
 
     def tracked_articles(self, *, search: str = "", untracked: bool = False,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import shutil
+import sqlite3
 from pathlib import Path
 
 from monitor.extract import text_of
@@ -95,7 +96,8 @@ def test_untrack_keeps_alerts_and_tracking_again_takes_them_over(tmp_path: Path)
     r = provmon("--config", str(cfg), "untrack", str(original))
     assert r.code == 0 and "warning" not in r.err, r.err
     assert r.out.strip() == ("untracked #1: Sea wall gives way in Port Elling, forcing 1,200 from their homes "
-                             "(2 alerts kept in the log, 2 of them open: still rechecked until removed or ignored) "
+                             "(2 alerts kept in the log, 2 open: still rechecked (a removed copy back is reopened "
+                             "and notified) until ignored) "
                              + PUBLIC)
     kept = provmon("--config", str(cfg), "articles", "--untracked", "--json").json_lines()
     assert [(a["id"], a["alerts"], a["open_alerts"], a["source"]) for a in kept] == [(1, 2, 2, original.as_uri())]
@@ -165,3 +167,22 @@ def test_an_untracked_article_stays_out_of_the_index(tmp_path: Path) -> None:
     with Store(db) as store:  # fingerprints every tracked article again
         assert [a for a, _ in store.candidates(page, min_shared=1, limit=5)] == [kept]
         assert store.alert_count() == 1
+
+
+def test_untrack_says_removed_alerts_are_still_rechecked(tmp_path: Path) -> None:
+    """A removed copy's alert is rechecked for its return (then reopened and notified), untracked or not: said."""
+    cfg, demo = site_config(tmp_path)
+    original = demo / "publisher" / "sea-wall-gives-way.html"
+    assert provmon("--config", str(cfg), "track", str(original)).code == 0
+    assert provmon("--config", str(cfg), "run", "--once").code == 0
+    conn = sqlite3.connect(tmp_path / "provmon.db")
+    conn.execute("UPDATE alerts SET status = 'removed' WHERE id = (SELECT max(id) FROM alerts)")
+    conn.commit()
+    conn.close()
+    assert provmon("--config", str(cfg), "ack", "#1").code == 0  # an id as lists print it
+    r = provmon("--config", str(cfg), "untrack", "--json", "#1")
+    assert [(d["alerts"], d["open_alerts"], d["removed_alerts"]) for d in r.json_lines()] == [(2, 1, 1)]
+    assert provmon("--config", str(cfg), "track", str(original)).code == 0
+    r = provmon("--config", str(cfg), "untrack", str(original))
+    assert "(2 alerts kept in the log, 1 open and 1 removed: still rechecked (a removed copy back is reopened and " \
+           "notified) until ignored)" in r.out, r.out
