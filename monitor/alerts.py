@@ -120,6 +120,19 @@ def unwatched_site_notes(store: Store, site_names: Collection[str], config: str)
     return notes
 
 
+def licensed_open_note(store: Store, licensed_domains: Sequence[str], config: str) -> str:
+    """Open alerts whose copy is on a domain `config` now licenses (added to alerts.licensed_domains after they were
+    raised): they stay open and rechecked until a person closes them; "" when there are none."""
+    if not licensed_domains:
+        return ""
+    ids = [f"#{i}" for i, url in store.open_copy_urls() if is_licensed(url, licensed_domains)]
+    if not ids:
+        return ""
+    shown = ", ".join(ids[:10]) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
+    return (f"{plural(len(ids), 'open alert')} ({shown}) copy on a domain now in alerts.licensed_domains of {config}: "
+            f"raised before it was added, they stay open and rechecked (provmon ignore ID closes one)")
+
+
 def hidden_share(match: Match, page_text: str, hidden: Sequence[str]) -> float:
     """The share of the copied text (the match's passages, page side) that lies in `hidden` paragraphs of
     `page_text` (Extracted.hidden: in the markup, not shown when the page loads)."""

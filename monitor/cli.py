@@ -26,7 +26,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from monitor.alerts import hidden_share, hidden_text, ignore_rule_for, rule_text, unwatched_site_notes, webhook_payload
+from monitor.alerts import (
+    hidden_share,
+    hidden_text,
+    ignore_rule_for,
+    is_licensed,
+    licensed_open_note,
+    rule_text,
+    unwatched_site_notes,
+    webhook_payload,
+)
 from monitor.config import (
     CONFIG_ENV,
     URL_SCHEME,
@@ -487,10 +496,12 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
                     found.append(f)
             pages += 1
             copies += bool(found)
+            # A copy the monitor would only log, never alert (its landing page's domain is allow-listed): said.
+            licensed = is_licensed(landed, cfg.alerts.licensed_domains) if found else ""
             if args.json:
                 note = {"note": itself} if itself and not found else {}
-                print(json_text({**_found_dict(url, [(f, page.text) for f in found], page.hidden), **note}),
-                      flush=True)
+                print(json_text({**_found_dict(url, [(f, page.text) for f in found], page.hidden), **note,
+                                 **({"licensed": licensed} if licensed else {})}), flush=True)
                 continue
             if quiet and found:
                 progress.clear()
@@ -498,6 +509,9 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
                 echo(f"{url}: no copy of a tracked article" + (f" ({itself})" if itself else ""))
             for f in found:
                 _print_copy(url, f, page.text, width, detail, page.hidden)
+                if licensed:
+                    echo(f"  licensed: {licensed} is in alerts.licensed_domains of {cfg.path} (the monitor logs "
+                         f"such a copy and raises no alert)")
     progress.close()
     if len(sources) > 1 and not args.json:
         bad = len(sources) - pages + len(errors)
@@ -1163,6 +1177,8 @@ def cmd_status(cfg: Config, args: argparse.Namespace) -> int:
         publishers = publisher_rows(cfg, store)
         tracked = store.article_count()
         notes = list(unwatched_site_notes(store, [s.name for s in cfg.sites], str(cfg.path)).values())
+        if licensed := licensed_open_note(store, cfg.alerts.licensed_domains, str(cfg.path)):
+            notes.append(licensed)
     if args.json:
         print(json_text({"healthy": not problems, "service": state, "problems": problems, "notes": notes,
                           "heartbeat": beat[0] if beat else None,

@@ -1748,6 +1748,12 @@ class Store:
     def ignore_rules(self) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT * FROM ignore_rules ORDER BY id"))
 
+    def open_copy_urls(self) -> list[tuple[int, str]]:
+        """(id, copy URL) of every open alert (OPEN_STATES), oldest first."""
+        marks = ", ".join("?" * len(OPEN_STATES))
+        return [(int(i), u) for i, u in self.db.execute(
+            f"SELECT id, copy_url FROM alerts WHERE status IN ({marks}) ORDER BY id", OPEN_STATES).fetchall()]
+
     def open_alerts_by_site(self) -> dict[str, int]:
         """How many open alerts (OPEN_STATES) each site name has."""
         marks = ", ".join("?" * len(OPEN_STATES))

@@ -275,6 +275,26 @@ def test_the_recheck_keeps_to_the_site_s_exclude_rules_and_robots_txt(tmp_path: 
     assert {a["status"] for a in alerts.values()} == {"new"}
 
 
+def test_a_domain_licensed_after_its_alerts_is_pointed_out(tmp_path: Path,
+                                                            http_dir: Callable[[Path], Served]) -> None:
+    cfg, _, served = copier_site(tmp_path, http_dir)
+    assert provmon("--config", str(cfg), "run", "--once").code == 0
+    ids = sorted(row["id"] for row in by_page(tmp_path / "provmon.db").values())
+    licensed = tmp_path / "licensed.toml"
+    licensed.write_text(cfg.read_text() + '\n[alerts]\nlicensed_domains = ["127.0.0.1"]\n')
+    notes = provmon("--config", str(licensed), "status", "--json").json_lines()[0]["notes"]
+    assert [n for n in notes if n.startswith(f"2 open alerts (#{ids[0]}, #{ids[1]}) copy on a domain now in "
+                                              f"alerts.licensed_domains of {licensed}")], notes
+    assert not [n for n in provmon("--config", str(cfg), "status", "--json").json_lines()[0]["notes"]
+                if "licensed" in n]
+    # check: a copy the monitor would only log is a copy still, and says why it raises no alert.
+    page = f"{served.base}/{VERBATIM}"
+    r = provmon("--config", str(licensed), "check", page)
+    assert r.code == 0 and "licensed: 127.0.0.1 is in alerts.licensed_domains of" in r.out, r.out
+    assert provmon("--config", str(licensed), "check", "--json", page).json_lines()[0]["licensed"] == "127.0.0.1"
+    assert "licensed" not in provmon("--config", str(cfg), "check", "--json", page).json_lines()[0]
+
+
 def test_a_renamed_site_s_rules_and_open_alerts_are_pointed_out(tmp_path: Path,
                                                                   http_dir: Callable[[Path], Served]) -> None:
     """A site's name is its identity: alerts and ignore rules keep the old one. Renaming the site in the config
