@@ -133,6 +133,21 @@ def _scope(url: str) -> tuple[str, str, str]:
     return (parts.scheme, (parts.hostname or "").lower(), "/")
 
 
+def _follow_moved_start(site: Site, start: str, landed: str, scopes: list[tuple[str, str, str]]) -> None:
+    """A start URL that redirects to another scheme or host (http to https, example.com to www.example.com, a site
+    moved to a new domain): its links are followed there too, in this run. Until session 17 only the start URLs'
+    own hosts were crawled, so such a site was scanned at its home page alone, run after run, with no error."""
+    scope = _scope(landed)
+    if scope in scopes or urlsplit(landed).scheme not in ("http", "https"):
+        return
+    scopes.append(scope)
+    same = (urlsplit(start).hostname or "").removeprefix("www.") == (urlsplit(landed).hostname or "").removeprefix(
+        "www.")
+    log.log(logging.INFO if same else logging.WARNING,
+            "site %s: start URL %s redirects to %s: its links there are followed too (put the address it lands on "
+            "in start_urls to say so)", site.name, start, landed)
+
+
 def in_scope(url: str, scopes: list[tuple[str, str, str]], site: Site) -> bool:
     try:
         parts = split_url(url)
@@ -406,6 +421,8 @@ def crawl(fetcher: Fetcher, site: Site, start_urls: list[str], *, store: Store |
             t = inflight.pop(fut)
             item = note(fut.result())
             r = item.result
+            if t.via == "start" and r is not None and r.ok and r.final_url != t.url:
+                _follow_moved_start(site, t.url, r.final_url, scopes)
             answered = r is not None and (r.ok or (r.not_modified and item.unchanged))
             if answered:
                 stats.ok += 1

@@ -295,6 +295,37 @@ def test_a_domain_licensed_after_its_alerts_is_pointed_out(tmp_path: Path,
     assert "licensed" not in provmon("--config", str(cfg), "check", "--json", page).json_lines()[0]
 
 
+def test_a_site_whose_start_url_moved_to_another_host_is_crawled_where_it_landed(
+        tmp_path: Path, http_dir: Callable[[Path], Served]) -> None:
+    """The watched site moved (every address answers 301 to the new host): its links are followed there, not only
+    the home page it lands on (which was scanned alone, run after run, with no error)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    cfg, _, served = copier_site(tmp_path, http_dir)
+
+    class Moved(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(301)
+            self.send_header("Location", served.base + self.path)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    old = ThreadingHTTPServer(("127.0.0.2", 0), Moved)
+    threading.Thread(target=old.serve_forever, daemon=True).start()
+    try:
+        moved = f"http://127.0.0.2:{old.server_address[1]}/index.html"
+        cfg.write_text(cfg.read_text().replace(f"{served.base}/index.html", moved))
+        r = provmon("--config", str(cfg), "run", "--once")
+        assert r.code == 0 and "2 new alerts" in r.out, r.out + r.err
+        assert f"start URL {moved} redirects to {served.base}/index.html: its links there are followed" in r.err
+    finally:
+        old.shutdown()
+        old.server_close()
+
+
 def test_a_renamed_site_s_rules_and_open_alerts_are_pointed_out(tmp_path: Path,
                                                                   http_dir: Callable[[Path], Served]) -> None:
     """A site's name is its identity: alerts and ignore rules keep the old one. Renaming the site in the config
