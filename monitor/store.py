@@ -727,11 +727,15 @@ class Store:
         else:
             # Only settable before the first table exists; lets prune() hand pages back to the OS.
             self.db.execute("PRAGMA auto_vacuum = INCREMENTAL")
+        split: list[tuple[int, str, str]] = []
         try:
             with self.transaction():
                 version = self.schema_version()  # another process may have migrated meanwhile
                 if version == 0 and (tables := self._foreign_tables()):
                     self._foreign_error(tables)
+                if 0 < version <= 10:  # schema 11 splits `--site --pattern` rules: said once it is done
+                    split = self.db.execute("SELECT id, site, url_pattern FROM ignore_rules WHERE site IS NOT NULL "
+                                            "AND url_pattern IS NOT NULL ORDER BY id").fetchall()
                 for v in range(version, SCHEMA_VERSION):
                     for stmt in _statements(MIGRATIONS[v]):
                         self.db.execute(stmt)
@@ -741,6 +745,13 @@ class Store:
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: migration to schema {SCHEMA_VERSION} failed and was rolled back, "
                              f"the database is unchanged: {exc}") from None
+        for rule_id, site, pattern in split:
+            # Made by `ignore --site --pattern`, which said both would be ignored but stored a rule matching copies
+            # on that site at such URLs only. Now two, as it said: the URL pattern on every site is the wider one.
+            log.warning("%s: ignore rule #%d (copies on site '%s' at URLs matching '%s') is now two rules, as the "
+                        "command that made it said: copies on site '%s', and copies at URLs matching '%s' on every "
+                        "site; if you meant only the first, remove the second (provmon ignore --list, --undo-rule N)",
+                        self.path, rule_id, site, pattern, site, pattern)
 
     def _refuse_live_migration(self, version: int) -> None:
         """A service of an older provmon running on this database (its heartbeat's pid alive on this host, beating

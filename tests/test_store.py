@@ -319,7 +319,8 @@ def test_every_older_schema_is_still_opened_and_upgraded(tmp_path: Path, version
     assert (tmp_path / f"old.db.v{version}.bak").exists()
 
 
-def test_an_ignore_rule_for_a_site_and_a_pattern_becomes_the_two_rules_it_said(tmp_path: Path) -> None:
+def test_an_ignore_rule_for_a_site_and_a_pattern_becomes_the_two_rules_it_said(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """Before schema 11, `ignore --site --pattern` stored one rule matching only both at once."""
     from monitor.alerts import ignore_rule_for
 
@@ -334,6 +335,11 @@ def test_an_ignore_rule_for_a_site_and_a_pattern_becomes_the_two_rules_it_said(t
         rules = store.ignore_rules()
         assert [(r["site"], r["url_pattern"], r["note"]) for r in rules] == [
             ("copier", None, "both"), ("other", None, "site only"), (None, "print/", "both")]
+        # The widening is said, with the way back.
+        assert [r.getMessage() for r in caplog.records if "is now two rules" in r.getMessage()] == [
+            f"{db}: ignore rule #1 (copies on site 'copier' at URLs matching 'print/') is now two rules, as the "
+            f"command that made it said: copies on site 'copier', and copies at URLs matching 'print/' on every "
+            f"site; if you meant only the first, remove the second (provmon ignore --list, --undo-rule N)"]
         # Each half now ignores on its own, as the command said.
         assert ignore_rule_for(rules, "copier", "https://copier.example/a") is not None
         assert ignore_rule_for(rules, "elsewhere", "https://x.example/print/a") is not None
