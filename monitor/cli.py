@@ -700,7 +700,10 @@ def _ignore_undo(store: Store, args: argparse.Namespace) -> int:
 def cmd_ignore(cfg: Config, args: argparse.Namespace) -> int:
     undo = args.undo or args.undo_rule is not None
     if args.list or args.undo_rule is not None:
-        if args.id is not None or args.site or args.pattern is not None or (args.list and undo):
+        if args.list and undo:
+            echo("error: ignore --list and --undo/--undo-rule N are two commands: give one", err=True)
+            return EXIT_USAGE
+        if args.id is not None or args.site or args.pattern is not None:
             echo("error: ignore --list and --undo-rule N take no alert ID nor --site/--pattern", err=True)
             return EXIT_USAGE
     elif args.id is None:
@@ -1002,8 +1005,9 @@ def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
         for pub, why in failing:
             echo(f"publisher {pub}: error: {why} (its new articles are not being tracked)")
         for rep in reports:
-            echo(f"site {rep.site}: {plural(rep.pages, 'page')} scanned, {plural(rep.copies, 'copy', 'copies')}, "
-                 f"{plural(len(rep.new_alerts), 'new alert')}, {plural(len(rep.errors), 'error')}")
+            quiet = f" ({rep.licensed} licensed or ignored: logged, no alert)" if rep.licensed else ""
+            echo(f"site {rep.site}: {plural(rep.pages, 'page')} scanned, {plural(rep.copies, 'copy', 'copies')}"
+                 f"{quiet}, {plural(len(rep.new_alerts), 'new alert')}, {plural(len(rep.errors), 'error')}")
             for err in rep.errors:
                 echo(f"  error: {site_error(err)}")
             left = crawl_backlog(store, rep.site)
@@ -1168,6 +1172,16 @@ def service_state(store: Store, problems: list[str]) -> str:
 
 
 def cmd_status(cfg: Config, args: argparse.Namespace) -> int:
+    if not cfg.database_path.exists():  # a health check creates no empty database at a mistyped path
+        problem = (f"no database at {cfg.database_path} (monitor.database of {cfg.path}): nothing has run with "
+                   f"this config yet (provmon run creates it), or the path is not the deployment's")
+        if args.json:
+            print(json_text({"healthy": False, "service": "never-run", "problems": [problem], "notes": [],
+                             "heartbeat": None, "stopped": None, "tracked_articles": 0, "failing_notifications": [],
+                             "sites": [], "publishers": []}))
+        else:
+            echo(f"service: never run\n  problem: {problem}")
+        return EXIT_NO_COPY
     with Store(cfg.database_path) as store:
         problems, rows = health(cfg, store, datetime.now(UTC))
         beat = store.last_beat()

@@ -33,7 +33,7 @@ from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
@@ -172,6 +172,11 @@ def _scrub(text: str, url: str) -> str:
     return text
 
 
+def redirected_host(location: str, url: str) -> str:
+    """Where a redirect points, shown as redacted_url shows a webhook URL (its path may hold a token)."""
+    return redacted_url(urljoin(url, location)) if location else "(no Location)"
+
+
 def webhook_url(channel: Channel, env: Mapping[str, str]) -> str:
     """The webhook's URL: `url`, or from the environment variable `url_env`, the file `url_file` or the systemd
     credential `url_credential` (a tokenised URL is a secret: it need not live in config.toml)."""
@@ -285,6 +290,10 @@ def send_webhook(channel: Channel, msg: Outgoing, env: Mapping[str, str]) -> Non
     except Exception as exc:  # httpx names the URL in some errors (InvalidURL, …): scrubbed like ours
         raise NotifyError(f"{channel.label}: POST {redacted_url(url)}: {type(exc).__name__}: "
                           f"{_scrub(str(exc), url)}", down=True) from None
+    if 300 <= resp.status_code < 400:  # not followed: the signed body is for this receiver; the url is out of date
+        where = redirected_host(resp.headers.get("location", ""), url)
+        raise NotifyError(f"{channel.label}: POST {redacted_url(url)}: HTTP {resp.status_code}, a redirect to "
+                          f"{where}: not followed; update the channel's url", down=True)
     if not 200 <= resp.status_code < 300:
         wait = retry_after_seconds(resp.headers.get("retry-after", "")) if resp.status_code in (429, 503) else None
         asked = f" (Retry-After: {wait:.0f}s)" if wait is not None else ""

@@ -1037,13 +1037,14 @@ class Store:
     def tracked_articles(self, *, search: str = "", untracked: bool = False,
                          limit: int | None = None) -> list[dict[str, Any]]:
         """Articles tracked now, newest first (with `untracked`: those untracked and kept for their alerts), with
-        how many alerts they have and how many of those are open; `search`: only those whose title or address
-        holds it (any case)."""
+        how many alerts they have and how many of those are open; `search`: only those whose title, address or
+        source (the file or URL it was read from) holds it (any case)."""
         where = "untracked_at IS NOT NULL AND replaced_by IS NULL" if untracked else TRACKED
         params: list[Any] = []
         if search:
-            where += " AND (instr(lower(title), lower(?)) OR instr(lower(url), lower(?)))"
-            params += [search, search]
+            where += (" AND (instr(lower(title), lower(?)) OR instr(lower(url), lower(?)) "
+                      "OR instr(lower(coalesce(source, '')), lower(?)))")
+            params += [search, search, search]
         rows = self.db.execute(
             "SELECT id, title, url, source, added_at, untracked_at, length(text) AS chars, "
             "(SELECT count(*) FROM alerts WHERE article_id = articles.id) AS alerts, "

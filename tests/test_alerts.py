@@ -117,6 +117,7 @@ def test_licensed_domain_is_logged_not_alerted(tmp_path: Path, http_dir: Callabl
     assert rows(db, "SELECT count(*) FROM alerts")[0][0] == 0
     assert sorted(r["disposition"] for r in rows(db, "SELECT disposition FROM matches")) == ["licensed"] * 2
     assert "licensed (127.0.0.1 is in alerts.licensed_domains)" in r.err
+    assert "2 copies (2 licensed or ignored: logged, no alert), 0 new alerts" in r.out, r.out
 
 
 def test_ack_ignore_and_filters(tmp_path: Path, http_dir: Callable[[Path], Served]) -> None:

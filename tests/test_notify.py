@@ -301,3 +301,31 @@ def test_a_rate_limited_webhook_is_retried_after_its_retry_after(tmp_path: Path,
         assert len(hits) == 2 and hits[1] != hits[0]  # only the untried message, once, and the limit holds again
     finally:
         served.stop()
+
+
+def test_a_webhook_that_redirects_says_so(tmp_path: Path, webhook: Webhook) -> None:
+    """The receiver moved (308 to its new address): not followed with the signed body, and said plainly."""
+    from http.server import BaseHTTPRequestHandler
+    from typing import Any
+
+    from tests.conftest import serve
+
+    class Moved(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.send_response(308)
+            self.send_header("Location", webhook.url + "/token-abc")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    served = serve(Moved)
+    try:
+        cfg = demo_config(tmp_path, f'\n[[notify]]\ntype = "webhook"\nurl = "{served.base}/hook"\n')
+        r = provmon("--config", str(cfg), "notify", "--test")
+        assert r.code == 1 and webhook.received == []
+        assert (f"HTTP 308, a redirect to {webhook.served.base}/…: not followed; update the channel's url"
+                in r.out), r.out
+        assert "token-abc" not in r.out
+    finally:
+        served.stop()

@@ -8,7 +8,7 @@ import socket
 from pathlib import Path
 
 from monitor.store import Store
-from tests.conftest import demo_config, provmon
+from tests.conftest import demo_config, provmon, write_config
 
 
 def refused_port() -> int:
@@ -76,3 +76,12 @@ def test_a_clean_stop_is_stopped_not_stalled_until_the_next_heartbeat(tmp_path: 
     r = provmon("--config", str(cfg), "status", "--json")
     status = json.loads(r.out)
     assert r.code == 0 and (status["service"], status["stopped"], status["healthy"]) == ("running", None, True), r.out
+
+
+def test_status_of_a_missing_database_says_so_and_creates_none(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path / "c.toml", "", database=tmp_path / "moved.db")  # a typo, say
+    r = provmon("--config", str(cfg), "status")
+    assert r.code == 1 and f"problem: no database at {tmp_path / 'moved.db'} (monitor.database of {cfg})" in r.out
+    assert not (tmp_path / "moved.db").exists()
+    status = provmon("--config", str(cfg), "status", "--json").json_lines()[0]
+    assert status["healthy"] is False and status["service"] == "never-run" and len(status["problems"]) == 1

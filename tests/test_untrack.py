@@ -186,3 +186,15 @@ def test_untrack_says_removed_alerts_are_still_rechecked(tmp_path: Path) -> None
     r = provmon("--config", str(cfg), "untrack", str(original))
     assert "(2 alerts kept in the log, 1 open and 1 removed: still rechecked (a removed copy back is reopened and " \
            "notified) until ignored)" in r.out, r.out
+
+
+def test_articles_search_finds_an_article_by_the_file_it_was_read_from(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path / "c.toml", "")
+    story = tmp_path / "harbour-fire.txt"
+    story.write_text(ARTICLE, encoding="utf-8")
+    assert provmon("--config", str(cfg), "track", str(story), "--url", "https://herald.example/news/fire").code == 0
+    found = provmon("--config", str(cfg), "articles", "--json", "--search", "harbour-fire.txt").json_lines()
+    assert [a["url"] for a in found] == ["https://herald.example/news/fire"]
+    assert provmon("--config", str(cfg), "articles", "--search", "no-such-file.txt").out.startswith("no tracked")
+    both = provmon("--config", str(cfg), "ignore", "--list", "--undo-rule", "1")
+    assert both.code == 2 and "are two commands: give one" in both.err
