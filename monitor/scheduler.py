@@ -39,6 +39,7 @@ import logging
 import os
 import random
 import signal
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -352,8 +353,15 @@ class Service:
             return self.track()
         except DatabaseGone as exc:
             return [str(exc)]
+        except sqlite3.OperationalError as exc:
+            # Busy for longer than the store's 30 s busy timeout: another process holds a write transaction (a
+            # sqlite3 shell left in BEGIN IMMEDIATE, say). Nothing is lost: the next pass tracks them.
+            why = (f"{self.cfg.database_path}: {exc}: another process has held a write transaction on it for more "
+                   f"than 30 s" if "locked" in str(exc) or "busy" in str(exc) else f"{self.cfg.database_path}: {exc}")
+            log.error("tracking the [[track]] sources and [[publishers]] feeds failed: %s", why)
+            return [f"tracking failed: {why}"]
         except Exception as exc:
-            log.exception("tracking the publishers' feeds failed")
+            log.exception("tracking the [[track]] sources and [[publishers]] feeds failed")
             return [f"tracking failed: {type(exc).__name__}: {exc}"]
 
     def _track_now_job(self) -> None:

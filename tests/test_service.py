@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sqlite3
@@ -9,6 +10,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import REPO, demo_config, provmon
 
@@ -58,3 +61,26 @@ def test_service_runs_jobs_and_stops_on_sigterm(tmp_path: Path) -> None:
     # A clean stop is on record: status says so instead of "STALLED" (and exits 1: nothing is watching).
     r = provmon("--config", str(cfg), "status")
     assert r.code == 1 and "service: stopped" in r.out, r.out
+
+
+def test_a_locked_database_while_tracking_is_said_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                               caplog: pytest.LogCaptureFixture) -> None:
+    """Another process holding a write transaction past the 30 s busy timeout (a real one would make this test
+    wait 30 s: the store's own error is raised here instead): one line naming the database and the cause, not a
+    traceback blaming the publishers' feeds."""
+    from monitor.config import load_config
+    from monitor.scheduler import Service
+
+    cfg = load_config(demo_config(tmp_path))
+    service = Service(cfg)
+
+    def locked() -> list[str]:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(service, "track", locked)
+    with caplog.at_level(logging.ERROR):
+        errors = service._track_job()
+    assert errors == [f"tracking failed: {cfg.database_path}: database is locked: another process has held a write "
+                      f"transaction on it for more than 30 s"]
+    (record,) = caplog.records
+    assert record.exc_info is None and "[[publishers]] feeds failed" in record.getMessage()
