@@ -319,9 +319,12 @@ def cmd_articles(cfg: Config, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _article_inputs(store: Store, inputs: Sequence[str]) -> tuple[list[int], list[tuple[str, str]]]:
+def _article_inputs(store: Store, inputs: Sequence[str], fetcher: Fetcher | None = None,
+                    notes: list[tuple[str, str]] | None = None) -> tuple[list[int], list[tuple[str, str]]]:
     """The article ids `untrack` is given: ids (`12` or `#12`), the address an article is stored under, or the URL,
-    file or directory it was tracked from; returns (ids, [(input, error)])."""
+    file or directory it was tracked from; returns (ids, [(input, error)]). With `fetcher`, a file nothing was
+    tracked from whose text is a tracked article's (`track` said "already tracked #N": tracked from another file)
+    is a note in `notes`, not an error: untracking the directory `track` was given undoes it."""
     ids: list[int] = []
     errors: list[tuple[str, str]] = []
     for given in inputs:
@@ -332,18 +335,38 @@ def _article_inputs(store: Store, inputs: Sequence[str]) -> tuple[list[int], lis
         errors += unreadable
         for url in urls:
             found = store.articles_at(url) or store.articles_at(canonical(url))
-            if not found:
+            twin = _tracked_elsewhere(store, fetcher, url) if not found and fetcher is not None else None
+            if twin is not None and notes is not None:
+                notes.append((url, f"{url}: its text is #{twin[0]}'s, tracked from {twin[2] or twin[1]}, not from "
+                                   f"this file: left tracked (untrack #{twin[0]} to stop tracking it)"))
+            elif not found:
                 errors.append((url, f"{url}: no article is tracked under or from this address "
                                     "(provmon articles lists them)"))
             ids += found
     return list(dict.fromkeys(ids)), errors
 
 
+def _tracked_elsewhere(store: Store, fetcher: Fetcher, url: str) -> tuple[int, str, str | None] | None:
+    """The tracked article whose text a local file holds (read as `track` reads it), or None."""
+    if not url.startswith("file:"):
+        return None
+    try:
+        return store.tracked_with_text(read_source(fetcher, url).text)
+    except (NoText, SourceError):
+        return None
+
+
 def cmd_untrack(cfg: Config, args: argparse.Namespace) -> int:
     configured = configured_addresses(cfg)
     failed = False
-    with Store(cfg.database_path) as store:
-        ids, errors = _article_inputs(store, args.articles)
+    notes: list[tuple[str, str]] = []
+    with Store(cfg.database_path) as store, make_fetcher(cfg) as fetcher:
+        ids, errors = _article_inputs(store, args.articles, fetcher, notes)
+        for given, note in notes:
+            if args.json:
+                print(json_text({"url": given, "outcome": "tracked from elsewhere", "note": note}), flush=True)
+            else:
+                echo(note)
         for given, why in errors:
             failed = True
             echo(f"error: {why}", err=True)

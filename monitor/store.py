@@ -821,6 +821,12 @@ class Store:
         self._maybe_compact()
         return results
 
+    def tracked_with_text(self, text: str) -> tuple[int, str, str | None] | None:
+        """(id, address, source) of the article tracked now with this text (whitespace aside), or None."""
+        row = self.db.execute(f"SELECT id, url, source FROM articles WHERE sha256 = ? AND {TRACKED}",
+                              [text_key(text)]).fetchone()
+        return (int(row[0]), row[1], row[2]) if row else None
+
     def _add_article(self, url: str, title: str, text: str, fingerprints: Iterable[int],
                      near_duplicates: bool = False) -> Tracked:
         digest = text_key(text)

@@ -198,3 +198,25 @@ def test_articles_search_finds_an_article_by_the_file_it_was_read_from(tmp_path:
     assert provmon("--config", str(cfg), "articles", "--search", "no-such-file.txt").out.startswith("no tracked")
     both = provmon("--config", str(cfg), "ignore", "--list", "--undo-rule", "1")
     assert both.code == 2 and "are two commands: give one" in both.err
+
+
+def test_untracking_a_directory_leaves_texts_tracked_from_elsewhere_without_an_error(tmp_path: Path) -> None:
+    """`track DIR` said "already tracked #1" for a file holding #1's text; `untrack DIR` undoes what it did and
+    says why it leaves #1 alone, with no error."""
+    cfg = write_config(tmp_path / "c.toml", "")
+    first = tmp_path / "fire.txt"
+    first.write_text(ARTICLE, encoding="utf-8")
+    assert provmon("--config", str(cfg), "track", str(first)).code == 0
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    (archive / "fire-again.txt").write_text(ARTICLE, encoding="utf-8")
+    own = "A closing paragraph of our own, written for this archive only, on the harbour's plans for next summer."
+    (archive / "other.txt").write_text("\n\n".join([*PARAGRAPHS[:4], own]), encoding="utf-8")
+    r = provmon("--config", str(cfg), "track", str(archive))
+    assert r.code == 0 and "already tracked #1" in r.out, r.out + r.err
+    r = provmon("--config", str(cfg), "untrack", str(archive))
+    assert r.code == 0, r.out + r.err
+    assert f"{(archive / 'fire-again.txt').as_uri()}: its text is #1's, tracked from {first.as_uri()}, not from " \
+           f"this file: left tracked (untrack #1 to stop tracking it)" in r.out
+    assert "untracked #2" in r.out
+    assert [a["id"] for a in provmon("--config", str(cfg), "articles", "--json").json_lines()] == [1]
