@@ -374,13 +374,19 @@ def cmd_untrack(cfg: Config, args: argparse.Namespace) -> int:
                 print(json_text({"url": given, "error": why}), flush=True)
         done = store.untrack(ids)
         sources = store.sources_of(u.id for u in done)
+        newer = {u.id: n for u in done if u.outcome == "unknown" and (n := store.replaced_by(u.id)) is not None}
     for u in done:
         if args.json:
             print(json_text({"id": u.id, "outcome": u.outcome, "title": u.title, "url": u.url, "alerts": u.alerts,
                              "open_alerts": u.open_alerts, "removed_alerts": u.removed_alerts}), flush=True)
         if u.outcome == "unknown":
             failed = True
-            echo(f"error: {cfg.database_path}: no tracked article #{u.id} (provmon articles lists them)", err=True)
+            if u.id in newer:  # the id a message named, before the text changed
+                echo(f"error: {cfg.database_path}: #{u.id} was replaced by #{newer[u.id]} when its text changed: "
+                     f"untrack #{newer[u.id]}", err=True)
+            else:
+                echo(f"error: {cfg.database_path}: no tracked article #{u.id} (provmon articles lists them)",
+                     err=True)
             continue
         if not args.json:
             kept = ""
@@ -544,6 +550,9 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
     if failed:
         return EXIT_USAGE
     return EXIT_OK if copies else EXIT_NO_COPY
+
+
+ID_HELP = "an alert id, 12 or #12 (provmon alerts lists them)"
 
 
 def alert_id_arg(text: str) -> int:
@@ -1236,7 +1245,8 @@ def cmd_status(cfg: Config, args: argparse.Namespace) -> int:
             echo(f"{r['site']:<20} {r.get('last_end') or '-':<26} {r.get('last_result') or '-':<7} "
                  f"{r.get('next_run') or '-':<26} {r.get('consecutive_failures', 0):>5} "
                  f"{r.get('pages_seen', 0):>6} {r.get('alerts_raised', 0):>6}")
-            if r.get("last_error"):
+            if r.get("last_error") and not (r.get("health") not in (None, "ok") and r["last_error"] == r.get(
+                    "health_reason")):  # said once, on the failing line below
                 echo(f"    last error: {r['last_error']}")
             if r.get("health") and r["health"] != "ok":
                 runs = r["health_failures"]
@@ -1305,11 +1315,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--since", type=when_arg, help="raised at or after: ISO date/time, or an age like 7d")
     p.add_argument("--until", type=when_arg, help="raised before: ISO date/time, or an age like 1d")
     p = sub.add_parser("ack", help="acknowledge alerts: seen, being handled")
-    p.add_argument("ids", type=alert_id_arg, nargs="+", metavar="ID")
+    p.add_argument("ids", type=alert_id_arg, nargs="+", metavar="ID", help=ID_HELP)
     p.add_argument("--note", help="why, for the log")
     p = sub.add_parser("ignore", help="ignore an alert; optionally every copy on its site or matching a URL regex; "
                                       "--list the rules, --undo an ignore")
-    p.add_argument("id", type=alert_id_arg, metavar="ID", nargs="?")
+    p.add_argument("id", type=alert_id_arg, metavar="ID", nargs="?", help=ID_HELP)
     p.add_argument("--site", action="store_true",
                    help="also ignore every copy on this alert's site: a rule that ignores the site's other alerts now "
                         "(new, notified, acknowledged or removed) and raises no alert for its later copies")
@@ -1327,7 +1337,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("recheck", help="fetch flagged copies again now: gone ones are marked removed, returns reopen")
     p.add_argument("ids", type=alert_id_arg, nargs="*", metavar="ID", help="only these alerts")
     p = sub.add_parser("report", help="write the self-contained HTML evidence page of an alert")
-    p.add_argument("id", type=alert_id_arg, metavar="ID")
+    p.add_argument("id", type=alert_id_arg, metavar="ID", help=ID_HELP)
     p.add_argument("-o", "--output", type=path_arg, help="file to write (default: alert-ID.html)")
     p.add_argument("--raw", metavar="PATH", type=path_arg,
                    help="also write the copy's raw page exactly as fetched (its newest capture)")
@@ -1335,7 +1345,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --raw: write capture N instead (1 is the detection; a copy back after it was "
                         "removed adds one)")
     p = sub.add_parser("notice", help="draft a DMCA takedown notice for an alert, to review and send yourself")
-    p.add_argument("id", type=alert_id_arg, metavar="ID")
+    p.add_argument("id", type=alert_id_arg, metavar="ID", help=ID_HELP)
     p.add_argument("-o", "--output", type=path_arg, help="file to write (default: print it)")
     p = sub.add_parser("notify", help="notification channels: --test sends a test message to each; --move and "
                                       "--drop deal with the unsent messages of a renamed or removed channel")
@@ -1356,7 +1366,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="per-site state, service health, publishers' feeds and failing notifications; "
                                       "exit 1 on any problem (stalled, stopped, a site overdue or failing, a "
                                       "publisher's feeds failing, a channel failing)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="one JSON object: healthy, service, problems, notes, sites, "
+                                                       "publishers, failing notifications")
     p = sub.add_parser("run", help="run the monitor service (or one pass with --once)")
     p.add_argument("--once", action="store_true", help="track, scan every site once, notify, and exit")
     return parser

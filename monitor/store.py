@@ -1012,6 +1012,18 @@ class Store:
             self.index.remove(article_id)
             self.db.execute("DELETE FROM articles WHERE id = ?", [article_id])
 
+    def replaced_by(self, article_id: int) -> int | None:
+        """The version that replaced this article in the end (its text changed, tracked again), or None when it was
+        not replaced (or does not exist)."""
+        current, seen = article_id, set()
+        while current not in seen:
+            seen.add(current)
+            row = self.db.execute("SELECT replaced_by FROM articles WHERE id = ?", [current]).fetchone()
+            if row is None or row[0] is None:
+                break
+            current = int(row[0])
+        return current if current != article_id else None
+
     def untrack(self, article_ids: Iterable[int]) -> list[Untracked]:
         """Stop tracking articles (`provmon untrack`): each leaves the candidate index at once, so no page is compared
         with it again. One that matches or alerts refer to keeps its row, marked `untracked_at`, as their record

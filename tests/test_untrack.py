@@ -220,3 +220,19 @@ def test_untracking_a_directory_leaves_texts_tracked_from_elsewhere_without_an_e
            f"this file: left tracked (untrack #1 to stop tracking it)" in r.out
     assert "untracked #2" in r.out
     assert [a["id"] for a in provmon("--config", str(cfg), "articles", "--json").json_lines()] == [1]
+
+
+def test_untrack_of_a_replaced_version_names_the_article_that_replaced_it(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path / "c.toml", "")
+    story = tmp_path / "fire.txt"
+    story.write_text(ARTICLE, encoding="utf-8")
+    assert provmon("--config", str(cfg), "track", str(story)).code == 0
+    with Store(tmp_path / "provmon.db") as store:  # an alert names #1: its row stays when it is replaced
+        store.record_alert(article=store.article(1), site="s", page_url="https://copy.example/1",
+                           content_sha256="h", match=MATCH, channels=[])
+    story.write_text(ARTICLE.replace("four firefighters", "five firefighters"), encoding="utf-8")
+    r = provmon("--config", str(cfg), "track", str(story))
+    assert r.code == 0 and "replaces #1" in r.out, r.out + r.err
+    r = provmon("--config", str(cfg), "untrack", "1")
+    assert r.code == 2 and "#1 was replaced by #2 when its text changed: untrack #2" in r.err, r.err
+    assert "no tracked article #7" in provmon("--config", str(cfg), "untrack", "7").err
