@@ -1038,8 +1038,11 @@ def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
             echo(f"publisher {pub}: error: {why} (its new articles are not being tracked)")
         for rep in reports:
             quiet = f" ({rep.licensed} licensed or ignored: logged, no alert)" if rep.licensed else ""
-            echo(f"site {rep.site}: {plural(rep.pages, 'page')} scanned, {plural(rep.copies, 'copy', 'copies')}"
-                 f"{quiet}, {plural(len(rep.new_alerts), 'new alert')}, {plural(len(rep.errors), 'error')}")
+            # Copies are counted on the pages matched in this run: unchanged ones keep their earlier verdict.
+            same = f" ({rep.unchanged} unchanged since last matched)" if rep.unchanged else ""
+            echo(f"site {rep.site}: {plural(rep.pages, 'page')} scanned{same}, "
+                 f"{plural(rep.copies, 'copy', 'copies')}{quiet}, {plural(len(rep.new_alerts), 'new alert')}, "
+                 f"{plural(len(rep.errors), 'error')}")
             for err in rep.errors:
                 echo(f"  error: {site_error(err)}")
             left = crawl_backlog(store, rep.site)

@@ -71,6 +71,7 @@ class SiteReport:
     new_alerts: list[int] = field(default_factory=list)
     copies: int = 0
     licensed: int = 0  # copies on alerts.licensed_domains (or covered by an ignore rule): logged, not alerted
+    unchanged: int = 0  # of `pages`, those not modified since they were last matched: not matched again
     abandoned: bool = False  # stopped early (shutdown); the run does not count as done
 
 
@@ -501,6 +502,7 @@ def _scan_pages(store: Store, fetcher: Fetcher, cfg: Config, site: Site, stop: t
             break
         if item.unchanged:  # not modified since it was last matched; crawl has recorded the visit
             report.pages += 1
+            report.unchanged += 1
             continue
         if item.result is None or item.page is None:  # crawl records the page with its error
             if item.result is None or not item.result.ok:

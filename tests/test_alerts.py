@@ -256,6 +256,7 @@ def test_a_loosened_rule_matches_pages_already_scanned_again(tmp_path: Path,
     assert set(by_page(tmp_path / "provmon.db")) == {VERBATIM, SPUN}
     r = provmon("--config", str(cfg), "run", "--once")  # the same rule: unchanged pages are not matched again
     assert "0 new alerts" in r.out and "matched again" not in r.err, r.out + r.err
+    assert "6 pages scanned (6 unchanged since last matched), 0 copies" in r.out, r.out  # not "the site has none"
 
 
 def test_the_recheck_keeps_to_the_site_s_exclude_rules_and_robots_txt(tmp_path: Path,

@@ -156,7 +156,7 @@ def test_a_copy_linked_after_the_budget_is_found_in_a_later_run_and_the_summary_
     assert "  max_pages (5) reached: 9 known URLs left for later runs, 9 of them never fetched" in outs[0], outs[0]
     assert "INFO monitor.crawl: site notices: max_pages (5) reached: 9 known URLs left" in runs[0].err, runs[0].err
     assert "  max_pages (5) reached: 9 known URLs left for later runs, 5 of them never fetched" in outs[1], outs[1]
-    assert "site notices: 5 pages scanned, 1 copy, 1 new alert" in outs[3], outs[3]
+    assert "site notices: 5 pages scanned (4 unchanged since last matched), 1 copy, 1 new alert" in outs[3], outs[3]
 
 
 def test_a_private_host_without_allow_private_is_refused_as_such_not_blamed_on_robots(tmp_path: Path) -> None:
