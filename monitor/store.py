@@ -733,7 +733,7 @@ class Store:
                 version = self.schema_version()  # another process may have migrated meanwhile
                 if version == 0 and (tables := self._foreign_tables()):
                     self._foreign_error(tables)
-                if 0 < version <= 10:  # schema 11 splits `--site --pattern` rules: said once it is done
+                if 5 <= version <= 10:  # schema 11 splits `--site --pattern` rules (5 made the table): said later
                     split = self.db.execute("SELECT id, site, url_pattern FROM ignore_rules WHERE site IS NOT NULL "
                                             "AND url_pattern IS NOT NULL ORDER BY id").fetchall()
                 for v in range(version, SCHEMA_VERSION):
