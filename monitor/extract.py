@@ -1263,6 +1263,25 @@ def _bulk_end(html: str, m: re.Match[str]) -> tuple[int, bool, int]:
     return close.end(), name == "script" and "ld+json" in html[m.start():tag_end].lower(), close.start()
 
 
+_SVG_TEXT = re.compile(r"<text\b[^>]*>(.*?)</text\s*>", re.I | re.S)
+_ANY_TAG = re.compile(r"<[^>]*>")
+SVG_PROSE_WORDS = 25  # an SVG's text this long with a sentence end is prose set as a picture, not labels
+
+
+def _svg_prose(html: str, start: int, end: int) -> str:
+    """The text of an inline SVG's <text> elements, one after the other, when it reads as prose ("" otherwise): a
+    copy set line by line in an SVG shows as text on screen. Chart labels, icons and logos are short or end no
+    sentence, and stay dropped with the rest of the SVG."""
+    svg = html[start:end]
+    if "<text" not in svg and "<TEXT" not in svg:
+        return ""
+    lines = [" ".join(htmllib.unescape(_ANY_TAG.sub(" ", t)).split()) for t in _SVG_TEXT.findall(svg)]
+    text = " ".join(line for line in lines if line)
+    if len(text.split()) < SVG_PROSE_WORDS or not re.search(r"[.!?…][\"'”’»)\]]*(?:\s|$)", text):
+        return ""
+    return text
+
+
 _MEDIA = re.compile(r"""\bmedia\s*=\s*["']?([^"'>]*)""", re.I)
 # Scripts whose content is data a JavaScript page renders from (its article text, on some sites): JSON scripts
 # (Next.js's __NEXT_DATA__, Nuxt's __NUXT_DATA__, SvelteKit's fetched data, a store's initial state...) and
@@ -1297,6 +1316,8 @@ def _strip_bulk(html: str, sheets: list[str] | None = None, data: list[str] | No
             parts.append(html[pos:end] if keep else html[pos:m.start()])
             pos = end
             name = (m.group(1) or "").lower()
+            if name == "svg" and (prose := _svg_prose(html, m.start(), end)):
+                parts.append(f"<div>{htmllib.escape(prose)}</div>")
             if keep or name not in ("style", "script") or (sheets is None and data is None):
                 continue
             tag_end = html.find(">", m.end())

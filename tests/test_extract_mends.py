@@ -377,3 +377,21 @@ def test_ruby_annotations_are_not_read_into_the_text() -> None:
     glossed = "".join("<p>" + " ".join(f"<ruby>{w}<rp>(</rp><rt>{DECOY.split()[k % 5]}</rt><rp>)</rp></ruby>"
                                        for k, w in enumerate(p.split())) + "</p>" for p in ART)
     assert extract(page(glossed)).paragraphs == ART
+
+
+# --- 9. Text set in an inline SVG ---
+
+def test_a_copy_set_line_by_line_in_an_svg_is_read() -> None:
+    words = " ".join(ART).split()
+    lines = [" ".join(words[i:i + 9]) for i in range(0, len(words), 9)]
+    svg = ("<svg width='700' height='900'>" + "".join(
+        f"<text x='0' y='{20 * (k + 1)}'>{line.replace('the', '<tspan>the</tspan>', 1)}</text>"
+        for k, line in enumerate(lines)) + "</svg>")
+    assert extract(page(svg)).text == " ".join(ART)
+
+
+def test_chart_labels_in_an_svg_stay_out_of_the_text() -> None:
+    chart = ("<svg viewBox='0 0 400 200'><g>" + "".join(f"<text x='{k * 30}' y='190'>{m}</text>" for k, m in enumerate(
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]))
+             + "<text x='0' y='10'>Crossings per month, 2025 (source: ferry operator)</text></g></svg>")
+    assert extract(page(paras() + chart)).paragraphs == ART
