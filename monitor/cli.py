@@ -615,6 +615,7 @@ def cmd_alerts(cfg: Config, args: argparse.Namespace) -> int:
         rows = store.alerts(limit=args.limit, states=args.state or (), site=args.site or "",
                             kind=args.kind or "", severity=args.severity or "", since=args.since or "",
                             until=args.until or "", evidence=args.json)
+        untracked = store.untracked_ids()
     if args.json:
         for row in rows:
             # The webhook's `article` object besides the flat article_* keys (kept for existing scripts), so a
@@ -628,7 +629,8 @@ def cmd_alerts(cfg: Config, args: argparse.Namespace) -> int:
         echo(f"#{r['id']:<4} {r['created_at']}  {r['status']:<12} {r['severity'] or '-':<6} {r['kind']:<11} "
              f"{percent(r['coverage']):>4}  credit:{r['credit']:<11} {r['site']}  {r['copy_url']}"
              + (f"  [{percent(r['hidden'])} hidden from readers]" if r.get("hidden") else "") + "\n"
-             f"      copies: {r['article_title']} <{r['article_url']}>")
+             f"      copies: {r['article_title']} <{r['article_url']}>"
+             + (" (untracked)" if r["article_id"] in untracked else ""))
     return EXIT_OK
 
 

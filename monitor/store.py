@@ -1012,6 +1012,10 @@ class Store:
             self.index.remove(article_id)
             self.db.execute("DELETE FROM articles WHERE id = ?", [article_id])
 
+    def untracked_ids(self) -> set[int]:
+        """The articles untracked (`provmon untrack`) and kept for their alerts and matches."""
+        return {int(r[0]) for r in self.db.execute("SELECT id FROM articles WHERE untracked_at IS NOT NULL")}
+
     def replaced_by(self, article_id: int) -> int | None:
         """The version that replaced this article in the end (its text changed, tracked again), or None when it was
         not replaced (or does not exist)."""

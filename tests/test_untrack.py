@@ -102,6 +102,8 @@ def test_untrack_keeps_alerts_and_tracking_again_takes_them_over(tmp_path: Path)
     kept = provmon("--config", str(cfg), "articles", "--untracked", "--json").json_lines()
     assert [(a["id"], a["alerts"], a["open_alerts"], a["source"]) for a in kept] == [(1, 2, 2, original.as_uri())]
     assert provmon("--config", str(cfg), "articles").out.strip() == "no tracked articles"
+    listed = provmon("--config", str(cfg), "alerts").out
+    assert listed.count(f"<{PUBLIC}> (untracked)") == 2, listed  # the alert log says whose article stopped
     # A new copy on the watched site, while the article is untracked: no alert.
     paragraphs = text_of(original.read_bytes(), "text/html", original.as_uri()).text.split("\n\n")
     excerpt = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs[1:6])
