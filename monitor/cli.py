@@ -246,6 +246,8 @@ def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
         # the articles (track_texts commits them itself); lost only to a crash in between, and tracking the file
         # again records it then.
         store.set_sources((t.id, o.source or o.url, t.created) for o, t in zip(batch, tracked, strict=True))
+        if args.reference:
+            store.set_reference(t.id for t in tracked)
         for o, t in zip(batch, tracked, strict=True):
             state = "tracked" if t.created else "already tracked"
             counts[state] += 1
@@ -264,9 +266,10 @@ def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
             stored = o.url if t.created else store.article(t.id).url
             read_from = o.source or o.url
             near = t.near_duplicate
-            say(f"{state} #{t.id}: {title or stored} ({plural(t.chars, 'char')}{again}) {stored}",
+            kind = "reference text " if args.reference else ""
+            say(f"{state} {kind}#{t.id}: {title or stored} ({plural(t.chars, 'char')}{again}) {stored}",
                 {"source": read_from, "id": t.id, "created": t.created, "replaces": t.replaces,
-                 "title": title, "chars": t.chars, "article_url": stored,
+                 "title": title, "chars": t.chars, "article_url": stored, "reference": args.reference,
                  **({"near_duplicate_of": near[0]} if near else {}), **({"again": True} if t.again else {})})
             if warning := near_duplicate_warning(store, t, stored):
                 progress.clear()
@@ -314,8 +317,9 @@ def cmd_articles(cfg: Config, args: argparse.Namespace) -> int:
     for r in rows:
         when = f"untracked {r['untracked_at'][:10]}" if args.untracked else f"added {r['added_at'][:10]}"
         read_from = f"  (from {r['source']})" if r["source"] and r["source"] != r["url"] else ""
+        ref = "  [reference text]" if r["reference"] else ""
         echo(f"#{r['id']:<5} {when}  {plural(r['alerts'], 'alert'):>9}, {r['open_alerts']} open  "
-             f"{r['title'] or '(no title)'}  <{r['url']}>{read_from}")
+             f"{r['title'] or '(no title)'}  <{r['url']}>{read_from}{ref}")
     return EXIT_OK
 
 
@@ -1294,6 +1298,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--url", type=public_url_arg,
                    help="the public http(s) address of a single source read from a file (a .txt has no canonical "
                         "link): it is tracked under it, notices cite it, a copy linking it is credited")
+    p.add_argument("--reference", action="store_true",
+                   help="reference texts, not your own (press releases, wire copy your articles draw on): the text an "
+                        "article shares with one is no evidence of copying it, and a page copying one is no copy")
     p.add_argument("--json", action="store_true", help="one JSON object per input (JSON Lines)")
     p = sub.add_parser("articles", help="list the tracked articles, newest first, with their alerts")
     p.add_argument("--search", metavar="TEXT", help="only those whose title or address holds TEXT (any case)")

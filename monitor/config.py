@@ -104,6 +104,7 @@ class TrackSource:
     source: str
     title: str = ""
     url: str = ""  # the public http(s) address of an original read from a file (a .txt names none)
+    reference: bool = False  # not the publisher's own (a press release, wire copy): discounts shared text, no alerts
 
 
 @dataclass(frozen=True)

@@ -293,7 +293,10 @@ def find_copies(store: Store, text: str, cfg: MatchSettings, exclude_url: str = 
     keys: frozenset[str] | None = None
     grams = _Grams(store, text)
     found: list[Found] = []
+    references = store.reference_ids()  # not the publisher's: they discount shared text, and are never a copy's
     for article_id, _shared in candidates:
+        if article_id in references:
+            continue
         article = store.article(article_id)
         if exclude_url and article.url == exclude_url:
             continue
@@ -433,6 +436,7 @@ def track_configured(store: Store, fetcher: Fetcher, cfg: Config,
             store.set_title(tracked.id, t.title)
         if public and store.article(tracked.id).url != public:  # the text was tracked before under its file
             store.set_url(tracked.id, public)
+        store.set_reference([tracked.id], t.reference)  # the entry says which it is, each start
     return new, errors
 
 

@@ -376,13 +376,22 @@ INSERT OR REPLACE INTO meta (key, value) SELECT 'ignore_rules_high', CAST(max(
     coalesce((SELECT max(id) FROM ignore_rules), 0)) AS TEXT)
 """
 
+# Version 20: reference texts (`provmon track --reference`, a [[track]] entry's `reference = true`): press releases,
+# wire copy and other text the publisher's articles draw on but do not own. They stay in the index, so the text an
+# article shares with one is no evidence of copying the article (scan.shared_sentences); a page copying a reference
+# text is no alert.
+SCHEMA_V20_REFERENCE = """
+ALTER TABLE articles ADD COLUMN reference INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX IF NOT EXISTS articles_reference ON articles (id) WHERE reference = 1
+"""
+
 # MIGRATIONS[i] upgrades schema version i to i + 1. Append new ones; never edit a released one.
 MIGRATIONS: tuple[str, ...] = (
     SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, MIGRATION_CRAWL_STATE, SCHEMA_V5_ALERTS, SCHEMA_V6_INDEX,
     SCHEMA_V7_ARTICLE_URL, SCHEMA_V8_ARTICLE_VERSIONS, SCHEMA_V9_RECENT_BY_ARTICLE, SCHEMA_V10_EXTRA_POSTINGS,
     SCHEMA_V11_SPLIT_IGNORE_RULES, SCHEMA_V12_HIDDEN, SCHEMA_V13_COPY_SHINGLES, SCHEMA_V14_ADDRESSES,
     SCHEMA_V15_EVENT_SNAPSHOT, SCHEMA_V16_ARTICLE_SOURCE, SCHEMA_V17_WHOLE_PERCENT,
-    SCHEMA_V18_UNTRACKED, SCHEMA_V19_RULE_IDS,
+    SCHEMA_V18_UNTRACKED, SCHEMA_V19_RULE_IDS, SCHEMA_V20_REFERENCE,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -1012,6 +1021,18 @@ class Store:
             self.index.remove(article_id)
             self.db.execute("DELETE FROM articles WHERE id = ?", [article_id])
 
+    def reference_ids(self) -> frozenset[int]:
+        """The articles tracked as reference texts (set_reference): used to discount shared text, never reported."""
+        return frozenset(int(r[0]) for r in self.db.execute("SELECT id FROM articles WHERE reference = 1"))
+
+    def set_reference(self, article_ids: Iterable[int], reference: bool = True) -> int:
+        """Mark articles as reference texts (press releases, wire copy: text the publisher's articles draw on but do
+        not own), or as the publisher's own again; returns how many changed."""
+        ids = list(article_ids)
+        with self.transaction():
+            return sum(self.db.execute("UPDATE articles SET reference = ? WHERE id = ? AND reference != ?",
+                                       [int(reference), i, int(reference)]).rowcount for i in ids)
+
     def untracked_ids(self) -> set[int]:
         """The articles untracked (`provmon untrack`) and kept for their alerts and matches."""
         return {int(r[0]) for r in self.db.execute("SELECT id FROM articles WHERE untracked_at IS NOT NULL")}
@@ -1068,7 +1089,8 @@ class Store:
                       "OR instr(lower(coalesce(source, '')), lower(?)))")
             params += [search, search, search]
         rows = self.db.execute(
-            "SELECT id, title, url, source, added_at, untracked_at, length(text) AS chars, "
+            "SELECT id, title, url, source, added_at, untracked_at, reference = 1 AS reference, "
+            "length(text) AS chars, "
             "(SELECT count(*) FROM alerts WHERE article_id = articles.id) AS alerts, "
             f"(SELECT count(*) FROM alerts WHERE article_id = articles.id AND status IN {_OPEN_SQL}) AS open_alerts "
             f"FROM articles WHERE {where} ORDER BY id DESC" + (" LIMIT ?" if limit else ""),

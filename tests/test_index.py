@@ -208,6 +208,8 @@ def test_schema_upgrade_reindexes_tracked_articles(tmp_path: Path, caplog: pytes
         ids = track(store, range(3))
     conn = sqlite3.connect(db)  # make it look like a schema-5 store, before the index (old 63-bit fingerprints)
     conn.execute("UPDATE meta SET value = '5' WHERE key = 'schema_version'")
+    conn.execute("DROP INDEX articles_reference")  # what schema 20 added
+    conn.execute("ALTER TABLE articles DROP COLUMN reference")
     conn.execute("ALTER TABLE articles DROP COLUMN untracked_at")  # what schema 18 added
     conn.execute("DROP INDEX articles_source")  # what schema 16 added
     conn.execute("ALTER TABLE articles DROP COLUMN source")
