@@ -1096,7 +1096,7 @@ class Store:
             f"FROM articles WHERE {where} ORDER BY id DESC" + (" LIMIT ?" if limit else ""),
             params + ([limit] if limit else []))
         names = [d[0] for d in rows.description]
-        return [dict(zip(names, r, strict=True)) for r in rows]
+        return [{**dict(zip(names, r, strict=True)), "reference": bool(r[names.index("reference")])} for r in rows]
 
     def _maybe_compact(self) -> None:
         # Another process compacting already merges (most of) our rows; the next add looks again.

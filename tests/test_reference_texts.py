@@ -70,7 +70,7 @@ def test_a_report_from_the_same_release_is_no_copy_once_the_release_is_a_referen
     assert f"{f['copier'].as_uri()}: COPY (verbatim) of #1" in after.out  # our article copied is still a copy
     listed = provmon("--config", str(cfg), "articles").out
     assert "[reference text]" in listed.splitlines()[0] and "[reference text]" not in listed.splitlines()[1]
-    assert [a["reference"] for a in provmon("--config", str(cfg), "articles", "--json").json_lines()] == [1, 0]
+    assert [a["reference"] for a in provmon("--config", str(cfg), "articles", "--json").json_lines()] == [True, False]
 
 
 def test_a_reference_entry_of_the_config_raises_no_alert_for_pages_from_the_same_release(tmp_path: Path) -> None:
