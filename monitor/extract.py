@@ -776,7 +776,10 @@ class _Looker:
 
     def look(self, tag: str, attrs: dict[str, str | None]) -> tuple[int, int, int, int]:
         style, cls, id_, dir_ = attrs.get("style"), attrs.get("class"), attrs.get("id"), attrs.get("dir")
-        key = (tag, cls, id_, style, "hidden" in attrs, dir_)
+        # hidden="until-found": collapsed, shown by find-in-page or a link to it (an accordion), like a closed
+        # <details>, which is read too; any other hidden value hides.
+        hidden = "hidden" in attrs and (attrs["hidden"] or "").strip().lower() != "until-found"
+        key = (tag, cls, id_, style, hidden, dir_)
         got = self.memo.get(key)
         if got is not None:
             return got
@@ -803,7 +806,7 @@ class _Looker:
                 self.soft = True
         else:
             sets, clears, bidi, direction = mild
-        if "hidden" in attrs:
+        if hidden:
             sets |= HIDE_HARD
         if dir_ is not None:  # the dir attribute sets the direction and isolates the element
             d = dir_.strip().lower()
@@ -1090,10 +1093,23 @@ def _lines(raw: str) -> str:
     return " ".join(lines)
 
 
-def _is_prose(b: _Block) -> bool:
+def _is_prose(b: _Block, linked: bool = False) -> bool:
+    """A block of prose: 25+ characters, under 30 % link text (`linked`: or a long linked paragraph), not a heading
+    (unless one holds a paragraph)."""
     n = len(b.text)
-    return (n >= 25 and b.link_chars <= 0.3 * n and " " in b.text
+    return (n >= 25 and (b.link_chars <= 0.3 * n or (linked and _linked_prose(b))) and " " in b.text
             and (b.tag not in HEADINGS or _heading_prose(b.text)))
+
+
+LINKED_PROSE_WORDS = 40  # a linked block this long that ends a sentence is a paragraph, not a link list's item
+
+
+def _linked_prose(b: _Block) -> bool:
+    """A paragraph that is (mostly) one link: a copy with every paragraph wrapped in an <a> read as link lists and
+    gave no text. Link lists hold titles and one-line teasers, shorter than this. Read only on a page that gives no
+    text otherwise (_extract): on others, cards of related stories whose summaries are links cost precision."""
+    words = b.text.split()
+    return len(words) >= LINKED_PROSE_WORDS and bool(_SENTENCE_END.search(words[-1]))
 
 
 HEADING_PROSE_WORDS = 20  # a heading this long that ends a sentence is a paragraph set as a heading
@@ -1106,7 +1122,8 @@ def _heading_prose(text: str) -> bool:
     return len(words) >= HEADING_PROSE_WORDS and bool(_SENTENCE_END.search(words[-1]))
 
 
-def _choose(walk: _Walk, share: float = 0.6, junk_weight: float = 3.0) -> tuple[int | None, set[int]]:
+def _choose(walk: _Walk, share: float = 0.6, junk_weight: float = 3.0,
+            linked: bool = False) -> tuple[int | None, set[int]]:
     """The article container and the set of elements that are furniture or inside furniture.
 
     First the deepest element holding `share` of the page's prose (long blocks, few links, not
@@ -1124,7 +1141,7 @@ def _choose(walk: _Walk, share: float = 0.6, junk_weight: float = 3.0) -> tuple[
     raw: dict[int, int] = dict.fromkeys(up, 0)  # prose held by each element
     total = 0
     for b in walk.blocks:
-        if _is_prose(b):
+        if _is_prose(b, linked):
             n = len(b.text)
             total += n
             raw[b.node] += n
@@ -1139,7 +1156,7 @@ def _choose(walk: _Walk, share: float = 0.6, junk_weight: float = 3.0) -> tuple[
     kept = 0
     for b in walk.blocks:
         n = len(b.text)
-        if _is_prose(b) and b.node not in in_furniture:
+        if _is_prose(b, linked) and b.node not in in_furniture:
             n = n * 2 if n > 150 else n  # long paragraphs are stronger evidence than short teasers
             kept += n
             weight[b.node] += n
@@ -1693,6 +1710,10 @@ def _extract(html: str | bytes, url: str, content_type: str, template_hashes: Co
             if shown < 0.5 * total:
                 paragraphs, credits, credit_links = mild
                 chosen, nodes = mild_walk, mild_nodes
+        if not paragraphs:  # no text at all: paragraphs that are links, if any (a copy wrapped in <a>s)
+            linked_nodes: list[int] = []
+            paragraphs, credits, credit_links = _select(chosen, title, url, templates, linked_nodes, linked=True)
+            nodes = linked_nodes
         if chosen.hidden:
             # A paragraph the page also shows elsewhere (a "read more" teaser above the whole text, hidden) is read.
             under = _under(chosen.up, chosen.hidden)
@@ -1765,10 +1786,10 @@ def _pitch(text: str) -> bool:
 
 
 def _select(walk: _Walk, title: str, url: str, templates: frozenset[str],
-            nodes: list[int] | None = None) -> tuple[list[str], list[str], list[str]]:
+            nodes: list[int] | None = None, linked: bool = False) -> tuple[list[str], list[str], list[str]]:
     """The article's paragraphs, credit lines and credit links; with `nodes`, each paragraph's block element is
-    appended to it."""
-    box, in_furniture = _choose(walk)
+    appended to it. `linked`: long paragraphs that are links are prose (_linked_prose)."""
+    box, in_furniture = _choose(walk, linked=linked)
     blocks = walk.blocks
     if box is None:
         return [], [], []
@@ -1794,7 +1815,7 @@ def _select(walk: _Walk, title: str, url: str, templates: frozenset[str],
         n = len(text)
         if n < 200 and (_furniture_line(text) or _pitch(text)):
             continue
-        if b.link_chars > 0.5 * n:
+        if b.link_chars > 0.5 * n and not (linked and _linked_prose(b)):
             continue
         if b.tag in HEADINGS and _same_heading(text, title):
             continue
@@ -1802,7 +1823,7 @@ def _select(walk: _Walk, title: str, url: str, templates: frozenset[str],
             continue  # bylines and datelines above the first paragraph
         if templates and block_hash(text) in templates:
             continue
-        seen_prose = seen_prose or _is_prose(b)
+        seen_prose = seen_prose or _is_prose(b, linked)
         paragraphs.append(text)
         if nodes is not None:
             nodes.append(b.node)

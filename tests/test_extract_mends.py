@@ -395,3 +395,33 @@ def test_chart_labels_in_an_svg_stay_out_of_the_text() -> None:
         ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]))
              + "<text x='0' y='10'>Crossings per month, 2025 (source: ferry operator)</text></g></svg>")
     assert extract(page(paras() + chart)).paragraphs == ART
+
+
+# --- 10. Paragraphs wrapped in links; hidden="until-found" ---
+
+LONG = [p + " " + p for p in ART]  # paragraphs of 60+ words
+
+
+def test_a_copy_with_every_paragraph_a_link_is_read() -> None:
+    out = extract(page("".join(f"<p><a href='/p{i}'>{p}</a></p>" for i, p in enumerate(LONG))))
+    assert out.paragraphs == LONG
+
+
+def test_a_list_of_linked_teasers_stays_no_text() -> None:
+    teasers = "".join(f"<li><a href='/s{i}'>{p.split(',')[0]}.</a></li>" for i, p in enumerate(ART * 3))
+    assert extract(page(f"<ul>{teasers}</ul>")).text == ""
+
+
+def test_linked_paragraphs_beside_an_article_stay_out() -> None:
+    related = "".join(f"<div class='card'><a href='/r{i}'>{p}</a></div>" for i, p in enumerate(LONG))
+    out = extract(page(paras() + f"<section>{related}</section>"))
+    assert out.paragraphs == ART
+
+
+@pytest.mark.parametrize("value,shown", [("until-found", True), ("", False), ("hidden", False)])
+def test_hidden_until_found_is_shown_text_like_a_closed_details(value: str, shown: bool) -> None:
+    """hidden="until-found" is an accordion's collapsed text (find-in-page shows it): the page's text, not a copy
+    kept out of readers' sight, which is read too but named in Extracted.hidden."""
+    out = extract(page(f"<p>{ART[0]}</p><div hidden='{value}'><p>{ART[1]}</p><p>{ART[2]}</p></div>"))
+    assert out.paragraphs == ART
+    assert list(out.hidden) == ([] if shown else ART[1:])
