@@ -599,10 +599,11 @@ class Service:
                 removed = store.prune(cutoff.isoformat(timespec="seconds"), self.cfg.monitor.retention_max_pages)
         except DatabaseGone:
             return
-        log.info("retention: removed %s and %s older than %s, and %s nothing refers to any more",
-                 plural(removed["pages"], "page record"), plural(removed["matches"], "match", "matches"),
-                 plural(self.cfg.monitor.retention_days, "day"),
-                 plural(removed["replaced_articles"], "replaced article version"))
+        log.log(logging.INFO if any(removed.values()) else logging.DEBUG,  # quiet when a pass from cron prunes nothing
+                "retention: removed %s and %s older than %s, and %s nothing refers to any more",
+                plural(removed["pages"], "page record"), plural(removed["matches"], "match", "matches"),
+                plural(self.cfg.monitor.retention_days, "day"),
+                plural(removed["replaced_articles"], "replaced article version"))
 
     def schedule(self, retrigger: frozenset[str] = frozenset()) -> None:
         """(Re)build the jobs from self.cfg. A site keeps the next run time of its job (on a reload), else its
