@@ -161,9 +161,16 @@ def near_duplicate_warning(store: Store, tracked: Tracked, url: str) -> str | No
         return None
     other_id, resemblance = tracked.near_duplicate
     other = store.article(other_id)
-    return (f"#{tracked.id} ({url}) is nearly the same text as #{other.id} {other.title!r} ({other.url}), "
-            f"{alike(resemblance)} alike: a copy of it will raise an alert for each; if they are one article, track "
-            f"one of them")
+    warning = (f"#{tracked.id} ({url}) is nearly the same text as #{other.id} {other.title!r} ({other.url}), "
+               f"{alike(resemblance)} alike: a copy of it will raise an alert for each; if they are one article, "
+               f"track one of them")
+    if url.startswith("file:") and not other.url.startswith("file:") and other_id not in store.sources_of([other_id]):
+        # Tracked under a public URL before schema 16 recorded the file it was read from: its edited file is not
+        # known to be it, and became a second article. The way to make it the new text of that article, said.
+        warning += (f"; if this file is #{other.id}'s edited text (tracked before provmon recorded which file an "
+                    f"article came from), run provmon untrack {tracked.id}, then provmon track "
+                    f"{shown_path(file_path(url))} --url {other.url}: it replaces #{other.id} there")
+    return warning
 
 
 def track_texts(store: Store, items: Sequence[Original], near_duplicates: bool = False) -> list[Tracked]:

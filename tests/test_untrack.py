@@ -238,3 +238,29 @@ def test_untrack_of_a_replaced_version_names_the_article_that_replaced_it(tmp_pa
     r = provmon("--config", str(cfg), "untrack", "1")
     assert r.code == 2 and "#1 was replaced by #2 when its text changed: untrack #2" in r.err, r.err
     assert "no tracked article #7" in provmon("--config", str(cfg), "untrack", "7").err
+
+
+def test_an_edited_file_of_an_article_tracked_before_schema_16_says_how_to_make_it_that_article(
+        tmp_path: Path) -> None:
+    """Before schema 16 an article tracked with `track FILE --url URL` did not record its file: the edited file
+    tracked again is a second article. The near-duplicate warning says how to make it the first one's new text,
+    and that way works."""
+    import sqlite3
+
+    cfg = write_config(tmp_path / "c.toml", "")
+    story = tmp_path / "fire.txt"
+    story.write_text(ARTICLE, encoding="utf-8")
+    public = "https://herald.example/news/fire"
+    assert provmon("--config", str(cfg), "track", str(story), "--url", public).code == 0
+    conn = sqlite3.connect(tmp_path / "provmon.db")
+    conn.execute("UPDATE articles SET source = NULL")  # as the schema-16 upgrade left it
+    conn.commit()
+    conn.close()
+    story.write_text(ARTICLE.replace("four firefighters", "five firefighters"), encoding="utf-8")
+    r = provmon("--config", str(cfg), "track", str(story))
+    assert (f"if this file is #1's edited text (tracked before provmon recorded which file an article came from), "
+            f"run provmon untrack 2, then provmon track {story} --url {public}: it replaces #1 there") in r.err, r.err
+    assert provmon("--config", str(cfg), "untrack", "2").code == 0
+    r = provmon("--config", str(cfg), "track", str(story), "--url", public)
+    assert r.code == 0 and "replaces #1: its text changed" in r.out, r.out + r.err
+    assert [a["url"] for a in provmon("--config", str(cfg), "articles", "--json").json_lines()] == [public]
