@@ -55,7 +55,7 @@ from monitor.extract import Extracted
 from monitor.fetch import Fetcher, FetchResult, file_path, now_iso, shown_path
 from monitor.index import IndexFileError
 from monitor.logs import setup_logging
-from monitor.notify import deliver_pending, send_test
+from monitor.notify import deliver_pending, send_test, stranded_notes
 from monitor.progress import Progress, same_terminal
 from monitor.publishers import publisher_label
 from monitor.scan import (
@@ -934,11 +934,12 @@ def _notify_retry(cfg: Config, wanted: list[str]) -> int:
     """`notify --retry [CHANNEL...]`: the receiver is back; its failed notifications are made due and sent now
     (the backoff would hold them for up to retry_max). Exit 1 when some still failed."""
     labels = [c.label for c in cfg.notify]
-    unknown = [w for w in wanted if w not in labels]
-    if unknown or not labels:
+    if not labels:
+        echo(f"error: {cfg.path}: no [[notify]] channels configured", err=True)
+        return EXIT_USAGE
+    if unknown := [w for w in wanted if w not in labels]:
         echo(f"error: {cfg.path}: no [[notify]] channel named {', '.join(repr(u) for u in unknown)} "
-             f"(configured: {', '.join(labels) or 'none'})" if unknown else
-             f"error: {cfg.path}: no [[notify]] channels configured", err=True)
+             f"(configured: {', '.join(labels)})", err=True)
         return EXIT_USAGE
     channels = tuple(c for c in cfg.notify if not wanted or c.label in wanted)
     with Store(cfg.database_path) as store:
@@ -1060,7 +1061,7 @@ def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
                      f"of \"{a['article_title']}\" at {a['copy_url']} [{a['severity']}; credit: {a['credit']}]")
         for note in unwatched_site_notes(store, [s.name for s in cfg.sites], str(cfg.path)).values():
             echo(f"note: {note}")
-        for problem in _stranded_problems(cfg, store):
+        for problem in stranded_notes(store, cfg.notify, str(cfg.path)):
             echo(f"warning: {problem}")
         echo(f"alert log: {cfg.database_path} ({plural(store.alert_count(), 'alert')} in all)")
     # A [[track]] source or a [[publishers]] feed that cannot be read is bad input, as it is for `provmon track`;
@@ -1114,7 +1115,7 @@ def health(cfg: Config, store: Store, now: datetime) -> tuple[list[str], list[di
     problems.extend(_failing(publisher_rows(cfg, store), "publisher",
                              "every publisher's feeds are failing: no new article is being tracked"))
     problems.extend(_notification_problem(n) for n in failing_notifications(cfg, store) if n["configured"])
-    problems.extend(_stranded_problems(cfg, store))
+    problems.extend(stranded_notes(store, cfg.notify, str(cfg.path)))
     return problems, rows
 
 
@@ -1192,15 +1193,6 @@ def _notification_problem(n: dict[str, Any]) -> str:
     return (f"notifications to {n['channel']} failing: {n['failing']} undelivered, the oldest queued at "
             f"{n['oldest']}; last error{last}: {n['last_error']}; {upcoming} (provmon notify --retry "
             f"{n['channel']} sends them now)")
-
-
-def _stranded_problems(cfg: Config, store: Store) -> list[str]:
-    """Unsent notifications of channel labels the config no longer has (renamed or removed): never sent."""
-    labels = {c.label for c in cfg.notify}
-    return [f"{plural(n, 'unsent notification')} for channel '{channel}', which is not in {cfg.path}, will never "
-            f"be sent (renamed? provmon notify --move {channel} NEW gives them to a configured channel; "
-            f"provmon notify --drop {channel} gives them up)"
-            for channel, n in sorted(store.undelivered_by_channel().items()) if channel not in labels]
 
 
 def service_state(store: Store, problems: list[str]) -> str:
@@ -1303,7 +1295,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "article shares with one is no evidence of copying it, and a page copying one is no copy")
     p.add_argument("--json", action="store_true", help="one JSON object per input (JSON Lines)")
     p = sub.add_parser("articles", help="list the tracked articles, newest first, with their alerts")
-    p.add_argument("--search", metavar="TEXT", help="only those whose title or address holds TEXT (any case)")
+    p.add_argument("--search", metavar="TEXT",
+                   help="only those whose title, address or source (the file or URL read) holds TEXT (any case)")
     p.add_argument("--untracked", action="store_true",
                    help="list the untracked articles kept for their alerts instead")
     p.add_argument("--limit", type=_positive_int, default=None, help="at most this many (1 or more)")

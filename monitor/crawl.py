@@ -158,9 +158,16 @@ def in_scope(url: str, scopes: list[tuple[str, str, str]], site: Site) -> bool:
         return False
     if parts.path.lower().endswith(SKIP_SUFFIXES):
         return False
+    return not left_out(url, site)
+
+
+def left_out(url: str, site: Site) -> str:
+    """Why the site's include/exclude rules leave `url` out ("" when they do not): the crawl, its redirects and the
+    recheck of flagged copies keep to them alike."""
     if site.include and not any(re.search(rx, url) for rx in site.include):
-        return False
-    return not any(re.search(rx, url) for rx in site.exclude)
+        return "the site's include rules leave it out"
+    rx = next((rx for rx in site.exclude if re.search(rx, url)), None)
+    return f"the site's exclude rule {rx!r} leaves it out" if rx is not None else ""
 
 
 def redirect_excluded(result: FetchResult, site: Site) -> str:
@@ -169,11 +176,8 @@ def redirect_excluded(result: FetchResult, site: Site) -> str:
     www.example.com, a scraper to its CDN, and the copy is what the site serves (every hop's address is checked
     by the fetcher as the first URL's is)."""
     for hop in result.hops:
-        if site.include and not any(re.search(rx, hop) for rx in site.include):
-            return f"skipped: redirected to {hop}, which the site's include rules leave out"
-        rx = next((rx for rx in site.exclude if re.search(rx, hop)), None)
-        if rx is not None:
-            return f"skipped: redirected to {hop}, which the site's exclude rule {rx!r} leaves out"
+        if why := left_out(hop, site):
+            return f"skipped: redirected to {hop}, which {why.removesuffix(' it out')} out"
     return ""
 
 

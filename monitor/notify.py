@@ -26,7 +26,7 @@ import ssl
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -170,6 +170,16 @@ def _scrub(text: str, url: str) -> str:
         if len(secret) > 1:
             text = text.replace(secret, redacted_url(url) if secret.startswith(parts.scheme) else "…")
     return text
+
+
+def stranded_notes(store: Store, channels: Iterable[Channel], config: str) -> list[str]:
+    """Unsent notifications kept under labels no channel of `config` has (a channel renamed or removed): never sent
+    unless moved or dropped (`provmon notify --move`, `--drop`)."""
+    labels = {c.label for c in channels}
+    return [f"{plural(n, 'unsent notification')} for channel '{channel}', which is not in {config}, will never "
+            f"be sent (renamed? provmon notify --move {channel} NEW gives them to a configured channel; "
+            f"provmon notify --drop {channel} gives them up)"
+            for channel, n in sorted(store.undelivered_by_channel().items()) if channel not in labels]
 
 
 def redirected_host(location: str, url: str) -> str:

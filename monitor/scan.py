@@ -11,7 +11,6 @@ import hashlib
 import json
 import logging
 import os
-import re
 import ssl
 import threading
 from collections import OrderedDict
@@ -31,7 +30,7 @@ from monitor.alerts import (
     summary,
 )
 from monitor.config import Config, MatchSettings, Site
-from monitor.crawl import crawl, held_politeness, keep_holds, polite_settings
+from monitor.crawl import crawl, held_politeness, keep_holds, left_out, polite_settings
 from monitor.display import alike, percent, plural
 from monitor.evidence import Evidence
 from monitor.extract import Extracted, text_of
@@ -737,7 +736,8 @@ class _Check:
 
 def _check_address(store: Store, polite: Politeness, alert: dict[str, Any], url: str, site: Site | None,
                    template: frozenset[str], cfg: Config, verifier: SemanticVerifier | None) -> _Check:
-    if site is not None and (why := _left_out(url, site)):
+    # An operator who excludes a path (its owner asked) stops every request to it, rechecks included.
+    if site is not None and (why := left_out(url, site)):
         return _Check("inconclusive", f"not fetched: {why}")
     try:
         allowed, why = polite.allowed(url, site.allow_private if site else False)
@@ -763,15 +763,6 @@ def _check_address(store: Store, polite: Politeness, alert: dict[str, Any], url:
         return _Check("gone", "the page no longer copies the article")
     return _Check("there", f"still there: {m.kind}, {percent(m.coverage)} of the article", result, m, text, article,
                   page)
-
-
-def _left_out(url: str, site: Site) -> str:
-    """Why the site's include/exclude rules leave `url` out ("" when they do not): an operator who excludes a
-    path (its owner asked) stops every request to it, rechecks included."""
-    if site.include and not any(re.search(rx, url) for rx in site.include):
-        return "the site's include rules leave it out"
-    rx = next((rx for rx in site.exclude if re.search(rx, url)), None)
-    return f"the site's exclude rule {rx!r} leaves it out" if rx is not None else ""
 
 
 def own_version(url: str, page: Extracted, original_url: str) -> bool:

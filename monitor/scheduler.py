@@ -60,7 +60,7 @@ from monitor.alerts import unwatched_site_notes
 from monitor.config import Config, ConfigError, Site, load_config, parse_interval
 from monitor.display import plural
 from monitor.fetch import Fetcher, tls_context
-from monitor.notify import deliver_pending
+from monitor.notify import deliver_pending, stranded_notes
 from monitor.scan import (
     PREPARED_CHARS,
     PreparedCache,
@@ -713,18 +713,14 @@ class Service:
     def warn_unwatched(self) -> None:
         """Log what the store keeps under names the config no longer has: sites' ignore rules and open alerts, and
         channels' unsent notifications (never sent under a label no channel has)."""
-        labels = {c.label for c in self.cfg.notify}
         try:
             with self.open_store() as store:
-                notes = unwatched_site_notes(store, [s.name for s in self.cfg.sites], str(self.cfg.path))
-                stranded = {c: n for c, n in store.undelivered_by_channel().items() if c not in labels}
+                notes = [*unwatched_site_notes(store, [s.name for s in self.cfg.sites], str(self.cfg.path)).values(),
+                         *stranded_notes(store, self.cfg.notify, str(self.cfg.path))]
         except DatabaseGone:
             return
-        for note in notes.values():
+        for note in notes:
             log.warning("%s", note)
-        for channel, n in sorted(stranded.items()):
-            log.warning("%s for channel '%s', which is not in %s, will never be sent (provmon notify --move %s NEW "
-                        "or --drop %s)", plural(n, "unsent notification"), channel, self.cfg.path, channel, channel)
 
     def shutdown(self) -> None:
         """Stop the jobs and return once every one of them has ended."""
