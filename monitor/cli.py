@@ -1059,6 +1059,8 @@ def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
                 a = store.alert(alert_id)
                 echo(f"  ALERT #{a['id']}: {a['kind']} copy ({percent(a['coverage'])} of the article) "
                      f"of \"{a['article_title']}\" at {a['copy_url']} [{a['severity']}; credit: {a['credit']}]")
+            for alert_id, detail in store.growths_since(rep.site, started):  # told to the channels as copy_grew
+                echo(f"  GREW #{alert_id}: the copy grew: {detail}")
         for note in unwatched_site_notes(store, [s.name for s in cfg.sites], str(cfg.path)).values():
             echo(f"note: {note}")
         for problem in stranded_notes(store, cfg.notify, str(cfg.path)):

@@ -1716,6 +1716,12 @@ class Store:
     def alert_events(self, alert_id: int) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT * FROM alert_events WHERE alert_id = ? ORDER BY id", [alert_id]))
 
+    def growths_since(self, site: str, since: str) -> list[tuple[int, str]]:
+        """(alert id, detail) of each growth of a copy on `site` recorded at or after `since` (an ISO time)."""
+        return [(int(r[0]), r[1]) for r in self.db.execute(
+            "SELECT e.alert_id, e.detail FROM alert_events e JOIN alerts a ON a.id = e.alert_id "
+            "WHERE a.site = ? AND e.event = 'grew' AND e.at >= ? ORDER BY e.id", [site, since])]
+
     # -- the lifecycle ------------------------------------------------------------------------------
     def set_state(self, alert_id: int, state: str, *, detail: str = "", note: str | None = None,
                   channels: Iterable[str] = (), evidence: Evidence | None = None,

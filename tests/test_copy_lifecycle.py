@@ -189,9 +189,11 @@ def test_an_excerpt_that_becomes_the_whole_article_is_one_alert_updated_and_told
 
     # The post now carries the whole article, at the same address: the alert says so, with the new evidence.
     copier.pages[STORY] = COPY
-    assert "0 new alerts" in run(cfg)
+    out = run(cfg)
+    assert "0 new alerts" in out
     (now,) = rows(db, "SELECT * FROM alerts")
     assert (now["id"], now["kind"], now["coverage"], now["severity"]) == (first["id"], "verbatim", 1.0, "high")
+    assert f"  GREW #{now['id']}: the copy grew: partial 30% -> verbatim 100% of the article\n" in out
     assert now["match_id"] != first["match_id"]
     grown = rows(db, "SELECT * FROM matches WHERE id = ?", now["match_id"])[0]
     assert (grown["kind"], grown["disposition"], grown["page_url"]) == ("verbatim", "alert", copier.url(STORY))
@@ -223,7 +225,8 @@ def test_an_excerpt_that_becomes_the_whole_article_is_one_alert_updated_and_told
 
     # Scanned again (every page fetched anew): the same growth is not told twice; and a copy cut back to an excerpt
     # does not downgrade the alert, nor tell anyone.
-    assert "0 new alerts" in run(cfg)
+    out = run(cfg)
+    assert "0 new alerts" in out and "GREW" not in out
     copier.pages[STORY] = excerpt()
     assert "0 new alerts" in run(cfg)
     (now,) = rows(db, "SELECT * FROM alerts")
