@@ -122,15 +122,18 @@ def corpus_cases(corpus: Path) -> tuple[dict[str, str], dict[str, Path], dict[st
 
 
 def track_and_check(corpus: Path, originals: int, files: dict[str, Path],
-                    config_extra: str = "") -> tuple[dict[int, str], dict, float]:
+                    config_extra: str = "", references: list[Path] | None = None) -> tuple[dict[int, str], dict, float]:
     """As a user runs them, in a temporary store: `provmon track --json` of corpus/orig, then `provmon check --json`
-    of corpus/cases, with `config_extra` (TOML sections, e.g. [semantic]) in the config. The tracked articles' file
-    names by id, each case's answer by its name (the keys of `files`), and the seconds the check took."""
+    of corpus/cases, with `config_extra` (TOML sections, e.g. [semantic]) in the config; `references` are tracked
+    first with `provmon track --reference`. The tracked articles' file names by id, each case's answer by its name
+    (the keys of `files`), and the seconds the check took."""
     with tempfile.TemporaryDirectory(prefix=f"provmon-{corpus.name}-") as tmp:
         work = Path(tmp)
         config = work / "config.toml"
         config.write_text(f"[monitor]\ndatabase = {json.dumps(str(work / 'bench.db'))}\n\n{config_extra}",
                           encoding="utf-8")
+        if references:
+            provmon(config, "track", "--json", "--reference", *map(str, references))
         tracked = provmon(config, "track", "--json", str(corpus / "orig"))
         article = {t["id"]: Path(t["url"]).name for t in tracked if "id" in t}  # the url's last segment: file name
         if len(article) != originals:
