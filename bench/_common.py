@@ -143,3 +143,41 @@ def track_and_check(corpus: Path, originals: int, files: dict[str, Path],
         seconds = time.perf_counter() - t0
     by_url = {p.resolve().as_uri(): c for c, p in files.items()}
     return article, {by_url.get(r["url"], r["url"]): r for r in checked}, seconds
+
+
+def span(values: list[float]) -> str:
+    return f"{min(values):.2f}-{max(values):.2f}" if values else "-"
+
+
+def case_results(expected: dict[str, str], answers: dict, article: dict[int, str],
+                 kinds: dict[str, tuple[str, bool]]) -> list[dict]:
+    """Each case's verdict from `check --json`'s answers (track_and_check), its kind named by the first letter of
+    its file name (`kinds`: letter -> (kind, is a copy)), with the matches reported (original, kind, shares)."""
+    results = []
+    for case in sorted(expected):
+        exp, r = expected[case], answers.get(case, {"error": "no answer"})
+        matches = [{"original": article[c["article"]["id"]], "kind": c["kind"], "coverage": c["coverage"],
+                    "page_share": c["page_share"], "longest_run": c["longest_run"], "passages": len(c["passages"])}
+                   for c in r.get("copies", [])]
+        v = "ERROR" if "error" in r else verdict(exp, [m["original"] for m in matches])
+        results.append({"file": case, "expected": exp, "kind": kinds[Path(case).name[0]][0], "matches": matches,
+                        "verdict": v, **({"error": r["error"]} if "error" in r else {})})
+    return results
+
+
+def kind_summary(results: list[dict], kinds: dict[str, tuple[str, bool]], originals: dict[str, Path]) -> list[dict]:
+    """Per kind of case: found (a copy matched to its original and no other), missed, false alarms, wrong matches,
+    and the kinds and share ranges of the matches to the page's own original (cases/<original id>/FILE)."""
+    summary = []
+    for letter, (name, is_copy) in kinds.items():
+        rs = [r for r in results if r["kind"] == name]
+        count = Counter(r["verdict"] for r in rs)
+        own = [m for r in rs for m in r["matches"] if m["original"] == originals[r["file"].split("/")[1]].name]
+        summary.append({"kind": f"{letter} {name}", "case": "copy" if is_copy else "not", "files": len(rs),
+                        "found": count["ok"] if is_copy else None, "missed": count["MISSED"],
+                        "false_alarms": count["FALSE ALARM"], "wrong_matches": count["EXTRA MATCH"]
+                        + count["WRONG ARTICLE"], "errors": count["ERROR"],
+                        "match_kinds": dict(sorted(Counter(m["kind"] for m in own).items())),
+                        "coverage": span([m["coverage"] for m in own]),
+                        "page_share": span([m["page_share"] for m in own])})
+    return summary

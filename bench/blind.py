@@ -1,6 +1,7 @@
 """The blind corpus: 10 tracked news articles, their copies, and reports of the same events written blind.
 
     PYTHONPATH=. python bench/blind.py
+    PYTHONPATH=. python bench/blind.py --references
     PYTHONPATH=. /work/.venv-sem/bin/python bench/blind.py --semantic --tokenizer FILE [--model NAME]
 
 Written for this project in session 18 (2026-11-22) for measurement only, and used to tune nothing
@@ -8,9 +9,9 @@ Written for this project in session 18 (2026-11-22) for measurement only, and us
 of the originals from a list of the originals' facts, here a fact sheet of each fictional event came first
 (facts/), and three writers who never saw each other's work each wrote a story from it: the tracked original
 (orig/), an agency's wire story (cases/bNN/e_wire.txt) and a local weekly's story (cases/bNN/f_local.txt). The
-three share the sheet's names, numbers, quotes and official statement, as real same-event reports do, and nothing
-else. A fourth writer, given only the originals, made the copies: a spinner's synonym swap, a content farm's
-rewrite, a round-trip translation and a blog post embedding about 30% of the article.
+three were written from the sheet's names, numbers, quotes and official statement, as real same-event reports are,
+and from nothing else. Two more writers, given only the originals, made the copies: a spinner's synonym swap, a
+content farm's rewrite, a round-trip translation and a blog post embedding about 30% of the article.
 
 The originals are tracked into a temporary store with `provmon track --json orig/` and the cases checked with
 `provmon check --json cases/`, as a user runs them; each answer is compared with expected.toml. Then every ordered
@@ -18,7 +19,8 @@ pair of the three blind reports of one event (original, wire, local: 6 per event
 (compare(), and with --semantic the verifier behind it, as scan.decide does), since any of them could be the
 tracked one. The closeness table compares the blind reports with real same-event reports (BASIL, when
 ../shared/datasets is present) and with the held-out corpus's "independent" reports: the anchor that says
-whether these are realistic. Writes bench/results/blind.json (blind_semantic.json with --semantic).
+whether these are realistic. Writes bench/results/blind.json (blind_semantic.json with --semantic,
+blind_references.json with --references, which tracks the fact sheets as reference texts first).
 """
 
 from __future__ import annotations
@@ -29,14 +31,26 @@ import json
 import statistics
 import sys
 import time
-from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import BASIL, NOT, ROOT, corpus_cases, read_text, table, totals, track_and_check, verdict, write
+from _common import (
+    BASIL,
+    NOT,
+    ROOT,
+    case_results,
+    corpus_cases,
+    kind_summary,
+    read_text,
+    table,
+    totals,
+    track_and_check,
+    write,
+)
 from hardnon import semantic_checked, semantic_options, semantic_section
-from heldout import closeness_row, measures, present, rounded, span, words
+from heldout import closeness_row, measures, present, rounded, words
 
 sys.path.insert(0, str(ROOT))
 
@@ -44,6 +58,9 @@ from monitor import match as M
 from monitor.config import MatchSettings, parse_config
 from monitor.scan import decide, make_verifier
 from monitor.text import quoted_spans
+
+if TYPE_CHECKING:
+    from monitor.semantic import SemanticVerifier
 
 CORPUS = Path(__file__).resolve().parent / "blind_corpus"
 HELDOUT = Path(__file__).resolve().parent / "heldout_corpus"
@@ -73,13 +90,14 @@ def blind_reports(originals: dict[str, Path], files: dict[str, Path]) -> dict[st
     return out
 
 
-def pairwise(reports: dict[str, dict[str, str]], mc: MatchSettings, verifier: object = None) -> list[dict]:
+def pairwise(reports: dict[str, dict[str, str]], mc: MatchSettings,
+             verifier: SemanticVerifier | None = None) -> list[dict]:
     """Every ordered pair of one event's blind reports through the copy rule (and the verifier behind it)."""
     out = []
     for event, texts in sorted(reports.items()):
         prepared = {who: M.Prepared.of(t) for who, t in texts.items()}
         for a, p in itertools.permutations(sorted(prepared), 2):
-            m = decide(prepared[a], prepared[p], mc, verifier)  # type: ignore[arg-type]
+            m = decide(prepared[a], prepared[p], mc, verifier)
             core = M.compare(prepared[a], prepared[p], mc) is not None if verifier is not None else m is not None
             out.append({"event": event, "article": a, "page": p, "flagged": m is not None,
                         "by": None if m is None else ("copy rule" if core else "verifier"),
@@ -103,8 +121,7 @@ def trigrams(text: str) -> set[tuple[str, ...]]:
 def narrative_share(article: str, page: str) -> float:
     """Share of the page's word 3-grams outside quotation marks found in the article outside quotation marks: how
     much of its own telling the page shares with the article, the quotes that independent reports share left out."""
-    a, p = words(unquoted(article)), words(unquoted(page))
-    grams = {tuple(a[i:i + 3]) for i in range(len(a) - 2)}
+    grams, p = trigrams(unquoted(article)), words(unquoted(page))
     page_grams = [tuple(p[i:i + 3]) for i in range(len(p) - 2)]
     return sum(g in grams for g in page_grams) / max(len(page_grams), 1)
 
@@ -161,28 +178,8 @@ def main() -> None:
                                                       references=refs)
     mc = MatchSettings()
 
-    results = []
-    for case in sorted(expected):
-        exp, r = expected[case], answers.get(case, {"error": "no answer"})
-        matches = [{"original": article[c["article"]["id"]], "kind": c["kind"], "coverage": c["coverage"],
-                    "page_share": c["page_share"], "longest_run": c["longest_run"], "passages": len(c["passages"])}
-                   for c in r.get("copies", [])]
-        v = "ERROR" if "error" in r else verdict(exp, [m["original"] for m in matches])
-        results.append({"file": case, "expected": exp, "kind": KINDS[kind_of(case)][0], "matches": matches,
-                        "verdict": v, **({"error": r["error"]} if "error" in r else {})})
-
-    summary = []
-    for letter, (name, is_copy) in KINDS.items():
-        rs = [r for r in results if r["kind"] == name]
-        count = Counter(r["verdict"] for r in rs)
-        own = [m for r in rs for m in r["matches"] if m["original"] == originals[event_of(r["file"])].name]
-        summary.append({"kind": f"{letter} {name}", "case": "copy" if is_copy else "not", "files": len(rs),
-                        "found": count["ok"] if is_copy else None, "missed": count["MISSED"],
-                        "false_alarms": count["FALSE ALARM"],
-                        "wrong_matches": count["EXTRA MATCH"] + count["WRONG ARTICLE"], "errors": count["ERROR"],
-                        "match_kinds": dict(sorted(Counter(m["kind"] for m in own).items())),
-                        "coverage": span([m["coverage"] for m in own]),
-                        "page_share": span([m["page_share"] for m in own])})
+    results = case_results(expected, answers, article, KINDS)
+    summary = kind_summary(results, KINDS, originals)
     mode = ("copy rule + embedding verifier" if args.semantic else "copy rule") + (
         ", fact sheets tracked as references" if args.references else "")
     print(f"{mode}; check --json cases/: {len(answers)} pages in {check_seconds:.2f} s (process start included)\n")

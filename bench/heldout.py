@@ -23,13 +23,23 @@ import re
 import statistics
 import sys
 import time
-from collections import Counter
 from difflib import SequenceMatcher
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import DATASETS, ROOT, corpus_cases, read_text, table, totals, track_and_check, verdict, write
+from _common import (
+    DATASETS,
+    ROOT,
+    case_results,
+    corpus_cases,
+    kind_summary,
+    read_text,
+    table,
+    totals,
+    track_and_check,
+    write,
+)
 
 sys.path.insert(0, str(ROOT))
 
@@ -66,10 +76,6 @@ def excerpt_page(blog: Path, original: Path) -> str:
     return rest.replace("{{EXCERPT}}", "\n\n".join(body[i - 1:j]))
 
 
-
-
-def span(values: list[float]) -> str:
-    return f"{min(values):.2f}-{max(values):.2f}" if values else "-"
 
 
 # ---- closeness (the measures of /tmp/heldout/closeness.py, default match settings as the CLI run uses)
@@ -164,30 +170,8 @@ def main() -> None:
 
     article, answers, check_seconds = track_and_check(CORPUS, len(originals), files)
 
-    results = []
-    for case in sorted(expected):
-        exp, r = expected[case], answers.get(case, {"error": "no answer"})
-        matches = [{"original": article[c["article"]["id"]], "kind": c["kind"], "coverage": c["coverage"],
-                    "page_share": c["page_share"], "longest_run": c["longest_run"], "passages": len(c["passages"])}
-                   for c in r.get("copies", [])]
-        v = "ERROR" if "error" in r else verdict(exp, [m["original"] for m in matches])
-        letter = Path(case).name[0]
-        results.append({"file": case, "expected": exp, "kind": KINDS[letter][0], "matches": matches, "verdict": v,
-                        **({"error": r["error"]} if "error" in r else {})})
-
-    summary = []
-    for letter, (name, is_copy) in KINDS.items():
-        rs = [r for r in results if r["kind"] == name]
-        count = Counter(r["verdict"] for r in rs)
-        # the match to the page's own original (a non-copy's false alarm is one too)
-        own = [m for r in rs for m in r["matches"] if m["original"] == originals[r["file"].split("/")[1]].name]
-        summary.append({"kind": f"{letter} {name}", "case": "copy" if is_copy else "not", "files": len(rs),
-                        "found": count["ok"] if is_copy else None, "missed": count["MISSED"],
-                        "false_alarms": count["FALSE ALARM"], "wrong_matches": count["EXTRA MATCH"]
-                        + count["WRONG ARTICLE"], "errors": count["ERROR"],
-                        "match_kinds": dict(sorted(Counter(m["kind"] for m in own).items())),
-                        "coverage": span([m["coverage"] for m in own]),
-                        "page_share": span([m["page_share"] for m in own])})
+    results = case_results(expected, answers, article, KINDS)
+    summary = kind_summary(results, KINDS, originals)
     print(f"check --json cases/: {len(answers)} pages in {check_seconds:.2f} s (process start included)\n")
     print("By kind of case (found: matched to the right original and no other; ranges over the matches reported)")
     print(table([[s["kind"], s["case"], f"{s['found']}/{s['files']}" if s["case"] == "copy" else "-",

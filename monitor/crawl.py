@@ -161,13 +161,20 @@ def in_scope(url: str, scopes: list[tuple[str, str, str]], site: Site) -> bool:
     return not left_out(url, site)
 
 
+def _leaving_rule(url: str, site: Site) -> str:
+    """The site's rule that leaves `url` out, with its verb ("include rules leave", "exclude rule '…' leaves"), or
+    "" when none does."""
+    if site.include and not any(re.search(rx, url) for rx in site.include):
+        return "include rules leave"
+    rx = next((rx for rx in site.exclude if re.search(rx, url)), None)
+    return f"exclude rule {rx!r} leaves" if rx is not None else ""
+
+
 def left_out(url: str, site: Site) -> str:
     """Why the site's include/exclude rules leave `url` out ("" when they do not): the crawl, its redirects and the
     recheck of flagged copies keep to them alike."""
-    if site.include and not any(re.search(rx, url) for rx in site.include):
-        return "the site's include rules leave it out"
-    rx = next((rx for rx in site.exclude if re.search(rx, url)), None)
-    return f"the site's exclude rule {rx!r} leaves it out" if rx is not None else ""
+    rule = _leaving_rule(url, site)
+    return f"the site's {rule} it out" if rule else ""
 
 
 def redirect_excluded(result: FetchResult, site: Site) -> str:
@@ -176,8 +183,8 @@ def redirect_excluded(result: FetchResult, site: Site) -> str:
     www.example.com, a scraper to its CDN, and the copy is what the site serves (every hop's address is checked
     by the fetcher as the first URL's is)."""
     for hop in result.hops:
-        if why := left_out(hop, site):
-            return f"skipped: redirected to {hop}, which {why.removesuffix(' it out')} out"
+        if rule := _leaving_rule(hop, site):
+            return f"skipped: redirected to {hop}, which the site's {rule} out"
     return ""
 
 
