@@ -31,8 +31,8 @@ How detection works (the copy rule; thresholds in [match], see docs/detection.md
    consecutive sentences in the same order are what copies have. A pair is *narrative* when it is
    strong, shares at least NARRATIVE_WORDS content words, and is none of what independent texts share
    for another reason: mostly quotation in either text (in quotation marks, or in a paragraph quoted
-   as a block after a lead-in such as "Police said:", `text.block_quote_spans`; a page's quotation of the
-   article's own telling, copied word for word, is the page's, not a speaker's: `_lifted`), a lead-in itself, a
+   as a block after a lead-in such as "Police said:", `text.block_quote_spans`, unless the block is the article's
+   own narrative copied word for word and the page goes on copying after it: `_lifted`), a lead-in itself, a
    line of data (a team sheet, a table row: `is_data`), or two sentences stating other numbers (another
    instance of a template: `_other_numbers`).
 4. The page is a copy when the evidence holds at least `min_passages` narrative (not mostly
@@ -94,9 +94,6 @@ DATA_SHARE = 2 / 3  # names and numbers making up this share of a sentence's wor
 # A page whose content words are this share quotation or more is not quoting its sources: only the article's own
 # quotation counts there (_narrative), or a copier would hide a copy by putting each paragraph in quotation marks.
 QUOTED_PAGE = 0.5
-# Words of the first and second person: a paragraph with one outside quotation marks speaks as someone, as a
-# statement does, rather than telling in the third person as news does.
-_PERSONAL = frozenset("i me my mine myself we us our ours ourselves you your yours yourself yourselves".split())
 _CLOSERS = "\"'\u201d\u2019\u00bb)] \t"
 _BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
 
@@ -278,39 +275,6 @@ class Prepared:
             marked = {t.key for t in quoted if inside(marks, t)}
             return frozenset(t.key for t in quoted if t.key not in marked and inside(blocks, t))
         return self._once("block", k, read)
-
-    @cached_property
-    def _first_person_paragraphs(self) -> tuple[bool, ...]:
-        """For each sentence, whether its paragraph has a word of the first or second person outside quotation marks
-        ("we", "our", "I", "you"; "US" in capitals is a country)."""
-        out: list[bool] = []
-        para: list[Sentence] = []
-        for s, end in zip(self.sentences, self.paragraph_ends, strict=True):
-            para.append(s)
-            if end:
-                voiced = any(not t.quoted and t.word in _PERSONAL
-                             and (t.word == "i" or not self.text[t.start:t.end].isupper())
-                             for x in para for t in x.tokens)
-                out += [voiced] * len(para)
-                para = []
-        return tuple(out)
-
-    @cached_property
-    def _paragraphs(self) -> tuple[int, ...]:
-        out, k = [], 0
-        for end in self.paragraph_ends:
-            out.append(k)
-            k += end
-        return tuple(out)
-
-    def paragraph(self, k: int) -> int:
-        """The number of the paragraph sentence k is in (`paragraph_ends`)."""
-        return self._paragraphs[k]
-
-    def first_person(self, k: int) -> bool:
-        """Whether sentence k is in a paragraph that speaks in the first or second person outside quotation marks:
-        a statement or a letter pasted as it is, not the writer's telling in the third person."""
-        return self._first_person_paragraphs[k]
 
     def data_line(self, k: int) -> bool:
         """Whether sentence k is a line of data rather than prose (`is_data`): a team sheet, a table row, a result
@@ -734,7 +698,7 @@ def _quoted_stems(s: Sentence) -> frozenset[str]:
 def _narrative(p: _Pair, article: Prepared, page: Prepared, cfg: MatchSettings,
                lifted: frozenset[int] = frozenset()) -> bool:
     """A strong pair sharing at least NARRATIVE_WORDS content words, mostly not quotation (in either text; in the
-    article's only, on a page that is mostly quotation, and for a page sentence in `lifted` (`_lifted`)). A
+    article's only, on a page that is mostly quotation; a page's block in `lifted` (`_lifted`) is no quotation). A
     shorter sentence copied word for word ("About Corvane Analytics", "Nobody was hurt.") is strong, but it is
     no narrative: press releases end with the same "About" heading, reports with the same stock line."""
     if not p.strong:
@@ -747,7 +711,10 @@ def _narrative(p: _Pair, article: Prepared, page: Prepared, cfg: MatchSettings,
     # narrative in quotation marks at that length is copying it, not quoting a speaker the article quotes too.
     quoted = _quoted_stems(a)
     if not page.mostly_quoted:
-        quoted |= _quoted_stems(b) if p.j not in lifted else frozenset()
+        page_quoted = _quoted_stems(b)
+        if p.j in lifted:
+            page_quoted -= page.block_quoted(p.j)
+        quoted |= page_quoted
     quoted &= shared
     if 2 * len(quoted) >= len(shared):
         return False
@@ -755,38 +722,17 @@ def _narrative(p: _Pair, article: Prepared, page: Prepared, cfg: MatchSettings,
 
 
 def _lifted(groups: list[_Group], article: Prepared, page: Prepared, cfg: MatchSettings) -> frozenset[int]:
-    """Page sentences quoted (in quotation marks, or as a block after a lead-in) that quote the article itself: their
-    quotation is the page's, not the article's, so it does not make their pairs quotation (`_narrative`). Both kinds
-    are copied word for word from the article's narrative (`_quoting_the_article`; the article's own quotes stay
-    quotes on its side):
-
-    * a run of `min_run` such sentences from more than one paragraph of the article in one stretch of quotation on
-      the page: a blogger who quotes two paragraphs of the article in quotation marks is quoting the article's
-      telling, which is written in the third person (a statement that the article pasted as narrative speaks as
-      "we" and "our", and is one paragraph: a release in the third person quoted by both stays quotation);
-    * a block (`text.block_quote_spans`) on a page that goes on copying the article's narrative in the paragraph
-      right after it: a blogger who pastes two paragraphs after "The Herald wrote on Wednesday:" is copying it, and
-      the second paragraph shows it; a statement that one text quotes as a block and the other carries without a
-      lead-in the rule reads ("The statement in full:") is shared on its own, and the text after it is each
-      writer's own."""
-    quoting = _quoting_the_article(groups, article, page, cfg)
-    if not quoting:
+    """Page sentences quoted as a block after a lead-in that are read as narrative all the same: copied word for word
+    from the article, on a page that goes on copying the article's narrative in the paragraph right after the block.
+    A blogger who pastes two paragraphs of the article after "The Herald wrote on Wednesday:" is copying it, and the
+    second paragraph shows it; a statement that one text quotes as a block and the other carries without a lead-in
+    the rule reads ("The statement in full:") is shared on its own, and the text after it is each writer's own."""
+    exact = {p.j for g in groups for p in g.pairs if p.exact >= cfg.verbatim_similarity and page.block_quoted(p.j)}
+    if not exact:
         return frozenset()
+    told = {q.j for g in groups for q in g.pairs if not page.block_quoted(q.j) and _narrative(q, article, page, cfg)}
     n, ends = len(page.sentences), page.paragraph_ends
     out: set[int] = set()
-    run: list[int] = []  # a stretch of page sentences that are mostly quotation
-    for j in range(n + 1):
-        if j < n and quoted_share(page.sentences[j]) >= 0.5:
-            run.append(j)
-            continue
-        copied = {quoting[k] for k in run if k in quoting}
-        if len(copied) >= cfg.min_run and len({article.paragraph(i) for i in copied}) > 1:
-            out |= quoting.keys() & set(run)
-        run = []
-    blocks = {j for j in quoting if page.block_quoted(j)} - out
-    if not blocks:
-        return frozenset(out)
-    told = {q.j for g in groups for q in g.pairs if not page.block_quoted(q.j) and _narrative(q, article, page, cfg)}
     j = 0
     while j < n:
         if not page.block_quoted(j):
@@ -797,23 +743,9 @@ def _lifted(groups: list[_Group], article: Prepared, page: Prepared, cfg: MatchS
         while after < n and page.furniture[after]:
             after += 1
         if after < n and told & set(range(after, _paragraph_end(ends, after) + 1)):
-            out |= blocks & set(block)
+            out |= exact & set(block)
         j = block.stop
     return frozenset(out)
-
-
-def _quoting_the_article(groups: list[_Group], article: Prepared, page: Prepared,
-                         cfg: MatchSettings) -> dict[int, int]:
-    """Page sentences with quotation of their own (in quotation marks or a block) that copy an article sentence of
-    its narrative word for word (no more than half quotation there, in a paragraph told in the third person), each
-    with that article sentence."""
-    out: dict[int, int] = {}
-    for g in groups:
-        for p in g.pairs:
-            if (p.exact >= cfg.verbatim_similarity and _quoted_stems(page.sentences[p.j])
-                    and quoted_share(article.sentences[p.i]) < 0.5 and not article.first_person(p.i)):
-                out[p.j] = p.i
-    return out
 
 
 def _paragraph_end(ends: tuple[bool, ...], k: int) -> int:

@@ -146,48 +146,6 @@ def test_a_statement_quoted_as_a_block_is_not_made_narrative_by_an_article_witho
         assert run(CAFE_STORY, article) is None
 
 
-BLOG_MORE = [
-    "My grandad worked at the Keld Lane works for thirty years, and he still talks about the week the river flooded "
-    "the filter beds in 1987. He says they had the whole valley on bottled water for a fortnight back then.",
-    "Anyway, I will be at the parish meeting on Thursday with a flask of boiled tea and a list of questions. If you "
-    "want to come along, drop me a line and we can walk down together.",
-]
-
-
-def test_a_blog_quoting_paragraphs_of_the_article_in_quotation_marks_is_a_copy():
-    """A blog post of its own that quotes two paragraphs of the article (a quarter of it) in quotation marks was no
-    copy: every pasted sentence was mostly quotation on the page, as a speaker's words are. They are the article's
-    third-person telling, from two of its paragraphs, copied word for word: the quotation is the blogger's."""
-    body = BOIL_NOTICE.split("\n\n")
-    for pasted in ([body[1], body[2]], [body[1], body[7]]):
-        news_style = [f"“{p}" for p in pasted[:-1]] + [f"“{pasted[-1]}”"]  # each paragraph opens, the last closes
-        for quoted in (news_style, [f"“{p}”" for p in pasted]):
-            page = "\n\n".join(["Boil notice: my mum's kettle and me", BLOG_OWN, BLOG_MORE[0],
-                                 "The Marrowby Gazette wrote on Wednesday:", *quoted, BLOG_END, BLOG_MORE[1]])
-            assert not Prepared.of(page).mostly_quoted
-            m = run(BOIL_NOTICE, page)
-            assert m is not None and m.kind == "partial" and 0.2 < m.coverage < 0.4
-    # One quoted paragraph of the article is a quotation with credit, not a copy.
-    page = "\n\n".join([BLOG_OWN, BLOG_MORE[0], f"“{body[1]}”", BLOG_END, BLOG_MORE[1]])
-    assert run(BOIL_NOTICE, page) is None
-
-
-def test_a_release_quoted_by_both_stays_quotation_however_it_speaks():
-    """A statement the article carries as its own text (no lead-in) and another outlet quotes in quotation marks is
-    shared on its own: one paragraph, and in the first person ("We are sorry", "our works"); in the third person
-    ("The company is sorry") it is still one paragraph of the article. Neither is read as quoting the article."""
-    lead = "In a statement, the company's operations director, Helen Ashby, said:\n\n"
-    third = (STATEMENT.replace("We are sorry", "Tarn Valley Water is sorry").replace("our Keld", "its Keld")
-             .replace("We will write", "The company will write"))
-    for statement in (STATEMENT, third):
-        article = BOIL_NOTICE.replace(lead, "").replace(STATEMENT, statement)
-        page = CAFE_STORY.replace(STATEMENT, f"“{statement}”")
-        assert run(article, page) is None
-    assert Prepared.of(BOIL_NOTICE.replace(lead, "")).first_person(4)  # the statement's "We are sorry"
-    assert not Prepared.of(BOIL_NOTICE).first_person(1)  # the story's own telling
-    assert not Prepared.of("The US said it would act.").first_person(0)  # a country, not "us"
-
-
 def test_a_copy_with_every_paragraph_in_quotation_marks_is_still_a_copy():
     """A copier who puts each copied paragraph in quotation marks: on a page that is mostly quotation, only the
     article's own quotes are quotes (the rest of the page quotes the article's narrative, which is copying it)."""
