@@ -103,12 +103,12 @@ def pairs_of(article: str, page: str, mc: MatchSettings) -> list[dict]:
     chained = M._verbatim_chain(M._aligned(A, P, mc, M.AlignParams.of(mc)), A, P, mc)
     out = []
     for g in M._aligned(A, P, mc, M.AlignParams.of(mc)):
-        narrative = [p for p in g.pairs if M._narrative(p, A, P, mc)]
+        narrative = [p for p in g.pairs if M._narrative(p, A, P)]
         out.append({
             "evidence": M._is_evidence(g, A, P, mc), "in_verbatim_chain": any(g is c for c in chained),
             "narrative_sentences": len({p.i for p in narrative}), "run": M._run(narrative),
             "pairs": [{"article_sentence": p.i, "page_sentence": p.j, "sim": round(p.sim, 3),
-                       "exact": round(p.exact, 3), "strong": p.strong, "narrative": M._narrative(p, A, P, mc),
+                       "exact": round(p.exact, 3), "strong": p.strong, "narrative": M._narrative(p, A, P),
                        "quoted_share": round(max(M.quoted_share(A.sentences[p.i]), M.quoted_share(P.sentences[p.j])),
                                              2),
                        "article_text": flat(article[A.sentences[p.i].start:A.sentences[p.i].end]),

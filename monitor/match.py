@@ -31,8 +31,7 @@ How detection works (the copy rule; thresholds in [match], see docs/detection.md
    consecutive sentences in the same order are what copies have. A pair is *narrative* when it is
    strong, shares at least NARRATIVE_WORDS content words, and is none of what independent texts share
    for another reason: mostly quotation in either text (in quotation marks, or in a paragraph quoted
-   as a block after a lead-in such as "Police said:", `text.block_quote_spans`, unless the block is the article's
-   own narrative copied word for word and the page goes on copying after it: `_lifted`), a lead-in itself, a
+   as a block after a lead-in such as "Police said:", `text.block_quote_spans`), a lead-in itself, a
    line of data (a team sheet, a table row: `is_data`), or two sentences stating other numbers (another
    instance of a template: `_other_numbers`).
 4. The page is a copy when the evidence holds at least `min_passages` narrative (not mostly
@@ -69,20 +68,7 @@ from functools import cached_property
 from typing import Any, TypeVar
 
 from monitor.config import MatchSettings
-from monitor.text import (
-    STOPWORDS,
-    Sentence,
-    Token,
-    block_quote_spans,
-    fold,
-    is_lead_in,
-    key,
-    normalize,
-    quoted_spans,
-    sentences,
-    tokens,
-    word_pattern,
-)
+from monitor.text import STOPWORDS, Sentence, Token, fold, is_lead_in, key, normalize, sentences, tokens, word_pattern
 from monitor.text import numbers as numbers_in
 
 T = TypeVar("T")
@@ -250,31 +236,6 @@ class Prepared:
         """Whether sentence k only introduces a quotation ("In a statement, Sergeant Lucy Brennan said:"): it ends with
         a colon and has a verb of saying (`text.is_lead_in`). It names who speaks; what it introduces is theirs."""
         return self._once("lead_in", k, lambda s: is_lead_in(self.text[s.start:s.end]))
-
-    @cached_property
-    def _block_only(self) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-        """The paragraphs quoted as a block after a lead-in, and the spans inside quotation marks (`text`'s own
-        readings); none for a text with a right-to-left override, whose words' offsets are not those of its
-        display order (all its quotation then counts as marked, as before the distinction was made)."""
-        if ":" not in self.text or "\u202e" in self.text:
-            return [], []
-        blocks = block_quote_spans(self.text)
-        return blocks, quoted_spans(self.text) if blocks else []
-
-    def block_quoted(self, k: int) -> frozenset[str]:
-        """The content keys of sentence k quoted only as a block after a lead-in (`text.block_quote_spans`), not
-        inside quotation marks: what a writer presents as someone else's text without marking who said which words."""
-        blocks, marks = self._block_only
-        if not blocks:
-            return frozenset()
-
-        def read(s: Sentence) -> frozenset[str]:
-            def inside(spans: list[tuple[int, int]], t: Token) -> bool:
-                return any(a <= t.start < b for a, b in spans)
-            quoted = [t for t in s.tokens if t.content and t.quoted]
-            marked = {t.key for t in quoted if inside(marks, t)}
-            return frozenset(t.key for t in quoted if t.key not in marked and inside(blocks, t))
-        return self._once("block", k, read)
 
     def data_line(self, k: int) -> bool:
         """Whether sentence k is a line of data rather than prose (`is_data`): a team sheet, a table row, a result
@@ -695,10 +656,9 @@ def _quoted_stems(s: Sentence) -> frozenset[str]:
     return frozenset(t.key for t in s.tokens if t.content and t.quoted)
 
 
-def _narrative(p: _Pair, article: Prepared, page: Prepared, cfg: MatchSettings,
-               lifted: frozenset[int] = frozenset()) -> bool:
+def _narrative(p: _Pair, article: Prepared, page: Prepared) -> bool:
     """A strong pair sharing at least NARRATIVE_WORDS content words, mostly not quotation (in either text; in the
-    article's only, on a page that is mostly quotation; a page's block in `lifted` (`_lifted`) is no quotation). A
+    article's only, on a page that is mostly quotation). A
     shorter sentence copied word for word ("About Corvane Analytics", "Nobody was hurt.") is strong, but it is
     no narrative: press releases end with the same "About" heading, reports with the same stock line."""
     if not p.strong:
@@ -709,50 +669,10 @@ def _narrative(p: _Pair, article: Prepared, page: Prepared, cfg: MatchSettings,
         return False
     # On a page that is mostly quotation, only the article's quotes are quotes: a page that puts the article's own
     # narrative in quotation marks at that length is copying it, not quoting a speaker the article quotes too.
-    quoted = _quoted_stems(a)
-    if not page.mostly_quoted:
-        page_quoted = _quoted_stems(b)
-        if p.j in lifted:
-            page_quoted -= page.block_quoted(p.j)
-        quoted |= page_quoted
-    quoted &= shared
+    quoted = shared & (_quoted_stems(a) if page.mostly_quoted else _quoted_stems(a) | _quoted_stems(b))
     if 2 * len(quoted) >= len(shared):
         return False
     return not own_telling(article, p.i, page, p.j)
-
-
-def _lifted(groups: list[_Group], article: Prepared, page: Prepared, cfg: MatchSettings) -> frozenset[int]:
-    """Page sentences quoted as a block after a lead-in that are read as narrative all the same: copied word for word
-    from the article, on a page that goes on copying the article's narrative in the paragraph right after the block.
-    A blogger who pastes two paragraphs of the article after "The Herald wrote on Wednesday:" is copying it, and the
-    second paragraph shows it; a statement that one text quotes as a block and the other carries without a lead-in
-    the rule reads ("The statement in full:") is shared on its own, and the text after it is each writer's own."""
-    exact = {p.j for g in groups for p in g.pairs if p.exact >= cfg.verbatim_similarity and page.block_quoted(p.j)}
-    if not exact:
-        return frozenset()
-    told = {q.j for g in groups for q in g.pairs if not page.block_quoted(q.j) and _narrative(q, article, page, cfg)}
-    n, ends = len(page.sentences), page.paragraph_ends
-    out: set[int] = set()
-    j = 0
-    while j < n:
-        if not page.block_quoted(j):
-            j += 1
-            continue
-        block = range(j, _paragraph_end(ends, j) + 1)  # a block is one paragraph (`text.block_quote_spans`)
-        after = block.stop
-        while after < n and page.furniture[after]:
-            after += 1
-        if after < n and told & set(range(after, _paragraph_end(ends, after) + 1)):
-            out |= exact & set(block)
-        j = block.stop
-    return frozenset(out)
-
-
-def _paragraph_end(ends: tuple[bool, ...], k: int) -> int:
-    """The last sentence of the paragraph sentence k is in."""
-    while k < len(ends) - 1 and not ends[k]:
-        k += 1
-    return k
 
 
 def own_telling(article: Prepared, i: int, page: Prepared, j: int) -> bool:
@@ -768,23 +688,20 @@ def _run(pairs: list[_Pair]) -> int:
     return max(len({p.i for p in pairs}), len({p.j for p in pairs}))
 
 
-def _is_evidence(group: _Group, article: Prepared, page: Prepared, cfg: MatchSettings,
-                 lifted: frozenset[int] = frozenset()) -> bool:
-    narrative = [p for p in group.pairs if _narrative(p, article, page, cfg, lifted)]
+def _is_evidence(group: _Group, article: Prepared, page: Prepared, cfg: MatchSettings) -> bool:
+    narrative = [p for p in group.pairs if _narrative(p, article, page)]
     if _run(narrative) >= cfg.min_run:
         return True
     return any(len(article.sentences[p.i].tokens) >= cfg.long_sentence_words for p in narrative)
 
 
-def _verbatim_run(group: _Group, article: Prepared, page: Prepared, cfg: MatchSettings,
-                  lifted: frozenset[int] = frozenset()) -> bool:
+def _verbatim_run(group: _Group, article: Prepared, page: Prepared, cfg: MatchSettings) -> bool:
     """Whether a passage holds `min_run` narrative sentences copied word for word."""
     return _run([p for p in group.pairs
-                 if p.exact >= cfg.verbatim_similarity and _narrative(p, article, page, cfg, lifted)]) >= cfg.min_run
+                 if p.exact >= cfg.verbatim_similarity and _narrative(p, article, page)]) >= cfg.min_run
 
 
-def _lede_copied(groups: list[_Group], article: Prepared, page: Prepared, cfg: MatchSettings,
-                 lifted: frozenset[int] = frozenset()) -> bool:
+def _lede_copied(groups: list[_Group], article: Prepared, page: Prepared, cfg: MatchSettings) -> bool:
     """Whether the evidence holds the article's first `min_run` sentences (headings aside), narrative and copied
     word for word: the excerpt a scraper republishes from a feed. Two sentences that independent reports share
     word for word (a police appeal, a statement, a forecaster's warning, a disclaimer) are seldom both the
@@ -794,12 +711,11 @@ def _lede_copied(groups: list[_Group], article: Prepared, page: Prepared, cfg: M
     if len(lede) < cfg.min_run:
         return False
     copied = {p.i for g in groups for p in g.pairs
-              if p.i in lede and p.exact >= cfg.verbatim_similarity and _narrative(p, article, page, cfg, lifted)}
+              if p.i in lede and p.exact >= cfg.verbatim_similarity and _narrative(p, article, page)}
     return copied == lede
 
 
-def _verbatim_block(groups: list[_Group], article: Prepared, page: Prepared, cfg: MatchSettings,
-                    lifted: frozenset[int] = frozenset()) -> bool:
+def _verbatim_block(groups: list[_Group], article: Prepared, page: Prepared, cfg: MatchSettings) -> bool:
     """Whether a passage holds a stretch of the article copied whole: consecutive article sentences copied word for
     word, in order on the page, `min_passages` of them narrative or quotation and `min_run` narrative. News is
     quote-heavy, so a third of an article is often a narrative sentence, the quote it leads to and the next
@@ -813,7 +729,7 @@ def _verbatim_block(groups: list[_Group], article: Prepared, page: Prepared, cfg
             if last is not None and (p.i != last.i + 1 or p.j <= last.j):
                 narrative = counted = 0
             last = p
-            told = _narrative(p, article, page, cfg, lifted)
+            told = _narrative(p, article, page)
             narrative += told
             counted += told or quoted_share(article.sentences[p.i]) >= 0.5
             if narrative >= cfg.min_run and counted >= cfg.min_passages:
@@ -821,16 +737,14 @@ def _verbatim_block(groups: list[_Group], article: Prepared, page: Prepared, cfg
     return False
 
 
-def _verbatim_chain(groups: list[_Group], article: Prepared, page: Prepared, cfg: MatchSettings,
-                    lifted: frozenset[int] = frozenset()) -> list[_Group]:
+def _verbatim_chain(groups: list[_Group], article: Prepared, page: Prepared, cfg: MatchSettings) -> list[_Group]:
     """The passages holding the longest chain of narrative sentences copied word for word in the article's order,
     however far apart on the page, when it has `min_passages` of them (and at least `min_run`), else none. A
     copier who puts sentences of their own between the copied ones ("sandwiching") breaks every run; independent
     reports seldom share one narrative sentence word for word, let alone several in the same order. Coverage is
     still required."""
     exact = sorted((p for g in groups for p in g.pairs
-                    if p.exact >= cfg.verbatim_similarity and _narrative(p, article, page, cfg, lifted)),
-                   key=lambda p: (p.j, p.i))
+                    if p.exact >= cfg.verbatim_similarity and _narrative(p, article, page)), key=lambda p: (p.j, p.i))
     need = max(cfg.min_passages, cfg.min_run)
     if len(exact) < need:
         return []
@@ -893,17 +807,16 @@ def may_copy(article: Prepared, page_keys: frozenset[str], cfg: MatchSettings) -
 def compare(article: Prepared, page: Prepared, cfg: MatchSettings) -> Match | None:
     """The match between one article and one page, or None when the page is not a copy."""
     aligned = _aligned(article, page, cfg, AlignParams.of(cfg))
-    lifted = _lifted(aligned, article, page, cfg)
-    groups = [g for g in aligned if _is_evidence(g, article, page, cfg, lifted)]
-    chained = _verbatim_chain(aligned, article, page, cfg, lifted)
+    groups = [g for g in aligned if _is_evidence(g, article, page, cfg)]
+    chained = _verbatim_chain(aligned, article, page, cfg)
     groups += [g for g in chained if not any(g is e for e in groups)]
     if not groups:
         return None
     a_idx = sorted(set().union(*(g.article_sents for g in groups)))
     p_idx = sorted(set().union(*(g.page_sents for g in groups)))
-    narrative = {p.i for g in groups for p in g.pairs if _narrative(p, article, page, cfg, lifted)}
-    if (len(narrative) < cfg.min_passages and not _lede_copied(groups, article, page, cfg, lifted)
-            and not _verbatim_block(groups, article, page, cfg, lifted)):
+    narrative = {p.i for g in groups for p in g.pairs if _narrative(p, article, page)}
+    if (len(narrative) < cfg.min_passages and not _lede_copied(groups, article, page, cfg)
+            and not _verbatim_block(groups, article, page, cfg)):
         return None
 
     def length(s: Sentence) -> int:
@@ -915,7 +828,7 @@ def compare(article: Prepared, page: Prepared, cfg: MatchSettings) -> Match | No
     # Quotes are discounted because independent reports share them, not the narrative around them. A quote copied
     # word for word inside a verbatim run of `min_run` narrative sentences was taken with that narrative: it
     # counts in full (in the total as well, so a share stays at most 1).
-    full = [p for g in groups if _verbatim_run(g, article, page, cfg, lifted) for p in g.pairs
+    full = [p for g in groups if _verbatim_run(g, article, page, cfg) for p in g.pairs
             if p.exact >= cfg.verbatim_similarity]
     a_full, p_full = {p.i for p in full}, {p.j for p in full}
 

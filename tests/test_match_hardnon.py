@@ -100,52 +100,6 @@ def test_a_copy_dressed_as_block_quotes_is_still_a_copy():
         assert m is not None and m.coverage > 0.9
 
 
-BLOG_OWN = ("I grew up in Marrowby and my mum still lives two streets from the Keld Lane works, so this one hit "
-            "close to home. She rang me at seven this morning to ask whether she could still make a pot of tea.")
-BLOG_END = ("Honestly, I am not surprised. People on her street have been complaining about the taste of the water "
-            "for years and nobody at the water company ever answered a single letter.")
-
-
-def blog_quoting(paragraphs: list[str], lead_in: str) -> str:
-    """A blogger's post that pastes paragraphs of the article after a lead-in line, as a blockquote reads once
-    extracted, between paragraphs of their own."""
-    return "\n\n".join(["Boil notice: my mum's kettle and me", BLOG_OWN, lead_in, *paragraphs, BLOG_END])
-
-
-def test_a_blog_quoting_the_article_as_a_block_is_a_copy():
-    """Two paragraphs of the article pasted after "The Gazette wrote on Wednesday:" (a quarter of it) are the
-    article's own narrative, not a statement both texts quote: the paragraph after the block goes on copying it.
-    Before, the first pasted paragraph read as quotation, one narrative paragraph was left, and the excerpt was no
-    copy, while the same paragraphs after "Here is how the Gazette reported it:" (no verb of saying) were one."""
-    body = BOIL_NOTICE.split("\n\n")
-    pasted = [body[1], body[2]]
-    for lead_in in ("The Marrowby Gazette wrote on Wednesday:", "This is the bit that explains what happened:",
-                    "Here is how the Marrowby Gazette reported it:"):
-        page = blog_quoting(pasted, lead_in)
-        if lead_in.endswith("wrote on Wednesday:"):
-            assert text.block_quote_spans(page)  # the first pasted paragraph is read as a block
-        m = run(BOIL_NOTICE, page)
-        assert m is not None and m.kind == "partial", lead_in
-        assert 0.2 < m.coverage < 0.4
-    # Paragraphs from two places of the article: the copy goes on after the block all the same.
-    m = run(BOIL_NOTICE, blog_quoting([body[1], body[7]], "The Marrowby Gazette wrote on Wednesday:"))
-    assert m is not None and m.kind == "partial"
-    # One pasted paragraph and the blogger's own words after it stay short of a copy (0.14 of the article).
-    assert run(BOIL_NOTICE, blog_quoting([body[1]], "The Marrowby Gazette wrote on Wednesday:")) is None
-
-
-def test_a_statement_quoted_as_a_block_is_not_made_narrative_by_an_article_without_a_lead_in():
-    """The statement in the article after a line the lead-in rule does not read ("The statement in full:", no verb
-    of saying), or with no lead-in at all, is narrative there; another outlet quoting it as a block after "said in
-    a statement:" shares it word for word, but its next paragraph is its own: the block stays quotation."""
-    lead = "In a statement, the company's operations director, Helen Ashby, said:\n\n"
-    for other in ("The statement from Tarn Valley Water in full:\n\n", ""):
-        article = BOIL_NOTICE.replace(lead, other)
-        assert not text.block_quote_spans(article)
-        assert run(article, CAFE_STORY) is None
-        assert run(CAFE_STORY, article) is None
-
-
 def test_a_copy_with_every_paragraph_in_quotation_marks_is_still_a_copy():
     """A copier who puts each copied paragraph in quotation marks: on a page that is mostly quotation, only the
     article's own quotes are quotes (the rest of the page quotes the article's narrative, which is copying it)."""
