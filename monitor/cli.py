@@ -65,6 +65,7 @@ from monitor.scan import (
     Original,
     PreparedCache,
     SourceError,
+    citations,
     find_copies,
     make_fetcher,
     make_verifier,
@@ -520,7 +521,8 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
             landed = fetcher.landed.get(url, url)
             found: list[Found] = []
             itself = ""  # the tracked article itself, reached through a redirect or another form of its address
-            copies_found = find_copies(store, page.text, cfg.match, verifier=verifier, prepared=prepared)
+            copies_found = find_copies(store, page.text, cfg.match, verifier=verifier, prepared=prepared,
+                                       cited=citations(page, cfg.owner.credit_names))
             read_from = store.sources_of(f.article.id for f in copies_found)
             for f in copies_found:
                 if _is_the_article(url, landed, page, f.article, read_from.get(f.article.id), configured):

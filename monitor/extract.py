@@ -528,6 +528,9 @@ class Extracted:
     credits: tuple[str, ...] = ()
     credit_links: tuple[str, ...] = ()
     links: tuple[str, ...] = field(default=(), repr=False)
+    # The links inside the text's paragraphs, each with its paragraph: a page quoting the article it links to in
+    # that paragraph ("<a>The Herald</a> wrote:") gives the quotation to the article (text.cited_spans).
+    text_links: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     plain: bool = False  # a plain-text file, taken as it is: offsets into `text` count its characters
     # How the text was found: "dom", "json-ld", "json" (data scripts), "noscript" or "" (nothing); and whether the
     # input was cut, and if so `warning` says where (callers show it: only part of the page was searched).
@@ -550,6 +553,7 @@ class Extracted:
         d["credits"] = list(self.credits)
         d["credit_links"] = list(self.credit_links)
         d["links"] = list(self.links)
+        d["text_links"] = [list(x) for x in self.text_links]
         d["hidden"] = list(self.hidden)
         return d
 
@@ -1676,6 +1680,7 @@ def _extract(html: str | bytes, url: str, content_type: str, template_hashes: Co
     hidden: list[str] = []
     credits: list[str] = []
     credit_links: list[str] = []
+    text_links: list[tuple[str, str]] = []
     noscript: list[str] = []
     templates = frozenset(template_hashes)
     if body is not None:
@@ -1692,7 +1697,7 @@ def _extract(html: str | bytes, url: str, content_type: str, template_hashes: Co
             if href and not href.startswith(("javascript:", "mailto:", "tel:", "#", "data:")):
                 all_links.append(_absolute(url, href, origin))
         nodes: list[int] = []
-        paragraphs, credits, credit_links = _select(walk, title, url, templates, nodes)
+        paragraphs, credits, credit_links, text_links = _select(walk, title, url, templates, nodes)
         chosen = walk
         if walk.soft:
             # The safety net: hiding read from style sheets and the newer CSS signals (opacity, font-size:0,
@@ -1708,11 +1713,12 @@ def _extract(html: str | bytes, url: str, content_type: str, template_hashes: Co
             total = sum(map(len, mild[0]))
             shown = sum(len(p) for p, n in zip(mild[0], mild_nodes, strict=True) if n in kept)
             if shown < 0.5 * total:
-                paragraphs, credits, credit_links = mild
+                paragraphs, credits, credit_links, text_links = mild
                 chosen, nodes = mild_walk, mild_nodes
         if not paragraphs:  # no text at all: paragraphs that are links, if any (a copy wrapped in <a>s)
             linked_nodes: list[int] = []
-            paragraphs, credits, credit_links = _select(chosen, title, url, templates, linked_nodes, linked=True)
+            paragraphs, credits, credit_links, text_links = _select(chosen, title, url, templates, linked_nodes,
+                                                                    linked=True)
             nodes = linked_nodes
         if chosen.hidden:
             # A paragraph the page also shows elsewhere (a "read more" teaser above the whole text, hidden) is read.
@@ -1747,6 +1753,7 @@ def _extract(html: str | bytes, url: str, content_type: str, template_hashes: Co
         credits=tuple(dict.fromkeys(credits)),
         credit_links=tuple(dict.fromkeys(credit_links)),
         links=tuple(dict.fromkeys(all_links)),
+        text_links=tuple(dict.fromkeys(text_links)) if method == "dom" else (),
         method=method,
         truncated=truncated,
         warning=warning,
@@ -1786,20 +1793,23 @@ def _pitch(text: str) -> bool:
 
 
 def _select(walk: _Walk, title: str, url: str, templates: frozenset[str],
-            nodes: list[int] | None = None, linked: bool = False) -> tuple[list[str], list[str], list[str]]:
-    """The article's paragraphs, credit lines and credit links; with `nodes`, each paragraph's block element is
-    appended to it. `linked`: long paragraphs that are links are prose (_linked_prose)."""
+            nodes: list[int] | None = None, linked: bool = False
+            ) -> tuple[list[str], list[str], list[str], list[tuple[str, str]]]:
+    """The article's paragraphs, credit lines, credit links, and the links in its paragraphs with their paragraph;
+    with `nodes`, each paragraph's block element is appended to it. `linked`: long paragraphs that are links are
+    prose (_linked_prose)."""
     box, in_furniture = _choose(walk, linked=linked)
     blocks = walk.blocks
     if box is None:
-        return [], [], []
+        return [], [], [], []
     in_box = _under(walk.up, (box,))
     inside = [i for i, b in enumerate(blocks) if b.node in in_box]
     paragraphs: list[str] = []
     credits: list[str] = []
     credit_links: list[str] = []
+    text_links: list[tuple[str, str]] = []
     if not inside:
-        return [], [], []
+        return [], [], [], []
     # Credit lines often sit just after the article container.
     tail = range(inside[-1] + 1, min(inside[-1] + 4, len(blocks)))
     seen_prose = False
@@ -1825,6 +1835,7 @@ def _select(walk: _Walk, title: str, url: str, templates: frozenset[str],
             continue
         seen_prose = seen_prose or _is_prose(b, linked)
         paragraphs.append(text)
+        text_links.extend((_absolute(url, h), text) for h in b.links)
         if nodes is not None:
             nodes.append(b.node)
     # A scraper's site name or signature often trails the article: short lines, no sentence.
@@ -1832,7 +1843,7 @@ def _select(walk: _Walk, title: str, url: str, templates: frozenset[str],
         paragraphs.pop()
         if nodes is not None:
             nodes.pop()
-    return paragraphs, credits, credit_links
+    return paragraphs, credits, credit_links, text_links
 
 
 def text_of(body: bytes, content_type: str, url: str) -> Extracted:

@@ -61,7 +61,7 @@ import bisect
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
 from difflib import SequenceMatcher
 from functools import cached_property
@@ -155,8 +155,17 @@ class Prepared:
     sentences: tuple[Sentence, ...]
 
     @classmethod
-    def of(cls, text: str) -> Prepared:
+    def of(cls, text: str, cited: Sequence[tuple[int, int]] = ()) -> Prepared:
+        """`text` cut into sentences; `cited`: spans of quotation that are the article's words by the page's own
+        account (`text.cited_spans`), read as the page's own telling rather than as quotation."""
         toks = tokens(text)
+        if cited:
+            starts = [a for a, _ in cited]
+
+            def lifted(t: Token) -> bool:
+                k = bisect.bisect_right(starts, t.start) - 1
+                return k >= 0 and t.start < cited[k][1]
+            toks = [t._replace(quoted=False) if t.quoted and lifted(t) else t for t in toks]
         sents = tuple(sentences(text, toks))
         return cls(text, tuple(toks), sents)
 

@@ -14,7 +14,7 @@ import os
 import ssl
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -40,7 +40,8 @@ from monitor.match import Match, Prepared, compare, content_keys, may_copy
 from monitor.politeness import Politeness
 from monitor.store import OPEN_STATES, Address, Article, Probe, Store, Tracked, grew, text_key
 from monitor.templates import TemplateLearner, block_hash, drop_template_blocks
-from monitor.urls import canonical, on_site_of, same_page
+from monitor.text import cited_spans
+from monitor.urls import canonical, host_of, on_site_of, same_page
 
 if TYPE_CHECKING:  # the optional [semantic] stage is imported only when enabled
     from monitor.semantic import SemanticVerifier
@@ -287,9 +288,25 @@ class PreparedCache:
 PREPARED_CHARS = 400_000
 
 
+# Per tracked article and page text, the page's quotation that the page gives to that article (`citations`).
+Cited = Callable[[Article, str], list[tuple[int, int]]]
+
+
+def citations(page: Extracted, names: Sequence[str]) -> Cited:
+    """The quotation a page gives to each tracked article (text.cited_spans): in a paragraph that links to the
+    article, or names one of `names` (the user's publications, `[owner] credit_names`) or the article's site."""
+    def spans(article: Article, text: str) -> list[tuple[int, int]]:
+        linked = [p for url, p in page.text_links if same_page(url, article.url)]
+        host = host_of(article.url)
+        return cited_spans(text, [*names, host] if host else names, linked)
+    return spans
+
+
 def find_copies(store: Store, text: str, cfg: MatchSettings, exclude_url: str = "",
-                verifier: SemanticVerifier | None = None, prepared: PreparedCache | None = None) -> list[Found]:
-    """Tracked articles that `text` copies, best coverage first."""
+                verifier: SemanticVerifier | None = None, prepared: PreparedCache | None = None,
+                cited: Cited | None = None) -> list[Found]:
+    """Tracked articles that `text` copies, best coverage first. `cited`: the quotation the page gives to each
+    article (`citations`), which is read as that article's words."""
     # Most pages copy nothing: candidates come from hashes taken straight from the text, and the page is
     # cut into tokens and sentences (most of the cost of a page) only when some article might match.
     candidates = candidates_for(store, text, cfg)
@@ -315,13 +332,18 @@ def find_copies(store: Store, text: str, cfg: MatchSettings, exclude_url: str = 
                 keys = content_keys(text)
             if not may_copy(original, keys, cfg):
                 continue
-        if page is None:
-            page = Prepared.of(text)
-        m = decide(original, page, cfg, verifier)
+        spans = cited(article, text) if cited is not None else []
+        if spans:  # the page's quotation of this article is the article's words: a page of its own for it
+            seen = Prepared.of(text, spans)
+        else:
+            if page is None:
+                page = Prepared.of(text)
+            seen = page
+        m = decide(original, seen, cfg, verifier)
         if m is not None:
-            shared = shared_sentences(store, article, page, m, cfg, grams)
+            shared = shared_sentences(store, article, seen, m, cfg, grams)
             if shared:  # the copy rule alone decides again, on the page without them (blanked: the offsets stay)
-                m = compare(original, Prepared.of(blank(text, shared)), cfg)
+                m = compare(original, Prepared.of(blank(text, shared), spans), cfg)
         if m is not None:
             found.append(Found(article, m))
     found.sort(key=lambda f: f.match.coverage, reverse=True)
@@ -536,7 +558,7 @@ def _scan_pages(store: Store, fetcher: Fetcher, cfg: Config, site: Site, stop: t
             continue
         page_url = canonical(result.final_url)  # one page, one alert: not one per utm_source
         for f in find_copies(store, text, cfg.match, exclude_url=result.final_url, verifier=verifier,
-                             prepared=prepared):
+                             prepared=prepared, cited=citations(page, cfg.owner.credit_names)):
             if same_page(page_url, f.article.url) or own_version(page_url, page, f.article.url):
                 # The original itself, under another address of its own site: said, so a skipped page is traceable.
                 log.info("site %s: %s is the original of #%d (%s), not a copy", site.name, page_url, f.article.id,
@@ -751,7 +773,8 @@ def _check_address(store: Store, polite: Politeness, alert: dict[str, Any], url:
     if not result.ok:
         return _Check("inconclusive", f"HTTP {result.status}{result.where}")
     page = text_of(result.body, result.content_type, result.final_url)
-    m, text, article = _still_copies(store, alert, page.text, template, cfg, verifier)
+    m, text, article = _still_copies(store, alert, page.text, template, cfg, verifier,
+                                     citations(page, cfg.owner.credit_names))
     if _is_the_original(url, result.final_url, page, article.url):
         return _Check("gone", f"it is now the original's site: {result.final_url}")
     if m is None:
@@ -782,7 +805,7 @@ def _is_the_original(copy_url: str, final_url: str, page: Extracted, original_ur
 
 
 def _still_copies(store: Store, alert: dict[str, Any], page_text: str, template: frozenset[str], cfg: Config,
-                  verifier: SemanticVerifier | None) -> tuple[Match | None, str, Article]:
+                  verifier: SemanticVerifier | None, cited: Cited | None = None) -> tuple[Match | None, str, Article]:
     """Does the page still copy the alert's article? The match, the page text it was found in, and the article.
 
     The URL's current article is tried, then (its text changed since) the version the copy was found on: a copy
@@ -795,7 +818,8 @@ def _still_copies(store: Store, alert: dict[str, Any], page_text: str, template:
     for text in texts:
         page = Prepared.of(text)
         for article, original in originals:
-            m = decide(original, page, cfg.match, verifier)
+            spans = cited(article, text) if cited is not None else []
+            m = decide(original, Prepared.of(text, spans) if spans else page, cfg.match, verifier)
             if m is not None:
                 return m, text, article
     return None, texts[0] if texts else "", articles[0]

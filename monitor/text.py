@@ -565,6 +565,50 @@ def block_quote_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+_OPENS_QUOTE = re.compile(r"\s*[\"“«]")
+
+
+def cited_spans(text: str, names: Iterable[str] = (), paragraphs: Iterable[str] = ()) -> list[tuple[int, int]]:
+    """The quotation of a page that, by the page's own account, is the words of the article it cites: in a line that
+    cites it (one that names one of `names`, whole words in any case, such as "The Dunmore Herald wrote:", or that is
+    part of one of `paragraphs`, those the extractor found a link to the article in), the spans inside quotation
+    marks, a quotation it leaves open carried on by the lines after it that open with a quotation mark (news style
+    for a quote of several paragraphs), and the block it introduces when it is a lead-in (`block_quote_spans`).
+
+    A quotation is discounted because independent reports quote the same sources; this one's source is the
+    article, so what it quotes of the article's own telling is copied text (match.Prepared.of, `cited`). A quotation
+    the page gives to anyone else (the police, a forecaster, a release) stays a quotation, even where the article
+    carries the same words as its own."""
+    keep = [n.strip() for n in names if n.strip()]
+    named = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, keep)) + r")(?!\w)", re.I) if keep else None
+    linked = [p for p in paragraphs if p.strip()]
+    if named is None and not linked:
+        return []
+    lines = list(_LINE.finditer(text))
+    blocks = dict(block_quote_spans(text))
+    quotes = quoted_spans(text)
+    spans: list[tuple[int, int]] = []
+
+    def quotation_in(line: re.Match[str]) -> list[tuple[int, int]]:
+        return [(max(a, line.start()), min(b, line.end())) for a, b in quotes if a < line.end() and b > line.start()]
+
+    for k, line in enumerate(lines):
+        body = line.group().strip()
+        if not ((named is not None and named.search(body)) or any(body in p for p in linked)):
+            continue
+        inside = quotation_in(line)
+        spans += inside
+        nxt = k + 1
+        # A quotation open at the line's end goes on in each next line that opens with a quotation mark.
+        while inside and inside[-1][1] == line.end() and nxt < len(lines) and _OPENS_QUOTE.match(lines[nxt].group()):
+            line, nxt = lines[nxt], nxt + 1
+            inside = quotation_in(line)
+            spans += inside
+        if k + 1 < len(lines) and lines[k + 1].start() in blocks:
+            spans.append((lines[k + 1].start(), blocks[lines[k + 1].start()]))
+    return _union(spans)
+
+
 # A number as written in news: digits with thousands separators, a decimal point or comma, or a time's colon
 # ("3,000", "2.5", "4,25", "7:15"), then perhaps "am"/"pm" and a multiplier ("2.5m", "2.5 million", "£3bn"). Not
 # inside a word ("BK1701": a model number is a name), and an ordinal's or a unit's letters ("23rd", "80mph") are left.

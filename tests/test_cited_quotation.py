@@ -1,0 +1,202 @@
+"""A page that quotes the article itself: its quotation of the article's own telling is copied text, not a source
+both quote (text.cited_spans, scan.citations). Texts written for these tests; everything in them is invented."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from pathlib import Path
+
+from monitor.config import MatchSettings
+from monitor.extract import text_of
+from monitor.match import Prepared, compare
+from monitor.text import cited_spans
+from tests.conftest import Served, provmon, rows, write_config
+
+CFG = MatchSettings()
+ARTICLE_URL = "https://dunmoreherald.example/news/bridge-closure"
+
+ARTICLE = """Harbour bridge to close for six weeks of repairs
+
+The Dunmore harbour bridge will close to all traffic for six weeks from the start of March while engineers replace \
+its corroded bearings, the county council announced on Tuesday.
+
+The 1962 structure carries about 14,000 vehicles a day between the town centre and the eastern estates, and drivers \
+will be sent on a signed diversion of almost nine miles through Kelby and Arnton.
+
+Inspectors found last autumn that four of the bridge's twelve steel bearings had rusted so badly that the deck was no \
+longer resting evenly on its piers.
+
+A temporary footbridge for pedestrians and cyclists will be lifted into place beside the road deck before the \
+closure begins, and a free shuttle bus will run every twenty minutes at peak times.
+
+Council leader Maureen Ashby said: "We know this will be hard for people who cross the bridge every day, but the \
+alternative is a much longer closure later."
+
+Businesses on Quay Street, which sits at the western end of the bridge, have asked for a cut in business rates while \
+the work goes on, saying trade fell by a third during a shorter closure in 2019.
+
+The council said it would consider the request at its February meeting but could not promise any relief.
+
+The repairs are expected to cost £3.2 million, most of it paid for by a national fund for ageing road structures.
+"""
+PARAS = ARTICLE.split("\n\n")
+OWN_OPENING = ("I have lived in the eastern estates for twenty years and I cross the harbour bridge twice a day, so "
+               "the news this week hit home.")
+OWN_CLOSE = ["Honestly, I am not surprised. The bridge has been creaking for years and everyone in our street has a "
+             "story about the potholes on the eastern ramp.",
+             "What worries me more is the diversion. My daughter's school run will take forty minutes instead of ten, "
+             "and I doubt the shuttle bus will be of any use to us.",
+             "I will be writing to my councillor about it this weekend, and I suggest you do the same if you live out "
+             "this way."]
+MORE_OWN = ["When the bridge shut for three weeks in 2019 I tried the bus, the train and finally my bike, and none of "
+            "them got me to the industrial park before eight.",
+            "The ferry that used to run from the slipway below the old customs house would have been the answer, but "
+            "it stopped in the nineties and nobody has talked about bringing it back."]
+EXCERPT = [PARAS[3], PARAS[4], PARAS[6]]  # three paragraphs, not in a row: a third of the article
+
+
+def blog(lead_in: str, excerpt: list[str] = EXCERPT) -> str:
+    """A blogger's post: their own opening, the lead-in, the excerpt pasted as a block, their own thoughts."""
+    return "\n\n".join(["My thoughts on the bridge closure", OWN_OPENING, lead_in, *excerpt, *OWN_CLOSE])
+
+
+def test_a_block_after_a_lead_in_naming_the_publication_is_cited() -> None:
+    page = blog("The Dunmore Herald wrote on Tuesday:")
+    (span,) = cited_spans(page, ["Dunmore Herald"])
+    assert page[span[0]:span[1]] == EXCERPT[0]  # the block the lead-in quotes (block_quote_spans: one paragraph)
+    assert cited_spans(page, ["Kelby Gazette"]) == [] and cited_spans(page) == []
+    assert cited_spans(page, ["dunmore herald"])  # names in any case
+    assert cited_spans(page, ["Herald wrote on"]) and not cited_spans(page, ["Heral"])  # whole words only
+
+
+def test_the_quoted_excerpt_is_a_copy_only_when_the_page_gives_it_to_the_article() -> None:
+    article = Prepared.of(ARTICLE)
+    page = blog("The Dunmore Herald wrote on Tuesday:")
+    # Read as a quotation of a source (a statement both quote), the block is no copied telling: the pasted
+    # paragraphs left are two, not in the article's order, and no copy.
+    assert compare(article, Prepared.of(page), CFG) is None
+    m = compare(article, Prepared.of(page, cited_spans(page, ["Dunmore Herald"])), CFG)
+    assert m is not None and m.kind == "partial" and 0.35 < m.coverage < 0.5
+    # Without the lead-in the same paste was always a copy: the citation only stops it hiding as quotation.
+    assert compare(article, Prepared.of(blog("")), CFG) is not None
+
+
+def test_inline_quotation_in_a_citing_paragraph_and_its_continuation() -> None:
+    article = Prepared.of(ARTICLE)
+    # News style: a quote of several paragraphs opens each with a quotation mark and closes only the last.
+    page = "\n\n".join(["My thoughts on the bridge closure", OWN_OPENING, *MORE_OWN,
+                        f"As the Dunmore Herald put it on Tuesday, \u201c{PARAS[3]}",
+                        f"\u201c{PARAS[4]}", f"\u201c{PARAS[6]}\u201d", *OWN_CLOSE])
+    assert not Prepared.of(page).mostly_quoted  # a page mostly of quotation is read as the article's anyway
+    spans = cited_spans(page, ["Dunmore Herald"])
+    assert [page[a:b].strip("\u201c\u201d") for a, b in spans] == EXCERPT
+    assert compare(article, Prepared.of(page), CFG) is None
+    assert compare(article, Prepared.of(page, spans), CFG) is not None
+    # Quotation in the paragraphs before the citing one is not the article's.
+    before = page.replace("As the Dunmore Herald put it on Tuesday, ", "")
+    assert cited_spans(before, ["Dunmore Herald"]) == []
+
+
+def test_a_linked_paragraph_cites_what_it_quotes() -> None:
+    page = blog("Our local paper wrote on Tuesday:")
+    assert cited_spans(page, [], ["Our local paper wrote on Tuesday:"])
+    assert cited_spans(page, [], [OWN_OPENING]) == []  # a link in a paragraph that quotes nothing
+
+
+# An independent report that names the publisher (it followed the Herald's story up) but gives its quotes to the
+# police and the council: the article carries the police release as its own opening. Those quotes stay quotation.
+RELEASE = ["Officers were called to the junction of Hollin Road and Pike Street at around 4.40pm on Sunday following "
+           "reports of a collision between a van and a motorcycle.",
+           "The rider of the motorcycle, a 27-year-old man from Brantham, was taken to Westmere General Hospital with "
+           "injuries described as life-changing.",
+           "The driver of the van, a 51-year-old man, was arrested on suspicion of driving while unfit through drink "
+           "and has since been released under investigation."]
+CRASH = "\n\n".join(["Motorcyclist seriously hurt in Brantham crash", *RELEASE,
+                     "Hollin Road was closed for more than five hours while collision investigators worked at the "
+                     "scene.",
+                     "Neighbours said the junction had seen several near misses since the bus lane was moved last "
+                     "spring.",
+                     "The force has asked anyone with dashcam footage to come forward, quoting incident 388 of 14 "
+                     "September."])
+FOLLOW_UP = "\n\n".join([
+    "Calls for crossing after Brantham junction crash",
+    "Residents of Pike Street have renewed calls for a pedestrian crossing after a motorcyclist was badly hurt at the "
+    "Hollin Road junction on Sunday afternoon, as the Dunmore Herald first reported.",
+    "A spokesperson for Westmere Police said:",
+    " ".join(RELEASE),
+    "Pike Street has no crossing between the school gates and the bus station, a stretch of almost half a mile, and "
+    "parents say children cross between parked cars on the way to the shops.",
+    "Margaret Oyelaran, who has lived on Pike Street for twenty years, said traffic now cut through the estate to "
+    "avoid the lights. \u201cIt is only a matter of time before a child is hit,\u201d she said.",
+    "The county council said a review of the junction was already planned for the new year, and that it would "
+    "consider the residents' petition, which has more than 600 signatures."])
+
+
+def test_quotation_the_page_gives_to_someone_else_stays_quotation() -> None:
+    spans = cited_spans(FOLLOW_UP, ["Dunmore Herald"])
+    assert spans == []  # the paragraph naming the Herald quotes nothing
+    assert compare(Prepared.of(CRASH), Prepared.of(FOLLOW_UP, spans), CFG) is None
+    # What the extractor reports as linked paragraphs is read the same way: the police's words are theirs.
+    linked = [p for p in FOLLOW_UP.split("\n\n") if "first reported" in p]
+    assert cited_spans(FOLLOW_UP, [], linked) == []
+
+
+def render(title: str, paragraphs: list[str]) -> str:
+    body = "".join(p if p.startswith("<") else f"<p>{html.escape(p)}</p>" for p in paragraphs)
+    return (f"<html><head><title>{title}</title></head><body><nav><a href='/'>Home</a></nav>"
+            f"<article><h1>{title}</h1>{body}</article><footer>A bridge commuter's blog</footer></body></html>")
+
+
+def blog_html(lead_in: str) -> str:
+    quoted = "".join(f"<p>{html.escape(p)}</p>" for p in EXCERPT)
+    return render("My thoughts on the bridge closure",
+                  [OWN_OPENING, f"<p>{lead_in}</p>", f"<blockquote>{quoted}</blockquote>", *OWN_CLOSE])
+
+
+def test_the_extractor_keeps_each_text_link_with_its_paragraph() -> None:
+    page = text_of(blog_html(f"<a href='{ARTICLE_URL}'>Our local paper</a> wrote on Tuesday:").encode(), "text/html",
+                   "https://blog.example/bridge")
+    assert (ARTICLE_URL, "Our local paper wrote on Tuesday:") in page.text_links
+    assert ("https://blog.example/", "Home") not in page.text_links  # the navigation is not the text
+    assert all(u != "https://blog.example/" for u, _ in page.text_links)
+
+
+def test_a_blog_quoting_the_article_it_links_to_raises_an_alert(tmp_path: Path,
+                                                                 http_dir: Callable[[Path], Served]) -> None:
+    original = tmp_path / "bridge.txt"
+    original.write_text(ARTICLE, encoding="utf-8")
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "linked.html").write_text(blog_html(f"<a href='{ARTICLE_URL}'>Our local paper</a> wrote on Tuesday:"))
+    (site / "unlinked.html").write_text(blog_html("Our local paper wrote on Tuesday:"))
+    (site / "index.html").write_text(render("Posts", ["<p><a href='linked.html'>One</a></p>",
+                                                      "<p><a href='unlinked.html'>Two</a></p>"]))
+    served = http_dir(site)
+    cfg = write_config(tmp_path / "config.toml", f"""
+[fetch]
+min_delay = 0.0
+[[track]]
+source = "{original}"
+url = "{ARTICLE_URL}"
+[[sites]]
+name = "blog"
+start_urls = ["{served.base}/index.html"]
+allow_private = true
+""")
+    r = provmon("--config", str(cfg), "run", "--once")
+    assert r.code == 0, r.err
+    alerts = rows(tmp_path / "provmon.db", "SELECT copy_url, kind, credit, coverage FROM alerts")
+    # The post that links to the article gives it the pasted paragraphs; the one that does not (and names no
+    # publication of the owner's) is read as quoting a source, as an independent report would.
+    assert [(Path(a["copy_url"]).name, a["kind"], a["credit"]) for a in alerts] == [("linked.html", "partial", "link")]
+    assert 0.35 < alerts[0]["coverage"] < 0.5
+
+    # `check` reads the same page the same way, and an owner's publication named in the lead-in does as a link does.
+    (tmp_path / "named.html").write_text(blog_html("The Dunmore Herald wrote on Tuesday:"))
+    named_cfg = tmp_path / "named.toml"
+    named_cfg.write_text(cfg.read_text() + '\n[owner]\ncredit_names = ["Dunmore Herald"]\n')
+    r = provmon("--config", str(named_cfg), "check", "--json", str(tmp_path / "named.html"), str(site / "linked.html"),
+                str(site / "unlinked.html"))
+    assert r.code == 0, r.err
+    assert [len(x["copies"]) for x in r.json_lines()] == [1, 1, 0]
