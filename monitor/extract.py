@@ -528,9 +528,9 @@ class Extracted:
     credits: tuple[str, ...] = ()
     credit_links: tuple[str, ...] = ()
     links: tuple[str, ...] = field(default=(), repr=False)
-    # The links inside the text's paragraphs, each with its paragraph: a page quoting the article it links to in
-    # that paragraph ("<a>The Herald</a> wrote:") gives the quotation to the article (text.cited_spans).
-    text_links: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    # The links inside the text's paragraphs: (URL, the link's text, its paragraph). A page quoting the article
+    # it links to, with the link as who wrote it ("<a>The Herald</a> wrote:"), quotes the article (text.cited_spans).
+    text_links: tuple[tuple[str, str, str], ...] = field(default=(), repr=False)
     plain: bool = False  # a plain-text file, taken as it is: offsets into `text` count its characters
     # How the text was found: "dom", "json-ld", "json" (data scripts), "noscript" or "" (nothing); and whether the
     # input was cut, and if so `warning` says where (callers show it: only part of the page was searched).
@@ -565,6 +565,7 @@ class _Block:
     link_chars: int
     node: int  # mem_id of its block element; its ancestors are found through _Walk.up
     links: list[str]
+    anchors: dict[str, str]  # each link's href: its text in the block (the words a page names a source with)
 
 
 def decode_html(body: bytes, content_type: str = "") -> str:
@@ -862,6 +863,7 @@ def _walk(body: LexborNode, sheet: _Sheet | None = None, strict: bool = True) ->
     buf: list[str] = []
     link_chars = 0
     links: list[str] = []
+    anchors: dict[str, list[str]] = {}
     cur_block = body_id
     in_pre = False
     after_br = False  # nothing but whitespace since the last <br> of this paragraph
@@ -915,9 +917,11 @@ def _walk(body: LexborNode, sheet: _Sheet | None = None, strict: bool = True) ->
         else:
             text = " ".join(raw.split())
         if text:
-            blocks.append(_Block(text, block_tag[cur_block], link_chars, cur_block, list(links)))
+            blocks.append(_Block(text, block_tag[cur_block], link_chars, cur_block, list(links),
+                                 {h: " ".join("".join(ts).split()) for h, ts in anchors.items()}))
         buf.clear()
         links.clear()
+        anchors.clear()
         link_chars = 0
         after_br = False
 
@@ -962,6 +966,8 @@ def _walk(body: LexborNode, sheet: _Sheet | None = None, strict: bool = True) ->
                 after_br = False
                 if href is not None:
                     link_chars += len(t.strip())
+                    if href:
+                        anchors.setdefault(href, []).append(t)
             continue
         if tag is None or tag[0] == "-":
             continue
@@ -1064,6 +1070,7 @@ def _walk(body: LexborNode, sheet: _Sheet | None = None, strict: bool = True) ->
                 flush()
             else:
                 links.clear()
+                anchors.clear()
                 after_br = False
             cur_block = nid
             in_pre = tag in PRE_TAGS or blk in pre_blocks
@@ -1680,7 +1687,7 @@ def _extract(html: str | bytes, url: str, content_type: str, template_hashes: Co
     hidden: list[str] = []
     credits: list[str] = []
     credit_links: list[str] = []
-    text_links: list[tuple[str, str]] = []
+    text_links: list[tuple[str, str, str]] = []
     noscript: list[str] = []
     templates = frozenset(template_hashes)
     if body is not None:
@@ -1794,7 +1801,7 @@ def _pitch(text: str) -> bool:
 
 def _select(walk: _Walk, title: str, url: str, templates: frozenset[str],
             nodes: list[int] | None = None, linked: bool = False
-            ) -> tuple[list[str], list[str], list[str], list[tuple[str, str]]]:
+            ) -> tuple[list[str], list[str], list[str], list[tuple[str, str, str]]]:
     """The article's paragraphs, credit lines, credit links, and the links in its paragraphs with their paragraph;
     with `nodes`, each paragraph's block element is appended to it. `linked`: long paragraphs that are links are
     prose (_linked_prose)."""
@@ -1807,7 +1814,7 @@ def _select(walk: _Walk, title: str, url: str, templates: frozenset[str],
     paragraphs: list[str] = []
     credits: list[str] = []
     credit_links: list[str] = []
-    text_links: list[tuple[str, str]] = []
+    text_links: list[tuple[str, str, str]] = []
     if not inside:
         return [], [], [], []
     # Credit lines often sit just after the article container.
@@ -1835,7 +1842,7 @@ def _select(walk: _Walk, title: str, url: str, templates: frozenset[str],
             continue
         seen_prose = seen_prose or _is_prose(b, linked)
         paragraphs.append(text)
-        text_links.extend((_absolute(url, h), text) for h in b.links)
+        text_links.extend((_absolute(url, h), b.anchors.get(h, ""), text) for h in b.links)
         if nodes is not None:
             nodes.append(b.node)
     # A scraper's site name or signature often trails the article: short lines, no sentence.

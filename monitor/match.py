@@ -146,6 +146,11 @@ class Match:
         return d
 
 
+def _inside(spans: tuple[tuple[int, int], ...], at: int) -> bool:
+    k = bisect.bisect_right(spans, (at, math.inf)) - 1
+    return k >= 0 and at < spans[k][1]
+
+
 @dataclass(frozen=True)
 class Prepared:
     """A text cut into sentences once, so it can be compared with many others."""
@@ -153,21 +158,26 @@ class Prepared:
     text: str
     tokens: tuple[Token, ...]
     sentences: tuple[Sentence, ...]
+    # Spans of quotation that are the article's words by the page's own account (`text.cited_spans`), sorted: read
+    # as the page's own telling rather than as quotation (`of`), but no feed excerpt or quoted stretch (`lifted`).
+    cited: tuple[tuple[int, int], ...] = ()
 
     @classmethod
     def of(cls, text: str, cited: Sequence[tuple[int, int]] = ()) -> Prepared:
-        """`text` cut into sentences; `cited`: spans of quotation that are the article's words by the page's own
-        account (`text.cited_spans`), read as the page's own telling rather than as quotation."""
+        """`text` cut into sentences; `cited`: its quotation that is the article's (`text.cited_spans`, sorted)."""
         toks = tokens(text)
-        if cited:
-            starts = [a for a, _ in cited]
-
-            def lifted(t: Token) -> bool:
-                k = bisect.bisect_right(starts, t.start) - 1
-                return k >= 0 and t.start < cited[k][1]
-            toks = [t._replace(quoted=False) if t.quoted and lifted(t) else t for t in toks]
+        spans = tuple(cited)
+        if spans:
+            toks = [t._replace(quoted=False) if t.quoted and _inside(spans, t.start) else t for t in toks]
         sents = tuple(sentences(text, toks))
-        return cls(text, tuple(toks), sents)
+        return cls(text, tuple(toks), sents, spans)
+
+    def lifted(self, k: int) -> bool:
+        """Whether sentence k is mostly quotation the page gives to the article (`cited`)."""
+        if not self.cited:
+            return False
+        s = self.sentences[k]
+        return _inside(self.cited, (s.start + s.end) // 2)
 
     @property
     def chars(self) -> int:
@@ -714,13 +724,15 @@ def _lede_copied(groups: list[_Group], article: Prepared, page: Prepared, cfg: M
     """Whether the evidence holds the article's first `min_run` sentences (headings aside), narrative and copied
     word for word: the excerpt a scraper republishes from a feed. Two sentences that independent reports share
     word for word (a police appeal, a statement, a forecaster's warning, a disclaimer) are seldom both the
-    article's opening, so this is not a general two-sentence rule (docs/detection.md, step 4)."""
+    article's opening, so this is not a general two-sentence rule (docs/detection.md, step 4). An opening the page
+    quotes as the article's (`Prepared.lifted`: a press review) is a quotation, not a feed excerpt."""
     body = [k for k, head in enumerate(article.headings) if not head]
     lede = set(body[:cfg.min_run])
     if len(lede) < cfg.min_run:
         return False
     copied = {p.i for g in groups for p in g.pairs
-              if p.i in lede and p.exact >= cfg.verbatim_similarity and _narrative(p, article, page)}
+              if p.i in lede and p.exact >= cfg.verbatim_similarity and _narrative(p, article, page)
+              and not page.lifted(p.j)}
     return copied == lede
 
 
@@ -738,6 +750,8 @@ def _verbatim_block(groups: list[_Group], article: Prepared, page: Prepared, cfg
             if last is not None and (p.i != last.i + 1 or p.j <= last.j):
                 narrative = counted = 0
             last = p
+            if page.lifted(p.j):  # quoted from the article by name: a quotation, not a stretch reproduced
+                continue
             told = _narrative(p, article, page)
             narrative += told
             counted += told or quoted_share(article.sentences[p.i]) >= 0.5

@@ -293,10 +293,10 @@ Cited = Callable[[Article, str], list[tuple[int, int]]]
 
 
 def citations(page: Extracted, names: Sequence[str]) -> Cited:
-    """The quotation a page gives to each tracked article (text.cited_spans): in a paragraph that links to the
-    article, or names one of `names` (the user's publications, `[owner] credit_names`) or the article's site."""
+    """The quotation a page gives to each tracked article as its writer (text.cited_spans), named by the text of a
+    link to the article, one of `names` (the user's publications, `[owner] credit_names`) or the article's site."""
     def spans(article: Article, text: str) -> list[tuple[int, int]]:
-        linked = [p for url, p in page.text_links if same_page(url, article.url)]
+        linked = [(words, p) for url, words, p in page.text_links if same_page(url, article.url)]
         host = host_of(article.url)
         return cited_spans(text, [*names, host] if host else names, linked)
     return spans

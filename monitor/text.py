@@ -565,24 +565,108 @@ def block_quote_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+# A publication quoted as a writer is the subject of one of these ("The Herald wrote:", "..., the Herald reported.").
+_WRITER_VERBS = frozenset("""wrote writes reported reports said says explained explains noted notes added adds put
+    puts published publishes described describes summed sums continued continues""".split())
+# Words that may stand between a publication and its verb: its piece, a time ("The Herald's report on Tuesday said").
+_BETWEEN_WORDS = frozenset("""on in its a an the this that last earlier late early yesterday today tonight week month
+    year morning afternoon evening night weekend report story article piece editorial feature website site account
+    coverage reporter reporters journalist columnist correspondent also then first recently previously originally
+    online print edition it monday tuesday wednesday thursday friday saturday sunday january february march april may
+    june july august september october november december""".split())
+# A word before the publication that makes it another's audience or source, not the writer quoted: "told the Herald",
+# "first reported by the Herald", "responding to the Herald's report", "asked by the Herald".
+_NOT_WRITER = frozenset("told tell tells telling to by asked asks for with contacted approached against".split())
+_WRITER_BEFORE = frozenset("from via per in".split())  # "From the Herald:", "In the Herald's words:"
+# Words that give what follows to someone else: "The Herald reported that police said:", "... quoted one mother".
+_OTHER_SPEAKER = SPEECH_VERBS | frozenset("quoted quoting quotes called calling calls describing according".split())
 _OPENS_QUOTE = re.compile(r"\s*[\"“«]")
+_CLOSES = "\"”»"
+_WORD_OR_MARK = re.compile(r"[\w’'-]+|[^\w\s]")
 
 
-def cited_spans(text: str, names: Iterable[str] = (), paragraphs: Iterable[str] = ()) -> list[tuple[int, int]]:
-    """The quotation of a page that, by the page's own account, is the words of the article it cites: in a line that
-    cites it (one that names one of `names`, whole words in any case, such as "The Dunmore Herald wrote:", or that is
-    part of one of `paragraphs`, those the extractor found a link to the article in), the spans inside quotation
-    marks, a quotation it leaves open carried on by the lines after it that open with a quotation mark (news style
-    for a quote of several paragraphs), and the block it introduces when it is a lead-in (`block_quote_spans`).
+def _writer_clauses(text: str, start: int, end: int, spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Clauses of text[start:end] (a line) in which a publication named at one of `spans` is the writer quoted: it
+    is the subject of a verb of writing (`_WRITER_VERBS`, a few words of time or kind between: "The Herald wrote on
+    Tuesday", "the Herald's report said", "..., the Herald put it"), it follows "according to", "from" or "in" ("In
+    the Herald's words:"), or its piece ends a lead-in ("Here is the Herald's story:"). Not when it is someone's
+    audience or source ("told the Herald", "first reported by the Herald": `_NOT_WRITER`), part of a longer name
+    ("the Kelby Herald"), or its verb is passive ("reported by")."""
+    out = []
+    for s, e in spans:
+        head = text[start:s]
+        cut = max(head.rfind(c) for c in ".!?:;\"“”«»")
+        before = [w.lower() for w in re.findall(r"[\w’']+", head[cut + 1:])]
+        if before and before[-1] == "the":
+            before.pop()
+        if before[-2:] == ["according", "to"] or (before and before[-1] in _WRITER_BEFORE):
+            m = re.match(r"[’']s\s+\w+", text[e:end])
+            out.append((s, e + (m.end() if m else 0)))
+            continue
+        if before and before[-1] in _NOT_WRITER:
+            continue
+        # A capitalised word just before it, not opening the sentence, makes it part of another name: "the Kelby
+        # Herald" is not "Herald".
+        m = re.search(r"(\w[\w’'-]*)\s+$", head[cut + 1:])
+        if m and m.group(1)[0].isupper() and m.group(1) not in ("The", "THE") and head[cut + 1:m.start()].strip():
+            continue
+        named = [w.lower() for w in re.findall(r"[\w’']+", text[s:e])]
+        if named and named[-1] in _WRITER_VERBS:  # a link whose words are the verb: "the Herald <a>reported</a>:"
+            clause_end: int | None = e
+        else:
+            clause_end = None
+            seen = 0
+            possessive = False
+            for m in _WORD_OR_MARK.finditer(text, e, end):
+                w = m.group().lower()
+                if w in ("’s", "'s", "’", "'") and seen == 0:
+                    possessive = True
+                    continue
+                if w == ":":  # "Here is the Herald's story:"
+                    clause_end = m.start() if possessive else None
+                    break
+                if w in _WRITER_VERBS:
+                    clause_end = m.end()
+                    break
+                if not (w in _BETWEEN_WORDS or w.isdigit()) or seen == 6:
+                    break
+                seen += 1
+        if clause_end is None or re.match(r"\s+by\b", text[clause_end:end]):
+            continue
+        out.append((s, clause_end))
+    return out
+
+
+def cited_spans(text: str, names: Iterable[str] = (), anchors: Iterable[tuple[str, str]] = ()) -> list[tuple[int, int]]:
+    """The quotation of a page that, by the page's own account, is the words of the article it cites: quotation the
+    page gives to the article's publication as its writer (`_writer_clauses`), named as one of `names` (the user's
+    publications, matched as written, whole words, a leading "The" in any case; a name in lower case, such as a site's
+    host, in any case) or by the text of a link to the article (`anchors`: (link text, its paragraph), from the
+    extractor). In a line with such a clause, the spans in quotation marks after it (with no one else's verb of
+    saying between: "The Herald reported that police said:" gives the quote to the police) or right before it ("...,"
+    the Herald wrote); a quotation it ends the line with carried on by the next lines that are wholly quotation (news
+    style for a quote of several paragraphs); and when the line is a lead-in naming it as the writer ("The Dunmore
+    Herald wrote on Tuesday:"), the block it introduces (`block_quote_spans`) and the wholly quoted lines after.
 
     A quotation is discounted because independent reports quote the same sources; this one's source is the
     article, so what it quotes of the article's own telling is copied text (match.Prepared.of, `cited`). A quotation
     the page gives to anyone else (the police, a forecaster, a release) stays a quotation, even where the article
-    carries the same words as its own."""
-    keep = [n.strip() for n in names if n.strip()]
-    named = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, keep)) + r")(?!\w)", re.I) if keep else None
-    linked = [p for p in paragraphs if p.strip()]
-    if named is None and not linked:
+    carries the same words as its own and the page names or links the article elsewhere."""
+    patterns = []
+    for n in names:
+        n = n.strip()
+        if not n:
+            continue
+        bare = re.sub(r"(?i)^the\s+", "", n)
+        flags = re.I if n == n.lower() else 0
+        patterns.append(re.compile(r"(?<!\w)" + re.escape(bare).replace(r"\ ", r"\s+") + r"(?!\w)", flags))
+    linked: dict[str, list[str]] = {}  # a line of a linked paragraph: the link texts in it
+    for words, paragraph in anchors:
+        if words.strip():
+            for ln in paragraph.split("\n"):
+                if words in ln:
+                    linked.setdefault(ln.strip(), []).append(words)
+    if not patterns and not linked:
         return []
     lines = list(_LINE.finditer(text))
     blocks = dict(block_quote_spans(text))
@@ -590,23 +674,62 @@ def cited_spans(text: str, names: Iterable[str] = (), paragraphs: Iterable[str] 
     spans: list[tuple[int, int]] = []
 
     def quotation_in(line: re.Match[str]) -> list[tuple[int, int]]:
-        return [(max(a, line.start()), min(b, line.end())) for a, b in quotes if a < line.end() and b > line.start()]
+        k = bisect.bisect_left(quotes, (line.start(), -1))
+        while k > 0 and quotes[k - 1][1] > line.start():
+            k -= 1
+        out = []
+        while k < len(quotes) and quotes[k][0] < line.end():
+            a, b = quotes[k]
+            if b > line.start():
+                out.append((max(a, line.start()), min(b, line.end())))
+            k += 1
+        return out
+
+    def wholly_quoted(line: re.Match[str]) -> tuple[int, int] | None:
+        inside = quotation_in(line)
+        body = line.group()
+        first = line.start() + len(body) - len(body.lstrip())
+        last = line.start() + len(body.rstrip())
+        return inside[0] if len(inside) == 1 and inside[0][0] == first and inside[0][1] >= last else None
 
     for k, line in enumerate(lines):
-        body = line.group().strip()
-        if not ((named is not None and named.search(body)) or any(body in p for p in linked)):
+        a0, b0 = line.span()
+        found = [m.span() for p in patterns for m in p.finditer(text, a0, b0)]
+        for words in linked.get(line.group().strip(), ()):
+            at = text.find(words, a0, b0)
+            if at >= 0:
+                found.append((at, at + len(words)))
+        if not found:
             continue
-        inside = quotation_in(line)
-        spans += inside
-        nxt = k + 1
-        # A quotation open at the line's end goes on in each next line that opens with a quotation mark.
-        while inside and inside[-1][1] == line.end() and nxt < len(lines) and _OPENS_QUOTE.match(lines[nxt].group()):
-            line, nxt = lines[nxt], nxt + 1
-            inside = quotation_in(line)
-            spans += inside
-        if k + 1 < len(lines) and lines[k + 1].start() in blocks:
-            spans.append((lines[k + 1].start(), blocks[lines[k + 1].start()]))
+        clauses = _writer_clauses(text, a0, b0, sorted(found))
+        if not clauses:
+            continue
+        lifted = []
+        for a, b in quotation_in(line):
+            if any(ce <= a and not _speaks(text[ce:a]) for _, ce in clauses) or any(
+                    cs >= b and re.fullmatch(r"[\s,;:—–-]*(?:the\s+)?", text[b:cs], re.I) for cs, _ in clauses):
+                lifted.append((a, b))
+        spans += lifted
+        body = line.group().rstrip()
+        rest = lines[k + 1:]
+        if body.endswith(":") and any(not _speaks(text[ce:b0]) for _, ce in clauses):  # it introduces the quotation
+            if rest and rest[0].start() in blocks:
+                spans.append((rest[0].start(), blocks[rest[0].start()]))
+                rest = rest[1:]
+        elif not (lifted and lifted[-1][1] >= line.start() + len(body)):
+            continue
+        # The quotation goes on in the lines after that are wholly quotation.
+        for nxt in rest:
+            whole = wholly_quoted(nxt)
+            if whole is None:
+                break
+            spans.append(whole)
     return _union(spans)
+
+
+def _speaks(between: str) -> bool:
+    """Whether text between a writer clause and a quotation gives the quotation to someone else (`_OTHER_SPEAKER`)."""
+    return any(w in _OTHER_SPEAKER for w in re.findall(r"\w+", between.lower()))
 
 
 # A number as written in news: digits with thousands separators, a decimal point or comma, or a time's colon
