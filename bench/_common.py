@@ -10,6 +10,7 @@ import tempfile
 import time
 import tomllib
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
@@ -103,6 +104,21 @@ def totals(results: list[dict]) -> dict:
           f"({t['missed']} missed), {t['false_alarms']} false alarms in {t['non_copies']} non-copies, "
           f"{t['wrong_matches']} wrong or extra matches, {t['errors']} errors")
     return t
+
+
+def misnamed(expected: dict[str, str], kinds: dict[str, tuple[str, bool]], kind_of: Callable[[str], str]) -> list[str]:
+    """Case files whose name does not say their kind, or says a kind of copy for a non-copy (or the reverse)."""
+    return [c for c in expected if kind_of(c) not in kinds or kinds[kind_of(c)][1] != (expected[c] != NOT)]
+
+
+def closeness_table(close: list[dict]) -> str:
+    """The table of bench/heldout.py's closeness measures, one row per kind of text (heldout.closeness_row)."""
+    rng = "{median:.2f} ({min:.2f}-{max:.2f})"
+    return table([[c["texts"], c["n"], rng.format(**c["trigram_share"]),
+                   f"{c['longest_run']['median']:.0f} ({c['longest_run']['min']}-{c['longest_run']['max']})",
+                   rng.format(**c["strong_sentences"]), c["compare_flags"]] for c in close],
+                 ["texts", "n", "page 3-grams in article", "longest common run, words",
+                  "page sentences strongly aligned", "compare() flags"])
 
 
 def corpus_cases(corpus: Path) -> tuple[dict[str, str], dict[str, Path], dict[str, Path]]:

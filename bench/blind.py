@@ -38,11 +38,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (
     BASIL,
-    NOT,
     ROOT,
     case_results,
     corpus_cases,
     kind_summary,
+    misnamed,
     read_text,
     table,
     totals,
@@ -170,7 +170,7 @@ def main() -> None:
     semantic_checked(ap, args)
     t_start = time.perf_counter()
     expected, originals, files = corpus_cases(CORPUS)
-    if bad := [c for c in expected if kind_of(c) not in KINDS or KINDS[kind_of(c)][1] != (expected[c] != NOT)]:
+    if bad := misnamed(expected, KINDS, kind_of):
         sys.exit(f"case files whose name does not say their kind (a-d copies, e-f non-copies): {bad}")
     semantic = semantic_section(args.model, args.tokenizer) if args.semantic else ""
     refs = sorted((CORPUS / "facts").glob("*.md")) if args.references else None

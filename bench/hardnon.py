@@ -37,7 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import NOT, ROOT, corpus_cases, table, totals, track_and_check, verdict, write
+from _common import NOT, ROOT, closeness_table, corpus_cases, misnamed, table, totals, track_and_check, verdict, write
 from heldout import closeness_row, measures, rounded
 
 sys.path.insert(0, str(ROOT))
@@ -187,7 +187,7 @@ def main() -> None:
     semantic_checked(ap, args)
     t_start = time.perf_counter()
     expected, originals, files = corpus_cases(CORPUS)
-    if bad := [c for c in expected if kind_of(c) not in KINDS or KINDS[kind_of(c)][1] != (expected[c] != NOT)]:
+    if bad := misnamed(expected, KINDS, kind_of):
         sys.exit(f"case files whose name does not say their kind (c_* copies, n_* non-copies): {bad}")
 
     semantic = semantic_section(args.model, args.tokenizer) if args.semantic else ""
@@ -311,12 +311,7 @@ def main() -> None:
     print("\nCloseness to the page's own original (median, range; default match settings; bench/heldout.py's "
           "measures)")
     close = closeness(originals, files, mc)
-    rng = "{median:.2f} ({min:.2f}-{max:.2f})"
-    print(table([[c["texts"], c["n"], rng.format(**c["trigram_share"]),
-                  f"{c['longest_run']['median']:.0f} ({c['longest_run']['min']}-{c['longest_run']['max']})",
-                  rng.format(**c["strong_sentences"]), c["compare_flags"]] for c in close],
-                ["texts", "n", "page 3-grams in article", "longest common run, words",
-                 "page sentences strongly aligned", "compare() flags"]))
+    print(closeness_table(close))
     for r in results:  # the passages' texts are kept for the cases printed above; the others keep their offsets
         if r["verdict"] == "ok":
             for m in r["matches"]:

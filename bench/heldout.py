@@ -32,6 +32,7 @@ from _common import (
     DATASETS,
     ROOT,
     case_results,
+    closeness_table,
     corpus_cases,
     kind_summary,
     read_text,
@@ -202,12 +203,7 @@ def main() -> None:
 
     print("\nCloseness to the original (median, range; default match settings)")
     close = closeness(originals, files, mc)
-    rng = "{median:.2f} ({min:.2f}-{max:.2f})"
-    print(table([[c["texts"], c["n"], rng.format(**c["trigram_share"]),
-                  f"{c['longest_run']['median']:.0f} ({c['longest_run']['min']}-{c['longest_run']['max']})",
-                  rng.format(**c["strong_sentences"]), c["compare_flags"]] for c in close],
-                ["texts", "n", "page 3-grams in article", "longest common run, words",
-                 "page sentences strongly aligned", "compare() flags"]))
+    print(closeness_table(close))
     out = write("heldout.json", {"totals": summary_totals, "by_kind": summary, "check_seconds": round(check_seconds, 2),
                                  "missed_votes": misses, "closeness": rounded(close), "cases": results})
     print(f"\nwrote {out.relative_to(ROOT)} ({time.perf_counter() - t_start:.1f} s)")
