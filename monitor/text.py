@@ -581,6 +581,7 @@ _WRITER_BEFORE = frozenset("from via per in".split())  # "From the Herald:", "In
 # Words that give what follows to someone else: "The Herald reported that police said:", "... quoted one mother".
 _OTHER_SPEAKER = SPEECH_VERBS | frozenset("quoted quoting quotes called calling calls describing according".split())
 _OPENS_QUOTE = re.compile(r"\s*[\"“«]")
+_SIGNED = re.compile(r"(?:[—–]|--)\s*(?:the\s+)?$", re.I)  # "... ” — Dunmore Herald", a line "— The Herald, Tuesday"
 _CLOSES = "\"”»"
 _WORD_OR_MARK = re.compile(r"[\w’'-]+|[^\w\s]")
 
@@ -589,7 +590,8 @@ def _writer_clauses(text: str, start: int, end: int, spans: Iterable[tuple[int, 
     """Clauses of text[start:end] (a line) in which a publication named at one of `spans` is the writer quoted: it
     is the subject of a verb of writing (`_WRITER_VERBS`, a few words of time or kind between: "The Herald wrote on
     Tuesday", "the Herald's report said", "..., the Herald put it"), it follows "according to", "from" or "in" ("In
-    the Herald's words:"), or its piece ends a lead-in ("Here is the Herald's story:"). Not when it is someone's
+    the Herald's words:") or a dash signing a quotation ("— Dunmore Herald"), or its piece ends a lead-in ("Here is
+    the Herald's story:"). Not when it is someone's
     audience or source ("told the Herald", "first reported by the Herald": `_NOT_WRITER`), part of a longer name
     ("the Kelby Herald"), or its verb is passive ("reported by")."""
     out = []
@@ -599,7 +601,7 @@ def _writer_clauses(text: str, start: int, end: int, spans: Iterable[tuple[int, 
         before = [w.lower() for w in re.findall(r"[\w’']+", head[cut + 1:])]
         if before and before[-1] == "the":
             before.pop()
-        if before[-2:] == ["according", "to"] or (before and before[-1] in _WRITER_BEFORE):
+        if _SIGNED.search(head) or before[-2:] == ["according", "to"] or (before and before[-1] in _WRITER_BEFORE):
             m = re.match(r"[’']s\s+\w+", text[e:end])
             out.append((s, e + (m.end() if m else 0)))
             continue
@@ -644,9 +646,11 @@ def cited_spans(text: str, names: Iterable[str] = (), anchors: Iterable[tuple[st
     host, in any case) or by the text of a link to the article (`anchors`: (link text, its paragraph), from the
     extractor). In a line with such a clause, the spans in quotation marks after it (with no one else's verb of
     saying between: "The Herald reported that police said:" gives the quote to the police) or right before it ("...,"
-    the Herald wrote); a quotation it ends the line with carried on by the next lines that are wholly quotation (news
-    style for a quote of several paragraphs); and when the line is a lead-in naming it as the writer ("The Dunmore
-    Herald wrote on Tuesday:"), the block it introduces (`block_quote_spans`) and the wholly quoted lines after.
+    the Herald wrote, or "..." — Dunmore Herald); a quotation it ends the line with carried on by the next lines that
+    are wholly quotation (news style for a quote of several paragraphs), and the wholly quoted lines right above a
+    line that signs them ("— Dunmore Herald, Tuesday"); and when the line is a lead-in naming it as the writer ("The
+    Dunmore Herald wrote on Tuesday:"), the block it introduces (`block_quote_spans`) and the wholly quoted lines
+    after.
 
     A quotation is discounted because independent reports quote the same sources; this one's source is the
     article, so what it quotes of the article's own telling is copied text (match.Prepared.of, `cited`). A quotation
@@ -703,6 +707,14 @@ def cited_spans(text: str, names: Iterable[str] = (), anchors: Iterable[tuple[st
             continue
         clauses = _writer_clauses(text, a0, b0, sorted(found))
         if not clauses:
+            continue
+        if line.group().lstrip().startswith(("—", "–", "--")) and not quotation_in(line):
+            # A signature line ("— Dunmore Herald, Tuesday") signs the wholly quoted lines right above it.
+            for above in reversed(lines[:k]):
+                whole = wholly_quoted(above)
+                if whole is None:
+                    break
+                spans.append(whole)
             continue
         lifted = []
         for a, b in quotation_in(line):

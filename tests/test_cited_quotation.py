@@ -254,3 +254,20 @@ allow_private = true
                 str(site / "unlinked.html"))
     assert r.code == 0, r.err
     assert [len(x["copies"]) for x in r.json_lines()] == [1, 1, 0]
+
+
+def test_a_quotation_signed_with_a_dash_is_the_papers() -> None:
+    article = Prepared.of(ARTICLE)
+    signed = [*(f"\u201c{p}\u201d" for p in EXCERPT), "\u2014 Dunmore Herald, Tuesday"]
+    page = "\n\n".join(["My thoughts on the bridge closure", OWN_OPENING, *MORE_OWN, *signed, *OWN_CLOSE])
+    spans = cited_spans(page, ["Dunmore Herald"])
+    assert [page[a:b].strip("\u201c\u201d") for a, b in spans] == EXCERPT
+    assert compare(article, Prepared.of(page), CFG) is None
+    assert compare(article, Prepared.of(page, spans), CFG) is not None
+    # On one line: the quotation right before the dash.
+    inline = f"\u201c{PARAS[3]}\u201d \u2014 Dunmore Herald"
+    (span,) = cited_spans(inline, ["Dunmore Herald"])
+    assert inline[span[0]:span[1]].strip("\u201c\u201d") == PARAS[3]
+    # A quoted paragraph with a speaker of its own in between stops the signature reaching further up.
+    spoken = page.replace(f"\u201c{EXCERPT[1]}\u201d", "\u201cWe are sorry,\u201d the council said.")
+    assert [spoken[a:b].strip("\u201c\u201d") for a, b in cited_spans(spoken, ["Dunmore Herald"])] == [EXCERPT[2]]
