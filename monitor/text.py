@@ -723,6 +723,14 @@ def cited_spans(text: str, names: Iterable[str] = (), anchors: Iterable[tuple[st
                 lifted.append((a, b))
         spans += lifted
         body = line.group().rstrip()
+        first = line.start() + len(line.group()) - len(line.group().lstrip())
+        if lifted and lifted[0][0] == first and re.match(r"\s*(?:[—–]|--)", text[lifted[0][1]:b0]):
+            # A paragraph-long quotation signed with a dash signs the wholly quoted lines right above it too.
+            for above in reversed(lines[:k]):
+                whole = wholly_quoted(above)
+                if whole is None:
+                    break
+                spans.append(whole)
         rest = lines[k + 1:]
         if body.endswith(":") and any(not _speaks(text[ce:b0]) for _, ce in clauses):  # it introduces the quotation
             if rest and rest[0].start() in blocks:

@@ -264,6 +264,9 @@ def test_a_quotation_signed_with_a_dash_is_the_papers() -> None:
     assert [page[a:b].strip("\u201c\u201d") for a, b in spans] == EXCERPT
     assert compare(article, Prepared.of(page), CFG) is None
     assert compare(article, Prepared.of(page, spans), CFG) is not None
+    # The dash on the last quoted line signs the quoted lines above it as well.
+    last = page.replace("\u201d\n\n\u2014 Dunmore Herald, Tuesday", "\u201d \u2014 Dunmore Herald, Tuesday")
+    assert [last[a:b].strip("\u201c\u201d") for a, b in cited_spans(last, ["Dunmore Herald"])] == EXCERPT
     # On one line: the quotation right before the dash.
     inline = f"\u201c{PARAS[3]}\u201d \u2014 Dunmore Herald"
     (span,) = cited_spans(inline, ["Dunmore Herald"])
