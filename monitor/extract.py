@@ -565,7 +565,7 @@ class _Block:
     link_chars: int
     node: int  # mem_id of its block element; its ancestors are found through _Walk.up
     links: list[str]
-    anchors: dict[str, str]  # each link's href: its text in the block (the words a page names a source with)
+    anchors: list[tuple[str, str]]  # each link with text: (href, its words), the words a page names a source with
 
 
 def decode_html(body: bytes, content_type: str = "") -> str:
@@ -863,7 +863,8 @@ def _walk(body: LexborNode, sheet: _Sheet | None = None, strict: bool = True) ->
     buf: list[str] = []
     link_chars = 0
     links: list[str] = []
-    anchors: dict[str, list[str]] = {}
+    anchors: list[tuple[str, list[str]]] = []  # the links of the block so far: (href, pieces of its words)
+    anchor_open = False  # the last text read was inside the last of them
     cur_block = body_id
     in_pre = False
     after_br = False  # nothing but whitespace since the last <br> of this paragraph
@@ -902,7 +903,7 @@ def _walk(body: LexborNode, sheet: _Sheet | None = None, strict: bool = True) ->
             open_ctx.add(c)
 
     def flush() -> None:
-        nonlocal link_chars, after_br
+        nonlocal link_chars, after_br, anchor_open
         while stack:
             fold()
         raw = "".join(buf)
@@ -918,10 +919,11 @@ def _walk(body: LexborNode, sheet: _Sheet | None = None, strict: bool = True) ->
             text = " ".join(raw.split())
         if text:
             blocks.append(_Block(text, block_tag[cur_block], link_chars, cur_block, list(links),
-                                 {h: " ".join("".join(ts).split()) for h, ts in anchors.items()}))
+                                 [(h, " ".join("".join(ts).split())) for h, ts in anchors]))
         buf.clear()
         links.clear()
         anchors.clear()
+        anchor_open = False
         link_chars = 0
         after_br = False
 
@@ -966,8 +968,12 @@ def _walk(body: LexborNode, sheet: _Sheet | None = None, strict: bool = True) ->
                 after_br = False
                 if href is not None:
                     link_chars += len(t.strip())
-                    if href:
-                        anchors.setdefault(href, []).append(t)
+                if href:
+                    if anchor_open and anchors and anchors[-1][0] == href:
+                        anchors[-1][1].append(t)
+                    else:
+                        anchors.append((href, [t]))
+                anchor_open = bool(href)
             continue
         if tag is None or tag[0] == "-":
             continue
@@ -1842,7 +1848,7 @@ def _select(walk: _Walk, title: str, url: str, templates: frozenset[str],
             continue
         seen_prose = seen_prose or _is_prose(b, linked)
         paragraphs.append(text)
-        text_links.extend((_absolute(url, h), b.anchors.get(h, ""), text) for h in b.links)
+        text_links.extend((_absolute(url, h), words, text) for h, words in b.anchors)
         if nodes is not None:
             nodes.append(b.node)
     # A scraper's site name or signature often trails the article: short lines, no sentence.

@@ -298,7 +298,7 @@ def citations(page: Extracted, names: Sequence[str]) -> Cited:
     def spans(article: Article, text: str) -> list[tuple[int, int]]:
         linked = [(words, p) for url, words, p in page.text_links if same_page(url, article.url)]
         host = host_of(article.url)
-        return cited_spans(text, [*names, host] if host else names, linked)
+        return cited_spans(text, [*names, host] if host else names, linked, host)
     return spans
 
 

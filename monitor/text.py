@@ -566,42 +566,56 @@ def block_quote_spans(text: str) -> list[tuple[int, int]]:
 
 
 # A publication quoted as a writer is the subject of one of these ("The Herald wrote:", "..., the Herald reported.").
-_WRITER_VERBS = frozenset("""wrote writes reported reports said says explained explains noted notes added adds put
-    puts published publishes described describes summed sums continued continues""".split())
-# Words that may stand between a publication and its verb: its piece, a time ("The Herald's report on Tuesday said").
+# ("put" only as "put it", and nothing that a paper does to another's words: "published the statement in full".)
+_WRITER_VERBS = frozenset("""wrote writes writing reported reports reporting said says say explained explains noted
+    notes added adds described describes summed sums continued continues""".split())
+# Words that may stand between a publication and its verb: its piece, a time, an auxiliary ("The Herald's report on
+# Tuesday said", "The Herald has reported", "what the Herald had to say").
 _BETWEEN_WORDS = frozenset("""on in its a an the this that last earlier late early yesterday today tonight week month
     year morning afternoon evening night weekend report story article piece editorial feature website site account
     coverage reporter reporters journalist columnist correspondent also then first recently previously originally
-    online print edition it monday tuesday wednesday thursday friday saturday sunday january february march april may
-    june july august september october november december""".split())
+    online print edition has have had is was are were been will would now to monday tuesday wednesday thursday
+    friday saturday sunday january february march april may june july august september october november
+    december""".split())
 # A word before the publication that makes it another's audience or source, not the writer quoted: "told the Herald",
 # "first reported by the Herald", "responding to the Herald's report", "asked by the Herald".
 _NOT_WRITER = frozenset("told tell tells telling to by asked asks for with contacted approached against".split())
-_WRITER_BEFORE = frozenset("from via per in".split())  # "From the Herald:", "In the Herald's words:"
-# Words that give what follows to someone else: "The Herald reported that police said:", "... quoted one mother".
-_OTHER_SPEAKER = SPEECH_VERBS | frozenset("quoted quoting quotes called calling calls describing according".split())
+_OPENERS = frozenset("from via per in".split())  # opening the sentence: "From the Herald:", "In the Herald's words:"
+# Words between a writer clause and a quotation that give the quotation to someone else: "The Herald reported that
+# police said:", "... quoted one mother", "reported, citing the fire service:", "the statement read:".
+_OTHER_SPEAKER = SPEECH_VERBS | frozenset("""quoted quoting quotes called calling calls described describing according
+    read citing cited cites statement statements response spokesperson spokesman spokeswoman""".split())
+# Words of a link that make it a link naming the publication or its piece (with the site's name or a credit name).
+_PIECE_WORDS = frozenset("paper newspaper story report article piece coverage reporting editorial column".split())
 _OPENS_QUOTE = re.compile(r"\s*[\"“«]")
-_SIGNED = re.compile(r"(?:[—–]|--)\s*(?:the\s+)?$", re.I)  # "... ” — Dunmore Herald", a line "— The Herald, Tuesday"
 _CLOSES = "\"”»"
 _WORD_OR_MARK = re.compile(r"[\w’'-]+|[^\w\s]")
+_SIGNED = re.compile(r"(?:[—–(]|--)\s*(?:the\s+)?$", re.I)  # '... ” — Dunmore Herald', '(Dunmore Herald, Tuesday)'
+_ELIDED = re.compile(r"\s*[\[(]?(?:\.\s?){3}[\])]?\s*|\s*[\[(]?…[\])]?\s*")  # a line "[...]" between quoted ones
+_SENTENCE_END = re.compile(r"[.!?]")
 
 
 def _writer_clauses(text: str, start: int, end: int, spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     """Clauses of text[start:end] (a line) in which a publication named at one of `spans` is the writer quoted: it
     is the subject of a verb of writing (`_WRITER_VERBS`, a few words of time or kind between: "The Herald wrote on
-    Tuesday", "the Herald's report said", "..., the Herald put it"), it follows "according to", "from" or "in" ("In
-    the Herald's words:") or a dash signing a quotation ("— Dunmore Herald"), or its piece ends a lead-in ("Here is
-    the Herald's story:"). Not when it is someone's
-    audience or source ("told the Herald", "first reported by the Herald": `_NOT_WRITER`), part of a longer name
-    ("the Kelby Herald"), or its verb is passive ("reported by")."""
+    Tuesday", "the Herald's report said", "The Herald has reported", "the Herald's Sam Okafor writes"; "..., the Herald
+    put it"), it follows "according to", or "from" or "in" opening the sentence ("From the Herald on Tuesday:", "In
+    the Herald's words:"), a dash or bracket signing a quotation ("— Dunmore Herald", "(Dunmore Herald, Tuesday)"),
+    it opens a line with a colon ("Dunmore Herald: ..."), or its piece ends a lead-in ("Here is the Herald's
+    story:"). Not when it is someone's audience or source ("told the Herald", "first reported by the Herald":
+    `_NOT_WRITER`), part of a longer name ("the Kelby Herald"), or its verb is passive ("reported by")."""
     out = []
     for s, e in spans:
-        head = text[start:s]
+        # The words before it in its sentence: the last few are enough (a sentence that opens further back is not one
+        # it opens), and a line of many names stays linear.
+        head = text[max(start, s - 160):s]
         cut = max(head.rfind(c) for c in ".!?:;\"“”«»")
+        if cut < 0 and s - 160 > start:
+            head = "x " + head  # not the sentence's opening
         before = [w.lower() for w in re.findall(r"[\w’']+", head[cut + 1:])]
         if before and before[-1] == "the":
             before.pop()
-        if _SIGNED.search(head) or before[-2:] == ["according", "to"] or (before and before[-1] in _WRITER_BEFORE):
+        if _SIGNED.search(head) or before[-2:] == ["according", "to"] or (len(before) == 1 and before[0] in _OPENERS):
             m = re.match(r"[’']s\s+\w+", text[e:end])
             out.append((s, e + (m.end() if m else 0)))
             continue
@@ -612,64 +626,93 @@ def _writer_clauses(text: str, start: int, end: int, spans: Iterable[tuple[int, 
         m = re.search(r"(\w[\w’'-]*)\s+$", head[cut + 1:])
         if m and m.group(1)[0].isupper() and m.group(1) not in ("The", "THE") and head[cut + 1:m.start()].strip():
             continue
-        named = [w.lower() for w in re.findall(r"[\w’']+", text[s:e])]
-        if named and named[-1] in _WRITER_VERBS:  # a link whose words are the verb: "the Herald <a>reported</a>:"
-            clause_end: int | None = e
-        else:
-            clause_end = None
-            seen = 0
-            possessive = False
-            for m in _WORD_OR_MARK.finditer(text, e, end):
-                w = m.group().lower()
-                if w in ("’s", "'s", "’", "'") and seen == 0:
-                    possessive = True
-                    continue
-                if w == ":":  # "Here is the Herald's story:"
-                    clause_end = m.start() if possessive else None
-                    break
-                if w in _WRITER_VERBS:
-                    clause_end = m.end()
-                    break
-                if not (w in _BETWEEN_WORDS or w.isdigit()) or seen == 6:
-                    break
+        clause_end = None
+        seen = 0
+        possessive = named = False
+        for m in _WORD_OR_MARK.finditer(text, e, end):
+            word = m.group()
+            w = word.lower()
+            if w in ("’s", "'s", "’", "'") and seen == 0:
+                possessive = True
+                continue
+            if w == ":":  # "Here is the Herald's story:", a line opening "Dunmore Herald:"
+                clause_end = m.start() if possessive or (not before and seen == 0) else None
+                break
+            if w == "put":  # "as the Herald put it"
+                nxt = _WORD_OR_MARK.search(text, m.end(), end)
+                clause_end = nxt.end() if nxt is not None and nxt.group().lower() == "it" else None
+                break
+            if w in _WRITER_VERBS:
+                clause_end = m.end()
+                break
+            if possessive and not named and word[0].isupper() and seen < 3:  # the paper's own writer, by name
                 seen += 1
+                continue
+            named = True
+            if not (w in _BETWEEN_WORDS or w.isdigit()) or seen == 6:
+                break
+            seen += 1
         if clause_end is None or re.match(r"\s+by\b", text[clause_end:end]):
             continue
         out.append((s, clause_end))
     return out
 
 
-def cited_spans(text: str, names: Iterable[str] = (), anchors: Iterable[tuple[str, str]] = ()) -> list[tuple[int, int]]:
+def _gives(between: str) -> bool:
+    """Whether text between a writer clause and a quotation leaves the quotation the writer's: it is within the
+    clause's sentence (or opens right after the colon that ends it) and names no one else's words (`_OTHER_SPEAKER`)."""
+    if _SENTENCE_END.search(between):
+        return False
+    return not any(w in _OTHER_SPEAKER for w in re.findall(r"\w+", between.lower()))
+
+
+def _link_names(words: str, names: list[str], host: str) -> bool:
+    """Whether a link's words name the publication or its piece: a credit name, the site's name ("The Dunmore Herald"
+    for dunmoreherald.example), or a word for a piece ("this story", "the paper's report"). A speaker or a verb
+    linked to the story where the blogger read it ("<a>The fire service</a> said") names neither."""
+    low = words.lower()
+    if any(n.lower() in low for n in names) or (_PIECE_WORDS & set(re.findall(r"\w+", low))):
+        return True
+    label = host.split(".")[0] if host else ""
+    squashed = re.sub(r"\W+", "", low)
+    squashed = squashed[3:] if squashed.startswith("the") else squashed
+    return len(squashed) >= 4 and bool(label) and (squashed in label or label in squashed)
+
+
+def cited_spans(text: str, names: Iterable[str] = (), anchors: Iterable[tuple[str, str]] = (),
+                host: str = "") -> list[tuple[int, int]]:
     """The quotation of a page that, by the page's own account, is the words of the article it cites: quotation the
     page gives to the article's publication as its writer (`_writer_clauses`), named as one of `names` (the user's
-    publications, matched as written, whole words, a leading "The" in any case; a name in lower case, such as a site's
-    host, in any case) or by the text of a link to the article (`anchors`: (link text, its paragraph), from the
-    extractor). In a line with such a clause, the spans in quotation marks after it (with no one else's verb of
-    saying between: "The Herald reported that police said:" gives the quote to the police) or right before it ("...,"
-    the Herald wrote, or "..." — Dunmore Herald); a quotation it ends the line with carried on by the next lines that
-    are wholly quotation (news style for a quote of several paragraphs), and the wholly quoted lines right above a
-    line that signs them ("— Dunmore Herald, Tuesday"); and when the line is a lead-in naming it as the writer ("The
-    Dunmore Herald wrote on Tuesday:"), the block it introduces (`block_quote_spans`) and the wholly quoted lines
-    after.
+    publications, matched as written or in capitals, whole words, a leading "The" in any case; a name in lower case,
+    such as a site's host, in any case) or by a link to the article (`anchors`: (link text, its paragraph), from the
+    extractor) whose words name the publication or its piece (`_link_names`; `host`: the article's site). In a line
+    with such a clause, the spans in quotation marks after it in its sentence (or right after the colon that ends it),
+    with no one else's verb of saying between ("The Herald reported that police said:" gives the quote to the
+    police), or right before it ("...," the Herald wrote; "..." — Dunmore Herald); a quotation it ends the line with
+    that is still open, or that follows its colon, carried on by the next lines that are wholly quotation (news style
+    for a quote of several paragraphs; a line "[...]" between them); and when the line is a lead-in naming it as the
+    writer ("The Dunmore Herald wrote on Tuesday:"), the block it introduces (`block_quote_spans`) and the wholly quoted
+    lines after. A line that signs a quotation with a dash ("— Dunmore Herald, Tuesday", alone or after a
+    paragraph-long quotation) gives it the wholly quoted lines right above.
 
     A quotation is discounted because independent reports quote the same sources; this one's source is the
     article, so what it quotes of the article's own telling is copied text (match.Prepared.of, `cited`). A quotation
     the page gives to anyone else (the police, a forecaster, a release) stays a quotation, even where the article
     carries the same words as its own and the page names or links the article elsewhere."""
     patterns = []
-    for n in names:
-        n = n.strip()
-        if not n:
-            continue
+    keep = [n.strip() for n in names if n.strip()]
+    for n in keep:
         bare = re.sub(r"(?i)^the\s+", "", n)
-        flags = re.I if n == n.lower() else 0
-        patterns.append(re.compile(r"(?<!\w)" + re.escape(bare).replace(r"\ ", r"\s+") + r"(?!\w)", flags))
-    linked: dict[str, list[str]] = {}  # a line of a linked paragraph: the link texts in it
+        forms = [bare] if n == n.lower() else [bare, bare.upper()]
+        body = "|".join(re.escape(f).replace(r"\ ", r"\s+") for f in forms)
+        patterns.append(re.compile(r"(?<!\w)(?:" + body + r")(?!\w)", re.I if n == n.lower() else 0))
+    linked: dict[str, set[str]] = {}  # a line of a linked paragraph: the words of links in it that name the paper
     for words, paragraph in anchors:
-        if words.strip():
+        words = words.strip()
+        if words and _link_names(words, keep, host):
             for ln in paragraph.split("\n"):
                 if words in ln:
-                    linked.setdefault(ln.strip(), []).append(words)
+                    linked.setdefault(ln.strip(), set()).add(words)
     if not patterns and not linked:
         return []
     lines = list(_LINE.finditer(text))
@@ -696,60 +739,67 @@ def cited_spans(text: str, names: Iterable[str] = (), anchors: Iterable[tuple[st
         last = line.start() + len(body.rstrip())
         return inside[0] if len(inside) == 1 and inside[0][0] == first and inside[0][1] >= last else None
 
-    for k, line in enumerate(lines):
+    floor = 0  # lines before this one were read already, forwards or backwards: each line is walked once
+
+    def lift_above(k: int) -> None:
+        nonlocal floor
+        for above in range(k - 1, floor - 1, -1):
+            whole = wholly_quoted(lines[above])
+            if whole is None:
+                break
+            spans.append(whole)
+        floor = max(floor, k)
+
+    k = 0
+    while k < len(lines):
+        line = lines[k]
         a0, b0 = line.span()
-        found = [m.span() for p in patterns for m in p.finditer(text, a0, b0)]
+        k += 1
+        found = {m.span() for p in patterns for m in p.finditer(text, a0, b0)}
         for words in linked.get(line.group().strip(), ()):
-            at = text.find(words, a0, b0)
-            if at >= 0:
-                found.append((at, at + len(words)))
+            found |= {m.span() for m in re.compile(r"(?<!\w)" + re.escape(words) + r"(?!\w)").finditer(text, a0, b0)}
         if not found:
             continue
         clauses = _writer_clauses(text, a0, b0, sorted(found))
         if not clauses:
             continue
-        if line.group().lstrip().startswith(("—", "–", "--")) and not quotation_in(line):
-            # A signature line ("— Dunmore Herald, Tuesday") signs the wholly quoted lines right above it.
-            for above in reversed(lines[:k]):
-                whole = wholly_quoted(above)
-                if whole is None:
-                    break
-                spans.append(whole)
-            continue
-        lifted = []
-        for a, b in quotation_in(line):
-            if any(ce <= a and not _speaks(text[ce:a]) for _, ce in clauses) or any(
-                    cs >= b and re.fullmatch(r"[\s,;:—–-]*(?:the\s+)?", text[b:cs], re.I) for cs, _ in clauses):
-                lifted.append((a, b))
-        spans += lifted
         body = line.group().rstrip()
         first = line.start() + len(line.group()) - len(line.group().lstrip())
-        if lifted and lifted[0][0] == first and re.match(r"\s*(?:[—–]|--)", text[lifted[0][1]:b0]):
-            # A paragraph-long quotation signed with a dash signs the wholly quoted lines right above it too.
-            for above in reversed(lines[:k]):
-                whole = wholly_quoted(above)
-                if whole is None:
-                    break
-                spans.append(whole)
-        rest = lines[k + 1:]
-        if body.endswith(":") and any(not _speaks(text[ce:b0]) for _, ce in clauses):  # it introduces the quotation
-            if rest and rest[0].start() in blocks:
-                spans.append((rest[0].start(), blocks[rest[0].start()]))
-                rest = rest[1:]
-        elif not (lifted and lifted[-1][1] >= line.start() + len(body)):
+        if body.lstrip().startswith(("—", "–", "--", "(")) and not quotation_in(line):
+            lift_above(k - 1)  # a signature line ("— Dunmore Herald, Tuesday") signs the quoted lines above
+            continue
+        lifted, after_colon = [], False
+        for a, b in quotation_in(line):
+            for cs, ce in clauses:
+                if ce <= a and _gives(text[ce:a].rstrip().removesuffix(":")):
+                    after_colon = after_colon or text[ce:a].rstrip().endswith(":")
+                elif not (cs >= b and (re.fullmatch(r"\s*(?:[—–(]|--)\s*(?:the\s+)?", text[b:cs], re.I)
+                                       or (re.fullmatch(r"[\s,]*(?:the\s+)?", text[b:cs])
+                                           and text[a:b].rstrip(_CLOSES + " ")[-1:] not in ".!?"))):
+                    continue
+                lifted.append((a, b))
+                break
+        spans += lifted
+        if lifted and lifted[0][0] == first and re.match(r"\s*(?:[—–(]|--)", text[lifted[0][1]:b0]):
+            lift_above(k - 1)  # a paragraph-long quotation signed with a dash signs the quoted lines above it too
+        rest = k
+        if body.endswith(":") and any(_gives(text[ce:b0].rstrip().removesuffix(":")) for _, ce in clauses):
+            if rest < len(lines) and lines[rest].start() in blocks:  # it introduces the quotation
+                spans.append((lines[rest].start(), blocks[lines[rest].start()]))
+                rest += 1
+        elif not (lifted and lifted[-1][1] >= line.start() + len(body)
+                  and (after_colon or body[-1] not in _CLOSES)):  # the line ends in its quotation, open or after ':'
             continue
         # The quotation goes on in the lines after that are wholly quotation.
-        for nxt in rest:
-            whole = wholly_quoted(nxt)
-            if whole is None:
+        while rest < len(lines):
+            whole = wholly_quoted(lines[rest])
+            if whole is None and not _ELIDED.fullmatch(lines[rest].group()):
                 break
-            spans.append(whole)
+            if whole is not None:
+                spans.append(whole)
+            rest += 1
+        k = floor = max(k, rest)
     return _union(spans)
-
-
-def _speaks(between: str) -> bool:
-    """Whether text between a writer clause and a quotation gives the quotation to someone else (`_OTHER_SPEAKER`)."""
-    return any(w in _OTHER_SPEAKER for w in re.findall(r"\w+", between.lower()))
 
 
 # A number as written in news: digits with thousands separators, a decimal point or comma, or a time's colon

@@ -82,6 +82,26 @@ def test_the_quoted_excerpt_is_a_copy_only_when_the_page_gives_it_to_the_article
     assert compare(article, Prepared.of(blog("")), CFG) is not None
 
 
+LEAD_INS = ["The Dunmore Herald has reported:", "The Dunmore Herald is reporting:", "Dunmore Herald:",
+            "Here's what the Dunmore Herald had to say:", "Via the Dunmore Herald:", "THE DUNMORE HERALD WROTE:",
+            "The Dunmore Herald's Sam Okafor writes:", "According to the Dunmore Herald:",
+            "The Dunmore Herald reported this morning:", "As the Dunmore Herald put it:"]
+
+
+def test_ways_of_giving_quoted_paragraphs_to_the_paper() -> None:
+    article = Prepared.of(ARTICLE)
+    quoted = [f"\u201c{p}\u201d" for p in EXCERPT]
+    pages = {lead: [lead, *quoted] for lead in LEAD_INS}
+    pages["signed in brackets"] = [*quoted, "(Dunmore Herald, Tuesday)"]
+    pages["elided"] = ["The Dunmore Herald wrote:", quoted[0], "[...]", quoted[1], "[\u2026]", quoted[2]]
+    for name, middle in pages.items():
+        page = "\n\n".join(["My thoughts on the bridge closure", OWN_OPENING, *MORE_OWN, *middle, *OWN_CLOSE])
+        spans = cited_spans(page, ["Dunmore Herald"])
+        assert [page[a:b].strip("\u201c\u201d") for a, b in spans] == EXCERPT, name
+        assert compare(article, Prepared.of(page), CFG) is None, name
+        assert compare(article, Prepared.of(page, spans), CFG) is not None, name
+
+
 def test_quoted_paragraphs_after_a_citing_line() -> None:
     article = Prepared.of(ARTICLE)
     q = ("\u201c", "\u201d")
@@ -109,8 +129,17 @@ def test_quoted_paragraphs_after_a_citing_line() -> None:
 def test_a_link_to_the_article_names_it_by_its_words() -> None:
     page = blog("Our local paper wrote on Tuesday:")
     assert cited_spans(page, [], [("Our local paper", "Our local paper wrote on Tuesday:")])
-    assert cited_spans(page, [], [("wrote", "Our local paper wrote on Tuesday:")])  # the link on the verb
     assert cited_spans(page, [], [("I have lived", OWN_OPENING)]) == []  # a link in a paragraph quoting nothing
+    # Bloggers link a speaker or a verb to the story they read it in: that names no paper, only a link's words that
+    # name the paper ("paper", "story", a credit name, the site's name) do.
+    assert cited_spans(page, [], [("wrote", "Our local paper wrote on Tuesday:")]) == []
+    named = blog("The Dunmore Herald wrote on Tuesday:")
+    assert cited_spans(named, [], [("The Dunmore Herald", "The Dunmore Herald wrote on Tuesday:")]) == []
+    assert cited_spans(named, [], [("The Dunmore Herald", "The Dunmore Herald wrote on Tuesday:")],
+                       host="dunmoreherald.example")
+    speaker = blog("The council said in a statement on Tuesday:")
+    assert cited_spans(speaker, [], [("The council", "The council said in a statement on Tuesday:")],
+                       host="dunmoreherald.example") == []
     # A link on words that make the article no writer: "first reported" by someone, a verb passive.
     page = blog("The closure, first reported on Monday, was announced by the council:")
     assert cited_spans(page, [], [("first reported", page.split("\n\n")[2])]) == []
@@ -149,6 +178,7 @@ def follow_up(*release: str) -> str:
 
 BLOCK = " ".join(RELEASE)
 L, R = "\u201c", "\u201d"
+QUOTED = [f"{L}{r}{R}" for r in RELEASE]  # one paragraph each, in quotation marks
 OTHERS = {  # the police's words, whoever else the paragraph names (a review's cases)
     "said": ["A spokesperson for Westmere Police said:", BLOCK],
     "told": ["A spokesperson for Westmere Police told the Dunmore Herald on Monday:", BLOCK],
@@ -163,6 +193,21 @@ OTHERS = {  # the police's words, whoever else the paragraph names (a review's c
                      f"junction {L}a death trap.{R}", f"{L}{RELEASE[0]} {RELEASE[1]}{R} a police spokesperson said. "
                      f"{L}{RELEASE[2]}{R}"],
     "another paper": ["A spokesperson for Westmere Police told the Kelby Herald:", BLOCK],
+    # A clause gives only the quotation of its own sentence, or the one right after the colon that ends it.
+    "sentence after": ["Residents first complained about the junction in 2022, the Dunmore Herald reported then. "
+                       "Police released this statement on Monday:", *QUOTED],
+    "according to, then": [f"According to the Dunmore Herald, the rider was 27. The police statement: {L}{BLOCK}{R}"],
+    "wrote, then": [f"The Dunmore Herald wrote on Monday: {L}A man was hurt.{R} The police account: {L}{BLOCK}{R}"],
+    "before, a sentence away": [f"Police said in a statement: {L}{BLOCK}{R} The Dunmore Herald reported on Monday that "
+                                "the rider was from Brantham."],
+    "citing": ["The Dunmore Herald reported, citing police:", *QUOTED],
+    "statement read": ["The Dunmore Herald reported that the police statement read:", *QUOTED],
+    "put to": ["The Dunmore Herald put the residents' claims to the force on Monday. Its response:", f"{L}{BLOCK}{R}"],
+    "published in full": ["The Dunmore Herald published the police statement in full on Monday:", *QUOTED],
+    "questions from": ["In response to questions from the Dunmore Herald, police issued this statement:", *QUOTED],
+    "quoted in": ["The force, in a statement quoted in the Dunmore Herald, described the crash:", *QUOTED],
+    "closed quote, others after": [f"Residents were, as the Dunmore Herald put it, {L}furious.{R}",
+                                   *QUOTED],
 }
 
 
@@ -177,9 +222,11 @@ def test_quotation_the_page_gives_to_someone_else_stays_quotation() -> None:
         spans = cited_spans(page, names)
         assert all("Officers were called" not in page[a:b] for a, b in spans), name
         assert compare(crash, Prepared.of(page, spans), CFG) is None, name
-        # A link on the paper's name in that paragraph reads the same.
-        linked = [("Dunmore Herald", p) for p in page.split("\n\n") if "Dunmore Herald" in p]
-        assert compare(crash, Prepared.of(page, cited_spans(page, [], linked)), CFG) is None, name
+        # A link on the paper's name in that paragraph reads the same; so do links on the speaker and the verb.
+        paras = page.split("\n\n")
+        linked = [(w, p) for p in paras for w in ("Dunmore Herald", "police", "Police", "said") if w in p]
+        spans = cited_spans(page, [], linked, host="dunmoreherald.example")
+        assert compare(crash, Prepared.of(page, spans), CFG) is None, name
 
 
 def test_an_opening_quoted_from_the_article_is_no_feed_excerpt() -> None:
@@ -214,6 +261,10 @@ def test_the_extractor_keeps_each_text_link_with_its_paragraph() -> None:
                    "https://blog.example/bridge")
     assert (ARTICLE_URL, "Our local paper", "Our local paper wrote on Tuesday:") in page.text_links
     assert all(u != "https://blog.example/" for u, _, _ in page.text_links)  # the navigation is not the text
+    # Two links to one address in a paragraph keep their own words.
+    two = text_of(blog_html(f"The story <a href='{ARTICLE_URL}'>is here</a>; <a href='{ARTICLE_URL}'>the <b>local</b> "
+                            "paper</a> wrote on Tuesday:").encode(), "text/html", "https://blog.example/bridge")
+    assert [w for u, w, _ in two.text_links if u == ARTICLE_URL] == ["is here", "the local paper"]
 
 
 def test_a_blog_quoting_the_article_it_links_to_raises_an_alert(tmp_path: Path,
