@@ -1838,7 +1838,10 @@ def _select(walk: _Walk, title: str, url: str, templates: frozenset[str],
         n = len(text)
         if n < 200 and (_furniture_line(text) or _pitch(text)):
             continue
-        if b.link_chars > 0.5 * n and not (linked and _linked_prose(b)):
+        # A line mostly of links is navigation, not one that introduces a quotation naming its source by a link
+        # ("<a>The Dunmore Herald</a> wrote on Friday:", text.cited_spans).
+        if b.link_chars > 0.5 * n and not (linked and _linked_prose(b)) and not (
+                n < 200 and text.rstrip().endswith(":") and " " in text.strip()):
             continue
         if b.tag in HEADINGS and _same_heading(text, title):
             continue

@@ -760,6 +760,19 @@ def _verbatim_block(groups: list[_Group], article: Prepared, page: Prepared, cfg
     return False
 
 
+def _excerpt_quoted(groups: list[_Group], article: Prepared, page: Prepared, cfg: MatchSettings) -> bool:
+    """On a page that gives quotation to the article (`Prepared.cited`), whether the evidence holds the excerpt that
+    reading is for: the quoted sentences and the ones copied word for word with them cover `min_coverage` of the
+    article. Evidence without a quoted sentence needs no such reading (True). A rival's explainer quoting two or
+    three of the article's sentences by name, among its own retelling of the same facts, holds no such excerpt: its
+    quotation is read as quotation again (`compare`), or the quote would seed a paraphrase of its own reporting."""
+    pairs = [p for g in groups for p in g.pairs]
+    if not any(page.lifted(p.j) for p in pairs):
+        return True
+    taken = {p.i for p in pairs if page.lifted(p.j) or p.exact >= cfg.verbatim_similarity}
+    return sum(article.sentences[i].end - article.sentences[i].start for i in taken) >= cfg.min_coverage * article.chars
+
+
 def _verbatim_chain(groups: list[_Group], article: Prepared, page: Prepared, cfg: MatchSettings) -> list[_Group]:
     """The passages holding the longest chain of narrative sentences copied word for word in the article's order,
     however far apart on the page, when it has `min_passages` of them (and at least `min_run`), else none. A
@@ -841,6 +854,8 @@ def compare(article: Prepared, page: Prepared, cfg: MatchSettings) -> Match | No
     if (len(narrative) < cfg.min_passages and not _lede_copied(groups, article, page, cfg)
             and not _verbatim_block(groups, article, page, cfg)):
         return None
+    if page.cited and not _excerpt_quoted(groups, article, page, cfg):
+        return compare(article, Prepared.of(page.text), cfg)
 
     def length(s: Sentence) -> int:
         return s.end - s.start

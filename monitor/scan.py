@@ -231,7 +231,11 @@ def decide(article: Prepared, page: Prepared, cfg: MatchSettings,
            verifier: SemanticVerifier | None = None) -> Match | None:
     """The copy rule; a candidate it rejects goes to the embedding verifier when one is configured."""
     m = compare(article, page, cfg)
-    return verifier.verify(article, page) if m is None and verifier is not None else m
+    if m is not None or verifier is None:
+        return m
+    # The verifier reads the page's quotation as quotation: the copy rule alone decides what a page quoting the
+    # article by name copies of it (match._excerpt_quoted).
+    return verifier.verify(article, Prepared.of(page.text) if page.cited else page)
 
 
 def min_shared_for(page_hashes: int, cfg: MatchSettings) -> int:

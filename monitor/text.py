@@ -615,7 +615,8 @@ def _writer_clauses(text: str, start: int, end: int, spans: Iterable[tuple[int, 
         before = [w.lower() for w in re.findall(r"[\w’']+", head[cut + 1:])]
         if before and before[-1] == "the":
             before.pop()
-        if _SIGNED.search(head) or before[-2:] == ["according", "to"] or (len(before) == 1 and before[0] in _OPENERS):
+        if (_SIGNED.search(head) or before[-2:] == ["according", "to"] or (len(before) == 1 and before[0] in _OPENERS)
+                or (len(before) >= 2 and before[-1] == "from" and before[-2] in _PIECE_WORDS)):  # "the story from"
             m = re.match(r"[’']s\s+\w+", text[e:end])
             out.append((s, e + (m.end() if m else 0)))
             continue
@@ -628,15 +629,15 @@ def _writer_clauses(text: str, start: int, end: int, spans: Iterable[tuple[int, 
             continue
         clause_end = None
         seen = 0
-        possessive = named = False
+        possessive = named = piece = False
         for m in _WORD_OR_MARK.finditer(text, e, end):
             word = m.group()
             w = word.lower()
             if w in ("’s", "'s", "’", "'") and seen == 0:
                 possessive = True
                 continue
-            if w == ":":  # "Here is the Herald's story:", a line opening "Dunmore Herald:"
-                clause_end = m.start() if possessive or (not before and seen == 0) else None
+            if w == ":":  # "Here is the Herald's story:", "The Herald has the story:", a line opening "Dunmore Herald:"
+                clause_end = m.start() if possessive or piece or (not before and seen == 0) else None
                 break
             if w == "put":  # "as the Herald put it"
                 nxt = _WORD_OR_MARK.search(text, m.end(), end)
@@ -649,7 +650,8 @@ def _writer_clauses(text: str, start: int, end: int, spans: Iterable[tuple[int, 
                 seen += 1
                 continue
             named = True
-            if not (w in _BETWEEN_WORDS or w.isdigit()) or seen == 6:
+            piece = piece or w in _PIECE_WORDS
+            if not (w in _BETWEEN_WORDS or w in _PIECE_WORDS or w.isdigit()) or seen == 6:
                 break
             seen += 1
         if clause_end is None or re.match(r"\s+by\b", text[clause_end:end]):

@@ -85,7 +85,8 @@ def test_the_quoted_excerpt_is_a_copy_only_when_the_page_gives_it_to_the_article
 LEAD_INS = ["The Dunmore Herald has reported:", "The Dunmore Herald is reporting:", "Dunmore Herald:",
             "Here's what the Dunmore Herald had to say:", "Via the Dunmore Herald:", "THE DUNMORE HERALD WROTE:",
             "The Dunmore Herald's Sam Okafor writes:", "According to the Dunmore Herald:",
-            "The Dunmore Herald reported this morning:", "As the Dunmore Herald put it:"]
+            "The Dunmore Herald reported this morning:", "As the Dunmore Herald put it:",
+            "The Dunmore Herald has the story:", "Here's the story from the Dunmore Herald:"]
 
 
 def test_ways_of_giving_quoted_paragraphs_to_the_paper() -> None:
@@ -261,6 +262,11 @@ def test_the_extractor_keeps_each_text_link_with_its_paragraph() -> None:
                    "https://blog.example/bridge")
     assert (ARTICLE_URL, "Our local paper", "Our local paper wrote on Tuesday:") in page.text_links
     assert all(u != "https://blog.example/" for u, _, _ in page.text_links)  # the navigation is not the text
+    # A lead-in that is mostly its link is no navigation line: it stays in the text, with its link.
+    short = text_of(blog_html(f"<a href='{ARTICLE_URL}'>The Dunmore Herald</a> wrote:").encode(), "text/html",
+                    "https://blog.example/bridge")
+    assert "\n\nThe Dunmore Herald wrote:\n\n" in short.text
+    assert (ARTICLE_URL, "The Dunmore Herald", "The Dunmore Herald wrote:") in short.text_links
     # Two links to one address in a paragraph keep their own words.
     two = text_of(blog_html(f"The story <a href='{ARTICLE_URL}'>is here</a>; <a href='{ARTICLE_URL}'>the <b>local</b> "
                             "paper</a> wrote on Tuesday:").encode(), "text/html", "https://blog.example/bridge")
@@ -325,3 +331,83 @@ def test_a_quotation_signed_with_a_dash_is_the_papers() -> None:
     # A quoted paragraph with a speaker of its own in between stops the signature reaching further up.
     spoken = page.replace(f"\u201c{EXCERPT[1]}\u201d", "\u201cWe are sorry,\u201d the council said.")
     assert [spoken[a:b].strip("\u201c\u201d") for a, b in cited_spans(spoken, ["Dunmore Herald"])] == [EXCERPT[2]]
+
+
+# A rival's explainer on a story the article broke, in its own words, quoting one paragraph of the article's by name
+# (the council's guidance, which the article prints as its own text). Written for review 22 of this rule.
+BINS = "\n\n".join([
+    "Council suspends bin contractor after three weeks of missed collections",
+    "Dunmore District Council has suspended its waste collection contract with Greyfield Environmental "
+    "after more than 9,000 households in the north of the town went without a bin collection for up to "
+    "three weeks.",
+    "The council's cabinet took the decision at an emergency meeting on Thursday evening. From Monday, "
+    "collections in the Northgate, Ashcombe and Millbrook wards will be carried out by the council's own "
+    "crews, using lorries hired from the neighbouring Westmere authority.",
+    "Greyfield Environmental has been given 28 days to show how it will meet the standards set out in its"
+    " contract. If it cannot, the council will move to end the agreement, which has four years left to "
+    "run and is worth about £4.1 million a year.",
+    "Residents whose collections were missed are asked to put their bins out as normal on their usual "
+    "day. Extra waste will be taken on the first collection after Monday, provided it is in tied bags and"
+    " placed beside the bin. Garden waste collections will resume the following week, and no charge will "
+    "be made for the missed rounds.",
+    "The trouble began in the middle of February, when Greyfield withdrew six of its twelve collection "
+    "lorries for repairs after they failed a roadside safety inspection. Crews were moved between rounds "
+    "to cover the gaps, but by the end of the month whole streets had been missed two or three times in a"
+    " row.",
+    "Council leader Maureen Ashby said: \"People pay for a service and they have not been getting it. We "
+    "have been patient with the company, but that patience has now run out.\"",
+    "In Millbrook, residents said rubbish had piled up in back lanes and gulls had torn open bags left on"
+    " the pavement. Pat Roarke, who lives on Tanner's Row, said her street had not seen a bin lorry since"
+    " the ninth of February. \"The smell in the lane is awful, and the children walk past it on their way "
+    "to school,\" she said.",
+    "Environmental health officers visited two streets in the ward on Wednesday after complaints about "
+    "rats, and the council has sent pest control teams to both.",
+    "A spokesman for Greyfield Environmental said the company regretted the disruption and that four of "
+    "its lorries had already returned to service. \"We are working closely with the council and are "
+    "confident we can restore a reliable service within days,\" he said.",
+    "Opposition councillors said the council should have acted sooner. Owen Partridge, who leads the "
+    "Liberal Democrat group, said the missed collections had been raised at a scrutiny committee in "
+    "January and nothing had been done. \"The warning signs were there six weeks ago, and the cabinet "
+    "chose to look the other way,\" he said.",
+    "Greyfield won the contract in 2021 after promising savings of almost £600,000 a year compared with "
+    "the previous operator. It also collects waste for two other councils in the county, neither of which"
+    " has reported similar problems.",
+    "The council said it would publish a full report on the contract's performance at its April meeting. "
+    "Missed collections can be reported on the council's website or by calling 01632 960 400. ",
+])
+EXPLAINER = "\n\n".join([
+    "Thousands of households in the north of Dunmore have had missed bin collections since February. Here"
+    " is what we know about the suspension of the Greyfield contract and what it means for you.",
+    "What has the council decided?",
+    "The cabinet suspended the contract with Greyfield Environmental on Thursday night. Council crews, in"
+    " lorries borrowed from Westmere, take over the rounds in Northgate, Ashcombe and Millbrook from "
+    "Monday.",
+    "What should I do with my bin?",
+    "The council has not yet put guidance on its website, but the Dunmore Herald reported: \"Residents "
+    "whose collections were missed are asked to put their bins out as normal on their usual day. Extra "
+    "waste will be taken on the first collection after Monday, provided it is in tied bags and placed "
+    "beside the bin. Garden waste collections will resume the following week, and no charge will be made "
+    "for the missed rounds.\"",
+    "Why did it go wrong?",
+    "Greyfield took lorries off the road for repairs in mid-February. The company says four were "
+    "withdrawn as a precaution; the Herald put the figure at six. Either way, the remaining crews could "
+    "not cover every round, and some streets were missed three times in a row.",
+    "Could the contract be cancelled?",
+    "Yes. Greyfield has 28 days to show it can do the job. If the council is not satisfied it can end the"
+    " deal, which runs until 2028. Lawyers we spoke to said the council would have to show a serious and "
+    "persistent breach, and that the company could challenge the decision.",
+    "Who do I call?",
+    "Report a missed collection on the council's website or on 01632 960 400. If you have rats, "
+    "environmental health can be reached on the same number.",
+])
+
+
+def test_a_short_quote_by_name_does_not_seed_a_paraphrase_of_the_pages_own_reporting() -> None:
+    """Read as the article's, the quoted paragraph aligned with the explainer's own one-line retellings of the facts
+    around it into a paraphrase (27% of the article). A page quoting the article by name is read so only when the
+    quoted text and what it copies word for word with it make the excerpt (match._excerpt_quoted)."""
+    article = Prepared.of(BINS)
+    spans = cited_spans(EXPLAINER, ["Dunmore Herald"])
+    assert len(spans) == 1 and EXPLAINER[spans[0][0]:spans[0][1]].startswith("\"Residents whose")
+    assert compare(article, Prepared.of(EXPLAINER), CFG) is None
+    assert compare(article, Prepared.of(EXPLAINER, spans), CFG) is None
