@@ -121,6 +121,7 @@ DATELINE = re.compile(
     re.I,
 )
 BYLINE = re.compile(r"^(?:by|written by|words by|reporting by|photos? by|von|par|por)\s+\S.{0,80}$", re.I)
+LEAD_IN_CHARS = 200  # a line introducing a quotation is a sentence of a few words, as a credit line is
 CREDIT_LINE = re.compile(
     r"^(?:(?:originally|orignially|originaly|orginally|first) (?:published|posted|appeared)\b.*|"
     r"(?:this|the) (?:article|story|post|piece) (?:was |first |originally |previously )+(?:published|appeared)\b.*|"
@@ -950,6 +951,8 @@ def _walk(body: LexborNode, sheet: _Sheet | None = None, strict: bool = True) ->
                     while stack:  # every open context ends before it (one fold left "XtwoDelta")
                         fold()
                     buf.append(" ")
+                    if anchor_open and href and anchors and anchors[-1][0] == href:  # a link's words too
+                        anchors[-1][1].append(" ")
                 continue
             if blk != cur_block:
                 if buf or stack:
@@ -970,7 +973,7 @@ def _walk(body: LexborNode, sheet: _Sheet | None = None, strict: bool = True) ->
                     link_chars += len(t.strip())
                 if href:
                     if anchor_open and anchors and anchors[-1][0] == href:
-                        anchors[-1][1].append(t)
+                        anchors[-1][1].append(" " if space else t)
                     else:
                         anchors.append((href, [t]))
                 anchor_open = bool(href)
@@ -994,6 +997,8 @@ def _walk(body: LexborNode, sheet: _Sheet | None = None, strict: bool = True) ->
                 in_pre = blk in pre_blocks
             while stack:
                 fold()
+            if anchor_open and anchors:
+                anchors[-1][1].append(" ")
             if in_pre:
                 buf.append("\n")
             elif after_br:
@@ -1838,10 +1843,10 @@ def _select(walk: _Walk, title: str, url: str, templates: frozenset[str],
         n = len(text)
         if n < 200 and (_furniture_line(text) or _pitch(text)):
             continue
-        # A line mostly of links is navigation, not one that introduces a quotation naming its source by a link
-        # ("<a>The Dunmore Herald</a> wrote on Friday:", text.cited_spans).
+        # A line mostly of links is navigation, not one of a few words that introduces a quotation naming its
+        # source by a link ("<a>The Dunmore Herald</a> wrote on Friday:", text.cited_spans).
         if b.link_chars > 0.5 * n and not (linked and _linked_prose(b)) and not (
-                n < 200 and text.rstrip().endswith(":") and " " in text.strip()):
+                n < LEAD_IN_CHARS and text.rstrip().endswith(":") and " " in text.strip()):
             continue
         if b.tag in HEADINGS and _same_heading(text, title):
             continue

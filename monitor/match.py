@@ -166,14 +166,21 @@ class Prepared:
     def of(cls, text: str, cited: Sequence[tuple[int, int]] = ()) -> Prepared:
         """`text` cut into sentences; `cited`: its quotation that is the article's (`text.cited_spans`, sorted)."""
         toks = tokens(text)
-        spans = tuple(cited)
+        merged: list[tuple[int, int]] = []
+        for a, b in sorted(cited):  # sorted and merged, as `_inside` reads them
+            if merged and a <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+            else:
+                merged.append((a, b))
+        spans = tuple(merged)
         if spans:
             toks = [t._replace(quoted=False) if t.quoted and _inside(spans, t.start) else t for t in toks]
         sents = tuple(sentences(text, toks))
         return cls(text, tuple(toks), sents, spans)
 
     def lifted(self, k: int) -> bool:
-        """Whether sentence k is mostly quotation the page gives to the article (`cited`)."""
+        """Whether sentence k is quotation the page gives to the article (`cited`): its middle is (a sentence is
+        quoted whole or not at all, near enough, and a quotation starting or ending inside it is its edge)."""
         if not self.cited:
             return False
         s = self.sentences[k]
@@ -841,7 +848,16 @@ def may_copy(article: Prepared, page_keys: frozenset[str], cfg: MatchSettings) -
 
 
 def compare(article: Prepared, page: Prepared, cfg: MatchSettings) -> Match | None:
-    """The match between one article and one page, or None when the page is not a copy."""
+    """The match between one article and one page, or None when the page is not a copy. A page with quotation it
+    gives to the article (`Prepared.cited`) is read so first, then as it reads without: naming the paper never hides
+    a copy the plain reading finds (a feed excerpt quoted in full, on a page that is mostly quotation)."""
+    m = _compare(article, page, cfg)
+    if m is None and page.cited:
+        return _compare(article, Prepared.of(page.text), cfg)
+    return m
+
+
+def _compare(article: Prepared, page: Prepared, cfg: MatchSettings) -> Match | None:
     aligned = _aligned(article, page, cfg, AlignParams.of(cfg))
     groups = [g for g in aligned if _is_evidence(g, article, page, cfg)]
     chained = _verbatim_chain(aligned, article, page, cfg)
@@ -855,7 +871,7 @@ def compare(article: Prepared, page: Prepared, cfg: MatchSettings) -> Match | No
             and not _verbatim_block(groups, article, page, cfg)):
         return None
     if page.cited and not _excerpt_quoted(groups, article, page, cfg):
-        return compare(article, Prepared.of(page.text), cfg)
+        return None  # read as quotation again (`compare`)
 
     def length(s: Sentence) -> int:
         return s.end - s.start

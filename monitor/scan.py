@@ -321,6 +321,7 @@ def find_copies(store: Store, text: str, cfg: MatchSettings, exclude_url: str = 
     grams = _Grams(store, text)
     found: list[Found] = []
     references = store.reference_ids()  # not the publisher's: they discount shared text, and are never a copy's
+    cited_pages: dict[tuple[tuple[int, int], ...], Prepared] = {}
     for article_id, _shared in candidates:
         if article_id in references:
             continue
@@ -338,7 +339,10 @@ def find_copies(store: Store, text: str, cfg: MatchSettings, exclude_url: str = 
                 continue
         spans = cited(article, text) if cited is not None else []
         if spans:  # the page's quotation of this article is the article's words: a page of its own for it
-            seen = Prepared.of(text, spans)
+            key = tuple(spans)
+            if key not in cited_pages:  # the same for every article the page names by a credit name
+                cited_pages[key] = Prepared.of(text, spans)
+            seen = cited_pages[key]
         else:
             if page is None:
                 page = Prepared.of(text)

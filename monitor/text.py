@@ -580,19 +580,22 @@ _BETWEEN_WORDS = frozenset("""on in its a an the this that last earlier late ear
 # A word before the publication that makes it another's audience or source, not the writer quoted: "told the Herald",
 # "first reported by the Herald", "responding to the Herald's report", "asked by the Herald".
 _NOT_WRITER = frozenset("told tell tells telling to by asked asks for with contacted approached against".split())
-_OPENERS = frozenset("from via per in".split())  # opening the sentence: "From the Herald:", "In the Herald's words:"
+_OPENERS = frozenset("from via in".split())  # opening the sentence: "From the Herald:", "In the Herald's words:"
 # Words between a writer clause and a quotation that give the quotation to someone else: "The Herald reported that
 # police said:", "... quoted one mother", "reported, citing the fire service:", "the statement read:".
 _OTHER_SPEAKER = SPEECH_VERBS | frozenset("""quoted quoting quotes called calling calls described describing according
     read citing cited cites statement statements response spokesperson spokesman spokeswoman""".split())
 # Words of a link that make it a link naming the publication or its piece (with the site's name or a credit name).
 _PIECE_WORDS = frozenset("paper newspaper story report article piece coverage reporting editorial column".split())
-_OPENS_QUOTE = re.compile(r"\s*[\"“«]")
 _CLOSES = "\"”»"
 _WORD_OR_MARK = re.compile(r"[\w’'-]+|[^\w\s]")
-_SIGNED = re.compile(r"(?:[—–(]|--)\s*(?:the\s+)?$", re.I)  # '... ” — Dunmore Herald', '(Dunmore Herald, Tuesday)'
+_SIGN = r"\s*(?:[—–(]|--)"  # a dash or bracket that signs a quotation: '"..." — Dunmore Herald', "(Herald, Tuesday)"
+_SIGNED = re.compile(_SIGN + r"\s*(?:the\s+)?$", re.I)
 _ELIDED = re.compile(r"\s*[\[(]?(?:\.\s?){3}[\])]?\s*|\s*[\[(]?…[\])]?\s*")  # a line "[...]" between quoted ones
 _SENTENCE_END = re.compile(r"[.!?]")
+_LOOK_BACK = 160  # characters read before a name for the words that make it a writer (a clause's opening is near)
+_GAP_WORDS = 6  # words of time, kind or tense between a paper and its verb ("on Tuesday", "has been", "'s report")
+_NAME_WORDS = 3  # words of a writer's name after the paper's possessive ("the Herald's Sam Okafor writes")
 
 
 def _writer_clauses(text: str, start: int, end: int, spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -604,13 +607,13 @@ def _writer_clauses(text: str, start: int, end: int, spans: Iterable[tuple[int, 
     it opens a line with a colon ("Dunmore Herald: ..."), or its piece ends a lead-in ("Here is the Herald's
     story:"). Not when it is someone's audience or source ("told the Herald", "first reported by the Herald":
     `_NOT_WRITER`), part of a longer name ("the Kelby Herald"), or its verb is passive ("reported by")."""
-    out = []
+    out: list[tuple[int, int]] = []
     for s, e in spans:
         # The words before it in its sentence: the last few are enough (a sentence that opens further back is not one
         # it opens), and a line of many names stays linear.
-        head = text[max(start, s - 160):s]
+        head = text[max(start, s - _LOOK_BACK):s]
         cut = max(head.rfind(c) for c in ".!?:;\"“”«»")
-        if cut < 0 and s - 160 > start:
+        if cut < 0 and s - _LOOK_BACK > start:
             head = "x " + head  # not the sentence's opening
         before = [w.lower() for w in re.findall(r"[\w’']+", head[cut + 1:])]
         if before and before[-1] == "the":
@@ -646,12 +649,12 @@ def _writer_clauses(text: str, start: int, end: int, spans: Iterable[tuple[int, 
             if w in _WRITER_VERBS:
                 clause_end = m.end()
                 break
-            if possessive and not named and word[0].isupper() and seen < 3:  # the paper's own writer, by name
+            if possessive and not named and word[0].isupper() and seen < _NAME_WORDS:  # its own writer, by name
                 seen += 1
                 continue
             named = True
             piece = piece or w in _PIECE_WORDS
-            if not (w in _BETWEEN_WORDS or w in _PIECE_WORDS or w.isdigit()) or seen == 6:
+            if not (w in _BETWEEN_WORDS or w in _PIECE_WORDS or w.isdigit()) or seen == _GAP_WORDS:
                 break
             seen += 1
         if clause_end is None or re.match(r"\s+by\b", text[clause_end:end]):
@@ -668,17 +671,30 @@ def _gives(between: str) -> bool:
     return not any(w in _OTHER_SPEAKER for w in re.findall(r"\w+", between.lower()))
 
 
-def _link_names(words: str, names: list[str], host: str) -> bool:
-    """Whether a link's words name the publication or its piece: a credit name, the site's name ("The Dunmore Herald"
-    for dunmoreherald.example), or a word for a piece ("this story", "the paper's report"). A speaker or a verb
-    linked to the story where the blogger read it ("<a>The fire service</a> said") names neither."""
-    low = words.lower()
-    if any(n.lower() in low for n in names) or (_PIECE_WORDS & set(re.findall(r"\w+", low))):
+_SECOND_LEVEL = frozenset("co com org net ac gov ltd plc".split())  # "herald.co.uk": the name is before these
+_SITE_NAME_CHARS = 5  # a site's name shorter than this ("sky", "bbc") is inside too many words to go by
+
+
+def _site_name(host: str) -> str:
+    """The name part of a host, without subdomains or suffixes: "m.dunmoreherald.example" -> "dunmoreherald"."""
+    labels = host.lower().split(".")
+    if len(labels) >= 3 and labels[-2] in _SECOND_LEVEL:
+        return labels[-3]
+    return labels[-2] if len(labels) >= 2 else labels[0]
+
+
+def _link_names(words: str, patterns: list[re.Pattern[str]], host: str) -> bool:
+    """Whether a link's words name the publication or its piece: a credit name (`patterns`, as `cited_spans` matches
+    them), the site's name ("The Dunmore Herald" for dunmoreherald.example), or a word for a piece ("this story", "the
+    paper's report"). A speaker or a verb linked to the story where the blogger read it ("<a>The fire service</a>
+    said") names neither."""
+    if any(p.search(words) for p in patterns) or (_PIECE_WORDS & set(re.findall(r"\w+", words.lower()))):
         return True
-    label = host.split(".")[0] if host else ""
-    squashed = re.sub(r"\W+", "", low)
-    squashed = squashed[3:] if squashed.startswith("the") else squashed
-    return len(squashed) >= 4 and bool(label) and (squashed in label or label in squashed)
+    site = _site_name(host) if host else ""
+    squashed = re.sub(r"\W+", "", words.lower()).removeprefix("the")
+    # The link's words, run together, are the site's name or a part of it ("Herald" for dunmoreherald), not more
+    # ("Heraldry expert" is no link to herald.example's name).
+    return len(site) >= _SITE_NAME_CHARS and len(squashed) >= _SITE_NAME_CHARS and squashed in site
 
 
 def cited_spans(text: str, names: Iterable[str] = (), anchors: Iterable[tuple[str, str]] = (),
@@ -706,12 +722,12 @@ def cited_spans(text: str, names: Iterable[str] = (), anchors: Iterable[tuple[st
     for n in keep:
         bare = re.sub(r"(?i)^the\s+", "", n)
         forms = [bare] if n == n.lower() else [bare, bare.upper()]
-        body = "|".join(re.escape(f).replace(r"\ ", r"\s+") for f in forms)
+        body = "|".join(r"\s+".join(map(re.escape, f.split())) for f in forms)
         patterns.append(re.compile(r"(?<!\w)(?:" + body + r")(?!\w)", re.I if n == n.lower() else 0))
     linked: dict[str, set[str]] = {}  # a line of a linked paragraph: the words of links in it that name the paper
     for words, paragraph in anchors:
         words = words.strip()
-        if words and _link_names(words, keep, host):
+        if words and _link_names(words, patterns, host):
             for ln in paragraph.split("\n"):
                 if words in ln:
                     linked.setdefault(ln.strip(), set()).add(words)
@@ -770,19 +786,20 @@ def cited_spans(text: str, names: Iterable[str] = (), anchors: Iterable[tuple[st
         if body.lstrip().startswith(("—", "–", "--", "(")) and not quotation_in(line):
             lift_above(k - 1)  # a signature line ("— Dunmore Herald, Tuesday") signs the quoted lines above
             continue
-        lifted, after_colon = [], False
+        lifted: list[tuple[int, int]] = []
+        after_colon = False
         for a, b in quotation_in(line):
             for cs, ce in clauses:
                 if ce <= a and _gives(text[ce:a].rstrip().removesuffix(":")):
                     after_colon = after_colon or text[ce:a].rstrip().endswith(":")
-                elif not (cs >= b and (re.fullmatch(r"\s*(?:[—–(]|--)\s*(?:the\s+)?", text[b:cs], re.I)
+                elif not (cs >= b and (_SIGNED.fullmatch(text[b:cs])
                                        or (re.fullmatch(r"[\s,]*(?:the\s+)?", text[b:cs])
                                            and text[a:b].rstrip(_CLOSES + " ")[-1:] not in ".!?"))):
                     continue
                 lifted.append((a, b))
                 break
         spans += lifted
-        if lifted and lifted[0][0] == first and re.match(r"\s*(?:[—–(]|--)", text[lifted[0][1]:b0]):
+        if lifted and lifted[0][0] == first and re.match(_SIGN, text[lifted[0][1]:b0]):
             lift_above(k - 1)  # a paragraph-long quotation signed with a dash signs the quoted lines above it too
         rest = k
         if body.endswith(":") and any(_gives(text[ce:b0].rstrip().removesuffix(":")) for _, ce in clauses):

@@ -267,6 +267,10 @@ def test_the_extractor_keeps_each_text_link_with_its_paragraph() -> None:
                     "https://blog.example/bridge")
     assert "\n\nThe Dunmore Herald wrote:\n\n" in short.text
     assert (ARTICLE_URL, "The Dunmore Herald", "The Dunmore Herald wrote:") in short.text_links
+    # A link's words keep their spaces, whatever elements and line breaks they are split over.
+    split = text_of(blog_html(f"<a href='{ARTICLE_URL}'><span>The</span> <span>Dunmore</span><br>Herald</a> wrote:")
+                    .encode(), "text/html", "https://blog.example/bridge")
+    assert [w for u, w, _ in split.text_links if u == ARTICLE_URL] == ["The Dunmore Herald"]
     # Two links to one address in a paragraph keep their own words.
     two = text_of(blog_html(f"The story <a href='{ARTICLE_URL}'>is here</a>; <a href='{ARTICLE_URL}'>the <b>local</b> "
                             "paper</a> wrote on Tuesday:").encode(), "text/html", "https://blog.example/bridge")
@@ -411,3 +415,34 @@ def test_a_short_quote_by_name_does_not_seed_a_paraphrase_of_the_pages_own_repor
     assert len(spans) == 1 and EXPLAINER[spans[0][0]:spans[0][1]].startswith("\"Residents whose")
     assert compare(article, Prepared.of(EXPLAINER), CFG) is None
     assert compare(article, Prepared.of(EXPLAINER, spans), CFG) is None
+
+
+def test_naming_the_paper_never_hides_a_copy_the_plain_reading_finds() -> None:
+    """A feed excerpt quoted whole on a page that is little else: read as the page's own, its opening is the lede a
+    scraper takes (the plain reading flags it); read as quoted from the paper, that opening is a quotation. The page
+    is a copy either way."""
+    article = Prepared.of(ARTICLE)
+    page = "\n\n".join(["Bridge news", "The Dunmore Herald reported on Tuesday:", f"{L}{PARAS[1]}{R}",
+                        f"{L}{PARAS[2]}{R}"])
+    spans = cited_spans(page, ["Dunmore Herald"])
+    assert spans and compare(article, Prepared.of(page), CFG) is not None
+    assert compare(article, Prepared.of(page, spans), CFG) is not None
+
+
+def test_spans_names_and_link_words_read_loosely_written() -> None:
+    page = blog("The Dunmore Herald wrote on Tuesday:")
+    # Spans out of order or overlapping are merged.
+    (a, b), = cited_spans(page, ["Dunmore Herald"])
+    assert Prepared.of(page, [(a + 10, a + 20), (a, b)]).tokens == Prepared.of(page, [(a, b)]).tokens
+    assert cited_spans(page, ["Dunmore  Herald"])  # spaces in a name as any space
+    line = "The Dunmore Herald wrote on Tuesday:"
+    # A link's words name the paper by a whole credit name or the site's own name, not by a piece of a word or a
+    # subdomain: "Heraldry expert", "The mayor" on m.dunmoreherald.example, "UK police" on uk.reuters.example.
+    assert cited_spans(page, ["Herald"], [("Dunmore Herald", line)]) == cited_spans(page, ["Dunmore Herald"])
+    heraldry = blog("Heraldry expert Ann Cole wrote on Tuesday:")
+    assert cited_spans(heraldry, [], [("Heraldry expert Ann Cole", "Heraldry expert Ann Cole wrote on Tuesday:")],
+                       host="herald.example") == []
+    mayor = blog("The mayor wrote on Tuesday:")
+    assert cited_spans(mayor, [], [("The mayor", "The mayor wrote on Tuesday:")], host="m.dunmoreherald.example") == []
+    assert cited_spans(page, [], [("The Dunmore Herald", line)], host="m.dunmoreherald.example")
+    assert cited_spans(page, [], [("The Dunmore Herald", line)], host="www.dunmoreherald.co.uk")
