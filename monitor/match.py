@@ -80,6 +80,7 @@ DATA_SHARE = 2 / 3  # names and numbers making up this share of a sentence's wor
 # A page whose content words are this share quotation or more is not quoting its sources: only the article's own
 # quotation counts there (_narrative), or a copier would hide a copy by putting each paragraph in quotation marks.
 QUOTED_PAGE = 0.5
+SCATTERED_EXCERPT = 0.3  # of an article, quoted by name a sentence here and there: an excerpt (_excerpt_quoted)
 _CLOSERS = "\"'\u201d\u2019\u00bb)] \t"
 _BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
 
@@ -770,14 +771,21 @@ def _verbatim_block(groups: list[_Group], article: Prepared, page: Prepared, cfg
 def _excerpt_quoted(groups: list[_Group], article: Prepared, page: Prepared, cfg: MatchSettings) -> bool:
     """On a page that gives quotation to the article (`Prepared.cited`), whether the evidence holds the excerpt that
     reading is for: the quoted sentences and the ones copied word for word with them cover `min_coverage` of the
-    article. Evidence without a quoted sentence needs no such reading (True). A rival's explainer quoting two or
-    three of the article's sentences by name, among its own retelling of the same facts, holds no such excerpt: its
-    quotation is read as quotation again (`compare`), or the quote would seed a paraphrase of its own reporting."""
+    article, in a stretch (or SCATTERED_EXCERPT of it). Evidence without a quoted sentence needs no such reading
+    (True). A rival's explainer quoting two or three of the article's sentences by name, among its own retelling of
+    the same facts, holds no such excerpt: its quotation is read as quotation again (`compare`), or the quote would
+    seed a paraphrase of its own reporting."""
     pairs = [p for g in groups for p in g.pairs]
     if not any(page.lifted(p.j) for p in pairs):
         return True
     taken = {p.i for p in pairs if page.lifted(p.j) or p.exact >= cfg.verbatim_similarity}
-    return sum(article.sentences[i].end - article.sentences[i].start for i in taken) >= cfg.min_coverage * article.chars
+    share = sum(article.sentences[i].end - article.sentences[i].start for i in taken) / article.chars
+    if share < cfg.min_coverage:
+        return False
+    # An excerpt is a stretch of the article, `min_run` of its sentences in a row, or as much as the excerpts the
+    # issue names (SCATTERED_EXCERPT). A critics' round-up quoting three sentences here and there of one review (the
+    # director, the script, the lead: a fifth of it) is quoting it.
+    return share >= SCATTERED_EXCERPT or any(all(i + d in taken for d in range(cfg.min_run)) for i in taken)
 
 
 def _verbatim_chain(groups: list[_Group], article: Prepared, page: Prepared, cfg: MatchSettings) -> list[_Group]:

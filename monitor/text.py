@@ -569,11 +569,14 @@ def block_quote_spans(text: str) -> list[tuple[int, int]]:
 # ("put" only as "put it", and nothing that a paper does to another's words: "published the statement in full".)
 _WRITER_VERBS = frozenset("""wrote writes writing reported reports reporting said says say explained explains noted
     notes added adds described describes summed sums continued continues""".split())
+_WRITING = frozenset("wrote writes writing reported reports reporting".split())  # what the paper's people do in it
+_PERSON_WORDS = frozenset("editor writer critic chief correspondent reporter reporters journalist columnist".split())
 # Words that may stand between a publication and its verb: its piece, a time, an auxiliary ("The Herald's report on
 # Tuesday said", "The Herald has reported", "what the Herald had to say").
 _BETWEEN_WORDS = frozenset("""on in its a an the this that last earlier late early yesterday today tonight week month
     year morning afternoon evening night weekend report story article piece editorial feature website site account
-    coverage reporter reporters journalist columnist correspondent also then first recently previously originally
+    coverage reporter reporters journalist columnist correspondent editor writer critic chief senior deputy political
+    business football sports health science education crime arts match also then first recently previously originally
     online print edition has have had is was are were been will would now to monday tuesday wednesday thursday
     friday saturday sunday january february march april may june july august september october november
     december""".split())
@@ -581,10 +584,10 @@ _BETWEEN_WORDS = frozenset("""on in its a an the this that last earlier late ear
 # "first reported by the Herald", "responding to the Herald's report", "asked by the Herald".
 _NOT_WRITER = frozenset("told tell tells telling to by asked asks for with contacted approached against".split())
 _OPENERS = frozenset("from via in".split())  # opening the sentence: "From the Herald:", "In the Herald's words:"
-# Words between a writer clause and a quotation that give the quotation to someone else: "The Herald reported that
-# police said:", "... quoted one mother", "reported, citing the fire service:", "the statement read:".
-_OTHER_SPEAKER = SPEECH_VERBS | frozenset("""quoted quoting quotes called calling calls described describing according
-    read citing cited cites statement statements response spokesperson spokesman spokeswoman""".split())
+# Words that may stand between a writer clause and the quotation it gives besides `_BETWEEN_WORDS` ("The Herald put it
+# as follows:"). Any other word names what is quoted, and so whose it is: "reported the club's announcement:",
+# "reported that police said:", "According to the Herald, the results showed:".
+_AS_WORDS = frozenset("it as follows".split())
 # Words of a link that make it a link naming the publication or its piece (with the site's name or a credit name).
 _PIECE_WORDS = frozenset("paper newspaper story report article piece coverage reporting editorial column".split())
 _CLOSES = "\"”»"
@@ -619,7 +622,9 @@ def _writer_clauses(text: str, start: int, end: int, spans: Iterable[tuple[int, 
         if before and before[-1] == "the":
             before.pop()
         if (_SIGNED.search(head) or before[-2:] == ["according", "to"] or (len(before) == 1 and before[0] in _OPENERS)
-                or (len(before) >= 2 and before[-1] == "from" and before[-2] in _PIECE_WORDS)):  # "the story from"
+                or (len(before) >= 2 and before[-1] == "from" and before[-2] in _PIECE_WORDS)  # "the story from"
+                or (len(before) >= 2 and before[-1] == "in" and before[-2] in _WRITER_VERBS | {"writing"})):
+            # "Sam Okafor wrote in the Herald:", "Writing in the Herald, Sam Okafor said": its writer's words
             m = re.match(r"[’']s\s+\w+", text[e:end])
             out.append((s, e + (m.end() if m else 0)))
             continue
@@ -632,7 +637,8 @@ def _writer_clauses(text: str, start: int, end: int, spans: Iterable[tuple[int, 
             continue
         clause_end = None
         seen = 0
-        possessive = named = piece = False
+        possessive = piece = person = False
+        names = 0
         for m in _WORD_OR_MARK.finditer(text, e, end):
             word = m.group()
             w = word.lower()
@@ -647,12 +653,15 @@ def _writer_clauses(text: str, start: int, end: int, spans: Iterable[tuple[int, 
                 clause_end = nxt.end() if nxt is not None and nxt.group().lower() == "it" else None
                 break
             if w in _WRITER_VERBS:
-                clause_end = m.end()
+                # The paper's people write the article; what they say is theirs ("the Herald's editor said:").
+                clause_end = m.end() if not person or w in _WRITING else None
                 break
-            if possessive and not named and word[0].isupper() and seen < _NAME_WORDS:  # its own writer, by name
-                seen += 1
+            if possessive and word[0].isupper() and w not in _BETWEEN_WORDS and names < _NAME_WORDS:
+                # its own writer, by name and title ("the Herald's chief reporter Sam Okafor"; not "on Saturday")
+                names += 1
+                person = True
                 continue
-            named = True
+            person = person or (possessive and w in _PERSON_WORDS)
             piece = piece or w in _PIECE_WORDS
             if not (w in _BETWEEN_WORDS or w in _PIECE_WORDS or w.isdigit()) or seen == _GAP_WORDS:
                 break
@@ -664,11 +673,22 @@ def _writer_clauses(text: str, start: int, end: int, spans: Iterable[tuple[int, 
 
 
 def _gives(between: str) -> bool:
-    """Whether text between a writer clause and a quotation leaves the quotation the writer's: it is within the
-    clause's sentence (or opens right after the colon that ends it) and names no one else's words (`_OTHER_SPEAKER`)."""
+    """Whether text between a writer clause and a quotation leaves the quotation the writer's: within the clause's
+    sentence, nothing but words of time or kind, "that", commas and an aside in brackets ("The Herald wrote on
+    Tuesday that", "The Herald reported (our translation):"). A word that says what is quoted says whose it is."""
+    between = re.sub(r"\([^()]{0,40}\)", " ", between)
     if _SENTENCE_END.search(between):
         return False
-    return not any(w in _OTHER_SPEAKER for w in re.findall(r"\w+", between.lower()))
+    return all(w in _BETWEEN_WORDS or w in _AS_WORDS or w.isdigit() for w in re.findall(r"[\w’']+", between.lower()))
+
+
+def _given(text: str, a: int, b: int, clauses: list[tuple[int, int]]) -> bool:
+    """Whether the quotation text[a:b] is the writer clauses': after one in its sentence (`_gives`), or right before
+    one ('"...," the Herald wrote', '"..." — Dunmore Herald'; not a quotation ending a sentence before "The Herald")."""
+    return any((ce <= a and _gives(text[ce:a].rstrip().removesuffix(":"))) or (cs >= b and (
+        _SIGNED.fullmatch(text[b:cs]) or (re.fullmatch(r"[\s,]*(?:the\s+)?", text[b:cs])
+                                          and text[a:b].rstrip(_CLOSES + " ")[-1:] not in ".!?")))
+               for cs, ce in clauses)
 
 
 _SECOND_LEVEL = frozenset("co com org net ac gov ltd plc".split())  # "herald.co.uk": the name is before these
@@ -759,13 +779,29 @@ def cited_spans(text: str, names: Iterable[str] = (), anchors: Iterable[tuple[st
 
     floor = 0  # lines before this one were read already, forwards or backwards: each line is walked once
 
+    def names_paper(line: re.Match[str]) -> bool:
+        return any(p.search(text, *line.span()) for p in patterns) or any(
+            w in line.group() for w in linked.get(line.group().strip(), ()))
+
+    def signed_by_other(line: re.Match[str]) -> bool:
+        """Whether a line signs the quotation above it for someone else: "— Dunmore Town FC", or a quotation ending
+        so."""
+        body = line.group().strip()
+        inside = quotation_in(line)
+        tail = body if not inside else text[inside[-1][1]:line.end()].strip()
+        return bool(re.match(_SIGN, tail)) and not names_paper(line)
+
     def lift_above(k: int) -> None:
+        """The wholly quoted lines right above line k, which signs them: unless a lead-in above introduced them (its
+        speaker's), or they were read already."""
         nonlocal floor
-        for above in range(k - 1, floor - 1, -1):
-            whole = wholly_quoted(lines[above])
-            if whole is None:
-                break
-            spans.append(whole)
+        run = []
+        above = k - 1
+        while above >= floor and (whole := wholly_quoted(lines[above])) is not None:
+            run.append(whole)
+            above -= 1
+        if not (above >= 0 and lines[above].group().rstrip().endswith(":")):
+            spans.extend(run)
         floor = max(floor, k)
 
     k = 0
@@ -786,18 +822,7 @@ def cited_spans(text: str, names: Iterable[str] = (), anchors: Iterable[tuple[st
         if body.lstrip().startswith(("—", "–", "--", "(")) and not quotation_in(line):
             lift_above(k - 1)  # a signature line ("— Dunmore Herald, Tuesday") signs the quoted lines above
             continue
-        lifted: list[tuple[int, int]] = []
-        after_colon = False
-        for a, b in quotation_in(line):
-            for cs, ce in clauses:
-                if ce <= a and _gives(text[ce:a].rstrip().removesuffix(":")):
-                    after_colon = after_colon or text[ce:a].rstrip().endswith(":")
-                elif not (cs >= b and (_SIGNED.fullmatch(text[b:cs])
-                                       or (re.fullmatch(r"[\s,]*(?:the\s+)?", text[b:cs])
-                                           and text[a:b].rstrip(_CLOSES + " ")[-1:] not in ".!?"))):
-                    continue
-                lifted.append((a, b))
-                break
+        lifted = [(a, b) for a, b in quotation_in(line) if _given(text, a, b, clauses)]
         spans += lifted
         if lifted and lifted[0][0] == first and re.match(_SIGN, text[lifted[0][1]:b0]):
             lift_above(k - 1)  # a paragraph-long quotation signed with a dash signs the quoted lines above it too
@@ -806,17 +831,19 @@ def cited_spans(text: str, names: Iterable[str] = (), anchors: Iterable[tuple[st
             if rest < len(lines) and lines[rest].start() in blocks:  # it introduces the quotation
                 spans.append((lines[rest].start(), blocks[lines[rest].start()]))
                 rest += 1
-        elif not (lifted and lifted[-1][1] >= line.start() + len(body)
-                  and (after_colon or body[-1] not in _CLOSES)):  # the line ends in its quotation, open or after ':'
-            continue
-        # The quotation goes on in the lines after that are wholly quotation.
+        elif not (lifted and lifted[-1][1] >= line.start() + len(body) and body[-1] not in _CLOSES):
+            continue  # the line does not end in its quotation, still open
+        # The quotation goes on in the lines after that are wholly quotation, unless someone else signs them.
+        run = []
         while rest < len(lines):
             whole = wholly_quoted(lines[rest])
             if whole is None and not _ELIDED.fullmatch(lines[rest].group()):
                 break
             if whole is not None:
-                spans.append(whole)
+                run.append(whole)
             rest += 1
+        if not (rest < len(lines) and signed_by_other(lines[rest])):
+            spans.extend(run)
         k = floor = max(k, rest)
     return _union(spans)
 

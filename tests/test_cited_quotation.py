@@ -86,7 +86,9 @@ LEAD_INS = ["The Dunmore Herald has reported:", "The Dunmore Herald is reporting
             "Here's what the Dunmore Herald had to say:", "Via the Dunmore Herald:", "THE DUNMORE HERALD WROTE:",
             "The Dunmore Herald's Sam Okafor writes:", "According to the Dunmore Herald:",
             "The Dunmore Herald reported this morning:", "As the Dunmore Herald put it:",
-            "The Dunmore Herald has the story:", "Here's the story from the Dunmore Herald:"]
+            "The Dunmore Herald has the story:", "Here's the story from the Dunmore Herald:",
+            "The Dunmore Herald's chief reporter Sam Okafor wrote on Saturday:",
+            "The Dunmore Herald reported (our translation):", "Sam Okafor wrote in the Dunmore Herald:"]
 
 
 def test_ways_of_giving_quoted_paragraphs_to_the_paper() -> None:
@@ -207,6 +209,14 @@ OTHERS = {  # the police's words, whoever else the paragraph names (a review's c
     "published in full": ["The Dunmore Herald published the police statement in full on Monday:", *QUOTED],
     "questions from": ["In response to questions from the Dunmore Herald, police issued this statement:", *QUOTED],
     "quoted in": ["The force, in a statement quoted in the Dunmore Herald, described the crash:", *QUOTED],
+    # A word saying what is quoted says whose it is; a signature or a lead-in of someone else's bounds a quotation.
+    "reported the appeal": ["The Dunmore Herald reported the force's appeal on Monday:", *QUOTED],
+    "according to, what": ["According to the Dunmore Herald, the police statement showed:", *QUOTED],
+    "editor said": ["The Dunmore Herald's editor said on Monday:", *QUOTED],
+    "signed past a lead-in": ["A police spokesperson said on Monday:", *QUOTED,
+                              f"{L}It is a dangerous junction.{R} \u2014 Dunmore Herald"],
+    "signed by the police": [f"The Dunmore Herald reported on Monday: {L}Residents have asked for a crossing for "
+                             "years.", *QUOTED, "\u2014 Westmere Police, Monday"],
     "closed quote, others after": [f"Residents were, as the Dunmore Herald put it, {L}furious.{R}",
                                    *QUOTED],
 }
@@ -446,3 +456,20 @@ def test_spans_names_and_link_words_read_loosely_written() -> None:
     assert cited_spans(mayor, [], [("The mayor", "The mayor wrote on Tuesday:")], host="m.dunmoreherald.example") == []
     assert cited_spans(page, [], [("The Dunmore Herald", line)], host="m.dunmoreherald.example")
     assert cited_spans(page, [], [("The Dunmore Herald", line)], host="www.dunmoreherald.co.uk")
+
+
+def test_quotes_by_name_make_an_excerpt_in_a_stretch_or_at_the_issues_size() -> None:
+    """A critics' round-up quotes a sentence here and there of a review by name; a blogger pastes a stretch.
+    Scattered quotation is an excerpt at SCATTERED_EXCERPT of the article (match._excerpt_quoted)."""
+    article = Prepared.of(ARTICLE)
+
+    def page(*quoted: int) -> str:
+        return "\n\n".join(["My thoughts on the bridge closure", OWN_OPENING, *MORE_OWN,
+                             "The Dunmore Herald wrote on Tuesday:", *(f"{L}{PARAS[k]}{R}" for k in quoted),
+                             *OWN_CLOSE])
+
+    for quoted, copy in (((2, 6), False), ((6, 7, 8), True), ((2, 4, 6), True)):
+        text = page(*quoted)
+        assert compare(article, Prepared.of(text), CFG) is None, quoted
+        m = compare(article, Prepared.of(text, cited_spans(text, ["Dunmore Herald"])), CFG)
+        assert (m is not None) == copy, (quoted, m)
