@@ -576,7 +576,7 @@ _PERSON_WORDS = frozenset("editor writer critic chief correspondent reporter rep
 _BETWEEN_WORDS = frozenset("""on in its a an the this that last earlier late early yesterday today tonight week month
     year morning afternoon evening night weekend report story article piece editorial feature website site account
     coverage reporter reporters journalist columnist correspondent editor writer critic chief senior deputy political
-    business football sports health science education crime arts match also then first recently previously originally
+    business football sports health science education crime arts also then first recently previously originally
     online print edition has have had is was are were been will would now to monday tuesday wednesday thursday
     friday saturday sunday january february march april may june july august september october november
     december""".split())
@@ -588,6 +588,7 @@ _OPENERS = frozenset("from via in".split())  # opening the sentence: "From the H
 # as follows:"). Any other word names what is quoted, and so whose it is: "reported the club's announcement:",
 # "reported that police said:", "According to the Herald, the results showed:".
 _AS_WORDS = frozenset("it as follows".split())
+_ASIDE_WORDS = frozenset("our my translation translated paywall paywalled emphasis mine added".split())
 # Words of a link that make it a link naming the publication or its piece (with the site's name or a credit name).
 _PIECE_WORDS = frozenset("paper newspaper story report article piece coverage reporting editorial column".split())
 _CLOSES = "\"”»"
@@ -623,7 +624,7 @@ def _writer_clauses(text: str, start: int, end: int, spans: Iterable[tuple[int, 
             before.pop()
         if (_SIGNED.search(head) or before[-2:] == ["according", "to"] or (len(before) == 1 and before[0] in _OPENERS)
                 or (len(before) >= 2 and before[-1] == "from" and before[-2] in _PIECE_WORDS)  # "the story from"
-                or (len(before) >= 2 and before[-1] == "in" and before[-2] in _WRITER_VERBS | {"writing"})):
+                or (len(before) >= 2 and before[-1] == "in" and before[-2] in ("wrote", "writes", "writing"))):
             # "Sam Okafor wrote in the Herald:", "Writing in the Herald, Sam Okafor said": its writer's words
             m = re.match(r"[’']s\s+\w+", text[e:end])
             out.append((s, e + (m.end() if m else 0)))
@@ -676,19 +677,35 @@ def _gives(between: str) -> bool:
     """Whether text between a writer clause and a quotation leaves the quotation the writer's: within the clause's
     sentence, nothing but words of time or kind, "that", commas and an aside in brackets ("The Herald wrote on
     Tuesday that", "The Herald reported (our translation):"). A word that says what is quoted says whose it is."""
-    between = re.sub(r"\([^()]{0,40}\)", " ", between)
     if _SENTENCE_END.search(between):
         return False
-    return all(w in _BETWEEN_WORDS or w in _AS_WORDS or w.isdigit() for w in re.findall(r"[\w’']+", between.lower()))
+    # An aside goes unread when its words are all of this kind too, or a translator's or a paywall's note.
+    words = re.findall(r"[\w’']+", between.lower())
+    return all(w in _BETWEEN_WORDS or w in _AS_WORDS or w in _ASIDE_WORDS or w.isdigit() for w in words)
 
 
-def _given(text: str, a: int, b: int, clauses: list[tuple[int, int]]) -> bool:
+def _nearest(starts: list[int], ends: list[int], a: int, b: int) -> tuple[int | None, int | None]:
+    """The end of the nearest clause before `a` and the start of the nearest after `b` (both lists sorted)."""
+    k = bisect.bisect_right(ends, a)
+    m = bisect.bisect_left(starts, b)
+    return (ends[k - 1] if k else None), (starts[m] if m < len(starts) else None)
+
+
+def _given_after_colon(text: str, a: int, starts: list[int], ends: list[int]) -> bool:
+    """Whether the quotation at `a` follows its clause's colon ("The Dunmore Herald wrote: “..."): a blogger's first
+    pasted paragraph on the lead-in's line, the next ones below it."""
+    before, _ = _nearest(starts, ends, a, a)
+    return before is not None and text[before:a].rstrip().endswith(":")
+
+
+def _given(text: str, a: int, b: int, starts: list[int], ends: list[int]) -> bool:
     """Whether the quotation text[a:b] is the writer clauses': after one in its sentence (`_gives`), or right before
     one ('"...," the Herald wrote', '"..." — Dunmore Herald'; not a quotation ending a sentence before "The Herald")."""
-    return any((ce <= a and _gives(text[ce:a].rstrip().removesuffix(":"))) or (cs >= b and (
-        _SIGNED.fullmatch(text[b:cs]) or (re.fullmatch(r"[\s,]*(?:the\s+)?", text[b:cs])
-                                          and text[a:b].rstrip(_CLOSES + " ")[-1:] not in ".!?")))
-               for cs, ce in clauses)
+    # The nearest clause on either side decides: one further off has that one's words (its verb) between.
+    before, after = _nearest(starts, ends, a, b)
+    return (before is not None and _gives(text[before:a].rstrip().removesuffix(":"))) or (after is not None and bool(
+        _SIGNED.fullmatch(text[b:after]) or (re.fullmatch(r"[\s,]*(?:the\s+)?", text[b:after])
+                                             and text[a:b].rstrip(_CLOSES + " ")[-1:] not in ".!?")))
 
 
 _SECOND_LEVEL = frozenset("co com org net ac gov ltd plc".split())  # "herald.co.uk": the name is before these
@@ -789,7 +806,11 @@ def cited_spans(text: str, names: Iterable[str] = (), anchors: Iterable[tuple[st
         body = line.group().strip()
         inside = quotation_in(line)
         tail = body if not inside else text[inside[-1][1]:line.end()].strip()
-        return bool(re.match(_SIGN, tail)) and not names_paper(line)
+        # A dash and a name: not a rule ("---"), not a note in brackets ("(Emphasis mine.)"), not the paper's own
+        # writer's byline ("— Sam Okafor, chief football writer").
+        if not re.match(r"(?:[—–]|--)(?!-)\s*\w", tail):
+            return False
+        return not names_paper(line) and not (_PERSON_WORDS & set(re.findall(r"\w+", tail.lower())))
 
     def lift_above(k: int) -> None:
         """The wholly quoted lines right above line k, which signs them: unless a lead-in above introduced them (its
@@ -800,6 +821,8 @@ def cited_spans(text: str, names: Iterable[str] = (), anchors: Iterable[tuple[st
         while above >= floor and (whole := wholly_quoted(lines[above])) is not None:
             run.append(whole)
             above -= 1
+        # A line ending in a colon above them introduced them: whose they are it says, not the signature below
+        # ("The club put this out at 9.14:"; a blogger's "Here it is:" is lost with it).
         if not (above >= 0 and lines[above].group().rstrip().endswith(":")):
             spans.extend(run)
         floor = max(floor, k)
@@ -822,7 +845,8 @@ def cited_spans(text: str, names: Iterable[str] = (), anchors: Iterable[tuple[st
         if body.lstrip().startswith(("—", "–", "--", "(")) and not quotation_in(line):
             lift_above(k - 1)  # a signature line ("— Dunmore Herald, Tuesday") signs the quoted lines above
             continue
-        lifted = [(a, b) for a, b in quotation_in(line) if _given(text, a, b, clauses)]
+        starts, ends = sorted(cs for cs, _ in clauses), sorted(ce for _, ce in clauses)
+        lifted = [(a, b) for a, b in quotation_in(line) if _given(text, a, b, starts, ends)]
         spans += lifted
         if lifted and lifted[0][0] == first and re.match(_SIGN, text[lifted[0][1]:b0]):
             lift_above(k - 1)  # a paragraph-long quotation signed with a dash signs the quoted lines above it too
@@ -831,8 +855,9 @@ def cited_spans(text: str, names: Iterable[str] = (), anchors: Iterable[tuple[st
             if rest < len(lines) and lines[rest].start() in blocks:  # it introduces the quotation
                 spans.append((lines[rest].start(), blocks[lines[rest].start()]))
                 rest += 1
-        elif not (lifted and lifted[-1][1] >= line.start() + len(body) and body[-1] not in _CLOSES):
-            continue  # the line does not end in its quotation, still open
+        elif not (lifted and lifted[-1][1] >= line.start() + len(body)
+                  and (body[-1] not in _CLOSES or _given_after_colon(text, lifted[-1][0], starts, ends))):
+            continue  # the line does not end in its quotation, still open or introduced with a colon
         # The quotation goes on in the lines after that are wholly quotation, unless someone else signs them.
         run = []
         while rest < len(lines):

@@ -97,6 +97,9 @@ def test_ways_of_giving_quoted_paragraphs_to_the_paper() -> None:
     pages = {lead: [lead, *quoted] for lead in LEAD_INS}
     pages["signed in brackets"] = [*quoted, "(Dunmore Herald, Tuesday)"]
     pages["elided"] = ["The Dunmore Herald wrote:", quoted[0], "[...]", quoted[1], "[\u2026]", quoted[2]]
+    pages["first on the lead-in's line"] = [f"The Dunmore Herald wrote: {quoted[0]}", *quoted[1:]]
+    for after in ("(Emphasis mine.)", "---", "\u2014 Sam Okafor, chief reporter"):  # no signature of another's
+        pages[after] = ["The Dunmore Herald wrote:", *quoted, after]
     for name, middle in pages.items():
         page = "\n\n".join(["My thoughts on the bridge closure", OWN_OPENING, *MORE_OWN, *middle, *OWN_CLOSE])
         spans = cited_spans(page, ["Dunmore Herald"])
@@ -217,6 +220,8 @@ OTHERS = {  # the police's words, whoever else the paragraph names (a review's c
                               f"{L}It is a dangerous junction.{R} \u2014 Dunmore Herald"],
     "signed by the police": [f"The Dunmore Herald reported on Monday: {L}Residents have asked for a crossing for "
                              "years.", *QUOTED, "\u2014 Westmere Police, Monday"],
+    "said in": ["A police spokesperson said in the Dunmore Herald on Monday:", *QUOTED],
+    "aside": ["The Dunmore Herald reported (quoting the police statement):", *QUOTED],
     "closed quote, others after": [f"Residents were, as the Dunmore Herald put it, {L}furious.{R}",
                                    *QUOTED],
 }
