@@ -68,7 +68,19 @@ from functools import cached_property
 from typing import Any, TypeVar
 
 from monitor.config import MatchSettings
-from monitor.text import STOPWORDS, Sentence, Token, fold, is_lead_in, key, normalize, sentences, tokens, word_pattern
+from monitor.text import (
+    STOPWORDS,
+    Sentence,
+    Token,
+    fold,
+    is_lead_in,
+    key,
+    merge_spans,
+    normalize,
+    sentences,
+    tokens,
+    word_pattern,
+)
 from monitor.text import numbers as numbers_in
 
 T = TypeVar("T")
@@ -167,13 +179,7 @@ class Prepared:
     def of(cls, text: str, cited: Sequence[tuple[int, int]] = ()) -> Prepared:
         """`text` cut into sentences; `cited`: its quotation that is the article's (`text.cited_spans`, sorted)."""
         toks = tokens(text)
-        merged: list[tuple[int, int]] = []
-        for a, b in sorted(cited):  # sorted and merged, as `_inside` reads them
-            if merged and a <= merged[-1][1]:
-                merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
-            else:
-                merged.append((a, b))
-        spans = tuple(merged)
+        spans = tuple(merge_spans(list(cited)))  # sorted and joined, as `_inside` reads them
         if spans:
             toks = [t._replace(quoted=False) if t.quoted and _inside(spans, t.start) else t for t in toks]
         sents = tuple(sentences(text, toks))

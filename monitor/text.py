@@ -742,13 +742,14 @@ def cited_spans(text: str, names: Iterable[str] = (), anchors: Iterable[tuple[st
     such as a site's host, in any case) or by a link to the article (`anchors`: (link text, its paragraph), from the
     extractor) whose words name the publication or its piece (`_link_names`; `host`: the article's site). In a line
     with such a clause, the spans in quotation marks after it in its sentence (or right after the colon that ends it),
-    with no one else's verb of saying between ("The Herald reported that police said:" gives the quote to the
-    police), or right before it ("...," the Herald wrote; "..." — Dunmore Herald); a quotation it ends the line with
-    that is still open, or that follows its colon, carried on by the next lines that are wholly quotation (news style
-    for a quote of several paragraphs; a line "[...]" between them); and when the line is a lead-in naming it as the
-    writer ("The Dunmore Herald wrote on Tuesday:"), the block it introduces (`block_quote_spans`) and the wholly quoted
-    lines after. A line that signs a quotation with a dash ("— Dunmore Herald, Tuesday", alone or after a
-    paragraph-long quotation) gives it the wholly quoted lines right above.
+    with nothing between but words of time or kind (`_gives`: "The Herald reported that police said:" gives the
+    quote to the police), or right before it ("...," the Herald wrote; "..." — Dunmore Herald); a quotation it ends
+    the line with that is still open, or that follows its colon, carried on by the next lines that are wholly
+    quotation (news style for a quote of several paragraphs; a line "[...]" between them), unless someone else signs
+    them; and when the line is a lead-in naming it as the writer ("The Dunmore Herald wrote on Tuesday:"), the block
+    it introduces (`block_quote_spans`) and the wholly quoted lines after. A line that signs a quotation with a dash
+    ("— Dunmore Herald, Tuesday", alone or after a paragraph-long quotation) gives it the wholly quoted lines right
+    above, unless a line ending in a colon introduced them.
 
     A quotation is discounted because independent reports quote the same sources; this one's source is the
     article, so what it quotes of the article's own telling is copied text (match.Prepared.of, `cited`). A quotation
@@ -870,7 +871,7 @@ def cited_spans(text: str, names: Iterable[str] = (), anchors: Iterable[tuple[st
         if not (rest < len(lines) and signed_by_other(lines[rest])):
             spans.extend(run)
         k = floor = max(k, rest)
-    return _union(spans)
+    return merge_spans(spans)
 
 
 # A number as written in news: digits with thousands separators, a decimal point or comma, or a time's colon
@@ -953,7 +954,8 @@ def numbers(text: str, words: Iterable[str] | None = None) -> frozenset[str]:
     return frozenset(out)
 
 
-def _union(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+def merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Character spans sorted, overlapping and touching ones joined."""
     out: list[tuple[int, int]] = []
     for a, b in sorted(spans):
         if out and a <= out[-1][1]:
@@ -972,7 +974,7 @@ def tokens(text: str) -> list[Token]:
     spans = quoted_spans(shown)
     blocks = block_quote_spans(shown)
     if blocks:
-        spans = _union(spans + blocks)
+        spans = merge_spans(spans + blocks)
     out: list[Token] = []
     append = out.append
     # tuple.__new__ builds the named tuple without the Python-level __new__ namedtuple generates (same object);
