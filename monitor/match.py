@@ -62,7 +62,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from difflib import SequenceMatcher
 from functools import cached_property
 from typing import Any, TypeVar
@@ -174,16 +174,26 @@ class Prepared:
     # Spans of quotation that are the article's words by the page's own account (`text.cited_spans`), sorted: read
     # as the page's own telling rather than as quotation (`of`), but no feed excerpt or quoted stretch (`lifted`).
     cited: tuple[tuple[int, int], ...] = ()
+    # With `cited`, the same text read without it: `compare` falls back to it and the verifier reads it.
+    _plain: Prepared | None = field(default=None, repr=False, compare=False)
 
     @classmethod
-    def of(cls, text: str, cited: Sequence[tuple[int, int]] = ()) -> Prepared:
-        """`text` cut into sentences; `cited`: its quotation that is the article's (`text.cited_spans`, sorted)."""
-        toks = tokens(text)
+    def of(cls, text: str, cited: Sequence[tuple[int, int]] = (), plain: Prepared | None = None) -> Prepared:
+        """`text` cut into sentences; `cited`: its quotation that is the article's (`text.cited_spans`, sorted).
+        `plain`: `text` already prepared without `cited`, whose tokens are then not cut again."""
         spans = tuple(merge_spans(list(cited)))  # sorted and joined, as `_inside` reads them
-        if spans:
-            toks = [t._replace(quoted=False) if t.quoted and _inside(spans, t.start) else t for t in toks]
-        sents = tuple(sentences(text, toks))
-        return cls(text, tuple(toks), sents, spans)
+        if not spans:
+            toks = tokens(text)
+            return cls(text, tuple(toks), tuple(sentences(text, toks)))
+        if plain is None or plain.text != text or plain.cited:
+            plain = cls.of(text)
+        toks = [t._replace(quoted=False) if t.quoted and _inside(spans, t.start) else t for t in plain.tokens]
+        return cls(text, tuple(toks), tuple(sentences(text, toks)), spans, plain)
+
+    @property
+    def plain(self) -> Prepared:
+        """The text read without `cited`: this one when it has none."""
+        return self._plain if self._plain is not None else self
 
     def lifted(self, k: int) -> bool:
         """Whether sentence k is quotation the page gives to the article (`cited`): its middle is (a sentence is
@@ -867,7 +877,7 @@ def compare(article: Prepared, page: Prepared, cfg: MatchSettings) -> Match | No
     a copy the plain reading finds (a feed excerpt quoted in full, on a page that is mostly quotation)."""
     m = _compare(article, page, cfg)
     if m is None and page.cited:
-        return _compare(article, Prepared.of(page.text), cfg)
+        return _compare(article, page.plain, cfg)
     return m
 
 

@@ -235,7 +235,7 @@ def decide(article: Prepared, page: Prepared, cfg: MatchSettings,
         return m
     # The verifier reads the page's quotation as quotation: the copy rule alone decides what a page quoting the
     # article by name copies of it (match._excerpt_quoted).
-    return verifier.verify(article, Prepared.of(page.text) if page.cited else page)
+    return verifier.verify(article, page.plain)
 
 
 def min_shared_for(page_hashes: int, cfg: MatchSettings) -> int:
@@ -341,7 +341,9 @@ def find_copies(store: Store, text: str, cfg: MatchSettings, exclude_url: str = 
         if spans:  # the page's quotation of this article is the article's words: a page of its own for it
             key = tuple(spans)
             if key not in cited_pages:  # the same for every article the page names by a credit name
-                cited_pages[key] = Prepared.of(text, spans)
+                if page is None:
+                    page = Prepared.of(text)
+                cited_pages[key] = Prepared.of(text, spans, plain=page)
             seen = cited_pages[key]
         else:
             if page is None:
@@ -827,7 +829,7 @@ def _still_copies(store: Store, alert: dict[str, Any], page_text: str, template:
         page = Prepared.of(text)
         for article, original in originals:
             spans = cited(article, text) if cited is not None else []
-            m = decide(original, Prepared.of(text, spans) if spans else page, cfg.match, verifier)
+            m = decide(original, Prepared.of(text, spans, plain=page) if spans else page, cfg.match, verifier)
             if m is not None:
                 return m, text, article
     return None, texts[0] if texts else "", articles[0]

@@ -70,6 +70,23 @@ def test_a_block_after_a_lead_in_naming_the_publication_is_cited() -> None:
     assert cited_spans(page, ["Dunmore herald"]) == [] and cited_spans(page, ["Heral"]) == []  # as written, whole
 
 
+def test_a_cited_reading_keeps_the_plain_one_it_was_made_from() -> None:
+    """The page read with its citations carries the plain reading (compare's fallback, the verifier's page), made
+    from the same words: only the cited quotation reads otherwise. A plain reading of another text is not used."""
+    page = blog("The Dunmore Herald wrote on Tuesday:")
+    spans = cited_spans(page, ["Dunmore Herald"])
+    plain = Prepared.of(page)
+    cited = Prepared.of(page, spans, plain=plain)
+    assert cited.plain is plain and plain.plain is plain and cited == Prepared.of(page, spans)
+    inside = [a.start >= spans[0][0] and a.end <= spans[0][1] for a in plain.tokens]
+    assert any(inside) and all(a.quoted for a, i in zip(plain.tokens, inside, strict=True) if i)
+    assert [(a.start, a.quoted and not i) for a, i in zip(plain.tokens, inside, strict=True)] == \
+        [(b.start, b.quoted) for b in cited.tokens]
+    other = Prepared.of(blog("The Dunmore Herald wrote on Monday:"))
+    assert Prepared.of(page, spans, plain=other).plain.text == page
+    assert Prepared.of(page, spans, plain=cited).plain.cited == ()
+
+
 def test_the_quoted_excerpt_is_a_copy_only_when_the_page_gives_it_to_the_article() -> None:
     article = Prepared.of(ARTICLE)
     page = blog("The Dunmore Herald wrote on Tuesday:")
