@@ -600,17 +600,19 @@ _SENTENCE_END = re.compile(r"[.!?]")
 _LOOK_BACK = 160  # characters read before a name for the words that make it a writer (a clause's opening is near)
 _GAP_WORDS = 6  # words of time, kind or tense between a paper and its verb ("on Tuesday", "has been", "'s report")
 _NAME_WORDS = 3  # words of a writer's name after the paper's possessive ("the Herald's Sam Okafor writes")
+_ASIDE_LEN = 6  # words of an aside in commas after the paper or its writer ("The Herald, our local paper, wrote")
 
 
 def _writer_clauses(text: str, start: int, end: int, spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     """Clauses of text[start:end] (a line) in which a publication named at one of `spans` is the writer quoted: it
     is the subject of a verb of writing (`_WRITER_VERBS`, a few words of time or kind between: "The Herald wrote on
     Tuesday", "the Herald's report said", "The Herald has reported", "the Herald's Sam Okafor writes"; "..., the Herald
-    put it"), it follows "according to", or "from" or "in" opening the sentence ("From the Herald on Tuesday:", "In
-    the Herald's words:"), a dash or bracket signing a quotation ("— Dunmore Herald", "(Dunmore Herald, Tuesday)"),
-    it opens a line with a colon ("Dunmore Herald: ..."), or its piece ends a lead-in ("Here is the Herald's
-    story:"). Not when it is someone's audience or source ("told the Herald", "first reported by the Herald":
-    `_NOT_WRITER`), part of a longer name ("the Kelby Herald"), or its verb is passive ("reported by")."""
+    put it"; an aside in commas that only describes: "The Herald, our local paper, wrote"), it follows "according
+    to", or "from" or "in" opening the sentence ("From the Herald on Tuesday:", "In the Herald's words:"), a dash or
+    bracket signing a quotation ("— Dunmore Herald", "(Dunmore Herald, Tuesday)"), it opens a line with a colon
+    ("Dunmore Herald: ..."), or its piece ends a lead-in ("Here is the Herald's story:"). Not when it is someone's
+    audience or source ("told the Herald", "first reported by the Herald": `_NOT_WRITER`), part of a longer name ("the
+    Kelby Herald"), or its verb is passive ("reported by")."""
     out: list[tuple[int, int]] = []
     for s, e in spans:
         # The words before it in its sentence: the last few are enough (a sentence that opens further back is not one
@@ -640,9 +642,22 @@ def _writer_clauses(text: str, start: int, end: int, spans: Iterable[tuple[int, 
         seen = 0
         possessive = piece = person = False
         names = 0
+        aside = -1  # words read of an aside in commas; -1: none yet, -2: closed (one is read)
         for m in _WORD_OR_MARK.finditer(text, e, end):
             word = m.group()
             w = word.lower()
+            if aside >= 0:  # words that describe, not another speaker or the paper's audience ("contacted by us")
+                if w == ",":
+                    aside = -2
+                    continue
+                if (aside == _ASIDE_LEN or w in SPEECH_VERBS or w in _WRITER_VERBS or w in _NOT_WRITER
+                        or not (w[0].isalnum() or w in "'’-")):
+                    break
+                aside += 1
+                continue
+            if w == "," and aside == -1:
+                aside = 0
+                continue
             if w in ("’s", "'s", "’", "'") and seen == 0:
                 possessive = True
                 continue

@@ -105,7 +105,9 @@ LEAD_INS = ["The Dunmore Herald has reported:", "The Dunmore Herald is reporting
             "The Dunmore Herald reported this morning:", "As the Dunmore Herald put it:",
             "The Dunmore Herald has the story:", "Here's the story from the Dunmore Herald:",
             "The Dunmore Herald's chief reporter Sam Okafor wrote on Saturday:",
-            "The Dunmore Herald reported (our translation):", "Sam Okafor wrote in the Dunmore Herald:"]
+            "The Dunmore Herald reported (our translation):", "Sam Okafor wrote in the Dunmore Herald:",
+            "The Dunmore Herald, our local paper, wrote on Tuesday:",  # an aside in commas
+            "The Dunmore Herald's chief reporter, Sam Okafor, wrote:"]
 
 
 def test_ways_of_giving_quoted_paragraphs_to_the_paper() -> None:
@@ -239,6 +241,11 @@ OTHERS = {  # the police's words, whoever else the paragraph names (a review's c
                              "years.", *QUOTED, "\u2014 Westmere Police, Monday"],
     "said in": ["A police spokesperson said in the Dunmore Herald on Monday:", *QUOTED],
     "aside": ["The Dunmore Herald reported (quoting the police statement):", *QUOTED],
+    # An aside in commas is passed over only when it describes: not when it speaks, or makes the paper an audience.
+    "aside, contacted": ["The Dunmore Herald, contacted by us on Monday, said:", *QUOTED],
+    "aside, another speaker": ["The Dunmore Herald, a police spokesperson said, reported:", *QUOTED],
+    "aside, a list": ["The Dunmore Herald, the Kelby Gazette and the Westmere Post all reported:", *QUOTED],
+    "aside, the editor": ["The Dunmore Herald's editor, Ruth Calder, said on Monday:", *QUOTED],
     "closed quote, others after": [f"Residents were, as the Dunmore Herald put it, {L}furious.{R}",
                                    *QUOTED],
 }
