@@ -32,8 +32,9 @@ How detection works (the copy rule; thresholds in [match], see docs/detection.md
    strong, shares at least NARRATIVE_WORDS content words, and is none of what independent texts share
    for another reason: mostly quotation in either text (in quotation marks, or in a paragraph quoted
    as a block after a lead-in such as "Police said:", `text.block_quote_spans`), a lead-in itself, a
-   line of data (a team sheet, a table row: `is_data`), or two sentences stating other numbers (another
-   instance of a template: `_other_numbers`).
+   line of data (a team sheet, a table row: `is_data`), two sentences stating other numbers (another
+   instance of a template: `_other_numbers`), or an article's subheading (`Prepared.subheading`: a label
+   such as "Step 1: Install restic" that texts of one template or house style share).
 4. The page is a copy when the evidence holds at least `min_passages` narrative (not mostly
    quoted) article sentences and covers at least `min_coverage` of the article, or at least
    `min_page_share` of the page (an excerpt of a long article embedded in a short page).
@@ -234,6 +235,21 @@ class Prepared:
         text = self.text
         return tuple(own and not text[s.start:s.end].rstrip(_CLOSERS).endswith(_FINAL)
                      for s, own in zip(self.sentences, self.own_lines, strict=True))
+
+    @cached_property
+    def _first_prose(self) -> int:
+        return next((k for k, head in enumerate(self.headings) if not head), len(self.headings))
+
+    def subheading(self, k: int) -> bool:
+        """Whether sentence k is a label below the text's first prose sentence: a heading line not ending in a colon
+        ("Step 1: Install restic", "Where to eat", a config line "WantedBy=timers.target"). Texts of one template or
+        house style share their labels, not their narrative. Not the headline above it (a spun copy keeps its
+        headline's words), nor a line that introduces what follows ("Politics Daily recently reported:", "Create
+        /etc/systemd/system/x.service:"), which the lead-in rules read (`lead_in`)."""
+        if not self.headings[k] or k <= self._first_prose:
+            return False
+        s = self.sentences[k]
+        return not self.text[s.start:s.end].rstrip(_CLOSERS).endswith(":")
 
     @cached_property
     def furniture(self) -> tuple[bool, ...]:
@@ -701,10 +717,10 @@ def _quoted_stems(s: Sentence) -> frozenset[str]:
 
 def _narrative(p: _Pair, article: Prepared, page: Prepared) -> bool:
     """A strong pair sharing at least NARRATIVE_WORDS content words, mostly not quotation (in either text; in the
-    article's only, on a page that is mostly quotation). A
+    article's only, on a page that is mostly quotation), whose article sentence is no subheading. A
     shorter sentence copied word for word ("About Corvane Analytics", "Nobody was hurt.") is strong, but it is
     no narrative: press releases end with the same "About" heading, reports with the same stock line."""
-    if not p.strong:
+    if not p.strong or article.subheading(p.i):
         return False
     a, b = article.sentences[p.i], page.sentences[p.j]
     shared = a.content & b.content

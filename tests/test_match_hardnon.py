@@ -145,6 +145,146 @@ def test_another_instance_of_a_template_is_not_a_copy():
     assert run(MILL_LANE, BROOK_FARM) is None
 
 
+# Two tutorials of one blogger's house style: the same intro frame reworded, the same step headings and the same
+# systemd boilerplate, about other software.
+PHOTO_SYNC = """How I Sync My Photo Library to a Second Disk with rsync and a systemd Timer
+
+For years my idea of keeping photos safe was copying a folder to a spare drive whenever I felt guilty, which was rarely and always too late. Last autumn a corrupted memory card finally frightened me into doing it properly. This guide walks through the setup I use on my home server: rsync for the copying, a second disk as the mirror, and a systemd timer so that nothing depends on my memory.
+
+It assumes a Debian or Ubuntu machine with the mirror disk mounted at /mnt/mirror. Adjust paths to taste.
+
+Step 1: Install rsync
+
+rsync is in the standard repositories, so this is the easy part:
+
+    sudo apt update
+    sudo apt install rsync
+    rsync --version
+
+Step 2: Try a first sync by hand
+
+Run the copy once yourself before you automate it, and read what it prints:
+
+    sudo rsync -a --delete /srv/photos/ /mnt/mirror/photos/
+
+The trailing slashes matter. Without the one after photos, rsync creates a nested folder and you end up with two copies of everything.
+
+Step 3: Write the service and the timer
+
+Create /etc/systemd/system/photo-sync.service:
+
+    [Unit]
+    Description=Mirror the photo library
+
+    [Service]
+    Type=oneshot
+    ExecStart=/usr/bin/rsync -a --delete /srv/photos/ /mnt/mirror/photos/
+
+And /etc/systemd/system/photo-sync.timer:
+
+    [Unit]
+    Description=Mirror the photo library every night
+
+    [Timer]
+    OnCalendar=*-*-* 03:15:00
+    Persistent=true
+
+    [Install]
+    WantedBy=timers.target
+
+Persistent=true matters on a machine that is sometimes switched off, because a missed run happens at the next boot instead of being skipped.
+
+Step 4: Enable it
+
+    sudo systemctl daemon-reload
+    sudo systemctl enable --now photo-sync.timer
+    systemctl list-timers
+
+Step 5: Check that it really works
+
+A mirror you have never looked at is a hope, not a backup. Once a month I open a few random albums on the mirror disk and make sure the pictures open. Which brings me to my last tip: read journalctl -u photo-sync now and then, because a timer that fails quietly is worse than no timer at all."""
+
+CERT_RENEW = """How I Renew My Home Server's TLS Certificates with acme.sh and a systemd Timer
+
+For a long time my approach to certificates was waiting for a browser warning and then fixing things in a panic, which happened more often than I like to admit. Last winter an expired certificate on my sister's bakery site finally pushed me into doing it properly. This guide walks through the setup I run on my small web server: acme.sh for the certificates, nginx in front, and a systemd timer so that renewal never depends on me.
+
+It assumes a Debian or Ubuntu machine with nginx already serving example.net. Adjust names to taste.
+
+Step 1: Install acme.sh
+
+acme.sh is a single shell script, installed for the root user:
+
+    sudo apt update
+    sudo apt install socat curl
+    curl https://get.acme.sh | sudo sh -s email=me@example.net
+
+Step 2: Issue the first certificate
+
+    sudo acme.sh --issue --nginx -d example.net -d www.example.net
+
+It asks nginx to answer the challenge and writes the certificate under /root/.acme.sh. Point the server block at those files and reload nginx.
+
+Step 3: Write the service and the timer
+
+Create /etc/systemd/system/acme-renew.service:
+
+    [Unit]
+    Description=Renew TLS certificates
+
+    [Service]
+    Type=oneshot
+    ExecStart=/root/.acme.sh/acme.sh --cron --home /root/.acme.sh
+
+And /etc/systemd/system/acme-renew.timer:
+
+    [Unit]
+    Description=Renew TLS certificates twice a day
+
+    [Timer]
+    OnCalendar=*-*-* 04,16:00:00
+    Persistent=true
+
+    [Install]
+    WantedBy=timers.target
+
+The script renews only certificates within thirty days of expiry, so running it twice a day costs nothing.
+
+Step 4: Enable it
+
+    sudo systemctl daemon-reload
+    sudo systemctl enable --now acme-renew.timer
+    systemctl list-timers
+
+Step 5: Check that it really works
+
+A renewal you have never watched succeed is a hope, not a plan. Which brings me to my last tip: read journalctl -u acme-renew after the first few runs, because a timer that fails quietly only tells you ninety days later."""
+
+
+def test_another_tutorial_in_the_same_house_style_is_not_a_copy():
+    """Their step headings, config lines ("WantedBy=timers.target") and "Create /etc/...:" labels are subheadings:
+    two texts of one template share them, and they are no narrative. Before, they made a paraphrase of 22% (a blind
+    corpus's false alarm, session 22)."""
+    assert run(PHOTO_SYNC, CERT_RENEW) is None
+    assert run(CERT_RENEW, PHOTO_SYNC) is None
+
+
+def test_a_tutorial_excerpt_with_its_subheadings_is_still_a_copy():
+    start, end = PHOTO_SYNC.index("Step 2: Try"), PHOTO_SYNC.index("Step 4: Enable")
+    page = ("Weekend projects: three things I automated this month\n\nI have been moving chores off my to-do list and "
+            "onto my home server. This month it was photos, the router config and the thermostat logs. The photo part I "
+            "lifted from a guide I found online, because it was clearer than anything I could write.\n\n"
+            + PHOTO_SYNC[start:end] + "\nThe router config is simpler: a nightly scp to the same disk.\n")
+    m = run(PHOTO_SYNC, page)
+    assert m is not None and m.kind == "partial"
+
+
+def test_subheadings_are_the_headings_below_the_first_prose_sentence():
+    p = Prepared.of("Kicker\n\nThe headline of it all\n\nA first sentence of prose. A second.\n\nStep 1: Install it\n\n"
+                    "Then a third sentence.")
+    assert [s.start for s in p.sentences] and [p.subheading(k) for k in range(len(p.sentences))] == [
+        False, False, False, False, True, False]
+
+
 def test_a_copy_keeps_its_numbers_in_other_formats():
     """A copier or spinner keeps the figures; written another way they are the same numbers."""
     spun = (BROOK_FARM.replace("£310,000", "£310k").replace("7 to 2", "seven votes to two")
