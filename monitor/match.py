@@ -701,13 +701,18 @@ def align(article: Prepared, page: Prepared, cfg: MatchSettings, params: AlignPa
 
 
 def longest_run(article: Prepared, page: Prepared, passages: list[Passage]) -> int:
-    """The longest run of identical words inside any one passage (both sides)."""
+    """The longest run of identical words inside any one passage (both sides), in words as written: the tokens of
+    "forty-one" or "children's" are one word ("wc -w" of the run), so a whole text copied is its word count."""
     best = 0
     for ps in passages:
-        a = [t.word for t in article.tokens if ps.article_start <= t.start < ps.article_end]
+        toks = [t for t in article.tokens if ps.article_start <= t.start < ps.article_end]
+        a = [t.word for t in toks]
         b = [t.word for t in page.tokens if ps.page_start <= t.start < ps.page_end]
         m = SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b))
-        best = max(best, m.size)
+        run = toks[m.a:m.a + m.size]
+        text = article.text
+        words = sum(k == 0 or any(c.isspace() for c in text[run[k - 1].end:t.start]) for k, t in enumerate(run))
+        best = max(best, words)
     return best
 
 

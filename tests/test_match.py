@@ -119,6 +119,17 @@ def test_verbatim_copy_with_boilerplate_and_new_headline():
     check_offsets(m, ARTICLE, page)
 
 
+def test_the_longest_run_counts_words_as_written():
+    """"forty-one" and "children's" are two tokens each but one word: a text copied whole has a run of its word
+    count, not more (a blind review read 646 for a 644-word essay)."""
+    article = ("Rafe learned to swim at forty-one, in the children's pool of the leisure centre on Cobb Street. "
+               "His instructor, a retired lifeguard, kept the lessons short and the water warm. By the spring he could "
+               "swim a length without stopping, and he booked a week by the sea to prove it to himself.")
+    page = "Reader stories\n\n" + article + "\n\nShare this story"
+    m = run(article, page)
+    assert m is not None and m.longest_run == len(article.split())
+
+
 def test_unicode_punctuation_changes_stay_verbatim_and_offsets_index_the_original():
     page = (ARTICLE.replace("“", '"').replace("”", '"').replace("—", "--").replace("'", "’")
             .replace(" ", "\u00a0", 40))
