@@ -1,6 +1,6 @@
 """How much spinning a copy survives: recall against the share of its words swapped, on real news.
 
-    PYTHONPATH=. python bench/spin_curve.py [--rates 0,0.1,...] [--no-distractors]
+    python bench/spin_curve.py [--rates 0,0.1,...] [--no-distractors]
 
 Originals: the BASIL articles (real news, ../shared/datasets/basil-same-event-news, read in place, used for
 evaluation only), tracked in a real Store in a temporary directory, with the PAN 2013 source documents as
@@ -33,13 +33,19 @@ import argparse
 import itertools
 import random
 import re
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 from datasketch import MinHash
 
-from bench._common import BASIL, DATASETS, basil_articles, need, read_text, table, write
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import BASIL, DATASETS, ROOT, basil_articles, need, read_text, table, write
+
+sys.path.insert(0, str(ROOT))
+
 from monitor.config import MatchSettings
 from monitor.match import Prepared, compare
 from monitor.scan import Original, find_copies, track_texts
