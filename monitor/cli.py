@@ -60,12 +60,14 @@ from monitor.progress import Progress, same_terminal
 from monitor.publishers import publisher_label
 from monitor.scan import (
     PREPARED_CHARS,
+    Closest,
     Found,
     NoText,
     Original,
     PreparedCache,
     SourceError,
     citations,
+    closest,
     find_copies,
     make_fetcher,
     make_verifier,
@@ -445,6 +447,18 @@ def _print_copy(url: str, f: Found, text: str, width: int, detail: bool, hidden:
         echo()
 
 
+def _print_closest(near: Closest | None) -> None:
+    if near is None:
+        echo("  no tracked article shares enough of its wording to be compared with it")
+        return
+    n, a = near.near, near.article
+    echo(f"  closest: #{a.id} \"{safe(a.title)}\" {safe(a.url)}: {plural(n.aligned_sentences, 'sentence')} of it "
+         f"aligned ({percent(n.coverage)} of the article), {n.narrative_sentences} of them its own telling; longest "
+         f"verbatim run {plural(n.longest_run, 'word')}")
+    shared = " once the text it shares with other tracked texts is left out" if near.discounted else ""
+    echo(f"  not a copy{shared}: {n.reason}")
+
+
 class _Landing(Fetcher):
     """A fetcher that remembers where each URL it fetched landed after redirects. `check` needs it to tell the
     tracked article itself, reached through a redirect (http://host/to-original -> the tracked URL), from a copy of
@@ -531,17 +545,25 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
                     found.append(f)
             pages += 1
             copies += bool(found)
+            near: Closest | None = None
+            why = not found and not itself and (args.why or detail)
+            if why:  # the same candidates again, read for the step that turned each away: only when asked for
+                near = closest(store, page.text, cfg.match, prepared=prepared,
+                               cited=citations(page, cfg.owner.credit_names))
             # A copy the monitor would only log, never alert (its landing page's domain is allow-listed): said.
             licensed = is_licensed(landed, cfg.alerts.licensed_domains) if found else ""
             if args.json:
                 note = {"note": itself} if itself and not found else {}
                 print(json_text({**_found_dict(url, [(f, page.text) for f in found], page.hidden), **note,
-                                 **({"licensed": licensed} if licensed else {})}), flush=True)
+                                 **({"licensed": licensed} if licensed else {}),
+                                 **({"closest": near.to_dict() if near else None} if why else {})}), flush=True)
                 continue
-            if quiet and found:
+            if quiet and (found or why):
                 progress.clear()
-            if not found and per_page:
+            if not found and (per_page or why):
                 echo(f"{url}: no copy of a tracked article" + (f" ({itself})" if itself else ""))
+                if why:
+                    _print_closest(near)
             for f in found:
                 _print_copy(url, f, page.text, width, detail, page.hidden)
                 if licensed:
@@ -1314,6 +1336,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="do these pages copy a tracked article?")
     p.add_argument("sources", nargs="+", help=sources_help)
     p.add_argument("--json", action="store_true", help="one JSON object per input (JSON Lines), passages with offsets")
+    p.add_argument("--why", action="store_true",
+                   help="for every page that copies nothing, the tracked article it came closest to copying and the "
+                        "step of the copy rule it fails (always so when one page is checked)")
     p = sub.add_parser("alerts", help="list the alert log, newest first")
     p.add_argument("--json", action="store_true", help="one JSON object per alert")
     p.add_argument("--limit", type=_positive_int, default=None, help="at most this many alerts (1 or more)")

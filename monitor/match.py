@@ -69,6 +69,7 @@ from functools import cached_property
 from typing import Any, TypeVar
 
 from monitor.config import MatchSettings
+from monitor.display import plural
 from monitor.text import (
     STOPWORDS,
     Sentence,
@@ -896,27 +897,118 @@ def compare(article: Prepared, page: Prepared, cfg: MatchSettings) -> Match | No
     """The match between one article and one page, or None when the page is not a copy. A page with quotation it
     gives to the article (`Prepared.cited`) is read so first, then as it reads without: naming the paper never hides
     a copy the plain reading finds (a feed excerpt quoted in full, on a page that is mostly quotation)."""
-    m = _compare(article, page, cfg)
-    if m is None and page.cited:
-        return _compare(article, page.plain, cfg)
-    return m
+    m = _judge(article, page, cfg)
+    if not isinstance(m, Match) and page.cited:
+        m = _judge(article, page.plain, cfg)
+    return m if isinstance(m, Match) else None
 
 
-def _compare(article: Prepared, page: Prepared, cfg: MatchSettings) -> Match | None:
+# The steps of the copy rule a page can fail, in the order `_judge` takes them (NearMiss.step).
+NOTHING_ALIGNED, NO_EVIDENCE, TOO_FEW, QUOTED, TOO_LITTLE = (
+    "nothing aligned", "no evidence", "too few sentences", "quoted", "too little")
+_STEPS = (NOTHING_ALIGNED, NO_EVIDENCE, TOO_FEW, QUOTED, TOO_LITTLE)
+
+
+@dataclass(frozen=True)
+class _Rejected:
+    step: str
+    aligned: list[_Group]
+    evidence: list[_Group] = field(default_factory=list)  # TOO_FEW and after: the passages taken as evidence
+    weighted: tuple[float, float] = (0.0, 0.0)  # TOO_LITTLE: the evidence's weighted coverage and page share
+
+
+@dataclass(frozen=True)
+class NearMiss:
+    """Why a page is no copy of an article (`explain`): how close it came, and the first step of the copy rule
+    (docs/detection.md, step 4) that it fails, said in `reason` with the settings that decide it."""
+
+    step: str  # one of _STEPS
+    reason: str
+    aligned_sentences: int  # article sentences aligned with a page sentence
+    narrative_sentences: int  # of them, in narrative pairs: the article's own telling, not quotes or stock lines
+    narrative_run: int  # the most narrative sentences in a row in one passage
+    coverage: float  # share of the article's text in the aligned passages
+    longest_run: int  # longest verbatim run in the aligned passages, in words
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def explain(article: Prepared, page: Prepared, cfg: MatchSettings) -> NearMiss | None:
+    """Why `page` is no copy of `article` by `compare` (None when it is one): the numbers of the closest reading
+    (a page that gives quotation to the article is read both ways, as compare does) and the step it fails."""
+    first = _judge(article, page, cfg)
+    if isinstance(first, Match):
+        return None
+    why, read = first, page
+    if page.cited:
+        plain = _judge(article, page.plain, cfg)
+        if isinstance(plain, Match):
+            return None
+        if rule_order(plain.step) > rule_order(why.step):
+            why, read = plain, page.plain
+    return _near_miss(why, article, read, cfg)
+
+
+def _near_miss(why: _Rejected, article: Prepared, page: Prepared, cfg: MatchSettings) -> NearMiss:
+    pairs = [p for g in why.aligned for p in g.pairs]
+    narrative = [p for p in pairs if _narrative(p, article, page)]
+    aligned = {p.i for p in pairs}
+    run = max((_run([p for p in g.pairs if _narrative(p, article, page)]) for g in why.aligned), default=0)
+    coverage = sum(article.sentences[i].end - article.sentences[i].start for i in aligned) / (article.chars or 1)
+    words = longest_run(article, page, [_passage(g, article, page, cfg) for g in why.aligned])
+    told = len({p.i for p in narrative})
+    if why.step == NOTHING_ALIGNED:
+        reason = "no sentence of the page is close to one of the article's"
+    elif why.step == NO_EVIDENCE and not told:
+        reason = (f"{plural(len(aligned), 'sentence')} of the article aligned, none of them its own telling: "
+                  "quotation, headings, stock lines, a lead-in naming who speaks, a line of data or a sentence "
+                  "stating other figures, which independent texts share")
+    elif why.step == NO_EVIDENCE:
+        reason = (f"at most {plural(run, 'sentence')} of the article's own telling in a row, and a copy needs "
+                  f"match.min_run = {cfg.min_run} in a row, or one of match.long_sentence_words = "
+                  f"{cfg.long_sentence_words} words or more, or match.min_passages = {cfg.min_passages} copied word "
+                  "for word in order")
+    elif why.step == TOO_FEW:
+        told = len({p.i for g in why.evidence for p in g.pairs if _narrative(p, article, page)})
+        reason = (f"{plural(told, 'sentence')} of the article's own telling in the evidence, and a copy needs "
+                  f"match.min_passages = {cfg.min_passages}, or its opening or a stretch of it copied word for word")
+    elif why.step == QUOTED:
+        reason = ("the page quotes the article by name, and what it quotes is no excerpt of it: less than "
+                  f"match.min_coverage = {cfg.min_coverage:g} of the article, or no match.min_run = {cfg.min_run} "
+                  "of its sentences in a row")
+    else:
+        cov, share = why.weighted
+        reason = (f"the evidence is {cov:.0%} of the article and {share:.0%} of the page (quotes weighed "
+                  f"match.quote_weight = {cfg.quote_weight:g}), and a copy needs match.min_coverage = "
+                  f"{cfg.min_coverage:g} of the article or match.min_page_share = {cfg.min_page_share:g} of the page")
+    return NearMiss(step=why.step, reason=reason, aligned_sentences=len(aligned), narrative_sentences=told,
+                    narrative_run=run, coverage=round(min(coverage, 1.0), 3), longest_run=words)
+
+
+def rule_order(step: str) -> int:
+    """How far through the copy rule a page failing at `step` got (0: nothing aligned)."""
+    return _STEPS.index(step)
+
+
+def _judge(article: Prepared, page: Prepared, cfg: MatchSettings) -> Match | _Rejected:
+    """The match, or the step of the copy rule the page fails (with what was aligned, for `explain`)."""
     aligned = _aligned(article, page, cfg, AlignParams.of(cfg))
+    if not aligned:
+        return _Rejected(NOTHING_ALIGNED, aligned)
     groups = [g for g in aligned if _is_evidence(g, article, page, cfg)]
     chained = _verbatim_chain(aligned, article, page, cfg)
     groups += [g for g in chained if not any(g is e for e in groups)]
     if not groups:
-        return None
+        return _Rejected(NO_EVIDENCE, aligned)
     a_idx = sorted(set().union(*(g.article_sents for g in groups)))
     p_idx = sorted(set().union(*(g.page_sents for g in groups)))
     narrative = {p.i for g in groups for p in g.pairs if _narrative(p, article, page)}
     if (len(narrative) < cfg.min_passages and not _lede_copied(groups, article, page, cfg)
             and not _verbatim_block(groups, article, page, cfg)):
-        return None
+        return _Rejected(TOO_FEW, aligned, groups)
     if page.cited and not _excerpt_quoted(groups, article, page, cfg):
-        return None  # read as quotation again (`compare`)
+        return _Rejected(QUOTED, aligned, groups)  # read as quotation again (`compare`)
 
     def length(s: Sentence) -> int:
         return s.end - s.start
@@ -940,7 +1032,7 @@ def _compare(article: Prepared, page: Prepared, cfg: MatchSettings) -> Match | N
     weighted_cov = share(article.sentences, a_idx, a_full)
     weighted_share = share(page.sentences, p_idx, p_full)
     if weighted_cov < cfg.min_coverage and weighted_share < cfg.min_page_share:
-        return None
+        return _Rejected(TOO_LITTLE, aligned, groups, (weighted_cov, weighted_share))
     pairs = [p for g in groups for p in g.pairs]
     a_len = {i: length(article.sentences[i]) for i in a_idx}
     coverage = sum(a_len.values()) / article.chars

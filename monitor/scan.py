@@ -36,7 +36,7 @@ from monitor.evidence import Evidence
 from monitor.extract import Extracted, text_of
 from monitor.fetch import Fetcher, FetchError, FetchResult, binary_reason, file_path, is_textual, shown_path
 from monitor.fingerprint import article_fingerprints_of, page_fingerprints_of
-from monitor.match import Match, Prepared, compare, content_keys, may_copy
+from monitor.match import Match, NearMiss, Prepared, compare, content_keys, explain, may_copy, rule_order
 from monitor.politeness import Politeness
 from monitor.store import OPEN_STATES, Address, Article, Probe, Store, Tracked, grew, text_key
 from monitor.templates import TemplateLearner, block_hash, drop_template_blocks
@@ -358,6 +358,66 @@ def find_copies(store: Store, text: str, cfg: MatchSettings, exclude_url: str = 
             found.append(Found(article, m))
     found.sort(key=lambda f: f.match.coverage, reverse=True)
     return found
+
+
+# How many of a page's candidates (most fingerprints shared first) `closest` explains.
+CLOSEST_CANDIDATES = 5
+
+
+@dataclass(frozen=True)
+class Closest:
+    """The tracked article a page that copies none came closest to copying (`closest`), and why it is no copy."""
+
+    article: Article
+    near: NearMiss
+    # The copy rule took the page for a copy, and then for none once the text it shares with other tracked texts (a
+    # reference text, the publisher's own stock paragraph) was left out (`shared_sentences`): `near` is that reading.
+    discounted: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"article": {"id": self.article.id, "title": self.article.title, "url": self.article.url},
+                **self.near.to_dict(), "discounted": self.discounted}
+
+
+def closest(store: Store, text: str, cfg: MatchSettings, exclude: Sequence[int] = (),
+            prepared: PreparedCache | None = None, cited: Cited | None = None) -> Closest | None:
+    """For a page that copies no tracked article (`find_copies`), the candidate that came closest and the step of the
+    copy rule it fails (`match.explain`), among the CLOSEST_CANDIDATES that share the most fingerprints with it
+    (articles in `exclude` and reference texts left out); None when the index proposes none. The closest is the one
+    that gets furthest through the rule, then the one with most of its own telling aligned."""
+    page: Prepared | None = None
+    references = store.reference_ids()
+    best: Closest | None = None
+    considered = 0
+    for article_id, _shared in candidates_for(store, text, cfg):
+        if article_id in references or article_id in exclude:
+            continue
+        considered += 1
+        if considered > CLOSEST_CANDIDATES:
+            break
+        article = store.article(article_id)
+        original = prepared(article.text) if prepared is not None else Prepared.of(article.text)
+        if page is None:
+            page = Prepared.of(text)
+        spans = cited(article, text) if cited is not None else []
+        seen = Prepared.of(text, spans, plain=page) if spans else page
+        near, discounted = explain(original, seen, cfg), False
+        if near is None:  # a copy by the rule that find_copies dropped: it shares its text with other tracked texts
+            m = compare(original, seen, cfg)
+            shared = shared_sentences(store, article, seen, m, cfg, _Grams(store, text)) if m is not None else []
+            near = explain(original, Prepared.of(blank(text, shared), spans), cfg) if shared else None
+            discounted = True
+        if near is None:
+            continue
+        here = Closest(article, near, discounted)
+        if best is None or _closer(here.near, best.near):
+            best = here
+    return best
+
+
+def _closer(a: NearMiss, b: NearMiss) -> bool:
+    return ((rule_order(a.step), a.narrative_sentences, a.coverage)
+            > (rule_order(b.step), b.narrative_sentences, b.coverage))
 
 
 class _Grams:
