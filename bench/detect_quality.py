@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import DATASETS, SEEDS, read_text, table, write
 
 from monitor.config import MatchSettings
-from monitor.match import Prepared, compare
+from monitor.match import Prepared, compare, explain
 
 CFG = MatchSettings()
 
@@ -56,10 +56,14 @@ def clough() -> dict:
     per: dict[str, list[int]] = {}
     details = []
     for row in csv.DictReader((root / "file_list.csv").open(encoding="utf-8")):
-        m = compare(sources[row["Task"]], Prepared.of(read_text(corpus / row["File"])), CFG)
+        answer = Prepared.of(read_text(corpus / row["File"]))
+        m = compare(sources[row["Task"]], answer, CFG)
         per.setdefault(row["Category"], []).append(int(m is not None))
+        # A copy missed: the step of the copy rule it fails (match.explain), as `provmon check` says it.
+        why = explain(sources[row["Task"]], answer, CFG) if m is None and row["Category"] != "non" else None
         details.append({"file": row["File"], "category": row["Category"], "kind": m.kind if m else None,
-                        "coverage": m.coverage if m else 0.0, "page_share": m.page_share if m else 0.0})
+                        "coverage": m.coverage if m else 0.0, "page_share": m.page_share if m else 0.0,
+                        **({"missed": why.to_dict()} if why else {})})
     copies = per["cut"] + per["light"] + per["heavy"]
     tp, fp = sum(copies), sum(per["non"])
     precision = tp / (tp + fp) if tp + fp else 1.0
@@ -68,6 +72,13 @@ def clough() -> dict:
     print("\nClough & Stevenson (flagged = compare() returns a match against the task's source)")
     print(table(rows, ["category", "answers", "flagged", "rate"]))
     print(f"precision {precision:.3f}  recall {recall:.3f}  (target: recall >= 0.95, no 'non' flagged)")
+    missed = [d for d in details if "missed" in d]
+    if missed:
+        print("Copies missed, and the step of the copy rule each fails (match.explain):")
+        print(table([[d["file"], d["category"], d["missed"]["step"], d["missed"]["aligned_sentences"],
+                      d["missed"]["narrative_sentences"], d["missed"]["narrative_run"], d["missed"]["coverage"],
+                      d["missed"]["longest_run"]] for d in missed],
+                    ["file", "category", "step", "aligned", "narrative", "narrative run", "coverage", "longest run"]))
     return {"precision": precision, "recall": recall,
             "per_category": {c: {"n": len(v), "flagged": sum(v)} for c, v in per.items()}, "answers": details}
 
