@@ -114,7 +114,10 @@ def expand_sources(args: Sequence[str]) -> tuple[list[str], list[tuple[str, str]
     errors: list[tuple[str, str]] = []
     for a in args:
         path = Path(a)
-        if URL_SCHEME.match(a):
+        if not a.strip():  # Path("") is ".": an unset shell variable would name every document under the cwd
+            errors.append((a, f"{a!r}: an empty argument names no file, directory or URL (an unset shell variable?); "
+                              "write . for the current directory"))
+        elif URL_SCHEME.match(a):
             urls.append(a)
         elif path.is_dir():
             before = len(errors)
@@ -338,6 +341,10 @@ def _article_inputs(store: Store, inputs: Sequence[str], fetcher: Fetcher | None
         if re.fullmatch(r"#?[0-9]+", given):
             ids.append(int(given.lstrip("#")))
             continue
+        if given.startswith("#"):  # meant as an id: not a file named "#1x" under the cwd
+            errors.append((given, f"{given!r} is not an article id (a whole number, 12 or #12; provmon articles "
+                                  "lists them)"))
+            continue
         urls, unreadable = expand_sources([given])
         errors += unreadable
         for url in urls:
@@ -379,8 +386,8 @@ def cmd_untrack(cfg: Config, args: argparse.Namespace) -> int:
             echo(f"error: {why}", err=True)
             if args.json:
                 print(json_text({"url": given, "error": why}), flush=True)
+        sources = store.sources_of(ids)  # before untrack deletes the rows of articles that have no alerts
         done = store.untrack(ids)
-        sources = store.sources_of(u.id for u in done)
         newer = {u.id: n for u in done if u.outcome == "unknown" and (n := store.replaced_by(u.id)) is not None}
     for u in done:
         if args.json:
@@ -407,7 +414,8 @@ def cmd_untrack(cfg: Config, args: argparse.Namespace) -> int:
                         + (f", {watched}: still rechecked (a removed copy back is reopened and notified) until "
                            f"ignored" if watched else "") + ")")
             echo(f"{u.outcome} #{u.id}: {u.title or u.url}{kept} {u.url}")
-        if u.outcome == "untracked" and (sources.get(u.id) in configured or u.url in configured.values()):
+        public = {v for v in configured.values() if v}  # the entries' `url`s ("" for none)
+        if u.outcome == "untracked" and (sources.get(u.id) in configured or u.url in configured or u.url in public):
             echo(f"warning: #{u.id} is a [[track]] entry of {cfg.path}: the service and provmon run track it "
                  "again unless the entry is removed from the config", err=True)
     return EXIT_USAGE if failed else EXIT_OK

@@ -305,3 +305,21 @@ def test_extract_fetches_as_the_configured_monitor_does(tmp_path: Path) -> None:
     assert r.code == 2 and "exceeds fetch.max_bytes (2000)" in r.err, r.err
     (tmp_path / "elsewhere").mkdir()
     assert provmon("extract", str(page), cwd=tmp_path / "elsewhere").code == 0  # no config: the default cap
+
+
+def test_an_empty_argument_is_refused_not_read_as_the_current_directory(cfg: Path, tmp_path: Path) -> None:
+    """`track "$URL"` with URL unset: Path("") is ".", which would track every document under the cwd."""
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "page.txt").write_text(story(1), encoding="utf-8")
+    for command in ("track", "check", "extract"):
+        r = provmon("--config", str(cfg), command, "", cwd=work)
+        assert r.code == 2, (command, r.out, r.err)
+        assert "'': an empty argument names no file, directory or URL (an unset shell variable?)" in r.err, command
+        assert "page.txt" not in r.out
+    r = provmon("--config", str(cfg), "track", "--json", " ", str(work / "page.txt"), cwd=work)
+    assert r.code == 2
+    assert [x.get("created") for x in r.json_lines() if "error" not in x] == [True]  # the real one still tracked
+    untrack = provmon("--config", str(cfg), "untrack", "", cwd=work)
+    assert untrack.code == 2 and "an empty argument names no file" in untrack.err
+    assert len(provmon("--config", str(cfg), "articles", "--json").json_lines()) == 1

@@ -264,3 +264,25 @@ def test_an_edited_file_of_an_article_tracked_before_schema_16_says_how_to_make_
     r = provmon("--config", str(cfg), "track", str(story), "--url", public)
     assert r.code == 0 and "replaces #1: its text changed" in r.out, r.out + r.err
     assert [a["url"] for a in provmon("--config", str(cfg), "articles", "--json").json_lines()] == [public]
+
+
+def test_untracking_a_track_entry_with_no_alerts_warns_too(tmp_path: Path) -> None:
+    """Its row is deleted (no alerts keep it), so where it was read from is read before: the warning still comes."""
+    (tmp_path / "extra.txt").write_text(ARTICLE, encoding="utf-8")
+    cfg = write_config(tmp_path / "c.toml", '[[track]]\nsource = "extra.txt"\n')
+    assert provmon("--config", str(cfg), "run", "--once").code == 0
+    (entry,) = provmon("--config", str(cfg), "articles", "--json").json_lines()
+    assert entry["alerts"] == 0
+    r = provmon("--config", str(cfg), "untrack", str(entry["id"]))
+    assert r.code == 0, r.err
+    assert r.err.strip() == (f"warning: #{entry['id']} is a [[track]] entry of {cfg}: the service and provmon run "
+                             "track it again unless the entry is removed from the config")
+    assert "warning" not in provmon("--config", str(cfg), "untrack", str(entry["id"])).err  # gone already
+
+
+def test_an_id_with_junk_is_no_file_name(tmp_path: Path) -> None:
+    cfg, _ = two_articles(tmp_path)
+    r = provmon("--config", str(cfg), "untrack", "#1x")
+    assert r.code == 2
+    assert "error: '#1x' is not an article id (a whole number, 12 or #12" in r.err
+    assert len(provmon("--config", str(cfg), "articles", "--json").json_lines()) == 2
