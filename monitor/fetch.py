@@ -188,7 +188,7 @@ class _FileStream(httpx.SyncByteStream):
 
 
 class FileTransport(httpx.BaseTransport):
-    """Serves file:// URLs from disk (a directory serves its index.html).
+    """Serves file:// URLs from disk (a directory serves its index.html, at its address with the final slash).
 
     The size comes from the file system and goes out as Content-Length, and the body is read lazily, so
     the fetcher's size cap refuses a huge file without reading it. A missing file is a 404 (callers treat
@@ -197,7 +197,13 @@ class FileTransport(httpx.BaseTransport):
     made-up HTTP status."""
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        path = _file_path(request.url.raw_path.split(b"?", 1)[0])
+        raw = request.url.raw_path.split(b"?", 1)[0]
+        if not raw.endswith(b"/") and Path(os.fsdecode(unquote_to_bytes(raw))).is_dir():
+            # As a web server does: a folder's address ends in "/", so that the links of its index.html resolve
+            # inside it (file:///site/s would read s/index.html and take its "copy.html" for /site/copy.html).
+            return httpx.Response(301, headers={"location": (raw + b"/").decode("ascii")},
+                                  stream=httpx.ByteStream(b""), request=request)
+        path = _file_path(raw)
         try:
             # O_NONBLOCK: opening a FIFO must not hang the fetch (no effect on regular files)
             fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))

@@ -387,3 +387,22 @@ def test_crawl_follows_redirects_to_another_host_but_not_into_excluded_urls(seco
     assert items["to-excluded"].error == (f"skipped: redirected to {start.base}/kept-out, which the site's exclude "
                                           "rule '/kept-out$' leaves out")
     assert items["to-ok"].page is not None and not items["to-ok"].error
+
+
+def test_a_local_folder_without_its_slash_redirects_to_it_as_a_web_server_does(tmp_path: Path) -> None:
+    """file:///site/s reads s/index.html at file:///site/s/, so its links resolve inside s/ (a [[sites]] start URL
+    written "s/" became file:///site/s, and a copy linked as "copy.html" was looked for in /site)."""
+    folder = tmp_path / "s"
+    folder.mkdir()
+    (folder / "index.html").write_text('<a href="copy.html">the copy</a>', encoding="utf-8")
+    (folder / "copy.html").write_text("<p>the copy</p>", encoding="utf-8")
+    with fetcher() as f:
+        r = f.fetch(folder.as_uri())
+        assert (r.status, r.final_url, r.body) == (200, folder.as_uri() + "/", b'<a href="copy.html">the copy</a>')
+        assert f.fetch(folder.as_uri() + "/").hops == ()  # with its slash: no redirect
+    site = Site(name="s", start_urls=(folder.as_uri(),))
+    items = {i.url: i for i in crawl(Fetcher("provmon-test"), site, [folder.as_uri()],
+                                     polite=PoliteSettings(min_delay=0.0, obey_robots=False))}
+    copy = items[(folder / "copy.html").as_uri()]
+    assert copy.error == "" and copy.result is not None and copy.result.body == b"<p>the copy</p>"
+    assert not any(i.error for i in items.values()), {u: i.error for u, i in items.items()}
