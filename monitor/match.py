@@ -113,11 +113,14 @@ class AlignParams:
     # whose article side is at least this many times its page side is a summary, and replaces the passages
     # it contains (a summary draws its sentences from all over the stretch it condenses).
     summary_ratio: float = 0.0
+    # False: a loose pair (weak for its similarity, no word 3-gram shared) past a passage's first or last strong
+    # pair, where that pair was copied word for word, is left out (`_bridged`). The copy rule's; PAN keeps them.
+    weak_edges: bool = True
 
     @classmethod
     def of(cls, cfg: MatchSettings) -> AlignParams:
-        """The copy rule's linking: `gap` on both sides, in order."""
-        return cls(gap=cfg.gap, article_gap=cfg.gap)
+        """The copy rule's linking: `gap` on both sides, in order, no weak pair past a verbatim edge."""
+        return cls(gap=cfg.gap, article_gap=cfg.gap, weak_edges=False)
 
 
 # The PAN text-alignment setting, after Sanchez-Perez, Sidorov & Gelbukh (PAN 2014): the same engine, a gap of
@@ -582,6 +585,25 @@ def _groups(pairs: list[_Pair], params: AlignParams, p_pos: list[int]) -> list[_
     return [_Group(ps) for ps in components(pairs, links()) if any(p.strong for p in ps)]
 
 
+def _bridged(pairs: list[_Pair], cfg: MatchSettings) -> list[_Pair]:
+    """A passage without the loose pairs past its first or last strong pair (in either text), where the strong pair
+    at that end was copied word for word: a copy pasted word for word ends where the words stop matching, and a
+    sentence after it sharing four loose words with the article's next paragraph (the copier's own closing line)
+    is no copying. A loose pair is weak for its similarity (under `sentence_similarity`) and shares no word
+    3-gram. A short sentence reworded ("Schools remained shut Wednesday."), weak only for sharing two words, stays;
+    so does a weak pair at the edge of a reworded passage, the reworded sentence it looks like."""
+    loose = [p for p in pairs if not p.strong and p.exact == 0 and p.sim < cfg.sentence_similarity]
+    if not loose:
+        return pairs
+    strong = sorted((p for p in pairs if p.strong), key=lambda p: (p.j, p.i))
+    first, last = strong[0], strong[-1]
+    i0, i1 = min(p.i for p in strong), max(p.i for p in strong)
+    cut_before, cut_after = first.exact >= cfg.verbatim_similarity, last.exact >= cfg.verbatim_similarity
+    out = {id(p) for p in loose if (cut_before and (p.j < first.j or p.i < i0))
+           or (cut_after and (p.j > last.j or p.i > i1))}
+    return [p for p in pairs if id(p) not in out]
+
+
 def _passage(group: _Group, article: Prepared, page: Prepared, cfg: MatchSettings) -> Passage:
     a, p = article.sentences, page.sentences
     ps = group.pairs
@@ -657,6 +679,8 @@ def _aligned(article: Prepared, page: Prepared, cfg: MatchSettings, params: Alig
     pairs = _pairs(article, page, cfg)
     p_pos = _positions(page, {p.j for p in pairs})
     groups = _groups(pairs, params, p_pos)
+    if not params.weak_edges:
+        groups = [_Group(_bridged(g.pairs, cfg)) for g in groups]
     if not params.summary_ratio:
         return groups
     # Summary mode: linked with no limit on the article gap, a summary's sentences (close together on
@@ -891,6 +915,12 @@ def may_copy(article: Prepared, page_keys: frozenset[str], cfg: MatchSettings) -
             if found >= need:
                 return True
     return False
+
+
+def findable(article: Prepared, cfg: MatchSettings) -> bool:
+    """Whether some page can be a copy of `article` by `compare`: `may_copy` given the article's own words, so
+    False for a text with fewer than `min(min_passages, min_run)` sentences of NARRATIVE_WORDS content words."""
+    return may_copy(article, frozenset().union(*article.contents), cfg)
 
 
 def compare(article: Prepared, page: Prepared, cfg: MatchSettings) -> Match | None:

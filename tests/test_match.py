@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from monitor import match as M
 from monitor.config import MatchSettings
 from monitor.fingerprint import article_fingerprints, page_fingerprints
 from monitor.match import PAN_ALIGN, AlignParams, Prepared, align, compare
@@ -554,3 +555,40 @@ def test_a_passage_spanning_a_sentence_the_page_left_out_is_not_verbatim():
     assert m is not None
     at = ARTICLE.index(dropped)
     assert not any(p.verbatim for p in m.passages if p.article_start < at < p.article_end)
+
+
+# The copier's own closing line after paragraphs pasted word for word: it shares four loose words (council, carried
+# out, sprinkler work) with the article's next paragraph, a weak pair (found by an end-to-end review, where such a
+# line raised the reported coverage from 58% to 73% and cleared the passage's verbatim flag).
+OWN_CLOSING = ("Honestly, the council should have carried out that sprinkler work years ago, and nobody will "
+               "convince me otherwise.")
+
+
+def test_a_copiers_own_closing_line_is_no_part_of_a_verbatim_passage() -> None:
+    pasted = "\n\n".join(PARAGRAPHS[:5])
+    page = pasted + "\n\n" + OWN_CLOSING
+    cfg = MatchSettings()
+    article, prepared = Prepared.of(ARTICLE), Prepared.of(page)
+    weak = [p for g in M._groups(M._pairs(article, prepared, cfg), M.AlignParams.of(cfg),
+                                 M._positions(prepared, set()))
+            for p in g.pairs if not p.strong]
+    assert [(p.i, p.exact) for p in weak] == [(9, 0.0)]  # the line does align weakly with the next paragraph
+    m = compare(article, prepared, cfg)
+    alone = compare(article, Prepared.of(pasted), cfg)
+    assert m is not None and alone is not None
+    assert (m.coverage, m.kind) == (alone.coverage, alone.kind)
+    (passage,) = m.passages
+    assert passage.verbatim and passage.page_end <= len(pasted)
+    assert OWN_CLOSING not in page[passage.page_start:passage.page_end]
+
+
+def test_a_weak_pair_at_the_edge_of_a_reworded_passage_stays() -> None:
+    """Past a reworded pair, a weak pair is the reworded sentence it looks like: it still extends the passage."""
+    cfg = MatchSettings()
+    pairs = [M._Pair(0, 0, 0.7, 0.2, True), M._Pair(1, 1, 0.8, 0.3, True), M._Pair(2, 2, 0.35, 0.0, False)]
+    assert M._bridged(pairs, cfg) == pairs
+    verbatim = [M._Pair(0, 0, 1.0, 1.0, True), M._Pair(1, 1, 1.0, 1.0, True), M._Pair(2, 2, 0.35, 0.0, False),
+                M._Pair(3, 3, 0.4, 0.1, False)]
+    assert M._bridged(verbatim, cfg) == [*verbatim[:2], verbatim[3]]
+    short = [*verbatim[:2], M._Pair(2, 2, 0.67, 0.0, False)]  # weak only for sharing two words
+    assert M._bridged(short, cfg) == short
