@@ -55,6 +55,7 @@ from monitor.extract import Extracted
 from monitor.fetch import Fetcher, FetchResult, file_path, now_iso, shown_path
 from monitor.index import IndexFileError
 from monitor.logs import setup_logging
+from monitor.match import NARRATIVE_WORDS, Prepared, findable
 from monitor.notify import deliver_pending, send_test, stranded_notes
 from monitor.progress import Progress, same_terminal
 from monitor.publishers import publisher_label
@@ -273,13 +274,20 @@ def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
             read_from = o.source or o.url
             near = t.near_duplicate
             kind = "reference text " if args.reference else ""
-            say(f"{state} {kind}#{t.id}: {title or stored} ({plural(t.chars, 'char')}{again}) {stored}",
+            # The stored text's length: a file tracked before with other line ends or spacing is the same article
+            chars = t.chars if t.created else len(store.article(t.id).text)
+            say(f"{state} {kind}#{t.id}: {title or stored} ({plural(chars, 'char')}{again}) {stored}",
                 {"source": read_from, "id": t.id, "created": t.created, "replaces": t.replaces,
-                 "title": title, "chars": t.chars, "article_url": stored, "reference": args.reference,
+                 "title": title, "chars": chars, "article_url": stored, "reference": args.reference,
                  **({"near_duplicate_of": near[0]} if near else {}), **({"again": True} if t.again else {})})
             if warning := near_duplicate_warning(store, t, stored):
                 progress.clear()
                 echo(f"warning: {warning}", err=True)
+            if t.created and len(o.text) < SHORT_TEXT and not findable(Prepared.of(o.text), cfg.match):
+                progress.clear()
+                echo(f"warning: #{t.id} is too short to be found in a copy: a copy needs "
+                     f"{min(cfg.match.min_run, cfg.match.min_passages)} of its sentences with {NARRATIVE_WORDS} or "
+                     f"more words that are not stop words (match.min_run), and it has fewer", err=True)
         progress.advance(len(batch))
         batch.clear()
 
@@ -588,6 +596,10 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
     return EXIT_OK if copies else EXIT_NO_COPY
 
 
+# `track` warns when a text this short can never be found in a copy (match.findable). Longer ones are not checked:
+# cutting a text into sentences costs ~0.5 ms per 1,500 characters, and an archive of 100k articles is tracked at once.
+SHORT_TEXT = 1_000
+
 ID_HELP = "an alert id, 12 or #12 (provmon alerts lists them)"
 
 
@@ -730,11 +742,20 @@ def _ignore_list(cfg: Config, store: Store) -> int:
     unwatched = unwatched_site_notes(store, [s.name for s in cfg.sites], str(cfg.path))
     for rule in rules:
         note = f"; note: {rule['note']}" if rule["note"] else ""
-        src = f" (from alert #{rule['from_alert']})" if rule["from_alert"] else ""
+        src, by_rule = "", store.ignored_by_rule(rule["id"])
+        if origin := rule["from_alert"]:  # ignored by its id when the rule was made, or by the rule since an undo
+            try:
+                ignored = store.alert(origin)["status"] == "ignored"
+            except KeyError:  # pruned by retention
+                ignored = False
+            how = ", itself ignored by it" if origin in by_rule else ", itself ignored by id" if ignored else ""
+            src = f" (from alert #{origin}{how})"
+            by_rule = [a for a in by_rule if a != origin]
         stale = f"\n  warning: site '{rule['site']}' is not in {cfg.path}: this rule ignores no new copy" if (
             rule["id"] in unwatched) else ""
         echo(f"rule #{rule['id']}: {rule_text(rule)}{src}, since {rule['created_at']}; "
-             f"{plural(len(store.ignored_by_rule(rule['id'])), 'alert')} ignored by it{note}{stale}")
+             f"{plural(len(by_rule), 'other alert' if rule['from_alert'] else 'alert')} "
+             f"ignored by it{note}{stale}")
     # Left by an undo before such alerts moved to the rule still covering them: said, with the way out.
     if orphans := store.ignored_by_removed_rules():
         listed = ", ".join(f"#{a} (rule #{r})" for a, r in orphans.items())

@@ -498,6 +498,9 @@ def _check_semantics(cfg: Config, where: str) -> None:
             raise bad(f"sites[{i}].start_urls", "must list at least one URL or path")
         for field_name in ("start_urls", "sitemaps", "feeds"):
             for j, url in enumerate(getattr(site, field_name)):
+                if not url.strip():  # would be the config's own folder, as an empty [[track]] source would
+                    raise bad(f"sites[{i}].{field_name}[{j}]", "must not be empty: a URL or a path (\".\" for "
+                                                                "the config's folder)")
                 if why := url_problem(url):
                     raise bad(f"sites[{i}].{field_name}[{j}]", f"= {url!r} {why}")
         try:

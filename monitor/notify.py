@@ -528,7 +528,8 @@ class TestResult:
 def send_test(channels: tuple[Channel, ...], env: Mapping[str, str] | None = None) -> list[TestResult]:
     """A test message to every channel, straight (not through the outbox); each channel's result."""
     env = os.environ if env is None else env
-    key = f"provmon-test-{int(time.time())}"
+    # Unique per run: a receiver that drops repeated Message-IDs or idempotency keys must not drop a second test.
+    key = f"provmon-test-{int(time.time())}-{uuid.uuid4().hex[:8]}"
     results = []
     for channel in channels:
         try:

@@ -635,7 +635,8 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
-            raise StoreError(f"{self.path}: cannot open database: {exc}") from None
+            why = "it is a directory (monitor.database names the SQLite file)" if self.path.is_dir() else exc
+            raise StoreError(f"{self.path}: cannot open database: {why}") from None
         self.db = sqlite_utils.Database(conn)
         try:
             self.db.execute("PRAGMA busy_timeout = 30000")

@@ -41,7 +41,8 @@ def test_an_alert_kept_ignored_by_another_rule_is_reopened_with_that_rule(
     assert f"still ignored by rule #2, which covers them too: #{b}" in out, out
     assert by_page(db)[SPUN]["status"] == "ignored"
     listed = ignore(cfg, capsys, "--list")
-    assert listed.startswith("rule #2: ") and "1 alert ignored by it" in listed, listed
+    assert listed.startswith("rule #2: ") and f"(from alert #{b}, itself ignored by it)" in listed, listed
+    assert "0 other alerts ignored by it" in listed, listed
 
     out = ignore(cfg, capsys, "--undo-rule", "2")
     assert f"no longer ignored: #{b}" in out, out

@@ -51,6 +51,8 @@ def test_shipped_config_loads_and_documents_every_key() -> None:
         ("[[sites]]\nname = \"a\"\nstart_urls = [\"http://x\"]\ninterval = \"9999999999d\"\n",
          "is longer than 3650 days"),
         ("retention_days = 99999999\n", "'monitor.retention_days' must be between 1 and 3650"),
+        ("[[sites]]\nname = \"a\"\nstart_urls = [\"http://x\", \" \"]\n",
+         "'sites[0].start_urls[1]' must not be empty: a URL or a path"),
     ],
 )
 def test_bad_config_names_key_and_file(tmp_path: Path, body: str, expected: str) -> None:

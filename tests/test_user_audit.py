@@ -35,8 +35,9 @@ def test_ignore_list_and_undo(tmp_path: Path, http_dir: Callable[[Path], Served]
 
     listed = provmon("--config", str(cfg), "ignore", "--list")
     assert listed.code == 0
-    assert listed.out.startswith(f"rule #1: copies on site 'copier' (from alert #{ids[SPUN]})"), listed.out
-    assert "1 alert ignored by it; note: our partner" in listed.out
+    assert listed.out.startswith(f"rule #1: copies on site 'copier' (from alert #{ids[SPUN]}, itself ignored by id)"
+                                 ), listed.out
+    assert "1 other alert ignored by it; note: our partner" in listed.out
 
     undo = provmon("--config", str(cfg), "ignore", str(ids[SPUN]), "--undo")
     assert undo.code == 0, undo.err

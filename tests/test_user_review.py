@@ -1,0 +1,52 @@
+"""Small behaviours an end-to-end review of session 23 asked for: the stored length of a text tracked again, a
+text too short ever to be found, a database path that is a directory, and test notifications that differ."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import Webhook, provmon, write_config
+from tests.test_match import ARTICLE
+
+
+def test_already_tracked_says_the_stored_texts_length(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path / "c.toml", "")
+    (tmp_path / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    (tmp_path / "crlf.txt").write_bytes(ARTICLE.replace("\n", "\r\n").encode() + b"\r\n\r\n")
+    first = provmon("--config", str(cfg), "track", "--json", str(tmp_path / "a.txt")).json_lines()[0]
+    again = provmon("--config", str(cfg), "track", "--json", str(tmp_path / "crlf.txt")).json_lines()[0]
+    assert (again["id"], again["created"]) == (first["id"], False)
+    assert again["chars"] == first["chars"] == len(ARTICLE)
+    text = provmon("--config", str(cfg), "track", str(tmp_path / "crlf.txt")).out
+    assert f"({len(ARTICLE):,} chars)" in text or f"({len(ARTICLE)} chars)" in text, text
+
+
+def test_a_text_too_short_to_be_found_is_tracked_with_a_warning(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path / "c.toml", "")
+    (tmp_path / "short.txt").write_text("Short.\n", encoding="utf-8")
+    (tmp_path / "two.txt").write_text("The old mill burned down on Tuesday night.\n\nFirefighters saved the "
+                                      "miller's cottage beside the river.\n", encoding="utf-8")
+    r = provmon("--config", str(cfg), "track", str(tmp_path / "short.txt"), str(tmp_path / "two.txt"))
+    assert r.code == 0, r.err
+    assert r.err.strip() == ("warning: #1 is too short to be found in a copy: a copy needs 2 of its sentences with 3 "
+                             "or more words that are not stop words (match.min_run), and it has fewer")
+
+
+def test_a_database_path_that_is_a_directory_is_named_so(tmp_path: Path) -> None:
+    (tmp_path / "db").mkdir()
+    cfg = write_config(tmp_path / "c.toml", "", database=tmp_path / "db")
+    r = provmon("--config", str(cfg), "status")
+    assert r.code == 2
+    why = "cannot open database: it is a directory (monitor.database names the SQLite file)"
+    assert f"{tmp_path / 'db'}: {why}" in r.err, r.err
+
+
+def test_two_test_notifications_never_share_a_key(tmp_path: Path, webhook: Webhook) -> None:
+    """A receiver that drops repeated idempotency keys (or Message-IDs) must not drop the second of two tests sent
+    within one second."""
+    cfg = write_config(tmp_path / "c.toml", f'[[notify]]\ntype = "webhook"\nurl = "{webhook.url}"\n')
+    for _ in range(2):
+        r = provmon("--config", str(cfg), "notify", "--test")
+        assert r.code == 0, r.out + r.err
+    keys = [h["headers"]["idempotency-key"] for h in webhook.received]
+    assert len(keys) == 2 and keys[0] != keys[1] and all(k.startswith("provmon-test-") for k in keys)
