@@ -61,6 +61,7 @@ from monitor.progress import Progress, same_terminal
 from monitor.publishers import publisher_label
 from monitor.scan import (
     PREPARED_CHARS,
+    REFERENCE,
     Closest,
     Found,
     NoText,
@@ -283,11 +284,13 @@ def cmd_track(cfg: Config, args: argparse.Namespace) -> int:
             if warning := near_duplicate_warning(store, t, stored):
                 progress.clear()
                 echo(f"warning: {warning}", err=True)
-            if t.created and len(o.text) < SHORT_TEXT and not findable(Prepared.of(o.text), cfg.match):
+            if (t.created and not args.reference and len(o.text) < SHORT_TEXT
+                    and not findable(Prepared.of(o.text), cfg.match)):
                 progress.clear()
-                echo(f"warning: #{t.id} is too short to be found in a copy: a copy needs "
-                     f"{min(cfg.match.min_run, cfg.match.min_passages)} of its sentences with {NARRATIVE_WORDS} or "
-                     f"more words that are not stop words (match.min_run), and it has fewer", err=True)
+                need, key = min((cfg.match.min_run, "match.min_run"), (cfg.match.min_passages, "match.min_passages"))
+                echo(f"warning: #{t.id} is too short to be found in a copy: a copy needs {need} of its sentences "
+                     f"with {NARRATIVE_WORDS} or more words that are not stop words ({key}), and it has fewer",
+                     err=True)
         progress.advance(len(batch))
         batch.clear()
 
@@ -349,7 +352,7 @@ def _article_inputs(store: Store, inputs: Sequence[str], fetcher: Fetcher | None
         if re.fullmatch(r"#?[0-9]+", given):
             ids.append(int(given.lstrip("#")))
             continue
-        if given.startswith("#"):  # meant as an id: not a file named "#1x" under the cwd
+        if re.match(r"#[0-9]", given):  # meant as an id ("#1x"), not a file under the cwd ("#draft.txt" is one)
             errors.append((given, f"{given!r} is not an article id (a whole number, 12 or #12; provmon articles "
                                   "lists them)"))
             continue
@@ -468,6 +471,10 @@ def _print_closest(near: Closest | None) -> None:
         echo("  no tracked article shares enough of its wording to be compared with it")
         return
     n, a = near.near, near.article
+    if n.step == REFERENCE:
+        echo(f"  closest: #{a.id} \"{safe(a.title)}\" {safe(a.url)}")
+        echo(f"  not a copy: {n.reason}")
+        return
     echo(f"  closest: #{a.id} \"{safe(a.title)}\" {safe(a.url)}: {plural(n.aligned_sentences, 'sentence')} of it "
          f"aligned ({percent(n.coverage)} of the article), {n.narrative_sentences} of them its own telling; longest "
          f"verbatim run {plural(n.longest_run, 'word')}")
@@ -740,15 +747,18 @@ def _ignore_list(cfg: Config, store: Store) -> int:
     if not rules:
         echo("no ignore rules")
     unwatched = unwatched_site_notes(store, [s.name for s in cfg.sites], str(cfg.path))
+    ignored_by = {rule["id"]: store.ignored_by_rule(rule["id"]) for rule in rules}
     for rule in rules:
         note = f"; note: {rule['note']}" if rule["note"] else ""
-        src, by_rule = "", store.ignored_by_rule(rule["id"])
-        if origin := rule["from_alert"]:  # ignored by its id when the rule was made, or by the rule since an undo
+        src, by_rule = "", ignored_by[rule["id"]]
+        if origin := rule["from_alert"]:  # ignored by its id when the rule was made, or by a rule since
             try:
                 ignored = store.alert(origin)["status"] == "ignored"
             except KeyError:  # pruned by retention
                 ignored = False
-            how = ", itself ignored by it" if origin in by_rule else ", itself ignored by id" if ignored else ""
+            other = next((r for r, alerts in ignored_by.items() if origin in alerts), None)
+            how = (", itself ignored by it" if other == rule["id"] else f", itself ignored by rule #{other}" if other
+                   else ", itself ignored by id" if ignored else "")
             src = f" (from alert #{origin}{how})"
             by_rule = [a for a in by_rule if a != origin]
         stale = f"\n  warning: site '{rule['site']}' is not in {cfg.path}: this rule ignores no new copy" if (

@@ -197,11 +197,12 @@ class FileTransport(httpx.BaseTransport):
     made-up HTTP status."""
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        raw = request.url.raw_path.split(b"?", 1)[0]
+        raw, _, query = request.url.raw_path.partition(b"?")
         if not raw.endswith(b"/") and Path(os.fsdecode(unquote_to_bytes(raw))).is_dir():
             # As a web server does: a folder's address ends in "/", so that the links of its index.html resolve
             # inside it (file:///site/s would read s/index.html and take its "copy.html" for /site/copy.html).
-            return httpx.Response(301, headers={"location": (raw + b"/").decode("ascii")},
+            location = raw + b"/" + (b"?" + query if query else b"")
+            return httpx.Response(301, headers={"location": location.decode("ascii")},
                                   stream=httpx.ByteStream(b""), request=request)
         path = _file_path(raw)
         try:

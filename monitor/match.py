@@ -679,8 +679,8 @@ def _aligned(article: Prepared, page: Prepared, cfg: MatchSettings, params: Alig
     pairs = _pairs(article, page, cfg)
     p_pos = _positions(page, {p.j for p in pairs})
     groups = _groups(pairs, params, p_pos)
-    if not params.weak_edges:
-        groups = [_Group(_bridged(g.pairs, cfg)) for g in groups]
+    if not params.weak_edges:  # linked again: a weak pair joined only through a pair left out goes with it
+        groups = _groups([p for g in groups for p in _bridged(g.pairs, cfg)], params, p_pos)
     if not params.summary_ratio:
         return groups
     # Summary mode: linked with no limit on the article gap, a summary's sentences (close together on
@@ -952,7 +952,7 @@ class NearMiss:
     """Why a page is no copy of an article (`explain`): how close it came, and the first step of the copy rule
     (docs/detection.md, step 4) that it fails, said in `reason` with the settings that decide it."""
 
-    step: str  # one of _STEPS
+    step: str  # one of _STEPS (scan.closest adds "reference text")
     reason: str
     aligned_sentences: int  # article sentences aligned with a page sentence
     narrative_sentences: int  # of them, in narrative pairs: the article's own telling, not quotes or stock lines
@@ -1000,8 +1000,8 @@ def _near_miss(why: _Rejected, article: Prepared, page: Prepared, cfg: MatchSett
                   f"{cfg.long_sentence_words} words or more, or match.min_passages = {cfg.min_passages} copied word "
                   "for word in order")
     elif why.step == TOO_FEW:
-        told = len({p.i for g in why.evidence for p in g.pairs if _narrative(p, article, page)})
-        reason = (f"{plural(told, 'sentence')} of the article's own telling in the evidence, and a copy needs "
+        evidence = len({p.i for g in why.evidence for p in g.pairs if _narrative(p, article, page)})
+        reason = (f"{plural(evidence, 'sentence')} of the article's own telling in the evidence, and a copy needs "
                   f"match.min_passages = {cfg.min_passages}, or its opening or a stretch of it copied word for word")
     elif why.step == QUOTED:
         reason = ("the page quotes the article by name, and what it quotes is no excerpt of it: less than "
@@ -1009,7 +1009,9 @@ def _near_miss(why: _Rejected, article: Prepared, page: Prepared, cfg: MatchSett
                   "of its sentences in a row")
     else:
         cov, share = why.weighted
-        reason = (f"the evidence is {cov:.0%} of the article and {share:.0%} of the page (quotes weighed "
+        # Rounded down: a share just under its threshold must not read as reaching it (0.4996 as "50.0%").
+        cov_text, share_text = (f"{math.floor(x * 1000) / 10:.1f}%" for x in (cov, share))
+        reason = (f"the evidence is {cov_text} of the article and {share_text} of the page (quotes weighed "
                   f"match.quote_weight = {cfg.quote_weight:g}), and a copy needs match.min_coverage = "
                   f"{cfg.min_coverage:g} of the article or match.min_page_share = {cfg.min_page_share:g} of the page")
     return NearMiss(step=why.step, reason=reason, aligned_sentences=len(aligned), narrative_sentences=told,

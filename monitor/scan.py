@@ -362,6 +362,8 @@ def find_copies(store: Store, text: str, cfg: MatchSettings, exclude_url: str = 
 
 # How many of a page's candidates (most fingerprints shared first) `closest` explains.
 CLOSEST_CANDIDATES = 5
+# Closest.near.step when the page's only candidates are reference texts.
+REFERENCE = "reference text"
 
 
 @dataclass(frozen=True)
@@ -383,13 +385,17 @@ def closest(store: Store, text: str, cfg: MatchSettings, exclude: Sequence[int] 
             prepared: PreparedCache | None = None, cited: Cited | None = None) -> Closest | None:
     """For a page that copies no tracked article (`find_copies`), the candidate that came closest and the step of the
     copy rule it fails (`match.explain`), among the CLOSEST_CANDIDATES that share the most fingerprints with it
-    (articles in `exclude` and reference texts left out); None when the index proposes none. The closest is the one
-    that gets furthest through the rule, then the one with most of its own telling aligned."""
+    (articles in `exclude` and reference texts left out); a reference text the index proposes, with step REFERENCE,
+    when it proposes no other; None when it proposes none. The closest is the one that gets furthest through the
+    rule, then the one with most of its own telling aligned."""
     page: Prepared | None = None
     references = store.reference_ids()
     best: Closest | None = None
     considered = 0
+    reference: int | None = None  # the first reference text proposed: said when no article of the user's is
     for article_id, _shared in candidates_for(store, text, cfg):
+        if article_id in references and reference is None:
+            reference = article_id
         if article_id in references or article_id in exclude:
             continue
         considered += 1
@@ -412,7 +418,24 @@ def closest(store: Store, text: str, cfg: MatchSettings, exclude: Sequence[int] 
         here = Closest(article, near, discounted)
         if best is None or _closer(here.near, best.near):
             best = here
+    if best is None and reference is not None:
+        return _reference_closest(store.article(reference), Prepared.of(text), cfg)
     return best
+
+
+def _reference_closest(article: Article, page: Prepared, cfg: MatchSettings) -> Closest:
+    """A page whose only candidate is a reference text (`track --reference`): its words are another source's, which
+    the publisher's articles quote; no page is a copy of one (find_copies never proposes them)."""
+    original = Prepared.of(article.text)
+    near = explain(original, page, cfg)
+    why = "it is a reference text (tracked with --reference), whose words no page is a copy of"
+    if near is not None:
+        return Closest(article, replace(near, step=REFERENCE, reason=f"{why}; and by the copy rule: {near.reason}"))
+    m = compare(original, page, cfg)
+    copied = f"; the page holds {percent(m.coverage)} of it" if m is not None else ""
+    return Closest(article, NearMiss(step=REFERENCE, reason=why + copied, aligned_sentences=0, narrative_sentences=0,
+                                     narrative_run=0, coverage=m.coverage if m else 0.0,
+                                     longest_run=m.longest_run if m else 0))
 
 
 def _closer(a: NearMiss, b: NearMiss) -> bool:

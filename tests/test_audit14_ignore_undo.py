@@ -66,3 +66,17 @@ def test_alerts_left_ignored_by_a_removed_rule_are_listed_and_reopened(
     out = ignore(cfg, capsys, "--undo-rule", "1")
     assert f"no longer ignored: #{ids[SPUN]}" in out, out
     assert by_page(db)[SPUN]["status"] == "new" and by_page(db)[VERBATIM]["status"] == "ignored"
+
+
+def test_the_list_says_which_rule_keeps_a_rules_origin_ignored(
+        tmp_path: Path, http_dir: Callable[[Path], Served], capsys: pytest.CaptureFixture[str]) -> None:
+    """A rule made from an alert another rule had ignored: the list names that rule, not "ignored by id"."""
+    cfg, _, _ = copier_site(tmp_path, http_dir)
+    assert provmon("--config", str(cfg), "run", "--once").code == 0
+    ids = {name: row["id"] for name, row in by_page(tmp_path / "provmon.db").items()}
+    a, b = ids[VERBATIM], ids[SPUN]
+    ignore(cfg, capsys, str(a), "--site")  # rule #1: a by its id, b by the rule
+    ignore(cfg, capsys, str(b), "--pattern", "storm-")  # rule #2 made from b, which rule #1 ignores
+    lines = ignore(cfg, capsys, "--list").splitlines()
+    assert f"(from alert #{a}, itself ignored by id)" in lines[0] and "1 other alert ignored by it" in lines[0], lines
+    assert f"(from alert #{b}, itself ignored by rule #1)" in lines[1] and "0 other alerts" in lines[1], lines

@@ -145,3 +145,38 @@ def test_many_pages_explain_only_with_why(tracked: Path, tmp_path: Path) -> None
     assert "closest" not in why["b.txt"] and why["b.txt"]["copies"]  # a copy has its evidence, no near miss
     r = provmon("--config", str(tracked), "check", "--why", *pages)
     assert "  not a copy: at most 1 sentence" in r.out
+
+
+def test_a_page_whose_only_candidate_is_a_reference_text_says_so(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path / "config.toml", "")
+    (tmp_path / "release.txt").write_text(ARTICLE, encoding="utf-8")
+    assert provmon("--config", str(cfg), "track", "--reference", str(tmp_path / "release.txt")).code == 0
+    page = tmp_path / "page.txt"
+    page.write_text(page_with(*range(12)), encoding="utf-8")
+    r = provmon("--config", str(cfg), "check", str(page))
+    assert r.code == 1
+    assert '  closest: #1 "Library reopens after renovation"' in r.out
+    assert "  not a copy: it is a reference text (tracked with --reference), whose words no page is a copy of; " \
+           "the page holds" in r.out
+    (result,) = provmon("--config", str(cfg), "check", "--json", str(page)).json_lines()
+    assert result["closest"]["step"] == "reference text" and result["closest"]["article"]["id"] == 1
+
+
+def test_a_share_just_under_its_threshold_never_reads_as_reaching_it() -> None:
+    why = M._Rejected(M.TOO_LITTLE, [], [], (0.1999, 0.4996))
+    n = M._near_miss(why, M.Prepared.of(ARTICLE), M.Prepared.of(OWN), MatchSettings())
+    assert "the evidence is 19.9% of the article and 49.9% of the page" in n.reason
+
+
+def test_a_weak_pair_joined_only_through_a_loose_one_leaves_with_it() -> None:
+    """Past a verbatim edge, the copier's own lines: the loose pair goes, and a weak one linked to the passage only
+    through it goes too (a review found it kept, the passage still running over the copier's lines)."""
+    own = OWN.split(". ")
+    lines = [own[0] + ".", *SENTENCES[0:4], own[2] + ".", own[3] + ".",
+             "Lottery money paid for work on the mosaic and the gallery.",
+             "From now on opening hours return to normal, and pupils revising can stay late.", own[5]]
+    article = M.Prepared.of("\n\n".join(SENTENCES[:12]))
+    m = M.compare(article, M.Prepared.of("\n\n".join(lines)), MatchSettings())
+    assert m is not None
+    (passage,) = m.passages
+    assert passage.verbatim and passage.article_end == article.sentences[3].end

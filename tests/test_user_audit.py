@@ -129,7 +129,8 @@ def test_track_warns_of_a_near_duplicate_html_page(tmp_path: Path) -> None:
     # An unrelated text raises no warning.
     (tmp_path / "other.txt").write_text(
         "The Brackwater allotment society has voted to let members keep bees on six plots from next spring, after "
-        "a trial on the north field produced forty jars of honey and no complaints from neighbouring gardens.\n")
+        "a trial on the north field produced forty jars of honey and no complaints from neighbouring gardens. "
+        "Hives must stand two metres from any path and members must attend a training day first.\n")
     r = provmon("--config", str(cfg), "track", str(tmp_path / "other.txt"))
     assert r.code == 0 and "warning" not in r.err
 
