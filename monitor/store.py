@@ -910,6 +910,8 @@ class Store:
         """Rename a tracked article (`track --title` or a [[track]] title given for a text tracked before)."""
         with self.transaction():
             self.db.execute("UPDATE articles SET title = ? WHERE id = ?", [title, article_id])
+            # Its alerts cite the work by its title as it is now (the takedown notice, alerts, the report).
+            self.db.execute("UPDATE alerts SET article_title = ? WHERE article_id = ?", [title, article_id])
 
     def _insert_article(self, url: str, title: str, text: str, sha256: str, fingerprints: Iterable[int]) -> int:
         """Inside a transaction: a new article row under a new id, and its postings."""
@@ -927,7 +929,10 @@ class Store:
         case it stays as their record (text and offsets as they were found)."""
         self.index.remove(article_id)
         # OR IGNORE: a store from before schema 8 may hold an alert for the same copy on both versions.
-        self.db.execute("UPDATE OR IGNORE alerts SET article_id = ? WHERE article_id = ?", [replaced_by, article_id])
+        # The new version's title with it: the alerts cite the work as it is now.
+        self.db.execute("UPDATE OR IGNORE alerts SET article_id = :new, article_title = COALESCE((SELECT NULLIF(title, '') FROM "
+                        "articles WHERE id = :new), article_title) WHERE article_id = :old",
+                        {"new": replaced_by, "old": article_id})
         # Versions it replaced point to the current one: a replaced row always names a current article.
         self.db.execute("UPDATE articles SET replaced_by = ? WHERE replaced_by = ?", [replaced_by, article_id])
         # A new text of the URL was most likely read from where the old one was (the edited file): it is kept unless

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import Webhook, provmon, write_config
+from tests.conftest import DEMO, Webhook, demo_config, provmon, write_config
 from tests.test_match import ARTICLE
+from tests.test_untrack import PUBLIC
 
 
 def test_already_tracked_says_the_stored_texts_length(tmp_path: Path) -> None:
@@ -50,3 +51,34 @@ def test_two_test_notifications_never_share_a_key(tmp_path: Path, webhook: Webho
         assert r.code == 0, r.out + r.err
     keys = [h["headers"]["idempotency-key"] for h in webhook.received]
     assert len(keys) == 2 and keys[0] != keys[1] and all(k.startswith("provmon-test-") for k in keys)
+
+
+def test_alerts_and_the_notice_cite_the_work_by_its_title_as_it_is_now(tmp_path: Path) -> None:
+    """A title corrected after the alert (track --title), or a new version of the article: its alerts follow."""
+    cfg = demo_config(tmp_path)
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace('name = ""', 'name = "Rosa Quill"', 1)
+                   .replace('email = ""', 'email = "rights@quill.example"', 1), encoding="utf-8")
+    assert provmon("--config", str(cfg), "run", "--once").code == 0
+    alerts = provmon("--config", str(cfg), "alerts", "--json").json_lines()
+    assert alerts and all(a["article"]["id"] == 1 for a in alerts)
+    source = DEMO / "publisher" / "sea-wall-gives-way.html"
+    renamed = "Sea wall gives way at Marren after the storm"
+    assert provmon("--config", str(cfg), "track", str(source), "--title", renamed).code == 0
+    assert {a["article"]["title"] for a in provmon("--config", str(cfg), "alerts", "--json").json_lines()} == {renamed}
+    notice = provmon("--config", str(cfg), "notice", str(alerts[0]["id"]))
+    assert notice.code == 0, notice.err
+    assert f'"{renamed}"' in notice.out
+
+    # A new version of the article (its text edited, tracked again under its address): the alerts move to it and
+    # take its title.
+    edited = tmp_path / "edited.html"
+    edited.write_text(source.read_text(encoding="utf-8").replace(
+        "within three days", "within four days, the board said on Wednesday after a second inspection,"),
+                      encoding="utf-8")
+    newer = "Sea wall gives way: an update"
+    r = provmon("--config", str(cfg), "track", str(edited), "--url", PUBLIC, "--title", newer, "--json")
+    assert r.code == 0, r.err
+    (tracked,) = r.json_lines()
+    assert tracked["created"] and tracked["replaces"] == 1, tracked
+    listed = provmon("--config", str(cfg), "alerts", "--json").json_lines()
+    assert {(a["article"]["id"], a["article"]["title"]) for a in listed} == {(tracked["id"], newer)}
