@@ -1229,11 +1229,42 @@ def _title(tree: LexborHTMLParser, ld: dict[str, Any]) -> str:
     ):
         if value:
             return _clean(value)
-    h1 = tree.css_first("h1")
-    if h1 is not None and h1.text(strip=True):
-        return _clean(h1.text(separator=" "))
     t = tree.css_first("title")
-    return _clean(t.text()) if t is not None else ""
+    page_title = _clean(t.text()) if t is not None else ""
+    h1s = [h for h in tree.css("h1") if h.text(strip=True)]
+    if not h1s:
+        return page_title
+    chrome = [_within(h, _SITE_CHROME, unless=_CONTENT) for h in h1s]
+    # A headline in the page's own content; failing that, the first outside the site's header, nav and footer.
+    pick = next((h for h, c in zip(h1s, chrome, strict=True) if not c), None)
+    if pick is not None:
+        return _clean(pick.text(separator=" "))
+    # Every h1 is in the site's header, nav or footer: it is most likely the site's name, as "The Harbour Herald"
+    # on every page of its site, and <title> the headline. An h1 that is <title>'s longest part is the headline.
+    first = _clean(h1s[0].text(separator=" "))
+    parts = [x for x in _TITLE_SEPARATORS.split(page_title) if x.strip()]
+    if not parts:
+        return first
+    longest = max(parts, key=len).strip()
+    return first if first.lower() == longest.lower() else longest
+
+
+# An h1 inside these (and not inside _CONTENT) is the site's furniture, often its name; <title> parts are split on
+# the separators sites put between a headline and their name ("Headline | The Harbour Herald").
+_SITE_CHROME = ("header", "nav", "footer")
+_CONTENT = ("article", "main")
+_TITLE_SEPARATORS = re.compile(r"\s+[|\-\u2013\u2014\u00b7]{1,2}\s+")
+
+
+def _within(node: LexborNode, tags: tuple[str, ...], unless: tuple[str, ...] = ()) -> bool:
+    """Whether `node` has an ancestor of one of `tags` and none of `unless` (an article's own <header> is content)."""
+    found, parent = False, node.parent
+    while parent is not None:
+        if parent.tag in unless:
+            return False
+        found = found or parent.tag in tags
+        parent = parent.parent
+    return found
 
 
 def _same_heading(text: str, title: str) -> bool:

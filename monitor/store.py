@@ -930,8 +930,9 @@ class Store:
         self.index.remove(article_id)
         # OR IGNORE: a store from before schema 8 may hold an alert for the same copy on both versions.
         # The new version's title with it: the alerts cite the work as it is now.
-        self.db.execute("UPDATE OR IGNORE alerts SET article_id = :new, article_title = COALESCE((SELECT NULLIF(title, '') FROM "
-                        "articles WHERE id = :new), article_title) WHERE article_id = :old",
+        self.db.execute("UPDATE OR IGNORE alerts SET article_id = :new, article_title = COALESCE("
+                        "(SELECT NULLIF(title, '') FROM articles WHERE id = :new), article_title) "
+                        "WHERE article_id = :old",
                         {"new": replaced_by, "old": article_id})
         # Versions it replaced point to the current one: a replaced row always names a current article.
         self.db.execute("UPDATE articles SET replaced_by = ? WHERE replaced_by = ?", [replaced_by, article_id])

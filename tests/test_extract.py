@@ -260,3 +260,32 @@ def test_nesting_depth_counts_unclosed_containers() -> None:
     shallow = "<html><body>" + "<div>" * 3 + "".join(f"<p>{p}</p>" for p in story) + "</body></html>"
     deep = shallow.replace("<div>" * 3, "<div>" * (MAX_NESTING + 1))
     assert list(extract(deep).paragraphs) == list(extract(shallow).paragraphs) == story
+
+
+BODY = ("<p>The library on Orchard Lane will open on Sundays from the first of next month, the council said on Monday, "
+        "after a trial in the spring drew more than four hundred visitors each weekend.</p>"
+        "<p>Opening hours will run from ten until four, and the children's reading room will host a storytelling hour "
+        "at eleven.</p>")
+HEADLINE = "Orchard Lane library will open its doors on Sundays"
+
+
+@pytest.mark.parametrize(("page", "title"), [
+    # The site's name in its page header is no headline: <title> is (found by an end-to-end review: every article
+    # of such a site was tracked as "The Harbour Herald", and its own h2 headline stayed in its text).
+    (f"<title>{HEADLINE}</title><header><h1>The Harbour Herald</h1></header><article><h2>{HEADLINE}</h2>{BODY}"
+     "</article>", HEADLINE),
+    (f"<title>{HEADLINE} | The Harbour Herald</title><header><h1>The Harbour Herald</h1></header><main>{BODY}</main>",
+     HEADLINE),
+    # A headline in the article's own header is the headline.
+    (f"<title>Harbour Herald</title><article><header><h1>{HEADLINE}</h1></header>{BODY}</article>", HEADLINE),
+    # A page header h1 that is <title>'s headline part is the headline (a site without <article>).
+    (f"<title>{HEADLINE} - Harbour Herald</title><header><h1>{HEADLINE}</h1></header><div>{BODY}</div>", HEADLINE),
+    # An h1 outside the site's furniture comes first, as before.
+    (f"<title>Other</title><header><h1>The Harbour Herald</h1></header><div><h1>{HEADLINE}</h1>{BODY}</div>",
+     HEADLINE),
+], ids=["site-name-in-header", "title-with-site-name", "article-header", "header-headline", "content-h1"])
+def test_the_title_is_the_headline_not_the_sites_name(page: str, title: str) -> None:
+    got = extract(f"<html><head>{page.split('</title>')[0]}</title></head><body>{page.split('</title>')[1]}"
+                  "</body></html>", "https://herald.example/news/library")
+    assert got.title == title
+    assert not got.text.startswith(HEADLINE)
