@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from monitor.config import OwnerSettings
 from monitor.display import percent, plural, safe, shown_url
 from monitor.store import Store
+from monitor.urls import same_page
 
 # Why each capture was made (evidence.reason), as the notice says it.
 CAPTURE_REASONS = {"detected": "when the copy was found",
@@ -108,6 +109,18 @@ def draft(alert: dict[str, Any], article: dict[str, Any], captures: Sequence[dic
     else:
         capture = f"   The copy was found on {alert['created_at']}."
     where = _where(alert)
+    # What the quotes and the share below describe: the newest capture. When the copy has moved since (the address
+    # named first is another), that is said, with what the last recheck found there: the notice states no share for
+    # a page it never captured.
+    gone = alert.get("gone_from") or []
+    listed = next((u for u in (alert["copy_url"], *(alert.get("also_at") or [])) if u not in gone), None)
+    captured_at = captures[-1]["url"] if captures else alert["copy_url"]
+    if listed is not None and not same_page(listed, captured_at):
+        this_page = f"The copy as captured at {shown_url(captured_at)} (below) reproduced"
+        if alert.get("last_check"):
+            where += f"\n   When last checked ({alert.get('last_checked_at')}): {alert['last_check']}."
+    else:
+        this_page = "This page reproduces"
     if (alert.get("hidden") or 0) >= 0.5:  # the recipient opening the page would not see it
         where += ("\n   Most of the copied text is in the page's HTML but hidden from view when the page loads; "
                   "the page\n   source (view-source:) shows it.")
@@ -145,7 +158,7 @@ material on your service that infringes it, and to ask that you remove it or dis
 
 2. The infringing material and its location (§ 512(c)(3)(A)(iii))
 {where}
-   This page reproduces about {covered} of the work's text without authorisation ({found['kind']} copy,
+   {this_page} about {covered} of the work's text without authorisation ({found['kind']} copy,
    {plural(len(passages), 'corresponding passage')}). For example:
 {chr(10).join(examples) if examples else "   (no passages recorded)"}
 {capture}

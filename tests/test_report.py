@@ -223,3 +223,28 @@ def test_datasette_metadata_names_what_exists(demo: Path, tmp_path: Path) -> Non
     from datasette.app import Datasette
 
     Datasette([str(tmp_path / "provmon.db")], metadata=meta)  # accepts the metadata
+
+
+def test_a_notice_for_a_copy_that_moved_says_where_its_evidence_was_captured() -> None:
+    """The copy left its first address and is now at another, never captured there: the notice names the new
+    address, and says the share and the quotes are the capture's, at the old one (a second end-to-end review: it
+    said "This page reproduces about 96%" of a page it never fetched)."""
+    from monitor.config import OwnerSettings
+    from monitor.notice import draft
+
+    old, new = "https://copier.example/ferry-news", "https://copier.example/ferry-news-2"
+    alert = {"id": 2, "status": "notified", "copy_url": new, "also_at": [], "gone_from": [old],
+             "article_title": "Ferry returns", "article_url": "https://herald.example/ferry", "coverage": 0.96,
+             "kind": "verbatim", "passages": [], "created_at": "2026-11-20T10:00:00+00:00", "credit": "none",
+             "last_checked_at": "2026-11-23T09:00:00+00:00",
+             "last_check": f"still there: verbatim, 84% of the article at {new}"}
+    capture = {"url": old, "final_url": old, "fetched_at": "2026-11-20T10:00:00+00:00", "http_status": 200,
+               "sha256": "ab" * 32, "reason": "detected"}
+    owner = OwnerSettings(name="Ada Marsh", email="rights@herald.example")
+    text = draft(alert, {"url": "https://herald.example/ferry", "title": "Ferry returns"}, [capture], owner, "c.toml")
+    assert f"\n   {new}\n" in text
+    assert f"The copy as captured at {old} (below) reproduced about 96%" in text
+    assert "This page reproduces" not in text
+    assert f"When last checked (2026-11-23T09:00:00+00:00): still there: verbatim, 84% of the article at {new}." in text
+    alert.update(copy_url=old, gone_from=[])  # still where it was captured: as before
+    assert "This page reproduces about 96%" in draft(alert, {"url": "", "title": ""}, [capture], owner, "c.toml")
