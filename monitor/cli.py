@@ -466,6 +466,14 @@ def _print_copy(url: str, f: Found, text: str, width: int, detail: bool, hidden:
         echo()
 
 
+def _held_text(alert: dict[str, Any]) -> str:
+    """Why an open alert holds a page `check` finds no copy on (Store.open_alerts_at)."""
+    if alert["match_article_id"] != alert["article_id"]:
+        return (f"it copies an earlier version of #{alert['article_id']} (#{alert['match_article_id']}), which its "
+                "rechecks still find: a copy of the old text is still a copy")
+    return f"found as a copy of #{alert['article_id']} by a site scan; provmon recheck {alert['id']} looks again"
+
+
 def _print_closest(near: Closest | None) -> None:
     if near is None:
         echo("  no tracked article shares enough of its wording to be compared with it")
@@ -573,13 +581,18 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
             if why:  # the same candidates again, read for the step that turned each away: only when asked for
                 near = closest(store, page.text, cfg.match, prepared=prepared,
                                cited=citations(page, cfg.owner.credit_names))
+            # An open alert for this page says otherwise: said, so the two answers are not left to contradict.
+            held = store.open_alerts_at(dict.fromkeys((url, landed))) if not found and not itself else []
             # A copy the monitor would only log, never alert (its landing page's domain is allow-listed): said.
             licensed = is_licensed(landed, cfg.alerts.licensed_domains) if found else ""
             if args.json:
                 note = {"note": itself} if itself and not found else {}
                 print(json_text({**_found_dict(url, [(f, page.text) for f in found], page.hidden), **note,
                                  **({"licensed": licensed} if licensed else {}),
-                                 **({"closest": near.to_dict() if near else None} if why else {})}), flush=True)
+                                 **({"closest": near.to_dict() if near else None} if why else {}),
+                                 **({"open_alerts": [{"id": h["id"], "status": h["status"], "article": h["article_id"],
+                                                     "earlier_version": h["match_article_id"] != h["article_id"]}
+                                                    for h in held]} if held else {})}), flush=True)
                 continue
             if quiet and (found or why):
                 progress.clear()
@@ -587,6 +600,8 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
                 echo(f"{url}: no copy of a tracked article" + (f" ({itself})" if itself else ""))
                 if why:
                     _print_closest(near)
+                for h in held:
+                    echo(f"  note: alert #{h['id']} ({h['status']}) is open for this page: {_held_text(h)}")
             for f in found:
                 _print_copy(url, f, page.text, width, detail, page.hidden)
                 if licensed:

@@ -1823,6 +1823,16 @@ class Store:
         return [(int(i), u) for i, u in self.db.execute(
             f"SELECT id, copy_url FROM alerts WHERE status IN ({marks}) ORDER BY id", OPEN_STATES).fetchall()]
 
+    def open_alerts_at(self, urls: Iterable[str]) -> list[dict[str, Any]]:
+        """The open alerts (OPEN_STATES) whose copy is at one of `urls` (its `copy_url`), oldest first: id, status,
+        article_id, and match_article_id, the version of the article its match was made with (an earlier version
+        when the article was tracked again with a new text since)."""
+        marks = ", ".join("?" * len(OPEN_STATES))
+        return list(self.db.query(
+            f"SELECT a.id, a.status, a.article_id, COALESCE(m.article_id, a.article_id) AS match_article_id "
+            f"FROM alerts a LEFT JOIN matches m ON m.id = a.match_id WHERE a.status IN ({marks}) AND a.copy_url IN "
+            f"(SELECT value FROM json_each(?)) ORDER BY a.id", [*OPEN_STATES, json.dumps(list(urls))]))
+
     def open_alerts_by_site(self) -> dict[str, int]:
         """How many open alerts (OPEN_STATES) each site name has."""
         marks = ", ".join("?" * len(OPEN_STATES))

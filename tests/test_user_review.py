@@ -82,3 +82,23 @@ def test_alerts_and_the_notice_cite_the_work_by_its_title_as_it_is_now(tmp_path:
     assert tracked["created"] and tracked["replaces"] == 1, tracked
     listed = provmon("--config", str(cfg), "alerts", "--json").json_lines()
     assert {(a["article"]["id"], a["article"]["title"]) for a in listed} == {(tracked["id"], newer)}
+
+
+def test_check_names_the_open_alert_of_a_page_it_finds_no_copy_on(tmp_path: Path) -> None:
+    """The article was tracked again with a new text: a page copying the old one is no copy of the new (check), while
+    its alert stays open (the recheck matches the old version too). check says so instead of contradicting it."""
+    cfg = demo_config(tmp_path)
+    assert provmon("--config", str(cfg), "run", "--once").code == 0
+    alerts = provmon("--config", str(cfg), "alerts", "--json").json_lines()
+    page = alerts[0]["copy_url"]
+    newer = tmp_path / "newer.txt"
+    newer.write_text(ARTICLE, encoding="utf-8")  # another story under the same address: a new version of #1
+    (tracked,) = provmon("--config", str(cfg), "track", "--json", str(newer), "--url", PUBLIC).json_lines()
+    assert tracked["replaces"] == 1
+    r = provmon("--config", str(cfg), "check", page)
+    assert r.code == 1, r.out + r.err
+    assert (f"  note: alert #{alerts[0]['id']} ({alerts[0]['status']}) is open for this page: it copies an earlier "
+            f"version of #{tracked['id']} (#1), which its rechecks still find") in r.out, r.out
+    (result,) = provmon("--config", str(cfg), "check", "--json", page).json_lines()
+    assert result["copies"] == [] and result["open_alerts"] == [
+        {"id": alerts[0]["id"], "status": alerts[0]["status"], "article": tracked["id"], "earlier_version": True}]
