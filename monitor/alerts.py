@@ -206,7 +206,8 @@ def email_subject(alert: dict[str, Any], event: str = "copy_detected") -> str:
     return f"[provmon] {sev}{alert['kind']} copy on {alert['site']}: {title}"
 
 
-def _credit_text(alert: dict[str, Any]) -> str:
+def credit_text(alert: dict[str, Any]) -> str:
+    """The credit grade and what it rests on: `none (no canonical, link or credit line)`."""
     grade = alert.get("credit") or "unknown"
     detail = alert.get("credit_detail") or ""
     return f"{grade}" + (f" ({detail})" if detail else "")
@@ -215,7 +216,7 @@ def _credit_text(alert: dict[str, Any]) -> str:
 def email_text(alert: dict[str, Any], event: str = "copy_detected") -> str:
     head = {
         "copy_detected": "Provenance Monitor found a copy of a tracked article.",
-        "copy_removed": "A copy Provenance Monitor flagged is gone (the page no longer has it).",
+        "copy_removed": "A copy Provenance Monitor flagged is gone (the page is gone or no longer has it).",
         "copy_reopened": "A copy Provenance Monitor flagged earlier, then saw removed, is back.",
         "copy_grew": "A copy Provenance Monitor flagged now copies more of the article (an excerpt or a rewrite "
                      "became a fuller copy).",
@@ -234,7 +235,7 @@ def email_text(alert: dict[str, Any], event: str = "copy_detected") -> str:
         f"Coverage:  {percent(alert['coverage'])} of the article",
         *([f"Grew:      {alert['grew']['detail']} ({alert['grew']['at']})"] if alert.get("grew") else []),
         f"Page:      {percent(alert['page_share'])} of the page comes from the article",
-        f"Credit:    {_credit_text(alert)}",
+        f"Credit:    {credit_text(alert)}",
         *([f"Hidden:    {hidden_text(alert)}"] if alert.get("hidden") else []),
         f"Severity:  {alert.get('severity') or 'unknown'}",
         f"Alert:     #{alert['id']} at {alert['created_at']}, {alert.get('status', 'new')} after this event",

@@ -686,6 +686,9 @@ def cmd_alerts(cfg: Config, args: argparse.Namespace) -> int:
                             kind=args.kind or "", severity=args.severity or "", since=args.since or "",
                             until=args.until or "", evidence=args.json)
         untracked = store.untracked_ids()
+        # A site name neither the config nor the log knows (a typo, a renamed site): said when nothing is listed.
+        unknown = bool(args.site and not rows and args.site not in {s.name for s in cfg.sites}
+                       and not store.alert_ids_on_site(args.site))
     if args.json:
         for row in rows:
             # The webhook's `article` object besides the flat article_* keys (kept for existing scripts), so a
@@ -693,7 +696,8 @@ def cmd_alerts(cfg: Config, args: argparse.Namespace) -> int:
             print(json_text({**row, "article": webhook_payload(row)["alert"]["article"]}))
         return EXIT_OK
     if not rows:
-        echo("no alerts")
+        echo("no alerts" + (f" (no [[sites]] entry of {cfg.path} is named {args.site!r}, and no alert was ever "
+                            f"raised on a site of that name)" if unknown else ""))
         return EXIT_OK
     for r in rows:
         echo(f"#{r['id']:<4} {r['created_at']}  {r['status']:<12} {r['severity'] or '-':<6} {r['kind']:<11} "

@@ -515,8 +515,8 @@ def record_health(store: Store, name: str, failing: str, shown: str) -> None:
         else:
             store.set_site_health(name, "failing", prev.reason, prev.failures + 1, prev.since)
     elif prev is not None and prev.state == "failing":
-        log.warning("%s RECOVERED after %d failed runs since %s (was: %s)", shown, prev.failures, prev.since,
-                    prev.reason)
+        log.warning("%s RECOVERED after %s since %s (was: %s)", shown, plural(prev.failures, "failed run"),
+                    prev.since, prev.reason)
         store.set_site_health(name, "ok", "", 0, now_iso())
     elif prev is None:
         store.set_site_health(name, "ok", "", 0, now_iso())

@@ -40,6 +40,7 @@ import httpx
 from monitor.alerts import (
     EVENT_TITLES,
     PAYLOAD_VERSION,
+    credit_text,
     digest_subject,
     digest_text,
     email_subject,
@@ -217,8 +218,9 @@ def email_html(alert: dict[str, Any], event: str = "copy_detected") -> str:
             ("Site", esc(alert["site"])),
             ("Kind", esc(alert["kind"])),
             ("Coverage", f"{percent(alert['coverage'])} of the article"),
+            ("Page", f"{percent(alert['page_share'])} of the page comes from the article"),
             *([("Grew", esc(f"{alert['grew']['detail']} ({alert['grew']['at']})"))] if alert.get("grew") else []),
-            ("Credit", esc(f"{alert.get('credit') or 'unknown'} {alert.get('credit_detail') or ''}")),
+            ("Credit", esc(credit_text(alert))),
             *([("Hidden", esc(hidden_text(alert)))] if alert.get("hidden") else []),
             ("Severity", esc(alert.get("severity") or "unknown")),
             ("Alert", esc(f"#{alert['id']} ({alert.get('status', 'new')})")),

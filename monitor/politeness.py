@@ -224,8 +224,8 @@ class Politeness:
             while True:
                 if self._stop.is_set():  # not transient: nothing retries it
                     raise FetchError(url, STOPPING)
-                if h.gave_up:
-                    raise HostBlocked(url, h.gave_up)
+                if h.gave_up:  # said as not fetched: the answer that held the host was another URL's
+                    raise HostBlocked(url, f"not fetched, the host is held: {h.gave_up}")
                 if h.awaiting:  # the previous request's arrival is not known until its answer is in
                     h.turn.wait()
                     continue

@@ -1833,6 +1833,10 @@ class Store:
             f"FROM alerts a LEFT JOIN matches m ON m.id = a.match_id WHERE a.status IN ({marks}) AND a.copy_url IN "
             f"(SELECT value FROM json_each(?)) ORDER BY a.id", [*OPEN_STATES, json.dumps(list(urls))]))
 
+    def alert_ids_on_site(self, site: str, limit: int = 1) -> list[int]:
+        """Ids of alerts raised on `site` (any state), at most `limit`: whether the log knows the site's name."""
+        return [int(r[0]) for r in self.db.execute("SELECT id FROM alerts WHERE site = ? LIMIT ?", [site, limit])]
+
     def open_alerts_by_site(self) -> dict[str, int]:
         """How many open alerts (OPEN_STATES) each site name has."""
         marks = ", ".join("?" * len(OPEN_STATES))

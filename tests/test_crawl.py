@@ -396,9 +396,11 @@ def test_long_retry_after_skips_the_host_for_the_run(server: Any, caplog: Any) -
     s = server({"*": lambda h: h.send(503, b"maintenance", {"retry-after": "3600"})})
     with Fetcher("t (+https://x.test)") as f:
         p = Politeness(f, "t", FAST)
-        with pytest.raises(HostBlocked, match=r"HTTP 503 with Retry-After 3600s .* host skipped until 20"):
+        with pytest.raises(HostBlocked, match=r"HTTP 503 with Retry-After 3600s .* host skipped until 20") as first:
             p.fetch(s.base + "/a", allow_private=True)
-        with pytest.raises(HostBlocked):
+        assert "not fetched" not in str(first.value)  # /a was asked, and answered so
+        # /b was never asked: said as not fetched, not as if it had answered 503 itself (an end-to-end review)
+        with pytest.raises(HostBlocked, match=r"not fetched, the host is held: HTTP 503 with Retry-After 3600s"):
             p.fetch(s.base + "/b", allow_private=True)
     assert s.log.paths == ["/a"]
     ((host, (until, why)),) = p.holds().items()

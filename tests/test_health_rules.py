@@ -70,7 +70,7 @@ def test_a_broken_publisher_feed_is_reported_by_run_once_and_status_until_it_is_
         '</channel></rss>', encoding="utf-8")
     r = provmon("--config", str(cfg), "run", "--once")
     assert r.code == 0 and "publisher courier" not in r.out, r.out
-    assert "publisher:courier RECOVERED after 1 failed runs" in r.err, r.err
+    assert "publisher:courier RECOVERED after 1 failed run since" in r.err, r.err
     code, js, text = status(cfg)
     assert code == 0 and js["healthy"] is True and js["publishers"][0]["health"] == "ok", js
     assert "publisher courier: ok" in text, text

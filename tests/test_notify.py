@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import html
 import json
 import re
 import shutil
@@ -78,7 +79,14 @@ def test_each_new_alert_is_mailed_and_posted_once(tmp_path: Path, webhook: Webho
     assert "[provmon]" in msg["Subject"] and "copy on demo-scraper" in msg["Subject"]
     text = msg.get_body(("plain",)).get_content()
     assert "Coverage:" in text and "Copy:" in text
-    assert msg.get_body(("html",)) is not None
+    html_part = msg.get_body(("html",))
+    assert html_part is not None
+    # The HTML part says what the text part says: the page's share, and the credit with what it rests on.
+    body = html_part.get_content()
+    credit = next(line for line in text.splitlines() if line.startswith("Credit:")).split(None, 1)[1]
+    page = next(line for line in text.splitlines() if line.startswith("Page:")).split(None, 1)[1]
+    assert f"<th align=left>Credit</th><td>{html.escape(credit)}</td>" in body, (credit, body)
+    assert f"<th align=left>Page</th><td>{page}</td>" in body
 
 
 def test_failed_webhook_is_recorded_and_retried(tmp_path: Path, webhook: Webhook, smtp_server: Mailbox) -> None:

@@ -102,3 +102,14 @@ def test_check_names_the_open_alert_of_a_page_it_finds_no_copy_on(tmp_path: Path
     (result,) = provmon("--config", str(cfg), "check", "--json", page).json_lines()
     assert result["copies"] == [] and result["open_alerts"] == [
         {"id": alerts[0]["id"], "status": alerts[0]["status"], "article": tracked["id"], "earlier_version": True}]
+
+
+def test_alerts_of_a_site_nobody_knows_says_so(tmp_path: Path) -> None:
+    cfg = demo_config(tmp_path)
+    assert provmon("--config", str(cfg), "run", "--once").code == 0
+    r = provmon("--config", str(cfg), "alerts", "--site", "demo-scrapper")
+    assert r.code == 0
+    assert r.out.strip() == (f"no alerts (no [[sites]] entry of {cfg} is named 'demo-scrapper', and no alert was ever "
+                             "raised on a site of that name)")
+    known = provmon("--config", str(cfg), "alerts", "--site", "demo-scraper", "--state", "ignored")
+    assert known.out.strip() == "no alerts"
