@@ -176,7 +176,7 @@ class Politeness:
         if h.gave_up:
             return False, h.gave_up
         if h.robots_error:
-            return False, f"{h.robots_error}; not crawling this host this run"
+            return False, f"{h.robots_error}; nothing is fetched from this host in this pass"
         if rp is not None and not rp.can_fetch(url, self.token):
             return False, f"disallowed by robots.txt for {self.token}"
         return True, ""

@@ -166,5 +166,6 @@ def test_a_private_host_without_allow_private_is_refused_as_such_not_blamed_on_r
                                                   'start_urls = ["http://127.0.0.1:9/index.html"]\n')
     r = provmon("--config", str(cfg), "run", "--once")
     assert "http://127.0.0.1:9/index.html: refused: host is a private, loopback or link-local address (set " \
-           "allow_private = true on the site to allow it); not crawling this host this run" in r.out, r.out + r.err
+           "allow_private = true on the site to allow it); nothing is fetched from this host in this pass" \
+        in r.out, r.out + r.err
     assert "robots.txt" not in r.out + r.err
