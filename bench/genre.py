@@ -2,7 +2,8 @@
 local history feature, a health explainer, a gardening how-to), their copies, and the non-copies each genre meets.
 
     python bench/genre.py
-    /work/.venv-sem/bin/python bench/genre.py --semantic --tokenizer FILE [--model NAME]
+    /work/.venv-sem/bin/python bench/genre.py --semantic --tokenizer FILE [--model NAME]   (the ONNX environment of
+                                                                            docs/semantic.md)
 
 Written for this project in session 23 (2026-11-23) for measurement only, and used to tune nothing
 (bench/genre_corpus/README.md). Every other corpus here is news, whose non-copies are other reports of one event.
