@@ -1330,6 +1330,9 @@ def cmd_status(cfg: Config, args: argparse.Namespace) -> int:
             echo(f"{r['site']:<20} {r.get('last_end') or '-':<26} {r.get('last_result') or '-':<7} "
                  f"{r.get('next_run') or '-':<26} {r.get('consecutive_failures', 0):>5} "
                  f"{r.get('pages_seen', 0):>6} {r.get('alerts_raised', 0):>6}")
+            start, end = r.get("last_start"), r.get("last_end")
+            if start and (not end or start > end) and state == "running":  # its next run is set when it ends
+                echo(f"    scan running since {start}")
             if r.get("last_error") and not (r.get("health") not in (None, "ok") and r["last_error"] == r.get(
                     "health_reason")):  # said once, on the failing line below
                 echo(f"    last error: {r['last_error']}")

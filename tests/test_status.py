@@ -128,3 +128,21 @@ start_urls = ["{missing.as_uri()}/"]
     (site,) = status["sites"]
     assert site["last_error"] == said and site["health_reason"] == said
     assert any(said in p for p in status["problems"]), status["problems"]
+
+
+def test_a_scan_under_way_is_said_to_be_running(tmp_path: Path) -> None:
+    """While a site's scan runs, its stored next run is the one it started for (earlier than its start): status
+    says the scan is running instead of leaving the two times to contradict each other (an end-to-end review)."""
+    import os
+
+    from monitor.store import Store
+
+    cfg = demo_config(tmp_path)
+    assert provmon("--config", str(cfg), "run", "--once").code == 0
+    with Store(tmp_path / "provmon.db") as store:
+        store.beat(os.getpid())  # a service running
+        time.sleep(1.1)  # a start after the last end, to the second
+        store.run_started("demo-scraper")
+        start = store.site_states()[0]["last_start"]
+    out = provmon("--config", str(cfg), "status").out
+    assert f"    scan running since {start}" in out, out
