@@ -99,6 +99,8 @@ def draft(alert: dict[str, Any], article: dict[str, Any], captures: Sequence[dic
     host = urlsplit(alert["copy_url"]).hostname or alert["copy_url"]
     found = match or alert
     covered = percent(found["coverage"])
+    if match is not None and percent(alert["coverage"]) != covered:  # the newest capture's share is not the alert's
+        covered += f" as last captured ({percent(alert['coverage'])} in alert #{alert['id']}'s record)"
     passages = found.get("passages") or []
     examples = []
     for i, p in enumerate(passages[:3], 1):

@@ -248,3 +248,23 @@ def test_a_notice_for_a_copy_that_moved_says_where_its_evidence_was_captured() -
     assert f"When last checked (2026-11-23T09:00:00+00:00): still there: verbatim, 84% of the article at {new}." in text
     alert.update(copy_url=old, gone_from=[])  # still where it was captured: as before
     assert "This page reproduces about 96%" in draft(alert, {"url": "", "title": ""}, [capture], owner, "c.toml")
+
+
+def test_a_notice_quoting_a_newer_capture_says_its_share_is_not_the_alerts() -> None:
+    """The copy came back changed: the notice quotes its newest capture (69%) while the alert, as listed, records the
+    share it was found with (65%); both are said, so a reader sees why two numbers differ (an end-to-end review)."""
+    from monitor.config import OwnerSettings
+    from monitor.notice import draft
+
+    url = "https://copier.example/ferry-news"
+    alert = {"id": 3, "status": "new", "copy_url": url, "also_at": [], "gone_from": [], "article_title": "Ferry",
+             "article_url": "https://herald.example/ferry", "coverage": 0.65, "kind": "paraphrased", "passages": [],
+             "created_at": "2026-11-20T10:00:00+00:00", "credit": "none"}
+    capture = {"url": url, "final_url": url, "fetched_at": "2026-11-22T10:00:00+00:00", "http_status": 200,
+               "sha256": "cd" * 32, "reason": "reopened"}
+    owner = OwnerSettings(name="Ada Marsh", email="rights@herald.example")
+    newer = {"coverage": 0.69, "kind": "paraphrased", "passages": []}
+    text = draft(alert, {"url": "", "title": ""}, [capture], owner, "c.toml", match=newer)
+    assert "This page reproduces about 69% as last captured (65% in alert #3's record) of the work's text" in text
+    same = draft(alert, {"url": "", "title": ""}, [capture], owner, "c.toml", match={**newer, "coverage": 0.65})
+    assert "This page reproduces about 65% of the work's text" in same
