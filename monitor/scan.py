@@ -776,6 +776,8 @@ def recheck_alerts(store: Store, fetcher: Fetcher, cfg: Config, stop: threading.
         if not gone and _grew_at(store, cfg, alert, checks, channels, reopened=address if removed else None):
             report.grew.append(aid)
     keep_holds(store, polite)
+    if alert_ids is None and not (stop is not None and stop.is_set()):  # a full pass: the service's next is timed by it
+        store.rechecked()
     return report
 
 

@@ -82,6 +82,8 @@ PRUNE_JOB = "_prune"
 TRACK_JOB = "_track"
 TRACK_NOW_JOB = "_track_now"  # once, after a reload
 RECHECK_JOB = "_recheck"
+# A recheck that is due when the service starts runs this long after it (the sites' scans start first).
+RECHECK_AFTER_START = 15.0
 DELIVER_JOB = "_deliver"
 STAGGER = timedelta(seconds=2)
 CLOCK_STEP = 5.0  # seconds the wall clock may move apart from the monotonic one between beats, unremarked
@@ -620,6 +622,7 @@ class Service:
         with self.open_store() as store:
             stored = store.next_runs()
             planned_by = store.schedules()
+            last_recheck = store.last_recheck()
             due_slot = 0
             for site in self.cfg.sites:
                 job = jobs.get(site.name)
@@ -652,7 +655,7 @@ class Service:
             self.scheduler.remove_job(TRACK_JOB)
         recheck = parse_interval(self.cfg.alerts.recheck_interval)
         self.scheduler.add_job(self._recheck, IntervalTrigger(seconds=recheck), id=RECHECK_JOB,
-                               executor=HOUSEKEEPING, next_run_time=now + timedelta(seconds=min(600.0, recheck)),
+                               executor=HOUSEKEEPING, next_run_time=self._first_recheck(last_recheck, now, recheck),
                                replace_existing=True)
         if self.cfg.notify:
             every = parse_interval(self.cfg.alerts.delivery_interval)
@@ -663,6 +666,21 @@ class Service:
             self.scheduler.remove_job(DELIVER_JOB)
         self.scheduler.add_job(self._prune, IntervalTrigger(days=1), id=PRUNE_JOB, executor=HOUSEKEEPING,
                                next_run_time=now + timedelta(minutes=5), replace_existing=True)
+
+    def _first_recheck(self, last: datetime | None, now: datetime, every: float) -> datetime:
+        """When the recheck runs next: a reload keeps its job's time (for the same interval); at a start, one interval
+        after the last full pass (`last`, Store.last_recheck), at least RECHECK_AFTER_START from now so the scans start
+        first, at most min(600 s, interval) from now. A service restarted more often than that (a crash loop, a
+        supervisor's retries) still rechecks: the plan no longer begins again at each start."""
+        job = self.scheduler.get_job(RECHECK_JOB)
+        if (job is not None and job.next_run_time is not None and isinstance(job.trigger, IntervalTrigger)
+                and job.trigger.interval.total_seconds() == every):
+            return job.next_run_time
+        latest = now + timedelta(seconds=min(600.0, every))
+        if last is None:
+            return latest
+        due = last + timedelta(seconds=every)
+        return max(now + timedelta(seconds=min(RECHECK_AFTER_START, every)), min(latest, due))
 
     def _retrigger(self, site: Site, trigger: SiteTrigger, now: datetime, store: Store, why: str) -> datetime | None:
         when = trigger.get_next_fire_time(None, now)

@@ -2125,6 +2125,18 @@ class Store:
             self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
                             [f"host_hold {host}", json.dumps({"until": until, "reason": reason})])
 
+    def rechecked(self) -> None:
+        """A recheck pass of every flagged copy has ended (recheck_alerts): when, for the service's next one."""
+        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_recheck', ?)", [now_iso()])
+
+    def last_recheck(self) -> datetime | None:
+        """When the last full recheck pass ended (`rechecked`), or None."""
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'last_recheck'").fetchone()
+        try:
+            return datetime.fromisoformat(row[0]) if row else None
+        except ValueError:
+            return None
+
     def crawl_backlog(self, site: str) -> dict[str, Any] | None:
         """What a site's last crawl left for later (monitor.crawl.Backlog, as a dict), or None."""
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", [f"crawl_backlog {site}"]).fetchone()

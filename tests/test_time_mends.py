@@ -546,3 +546,33 @@ def test_status_overdue_by_the_crons_own_period(tmp_path: Path) -> None:
         assert health(cfg, store, now)[0] == ["site s is overdue by 72000s"]
         store.set_next_run("s", iso(now - dt.timedelta(minutes=50)))
         assert health(cfg, store, now)[0] == []  # within max(1 h, two periods)
+
+
+def test_the_recheck_is_timed_by_the_last_full_pass_not_by_each_start(tmp_path: Path,
+                                                                       services: list[sch.Service]) -> None:
+    """A service restarted more often than min(600 s, recheck_interval) never rechecked: each start planned the pass
+    that long ahead again (an end-to-end review's kill loop). It is planned from the last full pass now."""
+    cfg = site_config(tmp_path, 'interval = "1h"')
+    never = service(cfg, services)
+    never.schedule()
+    now = dt.datetime.now(UTC)
+    first = never.scheduler.get_job(sch.RECHECK_JOB).next_run_time
+    assert now + dt.timedelta(seconds=590) <= first <= now + dt.timedelta(seconds=605)  # none on record: as before
+
+    with Store(cfg.database_path) as store:  # a pass two days ago (recheck_interval 1d): due
+        store.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_recheck', ?)",
+                         [(now - dt.timedelta(days=2)).isoformat(timespec="seconds")])
+    due = service(cfg, services)
+    due.schedule()
+    when = due.scheduler.get_job(sch.RECHECK_JOB).next_run_time
+    assert now + dt.timedelta(seconds=10) <= when <= now + dt.timedelta(seconds=sch.RECHECK_AFTER_START + 5)
+    due.schedule()  # a reload keeps the plan
+    assert due.scheduler.get_job(sch.RECHECK_JOB).next_run_time == when
+
+    with Store(cfg.database_path) as store:  # a pass a minute ago: the next one a day after it, at most 10 min ahead
+        store.rechecked()
+        assert store.last_recheck() is not None
+    recent = service(cfg, services)
+    recent.schedule()
+    later = recent.scheduler.get_job(sch.RECHECK_JOB).next_run_time
+    assert later >= dt.datetime.now(UTC) + dt.timedelta(seconds=590)
