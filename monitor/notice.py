@@ -137,6 +137,8 @@ def draft(alert: dict[str, Any], article: dict[str, Any], captures: Sequence[dic
     warnings = []
     if alert["status"] in ("removed", "ignored"):
         warnings.append(f"This alert is {alert['status']}: check that the copy is still online before sending.")
+        if alert.get("last_check"):  # e.g. the copy reposted at another address, alert #N's now: said, not left out
+            warnings.append(f"Its last recheck ({alert.get('last_checked_at')}): {alert['last_check']}")
     return safe(f"""\
 === DRAFT: review every line before sending. Prepared by Provenance Monitor from alert #{alert['id']}. ===
 === This is not legal advice. Before sending, consider whether the use could be fair use or licensed   ===

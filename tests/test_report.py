@@ -268,3 +268,20 @@ def test_a_notice_quoting_a_newer_capture_says_its_share_is_not_the_alerts() -> 
     assert "This page reproduces about 69% as last captured (65% in alert #3's record) of the work's text" in text
     same = draft(alert, {"url": "", "title": ""}, [capture], owner, "c.toml", match={**newer, "coverage": 0.65})
     assert "This page reproduces about 65% of the work's text" in same
+
+
+def test_a_notice_for_a_removed_alert_gives_its_last_recheck() -> None:
+    """A removed copy reposted elsewhere is another alert's now: the notice's note says what the recheck found."""
+    from monitor.config import OwnerSettings
+    from monitor.notice import draft
+
+    url = "https://copier.example/ferry-news"
+    alert = {"id": 6, "status": "removed", "copy_url": url, "also_at": [], "gone_from": [url],
+             "article_title": "Ferry", "article_url": "https://herald.example/ferry", "coverage": 0.9,
+             "kind": "verbatim", "passages": [], "created_at": "2026-11-20T10:00:00+00:00", "credit": "none",
+             "last_checked_at": "2026-11-23T09:00:00+00:00",
+             "last_check": "gone from every address; the copy there is alert #30's"}
+    text = draft(alert, {"url": "", "title": ""}, [], OwnerSettings(name="A", email="a@b.example"), "c.toml")
+    assert "=== NOTE: This alert is removed: check that the copy is still online before sending." in text
+    assert ("=== NOTE: Its last recheck (2026-11-23T09:00:00+00:00): gone from every address; the copy there is "
+            "alert #30's") in text
