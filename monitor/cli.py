@@ -1176,6 +1176,9 @@ def health(cfg: Config, store: Store, now: datetime) -> tuple[list[str], list[di
         age = (now - datetime.fromisoformat(beat[0])).total_seconds()
         if age > limit:
             problems.append(f"last heartbeat {age:.0f}s ago (pid {beat[1]}), more than {limit:.0f}s")
+        elif age >= -limit and store.beat_gone():
+            problems.append(f"last heartbeat {age:.0f}s ago (pid {beat[1]}), whose process is gone from this "
+                            "machine: the service stopped without a clean shutdown (killed, or crashed)")
         elif age < -limit:  # written while the clock was ahead: whether the service still runs cannot be told
             problems.append(f"last heartbeat {-age:.0f}s in the future, at {beat[0]} (pid {beat[1]}): the clock "
                             f"moved back? A running service writes a new one within {limit / 3:.0f}s")

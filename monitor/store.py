@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import re
+import socket
 import sqlite3
 import struct
 import tempfile
@@ -2112,11 +2113,29 @@ class Store:
             "FROM site_state s ORDER BY s.site"))
 
     def beat(self, pid: int) -> None:
-        """The service's heartbeat; it clears a stop marker (record_stop): the service runs again."""
+        """The service's heartbeat, with the machine it runs on; it clears a stop marker (record_stop): the service
+        runs again."""
         with self.transaction():
             self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('heartbeat', ?)",
                             [f"{now_iso()} {pid}"])
+            self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('heartbeat_host', ?)",
+                            [socket.gethostname()])
             self.db.execute("DELETE FROM meta WHERE key = 'stopped'")
+
+    def beat_gone(self) -> bool:
+        """Whether the last heartbeat's process is known to be gone: written on this machine (its host name), and
+        no process has its pid here (a service killed, or crashed, before its heartbeat grows old)."""
+        beat = self.last_beat()
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'heartbeat_host'").fetchone()
+        if beat is None or row is None or row[0] != socket.gethostname():
+            return False
+        try:
+            os.kill(beat[1], 0)
+        except ProcessLookupError:
+            return True
+        except OSError:  # alive, another user's
+            return False
+        return False
 
     def hold_host(self, host: str, until: float, reason: str) -> None:
         """A host (scheme://host[:port]) asked to be left alone until `until` (epoch seconds): crawls skip it until

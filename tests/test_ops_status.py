@@ -71,7 +71,7 @@ def test_a_clean_stop_is_stopped_not_stalled_until_the_next_heartbeat(tmp_path: 
         "stopped", {"at": stop[0], "pid": 4242}, False)
     # The service starts again: its first heartbeat clears the mark.
     with Store(db) as store:
-        store.beat(4343)
+        store.beat(os.getpid())  # a service running again (this process: alive)
         assert store.last_stop() is None
     r = provmon("--config", str(cfg), "status", "--json")
     status = json.loads(r.out)
@@ -85,3 +85,27 @@ def test_status_of_a_missing_database_says_so_and_creates_none(tmp_path: Path) -
     assert not (tmp_path / "moved.db").exists()
     status = provmon("--config", str(cfg), "status", "--json").json_lines()[0]
     assert status["healthy"] is False and status["service"] == "never-run" and len(status["problems"]) == 1
+
+
+def test_a_heartbeat_whose_process_is_gone_is_a_stall_at_once(tmp_path: Path) -> None:
+    """kill -9: no clean stop is recorded and the heartbeat is fresh for up to three periods; its pid no longer runs
+    on this machine, which says it already (a second end-to-end review)."""
+    import subprocess
+    import sys
+
+    cfg = write_config(tmp_path / "c.toml", "")
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()  # a pid that ran and is gone
+    with Store(tmp_path / "provmon.db") as store:
+        store.beat(child.pid)
+    r = provmon("--config", str(cfg), "status", "--json")
+    status = json.loads(r.out)
+    assert r.code == 1 and status["service"] == "stalled", r.out
+    assert any(f"(pid {child.pid}), whose process is gone from this machine" in p for p in status["problems"])
+    with Store(tmp_path / "provmon.db") as store:
+        store.beat(os.getpid())
+        store.db.execute("UPDATE meta SET value = 'elsewhere.example' WHERE key = 'heartbeat_host'")
+        store.beat(child.pid)  # written again on this machine
+        store.db.execute("UPDATE meta SET value = 'elsewhere.example' WHERE key = 'heartbeat_host'")
+    status = json.loads(provmon("--config", str(cfg), "status", "--json").out)
+    assert status["service"] == "running"  # another machine's process: not known to be gone
