@@ -545,6 +545,7 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
         if not store.article_count():  # every page would be "no copy": say why instead
             echo(untracked, err=True)
             return EXIT_USAGE
+        open_urls = {u for _, u in store.open_copy_urls()}  # read once: most pages checked have no alert
         for url in sources:
             progress.advance()
             try:
@@ -582,7 +583,8 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
                 near = closest(store, page.text, cfg.match, prepared=prepared,
                                cited=citations(page, cfg.owner.credit_names))
             # An open alert for this page says otherwise: said, so the two answers are not left to contradict.
-            held = store.open_alerts_at(dict.fromkeys((url, landed))) if not found and not itself else []
+            held = (store.open_alerts_at(dict.fromkeys((url, landed)))
+                    if not found and not itself and (url in open_urls or landed in open_urls) else [])
             # A copy the monitor would only log, never alert (its landing page's domain is allow-listed): said.
             licensed = is_licensed(landed, cfg.alerts.licensed_domains) if found else ""
             if args.json:
