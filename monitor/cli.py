@@ -400,6 +400,7 @@ def cmd_untrack(cfg: Config, args: argparse.Namespace) -> int:
         sources = store.sources_of(ids)  # before untrack deletes the rows of articles that have no alerts
         done = store.untrack(ids)
         newer = {u.id: n for u in done if u.outcome == "unknown" and (n := store.replaced_by(u.id)) is not None}
+    public = {v for v in configured.values() if v}  # the [[track]] entries' `url`s ("" for none)
     for u in done:
         if args.json:
             print(json_text({"id": u.id, "outcome": u.outcome, "title": u.title, "url": u.url, "alerts": u.alerts,
@@ -425,7 +426,6 @@ def cmd_untrack(cfg: Config, args: argparse.Namespace) -> int:
                         + (f", {watched}: still rechecked (a removed copy back is reopened and notified) until "
                            f"ignored" if watched else "") + ")")
             echo(f"{u.outcome} #{u.id}: {u.title or u.url}{kept} {u.url}")
-        public = {v for v in configured.values() if v}  # the entries' `url`s ("" for none)
         if u.outcome == "untracked" and (sources.get(u.id) in configured or u.url in configured or u.url in public):
             echo(f"warning: #{u.id} is a [[track]] entry of {cfg.path}: the service and provmon run track it "
                  "again unless the entry is removed from the config", err=True)
@@ -690,7 +690,7 @@ def cmd_alerts(cfg: Config, args: argparse.Namespace) -> int:
         untracked = store.untracked_ids()
         # A site name neither the config nor the log knows (a typo, a renamed site): said when nothing is listed.
         unknown = bool(args.site and not rows and args.site not in {s.name for s in cfg.sites}
-                       and not store.alert_ids_on_site(args.site))
+                       and not store.knows_site(args.site))
     if args.json:
         for row in rows:
             # The webhook's `article` object besides the flat article_* keys (kept for existing scripts), so a

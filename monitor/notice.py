@@ -56,11 +56,17 @@ def _urls(urls: Sequence[str]) -> str:
     return "".join(f"\n   {shown_url(url)}" for url in urls)
 
 
+def _carrying(alert: dict[str, Any]) -> list[str]:
+    """The addresses that carry the copy as far as the last rechecks know, its `copy_url` first when it does."""
+    gone = alert.get("gone_from") or []
+    return [u for u in (alert["copy_url"], *(alert.get("also_at") or [])) if u not in gone]
+
+
 def _where(alert: dict[str, Any]) -> str:
     """The copy's location: the addresses that carry it, as far as the last rechecks know (each is to be named to be
     taken down), then, apart, those it was seen at before and that no longer carried it when last fetched."""
     gone = list(alert.get("gone_from") or [])
-    current = [u for u in (alert["copy_url"], *(alert.get("also_at") or [])) if u not in gone]
+    current = _carrying(alert)
     if not current:
         return ("   The copy was published at the following addresses of the site; none of them carried it when last "
                 "fetched:" + _urls(gone or [alert["copy_url"]]))
@@ -114,10 +120,9 @@ def draft(alert: dict[str, Any], article: dict[str, Any], captures: Sequence[dic
     # What the quotes and the share below describe: the newest capture. When the copy has moved since (the address
     # named first is another), that is said, with what the last recheck found there: the notice states no share for
     # a page it never captured.
-    gone = alert.get("gone_from") or []
-    listed = next((u for u in (alert["copy_url"], *(alert.get("also_at") or [])) if u not in gone), None)
+    listed = _carrying(alert)
     captured_at = captures[-1]["url"] if captures else alert["copy_url"]
-    if listed is not None and not same_page(listed, captured_at):
+    if listed and not same_page(listed[0], captured_at):
         this_page = f"The copy as captured at {shown_url(captured_at)} (below) reproduced"
         if alert.get("last_check"):
             where += f"\n   When last checked ({alert.get('last_checked_at')}): {alert['last_check']}."

@@ -21,7 +21,6 @@ import json
 import logging
 import os
 import smtplib
-import socket
 import ssl
 import threading
 import time
@@ -52,6 +51,7 @@ from monitor.alerts import (
 from monitor.config import Channel, parse_interval
 from monitor.display import percent, plural
 from monitor.politeness import retry_after_seconds
+from monitor.process import holder_alive, holder_id
 from monitor.store import Notification, Store
 
 log = logging.getLogger(__name__)
@@ -349,42 +349,6 @@ NOTIFIERS: Mapping[str, Sender] = {"email": send_email, "webhook": send_webhook,
 
 
 # -- delivery -----------------------------------------------------------------------------------------
-def _pid_namespace() -> str:
-    """The PID namespace we live in (Linux), or "" where that cannot be told."""
-    try:
-        return str(os.stat("/proc/self/ns/pid").st_ino)
-    except OSError:
-        return ""
-
-
-def holder_id() -> str:
-    """Who holds a claim: host, PID namespace and pid, so a claim of a dead process can be told apart, plus a
-    token."""
-    return f"{socket.gethostname()}:{_pid_namespace()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def holder_alive(holder: str) -> bool:
-    """Whether the process behind a claim may still be sending. A claimant counts as dead only when it is on
-    this host *and* in this PID namespace and its pid is gone: two containers can share a host name but not
-    each other's pids, and taking a live claim would send its message twice. Anything else waits for the
-    lease (older provmon holders "host:pid:token" included)."""
-    try:
-        host, pidns, pid_text, _ = holder.split(":")
-        pid = int(pid_text)
-    except ValueError:
-        return True
-    ours = _pid_namespace()
-    if host != socket.gethostname() or not ours or pidns != ours or pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def send(channel: Channel, msg: Outgoing, env: Mapping[str, str]) -> None:
     """Send one message on its channel. Any failure is a NotifyError naming the channel: an error a sender
     does not expect (smtplib raises UnicodeEncodeError for a non-ASCII password) must fail this row with a

@@ -419,14 +419,16 @@ def closest(store: Store, text: str, cfg: MatchSettings, exclude: Sequence[int] 
         if best is None or _closer(here.near, best.near):
             best = here
     if best is None and reference is not None:
-        return _reference_closest(store.article(reference), Prepared.of(text), cfg)
+        article = store.article(reference)
+        original = prepared(article.text) if prepared is not None else Prepared.of(article.text)
+        return _reference_closest(article, original, page or Prepared.of(text), cfg)
     return best
 
 
-def _reference_closest(article: Article, page: Prepared, cfg: MatchSettings) -> Closest:
-    """A page whose only candidate is a reference text (`track --reference`): its words are another source's, which
-    the publisher's articles quote; no page is a copy of one (find_copies never proposes them)."""
-    original = Prepared.of(article.text)
+def _reference_closest(article: Article, original: Prepared, page: Prepared, cfg: MatchSettings) -> Closest:
+    """A page whose only candidate is a reference text (`track --reference`; `original`, its text cut into
+    sentences): its words are another source's, which the publisher's articles quote; no page is a copy of one
+    (find_copies never proposes them)."""
     near = explain(original, page, cfg)
     why = "it is a reference text (tracked with --reference), whose words no page is a copy of"
     if near is not None:

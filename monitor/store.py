@@ -13,7 +13,6 @@ import json
 import logging
 import os
 import re
-import socket
 import sqlite3
 import struct
 import tempfile
@@ -40,6 +39,7 @@ from monitor.fingerprint import (
     page_fingerprints_of,
 )
 from monitor.index import Index, IndexFileError, adopt, who
+from monitor.process import holder_alive, holder_id
 
 log = logging.getLogger(__name__)
 
@@ -1834,9 +1834,9 @@ class Store:
             f"FROM alerts a LEFT JOIN matches m ON m.id = a.match_id WHERE a.status IN ({marks}) AND a.copy_url IN "
             f"(SELECT value FROM json_each(?)) ORDER BY a.id", [*OPEN_STATES, json.dumps(list(urls))]))
 
-    def alert_ids_on_site(self, site: str, limit: int = 1) -> list[int]:
-        """Ids of alerts raised on `site` (any state), at most `limit`: whether the log knows the site's name."""
-        return [int(r[0]) for r in self.db.execute("SELECT id FROM alerts WHERE site = ? LIMIT ?", [site, limit])]
+    def knows_site(self, site: str) -> bool:
+        """Whether an alert (any state) was ever raised on a site of this name."""
+        return self.db.execute("SELECT 1 FROM alerts WHERE site = ? LIMIT 1", [site]).fetchone() is not None
 
     def open_alerts_by_site(self) -> dict[str, int]:
         """How many open alerts (OPEN_STATES) each site name has."""
@@ -2118,24 +2118,15 @@ class Store:
         with self.transaction():
             self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('heartbeat', ?)",
                             [f"{now_iso()} {pid}"])
-            self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('heartbeat_host', ?)",
-                            [socket.gethostname()])
+            self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('heartbeat_holder', ?)",
+                            [holder_id(pid)])
             self.db.execute("DELETE FROM meta WHERE key = 'stopped'")
 
     def beat_gone(self) -> bool:
-        """Whether the last heartbeat's process is known to be gone: written on this machine (its host name), and
-        no process has its pid here (a service killed, or crashed, before its heartbeat grows old)."""
-        beat = self.last_beat()
-        row = self.db.execute("SELECT value FROM meta WHERE key = 'heartbeat_host'").fetchone()
-        if beat is None or row is None or row[0] != socket.gethostname():
-            return False
-        try:
-            os.kill(beat[1], 0)
-        except ProcessLookupError:
-            return True
-        except OSError:  # alive, another user's
-            return False
-        return False
+        """Whether the last heartbeat's process is known to be gone (process.holder_alive: on this host and in this
+        PID namespace, its pid no longer runs): a service killed, or crashed, before its heartbeat grows old."""
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'heartbeat_holder'").fetchone()
+        return row is not None and self.last_beat() is not None and not holder_alive(row[0])
 
     def hold_host(self, host: str, until: float, reason: str) -> None:
         """A host (scheme://host[:port]) asked to be left alone until `until` (epoch seconds): crawls skip it until

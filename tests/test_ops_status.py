@@ -102,10 +102,8 @@ def test_a_heartbeat_whose_process_is_gone_is_a_stall_at_once(tmp_path: Path) ->
     status = json.loads(r.out)
     assert r.code == 1 and status["service"] == "stalled", r.out
     assert any(f"(pid {child.pid}), whose process is gone from this machine" in p for p in status["problems"])
-    with Store(tmp_path / "provmon.db") as store:
-        store.beat(os.getpid())
-        store.db.execute("UPDATE meta SET value = 'elsewhere.example' WHERE key = 'heartbeat_host'")
-        store.beat(child.pid)  # written again on this machine
-        store.db.execute("UPDATE meta SET value = 'elsewhere.example' WHERE key = 'heartbeat_host'")
+    with Store(tmp_path / "provmon.db") as store:  # the same pid, written on another machine
+        store.db.execute("UPDATE meta SET value = 'elsewhere.example' || substr(value, instr(value, ':')) "
+                         "WHERE key = 'heartbeat_holder'")
     status = json.loads(provmon("--config", str(cfg), "status", "--json").out)
     assert status["service"] == "running"  # another machine's process: not known to be gone
