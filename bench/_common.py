@@ -181,6 +181,15 @@ def case_results(expected: dict[str, str], answers: dict, article: dict[int, str
     return results
 
 
+def kind_table(summary: list[dict]) -> str:
+    """kind_summary's rows as the table the blind and genre benches print."""
+    return table([[s["kind"], s["case"], f"{s['found']}/{s['files']}" if s["case"] == "copy" else "-",
+                   f"{s['false_alarms']}/{s['files']}" if s["case"] == "not" else "-", s["wrong_matches"],
+                   ", ".join(f"{n} {k}" for k, n in s["match_kinds"].items()) or "-", s["coverage"], s["page_share"]]
+                  for s in summary],
+                 ["kind", "case", "found", "false alarms", "wrong matches", "kinds reported", "coverage", "page share"])
+
+
 def kind_summary(results: list[dict], kinds: dict[str, tuple[str, bool]], originals: dict[str, Path]) -> list[dict]:
     """Per kind of case: found (a copy matched to its original and no other), missed, false alarms, wrong matches,
     and the kinds and share ranges of the matches to the page's own original (cases/<original id>/FILE)."""

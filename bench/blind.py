@@ -40,16 +40,14 @@ from _common import (
     BASIL,
     ROOT,
     case_results,
-    corpus_cases,
     kind_summary,
-    misnamed,
+    kind_table,
     read_text,
     table,
     totals,
-    track_and_check,
     write,
 )
-from hardnon import semantic_checked, semantic_options, semantic_section
+from hardnon import run_corpus, semantic_checked, semantic_options
 from heldout import closeness_row, measures, present, rounded, words
 
 sys.path.insert(0, str(ROOT))
@@ -169,13 +167,9 @@ def main() -> None:
     args = ap.parse_args()
     semantic_checked(ap, args)
     t_start = time.perf_counter()
-    expected, originals, files = corpus_cases(CORPUS)
-    if bad := misnamed(expected, KINDS, kind_of):
-        sys.exit(f"case files whose name does not say their kind (a-d copies, e-f non-copies): {bad}")
-    semantic = semantic_section(args.model, args.tokenizer) if args.semantic else ""
     refs = sorted((CORPUS / "facts").glob("*.md")) if args.references else None
-    article, answers, check_seconds = track_and_check(CORPUS, len(originals), files, config_extra=semantic,
-                                                      references=refs)
+    expected, originals, files, article, answers, check_seconds = run_corpus(
+        args, CORPUS, KINDS, kind_of, "a-d copies, e-f non-copies", references=refs)
     mc = MatchSettings()
 
     results = case_results(expected, answers, article, KINDS)
@@ -183,12 +177,7 @@ def main() -> None:
     mode = ("copy rule + embedding verifier" if args.semantic else "copy rule") + (
         ", fact sheets tracked as references" if args.references else "")
     print(f"{mode}; check --json cases/: {len(answers)} pages in {check_seconds:.2f} s (process start included)\n")
-    print(table([[s["kind"], s["case"], f"{s['found']}/{s['files']}" if s["case"] == "copy" else "-",
-                  f"{s['false_alarms']}/{s['files']}" if s["case"] == "not" else "-", s["wrong_matches"],
-                  ", ".join(f"{n} {k}" for k, n in s["match_kinds"].items()) or "-", s["coverage"], s["page_share"]]
-                 for s in summary],
-                ["kind", "case", "found", "false alarms", "wrong matches", "kinds reported", "coverage",
-                 "page share"]))
+    print(kind_table(summary))
     summary_totals = totals(results)
     for r in results:
         if r["verdict"] != "ok":

@@ -37,15 +37,13 @@ from _common import (
     ROOT,
     case_results,
     closeness_table,
-    corpus_cases,
     kind_summary,
-    misnamed,
+    kind_table,
     table,
     totals,
-    track_and_check,
     write,
 )
-from hardnon import pairs_of, print_pairs, semantic_checked, semantic_options, semantic_section, votes, wrapped
+from hardnon import pairs_of, print_miss, print_pairs, run_corpus, semantic_checked, semantic_options, wrapped
 from heldout import closeness_row, measures, rounded
 
 sys.path.insert(0, str(ROOT))
@@ -86,23 +84,15 @@ def main() -> None:
     args = ap.parse_args()
     semantic_checked(ap, args)
     t_start = time.perf_counter()
-    expected, originals, files = corpus_cases(CORPUS)
-    if bad := misnamed(expected, KINDS, kind_of):
-        sys.exit(f"case files whose name does not say their kind (a-e copies, f-h non-copies): {bad}")
-    semantic = semantic_section(args.model, args.tokenizer) if args.semantic else ""
-    article, answers, check_seconds = track_and_check(CORPUS, len(originals), files, config_extra=semantic)
+    expected, originals, files, article, answers, check_seconds = run_corpus(
+        args, CORPUS, KINDS, kind_of, "a-e copies, f-h non-copies")
     mc = MatchSettings()
 
     results = case_results(expected, answers, article, KINDS)
     summary = kind_summary(results, KINDS, originals)
     mode = "copy rule + embedding verifier" if args.semantic else "copy rule"
     print(f"{mode}; check --json cases/: {len(answers)} pages in {check_seconds:.2f} s (process start included)\n")
-    print(table([[s["kind"], s["case"], f"{s['found']}/{s['files']}" if s["case"] == "copy" else "-",
-                  f"{s['false_alarms']}/{s['files']}" if s["case"] == "not" else "-", s["wrong_matches"],
-                  ", ".join(f"{n} {k}" for k, n in s["match_kinds"].items()) or "-", s["coverage"], s["page_share"]]
-                 for s in summary],
-                ["kind", "case", "found", "false alarms", "wrong matches", "kinds reported", "coverage",
-                 "page share"]))
+    print(kind_table(summary))
     by_genre = []
     for key, path in originals.items():
         rs = [r for r in results if genre_of(r["file"]) == key]
@@ -127,14 +117,7 @@ def main() -> None:
         art = originals[genre_of(r["file"])].read_text(encoding="utf-8")
         print(f"\n=== {r['verdict']}: {r['file']} (expected: {r['expected']})")
         if r["verdict"] == "MISSED":
-            v = votes(art, page, mc)
-            passages = pairs_of(art, page, mc)
-            diagnosis[r["file"]] = {"votes": v, "aligned": passages}
-            d = v["direct_compare"]
-            print(f"  candidate votes {v['votes']} (needed {v['needed']}, page of {v['page_3grams']} 3-grams): "
-                  f"{'proposed' if v['proposed'] else 'NOT proposed'}; compare() given the article directly: "
-                  + (f"{d['kind']} {d['coverage']:.2f}/{d['page_share']:.2f}" if d else "no copy"))
-            print_pairs(passages, only_evidence=False)
+            diagnosis[r["file"]] = print_miss(art, page, mc)
             continue
         for m in r["matches"]:
             print(f"  reported: {m['kind']} copy of {m['original']}, coverage {m['coverage']:.3f}, page share "

@@ -33,6 +33,7 @@ import re
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -180,18 +181,42 @@ def semantic_checked(ap: argparse.ArgumentParser, args: argparse.Namespace) -> N
         ap.error("--semantic needs --tokenizer FILE (the model's tokenizer.json; docs/semantic.md, Install)")
 
 
+def run_corpus(args: argparse.Namespace, corpus: Path, kinds: dict[str, tuple[str, bool]],
+               kind_of: Callable[[str], str], naming: str, references: list[Path] | None = None
+               ) -> tuple[dict[str, str], dict[str, Path], dict[str, Path], dict[int, str], dict, float]:
+    """A corpus checked as a user runs it (corpus_cases, then track_and_check with --semantic's config section): the
+    expected answers, originals, case files, tracked articles' names by id, answers and the check's seconds; exits
+    when a case file's name does not say its kind (`naming`: how they should be named)."""
+    expected, originals, files = corpus_cases(corpus)
+    if bad := misnamed(expected, kinds, kind_of):
+        sys.exit(f"case files whose name does not say their kind ({naming}): {bad}")
+    semantic = semantic_section(args.model, args.tokenizer) if args.semantic else ""
+    article, answers, check_seconds = track_and_check(corpus, len(originals), files, config_extra=semantic,
+                                                      references=references)
+    return expected, originals, files, article, answers, check_seconds
+
+
+def print_miss(article: str, page: str, mc: MatchSettings) -> dict:
+    """A missed copy's diagnosis, printed: the candidate index's votes, compare() given the article directly, and
+    every aligned passage with its sentence pairs; returned as {"votes", "aligned"}."""
+    v = votes(article, page, mc)
+    passages = pairs_of(article, page, mc)
+    d = v["direct_compare"]
+    print(f"  candidate votes {v['votes']} (needed {v['needed']}, page of {v['page_3grams']} 3-grams): "
+          f"{'proposed' if v['proposed'] else 'NOT proposed'}; compare() given the article directly: "
+          + (f"{d['kind']} {d['coverage']:.2f}/{d['page_share']:.2f}" if d else "no copy"))
+    print_pairs(passages, only_evidence=False)
+    return {"votes": v, "aligned": passages}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     semantic_options(ap)
     args = ap.parse_args()
     semantic_checked(ap, args)
     t_start = time.perf_counter()
-    expected, originals, files = corpus_cases(CORPUS)
-    if bad := misnamed(expected, KINDS, kind_of):
-        sys.exit(f"case files whose name does not say their kind (c_* copies, n_* non-copies): {bad}")
-
-    semantic = semantic_section(args.model, args.tokenizer) if args.semantic else ""
-    article, answers, check_seconds = track_and_check(CORPUS, len(originals), files, config_extra=semantic)
+    expected, originals, files, article, answers, check_seconds = run_corpus(
+        args, CORPUS, KINDS, kind_of, "c_* copies, n_* non-copies")
     mc = MatchSettings()
 
     results = []
@@ -281,15 +306,7 @@ def main() -> None:
         page = files[r["file"]].read_text(encoding="utf-8")
         print(f"\n=== {r['verdict']}: {r['file']} (expected: {r['expected']})")
         if r["verdict"] == "MISSED":
-            art = originals[key].read_text(encoding="utf-8")
-            v = votes(art, page, mc)
-            passages = pairs_of(art, page, mc)
-            diagnosis[r["file"]] = {"votes": v, "aligned": passages}
-            d = v["direct_compare"]
-            print(f"  candidate votes {v['votes']} (needed {v['needed']}, page of {v['page_3grams']} 3-grams): "
-                  f"{'proposed' if v['proposed'] else 'NOT proposed'}; compare() given the article directly: "
-                  + (f"{d['kind']} {d['coverage']:.2f}/{d['page_share']:.2f}" if d else "no copy"))
-            print_pairs(passages, only_evidence=False)
+            diagnosis[r["file"]] = print_miss(originals[key].read_text(encoding="utf-8"), page, mc)
             continue
         for m in r["matches"]:
             by = {"core": ", by the copy rule", "verifier": ", by the verifier (compare() alone: no copy)"}
